@@ -1,0 +1,97 @@
+#include "memlog/detail/ring.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <sched.h>
+
+#include "memlog/crc32c.h"
+
+namespace kappa::memlog::detail {
+
+bool Ring::RecordCrcMatches(std::uint64_t offset, std::uint64_t seal) const {
+  const RecordHeader* h = Header(offset);
+  return RecordCrc(h->type, h->flags, h->timestamp_ns, Payload(offset), SealLength(seal)) == h->crc;
+}
+
+bool Ring::TryUnblock(std::uint64_t offset, std::uint64_t observed) const {
+  std::uint64_t end = 0;
+  for (ProducerSlot& slot : header->producers) {
+    if (Atomic(slot.owner).load(std::memory_order_relaxed) == 0) continue;
+    const std::uint64_t start = Atomic(slot.res_start).load(std::memory_order_relaxed);
+    const std::uint64_t slot_end = Atomic(slot.res_end).load(std::memory_order_relaxed);
+    if (start != offset || slot_end <= start || slot_end - start > capacity) continue;
+    if (end != 0 && end != slot_end) return false;  // two slots disagree: wait for more
+    end = slot_end;
+  }
+  std::uint64_t frame_bytes;
+  if (end == 0) {
+    return Classify(offset, LoadSeal(offset), &frame_bytes) != FrameKind::kUncommitted;
+  }
+  const std::uint64_t padding = MakeSeal(Tag(offset), kSealPadding,
+                                         static_cast<std::uint32_t>(end - offset));
+  std::uint64_t expected = observed;
+  // release: readers that see the padding also see nothing else of ours; acquire on failure:
+  // the producer committed after all and its frame must be visible.
+  if (Atomic(SealWord(offset)).compare_exchange_strong(expected, padding, std::memory_order_release,
+                                                      std::memory_order_acquire)) {
+    Atomic(header->counters.unblocked_stalls).fetch_add(1, std::memory_order_relaxed);
+    Atomic(header->counters.padding_frames).fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  return Classify(offset, expected, &frame_bytes) != FrameKind::kUncommitted;
+}
+
+std::uint64_t Ring::RaiseHeadToCursors() const {
+  std::uint64_t head = LoadHead();
+  const std::uint64_t tail = LoadTail();
+  std::uint64_t slowest = UINT64_MAX;
+  for (CursorSlot& c : header->cursors) {
+    // acquire: a consumer releases its position only after it has finished reading.
+    if (Atomic(c.state).load(std::memory_order_acquire) !=
+        static_cast<std::uint64_t>(CursorState::kActive))
+      continue;
+    const std::uint64_t pos = Atomic(c.position).load(std::memory_order_acquire);
+    slowest = std::min(slowest, pos);
+  }
+  if (slowest == UINT64_MAX) return head;  // no cursor: nothing leaves the ring
+  slowest = std::min(slowest, tail);
+  while (head < slowest) {
+    // acq_rel: publish the new head to readers that check for laps.
+    if (Atomic(header->head.value).compare_exchange_weak(head, slowest, std::memory_order_acq_rel,
+                                                         std::memory_order_acquire))
+      return slowest;
+  }
+  return head;
+}
+
+bool Ring::AdvanceHeadTo(std::uint64_t limit) const {
+  std::uint64_t head = LoadHead();
+  std::int64_t stalled_since = 0;
+  std::uint64_t stalled_at = UINT64_MAX;
+  while (head < limit) {
+    const std::uint64_t seal = LoadSeal(head);
+    std::uint64_t bytes = 0;
+    const FrameKind kind = Classify(head, seal, &bytes);
+    if (kind == FrameKind::kRecord || kind == FrameKind::kPadding) {
+      if (Atomic(header->head.value).compare_exchange_weak(
+              head, head + bytes, std::memory_order_acq_rel, std::memory_order_acquire))
+        head += bytes;
+      continue;
+    }
+    if (kind == FrameKind::kCorrupt) return false;
+    // Uncommitted one lap back: a producer stalled or died mid-append.
+    const std::int64_t now = MonotonicNs();
+    if (stalled_at != head) {
+      stalled_at = head;
+      stalled_since = now;
+    } else if (now - stalled_since >= unblock_timeout_ns) {
+      if (!TryUnblock(head, seal)) return false;
+    }
+    sched_yield();
+    head = LoadHead();
+  }
+  return true;
+}
+
+}  // namespace kappa::memlog::detail

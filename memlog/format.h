@@ -1,0 +1,163 @@
+// memlog file format: constants and shared-memory layouts. memlog/FORMAT.md describes the same
+// format in prose; keep the two in step (and bump kFormatVersion on any change).
+//
+// Every struct here is a plain fixed-width layout with explicit padding, shared between
+// processes through a file mapping. Fields that change after creation are accessed only through
+// std::atomic_ref (see detail/shared.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kappa::memlog {
+
+inline constexpr std::size_t kCacheLinePairSize = 128;
+
+inline constexpr char kMagic[8] = {'K', 'A', 'P', 'P', 'A', 'L', 'O', 'G'};
+inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kHeaderSize = 32768;  // bytes before the ring
+inline constexpr std::uint64_t kMinCapacity = 4096;
+inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
+inline constexpr std::uint32_t kMaxProducers = 64;
+inline constexpr std::uint32_t kMaxCursors = 64;
+inline constexpr std::size_t kMaxCursorName = 63;
+inline constexpr std::size_t kFrameAlignment = 8;
+inline constexpr std::uint32_t kMaxPayloadLimit = std::uint32_t{1} << 28;  // 256 MiB
+
+enum class Policy : std::uint8_t { kBlock = 1, kOverwrite = 2 };
+enum class Durability : std::uint8_t { kNone = 0, kInterval = 1, kSync = 2 };
+
+// Written once at creation; protected by `crc` (CRC32C of the bytes before it).
+struct SuperBlock {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t header_size;
+  std::uint64_t capacity;  // ring bytes, a power of two
+  std::uint32_t max_payload;
+  std::uint8_t policy;
+  std::uint8_t durability;  // default durability for handles that do not choose
+  std::uint16_t reserved0;
+  std::uint32_t unblock_timeout_ms;
+  std::uint32_t sync_interval_ms;
+  std::uint64_t salt;  // per-log random value mixed into lap tags
+  std::int64_t created_unix_ns;
+  std::uint32_t max_producers;
+  std::uint32_t max_cursors;
+  std::uint8_t reserved1[184];
+  std::uint32_t crc;
+  std::uint32_t reserved2;
+};
+static_assert(sizeof(SuperBlock) == 256);
+static_assert(offsetof(SuperBlock, capacity) == 16);
+static_assert(offsetof(SuperBlock, salt) == 40);
+static_assert(offsetof(SuperBlock, crc) == 248);
+
+// A 128-byte line holding one hot position.
+struct PositionLine {
+  std::uint64_t value;
+  std::uint8_t pad[kCacheLinePairSize - 8];
+};
+static_assert(sizeof(PositionLine) == kCacheLinePairSize);
+
+// Totals folded in from producers that have gone, plus log-wide events.
+struct CounterLine {
+  std::uint64_t records;
+  std::uint64_t bytes;
+  std::uint64_t padding_frames;
+  std::uint64_t unblocked_stalls;
+  std::uint64_t recoveries;
+  std::uint64_t truncated_bytes;  // bytes excluded by recovery as a torn or garbage tail
+  std::uint64_t clean_close;      // 1 while no handle is open and the last one closed cleanly
+  std::uint8_t pad[kCacheLinePairSize - 56];
+};
+static_assert(sizeof(CounterLine) == kCacheLinePairSize);
+
+// One per live producer handle. `owner` is 0 when free, else (pid << 32 | nonce).
+// `res_start`/`res_end` describe the producer's latest reservation; they are written before
+// the reservation is taken, so that a stalled reservation can be turned into padding.
+struct ProducerSlot {
+  std::uint64_t owner;
+  std::uint64_t res_start;
+  std::uint64_t res_end;
+  std::uint64_t records;
+  std::uint64_t bytes;
+  std::uint64_t padding_frames;
+  std::int64_t attached_unix_ns;
+  std::uint8_t pad[kCacheLinePairSize - 56];
+};
+static_assert(sizeof(ProducerSlot) == kCacheLinePairSize);
+
+enum class CursorState : std::uint64_t { kFree = 0, kClaiming = 1, kActive = 2 };
+
+struct CursorSlot {
+  std::uint64_t state;
+  std::uint64_t position;  // next offset the cursor's consumer will read
+  std::int64_t updated_unix_ns;
+  std::uint32_t pid;
+  std::uint32_t name_len;
+  char name[kMaxCursorName + 1];
+  std::uint8_t pad[kCacheLinePairSize - 96];
+};
+static_assert(sizeof(CursorSlot) == kCacheLinePairSize);
+
+struct LogHeader {
+  SuperBlock super;           // 0
+  PositionLine tail;          // 256: end of the last reservation
+  PositionLine head;          // 384: earliest retained offset
+  CounterLine counters;       // 512
+  std::uint8_t reserved[384]; // 640
+  ProducerSlot producers[kMaxProducers];  // 1024
+  CursorSlot cursors[kMaxCursors];        // 9216
+};
+static_assert(offsetof(LogHeader, tail) == 256);
+static_assert(offsetof(LogHeader, head) == 384);
+static_assert(offsetof(LogHeader, counters) == 512);
+static_assert(offsetof(LogHeader, producers) == 1024);
+static_assert(offsetof(LogHeader, cursors) == 9216);
+static_assert(sizeof(LogHeader) <= kHeaderSize);
+
+// Frames. Every frame starts with an 8-byte seal word; a record frame follows it with a 16-byte
+// record header and the payload, padded to 8 bytes.
+//
+// seal = lap_tag(32) << 32 | state(2) << 30 | length(30)
+//   state kRecord:  length = payload bytes; frame bytes = AlignFrame(kRecordHeaderSize + length)
+//   state kPadding: length = frame bytes (>= 8), nothing to read
+//   any other word (state 0 or 3, or another lap's tag) means "not committed here".
+inline constexpr std::uint32_t kRecordHeaderSize = 24;
+inline constexpr std::uint32_t kSealRecord = 1;
+inline constexpr std::uint32_t kSealPadding = 2;
+
+struct RecordHeader {
+  std::uint64_t seal;
+  std::int64_t timestamp_ns;
+  std::uint32_t crc;  // CRC32C of (type, flags, timestamp, payload length, payload)
+  std::uint16_t type;
+  std::uint16_t flags;
+};
+static_assert(sizeof(RecordHeader) == kRecordHeaderSize);
+
+constexpr std::uint64_t AlignFrame(std::uint64_t n) {
+  return (n + kFrameAlignment - 1) & ~std::uint64_t{kFrameAlignment - 1};
+}
+constexpr std::uint64_t RecordFrameSize(std::uint64_t payload) {
+  return AlignFrame(kRecordHeaderSize + payload);
+}
+
+// Lap tag for an offset: distinguishes every lap of a ring from the 2^32 - 1 laps around it.
+constexpr std::uint32_t LapTag(std::uint64_t offset, unsigned capacity_log2, std::uint64_t salt) {
+  const std::uint64_t lap = offset >> capacity_log2;
+  return static_cast<std::uint32_t>(lap * 0x9E3779B1u) ^ static_cast<std::uint32_t>(salt) ^
+         0xA5A5A5A5u;
+}
+constexpr std::uint64_t MakeSeal(std::uint32_t tag, std::uint32_t state, std::uint32_t length) {
+  return (std::uint64_t{tag} << 32) | (std::uint64_t{state} << 30) | length;
+}
+constexpr std::uint32_t SealTag(std::uint64_t seal) { return static_cast<std::uint32_t>(seal >> 32); }
+constexpr std::uint32_t SealState(std::uint64_t seal) {
+  return static_cast<std::uint32_t>(seal >> 30) & 3u;
+}
+constexpr std::uint32_t SealLength(std::uint64_t seal) {
+  return static_cast<std::uint32_t>(seal) & ((1u << 30) - 1);
+}
+
+}  // namespace kappa::memlog

@@ -1,0 +1,596 @@
+#include "memlog/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include "memlog/crc32c.h"
+#include "memlog/log_reader.h"
+#include "memlog/producer.h"
+
+namespace kappa::memlog {
+
+using detail::Atomic;
+using detail::FrameKind;
+
+namespace detail {
+namespace {
+std::atomic<MsyncFunction> g_msync{&::msync};
+}
+void SetMsyncForTesting(MsyncFunction fn) { g_msync.store(fn ? fn : &::msync); }
+}  // namespace detail
+
+namespace {
+
+Status Err(StatusCode code, const std::string& path, const std::string& what) {
+  return Status::Error(code, path + ": " + what);
+}
+
+Status ErrnoStatus(const std::string& path, const std::string& what, int err) {
+  StatusCode code = StatusCode::kIoError;
+  if (err == ENOENT) code = StatusCode::kNotFound;
+  if (err == EEXIST) code = StatusCode::kAlreadyExists;
+  if (err == EACCES || err == EPERM || err == EROFS) code = StatusCode::kPermissionDenied;
+  if (err == ELOOP) return Err(StatusCode::kPermissionDenied, path, "is a symbolic link; refusing to follow it");
+  if (err == EISDIR) return Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file");
+  return Err(code, path, what + ": " + std::strerror(err));
+}
+
+std::uint32_t SuperCrc(const SuperBlock& s) {
+  return Crc32c(0, &s, offsetof(SuperBlock, crc));
+}
+
+// Validates a superblock read from a file of `file_size` bytes.
+Status ValidateSuper(const SuperBlock& s, std::uint64_t file_size, const std::string& path) {
+  if (std::memcmp(s.magic, kMagic, sizeof kMagic) != 0)
+    return Err(StatusCode::kCorrupt, path, "bad magic: not a kappa log");
+  if (s.version != kFormatVersion)
+    return Err(StatusCode::kCorrupt, path,
+               "format version " + std::to_string(s.version) + ", this build reads version " +
+                   std::to_string(kFormatVersion));
+  if (SuperCrc(s) != s.crc) return Err(StatusCode::kCorrupt, path, "header checksum mismatch");
+  if (s.header_size != kHeaderSize)
+    return Err(StatusCode::kCorrupt, path, "header size " + std::to_string(s.header_size) +
+                                               ", expected " + std::to_string(kHeaderSize));
+  if (!std::has_single_bit(s.capacity) || s.capacity < kMinCapacity || s.capacity > kMaxCapacity)
+    return Err(StatusCode::kCorrupt, path, "capacity " + std::to_string(s.capacity) +
+                                               " is not a power of two in [4 KiB, 1 TiB]");
+  if (file_size != kHeaderSize + s.capacity)
+    return Err(StatusCode::kCorrupt, path,
+               "file is " + std::to_string(file_size) + " bytes but its header describes " +
+                   std::to_string(kHeaderSize + s.capacity));
+  if (s.policy != static_cast<std::uint8_t>(Policy::kBlock) &&
+      s.policy != static_cast<std::uint8_t>(Policy::kOverwrite))
+    return Err(StatusCode::kCorrupt, path, "unknown backpressure policy " + std::to_string(s.policy));
+  if (s.durability > static_cast<std::uint8_t>(Durability::kSync))
+    return Err(StatusCode::kCorrupt, path, "unknown durability " + std::to_string(s.durability));
+  if (s.max_payload == 0 || s.max_payload > kMaxPayloadLimit || s.max_payload > s.capacity / 2)
+    return Err(StatusCode::kCorrupt, path, "max payload " + std::to_string(s.max_payload) + " out of range");
+  if (s.max_producers != kMaxProducers || s.max_cursors != kMaxCursors)
+    return Err(StatusCode::kCorrupt, path, "producer or cursor table size does not match this build");
+  return Status::Ok();
+}
+
+bool PidAlive(std::uint32_t pid) {
+  if (pid == 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
+
+const char* PolicyName(Policy policy) {
+  return policy == Policy::kOverwrite ? "overwrite" : "block";
+}
+const char* DurabilityName(Durability durability) {
+  switch (durability) {
+    case Durability::kInterval: return "interval";
+    case Durability::kSync: return "sync";
+    default: return "none";
+  }
+}
+
+std::string Log::DefaultDirectory() {
+  const char* dir = std::getenv("KAPPA_DATA_DIR");
+  return dir && *dir ? std::string(dir) : std::string("/dev/shm/kappa");
+}
+
+std::string Log::ResolvePath(std::string_view name_or_path) {
+  if (name_or_path.find('/') != std::string_view::npos) return std::string(name_or_path);
+  return DefaultDirectory() + "/" + std::string(name_or_path);
+}
+
+Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOptions& o) {
+  if (!std::has_single_bit(o.capacity) || o.capacity < kMinCapacity || o.capacity > kMaxCapacity)
+    return Err(StatusCode::kInvalidArgument, path,
+               "capacity " + std::to_string(o.capacity) + " must be a power of two in [4096, 2^40]");
+  if (o.policy != Policy::kBlock && o.policy != Policy::kOverwrite)
+    return Err(StatusCode::kInvalidArgument, path, "unknown policy");
+  if (o.unblock_timeout_ms == 0)
+    return Err(StatusCode::kInvalidArgument, path, "unblock timeout must be > 0 ms");
+  if (o.durability == Durability::kInterval && o.sync_interval_ms == 0)
+    return Err(StatusCode::kInvalidArgument, path, "sync interval must be > 0 ms");
+  std::uint64_t max_payload = o.max_payload;
+  const std::uint64_t payload_limit = std::min<std::uint64_t>(o.capacity / 4, kMaxPayloadLimit);
+  if (max_payload == 0) max_payload = payload_limit;
+  if (max_payload > payload_limit)
+    return Err(StatusCode::kInvalidArgument, path,
+               "max payload " + std::to_string(max_payload) + " exceeds " +
+                   std::to_string(payload_limit) + " (a quarter of the capacity, at most 256 MiB)");
+
+  // The default directory is ours to create; any other parent must exist.
+  if (path.rfind(DefaultDirectory() + "/", 0) == 0) ::mkdir(DefaultDirectory().c_str(), 0700);
+
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Err(StatusCode::kAlreadyExists, path, "already exists");
+    return ErrnoStatus(path, "cannot create", errno);
+  }
+  auto fail = [&](Status s) {
+    ::unlink(path.c_str());
+    ::close(fd);
+    return s;
+  };
+  if (::flock(fd, LOCK_EX) != 0) return fail(ErrnoStatus(path, "flock", errno));
+  const std::uint64_t size = kHeaderSize + o.capacity;
+  if (int err = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); err != 0)
+    return fail(ErrnoStatus(path, "cannot allocate " + std::to_string(size) + " bytes", err));
+
+  auto header = std::make_unique<LogHeader>();
+  std::memset(header.get(), 0, sizeof(LogHeader));
+  SuperBlock& s = header->super;
+  s.version = kFormatVersion;
+  s.header_size = kHeaderSize;
+  s.capacity = o.capacity;
+  s.max_payload = static_cast<std::uint32_t>(max_payload);
+  s.policy = static_cast<std::uint8_t>(o.policy);
+  s.durability = static_cast<std::uint8_t>(o.durability);
+  s.unblock_timeout_ms = o.unblock_timeout_ms;
+  s.sync_interval_ms = o.sync_interval_ms;
+  std::random_device rd;
+  s.salt = (std::uint64_t{rd()} << 32) ^ rd() ^ static_cast<std::uint64_t>(detail::UnixNs());
+  s.created_unix_ns = detail::UnixNs();
+  s.max_producers = kMaxProducers;
+  s.max_cursors = kMaxCursors;
+  header->counters.clean_close = 1;
+  // The magic goes in last, with the checksum, so a half-created file is never taken for a log.
+  if (::pwrite(fd, header.get(), sizeof(LogHeader), 0) != static_cast<ssize_t>(sizeof(LogHeader)))
+    return fail(ErrnoStatus(path, "cannot write header", errno));
+  std::memcpy(s.magic, kMagic, sizeof kMagic);
+  s.crc = SuperCrc(s);
+  if (::pwrite(fd, &s, sizeof s, 0) != static_cast<ssize_t>(sizeof s))
+    return fail(ErrnoStatus(path, "cannot write header", errno));
+  if (o.durability != Durability::kNone && ::fsync(fd) != 0)
+    return fail(ErrnoStatus(path, "fsync", errno));
+  auto log = OpenFd(fd, path, true, std::nullopt, std::nullopt, true);
+  if (!log.ok()) ::unlink(path.c_str());
+  return log;
+}
+
+Result<std::unique_ptr<Log>> Log::Open(const std::string& path, const OpenOptions& o) {
+  const int flags = (o.read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC;
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    if (errno == ENOENT) return Err(StatusCode::kNotFound, path, "no such log file");
+    return ErrnoStatus(path, "cannot open", errno);
+  }
+  bool exclusive = false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    exclusive = true;
+  } else if (::flock(fd, LOCK_SH) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus(path, "flock", err);
+  }
+  return OpenFd(fd, path, !o.read_only, o.durability, o.sync_interval_ms, exclusive);
+}
+
+Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool writable,
+                                         std::optional<Durability> durability,
+                                         std::optional<std::uint32_t> sync_interval_ms,
+                                         bool exclusive) {
+  auto fail = [&](Status s) {
+    ::close(fd);
+    return s;
+  };
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return fail(ErrnoStatus(path, "stat", errno));
+  if (S_ISDIR(st.st_mode)) return fail(Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file"));
+  if (!S_ISREG(st.st_mode)) return fail(Err(StatusCode::kInvalidArgument, path, "is not a regular file"));
+  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  if (file_size < kHeaderSize)
+    return fail(Err(StatusCode::kCorrupt, path,
+                    "file is " + std::to_string(file_size) + " bytes, shorter than the " +
+                        std::to_string(kHeaderSize) + "-byte log header: not a kappa log"));
+  // Read and check the superblock with pread before mapping anything.
+  SuperBlock super;
+  if (::pread(fd, &super, sizeof super, 0) != static_cast<ssize_t>(sizeof super))
+    return fail(ErrnoStatus(path, "cannot read header", errno));
+  if (Status s = ValidateSuper(super, file_size, path); !s.ok()) return fail(s);
+
+  const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  void* map = ::mmap(nullptr, file_size, prot, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return fail(ErrnoStatus(path, "mmap", errno));
+
+  std::unique_ptr<Log> log(new Log());
+  log->path_ = path;
+  log->fd_ = fd;
+  log->map_ = map;
+  log->map_size_ = file_size;
+  detail::Ring& r = log->ring_;
+  r.header = static_cast<LogHeader*>(map);
+  r.data = static_cast<std::byte*>(map) + kHeaderSize;
+  r.capacity = super.capacity;
+  r.mask = super.capacity - 1;
+  r.capacity_log2 = static_cast<unsigned>(std::countr_zero(super.capacity));
+  r.salt = super.salt;
+  r.max_payload = super.max_payload;
+  r.policy = static_cast<Policy>(super.policy);
+  r.unblock_timeout_ns = std::int64_t{super.unblock_timeout_ms} * 1'000'000;
+  r.writable = writable;
+  log->durability_ = durability.value_or(static_cast<Durability>(super.durability));
+  log->sync_interval_ms_ = sync_interval_ms.value_or(super.sync_interval_ms);
+  if (log->durability_ == Durability::kInterval && log->sync_interval_ms_ == 0)
+    return Err(StatusCode::kInvalidArgument, path, "sync interval must be > 0 ms");
+  if (log->durability_ != Durability::kNone && !writable)
+    log->durability_ = Durability::kNone;
+
+  // Positions are read once each, then checked.
+  const std::uint64_t head = Atomic(r.header->head.value).load(std::memory_order_acquire);
+  const std::uint64_t tail = Atomic(r.header->tail.value).load(std::memory_order_acquire);
+  if (head > tail || tail - head > r.capacity || head % kFrameAlignment || tail % kFrameAlignment)
+    return Err(StatusCode::kCorrupt, path,
+               "head " + std::to_string(head) + " and tail " + std::to_string(tail) +
+                   " are inconsistent with capacity " + std::to_string(r.capacity));
+
+  if (exclusive && writable) {
+    log->Recover();
+    ::flock(fd, LOCK_SH);  // see Open: a concurrent opener waits for this in its LOCK_SH
+  } else if (exclusive) {
+    ::flock(fd, LOCK_SH);
+  }
+  if (log->durability_ == Durability::kInterval) {
+    log->sync_thread_ = std::thread([l = log.get()] { l->SyncLoop(); });
+  }
+  return log;
+}
+
+// Runs with the exclusive lock: no other handle is open, so every producer slot is stale.
+void Log::Recover() {
+  LogHeader* h = ring_.header;
+  CounterLine& c = h->counters;
+  const bool was_clean = Atomic(c.clean_close).load(std::memory_order_relaxed) == 1;
+  Atomic(c.clean_close).store(0, std::memory_order_relaxed);
+
+  const std::uint64_t head = Atomic(h->head.value).load(std::memory_order_relaxed);
+  const std::uint64_t tail = Atomic(h->tail.value).load(std::memory_order_relaxed);
+  if (!was_clean) {
+    Atomic(c.recoveries).fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t pos = head;
+    while (pos < tail) {
+      const std::uint64_t seal = ring_.LoadSeal(pos);
+      std::uint64_t bytes = 0;
+      const FrameKind kind = ring_.Classify(pos, seal, &bytes);
+      if (kind == FrameKind::kRecord && pos + bytes <= tail && ring_.RecordCrcMatches(pos, seal)) {
+        pos += bytes;
+      } else if (kind == FrameKind::kPadding && pos + bytes <= tail) {
+        pos += bytes;
+      } else if (kind == FrameKind::kUncommitted && ring_.TryUnblock(pos, seal)) {
+        continue;  // a dead producer's reservation, now padding
+      } else {
+        break;  // torn or garbage: everything from here on is excluded
+      }
+    }
+    if (pos < tail) {
+      // Clear the excluded bytes so that nothing in them can pass for a frame later.
+      for (std::uint64_t p = pos; p < tail;) {
+        const std::uint64_t idx = p & ring_.mask;
+        const std::uint64_t n = std::min(tail - p, ring_.capacity - idx);
+        std::memset(ring_.data + idx, 0, n);
+        p += n;
+      }
+      Atomic(c.truncated_bytes).fetch_add(tail - pos, std::memory_order_relaxed);
+      recovered_truncated_ = tail - pos;
+      Atomic(h->tail.value).store(pos, std::memory_order_release);
+    }
+  }
+  for (ProducerSlot& slot : h->producers) {
+    if (Atomic(slot.owner).load(std::memory_order_relaxed) == 0) continue;
+    Atomic(c.records).fetch_add(slot.records, std::memory_order_relaxed);
+    Atomic(c.bytes).fetch_add(slot.bytes, std::memory_order_relaxed);
+    Atomic(c.padding_frames).fetch_add(slot.padding_frames, std::memory_order_relaxed);
+    std::memset(&slot, 0, sizeof slot);
+  }
+  for (CursorSlot& cur : h->cursors) {
+    if (Atomic(cur.state).load(std::memory_order_relaxed) ==
+        static_cast<std::uint64_t>(CursorState::kClaiming))
+      std::memset(&cur, 0, sizeof cur);
+  }
+}
+
+Log::~Log() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (ring_.writable) {
+    if (durability_ != Durability::kNone && !failed()) Sync().ok();
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+      Atomic(ring_.header->counters.clean_close).store(1, std::memory_order_release);
+      if (durability_ != Durability::kNone)
+        detail::g_msync.load()(map_, kHeaderSize, MS_SYNC);
+    }
+  }
+  ::munmap(map_, map_size_);
+  ::close(fd_);
+}
+
+void Log::Fail(std::string what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failed_.load(std::memory_order_relaxed)) failure_ = path_ + ": " + std::move(what);
+  failed_.store(true, std::memory_order_relaxed);
+}
+
+std::string Log::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+Status Log::Sync() {
+  if (failed()) return Status::Error(StatusCode::kIoError, failure());
+  if (!ring_.writable) return Status::Ok();
+  if (detail::g_msync.load()(map_, map_size_, MS_SYNC) != 0) {
+    Fail(std::string("msync failed: ") + std::strerror(errno) + "; the handle is now unusable");
+    return Status::Error(StatusCode::kIoError, failure());
+  }
+  return Status::Ok();
+}
+
+bool Log::SyncRange(std::uint64_t offset, std::uint64_t bytes) {
+  if (failed()) return false;
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  auto sync = [&](std::uint64_t begin, std::uint64_t end) {  // byte offsets into the mapping
+    begin &= ~(page - 1);
+    return detail::g_msync.load()(static_cast<std::byte*>(map_) + begin, end - begin, MS_SYNC) == 0;
+  };
+  bool ok = true;
+  while (bytes > 0 && ok) {
+    const std::uint64_t idx = offset & ring_.mask;
+    const std::uint64_t n = std::min(bytes, ring_.capacity - idx);
+    ok = sync(kHeaderSize + idx, kHeaderSize + idx + n);
+    offset += n;
+    bytes -= n;
+  }
+  ok = ok && sync(0, sizeof(LogHeader));
+  if (!ok) Fail(std::string("msync failed: ") + std::strerror(errno) + "; the handle is now unusable");
+  return ok;
+}
+
+void Log::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(sync_interval_ms_));
+    if (stopping_) break;
+    lock.unlock();
+    const bool ok = failed() || Sync().ok();
+    lock.lock();
+    if (!ok || failed()) break;
+  }
+}
+
+LogInfo Log::Info() const {
+  const LogHeader* h = ring_.header;
+  LogInfo info;
+  info.path = path_;
+  info.version = h->super.version;
+  info.capacity = ring_.capacity;
+  info.policy = ring_.policy;
+  info.durability = durability_;
+  info.max_payload = ring_.max_payload;
+  info.unblock_timeout_ms = h->super.unblock_timeout_ms;
+  info.sync_interval_ms = sync_interval_ms_;
+  info.created_unix_ns = h->super.created_unix_ns;
+  info.earliest_offset = earliest_offset();
+  info.latest_offset = latest_offset();
+  auto& c = const_cast<CounterLine&>(h->counters);
+  info.records_appended = Atomic(c.records).load(std::memory_order_relaxed);
+  info.bytes_appended = Atomic(c.bytes).load(std::memory_order_relaxed);
+  info.padding_frames = Atomic(c.padding_frames).load(std::memory_order_relaxed);
+  info.unblocked_stalls = Atomic(c.unblocked_stalls).load(std::memory_order_relaxed);
+  info.recoveries = Atomic(c.recoveries).load(std::memory_order_relaxed);
+  info.truncated_bytes = Atomic(c.truncated_bytes).load(std::memory_order_relaxed);
+  for (ProducerSlot& slot : ring_.header->producers) {
+    if (Atomic(slot.owner).load(std::memory_order_acquire) == 0) continue;
+    ++info.live_producers;
+    info.records_appended += Atomic(slot.records).load(std::memory_order_relaxed);
+    info.bytes_appended += Atomic(slot.bytes).load(std::memory_order_relaxed);
+    info.padding_frames += Atomic(slot.padding_frames).load(std::memory_order_relaxed);
+  }
+  for (CursorSlot& cur : ring_.header->cursors) {
+    if (Atomic(cur.state).load(std::memory_order_acquire) !=
+        static_cast<std::uint64_t>(CursorState::kActive))
+      continue;
+    CursorInfo ci;
+    const std::uint32_t len = std::min<std::uint32_t>(cur.name_len, kMaxCursorName);
+    ci.name.assign(cur.name, len);
+    ci.position = Atomic(cur.position).load(std::memory_order_acquire);
+    ci.updated_unix_ns = cur.updated_unix_ns;
+    ci.pid = cur.pid;
+    info.cursors.push_back(std::move(ci));
+  }
+  return info;
+}
+
+Result<std::unique_ptr<Producer>> Log::NewProducer() {
+  if (!ring_.writable)
+    return Err(StatusCode::kPermissionDenied, path_, "opened read-only; cannot append");
+  const std::uint64_t pid = static_cast<std::uint64_t>(::getpid());
+  static std::atomic<std::uint32_t> nonce{1};
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::uint32_t i = 0; i < kMaxProducers; ++i) {
+      ProducerSlot& slot = ring_.header->producers[i];
+      std::uint64_t expected = 0;
+      const std::uint64_t owner = (pid << 32) | nonce.fetch_add(1, std::memory_order_relaxed);
+      if (Atomic(slot.owner).compare_exchange_strong(expected, owner, std::memory_order_acq_rel)) {
+        Atomic(slot.res_start).store(0, std::memory_order_relaxed);
+        Atomic(slot.res_end).store(0, std::memory_order_relaxed);
+        Atomic(slot.records).store(0, std::memory_order_relaxed);
+        Atomic(slot.bytes).store(0, std::memory_order_relaxed);
+        Atomic(slot.padding_frames).store(0, std::memory_order_relaxed);
+        slot.attached_unix_ns = detail::UnixNs();
+        return std::unique_ptr<Producer>(new Producer(this, i, owner));
+      }
+    }
+    // Every slot taken: reclaim those of dead processes whose reservation is resolved.
+    for (ProducerSlot& slot : ring_.header->producers) {
+      const std::uint64_t owner = Atomic(slot.owner).load(std::memory_order_acquire);
+      if (owner == 0 || PidAlive(static_cast<std::uint32_t>(owner >> 32))) continue;
+      const std::uint64_t start = Atomic(slot.res_start).load(std::memory_order_relaxed);
+      const std::uint64_t end = Atomic(slot.res_end).load(std::memory_order_relaxed);
+      if (end > start && start >= ring_.LoadHead() && start < ring_.LoadTail()) {
+        const std::uint64_t seal = ring_.LoadSeal(start);
+        std::uint64_t bytes;
+        if (ring_.Classify(start, seal, &bytes) == FrameKind::kUncommitted &&
+            !ring_.TryUnblock(start, seal))
+          continue;
+      }
+      CounterLine& c = ring_.header->counters;
+      Atomic(c.records).fetch_add(Atomic(slot.records).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      Atomic(c.bytes).fetch_add(Atomic(slot.bytes).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      Atomic(c.padding_frames).fetch_add(Atomic(slot.padding_frames).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      std::uint64_t expected = owner;
+      Atomic(slot.owner).compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+    }
+  }
+  return Err(StatusCode::kResourceExhausted, path_,
+             "all " + std::to_string(kMaxProducers) + " producer slots are in use");
+}
+
+Result<std::uint64_t> Log::Resolve(StartAt start) const {
+  switch (start.kind()) {
+    case StartAt::Kind::kEarliest: return earliest_offset();
+    case StartAt::Kind::kLatest: return latest_offset();
+    case StartAt::Kind::kTime: return TimeToOffset(static_cast<std::int64_t>(start.value()));
+    case StartAt::Kind::kOffset: break;
+  }
+  const std::uint64_t off = start.value();
+  const std::uint64_t head = earliest_offset();
+  const std::uint64_t tail = latest_offset();
+  if (off < head || off > tail)
+    return Err(StatusCode::kInvalidArgument, path_,
+               "offset " + std::to_string(off) + " is outside the retained range [" +
+                   std::to_string(head) + ", " + std::to_string(tail) + "]");
+  std::uint64_t bytes;
+  if (off % kFrameAlignment != 0 ||
+      (off != tail && ring_.Classify(off, ring_.LoadSeal(off), &bytes) == FrameKind::kUncommitted))
+    return Err(StatusCode::kInvalidArgument, path_,
+               "offset " + std::to_string(off) + " is not the start of a committed frame");
+  return off;
+}
+
+Result<std::uint64_t> Log::TimeToOffset(std::int64_t unix_ns) const {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const std::uint64_t head = earliest_offset();
+    const std::uint64_t tail = latest_offset();
+    std::uint64_t pos = head;
+    while (pos < tail) {
+      const std::uint64_t seal = ring_.LoadSeal(pos);
+      std::uint64_t bytes = 0;
+      const FrameKind kind = ring_.Classify(pos, seal, &bytes);
+      if (kind == FrameKind::kRecord && ring_.Header(pos)->timestamp_ns >= unix_ns) break;
+      if (kind != FrameKind::kRecord && kind != FrameKind::kPadding) break;
+      pos += bytes;
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (earliest_offset() <= head) return pos;  // not lapped while we walked
+  }
+  return Err(StatusCode::kResourceExhausted, path_, "time seek kept being lapped by producers");
+}
+
+Result<std::unique_ptr<LogReader>> Log::NewReader(StartAt start) {
+  auto pos = Resolve(start);
+  if (!pos.ok()) return pos.status();
+  return std::unique_ptr<LogReader>(new LogReader(this, *pos, nullptr, ""));
+}
+
+Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartAt if_new) {
+  if (name.empty() || name.size() > kMaxCursorName)
+    return Err(StatusCode::kInvalidArgument, path_,
+               "cursor name must be 1.." + std::to_string(kMaxCursorName) + " bytes");
+  auto find = [&](std::uint32_t skip) -> CursorSlot* {
+    for (std::uint32_t i = 0; i < kMaxCursors; ++i) {
+      CursorSlot& c = ring_.header->cursors[i];
+      if (i == skip) continue;
+      if (Atomic(c.state).load(std::memory_order_acquire) ==
+              static_cast<std::uint64_t>(CursorState::kActive) &&
+          c.name_len == name.size() && std::memcmp(c.name, name.data(), name.size()) == 0)
+        return &c;
+    }
+    return nullptr;
+  };
+  if (CursorSlot* c = find(UINT32_MAX)) {
+    const std::uint64_t pos = Atomic(c->position).load(std::memory_order_acquire);
+    return std::unique_ptr<LogReader>(new LogReader(this, pos, c, std::string(name)));
+  }
+  if (!ring_.writable)
+    return Err(StatusCode::kPermissionDenied, path_,
+               "cursor '" + std::string(name) + "' does not exist and the log is open read-only");
+  auto pos = Resolve(if_new);
+  if (!pos.ok()) return pos.status();
+  for (std::uint32_t i = 0; i < kMaxCursors; ++i) {
+    CursorSlot& c = ring_.header->cursors[i];
+    std::uint64_t expected = static_cast<std::uint64_t>(CursorState::kFree);
+    if (!Atomic(c.state).compare_exchange_strong(expected,
+                                                 static_cast<std::uint64_t>(CursorState::kClaiming),
+                                                 std::memory_order_acq_rel))
+      continue;
+    std::memset(c.name, 0, sizeof c.name);
+    std::memcpy(c.name, name.data(), name.size());
+    c.name_len = static_cast<std::uint32_t>(name.size());
+    c.pid = static_cast<std::uint32_t>(::getpid());
+    c.updated_unix_ns = detail::UnixNs();
+    Atomic(c.position).store(*pos, std::memory_order_release);
+    // release: name and position are complete before the cursor counts.
+    Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kActive), std::memory_order_release);
+    if (CursorSlot* other = find(i); other != nullptr && other < &c) {
+      // Someone created the same name at the same moment: keep theirs.
+      Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kFree), std::memory_order_release);
+      const std::uint64_t p = Atomic(other->position).load(std::memory_order_acquire);
+      return std::unique_ptr<LogReader>(new LogReader(this, p, other, std::string(name)));
+    }
+    // A producer may have moved head past us while we were not yet counted.
+    std::uint64_t start = *pos;
+    const std::uint64_t head = earliest_offset();
+    if (start < head) start = head;
+    Atomic(c.position).store(start, std::memory_order_release);
+    return std::unique_ptr<LogReader>(new LogReader(this, start, &c, std::string(name)));
+  }
+  return Err(StatusCode::kResourceExhausted, path_,
+             "all " + std::to_string(kMaxCursors) + " cursor slots are in use");
+}
+
+Status Log::DeleteCursor(std::string_view name) {
+  if (!ring_.writable) return Err(StatusCode::kPermissionDenied, path_, "opened read-only");
+  for (CursorSlot& c : ring_.header->cursors) {
+    if (Atomic(c.state).load(std::memory_order_acquire) ==
+            static_cast<std::uint64_t>(CursorState::kActive) &&
+        c.name_len == name.size() && std::memcmp(c.name, name.data(), name.size()) == 0) {
+      Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kFree), std::memory_order_release);
+      return Status::Ok();
+    }
+  }
+  return Err(StatusCode::kNotFound, path_, "no cursor named '" + std::string(name) + "'");
+}
+
+}  // namespace kappa::memlog

@@ -1,0 +1,164 @@
+#include "memlog/log_reader.h"
+
+#include <sched.h>
+
+#include <thread>
+
+#include "memlog/crc32c.h"
+#include "memlog/log.h"
+
+namespace kappa::memlog {
+
+using detail::Atomic;
+using detail::FrameKind;
+
+const char* PollStatusName(PollStatus status) {
+  switch (status) {
+    case PollStatus::kOk: return "ok";
+    case PollStatus::kEmpty: return "empty";
+    case PollStatus::kLapped: return "lapped";
+    case PollStatus::kCorrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+bool Record::ChecksumOk() const noexcept {
+  return RecordCrc(type, flags, timestamp_ns, payload.data(),
+                   static_cast<std::uint32_t>(payload.size())) == crc;
+}
+
+void RecordBatch::Iterator::Skip() noexcept {
+  while (pos_ < end_) {
+    const std::uint64_t seal = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
+    if (SealState(seal) == kSealRecord) return;
+    pos_ += SealLength(seal);  // padding, validated when the batch was polled
+  }
+}
+
+Record RecordBatch::Iterator::operator*() const noexcept {
+  const std::uint64_t seal = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
+  const RecordHeader* h = ring_->Header(pos_);
+  Record r;
+  r.offset = pos_;
+  r.timestamp_ns = h->timestamp_ns;
+  r.type = h->type;
+  r.flags = h->flags;
+  r.crc = h->crc;
+  r.payload = std::span<const std::byte>(ring_->Payload(pos_), SealLength(seal));
+  return r;
+}
+
+RecordBatch::Iterator& RecordBatch::Iterator::operator++() noexcept {
+  const std::uint64_t seal = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
+  pos_ += RecordFrameSize(SealLength(seal));
+  Skip();
+  return *this;
+}
+
+LogReader::LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor,
+                     std::string cursor_name)
+    : log_(log), ring_(&log->ring()), pos_(position), cursor_(cursor),
+      cursor_name_(std::move(cursor_name)) {}
+
+LogReader::~LogReader() = default;
+
+PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
+                           std::size_t max_bytes) noexcept {
+  batch->ring_ = ring_;
+  batch->begin_ = batch->end_ = pos_;
+  batch->count_ = 0;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const std::uint64_t head = ring_->LoadHead();
+    if (pos_ < head) {
+      last_lost_ = head - pos_;
+      total_lost_ += last_lost_;
+      pos_ = head;
+      batch->begin_ = batch->end_ = pos_;
+      stall_at_ = UINT64_MAX;
+      return PollStatus::kLapped;
+    }
+    const std::uint64_t start = pos_;
+    std::uint64_t p = start;
+    std::size_t n = 0;
+    std::uint64_t seal = 0;
+    FrameKind kind = FrameKind::kUncommitted;
+    while (n < max_records && p - start < max_bytes) {
+      seal = ring_->LoadSeal(p);
+      std::uint64_t bytes = 0;
+      kind = ring_->Classify(p, seal, &bytes);
+      if (kind == FrameKind::kRecord) {
+        ++n;
+      } else if (kind != FrameKind::kPadding) {
+        break;
+      }
+      p += bytes;
+    }
+    // acquire: if a producer of a later lap wrote anything we just read, we see its head move.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (Atomic(ring_->header->head.value).load(std::memory_order_relaxed) > start) continue;
+    if (p > start) {
+      pos_ = p;
+      stall_at_ = UINT64_MAX;
+      batch->end_ = p;
+      batch->count_ = n;
+      if (n > 0) return PollStatus::kOk;
+      continue;  // only padding so far: look once more past it
+    }
+    if (kind == FrameKind::kCorrupt) return PollStatus::kCorrupt;
+    // Nothing committed at p. Is anything reserved there?
+    if (tail_cache_ <= p) {
+      tail_cache_ = ring_->LoadTail();
+      if (tail_cache_ <= p) return PollStatus::kEmpty;
+    }
+    const std::int64_t now = detail::MonotonicNs();
+    if (stall_at_ != p || stall_seal_ != seal) {
+      stall_at_ = p;
+      stall_seal_ = seal;
+      stall_since_ = now;
+      return PollStatus::kEmpty;
+    }
+    if (now - stall_since_ < ring_->unblock_timeout_ns || !ring_->writable) return PollStatus::kEmpty;
+    if (!ring_->TryUnblock(p, seal)) return PollStatus::kEmpty;
+    stall_at_ = UINT64_MAX;  // unblocked (or committed after all): read again
+  }
+  return batch->count_ > 0 ? PollStatus::kOk : PollStatus::kEmpty;
+}
+
+PollStatus LogReader::Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
+                           std::size_t max_records) noexcept {
+  const std::int64_t deadline = detail::MonotonicNs() + timeout.count();
+  for (int spins = 0;; ++spins) {
+    const PollStatus s = Poll(batch, max_records);
+    if (s != PollStatus::kEmpty) return s;
+    if (detail::MonotonicNs() >= deadline) return s;
+    if (spins < 256) continue;
+    if (spins < 1024) {
+      sched_yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+}
+
+bool LogReader::StillValid(const RecordBatch& batch) const noexcept {
+  // acquire: order the caller's reads of the batch before this check.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return Atomic(ring_->header->head.value).load(std::memory_order_relaxed) <= batch.begin_offset();
+}
+
+Status LogReader::Seek(const StartAt& start) {
+  auto pos = log_->Resolve(start);
+  if (!pos.ok()) return pos.status();
+  pos_ = *pos;
+  stall_at_ = UINT64_MAX;
+  return Status::Ok();
+}
+
+void LogReader::CommitCursor() noexcept {
+  if (cursor_ == nullptr || !ring_->writable) return;
+  cursor_->updated_unix_ns = detail::UnixNs();
+  // release: everything before pos_ has been consumed before producers may overwrite it.
+  Atomic(cursor_->position).store(pos_, std::memory_order_release);
+}
+
+}  // namespace kappa::memlog

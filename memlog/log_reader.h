@@ -1,0 +1,122 @@
+// LogReader: zero-copy batch polling from any retained offset.
+//
+// Thread safety: one thread at a time per LogReader; make one per consuming thread. Readers
+// never block producers (except through a named cursor under the Block policy, which is the
+// point of it).
+//
+// Zero-copy batches point into the ring. Under the Block policy a reader on a named cursor owns
+// its unconsumed bytes: nobody overwrites them until the cursor commits past them. Any other
+// reader may be lapped while it looks at a batch: StillValid(batch) after use tells whether the
+// bytes were intact throughout (the same check a seqlock reader makes).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "memlog/detail/ring.h"
+#include "memlog/status.h"
+
+namespace kappa::memlog {
+
+class Log;
+class StartAt;
+
+struct Record {
+  std::uint64_t offset = 0;
+  std::int64_t timestamp_ns = 0;
+  std::uint16_t type = 0;
+  std::uint16_t flags = 0;
+  std::uint32_t crc = 0;
+  std::span<const std::byte> payload;
+  // Recomputes the CRC32C over the record and compares it with the stored one.
+  bool ChecksumOk() const noexcept;
+};
+
+// A run of committed frames [begin_offset, end_offset), padding skipped on iteration.
+class RecordBatch {
+ public:
+  class Iterator {
+   public:
+    Iterator(const detail::Ring* ring, std::uint64_t pos, std::uint64_t end)
+        : ring_(ring), pos_(pos), end_(end) { Skip(); }
+    Record operator*() const noexcept;
+    Iterator& operator++() noexcept;
+    bool operator!=(const Iterator& other) const { return pos_ != other.pos_; }
+
+   private:
+    void Skip() noexcept;
+    const detail::Ring* ring_;
+    std::uint64_t pos_;
+    std::uint64_t end_;
+  };
+
+  std::uint64_t begin_offset() const { return begin_; }
+  std::uint64_t end_offset() const { return end_; }
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  Iterator begin() const { return Iterator(ring_, begin_, end_); }
+  Iterator end() const { return Iterator(ring_, end_, end_); }
+
+ private:
+  friend class LogReader;
+  const detail::Ring* ring_ = nullptr;
+  std::uint64_t begin_ = 0;
+  std::uint64_t end_ = 0;
+  std::size_t count_ = 0;
+};
+
+enum class PollStatus {
+  kOk,       // the batch holds >= 1 record
+  kEmpty,    // nothing committed past position() yet
+  kLapped,   // records were overwritten before they were read; see last_lost_bytes()
+  kCorrupt,  // the frame at position() is damaged; the reader does not move past it
+};
+const char* PollStatusName(PollStatus status);
+
+class LogReader {
+ public:
+  ~LogReader();
+  LogReader(const LogReader&) = delete;
+  LogReader& operator=(const LogReader&) = delete;
+
+  // Reads up to `max_records` committed records (and about `max_bytes`) from position().
+  // A producer stalled mid-append holds readers back for at most the unblock timeout.
+  PollStatus Poll(RecordBatch* batch, std::size_t max_records = 4096,
+                  std::size_t max_bytes = std::size_t{1} << 20) noexcept;
+  // Polls until a record arrives, a lap or corruption is seen, or `timeout` passes.
+  PollStatus Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
+                  std::size_t max_records = 4096) noexcept;
+  // True if nothing in `batch` can have been overwritten since it was polled.
+  bool StillValid(const RecordBatch& batch) const noexcept;
+
+  std::uint64_t position() const { return pos_; }
+  std::uint64_t last_lost_bytes() const { return last_lost_; }
+  std::uint64_t total_lost_bytes() const { return total_lost_; }
+  Status Seek(const StartAt& start);
+
+  // Named cursors: the cursor's name ("" for an anonymous reader), and CommitCursor() to record
+  // position() durably in the log (release: everything before it has been consumed).
+  const std::string& cursor_name() const { return cursor_name_; }
+  void CommitCursor() noexcept;
+
+ private:
+  friend class Log;
+  LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor, std::string cursor_name);
+
+  const Log* log_;
+  const detail::Ring* ring_;
+  std::uint64_t pos_;
+  std::uint64_t tail_cache_ = 0;
+  CursorSlot* cursor_;
+  std::string cursor_name_;
+  std::uint64_t last_lost_ = 0;
+  std::uint64_t total_lost_ = 0;
+  std::uint64_t stall_at_ = UINT64_MAX;
+  std::uint64_t stall_seal_ = 0;
+  std::int64_t stall_since_ = 0;
+};
+
+}  // namespace kappa::memlog

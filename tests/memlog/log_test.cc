@@ -1,0 +1,418 @@
+#include "memlog/log.h"
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+#include "memlog/crc32c.h"
+#include "memlog/log_reader.h"
+#include "memlog/producer.h"
+#include "tests/memlog/test_util.h"
+
+namespace kappa::memlog {
+namespace {
+
+using testing::Bytes;
+using testing::Drain;
+using testing::Str;
+using testing::TempPath;
+
+std::unique_ptr<Log> MakeLog(const TempPath& p, std::uint64_t capacity, Policy policy,
+                             std::uint32_t unblock_ms = 1000) {
+  CreateOptions o;
+  o.capacity = capacity;
+  o.policy = policy;
+  o.unblock_timeout_ms = unblock_ms;
+  auto log = Log::Create(p.str(), o);
+  EXPECT_TRUE(log.ok()) << log.status().message();
+  return std::move(log).value();
+}
+
+TEST(Crc32cTest, ShouldMatchKnownVectors) {
+  EXPECT_EQ(Crc32c(0, "123456789", 9), 0xE3069283u);
+  std::string zeros(32, '\0');
+  EXPECT_EQ(Crc32c(0, zeros.data(), zeros.size()), 0x8A9136AAu);
+  // Incremental equals one-shot.
+  EXPECT_EQ(Crc32c(Crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+}
+
+TEST(FormatTest, ShouldEncodeSealsAndLapTags) {
+  const std::uint64_t seal = MakeSeal(0xDEADBEEF, kSealRecord, 1234);
+  EXPECT_EQ(SealTag(seal), 0xDEADBEEFu);
+  EXPECT_EQ(SealState(seal), kSealRecord);
+  EXPECT_EQ(SealLength(seal), 1234u);
+  // Adjacent laps never share a tag; the same lap always does.
+  for (std::uint64_t lap = 0; lap < 1000; ++lap) {
+    EXPECT_NE(LapTag(lap << 12, 12, 77), LapTag((lap + 1) << 12, 12, 77));
+    EXPECT_EQ(LapTag(lap << 12, 12, 77), LapTag((lap << 12) + 4095, 12, 77));
+  }
+  EXPECT_EQ(RecordFrameSize(0), 24u);
+  EXPECT_EQ(RecordFrameSize(1), 32u);
+  EXPECT_EQ(RecordFrameSize(8), 32u);
+}
+
+TEST(LogTest, ShouldCreateWithOwnerOnlyPermissions) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  struct stat st;
+  ASSERT_EQ(::stat(p.str().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), kHeaderSize + (1u << 16));
+  EXPECT_EQ(log->earliest_offset(), 0u);
+  EXPECT_EQ(log->latest_offset(), 0u);
+}
+
+TEST(LogTest, ShouldRefuseToCreateOverExistingFile) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto again = Log::Create(p.str(), {});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(again.status().message().find(p.str()), std::string::npos);
+}
+
+TEST(LogTest, ShouldRejectBadCreateOptions) {
+  TempPath p;
+  CreateOptions o;
+  o.capacity = 100000;  // not a power of two
+  EXPECT_EQ(Log::Create(p.str(), o).status().code(), StatusCode::kInvalidArgument);
+  o.capacity = 1024;  // too small
+  EXPECT_EQ(Log::Create(p.str(), o).status().code(), StatusCode::kInvalidArgument);
+  o.capacity = 1 << 16;
+  o.max_payload = 1 << 15;  // more than a quarter
+  EXPECT_EQ(Log::Create(p.str(), o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LogTest, ShouldAppendAndReadBackInOrder) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto producer = log->NewProducer();
+  ASSERT_TRUE(producer.ok());
+  std::vector<std::uint64_t> offsets;
+  for (int i = 0; i < 100; ++i) {
+    std::uint64_t off = 0;
+    ASSERT_EQ((*producer)->Append(Bytes("record-" + std::to_string(i)), 7, 1000 + i, &off),
+              AppendResult::kOk);
+    offsets.push_back(off);
+  }
+  auto reader = log->NewReader(StartAt::Earliest());
+  ASSERT_TRUE(reader.ok());
+  RecordBatch batch;
+  ASSERT_EQ((*reader)->Poll(&batch), PollStatus::kOk);
+  ASSERT_EQ(batch.size(), 100u);
+  int i = 0;
+  for (const Record& r : batch) {
+    EXPECT_EQ(Str(r.payload), "record-" + std::to_string(i));
+    EXPECT_EQ(r.type, 7);
+    EXPECT_EQ(r.timestamp_ns, 1000 + i);
+    EXPECT_EQ(r.offset, offsets[i]);
+    EXPECT_TRUE(r.ChecksumOk());
+    ++i;
+  }
+  EXPECT_EQ((*reader)->Poll(&batch), PollStatus::kEmpty);
+  EXPECT_EQ((*reader)->position(), log->latest_offset());
+  const LogInfo info = log->Info();
+  EXPECT_EQ(info.records_appended, 100u);
+  EXPECT_EQ(info.live_producers, 1u);
+}
+
+TEST(LogTest, ShouldAcceptEmptyPayloads) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto producer = std::move(log->NewProducer()).value();
+  ASSERT_EQ(producer->Append({}, 1, 5), AppendResult::kOk);
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  RecordBatch batch;
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_TRUE((*batch.begin()).payload.empty());
+  EXPECT_TRUE((*batch.begin()).ChecksumOk());
+}
+
+TEST(LogTest, ShouldRejectPayloadsOverTheLimit) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto producer = std::move(log->NewProducer()).value();
+  std::vector<std::byte> big((1 << 16) / 4 + 1);
+  EXPECT_EQ(producer->Append(big), AppendResult::kTooLarge);
+  big.resize((1 << 16) / 4);
+  EXPECT_EQ(producer->Append(big), AppendResult::kOk);
+}
+
+TEST(LogTest, ShouldPadAtRingEnd) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kOverwrite);
+  auto producer = std::move(log->NewProducer()).value();
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  // 100-byte payloads make 128-byte frames... use 90 bytes: 120-byte frames, which do not divide
+  // 4096, so the ring end needs padding.
+  const std::string payload(90, 'x');
+  std::uint64_t last = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(producer->Append(Bytes(payload), 0, i, &last), AppendResult::kOk);
+    RecordBatch batch;
+    ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+    ASSERT_EQ(batch.size(), 1u);
+    const Record r = *batch.begin();
+    EXPECT_EQ(r.timestamp_ns, i);
+    // No frame straddles the ring end.
+    EXPECT_LE((r.offset % 4096) + RecordFrameSize(90), 4096u);
+  }
+  EXPECT_GT(last, 4096u);
+  EXPECT_EQ(log->Info().padding_frames, 1u);
+}
+
+TEST(LogTest, ShouldReportFullInBlockModeUntilCursorConsumes) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kBlock);
+  auto cursor = std::move(log->OpenCursor("c1")).value();
+  auto producer = std::move(log->NewProducer()).value();
+  const std::string payload(40, 'b');  // 64-byte frames: 64 fit exactly
+  int appended = 0;
+  while (producer->Append(Bytes(payload)) == AppendResult::kOk) ++appended;
+  EXPECT_EQ(appended, 64);
+  EXPECT_EQ(producer->Append(Bytes(payload)), AppendResult::kFull);
+  // Reading alone frees nothing; committing the cursor does.
+  RecordBatch batch;
+  ASSERT_EQ(cursor->Poll(&batch, 10), PollStatus::kOk);
+  EXPECT_EQ(producer->Append(Bytes(payload)), AppendResult::kFull);
+  cursor->CommitCursor();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(producer->Append(Bytes(payload)), AppendResult::kOk);
+  EXPECT_EQ(producer->Append(Bytes(payload)), AppendResult::kFull);
+  EXPECT_EQ(producer->AppendBlocking(Bytes(payload), 0, 0, std::chrono::milliseconds(20)),
+            AppendResult::kTimedOut);
+}
+
+TEST(LogTest, ShouldNeverDiscardInBlockModeWithoutCursors) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kBlock);
+  auto producer = std::move(log->NewProducer()).value();
+  const std::string payload(40, 'b');
+  int appended = 0;
+  while (producer->Append(Bytes(payload)) == AppendResult::kOk) ++appended;
+  EXPECT_EQ(appended, 64);
+  EXPECT_EQ(log->earliest_offset(), 0u);
+}
+
+TEST(LogTest, ShouldReportLappedInOverwriteModeAndNeverAnotherLapsRecord) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kOverwrite);
+  auto producer = std::move(log->NewProducer()).value();
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  for (int i = 0; i < 1000; ++i) {
+    const std::string payload = "v" + std::to_string(i) + std::string(30, 'o');
+    ASSERT_EQ(producer->Append(Bytes(payload), 0, i), AppendResult::kOk);
+  }
+  RecordBatch batch;
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kLapped);
+  EXPECT_GT(reader->last_lost_bytes(), 0u);
+  EXPECT_EQ(reader->position(), log->earliest_offset());
+  // What is left is the most recent records, in order, ending with the last one.
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+  std::int64_t prev = -1;
+  std::int64_t last = -1;
+  for (const Record& r : batch) {
+    EXPECT_TRUE(r.ChecksumOk());
+    EXPECT_GT(r.timestamp_ns, prev);
+    prev = last = r.timestamp_ns;
+    EXPECT_EQ(Str(r.payload), "v" + std::to_string(r.timestamp_ns) + std::string(30, 'o'));
+  }
+  EXPECT_TRUE(reader->StillValid(batch));
+  EXPECT_EQ(last, 999);
+  // The log holds at most one ring's worth.
+  EXPECT_LE(log->latest_offset() - log->earliest_offset(), 4096u);
+}
+
+TEST(LogTest, ShouldInvalidateBatchOverwrittenWhileHeld) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kOverwrite);
+  auto producer = std::move(log->NewProducer()).value();
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  ASSERT_EQ(producer->Append(Bytes("first")), AppendResult::kOk);
+  RecordBatch batch;
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+  EXPECT_TRUE(reader->StillValid(batch));
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(producer->Append(Bytes(std::string(40, 'z'))), AppendResult::kOk);
+  EXPECT_FALSE(reader->StillValid(batch));
+}
+
+TEST(LogTest, ShouldAppendBatchesAtomicallyAcrossTheRingEnd) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kOverwrite);
+  auto producer = std::move(log->NewProducer()).value();
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 7; ++i) payloads.push_back("batch-record-" + std::to_string(i) + std::string(i * 9, '+'));
+  std::vector<RecordView> views;
+  for (auto& s : payloads) views.push_back({Bytes(s), 3, 42});
+  int seen = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::uint64_t first = 0;
+    ASSERT_EQ(producer->AppendBatch(views, &first), AppendResult::kOk);
+    RecordBatch batch;
+    ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk) << round;
+    ASSERT_EQ(batch.size(), payloads.size());
+    EXPECT_EQ((*batch.begin()).offset, first);
+    int i = 0;
+    for (const Record& r : batch) {
+      EXPECT_EQ(Str(r.payload), payloads[i++]);
+      EXPECT_TRUE(r.ChecksumOk());
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 420);
+  EXPECT_GT(log->Info().padding_frames, 0u);
+}
+
+TEST(LogTest, ShouldCommitAndAbortClaims) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto producer = std::move(log->NewProducer()).value();
+  ClaimedRecord claim;
+  ASSERT_EQ(producer->Claim(5, &claim), AppendResult::kOk);
+  std::memcpy(claim.data, "hello", 5);
+  ASSERT_EQ(producer->Commit(&claim, 9, 77), AppendResult::kOk);
+  ASSERT_EQ(producer->Claim(6, &claim), AppendResult::kOk);
+  std::memcpy(claim.data, "hidden", 6);
+  producer->Abort(&claim);
+  ASSERT_EQ(producer->Append(Bytes("world")), AppendResult::kOk);
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  EXPECT_EQ(Drain(*reader), (std::vector<std::string>{"hello", "world"}));
+}
+
+TEST(LogTest, ShouldResumeNamedCursorInAnotherHandle) {
+  TempPath p;
+  {
+    auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+    auto producer = std::move(log->NewProducer()).value();
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(producer->Append(Bytes(std::to_string(i))), AppendResult::kOk);
+    auto cursor = std::move(log->OpenCursor("consumer")).value();
+    RecordBatch batch;
+    ASSERT_EQ(cursor->Poll(&batch, 4), PollStatus::kOk);
+    EXPECT_EQ(batch.size(), 4u);
+    cursor->CommitCursor();
+    ASSERT_EQ(cursor->Poll(&batch, 2), PollStatus::kOk);  // read but not committed
+  }
+  auto log = std::move(Log::Open(p.str())).value();
+  auto cursor = std::move(log->OpenCursor("consumer")).value();
+  EXPECT_EQ(Drain(*cursor), (std::vector<std::string>{"4", "5", "6", "7", "8", "9"}));
+  const LogInfo info = log->Info();
+  ASSERT_EQ(info.cursors.size(), 1u);
+  EXPECT_EQ(info.cursors[0].name, "consumer");
+  EXPECT_TRUE(log->DeleteCursor("consumer").ok());
+  EXPECT_EQ(log->DeleteCursor("consumer").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(log->Info().cursors.empty());
+  EXPECT_EQ(log->OpenCursor(std::string(100, 'n')).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LogTest, ShouldSeekByEventTimeAndOffset) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto producer = std::move(log->NewProducer()).value();
+  std::vector<std::uint64_t> offsets(50);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(producer->Append(Bytes(std::to_string(i)), 0, 1000 * i, &offsets[i]), AppendResult::kOk);
+  auto reader = std::move(log->NewReader(StartAt::Time(25'500))).value();
+  EXPECT_EQ(reader->position(), offsets[26]);
+  ASSERT_TRUE(reader->Seek(StartAt::Time(0)).ok());
+  EXPECT_EQ(reader->position(), offsets[0]);
+  ASSERT_TRUE(reader->Seek(StartAt::Time(1'000'000)).ok());
+  EXPECT_EQ(reader->position(), log->latest_offset());
+  ASSERT_TRUE(reader->Seek(StartAt::Offset(offsets[10])).ok());
+  EXPECT_EQ(Drain(*reader).front(), "10");
+  EXPECT_FALSE(reader->Seek(StartAt::Offset(offsets[10] + 8)).ok());
+  EXPECT_FALSE(reader->Seek(StartAt::Offset(log->latest_offset() + 64)).ok());
+  ASSERT_TRUE(reader->Seek(StartAt::Latest()).ok());
+  EXPECT_TRUE(Drain(*reader).empty());
+}
+
+TEST(LogTest, ShouldUnblockAProducerThatDiedMidAppend) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock, /*unblock_ms=*/30);
+  auto producer = std::move(log->NewProducer()).value();
+  auto other = std::move(log->NewProducer()).value();
+  ASSERT_EQ(producer->Append(Bytes("before")), AppendResult::kOk);
+  ClaimedRecord claim;  // a claim never committed stands for a producer that died
+  ASSERT_EQ(producer->Claim(16, &claim), AppendResult::kOk);
+  ASSERT_EQ(other->Append(Bytes("after")), AppendResult::kOk);
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  RecordBatch batch;
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+  EXPECT_EQ(batch.size(), 1u);
+  EXPECT_EQ(reader->Poll(&batch), PollStatus::kEmpty);  // stalled, within the timeout
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(reader->Wait(&batch, std::chrono::seconds(10)), PollStatus::kOk);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(20));
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(Str((*batch.begin()).payload), "after");
+  EXPECT_EQ(log->Info().unblocked_stalls, 1u);
+  // The late producer learns its record was given up.
+  EXPECT_EQ(producer->Commit(&claim), AppendResult::kAbandoned);
+}
+
+TEST(LogTest, ShouldSyncInSyncModeAndFailTheHandleOnSyncError) {
+  TempPath p;
+  CreateOptions o;
+  o.capacity = 1 << 16;
+  o.durability = Durability::kSync;
+  auto log = std::move(Log::Create(p.str(), o)).value();
+  auto producer = std::move(log->NewProducer()).value();
+  ASSERT_EQ(producer->Append(Bytes("durable")), AppendResult::kOk);
+  detail::SetMsyncForTesting([](void*, std::size_t, int) {
+    errno = EIO;
+    return -1;
+  });
+  EXPECT_EQ(producer->Append(Bytes("lost")), AppendResult::kIoError);
+  detail::SetMsyncForTesting(nullptr);
+  // Never retried and ignored: the handle stays failed.
+  EXPECT_TRUE(log->failed());
+  EXPECT_NE(log->failure().find("msync"), std::string::npos);
+  EXPECT_EQ(producer->Append(Bytes("after")), AppendResult::kIoError);
+  EXPECT_FALSE(log->Sync().ok());
+}
+
+TEST(LogTest, ShouldSyncInBackgroundInIntervalMode) {
+  TempPath p;
+  CreateOptions o;
+  o.capacity = 1 << 16;
+  o.durability = Durability::kInterval;
+  o.sync_interval_ms = 5;
+  auto log = std::move(Log::Create(p.str(), o)).value();
+  static std::atomic<int> calls{0};
+  detail::SetMsyncForTesting([](void* a, std::size_t n, int f) {
+    calls.fetch_add(1);
+    return ::msync(a, n, f);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  detail::SetMsyncForTesting(nullptr);
+  EXPECT_GT(calls.load(), 0);
+  EXPECT_FALSE(log->failed());
+}
+
+TEST(LogTest, ShouldOpenReadOnlyAndRefuseToAppend) {
+  TempPath p;
+  {
+    auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+    auto producer = std::move(log->NewProducer()).value();
+    ASSERT_EQ(producer->Append(Bytes("x")), AppendResult::kOk);
+  }
+  OpenOptions ro;
+  ro.read_only = true;
+  auto log = std::move(Log::Open(p.str(), ro)).value();
+  EXPECT_EQ(log->NewProducer().status().code(), StatusCode::kPermissionDenied);
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  EXPECT_EQ(Drain(*reader), std::vector<std::string>{"x"});
+}
+
+TEST(LogTest, ShouldResolveBareNamesInTheDefaultDirectory) {
+  ::setenv("KAPPA_DATA_DIR", "/tmp/kappa-data", 1);
+  EXPECT_EQ(Log::ResolvePath("events"), "/tmp/kappa-data/events");
+  EXPECT_EQ(Log::ResolvePath("./events"), "./events");
+  ::unsetenv("KAPPA_DATA_DIR");
+  EXPECT_EQ(Log::DefaultDirectory(), "/dev/shm/kappa");
+}
+
+}  // namespace
+}  // namespace kappa::memlog
