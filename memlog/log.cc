@@ -273,7 +273,10 @@ void Log::Recover() {
 
   const std::uint64_t head = Atomic(h->head.value).load(std::memory_order_relaxed);
   const std::uint64_t tail = Atomic(h->tail.value).load(std::memory_order_relaxed);
-  if (!was_clean) {
+  bool orphaned_producers = false;  // producers that died with a handle open
+  for (ProducerSlot& slot : h->producers)
+    orphaned_producers |= Atomic(slot.owner).load(std::memory_order_relaxed) != 0;
+  if (!was_clean || orphaned_producers) {
     Atomic(c.recoveries).fetch_add(1, std::memory_order_relaxed);
     std::uint64_t pos = head;
     while (pos < tail) {

@@ -27,16 +27,24 @@ bool Record::ChecksumOk() const noexcept {
                    static_cast<std::uint32_t>(payload.size())) == crc;
 }
 
+// Frames are re-read here; a lapping producer may be rewriting them (StillValid tells), so
+// every length is checked again and a frame that no longer makes sense ends the iteration.
 void RecordBatch::Iterator::Skip() noexcept {
   while (pos_ < end_) {
-    const std::uint64_t seal = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
-    if (SealState(seal) == kSealRecord) return;
-    pos_ += SealLength(seal);  // padding, validated when the batch was polled
+    seal_ = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
+    std::uint64_t bytes = 0;
+    const FrameKind kind = ring_->Classify(pos_, seal_, &bytes);
+    if (kind == FrameKind::kRecord) {
+      next_ = pos_ + bytes;
+      return;
+    }
+    if (kind != FrameKind::kPadding) break;
+    pos_ += bytes;
   }
+  pos_ = end_;
 }
 
 Record RecordBatch::Iterator::operator*() const noexcept {
-  const std::uint64_t seal = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
   const RecordHeader* h = ring_->Header(pos_);
   Record r;
   r.offset = pos_;
@@ -44,13 +52,12 @@ Record RecordBatch::Iterator::operator*() const noexcept {
   r.type = h->type;
   r.flags = h->flags;
   r.crc = h->crc;
-  r.payload = std::span<const std::byte>(ring_->Payload(pos_), SealLength(seal));
+  r.payload = std::span<const std::byte>(ring_->Payload(pos_), SealLength(seal_));
   return r;
 }
 
 RecordBatch::Iterator& RecordBatch::Iterator::operator++() noexcept {
-  const std::uint64_t seal = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
-  pos_ += RecordFrameSize(SealLength(seal));
+  pos_ = next_ < end_ ? next_ : end_;
   Skip();
   return *this;
 }

@@ -51,6 +51,8 @@ class RecordBatch {
     const detail::Ring* ring_;
     std::uint64_t pos_;
     std::uint64_t end_;
+    std::uint64_t seal_ = 0;
+    std::uint64_t next_ = 0;
   };
 
   std::uint64_t begin_offset() const { return begin_; }

@@ -79,7 +79,13 @@ bool Ring::AdvanceHeadTo(std::uint64_t limit) const {
         head += bytes;
       continue;
     }
-    if (kind == FrameKind::kCorrupt) return false;
+    if (kind == FrameKind::kCorrupt) {
+      // A stale head: another producer may already be writing over that frame.
+      const std::uint64_t now_head = LoadHead();
+      if (now_head == head) return false;
+      head = now_head;
+      continue;
+    }
     // Uncommitted one lap back: a producer stalled or died mid-append.
     const std::int64_t now = MonotonicNs();
     if (stalled_at != head) {
