@@ -252,12 +252,18 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
                "head " + std::to_string(head) + " and tail " + std::to_string(tail) +
                    " are inconsistent with capacity " + std::to_string(r.capacity));
 
+  if (writable && !exclusive) {
+    // Other handles are open: this one may crash too, so the log is not clean until the last
+    // handle closes.
+    Atomic(r.header->counters.clean_close).store(0, std::memory_order_relaxed);
+  }
   if (exclusive && writable) {
     log->Recover();
     ::flock(fd, LOCK_SH);  // see Open: a concurrent opener waits for this in its LOCK_SH
   } else if (exclusive) {
     ::flock(fd, LOCK_SH);
   }
+  log->open_complete_ = true;
   if (log->durability_ == Durability::kInterval) {
     log->sync_thread_ = std::thread([l = log.get()] { l->SyncLoop(); });
   }
@@ -327,7 +333,7 @@ Log::~Log() {
   }
   stop_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
-  if (ring_.writable) {
+  if (ring_.writable && open_complete_) {
     if (durability_ != Durability::kNone && !failed()) Sync().ok();
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
       Atomic(ring_.header->counters.clean_close).store(1, std::memory_order_release);
@@ -400,6 +406,7 @@ LogInfo Log::Info() const {
   info.capacity = ring_.capacity;
   info.policy = ring_.policy;
   info.durability = durability_;
+  info.creation_durability = static_cast<Durability>(h->super.durability);
   info.max_payload = ring_.max_payload;
   info.unblock_timeout_ms = h->super.unblock_timeout_ms;
   info.sync_interval_ms = sync_interval_ms_;

@@ -77,6 +77,7 @@ struct LogInfo {
   std::uint64_t capacity = 0;
   Policy policy = Policy::kBlock;
   Durability durability = Durability::kNone;  // this handle's
+  Durability creation_durability = Durability::kNone;  // the log's default
   std::uint32_t max_payload = 0;
   std::uint32_t unblock_timeout_ms = 0;
   std::uint32_t sync_interval_ms = 0;
@@ -167,6 +168,7 @@ class Log {
   Durability durability_ = Durability::kNone;
   std::uint32_t sync_interval_ms_ = 100;
   std::uint64_t recovered_truncated_ = 0;
+  bool open_complete_ = false;  // a handle rejected during open leaves the file as it was
 
   std::atomic<bool> failed_{false};
   mutable std::mutex mu_;

@@ -1,0 +1,598 @@
+// Runs the built `kappa` binary (KAPPA_BINARY) and checks its output and exit statuses.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "memlog/format.h"
+
+#ifndef KAPPA_BINARY
+#error "KAPPA_BINARY must name the kappa executable"
+#endif
+
+namespace kappa::tools {
+namespace {
+
+struct RunResult {
+  int status = -1;  // exit status, or 128 + signal number
+  std::string out;
+  std::string err;
+};
+
+// A running `kappa` process with pipes on its standard input, output and error.
+class KappaProcess {
+ public:
+  // Starts `kappa args...`. `input` is fed to its standard input by Finish(); `data_dir`, if
+  // not empty, becomes its $KAPPA_DATA_DIR.
+  explicit KappaProcess(const std::vector<std::string>& args, std::string input = "",
+                        const std::string& data_dir = "")
+      : input_(std::move(input)) {
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(KAPPA_BINARY));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int in[2], out[2], err[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
+        ::pipe2(err, O_CLOEXEC) != 0) {
+      std::perror("pipe2");
+      std::abort();
+    }
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      std::perror("fork");
+      std::abort();
+    }
+    if (pid_ == 0) {
+      ::dup2(in[0], STDIN_FILENO);
+      ::dup2(out[1], STDOUT_FILENO);
+      ::dup2(err[1], STDERR_FILENO);
+      ::signal(SIGPIPE, SIG_DFL);
+      if (!data_dir.empty()) ::setenv("KAPPA_DATA_DIR", data_dir.c_str(), 1);
+      ::execv(KAPPA_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    ::close(err[1]);
+    in_ = in[1];
+    out_ = out[0];
+    err_ = err[0];
+    ::fcntl(in_, F_SETFL, O_NONBLOCK);
+  }
+
+  ~KappaProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      Finish();
+    }
+  }
+
+  void Signal(int signal) { ::kill(pid_, signal); }
+
+  // Feeds the input, collects the output until the process exits, and reaps it. A process that
+  // runs past `timeout` is killed.
+  RunResult Finish(std::chrono::seconds timeout = std::chrono::seconds(180)) {
+    RunResult result;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::size_t written = 0;
+    if (input_.empty()) CloseFd(&in_);
+    while (out_ >= 0 || err_ >= 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ADD_FAILURE() << "kappa did not finish within " << timeout.count() << " s";
+        ::kill(pid_, SIGKILL);
+        break;
+      }
+      pollfd fds[3];
+      int* owners[3];
+      nfds_t n = 0;
+      for (int* fd : {&in_, &out_, &err_}) {
+        if (*fd < 0) continue;
+        fds[n] = pollfd{*fd, static_cast<short>(fd == &in_ ? POLLOUT : POLLIN), 0};
+        owners[n++] = fd;
+      }
+      if (::poll(fds, n, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+      for (nfds_t i = 0; i < n; ++i) {
+        if (fds[i].revents == 0) continue;
+        if (owners[i] == &in_) {
+          const ssize_t w = ::write(in_, input_.data() + written, input_.size() - written);
+          if (w > 0) written += static_cast<std::size_t>(w);
+          if ((w < 0 && errno != EAGAIN) || written == input_.size()) CloseFd(&in_);
+          continue;
+        }
+        char buf[65536];
+        const ssize_t r = ::read(*owners[i], buf, sizeof buf);
+        if (r <= 0) {
+          CloseFd(owners[i]);
+        } else {
+          (owners[i] == &out_ ? result.out : result.err).append(buf, static_cast<std::size_t>(r));
+        }
+      }
+    }
+    CloseFd(&in_);
+    CloseFd(&out_);
+    CloseFd(&err_);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+  }
+
+ private:
+  static void CloseFd(int* fd) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+
+  std::string input_;
+  pid_t pid_ = -1;
+  int in_ = -1;
+  int out_ = -1;
+  int err_ = -1;
+};
+
+RunResult Kappa(const std::vector<std::string>& args, const std::string& input = "",
+                const std::string& data_dir = "") {
+  return KappaProcess(args, input, data_dir).Finish();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+bool Contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Bad input and failures print exactly one line, starting "kappa: ", on standard error.
+void ExpectOneErrorLine(const RunResult& r) {
+  EXPECT_TRUE(r.err.starts_with("kappa: ")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.err.ends_with("\n")) << r.err;
+}
+
+// Payload-only text of a text-format record line: what follows " payload=".
+std::string TextPayload(const std::string& line) {
+  const std::size_t at = line.find(" payload=");
+  return at == std::string::npos ? "<no payload in: " + line + ">" : line.substr(at + 9);
+}
+
+class KappaCliTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const std::string& path : files_) ::unlink(path.c_str());
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) ::rmdir(it->c_str());
+  }
+
+  // A unique path under /dev/shm, removed after the test.
+  std::string NewPath(const std::string& what) {
+    static std::atomic<int> counter{0};
+    std::string path = "/dev/shm/kappa-cli-test-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter.fetch_add(1)) + "-" + what;
+    ::unlink(path.c_str());
+    files_.push_back(path);
+    return path;
+  }
+  // A unique directory under /dev/shm, removed after the test (with the files named in it
+  // through Track()).
+  std::string NewDir() {
+    std::string dir = NewPath("dir");
+    files_.pop_back();
+    ::mkdir(dir.c_str(), 0700);
+    dirs_.push_back(dir);
+    return dir;
+  }
+  void Track(const std::string& path) { files_.push_back(path); }
+
+  // Creates a 1 MiB log and appends `lines` to it; returns its path.
+  std::string LogWith(const std::string& lines, const std::vector<std::string>& append_flags = {}) {
+    const std::string path = NewPath("log");
+    const RunResult created = Kappa({"log", "create", path, "--capacity", "1M"});
+    EXPECT_EQ(created.status, 0) << created.err;
+    if (!lines.empty()) {
+      std::vector<std::string> args = {"log", "append", path};
+      args.insert(args.end(), append_flags.begin(), append_flags.end());
+      const RunResult appended = Kappa(args, lines);
+      EXPECT_EQ(appended.status, 0) << appended.err;
+    }
+    return path;
+  }
+
+ private:
+  std::vector<std::string> files_;
+  std::vector<std::string> dirs_;
+};
+
+TEST_F(KappaCliTest, ShouldPrintUsageForHelpAndExitZero) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"--help"},         {"-h"},
+      {"log", "--help"},  {"log", "create", "--help"},
+      {"log", "info", "--help"}, {"log", "append", "--help"},
+      {"log", "tail", "--help"}, {"log", "dump", "--help"},
+      {"log", "verify", "--help"}, {"demo", "--help"},
+      {"log", "info", "whatever", "--bogus", "--help"}};
+  for (const auto& args : commands) {
+    const RunResult r = Kappa(args);
+    EXPECT_EQ(r.status, 0) << args.back();
+    EXPECT_TRUE(r.out.starts_with("Usage: kappa")) << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST_F(KappaCliTest, ShouldCreateLogAndDescribeItAsTableAndJson) {
+  const std::string path = NewPath("log");
+  const RunResult created = Kappa({"log", "create", path, "--capacity", "1M", "--policy",
+                                   "overwrite", "--max-payload=1K", "--unblock-timeout-ms", "250"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  EXPECT_TRUE(created.out.starts_with("created " + path + ": capacity 1 MiB, policy overwrite"))
+      << created.out;
+
+  const RunResult table = Kappa({"log", "info", path});
+  ASSERT_EQ(table.status, 0) << table.err;
+  EXPECT_TRUE(Contains(table.out, "path               " + path + "\n")) << table.out;
+  EXPECT_TRUE(Contains(table.out, "capacity           1048576 (1 MiB)\n")) << table.out;
+  EXPECT_TRUE(Contains(table.out, "policy             overwrite\n")) << table.out;
+  EXPECT_TRUE(Contains(table.out, "max payload        1024 (1 KiB)\n")) << table.out;
+  EXPECT_TRUE(Contains(table.out, "unblock timeout    250 ms\n")) << table.out;
+  EXPECT_TRUE(Contains(table.out, "created            20")) << table.out;
+
+  const RunResult json = Kappa({"log", "info", path, "--format", "json"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  EXPECT_TRUE(json.out.starts_with("{\"path\":\"" + path + "\",\"version\":1,\"capacity\":1048576,"
+                                   "\"policy\":\"overwrite\",\"durability\":\"none\","))
+      << json.out;
+  for (const char* field : {"\"max_payload\":1024,", "\"unblock_timeout_ms\":250,",
+                            "\"earliest_offset\":0,", "\"latest_offset\":0,",
+                            "\"records_appended\":0,", "\"live_producers\":0,"}) {
+    EXPECT_TRUE(Contains(json.out, field)) << field << " in " << json.out;
+  }
+  EXPECT_TRUE(json.out.ends_with("\"cursors\":[]}\n")) << json.out;
+}
+
+TEST_F(KappaCliTest, ShouldKeepCreationDurabilityInReadOnlyInfo) {
+  const std::string path = NewPath("log");
+  ASSERT_EQ(Kappa({"log", "create", path, "--capacity=64K", "--durability", "interval",
+                   "--sync-interval-ms", "20"})
+                .status,
+            0);
+  const RunResult json = Kappa({"log", "info", path, "--format=json"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  EXPECT_TRUE(Contains(json.out, "\"capacity\":65536,")) << json.out;
+  EXPECT_TRUE(Contains(json.out, "\"durability\":\"interval\",\"sync_interval_ms\":20,"))
+      << json.out;
+}
+
+TEST_F(KappaCliTest, ShouldResolveBareNamesInTheDataDirectory) {
+  const std::string dir = NewDir();
+  Track(dir + "/orders");
+  const RunResult created = Kappa({"log", "create", "orders", "--capacity", "64K"}, "", dir);
+  ASSERT_EQ(created.status, 0) << created.err;
+  EXPECT_TRUE(created.out.starts_with("created " + dir + "/orders:")) << created.out;
+  struct stat st;
+  EXPECT_EQ(::stat((dir + "/orders").c_str(), &st), 0);
+  EXPECT_EQ(Kappa({"log", "append", "orders"}, "x\n", dir).status, 0);
+  const RunResult dump = Kappa({"log", "dump", "orders"}, "", dir);
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  EXPECT_EQ(Lines(dump.out).size(), 1u);
+}
+
+TEST_F(KappaCliTest, ShouldAppendLinesAndDumpThemAsText) {
+  const std::string path = NewPath("log");
+  ASSERT_EQ(Kappa({"log", "create", path, "--capacity", "1M"}).status, 0);
+  const RunResult appended =
+      Kappa({"log", "append", path}, std::string("alpha\nback\\slash\n\x01\xff\nlast"));
+  ASSERT_EQ(appended.status, 0) << appended.err;
+  EXPECT_EQ(appended.err, "appended 4 records\n");
+
+  const RunResult dump = Kappa({"log", "dump", path});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  const std::vector<std::string> lines = Lines(dump.out);
+  ASSERT_EQ(lines.size(), 4u) << dump.out;
+  // Frames: 24-byte header plus payload, padded to 8 bytes.
+  EXPECT_TRUE(lines[0].starts_with("offset=0 type=0 ts=20")) << lines[0];
+  EXPECT_TRUE(lines[1].starts_with("offset=32 type=0 ts=")) << lines[1];
+  EXPECT_TRUE(lines[2].starts_with("offset=72 type=0 ts=")) << lines[2];
+  EXPECT_TRUE(lines[3].starts_with("offset=104 type=0 ts=")) << lines[3];
+  EXPECT_EQ(TextPayload(lines[0]), "alpha");
+  EXPECT_EQ(TextPayload(lines[1]), "back\\\\slash");
+  EXPECT_EQ(TextPayload(lines[2]), "\\x01\\xff");
+  EXPECT_EQ(TextPayload(lines[3]), "last");
+  // ts=YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ
+  const std::string ts = lines[0].substr(lines[0].find("ts=") + 3, 30);
+  EXPECT_EQ(ts.size(), 30u);
+  EXPECT_EQ(ts[10], 'T');
+  EXPECT_EQ(ts[19], '.');
+  EXPECT_EQ(ts[29], 'Z');
+
+  const RunResult from = Kappa({"log", "dump", path, "--from", "offset:72", "--count", "1"});
+  ASSERT_EQ(from.status, 0) << from.err;
+  ASSERT_EQ(Lines(from.out).size(), 1u) << from.out;
+  EXPECT_TRUE(from.out.starts_with("offset=72 ")) << from.out;
+}
+
+TEST_F(KappaCliTest, ShouldDumpExactJsonLines) {
+  const std::string payload = std::string("he said \"hi\"\t\xff ") + "\xc3\xa9";  // é in UTF-8
+  const std::string path = LogWith(payload + "\n", {"--type", "7"});
+  const auto before = std::chrono::system_clock::now();
+  const RunResult dump = Kappa({"log", "dump", path, "--format=jsonl"});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  const std::vector<std::string> lines = Lines(dump.out);
+  ASSERT_EQ(lines.size(), 1u) << dump.out;
+  const std::string prefix = R"({"offset":0,"type":7,"timestamp_ns":)";
+  const std::string suffix = R"(,"payload":"he said \"hi\"\u0009\u00ff )" "\xc3\xa9\"}";
+  const std::string& line = lines[0];
+  ASSERT_TRUE(line.starts_with(prefix)) << line;
+  ASSERT_TRUE(line.ends_with(suffix)) << line;
+  const std::string ts = line.substr(prefix.size(), line.size() - prefix.size() - suffix.size());
+  ASSERT_FALSE(ts.empty());
+  ASSERT_TRUE(std::all_of(ts.begin(), ts.end(), [](char c) { return c >= '0' && c <= '9'; })) << ts;
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          before.time_since_epoch())
+                          .count();
+  EXPECT_LT(std::llabs(std::stoll(ts) - now_ns), 120'000'000'000LL);
+}
+
+TEST_F(KappaCliTest, ShouldAppendInAtomicBatches) {
+  const std::string path = LogWith("1\n2\n3\n4\n5\n6\n7\n", {"--batch", "3"});
+  const RunResult dump = Kappa({"log", "dump", path});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  const std::vector<std::string> lines = Lines(dump.out);
+  ASSERT_EQ(lines.size(), 7u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(TextPayload(lines[i]), std::to_string(i + 1));
+  const RunResult json = Kappa({"log", "info", path, "--format", "json"});
+  EXPECT_TRUE(Contains(json.out, "\"records_appended\":7,")) << json.out;
+}
+
+TEST_F(KappaCliTest, ShouldTailFromEarliestAndStopAfterCount) {
+  const std::string path = LogWith("r0\nr1\nr2\nr3\nr4\n");
+  const RunResult tail = Kappa({"log", "tail", path, "--from", "earliest", "--count", "3"});
+  ASSERT_EQ(tail.status, 0) << tail.err;
+  const std::vector<std::string> lines = Lines(tail.out);
+  ASSERT_EQ(lines.size(), 3u) << tail.out;
+  EXPECT_EQ(TextPayload(lines[0]), "r0");
+  EXPECT_EQ(TextPayload(lines[2]), "r2");
+
+  const RunResult jsonl =
+      Kappa({"log", "tail", path, "--from=earliest", "--count=1", "--format", "jsonl"});
+  ASSERT_EQ(jsonl.status, 0) << jsonl.err;
+  EXPECT_TRUE(jsonl.out.starts_with("{\"offset\":0,\"type\":0,\"timestamp_ns\":")) << jsonl.out;
+  EXPECT_TRUE(jsonl.out.ends_with(",\"payload\":\"r0\"}\n")) << jsonl.out;
+}
+
+TEST_F(KappaCliTest, ShouldResumeANamedCursorWhereTheLastTailStopped) {
+  const std::string path = LogWith("r0\nr1\nr2\nr3\nr4\n");
+  const RunResult first =
+      Kappa({"log", "tail", path, "--cursor", "c", "--from", "earliest", "--count", "2"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  ASSERT_EQ(Lines(first.out).size(), 2u);
+  EXPECT_EQ(TextPayload(Lines(first.out)[1]), "r1");
+
+  const RunResult second = Kappa({"log", "tail", path, "--cursor", "c", "--count", "2"});
+  ASSERT_EQ(second.status, 0) << second.err;
+  ASSERT_EQ(Lines(second.out).size(), 2u) << second.out;
+  EXPECT_EQ(TextPayload(Lines(second.out)[0]), "r2");
+  EXPECT_EQ(TextPayload(Lines(second.out)[1]), "r3");
+
+  // Each record takes a 32-byte frame: the cursor is at r4 (offset 128), one frame behind.
+  const RunResult info = Kappa({"log", "info", path, "--format", "json"});
+  EXPECT_TRUE(Contains(info.out, "\"cursors\":[{\"name\":\"c\",\"position\":128,\"lag\":32,"))
+      << info.out;
+  const RunResult table = Kappa({"log", "info", path});
+  EXPECT_TRUE(Contains(table.out, "cursors            1\n")) << table.out;
+}
+
+TEST_F(KappaCliTest, ShouldTailRecordsAppendedWhileItRuns) {
+  const std::string path = LogWith("r0\nr1\n");  // two 32-byte frames: latest offset 64
+  KappaProcess tail({"log", "tail", path, "--from", "offset:64", "--count", "2"});
+  const RunResult appended = Kappa({"log", "append", path}, "live0\nlive1\n");
+  ASSERT_EQ(appended.status, 0) << appended.err;
+  const RunResult r = tail.Finish(std::chrono::seconds(30));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(TextPayload(lines[0]), "live0");
+  EXPECT_EQ(TextPayload(lines[1]), "live1");
+}
+
+TEST_F(KappaCliTest, ShouldStopTailCleanlyOnSigterm) {
+  const std::string path = LogWith("r0\n");
+  KappaProcess tail({"log", "tail", path, "--cursor", "watcher", "--from", "earliest"});
+  // The cursor appears once the handlers are installed and the reader is open.
+  bool started = false;
+  for (int i = 0; i < 200 && !started; ++i) {
+    started = Contains(Kappa({"log", "info", path, "--format", "json"}).out, "\"name\":\"watcher\"");
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(started);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  tail.Signal(SIGTERM);
+  const RunResult r = tail.Finish(std::chrono::seconds(30));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(TextPayload(Lines(r.out).at(0)), "r0");
+  // It committed what it printed: the cursor has no lag.
+  EXPECT_TRUE(Contains(Kappa({"log", "info", path, "--format", "json"}).out,
+                       "\"name\":\"watcher\",\"position\":32,\"lag\":0,"));
+}
+
+TEST_F(KappaCliTest, ShouldVerifyAnIntactLog) {
+  const std::string path = LogWith("a\nb\nc\n");
+  const RunResult r = Kappa({"log", "verify", path});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok: 3 records, 96 bytes checked\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(KappaCliTest, ShouldReportACorruptRecordInVerifyAndDump) {
+  const std::string path = LogWith("first\nsecond\nthird\n");
+  {
+    // The ring starts after the header; the first record's payload after its 24-byte header.
+    const int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    const off_t at = memlog::kHeaderSize + memlog::kRecordHeaderSize;
+    char byte = 0;
+    ASSERT_EQ(::pread(fd, &byte, 1, at), 1);
+    EXPECT_EQ(byte, 'f');
+    byte = static_cast<char>(byte ^ 0x20);
+    ASSERT_EQ(::pwrite(fd, &byte, 1, at), 1);
+    ::close(fd);
+  }
+  const RunResult verify = Kappa({"log", "verify", path});
+  EXPECT_EQ(verify.status, 1);
+  EXPECT_EQ(verify.out, "");
+  ExpectOneErrorLine(verify);
+  EXPECT_TRUE(Contains(verify.err, "corrupt at offset 0: ")) << verify.err;
+  EXPECT_TRUE(Contains(verify.err, path)) << verify.err;
+
+  const RunResult dump = Kappa({"log", "dump", path});
+  EXPECT_EQ(dump.status, 1);
+  ExpectOneErrorLine(dump);
+  EXPECT_TRUE(Contains(dump.err, "offset 0")) << dump.err;
+  const std::vector<std::string> lines = Lines(dump.out);
+  ASSERT_EQ(lines.size(), 2u) << dump.out;
+  EXPECT_EQ(TextPayload(lines[0]), "second");
+}
+
+TEST_F(KappaCliTest, ShouldRejectBadUsageWithExitTwo) {
+  const std::string path = LogWith("");
+  Track(path + ".new");  // never created, unless a bad flag were accepted
+  const std::vector<std::vector<std::string>> commands = {
+      {},
+      {"frobnicate"},
+      {"--bogus"},
+      {"log"},
+      {"log", "frob", path},
+      {"log", "info", path, "--bogus"},
+      {"log", "info"},
+      {"log", "info", path, "extra"},
+      {"log", "info", path, "--format", "xml"},
+      {"log", "create", path + ".new", "--capacity", "12Q"},
+      {"log", "create", path + ".new", "--capacity", "1000"},
+      {"log", "create", path + ".new", "--capacity", "64K", "--max-payload", "1M"},
+      {"log", "append", path, "--type", "70000"},
+      {"log", "append", path, "--batch"},
+      {"log", "tail", path, "--count", "-1"},
+      {"log", "tail", path, "--count", "1", "--count", "2"},
+      {"log", "dump", path, "--from", "yesterday"},
+      {"log", "dump", path, "--from", "time:2024-13-01"},
+      {"log", "dump", path, "--count", "abc"},
+      {"demo", "--payload", "8"},
+      {"demo", "--producers", "0"},
+  };
+  for (const auto& args : commands) {
+    const RunResult r = Kappa(args);
+    std::string joined;
+    for (const std::string& a : args) joined += a + " ";
+    EXPECT_EQ(r.status, 2) << joined << "\n" << r.err;
+    ExpectOneErrorLine(r);
+    EXPECT_EQ(r.out, "") << joined;
+  }
+  const RunResult unknown = Kappa({"log", "info", path, "--bogus"});
+  EXPECT_TRUE(Contains(unknown.err, "unknown flag '--bogus'")) << unknown.err;
+}
+
+TEST_F(KappaCliTest, ShouldFailWithOneLineForAMissingFile) {
+  const std::string path = NewPath("missing");
+  for (const char* sub : {"info", "dump", "verify", "append", "tail"}) {
+    const RunResult r = Kappa({"log", sub, path});
+    EXPECT_EQ(r.status, 1) << sub;
+    ExpectOneErrorLine(r);
+    EXPECT_EQ(r.err, "kappa: " + path + ": no such log file\n") << sub;
+  }
+}
+
+TEST_F(KappaCliTest, ShouldRejectAFileThatIsNotALog) {
+  const std::string path = NewPath("zeros");
+  {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string zeros(40000, '\0');
+    ASSERT_EQ(::write(fd, zeros.data(), zeros.size()), static_cast<ssize_t>(zeros.size()));
+    ::close(fd);
+  }
+  for (const char* sub : {"info", "dump", "verify"}) {
+    const RunResult r = Kappa({"log", sub, path});
+    EXPECT_EQ(r.status, 1) << sub;
+    ExpectOneErrorLine(r);
+    EXPECT_TRUE(Contains(r.err, "not a kappa log") || Contains(r.err, "bad magic")) << r.err;
+  }
+}
+
+TEST_F(KappaCliTest, ShouldRefuseToCreateOverAnExistingFile) {
+  const std::string path = LogWith("keep me\n");
+  const RunResult r = Kappa({"log", "create", path});
+  EXPECT_EQ(r.status, 1);
+  ExpectOneErrorLine(r);
+  EXPECT_TRUE(Contains(r.err, "already exists")) << r.err;
+  EXPECT_EQ(TextPayload(Kappa({"log", "dump", path}).out), "keep me\n");
+}
+
+TEST_F(KappaCliTest, ShouldRejectALineOverTheMaxPayload) {
+  const std::string path = NewPath("log");
+  ASSERT_EQ(Kappa({"log", "create", path, "--capacity", "64K", "--max-payload", "8"}).status, 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"log", "append", path},
+        std::vector<std::string>{"log", "append", path, "--batch", "4"}}) {
+    const RunResult r = Kappa(args, "short\nthis line is too long\n");
+    EXPECT_EQ(r.status, 1);
+    ExpectOneErrorLine(r);
+    EXPECT_TRUE(Contains(r.err, "line 2 has 21 bytes, more than the log's max payload of 8 bytes"))
+        << r.err;
+  }
+}
+
+TEST_F(KappaCliTest, ShouldDescribeAReadOnlyFile) {
+  const std::string path = LogWith("x\n");
+  ASSERT_EQ(::chmod(path.c_str(), 0400), 0);
+  const RunResult info = Kappa({"log", "info", path});
+  EXPECT_EQ(info.status, 0) << info.err;
+  EXPECT_TRUE(Contains(info.out, "records appended   1\n")) << info.out;
+  EXPECT_EQ(Kappa({"log", "verify", path}).status, 0);
+}
+
+TEST_F(KappaCliTest, ShouldRunTheDemoAndCleanUp) {
+  const std::string dir = NewDir();
+  const RunResult r = Kappa({"demo", "--producers", "2", "--records", "20000", "--capacity", "1M"},
+                            "", dir);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("2 producer processes append to one memory-mapped ring log "
+                                "while a reader process tails it"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "records read     40000 of 40000\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "p99 ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "p99.9 ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "lost 0   duplicated 0   out of order 0")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "records appended   40000\n")) << r.out;
+  EXPECT_EQ(r.err, "");
+  // The temporary log is gone, so the directory can be removed.
+  EXPECT_EQ(::rmdir(dir.c_str()), 0) << std::strerror(errno);
+}
+
+}  // namespace
+}  // namespace kappa::tools

@@ -1,0 +1,817 @@
+#include "tools/log_commands.h"
+
+#include <stdio.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "memlog/format.h"
+#include "memlog/log_reader.h"
+#include "memlog/producer.h"
+#include "memlog/status.h"
+#include "tools/args.h"
+#include "tools/stop_signals.h"
+#include "tools/text.h"
+
+namespace kappa::tools {
+
+namespace {
+
+using memlog::AppendResult;
+using memlog::Durability;
+using memlog::Log;
+using memlog::LogInfo;
+using memlog::LogReader;
+using memlog::Policy;
+using memlog::PollStatus;
+using memlog::Record;
+using memlog::RecordBatch;
+using memlog::RecordView;
+using memlog::StartAt;
+
+// How long an append waits for room before giving up.
+constexpr std::chrono::seconds kAppendTimeout{10};
+// How long a reader waits for records before it looks at the stop flag again.
+constexpr std::chrono::milliseconds kWaitSlice{100};
+
+constexpr char kLogUsage[] =
+    "Usage: kappa log <subcommand> LOG [options]\n"
+    "\n"
+    "Subcommands:\n"
+    "  create   create a new log\n"
+    "  info     show a log's settings, positions, counters and cursors\n"
+    "  append   append standard input to a log, one line per record\n"
+    "  tail     follow a log, printing records as they arrive\n"
+    "  dump     print the records a log holds now, then exit\n"
+    "  verify   check the checksum of every record a log holds\n"
+    "\n"
+    "LOG is a path, or a bare name (no '/') of a log in $KAPPA_DATA_DIR (default /dev/shm/kappa).\n"
+    "Run 'kappa log <subcommand> --help' for its options.\n";
+
+constexpr char kCreateUsage[] =
+    "Usage: kappa log create LOG [options]\n"
+    "\n"
+    "Creates a new memory-mapped ring log (never over an existing file).\n"
+    "\n"
+    "Options:\n"
+    "  --capacity SIZE            ring bytes, a power of two from 4K to 1024G (default 64M)\n"
+    "  --policy block|overwrite   when the ring is full: wait for the slowest cursor, or\n"
+    "                             overwrite the oldest records (default block)\n"
+    "  --durability none|interval|sync\n"
+    "                             flush to the file never, every --sync-interval-ms, or on\n"
+    "                             every append (default none)\n"
+    "  --sync-interval-ms N       flush interval for --durability interval (default 100)\n"
+    "  --unblock-timeout-ms N     how long a stalled append may hold readers back before it is\n"
+    "                             turned into padding (default 1000)\n"
+    "  --max-payload SIZE         largest record payload (default: a quarter of the capacity,\n"
+    "                             at most 256M)\n"
+    "\n"
+    "SIZE is a whole number of bytes with an optional K, M or G suffix (powers of 1024).\n";
+
+constexpr char kInfoUsage[] =
+    "Usage: kappa log info LOG [--format table|json]\n"
+    "\n"
+    "Shows a log's settings, offsets, counters, live producers and cursors (with each cursor's\n"
+    "lag behind the latest offset). Opens the log read-only.\n"
+    "\n"
+    "Options:\n"
+    "  --format table|json   output format (default table)\n";
+
+constexpr char kAppendUsage[] =
+    "Usage: kappa log append LOG [--type N] [--batch N]\n"
+    "\n"
+    "Appends standard input to the log, one line per record (without its newline), and prints\n"
+    "\"appended N records\" on standard error at the end. When the log is full, waits up to 10 s\n"
+    "for room, then fails with \"log full\".\n"
+    "\n"
+    "Options:\n"
+    "  --type N    record type, 0 to 65535 (default 0)\n"
+    "  --batch N   append N lines at a time as one atomic batch (default 1)\n";
+
+constexpr char kTailUsage[] =
+    "Usage: kappa log tail LOG [options]\n"
+    "\n"
+    "Follows the log, printing records as they arrive, until --count records have been printed\n"
+    "or SIGINT/SIGTERM arrives (then it exits 0). A reader that falls a whole ring behind under\n"
+    "the overwrite policy reports \"lapped: lost N bytes\" on standard error and goes on.\n"
+    "\n"
+    "Options:\n"
+    "  --from WHERE        where to start: earliest, latest, offset:N, or time:T with T in\n"
+    "                      ISO-8601 (2024-05-01T12:00:00Z) or Unix nanoseconds (default latest)\n"
+    "  --cursor NAME       read through the named durable cursor: resume where it stopped\n"
+    "                      (--from applies only when it is new) and commit what was printed\n"
+    "  --format text|jsonl output format (default text)\n"
+    "  --count N           exit after N records\n"
+    "\n"
+    "text:  offset=N type=N ts=ISO-8601 payload=TEXT (bytes outside printable ASCII as \\xHH)\n"
+    "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"payload\":\"JSON string\"}\n";
+
+constexpr char kDumpUsage[] =
+    "Usage: kappa log dump LOG [--from WHERE] [--count N] [--format text|jsonl]\n"
+    "\n"
+    "Prints the records from the start position up to the latest offset at the time it starts,\n"
+    "then exits. Checks every record's checksum; a bad record is reported on standard error,\n"
+    "skipped, and makes the exit status 1.\n"
+    "\n"
+    "Options:\n"
+    "  --from WHERE        earliest, latest, offset:N, or time:T with T in ISO-8601 or Unix\n"
+    "                      nanoseconds (default earliest)\n"
+    "  --count N           print at most N records\n"
+    "  --format text|jsonl output format (default text; see 'kappa log tail --help')\n";
+
+constexpr char kVerifyUsage[] =
+    "Usage: kappa log verify LOG\n"
+    "\n"
+    "Opens the log read-only and walks every frame from the earliest to the latest offset,\n"
+    "checking each frame header and record checksum. Prints \"ok: N records, M bytes checked\"\n"
+    "and exits 0, or reports where the log is corrupt and exits 1.\n";
+
+enum class RecordFormat { kText, kJsonLines };
+
+// The value of a memlog Result, or a CommandError carrying its status message (which names
+// the file).
+template <class T>
+T ValueOrThrow(memlog::Result<T> result) {
+  if (!result.ok()) throw CommandError(result.status().message());
+  return std::move(result).value();
+}
+
+std::unique_ptr<Log> OpenLog(std::string_view name_or_path, bool read_only) {
+  memlog::OpenOptions options;
+  options.read_only = read_only;
+  return ValueOrThrow(Log::Open(Log::ResolvePath(name_or_path), options));
+}
+
+RecordFormat GetRecordFormat(const Args& args) {
+  return args.GetChoice("--format", "text", {"text", "jsonl"}) == "text" ? RecordFormat::kText
+                                                                          : RecordFormat::kJsonLines;
+}
+
+StartAt GetStartAt(const Args& args, std::string_view fallback) {
+  const std::string text = args.GetString("--from", fallback);
+  if (text == "earliest") return StartAt::Earliest();
+  if (text == "latest") return StartAt::Latest();
+  const std::string_view view = text;
+  if (view.starts_with("offset:")) {
+    if (const auto offset = ParseUint(view.substr(7))) return StartAt::Offset(*offset);
+  } else if (view.starts_with("time:")) {
+    if (const auto unix_ns = ParseTime(view.substr(5))) return StartAt::Time(*unix_ns);
+  }
+  throw args.Error("--from: " + Quote(text) +
+                   " is not earliest, latest, offset:N or time:T (ISO-8601 or Unix nanoseconds)");
+}
+
+std::string GetCursorName(const Args& args) {
+  const std::string name = args.GetString("--cursor", "");
+  if (args.Has("--cursor") && (name.empty() || name.size() > memlog::kMaxCursorName))
+    throw args.Error("--cursor: a cursor name has 1 to " + std::to_string(memlog::kMaxCursorName) +
+                     " bytes");
+  return name;
+}
+
+std::string U64(std::uint64_t v) { return std::to_string(v); }
+
+void AppendRecordLine(const Record& r, RecordFormat format, std::string* out) {
+  if (format == RecordFormat::kText) {
+    out->append("offset=").append(U64(r.offset));
+    out->append(" type=").append(U64(r.type));
+    out->append(" ts=").append(FormatUtcTime(r.timestamp_ns));
+    out->append(" payload=");
+    AppendEscapedText(r.payload, out);
+  } else {
+    out->append("{\"offset\":").append(U64(r.offset));
+    out->append(",\"type\":").append(U64(r.type));
+    out->append(",\"timestamp_ns\":").append(std::to_string(r.timestamp_ns));
+    out->append(",\"payload\":");
+    AppendJsonString(r.payload, out);
+    out->push_back('}');
+  }
+  out->push_back('\n');
+}
+
+void WriteStdout(const std::string& text) {
+  if (!text.empty() && std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    throw CommandError(std::string("cannot write to standard output: ") + std::strerror(errno));
+}
+
+void FlushStdout() {
+  if (std::fflush(stdout) != 0)
+    throw CommandError(std::string("cannot write to standard output: ") + std::strerror(errno));
+}
+
+void ReportLapped(std::uint64_t lost_bytes) {
+  std::fprintf(stderr, "lapped: lost %" PRIu64 " bytes\n", lost_bytes);
+}
+
+// What printing one polled batch came to.
+struct BatchOutcome {
+  std::uint64_t printed = 0;
+  // The first record left unprinted because of `end_offset` or `limit`, if any.
+  std::optional<std::uint64_t> stopped_at;
+  // The batch was overwritten while it was read; nothing of it was printed.
+  bool lapped = false;
+};
+
+// Prints the records of `batch` before `end_offset`, at most `limit` of them, checking each
+// checksum. A record that fails its checksum is reported on stderr, counted in *bad_records and
+// skipped. Output goes through `*buffer` so that a batch overwritten while it was formatted
+// prints nothing.
+BatchOutcome PrintBatch(const Log& log, const LogReader& reader, const RecordBatch& batch,
+                        RecordFormat format, std::uint64_t end_offset, std::uint64_t limit,
+                        std::uint64_t* bad_records, std::string* buffer) {
+  BatchOutcome outcome;
+  buffer->clear();
+  std::vector<std::uint64_t> bad_offsets;
+  for (const Record& r : batch) {
+    if (r.offset >= end_offset || outcome.printed >= limit) {
+      outcome.stopped_at = r.offset;
+      break;
+    }
+    if (!r.ChecksumOk()) {
+      bad_offsets.push_back(r.offset);
+      continue;
+    }
+    AppendRecordLine(r, format, buffer);
+    ++outcome.printed;
+  }
+  if (!reader.StillValid(batch)) {
+    ReportLapped(batch.end_offset() - batch.begin_offset());
+    return BatchOutcome{.printed = 0, .stopped_at = std::nullopt, .lapped = true};
+  }
+  for (const std::uint64_t offset : bad_offsets) {
+    std::fprintf(stderr, "kappa: %s: record at offset %" PRIu64 " fails its checksum; skipped\n",
+                 log.path().c_str(), offset);
+  }
+  *bad_records += bad_offsets.size();
+  WriteStdout(*buffer);
+  return outcome;
+}
+
+// Tells a read-only reader that keeps finding nothing committed at one position before the
+// offset it must reach when to give up: when no producer is attached on two polls in a row
+// (nothing will ever commit the frame), or after the log's unblock timeout and a second more
+// (a producer stalled or died mid-append; only a writable handle can unblock it).
+class StallWatch {
+ public:
+  explicit StallWatch(const Log& log) : log_(log) {}
+
+  // Call after each empty poll at `position`.
+  bool ShouldGiveUp(std::uint64_t position) {
+    const auto now = std::chrono::steady_clock::now();
+    if (position != position_) {
+      position_ = position;
+      since_ = now;
+      quiet_polls_ = 0;
+    }
+    const LogInfo info = log_.Info();
+    quiet_polls_ = info.live_producers == 0 ? quiet_polls_ + 1 : 0;
+    const auto limit = std::chrono::milliseconds(info.unblock_timeout_ms) + std::chrono::seconds(1);
+    return quiet_polls_ >= 2 || now - since_ > limit;
+  }
+
+  std::string Why() const {
+    return "no committed frame here although the log's latest offset is " +
+           U64(log_.latest_offset()) +
+           " (an append that was torn by a crash or is stalled; opening the log read-write "
+           "recovers a torn one)";
+  }
+
+ private:
+  const Log& log_;
+  std::uint64_t position_ = UINT64_MAX;
+  std::chrono::steady_clock::time_point since_;
+  int quiet_polls_ = 0;
+};
+
+std::string WithUnit(std::uint64_t bytes) { return U64(bytes) + " (" + FormatBytes(bytes) + ")"; }
+
+// ----------------------------------------------------------------------------- create
+
+int CreateCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log create", argv,
+                                {"--capacity", "--policy", "--durability", "--sync-interval-ms",
+                                 "--unblock-timeout-ms", "--max-payload"});
+  if (args.help()) {
+    std::fputs(kCreateUsage, stdout);
+    return 0;
+  }
+  args.ExpectPositionals({"LOG"});
+  memlog::CreateOptions options;
+  options.capacity = args.GetSize("--capacity", options.capacity);
+  if (!std::has_single_bit(options.capacity) || options.capacity < memlog::kMinCapacity ||
+      options.capacity > memlog::kMaxCapacity)
+    throw args.Error("--capacity must be a power of two from 4K to 1024G, not " +
+                     U64(options.capacity));
+  options.policy = args.GetChoice("--policy", "block", {"block", "overwrite"}) == "block"
+                       ? Policy::kBlock
+                       : Policy::kOverwrite;
+  const std::string durability =
+      args.GetChoice("--durability", "none", {"none", "interval", "sync"});
+  options.durability = durability == "sync"       ? Durability::kSync
+                       : durability == "interval" ? Durability::kInterval
+                                                  : Durability::kNone;
+  options.sync_interval_ms = static_cast<std::uint32_t>(
+      args.GetUint("--sync-interval-ms", options.sync_interval_ms, 1, UINT32_MAX));
+  options.unblock_timeout_ms = static_cast<std::uint32_t>(
+      args.GetUint("--unblock-timeout-ms", options.unblock_timeout_ms, 1, UINT32_MAX));
+  const std::uint64_t payload_limit =
+      std::min<std::uint64_t>(options.capacity / 4, memlog::kMaxPayloadLimit);
+  const std::uint64_t max_payload = args.GetSize("--max-payload", 0);
+  if (max_payload > payload_limit)
+    throw args.Error("--max-payload must be at most " + U64(payload_limit) +
+                     " (a quarter of the capacity, at most 256M), not " + U64(max_payload));
+  options.max_payload = static_cast<std::uint32_t>(max_payload);
+
+  const std::unique_ptr<Log> log =
+      ValueOrThrow(Log::Create(Log::ResolvePath(args.positionals()[0]), options));
+  const LogInfo info = log->Info();
+  std::string settings = "capacity " + FormatBytes(info.capacity) + ", policy " +
+                         memlog::PolicyName(info.policy) + ", durability " +
+                         memlog::DurabilityName(CreatedDurability(*log));
+  if (CreatedDurability(*log) == Durability::kInterval)
+    settings += " every " + U64(info.sync_interval_ms) + " ms";
+  settings += ", max payload " + FormatBytes(info.max_payload) + ", unblock timeout " +
+              U64(info.unblock_timeout_ms) + " ms";
+  std::printf("created %s: %s\n", info.path.c_str(), settings.c_str());
+  return 0;
+}
+
+// ----------------------------------------------------------------------------- info
+
+std::string InfoJson(const LogInfo& info) {
+  std::string out = "{\"path\":";
+  AppendJsonString(info.path, &out);
+  auto number = [&out](const char* key, std::uint64_t value) {
+    out.append(",\"").append(key).append("\":").append(U64(value));
+  };
+  auto text = [&out](const char* key, std::string_view value) {
+    out.append(",\"").append(key).append("\":");
+    AppendJsonString(value, &out);
+  };
+  number("version", info.version);
+  number("capacity", info.capacity);
+  text("policy", memlog::PolicyName(info.policy));
+  text("durability", memlog::DurabilityName(info.durability));
+  number("sync_interval_ms", info.sync_interval_ms);
+  number("max_payload", info.max_payload);
+  number("unblock_timeout_ms", info.unblock_timeout_ms);
+  text("created", FormatUtcTime(info.created_unix_ns));
+  out.append(",\"created_unix_ns\":").append(std::to_string(info.created_unix_ns));
+  number("earliest_offset", info.earliest_offset);
+  number("latest_offset", info.latest_offset);
+  number("retained_bytes", info.latest_offset - info.earliest_offset);
+  number("records_appended", info.records_appended);
+  number("bytes_appended", info.bytes_appended);
+  number("padding_frames", info.padding_frames);
+  number("unblocked_stalls", info.unblocked_stalls);
+  number("recoveries", info.recoveries);
+  number("truncated_bytes", info.truncated_bytes);
+  number("live_producers", info.live_producers);
+  out.append(",\"cursors\":[");
+  for (std::size_t i = 0; i < info.cursors.size(); ++i) {
+    const memlog::CursorInfo& c = info.cursors[i];
+    out.append(i == 0 ? "{\"name\":" : ",{\"name\":");
+    AppendJsonString(c.name, &out);
+    number("position", c.position);
+    number("lag", info.latest_offset - std::min(c.position, info.latest_offset));
+    text("updated", FormatUtcTime(c.updated_unix_ns));
+    number("pid", c.pid);
+    out.push_back('}');
+  }
+  out.append("]}\n");
+  return out;
+}
+
+int InfoCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log info", argv, {"--format"});
+  if (args.help()) {
+    std::fputs(kInfoUsage, stdout);
+    return 0;
+  }
+  const bool json = args.GetChoice("--format", "table", {"table", "json"}) == "json";
+  args.ExpectPositionals({"LOG"});
+  const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
+  LogInfo info = log->Info();
+  info.durability = CreatedDurability(*log);
+  if (json) {
+    WriteStdout(InfoJson(info));
+  } else {
+    PrintLogInfoTable(info, "", stdout);
+  }
+  FlushStdout();
+  return 0;
+}
+
+// ----------------------------------------------------------------------------- append
+
+// Reads standard input one line at a time (any bytes, including NUL).
+class LineReader {
+ public:
+  LineReader() = default;
+  ~LineReader() { std::free(buffer_); }
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // The next line without its newline, or nullopt at the end of the input.
+  std::optional<std::string_view> Next() {
+    const ssize_t n = ::getline(&buffer_, &capacity_, stdin);
+    if (n < 0) {
+      if (std::ferror(stdin))
+        throw CommandError(std::string("cannot read standard input: ") + std::strerror(errno));
+      return std::nullopt;
+    }
+    std::size_t length = static_cast<std::size_t>(n);
+    if (length > 0 && buffer_[length - 1] == '\n') --length;
+    return std::string_view(buffer_, length);
+  }
+
+ private:
+  char* buffer_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+std::span<const std::byte> AsBytes(std::string_view s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+// Runs `append(time_left)` until it succeeds, waiting while the log is full (or, under the
+// overwrite policy, stalled behind an older reservation) for at most kAppendTimeout in all,
+// and retrying when memlog abandoned our reservation because this process stalled (nothing of
+// it was published, so retrying cannot duplicate a record).
+template <class AppendFn>
+AppendResult AppendWithRetries(AppendFn&& append) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + kAppendTimeout;
+  for (int abandoned = 0;;) {
+    const auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
+    const AppendResult r = append(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    if (r == AppendResult::kAbandoned && ++abandoned <= 3) continue;
+    if (r == AppendResult::kFull || r == AppendResult::kStalled) {
+      if (Clock::now() >= deadline) return r == AppendResult::kFull ? AppendResult::kTimedOut : r;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      continue;
+    }
+    return r;
+  }
+}
+
+// Why a block-policy log stays full, and what would free it.
+std::string FullHint(const Log& log) {
+  const LogInfo info = log.Info();
+  if (info.cursors.empty())
+    return "a block-policy log without cursors keeps every record, so it stays full (use "
+           "--policy overwrite or a larger --capacity)";
+  const memlog::CursorInfo* slowest = &info.cursors[0];
+  for (const memlog::CursorInfo& c : info.cursors) {
+    if (c.position < slowest->position) slowest = &c;
+  }
+  return "the slowest cursor " + Quote(slowest->name) + " is " +
+         U64(info.latest_offset - std::min(slowest->position, info.latest_offset)) +
+         " bytes behind, and space is freed only as it advances (for example 'kappa log tail " +
+         log.path() + " --cursor " + slowest->name + "')";
+}
+
+CommandError LineTooLarge(const Log& log, std::uint64_t line_number, std::size_t size,
+                          std::uint32_t max_payload, std::uint64_t appended) {
+  return CommandError(log.path() + ": line " + U64(line_number) + " has " + U64(size) +
+                      " bytes, more than the log's max payload of " + U64(max_payload) +
+                      " bytes (" + U64(appended) + " records appended before it)");
+}
+
+// `what` names the records ("line 3", "lines 1-100"); `appended` counts the records before.
+CommandError AppendError(AppendResult r, const Log& log, const std::string& what,
+                         std::uint64_t appended) {
+  const std::string before = " (" + U64(appended) + " records appended before it)";
+  switch (r) {
+    case AppendResult::kTimedOut:
+      return CommandError("log full: " + log.path() + ": no room for " + what + " after " +
+                          std::to_string(kAppendTimeout.count()) + " s; " + FullHint(log) + before);
+    case AppendResult::kTooLarge:  // single records are checked against the max payload before
+      return CommandError(log.path() + ": " + what +
+                          ": too large for one batch (a batch may fill at most half the ring); "
+                          "use a smaller --batch" + before);
+    case AppendResult::kStalled:
+      return CommandError(log.path() + ": " + what + ": append stalled for " +
+                          std::to_string(kAppendTimeout.count()) +
+                          " s behind an older reservation that could not be unblocked" + before);
+    case AppendResult::kIoError:
+      return CommandError(log.failure() + before);
+    case AppendResult::kAbandoned:
+      return CommandError(log.path() + ": " + what +
+                          ": append abandoned repeatedly (this process stalled past the log's "
+                          "unblock timeout)" + before);
+    default:
+      return CommandError(log.path() + ": " + what + ": append failed: " +
+                          memlog::AppendResultName(r) + before);
+  }
+}
+
+int AppendCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log append", argv, {"--type", "--batch"});
+  if (args.help()) {
+    std::fputs(kAppendUsage, stdout);
+    return 0;
+  }
+  const auto type = static_cast<std::uint16_t>(args.GetUint("--type", 0, 0, UINT16_MAX));
+  const std::uint64_t batch_size = args.GetUint("--batch", 1, 1, 1 << 20);
+  args.ExpectPositionals({"LOG"});
+  const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/false);
+  const std::unique_ptr<memlog::Producer> producer = ValueOrThrow(log->NewProducer());
+  const std::uint32_t max_payload = log->Info().max_payload;
+
+  std::uint64_t appended = 0;
+  std::uint64_t line_number = 0;
+  std::vector<std::string> lines;
+  std::vector<RecordView> views;
+  auto append_batch = [&] {
+    if (lines.empty()) return;
+    const std::uint64_t first_line = line_number - lines.size() + 1;
+    const std::string what = "lines " + U64(first_line) + "-" + U64(line_number);
+    views.clear();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].size() > max_payload)
+        throw LineTooLarge(*log, first_line + i, lines[i].size(), max_payload, appended);
+      views.push_back(RecordView{.payload = AsBytes(lines[i]), .type = type});
+    }
+    const AppendResult r =
+        AppendWithRetries([&](std::chrono::nanoseconds) { return producer->AppendBatch(views); });
+    if (r != AppendResult::kOk) throw AppendError(r, *log, what, appended);
+    appended += lines.size();
+    lines.clear();
+  };
+
+  LineReader input;
+  while (const std::optional<std::string_view> line = input.Next()) {
+    ++line_number;
+    if (batch_size > 1) {
+      lines.emplace_back(*line);
+      if (lines.size() == batch_size) append_batch();
+      continue;
+    }
+    if (line->size() > max_payload)
+      throw LineTooLarge(*log, line_number, line->size(), max_payload, appended);
+    const AppendResult r = AppendWithRetries([&](std::chrono::nanoseconds left) {
+      return producer->AppendBlocking(AsBytes(*line), type, memlog::kTimestampNow, left);
+    });
+    if (r != AppendResult::kOk)
+      throw AppendError(r, *log, "line " + U64(line_number) + " (" + U64(line->size()) + " bytes)",
+                        appended);
+    ++appended;
+  }
+  append_batch();
+  std::fprintf(stderr, "appended %" PRIu64 " records\n", appended);
+  return 0;
+}
+
+// ----------------------------------------------------------------------------- tail
+
+int TailCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log tail", argv, {"--from", "--cursor", "--format", "--count"});
+  if (args.help()) {
+    std::fputs(kTailUsage, stdout);
+    return 0;
+  }
+  const StartAt from = GetStartAt(args, "latest");
+  const std::string cursor = GetCursorName(args);
+  const RecordFormat format = GetRecordFormat(args);
+  const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
+  args.ExpectPositionals({"LOG"});
+
+  StopSignals::Install();
+  // A writable handle lets the reader unblock a producer that stalled mid-append; without a
+  // cursor a read-only one will do when that is all the file allows.
+  const std::string path = Log::ResolvePath(args.positionals()[0]);
+  memlog::Result<std::unique_ptr<Log>> opened = Log::Open(path);
+  if (!opened.ok() && cursor.empty() &&
+      opened.status().code() == memlog::StatusCode::kPermissionDenied) {
+    opened = Log::Open(path, memlog::OpenOptions{.read_only = true});
+  }
+  const std::unique_ptr<Log> log = ValueOrThrow(std::move(opened));
+  const std::unique_ptr<LogReader> reader =
+      ValueOrThrow(cursor.empty() ? log->NewReader(from) : log->OpenCursor(cursor, from));
+
+  std::uint64_t printed = 0;
+  std::uint64_t bad_records = 0;
+  std::optional<std::uint64_t> resume_at;  // first record left unprinted by --count
+  std::string buffer;
+  RecordBatch batch;
+  while (printed < count && !StopSignals::requested()) {
+    const PollStatus status = reader->Wait(&batch, kWaitSlice);
+    if (status == PollStatus::kEmpty) continue;
+    if (status == PollStatus::kLapped) {
+      ReportLapped(reader->last_lost_bytes());
+      continue;
+    }
+    if (status == PollStatus::kCorrupt) {
+      FlushStdout();
+      reader->CommitCursor();
+      throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
+                         ": its header is damaged; stopping");
+    }
+    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, UINT64_MAX,
+                                            count - printed, &bad_records, &buffer);
+    FlushStdout();
+    printed += outcome.printed;
+    if (outcome.stopped_at) {
+      resume_at = outcome.stopped_at;
+      break;
+    }
+    reader->CommitCursor();
+  }
+  // Leave a named cursor right after the last record printed.
+  if (resume_at && !cursor.empty()) {
+    if (reader->Seek(StartAt::Offset(*resume_at)).ok()) reader->CommitCursor();
+  } else {
+    reader->CommitCursor();
+  }
+  return bad_records == 0 ? 0 : 1;
+}
+
+// ----------------------------------------------------------------------------- dump
+
+int DumpCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log dump", argv, {"--from", "--count", "--format"});
+  if (args.help()) {
+    std::fputs(kDumpUsage, stdout);
+    return 0;
+  }
+  const StartAt from = GetStartAt(args, "earliest");
+  const RecordFormat format = GetRecordFormat(args);
+  const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
+  args.ExpectPositionals({"LOG"});
+  const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
+  const std::uint64_t end = log->latest_offset();
+  const std::unique_ptr<LogReader> reader = ValueOrThrow(log->NewReader(from));
+
+  std::uint64_t printed = 0;
+  std::uint64_t bad_records = 0;
+  std::string buffer;
+  RecordBatch batch;
+  StallWatch stall(*log);
+  while (printed < count && reader->position() < end) {
+    const PollStatus status = reader->Wait(&batch, kWaitSlice);
+    if (status == PollStatus::kLapped) {
+      ReportLapped(reader->last_lost_bytes());
+      continue;
+    }
+    if (status == PollStatus::kCorrupt) {
+      FlushStdout();
+      throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
+                         ": its header is damaged; stopping");
+    }
+    if (status == PollStatus::kEmpty) {
+      if (stall.ShouldGiveUp(reader->position())) {
+        FlushStdout();
+        throw CommandError(log->path() + ": stopped at offset " + U64(reader->position()) + ": " +
+                           stall.Why());
+      }
+      continue;
+    }
+    const BatchOutcome outcome =
+        PrintBatch(*log, *reader, batch, format, end, count - printed, &bad_records, &buffer);
+    printed += outcome.printed;
+    if (outcome.stopped_at) break;
+  }
+  FlushStdout();
+  return bad_records == 0 ? 0 : 1;
+}
+
+// ----------------------------------------------------------------------------- verify
+
+int VerifyCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log verify", argv, {});
+  if (args.help()) {
+    std::fputs(kVerifyUsage, stdout);
+    return 0;
+  }
+  args.ExpectPositionals({"LOG"});
+  const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
+  const std::uint64_t end = log->latest_offset();
+  const std::unique_ptr<LogReader> reader = ValueOrThrow(log->NewReader(StartAt::Earliest()));
+  auto corrupt = [&](std::uint64_t offset, const std::string& why) {
+    return CommandError(log->path() + ": corrupt at offset " + U64(offset) + ": " + why);
+  };
+
+  std::uint64_t records = 0;
+  std::uint64_t bytes_checked = 0;
+  std::uint64_t bytes_lost = 0;
+  RecordBatch batch;
+  StallWatch stall(*log);
+  while (reader->position() < end) {
+    const PollStatus status = reader->Wait(&batch, kWaitSlice);
+    if (status == PollStatus::kLapped) {
+      // Live producers overwrote records (overwrite policy) before they could be checked.
+      bytes_lost += reader->last_lost_bytes();
+      ReportLapped(reader->last_lost_bytes());
+      continue;
+    }
+    if (status == PollStatus::kCorrupt)
+      throw corrupt(reader->position(),
+                    "damaged frame header (its length or state is out of range)");
+    if (status == PollStatus::kEmpty) {
+      if (stall.ShouldGiveUp(reader->position())) throw corrupt(reader->position(), stall.Why());
+      continue;
+    }
+    for (const Record& r : batch) {
+      if (r.offset >= end) break;
+      if (!r.ChecksumOk()) {
+        if (!reader->StillValid(batch)) {  // overwritten while we read it, not corrupt
+          bytes_lost += batch.end_offset() - r.offset;
+          ReportLapped(batch.end_offset() - r.offset);
+          break;
+        }
+        throw corrupt(r.offset, "record checksum mismatch (type " + U64(r.type) + ", " +
+                                    U64(r.payload.size()) + " payload bytes)");
+      }
+      ++records;
+      bytes_checked += memlog::RecordFrameSize(r.payload.size());
+    }
+  }
+  std::string summary = "ok: " + U64(records) + " records, " + U64(bytes_checked) + " bytes checked";
+  if (bytes_lost > 0)
+    summary += " (" + U64(bytes_lost) + " bytes were overwritten before they could be checked)";
+  std::printf("%s\n", summary.c_str());
+  FlushStdout();
+  return 0;
+}
+
+}  // namespace
+
+memlog::Durability CreatedDurability(const memlog::Log& log) {
+  return log.Info().creation_durability;
+}
+
+void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) {
+  auto row = [&](const char* label, const std::string& value) {
+    std::fprintf(out, "%s%-18s %s\n", indent, label, value.c_str());
+  };
+  row("path", info.path);
+  row("version", U64(info.version));
+  row("capacity", WithUnit(info.capacity));
+  row("policy", memlog::PolicyName(info.policy));
+  std::string durability = memlog::DurabilityName(info.durability);
+  if (info.durability == Durability::kInterval)
+    durability += " (every " + U64(info.sync_interval_ms) + " ms)";
+  row("durability", durability);
+  row("max payload", WithUnit(info.max_payload));
+  row("unblock timeout", U64(info.unblock_timeout_ms) + " ms");
+  row("created", FormatUtcTime(info.created_unix_ns));
+  row("earliest offset", U64(info.earliest_offset));
+  row("latest offset", U64(info.latest_offset));
+  row("retained bytes", WithUnit(info.latest_offset - info.earliest_offset));
+  row("records appended", U64(info.records_appended));
+  row("bytes appended", WithUnit(info.bytes_appended));
+  row("padding frames", U64(info.padding_frames));
+  row("unblocked stalls", U64(info.unblocked_stalls));
+  row("recoveries", U64(info.recoveries));
+  row("truncated bytes", U64(info.truncated_bytes));
+  row("live producers", U64(info.live_producers));
+  row("cursors", U64(info.cursors.size()));
+  if (info.cursors.empty()) return;
+  int name_width = 4;
+  for (const memlog::CursorInfo& c : info.cursors)
+    name_width = std::max(name_width, static_cast<int>(c.name.size()));
+  std::fprintf(out, "%s  %-*s %14s %14s  %-30s %8s\n", indent, name_width, "name", "position",
+               "lag", "updated", "pid");
+  for (const memlog::CursorInfo& c : info.cursors) {
+    const std::uint64_t lag = info.latest_offset - std::min(c.position, info.latest_offset);
+    std::fprintf(out, "%s  %-*s %14" PRIu64 " %14" PRIu64 "  %-30s %8u\n", indent, name_width,
+                 c.name.c_str(), c.position, lag, FormatUtcTime(c.updated_unix_ns).c_str(), c.pid);
+  }
+}
+
+int RunLogCommand(std::span<char* const> argv) {
+  if (argv.empty())
+    throw UsageError(
+        "log: missing subcommand: create, info, append, tail, dump or verify (see 'kappa log "
+        "--help')");
+  const std::string_view sub = argv[0];
+  const std::span<char* const> rest = argv.subspan(1);
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::fputs(kLogUsage, stdout);
+    return 0;
+  }
+  if (sub == "create") return CreateCommand(rest);
+  if (sub == "info") return InfoCommand(rest);
+  if (sub == "append") return AppendCommand(rest);
+  if (sub == "tail") return TailCommand(rest);
+  if (sub == "dump") return DumpCommand(rest);
+  if (sub == "verify") return VerifyCommand(rest);
+  if (sub.starts_with("-"))
+    throw UsageError("log: unknown flag " + Quote(sub) + " (see 'kappa log --help')");
+  throw UsageError("log: unknown subcommand " + Quote(sub) +
+                   ": expected create, info, append, tail, dump or verify (see 'kappa log --help')");
+}
+
+}  // namespace kappa::tools

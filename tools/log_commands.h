@@ -1,0 +1,22 @@
+// The "kappa log" subcommands: create, info, append, tail, dump and verify.
+#pragma once
+
+#include <cstdio>
+#include <span>
+
+#include "memlog/log.h"
+
+namespace kappa::tools {
+
+// Runs "kappa log <argv...>" (argv holds the words after "log") and returns the exit status.
+// Throws UsageError on bad input and CommandError when the command fails.
+int RunLogCommand(std::span<char* const> argv);
+
+// Prints `info` (from Log::Info()) as an aligned table, every line starting with `indent`.
+void PrintLogInfoTable(const memlog::LogInfo& info, const char* indent, std::FILE* out);
+
+// The durability the log was created with. (LogInfo::durability is the handle's own setting,
+// which is always kNone on a read-only handle.)
+memlog::Durability CreatedDurability(const memlog::Log& log);
+
+}  // namespace kappa::tools
