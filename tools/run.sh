@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Sets up this machine (Debian 12, as root or with sudo) and runs one of:
+#   demo  build kappa and run the main job
+#   test  build and run the whole test suite: under ASan+UBSan, the concurrency tests under
+#         TSan, the fuzzer for a bounded time, then the normal build (its ctest summary last)
+# Idempotent: packages already installed and builds already done are reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+case "$mode" in
+  demo|test) ;;
+  *) echo "usage: tools/run.sh demo|test" >&2; exit 2 ;;
+esac
+
+packages=(g++ make cmake ccache libtbb-dev libconcurrentqueue-dev libmimalloc-dev libbenchmark-dev
+          libgtest-dev)
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc)
+configure() {  # configure DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_WARNINGS_AS_ERRORS=ON "$@" >/dev/null
+}
+
+if [ "$mode" = demo ]; then
+  configure build -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF
+  cmake --build build -j"$jobs" --target kappa
+  exec build/tools/kappa demo
+fi
+
+echo "== ASan+UBSan build: whole suite"
+configure build-asan -DKAPPA_SANITIZE=address -DKAPPA_BUILD_BENCHMARKS=OFF
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --output-on-failure -j1)
+
+echo "== TSan build: concurrency tests"
+configure build-tsan -DKAPPA_SANITIZE=thread -DKAPPA_BUILD_BENCHMARKS=OFF
+cmake --build build-tsan -j"$jobs"
+(cd build-tsan && KAPPA_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --output-on-failure -L concurrency -j1)
+
+echo "== libFuzzer: memlog image fuzzer, 60 s"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DKAPPA_BUILD_FUZZERS=ON -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target memlog_fuzz
+mkdir -p build-fuzz/corpus
+build-fuzz/tests/fuzz/memlog_fuzz -max_total_time=60 -max_len=8192 -print_final_stats=1 \
+  build-fuzz/corpus 2>&1 | tail -n 5
+
+echo "== normal build: whole suite"
+configure build
+cmake --build build -j"$jobs"
+cd build && ctest --output-on-failure -j1
