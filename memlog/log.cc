@@ -81,6 +81,9 @@ Status ValidateSuper(const SuperBlock& s, std::uint64_t file_size, const std::st
   return Status::Ok();
 }
 
+// Owner value of a producer slot while a dead owner's slot is being reclaimed.
+constexpr std::uint64_t kReclaiming = ~std::uint64_t{0};
+
 bool PidAlive(std::uint32_t pid) {
   if (pid == 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
@@ -314,9 +317,7 @@ void Log::Recover() {
   }
   for (ProducerSlot& slot : h->producers) {
     if (Atomic(slot.owner).load(std::memory_order_relaxed) == 0) continue;
-    Atomic(c.records).fetch_add(slot.records, std::memory_order_relaxed);
-    Atomic(c.bytes).fetch_add(slot.bytes, std::memory_order_relaxed);
-    Atomic(c.padding_frames).fetch_add(slot.padding_frames, std::memory_order_relaxed);
+    ring_.FoldCounters(slot);
     std::memset(&slot, 0, sizeof slot);
   }
   for (CursorSlot& cur : h->cursors) {
@@ -421,8 +422,10 @@ LogInfo Log::Info() const {
   info.recoveries = Atomic(c.recoveries).load(std::memory_order_relaxed);
   info.truncated_bytes = Atomic(c.truncated_bytes).load(std::memory_order_relaxed);
   for (ProducerSlot& slot : ring_.header->producers) {
-    if (Atomic(slot.owner).load(std::memory_order_acquire) == 0) continue;
-    ++info.live_producers;
+    const std::uint64_t owner = Atomic(slot.owner).load(std::memory_order_acquire);
+    if (owner == 0) continue;
+    // A slot whose process died mid-run keeps its counters until it is reclaimed.
+    if (owner != kReclaiming && PidAlive(static_cast<std::uint32_t>(owner >> 32))) ++info.live_producers;
     info.records_appended += Atomic(slot.records).load(std::memory_order_relaxed);
     info.bytes_appended += Atomic(slot.bytes).load(std::memory_order_relaxed);
     info.padding_frames += Atomic(slot.padding_frames).load(std::memory_order_relaxed);
@@ -465,7 +468,7 @@ Result<std::unique_ptr<Producer>> Log::NewProducer() {
     // Every slot taken: reclaim those of dead processes whose reservation is resolved.
     for (ProducerSlot& slot : ring_.header->producers) {
       const std::uint64_t owner = Atomic(slot.owner).load(std::memory_order_acquire);
-      if (owner == 0 || PidAlive(static_cast<std::uint32_t>(owner >> 32))) continue;
+      if (owner == 0 || owner == kReclaiming || PidAlive(static_cast<std::uint32_t>(owner >> 32))) continue;
       const std::uint64_t start = Atomic(slot.res_start).load(std::memory_order_relaxed);
       const std::uint64_t end = Atomic(slot.res_end).load(std::memory_order_relaxed);
       if (end > start && start >= ring_.LoadHead() && start < ring_.LoadTail()) {
@@ -475,12 +478,12 @@ Result<std::unique_ptr<Producer>> Log::NewProducer() {
             !ring_.TryUnblock(start, seal))
           continue;
       }
-      CounterLine& c = ring_.header->counters;
-      Atomic(c.records).fetch_add(Atomic(slot.records).load(std::memory_order_relaxed), std::memory_order_relaxed);
-      Atomic(c.bytes).fetch_add(Atomic(slot.bytes).load(std::memory_order_relaxed), std::memory_order_relaxed);
-      Atomic(c.padding_frames).fetch_add(Atomic(slot.padding_frames).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      // Claim the slot for reclaiming first, so that two reclaimers never fold it twice.
       std::uint64_t expected = owner;
-      Atomic(slot.owner).compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+      if (!Atomic(slot.owner).compare_exchange_strong(expected, kReclaiming, std::memory_order_acq_rel))
+        continue;
+      ring_.FoldCounters(slot);
+      Atomic(slot.owner).store(0, std::memory_order_release);
     }
   }
   return Err(StatusCode::kResourceExhausted, path_,

@@ -35,14 +35,8 @@ Producer::Producer(Log* log, std::uint32_t slot, std::uint64_t /*owner*/)
 }
 
 Producer::~Producer() {
-  CounterLine& c = ring_->header->counters;
-  Atomic(c.records).fetch_add(records_, std::memory_order_relaxed);
-  Atomic(c.bytes).fetch_add(bytes_, std::memory_order_relaxed);
-  Atomic(c.padding_frames).fetch_add(padding_, std::memory_order_relaxed);
-  Atomic(slot_->records).store(0, std::memory_order_relaxed);
-  Atomic(slot_->bytes).store(0, std::memory_order_relaxed);
-  Atomic(slot_->padding_frames).store(0, std::memory_order_relaxed);
-  // release: the counters above are folded before the slot can be reused.
+  ring_->FoldCounters(*slot_);
+  // release: the counters are folded before the slot can be reused.
   Atomic(slot_->owner).store(0, std::memory_order_release);
 }
 

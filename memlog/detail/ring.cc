@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <sched.h>
 
@@ -40,6 +41,15 @@ bool Ring::TryUnblock(std::uint64_t offset, std::uint64_t observed) const {
     return true;
   }
   return Classify(offset, expected, &frame_bytes) != FrameKind::kUncommitted;
+}
+
+void Ring::FoldCounters(ProducerSlot& slot) const {
+  CounterLine& c = header->counters;
+  for (auto [from, to] : {std::pair{&slot.records, &c.records}, std::pair{&slot.bytes, &c.bytes},
+                          std::pair{&slot.padding_frames, &c.padding_frames}}) {
+    Atomic(*to).fetch_add(Atomic(*from).load(std::memory_order_relaxed), std::memory_order_relaxed);
+    Atomic(*from).store(0, std::memory_order_relaxed);
+  }
 }
 
 std::uint64_t Ring::RaiseHeadToCursors() const {

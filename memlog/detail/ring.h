@@ -98,6 +98,10 @@ struct Ring {
   // REQUIRES: writable.
   bool TryUnblock(std::uint64_t offset, std::uint64_t observed) const;
 
+  // Adds a producer slot's counters to the log's totals and zeroes them, before the slot is
+  // freed. REQUIRES: the slot's producer is gone or is the caller.
+  void FoldCounters(ProducerSlot& slot) const;
+
   // Block policy: raises head to the slowest active cursor (never lowers it, never past tail).
   std::uint64_t RaiseHeadToCursors() const;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <thread>
 
@@ -404,6 +405,40 @@ TEST(LogTest, ShouldOpenReadOnlyAndRefuseToAppend) {
   EXPECT_EQ(log->NewProducer().status().code(), StatusCode::kPermissionDenied);
   auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
   EXPECT_EQ(Drain(*reader), std::vector<std::string>{"x"});
+}
+
+TEST(LogTest, ShouldReclaimProducerSlotsOfDeadProcesses) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock, /*unblock_ms=*/20);
+  // A child takes every producer slot, leaves one reservation open, and dies without clean-up.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto child_log = std::move(Log::Open(p.str())).value();
+    std::vector<std::unique_ptr<Producer>> producers;
+    for (std::uint32_t i = 0; i < kMaxProducers; ++i) {
+      auto producer = child_log->NewProducer();
+      if (!producer.ok()) ::_exit(1);
+      producers.push_back(std::move(producer).value());
+    }
+    if (child_log->NewProducer().ok()) ::_exit(2);  // the 65th must fail while all are alive
+    ClaimedRecord claim;
+    if (producers[5]->Append(Bytes("kept")) != AppendResult::kOk) ::_exit(3);
+    if (producers[7]->Claim(10, &claim) != AppendResult::kOk) ::_exit(4);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << WEXITSTATUS(status);
+  EXPECT_EQ(log->Info().live_producers, 0u);  // all 64 slots taken, by a dead process
+  EXPECT_EQ(log->Info().records_appended, 1u);
+  auto producer = log->NewProducer();
+  ASSERT_TRUE(producer.ok()) << producer.status().message();
+  ASSERT_EQ((*producer)->Append(Bytes("new")), AppendResult::kOk);
+  EXPECT_EQ(log->Info().live_producers, 1u);
+  EXPECT_EQ(log->Info().records_appended, 2u);
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  EXPECT_EQ(Drain(*reader), (std::vector<std::string>{"kept", "new"}));
 }
 
 TEST(LogTest, ShouldResolveBareNamesInTheDefaultDirectory) {
