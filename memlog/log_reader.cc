@@ -133,13 +133,18 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
 
 PollStatus LogReader::Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
                            std::size_t max_records) noexcept {
-  const std::int64_t deadline = detail::MonotonicNs() + timeout.count();
-  for (int spins = 0;; ++spins) {
+  // Back off by idle time: spin, then yield, and only then sleep (a sleep can last a whole
+  // scheduler tick, several milliseconds, on some kernels).
+  const std::int64_t begin = detail::MonotonicNs();
+  const std::int64_t deadline = begin + timeout.count();
+  for (int polls = 0;; ++polls) {
     const PollStatus s = Poll(batch, max_records);
     if (s != PollStatus::kEmpty) return s;
-    if (detail::MonotonicNs() >= deadline) return s;
-    if (spins < 256) continue;
-    if (spins < 1024) {
+    if (polls % 64 != 63) continue;
+    const std::int64_t now = detail::MonotonicNs();
+    if (now >= deadline) return s;
+    if (now - begin < 50'000) continue;
+    if (now - begin < 5'000'000) {
       sched_yield();
     } else {
       std::this_thread::sleep_for(std::chrono::microseconds(50));

@@ -141,12 +141,15 @@ AppendResult Producer::Append(std::span<const std::byte> payload, std::uint16_t 
 AppendResult Producer::AppendBlocking(std::span<const std::byte> payload, std::uint16_t type,
                                       std::int64_t timestamp_ns, std::chrono::nanoseconds timeout,
                                       std::uint64_t* offset) noexcept {
-  const std::int64_t deadline = detail::MonotonicNs() + timeout.count();
-  for (int spins = 0;; ++spins) {
+  // Back off as LogReader::Wait does: yield for a while before sleeping.
+  const std::int64_t begin = detail::MonotonicNs();
+  const std::int64_t deadline = begin + timeout.count();
+  for (;;) {
     const AppendResult r = Append(payload, type, timestamp_ns, offset);
     if (r != AppendResult::kFull) return r;
-    if (detail::MonotonicNs() >= deadline) return AppendResult::kTimedOut;
-    if (spins < 64) {
+    const std::int64_t now = detail::MonotonicNs();
+    if (now >= deadline) return AppendResult::kTimedOut;
+    if (now - begin < 5'000'000) {
       sched_yield();
     } else {
       std::this_thread::sleep_for(std::chrono::microseconds(50));

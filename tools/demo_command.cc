@@ -58,6 +58,8 @@ constexpr char kDemoUsage[] =
     "  --records N       records per producer (default 1000000)\n"
     "  --payload SIZE    payload bytes per record, at least 24 (default 64)\n"
     "  --capacity SIZE   ring bytes, a power of two (default 256M)\n"
+    "  --rate N          records per second per producer, paced (default 0: as fast as\n"
+    "                    possible, so latency includes queueing behind the reader)\n"
     "  --log LOG         create and keep this log (a path, or a bare name in $KAPPA_DATA_DIR);\n"
     "                    by default a uniquely named log in $KAPPA_DATA_DIR (default\n"
     "                    /dev/shm/kappa) is created and deleted at the end\n"
@@ -303,7 +305,8 @@ class RemoveFileOnExit {
 // The body of producer process `id`: opens the log itself, waits for the start signal, then
 // appends `records` records. Returns the process's exit status.
 int RunProducer(const std::string& path, std::uint32_t id, std::uint64_t records,
-                std::size_t payload_size, pid_t reader_pid, DemoShared* shared) {
+                std::uint64_t rate, std::size_t payload_size, pid_t reader_pid,
+                DemoShared* shared) {
   auto fail = [id](const std::string& what) {
     std::fprintf(stderr, "kappa: demo producer %u: %s\n", id, what.c_str());
     return 1;
@@ -325,8 +328,14 @@ int RunProducer(const std::string& path, std::uint32_t id, std::uint64_t records
   }
   const std::int64_t start = MonotonicNs();
   DemoPayload header{kPayloadMagic, id, 0, 0};
+  const double interval_ns = rate ? 1e9 / static_cast<double>(rate) : 0.0;
   for (std::uint64_t seq = 0; seq < records; ++seq) {
     header.seq = seq;
+    if (rate) {  // paced: spin until this record's send time
+      const auto due = start + static_cast<std::int64_t>(interval_ns * static_cast<double>(seq));
+      while (MonotonicNs() < due) {
+      }
+    }
     AppendResult r;
     int attempts = 0;
     do {  // an abandoned reservation published nothing: sending again cannot duplicate
@@ -347,7 +356,7 @@ int RunProducer(const std::string& path, std::uint32_t id, std::uint64_t records
 
 // Forks producer process `id`; in the child, runs it and exits without returning.
 pid_t ForkProducer(const std::string& path, std::uint32_t id, std::uint64_t records,
-                   std::size_t payload_size, DemoShared* shared) {
+                   std::uint64_t rate, std::size_t payload_size, DemoShared* shared) {
   const pid_t reader_pid = ::getpid();
   std::fflush(nullptr);  // the child must not write out our buffered output again
   const pid_t pid = ::fork();
@@ -358,7 +367,7 @@ pid_t ForkProducer(const std::string& path, std::uint32_t id, std::uint64_t reco
   int status = 1;
   if (::getppid() == reader_pid) {
     try {
-      status = RunProducer(path, id, records, payload_size, reader_pid, shared);
+      status = RunProducer(path, id, records, rate, payload_size, reader_pid, shared);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "kappa: demo producer %u: %s\n", id, e.what());
     }
@@ -375,7 +384,7 @@ double Rate(double amount, std::int64_t ns) {
 
 int RunDemoCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("demo", argv,
-                                {"--producers", "--records", "--payload", "--capacity", "--log"});
+                                {"--producers", "--records", "--payload", "--capacity", "--log", "--rate"});
   if (args.help()) {
     std::fputs(kDemoUsage, stdout);
     return 0;
@@ -384,6 +393,7 @@ int RunDemoCommand(std::span<char* const> argv) {
   const auto producers =
       static_cast<std::uint32_t>(args.GetUint("--producers", 3, 1, memlog::kMaxProducers));
   const std::uint64_t records = args.GetUint("--records", 1'000'000, 1, 1'000'000'000);
+  const std::uint64_t rate = args.GetUint("--rate", 0, 0, 1'000'000'000);
   const std::uint64_t capacity = args.GetSize("--capacity", std::uint64_t{256} << 20);
   if (!std::has_single_bit(capacity) || capacity < memlog::kMinCapacity ||
       capacity > memlog::kMaxCapacity)
@@ -429,11 +439,15 @@ int RunDemoCommand(std::span<char* const> argv) {
   std::printf("  workload   %u x %" PRIu64 " records of %" PRIu64
               " bytes (producer id, sequence number, send time, filler)\n",
               producers, records, payload);
+  if (rate)
+    std::printf("  pacing     %" PRIu64 " records/s per producer\n", rate);
+  else
+    std::printf("  pacing     none: producers append as fast as they can\n");
 
   StopSignals::Install();
   ProducerProcesses children;
   for (std::uint32_t id = 0; id < producers; ++id)
-    children.Add(ForkProducer(path, id, records, payload, shared.get()));
+    children.Add(ForkProducer(path, id, records, rate, payload, shared.get()));
 
   // acquire: pairs with each producer's release of `ready`.
   for (const std::int64_t deadline = MonotonicNs() + std::chrono::nanoseconds(kStartTimeout).count();

@@ -37,7 +37,11 @@ configure() {  # configure DIR [cmake args...]
 if [ "$mode" = demo ]; then
   configure build -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF
   cmake --build build -j"$jobs" --target kappa
-  exec build/tools/kappa demo
+  echo "== throughput: producers append as fast as they can"
+  build/tools/kappa demo --producers 3 --records 1000000
+  echo
+  echo "== latency: one producer paced at 100,000 records/s, the reader spinning"
+  exec build/tools/kappa demo --producers 1 --records 300000 --rate 100000
 fi
 
 echo "== ASan+UBSan build: whole suite"
