@@ -75,15 +75,6 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
   batch->begin_ = batch->end_ = pos_;
   batch->count_ = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const std::uint64_t head = ring_->LoadHead();
-    if (pos_ < head) {
-      last_lost_ = head - pos_;
-      total_lost_ += last_lost_;
-      pos_ = head;
-      batch->begin_ = batch->end_ = pos_;
-      stall_at_ = UINT64_MAX;
-      return PollStatus::kLapped;
-    }
     const std::uint64_t start = pos_;
     std::uint64_t p = start;
     std::size_t n = 0;
@@ -100,23 +91,42 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
       }
       p += bytes;
     }
+    // An idle reader spins on the seal word at its position alone, where the next commit lands.
+    // It leaves head and tail unread (their lines stay in the producers' caches, off the
+    // append's latency path) until it has been idle for kIdleCheckTicks: only then can it learn
+    // that it was lapped while the frame at its position was abandoned, or that a reservation
+    // there has stalled.
+    if (p == start && kind == FrameKind::kUncommitted) {
+      const std::uint64_t now = detail::Ticks();
+      if (now - checked_ticks_ < kIdleCheckTicks) return PollStatus::kEmpty;
+      checked_ticks_ = now;
+    }
     // acquire: if a producer of a later lap wrote anything we just read, we see its head move.
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (Atomic(ring_->header->head.value).load(std::memory_order_relaxed) > start) continue;
+    const std::uint64_t head = Atomic(ring_->header->head.value).load(std::memory_order_relaxed);
+    if (head > start) {
+      last_lost_ = head - start;
+      total_lost_ += last_lost_;
+      pos_ = head;
+      batch->begin_ = batch->end_ = pos_;
+      stall_at_ = UINT64_MAX;
+      checked_ticks_ = 0;
+      return PollStatus::kLapped;
+    }
     if (p > start) {
       pos_ = p;
       stall_at_ = UINT64_MAX;
       batch->end_ = p;
       batch->count_ = n;
-      if (n > 0) return PollStatus::kOk;
+      if (n > 0) {
+        checked_ticks_ = detail::Ticks();  // the head check above covers the idle check
+        return PollStatus::kOk;
+      }
       continue;  // only padding so far: look once more past it
     }
     if (kind == FrameKind::kCorrupt) return PollStatus::kCorrupt;
     // Nothing committed at p. Is anything reserved there?
-    if (tail_cache_ <= p) {
-      tail_cache_ = ring_->LoadTail();
-      if (tail_cache_ <= p) return PollStatus::kEmpty;
-    }
+    if (ring_->LoadTail() <= p) return PollStatus::kEmpty;
     const std::int64_t now = detail::MonotonicNs();
     if (stall_at_ != p || stall_seal_ != seal) {
       stall_at_ = p;
@@ -163,6 +173,7 @@ Status LogReader::Seek(const StartAt& start) {
   if (!pos.ok()) return pos.status();
   pos_ = *pos;
   stall_at_ = UINT64_MAX;
+  checked_ticks_ = 0;
   return Status::Ok();
 }
 

@@ -88,7 +88,9 @@ void Producer::WriteRecord(std::uint64_t offset, std::span<const std::byte> payl
   h->timestamp_ns = timestamp_ns;
   h->type = type;
   h->flags = 0;
-  h->crc = RecordCrc(type, 0, timestamp_ns, dst, len);
+  // From the caller's bytes, not the ring's: a reader spinning on this frame's line may take
+  // the line away between our writes.
+  h->crc = RecordCrc(type, 0, timestamp_ns, payload.data(), len);
 }
 
 AppendResult Producer::Publish(std::uint64_t start, std::uint64_t end,
@@ -98,6 +100,10 @@ AppendResult Producer::Publish(std::uint64_t start, std::uint64_t end,
   if (!Atomic(ring_->SealWord(start)).compare_exchange_strong(
           expected, first_seal, std::memory_order_release, std::memory_order_relaxed))
     return AppendResult::kAbandoned;
+  // The next append writes from `end` on and, once the ring has lapped, first reads the seal of
+  // the frame it overwrites there: fetch those lines now, off the next append's latency path.
+  __builtin_prefetch(ring_->data + (end & ring_->mask), 1, 3);
+  __builtin_prefetch(ring_->data + ((end + 64) & ring_->mask), 1, 3);
   if (log_->durability() == Durability::kSync && !log_->SyncRange(start, end - start))
     return AppendResult::kIoError;
   return AppendResult::kOk;

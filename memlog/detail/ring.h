@@ -34,6 +34,16 @@ inline std::int64_t UnixNs() {
   return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
 
+// A cheap, monotonic-enough tick count for spacing out idle checks: the TSC on x86-64 (no
+// system call, no fence; about 10 ns), else CLOCK_MONOTONIC nanoseconds.
+inline std::uint64_t Ticks() {
+#if defined(__x86_64__)
+  return __builtin_ia32_rdtsc();
+#else
+  return static_cast<std::uint64_t>(MonotonicNs());
+#endif
+}
+
 enum class FrameKind { kRecord, kPadding, kUncommitted, kCorrupt };
 
 struct Ring {

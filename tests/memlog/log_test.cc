@@ -226,6 +226,31 @@ TEST(LogTest, ShouldReportLappedInOverwriteModeAndNeverAnotherLapsRecord) {
   EXPECT_LE(log->latest_offset() - log->earliest_offset(), 4096u);
 }
 
+// An idle reader watches only the seal word at its position; when later laps overwrite that
+// frame (so it never looks committed), the reader must still learn that it was lapped.
+TEST(LogTest, ShouldReportLapToAnIdleReaderWhoseFrameWasOverwritten) {
+  TempPath p;
+  auto log = MakeLog(p, 4096, Policy::kOverwrite);
+  auto producer = std::move(log->NewProducer()).value();
+  auto reader = std::move(log->NewReader(StartAt::Latest())).value();
+  RecordBatch batch;
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kEmpty);
+  const std::uint64_t idle_at = reader->position();
+  for (int i = 0; i < 1000; ++i) {
+    // 37-byte payloads: frames of 64 bytes, so after the first lap frame starts no longer fall
+    // on idle_at's lap-relative position with its lap's tag.
+    const std::string payload = "w" + std::to_string(i) + std::string(30, 'o');
+    ASSERT_EQ(producer->Append(Bytes(payload), 0, i), AppendResult::kOk);
+  }
+  ASSERT_GT(log->earliest_offset(), idle_at);
+  ASSERT_EQ(reader->Wait(&batch, std::chrono::seconds(5)), PollStatus::kLapped);
+  EXPECT_EQ(reader->position(), log->earliest_offset());
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+  std::int64_t last = -1;
+  for (const Record& r : batch) last = r.timestamp_ns;
+  EXPECT_EQ(last, 999);
+}
+
 TEST(LogTest, ShouldInvalidateBatchOverwrittenWhileHeld) {
   TempPath p;
   auto log = MakeLog(p, 4096, Policy::kOverwrite);
