@@ -1,5 +1,6 @@
 #include "memlog/crc32c.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -38,10 +39,17 @@ std::uint32_t Software(std::uint32_t crc, const unsigned char* p, std::size_t n)
   return ~crc;
 }
 
+// The 16 bytes of record metadata that precede the payload in a record's checksum, as two
+// little-endian words: (type, flags, length) and the timestamp.
+std::uint64_t MetaWord(std::uint16_t type, std::uint16_t flags, std::uint32_t length) {
+  return std::uint64_t{type} | std::uint64_t{flags} << 16 | std::uint64_t{length} << 32;
+}
+
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) std::uint32_t Hardware(std::uint32_t crc,
-                                                         const unsigned char* p, std::size_t n) {
-  std::uint64_t c = ~crc;
+// The raw chain: no inversion on entry or exit.
+__attribute__((target("sse4.2"))) std::uint32_t HardwareChain(std::uint64_t c,
+                                                              const unsigned char* p,
+                                                              std::size_t n) {
   while (n >= 8) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);
@@ -51,8 +59,48 @@ __attribute__((target("sse4.2"))) std::uint32_t Hardware(std::uint32_t crc,
   }
   auto c32 = static_cast<std::uint32_t>(c);
   while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
-  return ~c32;
+  return c32;
 }
+
+__attribute__((target("sse4.2"))) std::uint32_t Hardware(std::uint32_t crc,
+                                                         const unsigned char* p, std::size_t n) {
+  return ~HardwareChain(~crc, p, n);
+}
+
+__attribute__((target("sse4.2"))) std::uint64_t HardwareMeta(const RecordCrcInput& r) {
+  const std::uint64_t c = __builtin_ia32_crc32di(0xFFFFFFFFu, MetaWord(r.type, r.flags, r.length));
+  return __builtin_ia32_crc32di(c, static_cast<std::uint64_t>(r.timestamp_ns));
+}
+
+// Four records: the chains advance in lockstep over the words all four payloads have, then each
+// finishes alone.
+__attribute__((target("sse4.2"))) void HardwareRecords4(const RecordCrcInput* in,
+                                                        std::uint32_t* out) {
+  std::uint64_t c0 = HardwareMeta(in[0]), c1 = HardwareMeta(in[1]);
+  std::uint64_t c2 = HardwareMeta(in[2]), c3 = HardwareMeta(in[3]);
+  const auto* p0 = static_cast<const unsigned char*>(in[0].payload);
+  const auto* p1 = static_cast<const unsigned char*>(in[1].payload);
+  const auto* p2 = static_cast<const unsigned char*>(in[2].payload);
+  const auto* p3 = static_cast<const unsigned char*>(in[3].payload);
+  const std::size_t common =
+      std::min(std::min(in[0].length, in[1].length), std::min(in[2].length, in[3].length)) & ~7u;
+  for (std::size_t i = 0; i < common; i += 8) {
+    std::uint64_t w0, w1, w2, w3;
+    std::memcpy(&w0, p0 + i, 8);
+    std::memcpy(&w1, p1 + i, 8);
+    std::memcpy(&w2, p2 + i, 8);
+    std::memcpy(&w3, p3 + i, 8);
+    c0 = __builtin_ia32_crc32di(c0, w0);
+    c1 = __builtin_ia32_crc32di(c1, w1);
+    c2 = __builtin_ia32_crc32di(c2, w2);
+    c3 = __builtin_ia32_crc32di(c3, w3);
+  }
+  out[0] = ~HardwareChain(c0, p0 + common, in[0].length - common);
+  out[1] = ~HardwareChain(c1, p1 + common, in[1].length - common);
+  out[2] = ~HardwareChain(c2, p2 + common, in[2].length - common);
+  out[3] = ~HardwareChain(c3, p3 + common, in[3].length - common);
+}
+
 const bool kHaveHardware = __builtin_cpu_supports("sse4.2");
 #else
 const bool kHaveHardware = false;
@@ -70,12 +118,28 @@ std::uint32_t Crc32c(std::uint32_t crc, const void* data, std::size_t n) noexcep
 
 std::uint32_t RecordCrc(std::uint16_t type, std::uint16_t flags, std::int64_t timestamp_ns,
                         const void* payload, std::uint32_t length) noexcept {
+#if defined(__x86_64__)
+  if (kHaveHardware) {
+    const RecordCrcInput r{type, flags, length, timestamp_ns, payload};
+    return ~HardwareChain(HardwareMeta(r), static_cast<const unsigned char*>(payload), length);
+  }
+#endif
   unsigned char meta[16];
-  std::memcpy(meta, &type, 2);
-  std::memcpy(meta + 2, &flags, 2);
-  std::memcpy(meta + 4, &length, 4);
+  const std::uint64_t word = MetaWord(type, flags, length);
+  std::memcpy(meta, &word, 8);
   std::memcpy(meta + 8, &timestamp_ns, 8);
   return Crc32c(Crc32c(0, meta, sizeof meta), payload, length);
+}
+
+void RecordCrcs(const RecordCrcInput* in, std::size_t n, std::uint32_t* out) noexcept {
+  std::size_t i = 0;
+#if defined(__x86_64__)
+  if (kHaveHardware) {
+    for (; i + 4 <= n; i += 4) HardwareRecords4(in + i, out + i);
+  }
+#endif
+  for (; i < n; ++i)
+    out[i] = RecordCrc(in[i].type, in[i].flags, in[i].timestamp_ns, in[i].payload, in[i].length);
 }
 
 bool Crc32cIsHardware() noexcept { return kHaveHardware; }

@@ -79,18 +79,15 @@ AppendResult Producer::Reserve(std::uint64_t frame_bytes, std::uint64_t* start,
   }
 }
 
-void Producer::WriteRecord(std::uint64_t offset, std::span<const std::byte> payload,
-                           std::uint16_t type, std::int64_t timestamp_ns) noexcept {
+RecordHeader* Producer::WriteFrame(std::uint64_t offset, std::span<const std::byte> payload,
+                                  std::uint16_t type, std::int64_t timestamp_ns) noexcept {
   RecordHeader* h = ring_->Header(offset);
   const auto len = static_cast<std::uint32_t>(payload.size());
-  std::byte* dst = ring_->data + (offset & ring_->mask) + kRecordHeaderSize;
-  if (len) std::memcpy(dst, payload.data(), len);
+  if (len) std::memcpy(ring_->data + (offset & ring_->mask) + kRecordHeaderSize, payload.data(), len);
   h->timestamp_ns = timestamp_ns;
   h->type = type;
   h->flags = 0;
-  // From the caller's bytes, not the ring's: a reader spinning on this frame's line may take
-  // the line away between our writes.
-  h->crc = RecordCrc(type, 0, timestamp_ns, payload.data(), len);
+  return h;
 }
 
 AppendResult Producer::Publish(std::uint64_t start, std::uint64_t end,
@@ -124,7 +121,11 @@ AppendResult Producer::Append(std::span<const std::byte> payload, std::uint16_t 
   std::uint64_t unused;
   if (ring_->Classify(start, before, &unused) != FrameKind::kUncommitted)
     return AppendResult::kAbandoned;  // unblocked before we even started
-  WriteRecord(rec, payload, type, Now(timestamp_ns));
+  const std::int64_t ts = Now(timestamp_ns);
+  // The CRC from the caller's bytes, not the ring's: a reader spinning on this frame's line may
+  // take the line away between our writes.
+  WriteFrame(rec, payload, type, ts)->crc =
+      RecordCrc(type, 0, ts, payload.data(), static_cast<std::uint32_t>(payload.size()));
   const std::uint64_t rec_seal =
       MakeSeal(ring_->Tag(rec), kSealRecord, static_cast<std::uint32_t>(payload.size()));
   std::uint64_t first = rec_seal;
@@ -210,6 +211,17 @@ AppendResult Producer::AppendBatch(std::span<const RecordView> records,
   std::uint64_t pos = start;
   std::uint64_t pads = 0, bytes = 0;
   const std::int64_t now = detail::UnixNs();
+  // Checksums go in chunks, so that several records' CRC chains run side by side.
+  constexpr std::size_t kCrcChunk = 16;
+  RecordCrcInput crc_in[kCrcChunk];
+  RecordHeader* crc_at[kCrcChunk];
+  std::uint32_t crc_out[kCrcChunk];
+  std::size_t pending = 0;
+  auto store_crcs = [&] {
+    RecordCrcs(crc_in, pending, crc_out);
+    for (std::size_t i = 0; i < pending; ++i) crc_at[i]->crc = crc_out[i];
+    pending = 0;
+  };
   for (const RecordView& r : records) {
     const std::uint64_t f = RecordFrameSize(r.payload.size());
     const std::uint64_t idx = pos & ring_->mask;
@@ -221,15 +233,19 @@ AppendResult Producer::AppendBatch(std::span<const RecordView> records,
       pos += ring_->capacity - idx;
       ++pads;
     }
-    WriteRecord(pos, r.payload, r.type, r.timestamp_ns == kTimestampNow ? now : r.timestamp_ns);
-    const std::uint64_t seal =
-        MakeSeal(ring_->Tag(pos), kSealRecord, static_cast<std::uint32_t>(r.payload.size()));
+    const auto len = static_cast<std::uint32_t>(r.payload.size());
+    const std::int64_t ts = r.timestamp_ns == kTimestampNow ? now : r.timestamp_ns;
+    crc_at[pending] = WriteFrame(pos, r.payload, r.type, ts);
+    crc_in[pending++] = RecordCrcInput{r.type, 0, len, ts, r.payload.data()};
+    if (pending == kCrcChunk) store_crcs();
+    const std::uint64_t seal = MakeSeal(ring_->Tag(pos), kSealRecord, len);
     if (pos == start) first_seal = seal;
     else Atomic(ring_->SealWord(pos)).store(seal, std::memory_order_relaxed);
     if (&r == &records.front() && first_offset) *first_offset = pos;
-    bytes += r.payload.size();
+    bytes += len;
     pos += f;
   }
+  store_crcs();
   const AppendResult result = Publish(start, end, before, first_seal);
   if (result == AppendResult::kAbandoned) return result;
   records_ += records.size();
@@ -264,10 +280,11 @@ AppendResult Producer::Commit(ClaimedRecord* claim, std::uint16_t type,
   const std::uint64_t rec = claim->offset;
   const std::uint64_t start = claim->reservation_start;
   RecordHeader* h = ring_->Header(rec);
-  h->timestamp_ns = Now(timestamp_ns);
+  const std::int64_t ts = Now(timestamp_ns);
+  h->timestamp_ns = ts;
   h->type = type;
   h->flags = 0;
-  h->crc = RecordCrc(type, 0, h->timestamp_ns, claim->data, claim->size);
+  h->crc = RecordCrc(type, 0, ts, claim->data, claim->size);
   const std::uint64_t rec_seal = MakeSeal(ring_->Tag(rec), kSealRecord, claim->size);
   std::uint64_t first = rec_seal;
   if (rec != start) {

@@ -92,8 +92,9 @@ class Producer {
   AppendResult CheckRoom(std::uint64_t end) noexcept;
   AppendResult Publish(std::uint64_t start, std::uint64_t end, std::uint64_t first_seal_before,
                        std::uint64_t first_seal) noexcept;
-  void WriteRecord(std::uint64_t offset, std::span<const std::byte> payload, std::uint16_t type,
-                   std::int64_t timestamp_ns) noexcept;
+  // Writes a record frame's payload and header, all but the CRC and the seal.
+  RecordHeader* WriteFrame(std::uint64_t offset, std::span<const std::byte> payload,
+                           std::uint16_t type, std::int64_t timestamp_ns) noexcept;
 
   Log* log_;
   const detail::Ring* ring_;

@@ -80,13 +80,23 @@ bool Ring::AdvanceHeadTo(std::uint64_t limit) const {
   std::int64_t stalled_since = 0;
   std::uint64_t stalled_at = UINT64_MAX;
   while (head < limit) {
-    const std::uint64_t seal = LoadSeal(head);
-    std::uint64_t bytes = 0;
-    const FrameKind kind = Classify(head, seal, &bytes);
-    if (kind == FrameKind::kRecord || kind == FrameKind::kPadding) {
-      if (Atomic(header->head.value).compare_exchange_weak(
-              head, head + bytes, std::memory_order_acq_rel, std::memory_order_acquire))
-        head += bytes;
+    // Walk the committed frames from head, then publish the new head with one CAS. A walk from
+    // a stale head may read frames being overwritten; the CAS fails then, as head has moved.
+    std::uint64_t walked = head;
+    std::uint64_t seal = 0;
+    FrameKind kind = FrameKind::kUncommitted;
+    while (walked < limit) {
+      seal = LoadSeal(walked);
+      std::uint64_t bytes = 0;
+      kind = Classify(walked, seal, &bytes);
+      if (kind != FrameKind::kRecord && kind != FrameKind::kPadding) break;
+      walked += bytes;
+    }
+    if (walked > head) {
+      // acq_rel: publish the new head to readers that check for laps (and to producers).
+      if (Atomic(header->head.value).compare_exchange_strong(
+              head, walked, std::memory_order_acq_rel, std::memory_order_acquire))
+        head = walked;
       continue;
     }
     if (kind == FrameKind::kCorrupt) {

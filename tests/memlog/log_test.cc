@@ -39,6 +39,42 @@ TEST(Crc32cTest, ShouldMatchKnownVectors) {
   EXPECT_EQ(Crc32c(Crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
 }
 
+TEST(Crc32cTest, ShouldComputeRecordChecksumsInBatchesAsOneByOne) {
+  // The record checksum is CRC32C over (type, flags, length, timestamp) then the payload.
+  const std::string payload = "hello, record";
+  unsigned char meta[16];
+  const std::uint16_t type = 7, flags = 0;
+  const auto len = static_cast<std::uint32_t>(payload.size());
+  const std::int64_t ts = -123456789;
+  std::memcpy(meta, &type, 2);
+  std::memcpy(meta + 2, &flags, 2);
+  std::memcpy(meta + 4, &len, 4);
+  std::memcpy(meta + 8, &ts, 8);
+  EXPECT_EQ(RecordCrc(type, flags, ts, payload.data(), len),
+            Crc32c(Crc32c(0, meta, 16), payload.data(), len));
+
+  // Mixed lengths (0 to 100 bytes, word-aligned or not), in runs that are and are not multiples
+  // of four.
+  std::string bytes(128, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 37 + 11);
+  for (std::size_t n = 0; n <= 11; ++n) {
+    std::vector<RecordCrcInput> in;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto length = static_cast<std::uint32_t>((i * 29 + n * 7) % 101);
+      in.push_back(RecordCrcInput{static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(n),
+                                  length, static_cast<std::int64_t>(i * 1000 + n),
+                                  bytes.data() + i % 9});
+    }
+    std::vector<std::uint32_t> out(n);
+    RecordCrcs(in.data(), n, out.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(out[i], RecordCrc(in[i].type, in[i].flags, in[i].timestamp_ns, in[i].payload,
+                                  in[i].length))
+          << "record " << i << " of " << n;
+    }
+  }
+}
+
 TEST(FormatTest, ShouldEncodeSealsAndLapTags) {
   const std::uint64_t seal = MakeSeal(0xDEADBEEF, kSealRecord, 1234);
   EXPECT_EQ(SealTag(seal), 0xDEADBEEFu);
