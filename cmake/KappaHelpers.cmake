@@ -8,7 +8,11 @@ if(KAPPA_SANITIZE STREQUAL "address")
   target_compile_options(kappa_options INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(kappa_options INTERFACE -fsanitize=address,undefined)
 elseif(KAPPA_SANITIZE STREQUAL "thread")
-  target_compile_options(kappa_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  # TSan does not model std::atomic_thread_fence and g++ warns about each one. The fences here
+  # order atomic accesses only (seqlock-style validation), so the warning is silenced rather
+  # than made an error; the tests that rely on a fence to reject a benign race are not run
+  # under TSan.
+  target_compile_options(kappa_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
   target_link_options(kappa_options INTERFACE -fsanitize=thread)
 elseif(NOT KAPPA_SANITIZE STREQUAL "")
   message(FATAL_ERROR "KAPPA_SANITIZE must be '', 'address' or 'thread', not '${KAPPA_SANITIZE}'")
