@@ -1,0 +1,91 @@
+// Namespace: a directory of views and its registry of view versions and aliases.
+//
+// A view has a name and numbered versions; each version is a file (a keyed table that grows
+// moves to a new file generation). The alias of a name says which version readers of that name
+// see: the first version created becomes current; Flip moves readers to another version with one
+// atomic store; Revert flips back to the version before; Retire deletes a version, and refuses
+// the current and the previous one (a flip can still be reverted to it).
+//
+// Thread safety: all methods may be called from any thread and any process at once; mutations
+// serialize on an exclusive flock of the registry file (released by the kernel if the holder
+// dies; the next holder repairs any entry left mid-update).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serving/detail/registry.h"
+#include "serving/format.h"
+#include "serving/status.h"
+
+namespace kappa::serving {
+
+struct VersionListing {
+  std::uint32_t version = 0;
+  std::uint32_t generation = 0;
+  ViewKind kind = ViewKind::kKeyed;
+  std::int64_t created_unix_ns = 0;
+  bool current = false;   // the alias names it
+  bool previous = false;  // Revert would return to it
+};
+
+struct ViewListing {
+  std::string name;
+  std::uint32_t current = 0;   // 0: no alias
+  std::uint32_t previous = 0;
+  std::uint32_t alias_epoch = 0;
+  std::int64_t flipped_unix_ns = 0;
+  std::vector<VersionListing> versions;  // ascending
+};
+
+class Namespace {
+ public:
+  // Opens namespace `ns` (a name under $KAPPA_VIEW_DIR, default /dev/shm/kappa/views, or a
+  // directory path), creating the directory (0700) and registry (0600) if `create`.
+  static Result<std::unique_ptr<Namespace>> Open(std::string_view ns, bool create = true);
+
+  ~Namespace();
+  Namespace(const Namespace&) = delete;
+  Namespace& operator=(const Namespace&) = delete;
+
+  const std::string& path() const { return path_; }
+  int dir_fd() const { return dir_fd_; }
+  const detail::RegistryMap& registry() const { return registry_; }
+
+  // Every view name with its versions and alias, sorted by name.
+  std::vector<ViewListing> List() const;
+  Result<ViewListing> Describe(std::string_view name) const;
+
+  // Makes `version` of `name` current. kNotFound if that version does not exist.
+  Status Flip(std::string_view name, std::uint32_t version);
+  // Flips back to the previous version (and remembers the one it left, so a second Revert
+  // undoes the first). kFailedPrecondition if there is none.
+  Status Revert(std::string_view name);
+  // Deletes `version` of `name` (its files and registry entry). Refuses the current and the
+  // previous version. Readers still on it get kGone on their next read.
+  Status Retire(std::string_view name, std::uint32_t version);
+  // Deletes every version of `name` and its alias: the view is gone for good.
+  Status Drop(std::string_view name);
+
+  // ---- For view writers ----
+  // Adds (name, version) at file generation `generation`. The file must be complete. The first
+  // version of a name also creates its alias, pointing at it. kAlreadyExists if present.
+  Status AddView(std::string_view name, std::uint32_t version, ViewKind kind, std::uint32_t generation);
+  // Publishes a new file generation of (name, version): readers move to it on their next read.
+  Status PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation);
+
+ private:
+  Namespace() = default;
+  class Lock;
+  void RepairLocked();
+
+  std::string path_;
+  int dir_fd_ = -1;
+  int registry_fd_ = -1;
+  detail::RegistryMap registry_;
+};
+
+}  // namespace kappa::serving

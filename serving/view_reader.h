@@ -1,0 +1,587 @@
+// ViewReader: reads a view in place, from any process. Header-only: include this file, nothing
+// to link.
+//
+//   auto reader = kappa::serving::ViewReader::Open("default", "q5");   // alias, or "q5@2"
+//   std::vector<std::byte> value(reader->schema().value_size());
+//   std::uint64_t offset;
+//   if (reader->Get(42, value, &offset) == ReadStatus::kOk) { ... }
+//
+// Thread safety: one thread at a time per ViewReader (it caches mappings and a scratch buffer);
+// open one per reading thread. Readers never block the writer and never return a torn value:
+// every entry is read under its seqlock, and an entry that stays mid-update (its writer died,
+// or stopped) yields kStale after a bounded time instead of spinning forever.
+//
+// Following: a reader opened by name follows the name's alias. Each read first checks two words
+// in the namespace registry (the alias and the view's generation); after a flip, a revert or a
+// growth, that read maps the new file and carries on. A view that was retired gives kGone.
+//
+// Every successful read returns the log offset of the entry's last update.
+#pragma once
+
+#include <sched.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serving/detail/keys.h"
+#include "serving/detail/registry.h"
+#include "serving/detail/shared.h"
+#include "serving/detail/view_shape.h"
+#include "serving/format.h"
+#include "serving/schema.h"
+#include "serving/status.h"
+
+namespace kappa::serving {
+
+enum class ReadStatus {
+  kOk,
+  kNotFound,     // no such key, window or row
+  kStale,        // the entry stayed mid-update: its writer died or stalled
+  kGone,         // the view was retired, or its alias removed, since it was opened
+  kWrongKind,    // the call does not suit the view's kind or key type
+  kBadArgument,  // a key too long, a value buffer too small, a reserved window start
+  kBusy,         // the registry stayed mid-update, or memory ran out while following a flip
+};
+
+inline const char* ReadStatusName(ReadStatus s) {
+  switch (s) {
+    case ReadStatus::kOk: return "ok";
+    case ReadStatus::kNotFound: return "not found";
+    case ReadStatus::kStale: return "stale (the writer died or stalled mid-update)";
+    case ReadStatus::kGone: return "gone (the view was retired)";
+    case ReadStatus::kWrongKind: return "wrong kind of view for this call";
+    case ReadStatus::kBadArgument: return "bad argument";
+    case ReadStatus::kBusy: return "busy";
+  }
+  return "unknown";
+}
+
+inline const char* WriterStateName(WriterState s) {
+  switch (s) {
+    case WriterState::kLive: return "live";
+    case WriterState::kSuperseded: return "superseded";
+    case WriterState::kRetired: return "retired";
+  }
+  return "unknown";
+}
+
+struct ReaderOptions {
+  // How long an entry may stay mid-update, while its writer's process lives, before reads of it
+  // give kStale. A dead writer is noticed within microseconds.
+  std::int64_t stale_after_ns = 1'000'000'000;
+};
+
+struct ViewCounters {
+  std::uint64_t updates = 0;
+  std::uint64_t inserts = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t tombstones = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t repaired = 0;
+  std::uint64_t publishes = 0;
+};
+
+struct ViewInfo {
+  std::string namespace_path;
+  std::string name;
+  std::string alias;              // empty when opened as name@version
+  std::uint32_t alias_epoch = 0;
+  std::uint32_t version = 0;
+  std::uint32_t generation = 0;
+  ViewKind kind = ViewKind::kKeyed;
+  KeyType key_type = KeyType::kNone;
+  std::uint32_t key_size = 0;
+  std::string key_name;
+  Schema schema;
+  std::uint64_t capacity = 0;
+  std::int64_t window_size_ns = 0;
+  std::int64_t window_slide_ns = 0;
+  std::int64_t retention_ns = 0;
+  std::uint32_t windows_per_key = 0;
+  std::string order_field;
+  bool order_descending = false;
+  std::int64_t created_unix_ns = 0;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t writer_pid = 0;   // 0: no writer attached
+  bool writer_alive = false;
+  std::int64_t heartbeat_unix_ns = 0;
+  std::uint64_t writer_epoch = 0;
+  WriterState writer_state = WriterState::kLive;
+  std::uint64_t applied_offset = 0;
+  std::int64_t watermark_ns = 0;
+  std::int64_t newest_window = 0;
+  std::uint64_t list_count = 0;   // list: rows appended so far
+  ViewCounters counters;
+};
+
+// One row as read. The spans point into the reader; they stay valid until its next call.
+struct RowView {
+  std::uint64_t key_u64 = 0;       // u64 keys
+  std::string_view key_bytes;      // bytes keys
+  std::int64_t window_start = 0;   // windowed
+  std::uint64_t index = 0;         // list: the row's index; top-K: its rank (0 = first)
+  std::uint64_t offset = 0;        // the log offset of the entry's last update
+  std::span<const std::byte> value;
+};
+
+class ViewReader {
+ public:
+  using RowFn = std::function<bool(const RowView&)>;  // return false to stop
+
+  // Opens `ref` ("name" follows the alias; "name@version" pins a version) in namespace `ns` (a
+  // name under $KAPPA_VIEW_DIR, default /dev/shm/kappa/views, or a directory path).
+  static Result<std::unique_ptr<ViewReader>> Open(std::string_view ns, std::string_view ref,
+                                                  const ReaderOptions& options = {}) {
+    std::unique_ptr<ViewReader> r(new ViewReader());
+    r->options_ = options;
+    r->ns_path_ = detail::NamespacePath(ns);
+    Status s = detail::ParseViewRef(ref, &r->name_, &r->pinned_version_);
+    if (!s.ok()) return s;
+    s = detail::OpenDirectory(r->ns_path_, &r->dir_fd_);
+    if (!s.ok()) return s;
+    s = detail::RegistryMap::Open(r->dir_fd_, r->ns_path_, /*writable=*/false, &r->registry_);
+    if (!s.ok()) return s;
+    s = r->Resolve();
+    if (!s.ok()) return s;
+    return r;
+  }
+
+  ~ViewReader() {
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+  }
+  ViewReader(const ViewReader&) = delete;
+  ViewReader& operator=(const ViewReader&) = delete;
+
+  const Schema& schema() const { return shape_.schema; }
+  ViewKind kind() const { return shape_.kind; }
+  KeyType key_type() const { return shape_.key_type; }
+  std::uint32_t value_size() const { return shape_.value_size; }
+  std::uint32_t version() const { return shape_.view_version; }
+  std::uint32_t generation() const { return shape_.generation; }
+  const std::string& name() const { return name_; }
+
+  // ---- Keyed tables ----
+  ReadStatus Get(std::uint64_t key, std::span<std::byte> value, std::uint64_t* offset) noexcept {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kKeyed || shape_.key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    return Lookup(detail::U64Key(key), 0, 0, value, offset);
+  }
+  ReadStatus Get(std::string_view key, std::span<std::byte> value, std::uint64_t* offset) noexcept {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kKeyed || shape_.key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    detail::KeyRef k;
+    if (!detail::BytesKey(key, shape_.key_size, &k)) return ReadStatus::kBadArgument;
+    return Lookup(k, 0, 0, value, offset);
+  }
+
+  // ---- Windowed tables ----
+  ReadStatus GetWindow(std::uint64_t key, std::int64_t window_start, std::span<std::byte> value,
+                       std::uint64_t* offset) noexcept {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (window_start == detail::kDirectoryWindow) return ReadStatus::kBadArgument;
+    return Lookup(detail::U64Key(key), window_start, 0, value, offset);
+  }
+  ReadStatus GetWindow(std::string_view key, std::int64_t window_start, std::span<std::byte> value,
+                       std::uint64_t* offset) noexcept {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    detail::KeyRef k;
+    if (!detail::BytesKey(key, shape_.key_size, &k) || window_start == detail::kDirectoryWindow)
+      return ReadStatus::kBadArgument;
+    return Lookup(k, window_start, 0, value, offset);
+  }
+  // Every retained window of `key`, oldest first. kNotFound if the key has none.
+  ReadStatus GetWindows(std::uint64_t key, const RowFn& fn) {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    return Windows(detail::U64Key(key), fn);
+  }
+  ReadStatus GetWindows(std::string_view key, const RowFn& fn) {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    detail::KeyRef k;
+    if (!detail::BytesKey(key, shape_.key_size, &k)) return ReadStatus::kBadArgument;
+    return Windows(k, fn);
+  }
+
+  // ---- Any kind: every row ----
+  // Keyed and windowed: every entry, in slot order; each row is consistent, the whole is not a
+  // snapshot. Top-K: the list, best first. List: every retained row, oldest first. kStale if
+  // some entries were skipped because they stayed mid-update (the others were all visited).
+  ReadStatus Scan(const RowFn& fn) {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    switch (shape_.kind) {
+      case ViewKind::kKeyed:
+      case ViewKind::kWindowed: return ScanSlots(fn);
+      case ViewKind::kTopK: return TopK(fn);
+      case ViewKind::kList: {
+        std::uint64_t next = 0;
+        return ListRows(0, UINT64_MAX, fn, &next);
+      }
+    }
+    return ReadStatus::kWrongKind;
+  }
+
+  // ---- Top-K ----
+  // The current list, best first, read as one consistent snapshot.
+  ReadStatus TopK(const RowFn& fn) {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kTopK) return ReadStatus::kWrongKind;
+    const std::uint32_t row = shape_.slot_size;
+    Backoff backoff;
+    std::uint64_t n = 0;
+    for (;;) {
+      // acquire: the buffer `active` names was complete before it was named.
+      const std::uint64_t b = detail::LoadAcquire(header()->list.active) & 1;
+      const std::byte* buf = slots_ + b * shape_.topk_buffer_size;
+      const auto& seq = *reinterpret_cast<const std::uint64_t*>(buf);
+      const bool ok = detail::TrySeqRead(seq, [&] {
+        n = std::min<std::uint64_t>(detail::LoadRelaxed(*reinterpret_cast<const std::uint64_t*>(buf + 8)),
+                                    shape_.capacity);
+        detail::CopyFromShared(Scratch(n * row), buf + kTopKBufferHeader, n * row);
+      });
+      if (ok) break;
+      if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
+    }
+    const std::byte* rows = reinterpret_cast<const std::byte*>(scratch_.data());
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::byte* r = rows + i * row;
+      RowView v;
+      std::uint64_t key_len;
+      std::memcpy(&v.offset, r, 8);
+      std::memcpy(&key_len, r + 8, 8);
+      DecodeKey(reinterpret_cast<const std::uint64_t*>(r + kTopKRowHeader),
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(key_len, shape_.key_size)), &v);
+      v.index = i;
+      v.value = std::span<const std::byte>(r + kTopKRowHeader + Align8(shape_.key_size), shape_.value_size);
+      if (!fn(v)) break;
+    }
+    return ReadStatus::kOk;
+  }
+
+  // ---- Result lists ----
+  // Rows appended so far (row i is retained while i >= count - capacity).
+  std::uint64_t ListCount() const { return detail::LoadAcquire(header()->list.count); }
+  // Reads up to `max_rows` retained rows from index `from` on, oldest first; `*next` receives the
+  // index to continue from. Rows already overwritten are skipped.
+  ReadStatus ListRows(std::uint64_t from, std::uint64_t max_rows, const RowFn& fn, std::uint64_t* next) {
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (shape_.kind != ViewKind::kList) return ReadStatus::kWrongKind;
+    // acquire: rows below count were complete before count covered them.
+    const std::uint64_t count = detail::LoadAcquire(header()->list.count);
+    const std::uint64_t first = count > shape_.capacity ? count - shape_.capacity : 0;
+    std::uint64_t i = std::max(from, first);
+    *next = i;
+    bool skipped = false;
+    std::uint64_t* buf = Scratch(shape_.slot_size);
+    for (std::uint64_t done = 0; i < count && done < max_rows; ++i, ++done) {
+      const std::byte* slot = slots_ + (i % shape_.capacity) * shape_.slot_size;
+      const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
+      Backoff backoff;
+      ReadStatus st = ReadStatus::kOk;
+      while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, shape_.slot_size); })) {
+        if ((st = backoff.Wait(*this)) != ReadStatus::kOk) break;
+      }
+      *next = i + 1;
+      if (st != ReadStatus::kOk) {
+        skipped = true;
+        continue;
+      }
+      if (buf[1] != i) continue;  // overwritten by a later row
+      RowView v;
+      v.index = i;
+      v.offset = buf[2];
+      v.value = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf) + kListRowHeader, shape_.value_size);
+      if (!fn(v)) return ReadStatus::kOk;
+    }
+    return skipped ? ReadStatus::kStale : ReadStatus::kOk;
+  }
+
+  // ---- Progress and description ----
+  // The log offset up to which the writer has applied records (acquire: what it applied first).
+  std::uint64_t applied_offset() const { return detail::LoadAcquire(header()->progress.applied_offset); }
+  std::int64_t watermark_ns() const { return detail::LoadRelaxed(header()->progress.watermark_ns); }
+
+  ViewInfo Info() {
+    (void)Follow();
+    ViewInfo i;
+    const ViewHeader* h = header();
+    i.namespace_path = ns_path_;
+    i.name = name_;
+    if (pinned_version_ == 0) {
+      i.alias = name_;
+      i.alias_epoch = AliasEpoch(alias_cached_);
+    }
+    i.version = shape_.view_version;
+    i.generation = shape_.generation;
+    i.kind = shape_.kind;
+    i.key_type = shape_.key_type;
+    i.key_size = shape_.key_size;
+    i.key_name = shape_.key_name;
+    i.schema = shape_.schema;
+    i.capacity = shape_.capacity;
+    i.window_size_ns = shape_.window_size_ns;
+    i.window_slide_ns = shape_.window_slide_ns;
+    i.retention_ns = shape_.retention_ns;
+    i.windows_per_key = shape_.windows_per_key;
+    if (shape_.kind == ViewKind::kTopK) i.order_field = shape_.schema.field(shape_.order_field).name;
+    i.order_descending = shape_.order_descending;
+    i.created_unix_ns = shape_.created_unix_ns;
+    i.file_bytes = map_.size();
+    i.writer_pid = detail::LoadRelaxed(h->writer.pid);
+    i.writer_alive = WriterAlive();
+    i.heartbeat_unix_ns = detail::LoadRelaxed(h->writer.heartbeat_unix_ns);
+    i.writer_epoch = detail::LoadRelaxed(h->writer.epoch);
+    i.writer_state = static_cast<WriterState>(detail::LoadRelaxed(h->writer.state));
+    i.applied_offset = detail::LoadRelaxed(h->progress.applied_offset);
+    i.watermark_ns = detail::LoadRelaxed(h->progress.watermark_ns);
+    i.newest_window = detail::LoadRelaxed(h->progress.newest_window);
+    i.list_count = detail::LoadRelaxed(h->list.count);
+    const CounterLine& c = h->counters;
+    i.counters = {detail::LoadRelaxed(c.updates), detail::LoadRelaxed(c.inserts),
+                  detail::LoadRelaxed(c.entries), detail::LoadRelaxed(c.tombstones),
+                  detail::LoadRelaxed(c.expired), detail::LoadRelaxed(c.repaired),
+                  detail::LoadRelaxed(c.publishes)};
+    return i;
+  }
+
+  // True if a writer is attached and its process still runs.
+  bool WriterAlive() const {
+    const ViewHeader* h = header();
+    return detail::ProcessAlive(detail::LoadRelaxed(h->writer.pid), detail::LoadRelaxed(h->writer.pid_start_ticks));
+  }
+
+  // Checks the alias and generation now (every read does this first): kOk if the reader is on
+  // the current file (after following a change), kGone if the view was retired.
+  ReadStatus Follow() noexcept {
+    // acquire: a flip or growth published a complete file before storing these words.
+    if (detail::LoadAcquire(*alias_word_) == alias_cached_ &&
+        detail::LoadAcquire(*generation_word_) == generation_cached_) [[likely]]
+      return ReadStatus::kOk;
+    try {
+      const Status s = Resolve();
+      if (s.ok()) return ReadStatus::kOk;
+      return s.code() == StatusCode::kNotFound ? ReadStatus::kGone : ReadStatus::kBusy;
+    } catch (...) {
+      return ReadStatus::kBusy;
+    }
+  }
+
+ private:
+  ViewReader() = default;
+
+  // Retries a read that found its entry mid-update: spin, then yield; gives up with kStale once
+  // the writer's process is gone, or after options_.stale_after_ns of no success.
+  class Backoff {
+   public:
+    ReadStatus Wait(const ViewReader& r) {
+      ++spins_;
+      if (spins_ < 256) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+        return ReadStatus::kOk;
+      }
+      if ((spins_ & 63) == 0) {
+        const std::int64_t now = detail::MonotonicNs();
+        if (since_ == 0) since_ = now;
+        if (!r.WriterAlive() || now - since_ >= r.options_.stale_after_ns) return ReadStatus::kStale;
+      }
+      sched_yield();
+      return ReadStatus::kOk;
+    }
+
+   private:
+    std::uint32_t spins_ = 0;
+    std::int64_t since_ = 0;
+  };
+
+  const ViewHeader* header() const { return reinterpret_cast<const ViewHeader*>(map_.data()); }
+
+  std::uint64_t* Scratch(std::uint64_t bytes) {
+    const std::size_t words = static_cast<std::size_t>((bytes + 7) / 8) + 1;
+    if (scratch_.size() < words) scratch_.resize(words);
+    return scratch_.data();
+  }
+
+  // (Re)resolves the alias and the view's current generation, and maps that file.
+  Status Resolve() {
+    for (int attempt = 0;; ++attempt) {
+      std::uint32_t version = pinned_version_;
+      std::uint64_t alias_word = 0;
+      const std::uint64_t* alias_ptr = &pinned_word_;
+      if (version == 0) {
+        auto alias = registry_.FindAlias(name_);
+        if (!alias.ok()) return alias.status();
+        version = alias->version();
+        alias_word = alias->current;
+        alias_ptr = &registry_.alias_word(alias->index);
+      }
+      auto view = registry_.FindView(name_, version);
+      if (!view.ok()) return view.status();
+      const std::uint32_t gen = view->generation();
+      const std::string file = detail::ViewFileName(name_, version, gen);
+      detail::Mapping map;
+      detail::ViewShape shape;
+      Status s = detail::MapView(dir_fd_, file, ns_path_ + "/" + file, /*writable=*/false, &map, &shape);
+      if (s.code() == StatusCode::kNotFound && attempt < 100) {
+        sched_yield();  // it grew again (or was retired) between the lookup and the open
+        continue;
+      }
+      if (!s.ok()) return s;
+      if (shape.name != name_ || shape.view_version != version || shape.generation != gen)
+        return Status::Error(StatusCode::kCorrupt, ns_path_ + "/" + file + ": header names another view");
+      map_ = std::move(map);
+      shape_ = std::move(shape);
+      slots_ = map_.data() + shape_.slots_offset;
+      key_words_ = Align8(shape_.key_size) / 8;
+      alias_word_ = alias_ptr;
+      alias_cached_ = alias_word;
+      generation_word_ = &registry_.generation_word(view->index);
+      generation_cached_ = view->generation_word;
+      return Status::Ok();
+    }
+  }
+
+  void DecodeKey(const std::uint64_t* words, std::uint32_t len, RowView* v) const {
+    if (shape_.key_type == KeyType::kU64) {
+      v->key_u64 = words[0];
+    } else {
+      const char* p = reinterpret_cast<const char*>(words);
+      v->key_bytes = std::string_view(p, std::min<std::uint32_t>(len, shape_.key_size));
+    }
+  }
+
+  // Probes for (key, window) with the given slot flags; copies the value on a hit.
+  ReadStatus Lookup(const detail::KeyRef& k, std::int64_t window, std::uint16_t flags,
+                    std::span<std::byte> value, std::uint64_t* offset) noexcept {
+    const std::uint32_t payload = flags == kSlotFlagDirectory ? shape_.slot.payload : shape_.value_size;
+    if (value.size() < payload) return ReadStatus::kBadArgument;
+    const bool windowed = shape_.kind == ViewKind::kWindowed;
+    const std::uint64_t h = windowed ? detail::WindowKeyHash(k, shape_.key_type, window, shape_.hash_seed)
+                                     : detail::KeyHash(k, shape_.key_type, shape_.hash_seed);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    std::uint64_t idx = h & shape_.mask;
+    for (std::uint64_t probes = 0; probes <= shape_.mask; ++probes, idx = (idx + 1) & shape_.mask) {
+      const std::byte* slot = slots_ + idx * shape_.slot.size;
+      const auto* words = reinterpret_cast<const std::uint64_t*>(slot);
+      Backoff backoff;
+      for (;;) {
+        const std::uint64_t before = detail::LoadAcquire(words[0]);
+        if (before & 1) {
+          if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
+          continue;
+        }
+        const std::uint64_t meta = detail::LoadRelaxed(words[1]);
+        const std::uint8_t state = MetaState(meta);
+        // A decision to stop or to skip on one meta word needs no validation: the word was
+        // current at some instant during this read, and the read takes effect then.
+        if (state == kSlotEmpty) return ReadStatus::kNotFound;
+        if (state != kSlotLive || MetaHash(meta) != tag || MetaKeyLen(meta) != k.len ||
+            MetaFlags(meta) != flags)
+          break;
+        std::uint64_t key[kMaxKeyBytes / 8];
+        const std::uint64_t off = detail::LoadRelaxed(words[2]);
+        const auto win = static_cast<std::int64_t>(windowed ? detail::LoadRelaxed(words[3]) : 0);
+        detail::CopyFromShared(key, slot + shape_.slot.key_at, key_words_ * 8);
+        detail::CopyFromShared(value.data(), slot + shape_.slot.value_at, payload);
+        // acquire: the copies above complete before seq is read again.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (detail::LoadRelaxed(words[0]) != before) {
+          if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
+          continue;
+        }
+        if (win != window || !detail::SameKey(k, key, MetaKeyLen(meta), key_words_)) break;
+        if (offset) *offset = off;
+        return ReadStatus::kOk;
+      }
+    }
+    return ReadStatus::kNotFound;
+  }
+
+  ReadStatus Windows(const detail::KeyRef& k, const RowFn& fn) {
+    std::vector<std::byte> dir(shape_.slot.payload);
+    std::uint64_t dir_offset = 0;
+    ReadStatus s = Lookup(k, detail::kDirectoryWindow, kSlotFlagDirectory, dir, &dir_offset);
+    if (s != ReadStatus::kOk) return s;
+    std::uint64_t n = 0;
+    std::memcpy(&n, dir.data(), 8);
+    n = std::min<std::uint64_t>(n, shape_.windows_per_key);
+    std::vector<std::byte> value(shape_.value_size);
+    bool any = false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::int64_t start;
+      std::memcpy(&start, dir.data() + 8 + 8 * i, 8);
+      RowView v;
+      s = Lookup(k, start, 0, value, &v.offset);
+      if (s == ReadStatus::kNotFound) continue;  // expired since the directory was read
+      if (s != ReadStatus::kOk) return s;
+      any = true;
+      DecodeKey(k.words, k.len, &v);
+      v.window_start = start;
+      v.value = value;
+      if (!fn(v)) break;
+    }
+    return any ? ReadStatus::kOk : ReadStatus::kNotFound;
+  }
+
+  ReadStatus ScanSlots(const RowFn& fn) {
+    const std::uint32_t size = shape_.slot.size;
+    std::uint64_t* buf = Scratch(size);
+    const auto* bytes = reinterpret_cast<const std::byte*>(buf);
+    bool skipped = false;
+    for (std::uint64_t idx = 0; idx < shape_.capacity; ++idx) {
+      const std::byte* slot = slots_ + idx * size;
+      const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
+      // Most slots of a sparse table are empty: skip them on the meta word alone.
+      if (MetaState(detail::LoadRelaxed(reinterpret_cast<const std::uint64_t*>(slot)[1])) != kSlotLive &&
+          (detail::LoadRelaxed(seq) & 1) == 0)
+        continue;
+      Backoff backoff;
+      ReadStatus st = ReadStatus::kOk;
+      while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, size); })) {
+        if ((st = backoff.Wait(*this)) != ReadStatus::kOk) break;
+      }
+      if (st != ReadStatus::kOk) {
+        skipped = true;
+        continue;
+      }
+      const std::uint64_t meta = buf[1];
+      if (MetaState(meta) != kSlotLive || MetaFlags(meta) != 0) continue;
+      RowView v;
+      v.offset = buf[2];
+      if (shape_.kind == ViewKind::kWindowed) v.window_start = static_cast<std::int64_t>(buf[3]);
+      DecodeKey(reinterpret_cast<const std::uint64_t*>(bytes + shape_.slot.key_at), MetaKeyLen(meta), &v);
+      v.index = idx;
+      v.value = std::span<const std::byte>(bytes + shape_.slot.value_at, shape_.value_size);
+      if (!fn(v)) return ReadStatus::kOk;
+    }
+    return skipped ? ReadStatus::kStale : ReadStatus::kOk;
+  }
+
+  ReaderOptions options_;
+  std::string ns_path_;
+  std::string name_;
+  std::uint32_t pinned_version_ = 0;  // 0: follow the alias
+  int dir_fd_ = -1;
+  detail::RegistryMap registry_;
+  detail::Mapping map_;
+  detail::ViewShape shape_;
+  const std::byte* slots_ = nullptr;
+  std::uint32_t key_words_ = 0;
+  const std::uint64_t pinned_word_ = 0;
+  const std::uint64_t* alias_word_ = &pinned_word_;
+  std::uint64_t alias_cached_ = 0;
+  const std::uint64_t* generation_word_ = &pinned_word_;
+  std::uint64_t generation_cached_ = 0;
+  std::vector<std::uint64_t> scratch_;
+};
+
+}  // namespace kappa::serving
