@@ -121,7 +121,7 @@ class SlotTable {
   std::uint64_t Offset(std::uint64_t idx) const { return LoadRelaxed(Words(idx)[2]); }
 
   static std::uint64_t BeginWrite(std::uint64_t* w) {
-    const std::uint64_t seq = LoadRelaxed(w[0]) + 1;  // odd
+    const std::uint64_t seq = LoadRelaxed(w[0]) | 1;  // odd (even one torn by a dead writer)
     StoreRelaxed(w[0], seq);
     // release: readers that see any of the stores below also see the odd seq.
     std::atomic_thread_fence(std::memory_order_release);
