@@ -2,7 +2,7 @@
 # Sets up this machine (Debian 12, as root or with sudo) and runs one of:
 #   demo  build kappa and run the main job
 #   test  build and run the whole test suite: under ASan+UBSan, the concurrency tests under
-#         TSan, the fuzzer for a bounded time, then the normal build (its ctest summary last)
+#         TSan, the fuzzers for a bounded time, then the normal build (its ctest summary last)
 # Idempotent: packages already installed and builds already done are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,13 +56,15 @@ cmake --build build-tsan -j"$jobs"
 (cd build-tsan && KAPPA_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --output-on-failure -L concurrency -j1)
 
-echo "== libFuzzer: memlog image fuzzer, 60 s"
+echo "== libFuzzer: memlog image and view image fuzzers, 45 s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKAPPA_BUILD_FUZZERS=ON -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target memlog_fuzz
-mkdir -p build-fuzz/corpus
-build-fuzz/tests/fuzz/memlog_fuzz -max_total_time=60 -max_len=8192 -print_final_stats=1 \
-  build-fuzz/corpus 2>&1 | tail -n 5
+cmake --build build-fuzz -j"$jobs" --target memlog_fuzz view_fuzz
+for target in memlog_fuzz view_fuzz; do
+  mkdir -p "build-fuzz/corpus-$target"
+  "build-fuzz/tests/fuzz/$target" -max_total_time=45 -max_len=16384 -print_final_stats=1 \
+    "build-fuzz/corpus-$target" 2>&1 | tail -n 5
+done
 
 echo "== normal build: whole suite"
 configure build

@@ -21,8 +21,7 @@ namespace kappa::serving::detail {
 class SlotTable {
  public:
   explicit SlotTable(ViewFile* file)
-      : file_(file),
-        shape_(&file->shape()),
+      : shape_(&file->shape()),
         base_(file->slots()),
         size_(file->shape().slot.size),
         mask_(file->shape().mask),
@@ -77,7 +76,9 @@ class SlotTable {
   // (`local` is filled by CopyFromShared before fn reads it; g++ cannot see through the
   // atomic loads and warns.)
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   template <class Fn>
   void Modify(std::uint64_t idx, std::uint64_t offset, Fn&& fn) {
     alignas(8) std::byte local[kMaxValueSize + 8 * (kMaxWindowsPerKey + 1)];
@@ -157,7 +158,6 @@ class SlotTable {
     return -1;
   }
 
-  ViewFile* file_;
   const ViewShape* shape_;
   std::byte* base_;
   std::uint32_t size_;
