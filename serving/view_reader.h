@@ -165,6 +165,7 @@ class ViewReader {
   std::uint32_t version() const { return shape_.view_version; }
   std::uint32_t generation() const { return shape_.generation; }
   const std::string& name() const { return name_; }
+  const std::string& key_name() const { return shape_.key_name; }
 
   // ---- Keyed tables ----
   ReadStatus Get(std::uint64_t key, std::span<std::byte> value, std::uint64_t* offset) noexcept {

@@ -14,7 +14,7 @@ esac
 
 packages=(g++ make cmake ccache libtbb-dev libconcurrentqueue-dev libmimalloc-dev libbenchmark-dev
           libgtest-dev)
-[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev)
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
