@@ -468,7 +468,8 @@ class ViewReader {
     const bool windowed = shape_.kind == ViewKind::kWindowed;
     const std::uint64_t h = windowed ? detail::WindowKeyHash(k, shape_.key_type, window, shape_.hash_seed)
                                      : detail::KeyHash(k, shape_.key_type, shape_.hash_seed);
-    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    const std::uint64_t want =
+        MakeMeta(kSlotLive, static_cast<std::uint8_t>(k.len), flags, static_cast<std::uint32_t>(h >> 32));
     std::uint64_t idx = h & shape_.mask;
     for (std::uint64_t probes = 0; probes <= shape_.mask; ++probes, idx = (idx + 1) & shape_.mask) {
       const std::byte* slot = slots_ + idx * shape_.slot.size;
@@ -480,26 +481,27 @@ class ViewReader {
           if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
           continue;
         }
+        // Decisions to stop or to skip on words read before validation are sound: each word
+        // was current at some instant during this read (and a slot's key changes only by a
+        // delete and a later insert), so the read takes effect at that instant.
         const std::uint64_t meta = detail::LoadRelaxed(words[1]);
-        const std::uint8_t state = MetaState(meta);
-        // A decision to stop or to skip on one meta word needs no validation: the word was
-        // current at some instant during this read, and the read takes effect then.
-        if (state == kSlotEmpty) return ReadStatus::kNotFound;
-        if (state != kSlotLive || MetaHash(meta) != tag || MetaKeyLen(meta) != k.len ||
-            MetaFlags(meta) != flags)
+        if (meta != want) {
+          if (MetaState(meta) == kSlotEmpty) return ReadStatus::kNotFound;
           break;
-        std::uint64_t key[kMaxKeyBytes / 8];
+        }
+        if (windowed && static_cast<std::int64_t>(detail::LoadRelaxed(words[3])) != window) break;
+        const auto* key = reinterpret_cast<const std::uint64_t*>(slot + shape_.slot.key_at);
+        bool same = true;
+        for (std::uint32_t i = 0; i < key_words_; ++i) same &= detail::LoadRelaxed(key[i]) == k.words[i];
+        if (!same) break;
         const std::uint64_t off = detail::LoadRelaxed(words[2]);
-        const auto win = static_cast<std::int64_t>(windowed ? detail::LoadRelaxed(words[3]) : 0);
-        detail::CopyFromShared(key, slot + shape_.slot.key_at, key_words_ * 8);
         detail::CopyFromShared(value.data(), slot + shape_.slot.value_at, payload);
-        // acquire: the copies above complete before seq is read again.
+        // acquire: the loads above complete before seq is read again.
         std::atomic_thread_fence(std::memory_order_acquire);
         if (detail::LoadRelaxed(words[0]) != before) {
           if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
           continue;
         }
-        if (win != window || !detail::SameKey(k, key, MetaKeyLen(meta), key_words_)) break;
         if (offset) *offset = off;
         return ReadStatus::kOk;
       }
