@@ -27,6 +27,7 @@ inline constexpr std::uint32_t kMaxKeyBytes = 32;
 inline constexpr std::uint32_t kMaxStringField = 1024;
 inline constexpr std::uint32_t kMaxValueSize = 4096;
 inline constexpr std::uint32_t kMaxWindowsPerKey = 64;
+inline constexpr std::uint32_t kMaxShards = 64;
 inline constexpr std::uint64_t kMinSlots = 16;
 inline constexpr std::uint64_t kMaxSlots = std::uint64_t{1} << 32;
 inline constexpr std::uint64_t kMaxTopK = 65536;
@@ -73,7 +74,8 @@ struct ViewDescriptor {
   std::uint32_t order_descending; // 104: top-K: 1 puts the largest first
   std::uint32_t view_version;     // 108
   std::uint32_t generation;       // 112: the file's generation (a keyed table grows into a new one)
-  std::uint32_t reserved0;        // 116
+  std::uint16_t shard;            // 116: this file's shard of the view version
+  std::uint16_t shard_count;      // 118: shards of the view version (a power of two, 1 to 64)
   std::int64_t created_unix_ns;   // 120
   char name[64];                  // 128: the view's name, NUL-terminated
   char key_name[32];              // 192: the key's name, NUL-terminated
@@ -86,6 +88,7 @@ static_assert(offsetof(ViewDescriptor, capacity) == 48);
 static_assert(offsetof(ViewDescriptor, name) == 128);
 static_assert(offsetof(ViewDescriptor, fields) == 224);
 static_assert(offsetof(ViewDescriptor, checksum) == 2040);
+static_assert(offsetof(ViewDescriptor, shard) == 116);
 
 enum class WriterState : std::uint64_t { kLive = 0, kSuperseded = 1, kRetired = 2 };
 
@@ -241,15 +244,18 @@ static_assert(offsetof(RegistryHeader, changes) == 128);
 
 enum class EntryState : std::uint32_t { kFree = 0, kLive = 1 };
 
-// A view version. `generation` = incarnation << 32 | file generation: readers poll it on every
-// read; a growth bumps the file generation, a retire or a reuse of the entry the incarnation.
+// A view version, or one shard of it (a sharded version has one entry per shard, each with its
+// own writer and generation). `generation` = incarnation << 32 | file generation: readers poll
+// it on every read; a growth bumps the file generation, a retire or a reuse of the entry the
+// incarnation.
 struct ViewEntry {
   std::uint64_t seq;            // 0: seqlock over the fields from state on
   std::uint64_t generation;     // 8
   std::uint32_t state;          // 16: EntryState
   std::uint32_t kind;           // 20: ViewKind
   std::uint32_t version;        // 24
-  std::uint32_t reserved0;      // 28
+  std::uint16_t shard;          // 28
+  std::uint16_t shard_count;    // 30
   std::int64_t created_unix_ns; // 32
   char name[64];                // 40
   std::uint8_t pad[24];

@@ -129,6 +129,7 @@ KV_EXPORT int kv_get_info(kv_view* view, kv_info* out) {
     out->watermark_ns = i.watermark_ns;
     out->writer_pid = i.writer_pid;
     out->writer_alive = i.writer_alive ? 1 : 0;
+    out->shard_count = i.shard_count;
     out->heartbeat_unix_ns = i.heartbeat_unix_ns;
     out->entries = i.counters.entries;
     out->updates = i.counters.updates;

@@ -67,11 +67,11 @@ typedef struct kv_info {
   uint32_t generation;
   uint32_t alias_epoch;      /* 0 when opened as name@version */
   uint64_t capacity;         /* slots, K or rows */
-  uint64_t applied_offset;   /* the log offset the writer has applied up to */
+  uint64_t applied_offset;   /* the log offset the writer (the slowest shard) has applied up to */
   int64_t watermark_ns;
   uint64_t writer_pid;       /* 0: no writer attached */
-  int32_t writer_alive;      /* 1 if the writer's process runs */
-  int32_t reserved0;
+  int32_t writer_alive;      /* 1 if the writer's process runs (every shard's, if sharded) */
+  uint32_t shard_count;      /* 1, or the shards of a sharded keyed or windowed view */
   int64_t heartbeat_unix_ns;
   uint64_t entries;          /* live entries or rows */
   uint64_t updates;          /* writes so far */

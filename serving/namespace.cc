@@ -12,6 +12,7 @@
 #include <random>
 
 #include "serving/detail/shared.h"
+#include "serving/detail/view_shape.h"
 
 namespace kappa::serving {
 
@@ -167,7 +168,15 @@ std::vector<ViewListing> Namespace::List() const {
   for (const detail::ViewRecord& v : registry_.Views()) {
     ViewListing& l = by_name[v.name];
     l.name = v.name;
-    l.versions.push_back(VersionListing{v.version, v.generation(), v.kind, v.created_unix_ns, false, false});
+    auto it = std::find_if(l.versions.begin(), l.versions.end(),
+                           [&](const VersionListing& x) { return x.version == v.version; });
+    if (it == l.versions.end()) {
+      l.versions.push_back(VersionListing{v.version, v.generation(), v.shard_count, 0, v.kind, v.created_unix_ns,
+                                          false, false});
+      it = l.versions.end() - 1;
+    }
+    ++it->shards_present;
+    if (v.shard == 0) it->generation = v.generation();
   }
   std::vector<ViewListing> out;
   for (auto& [name, l] : by_name) {
@@ -191,14 +200,27 @@ Result<ViewListing> Namespace::Describe(std::string_view name) const {
 }
 
 Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind kind,
-                          std::uint32_t generation) {
+                          std::uint32_t generation, std::uint32_t shard, std::uint32_t shard_count) {
   if (!detail::ValidName(name)) return detail::BadName(name);
   if (version == 0) return Status::Error(StatusCode::kInvalidArgument, "view versions start at 1");
+  const std::string ref = std::string(name) + "@" + std::to_string(version);
+  if (shard_count == 0 || shard_count > kMaxShards || (shard_count & (shard_count - 1)) != 0 || shard >= shard_count)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         ref + ": shard " + std::to_string(shard) + " of " + std::to_string(shard_count) +
+                             " (shard counts are powers of two up to " + std::to_string(kMaxShards) + ")");
   Lock lock(this);
   RegistryLayout* r = registry_.layout();
-  if (registry_.FindView(name, version).ok())
-    return Status::Error(StatusCode::kAlreadyExists,
-                         std::string(name) + "@" + std::to_string(version) + ": already exists in " + path_);
+  for (const detail::ViewRecord& v : registry_.Views()) {
+    if (v.name != name || v.version != version) continue;
+    if (v.shard == shard)
+      return Status::Error(StatusCode::kAlreadyExists,
+                           ref + (shard_count > 1 ? " shard " + std::to_string(shard) : "") +
+                               ": already exists in " + path_);
+    if (v.shard_count != shard_count || v.kind != kind)
+      return Status::Error(StatusCode::kInvalidArgument,
+                           ref + ": its other shards are " + std::to_string(v.shard_count) + " " +
+                               detail::ViewKindName(v.kind) + " shards");
+  }
   auto alias = registry_.FindAlias(name);
   if (!alias.ok() && alias.status().code() != StatusCode::kNotFound) return alias.status();
   int free_alias = -1;
@@ -218,6 +240,9 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
       EntryWrite w(e.seq);
       StoreRelaxed(e.kind, static_cast<std::uint32_t>(kind));
       StoreRelaxed(e.version, version);
+      std::atomic_ref<std::uint16_t>(e.shard).store(static_cast<std::uint16_t>(shard), std::memory_order_relaxed);
+      std::atomic_ref<std::uint16_t>(e.shard_count).store(static_cast<std::uint16_t>(shard_count),
+                                                          std::memory_order_relaxed);
       StoreRelaxed(e.created_unix_ns, detail::UnixNs());
       StoreName(e.name, name);
       StoreRelaxed(e.state, static_cast<std::uint32_t>(EntryState::kLive));
@@ -241,9 +266,10 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
                            " view versions at most; retire some");
 }
 
-Status Namespace::PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation) {
+Status Namespace::PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation,
+                                    std::uint32_t shard) {
   Lock lock(this);
-  auto view = registry_.FindView(name, version);
+  auto view = registry_.FindView(name, version, shard);
   if (!view.ok()) return view.status();
   ViewEntry& e = registry_.layout()->views[view->index];
   {
@@ -258,7 +284,7 @@ Status Namespace::PublishGeneration(std::string_view name, std::uint32_t version
 Status Namespace::Flip(std::string_view name, std::uint32_t version) {
   if (!detail::ValidName(name)) return detail::BadName(name);
   Lock lock(this);
-  if (auto v = registry_.FindView(name, version); !v.ok()) return v.status();
+  if (auto v = registry_.FindShards(name, version); !v.ok()) return v.status();
   auto alias = registry_.FindAlias(name);
   if (!alias.ok()) return alias.status();
   if (alias->version() == version) return Status::Ok();
@@ -282,7 +308,7 @@ Status Namespace::Revert(std::string_view name) {
   if (alias->previous == 0)
     return Status::Error(StatusCode::kFailedPrecondition,
                          std::string(name) + ": no previous version to revert to");
-  if (auto v = registry_.FindView(name, alias->previous); !v.ok()) return v.status();
+  if (auto v = registry_.FindShards(name, alias->previous); !v.ok()) return v.status();
   AliasEntry& a = registry_.layout()->aliases[alias->index];
   {
     EntryWrite w(a.seq);
@@ -297,28 +323,34 @@ Status Namespace::Revert(std::string_view name) {
 Status Namespace::Retire(std::string_view name, std::uint32_t version) {
   if (!detail::ValidName(name)) return detail::BadName(name);
   Lock lock(this);
-  auto view = registry_.FindView(name, version);
-  if (!view.ok()) return view.status();
-  auto alias = registry_.FindAlias(name);
+  std::vector<detail::ViewRecord> shards;
+  for (detail::ViewRecord& v : registry_.Views()) {
+    if (v.name == name && v.version == version) shards.push_back(std::move(v));
+  }
   const std::string ref = std::string(name) + "@" + std::to_string(version);
+  if (shards.empty()) return Status::Error(StatusCode::kNotFound, ref + ": no such view in " + path_);
+  auto alias = registry_.FindAlias(name);
   if (alias.ok() && alias->version() == version)
     return Status::Error(StatusCode::kFailedPrecondition, ref + ": is current; flip to another version first");
   if (alias.ok() && alias->previous == version)
     return Status::Error(StatusCode::kFailedPrecondition,
                          ref + ": a revert would return to it; flip once more (or retire it later)");
-  RegistryLayout* r = registry_.layout();
-  ViewEntry& e = r->views[view->index];
+  for (const detail::ViewRecord& v : shards) FreeEntryLocked(v);
+  BumpChanges(registry_.layout());
+  return Status::Ok();
+}
+
+void Namespace::FreeEntryLocked(const detail::ViewRecord& v) {
+  ViewEntry& e = registry_.layout()->views[v.index];
   {
     EntryWrite w(e.seq);
     StoreRelaxed(e.state, static_cast<std::uint32_t>(EntryState::kFree));
     // A new incarnation: readers on this version notice on their next read.
-    StoreRelease(e.generation, MakeGenerationWord(WordIncarnation(view->generation_word) + 1, 0));
+    StoreRelease(e.generation, MakeGenerationWord(WordIncarnation(v.generation_word) + 1, 0));
   }
-  // Remove this version's files, every generation (an interrupted growth may have left one).
-  for (std::uint32_t g = 0; g <= view->generation() + 1; ++g)
-    ::unlinkat(dir_fd_, detail::ViewFileName(name, version, g).c_str(), 0);
-  BumpChanges(r);
-  return Status::Ok();
+  // Remove the files of every generation (an interrupted growth may have left one).
+  for (std::uint32_t g = 0; g <= v.generation() + 1; ++g)
+    ::unlinkat(dir_fd_, detail::ViewFileName(v.name, v.version, g, v.shard, v.shard_count).c_str(), 0);
 }
 
 Status Namespace::Drop(std::string_view name) {
@@ -329,14 +361,7 @@ Status Namespace::Drop(std::string_view name) {
   for (const detail::ViewRecord& v : registry_.Views()) {
     if (v.name != name) continue;
     found = true;
-    ViewEntry& e = r->views[v.index];
-    {
-      EntryWrite w(e.seq);
-      StoreRelaxed(e.state, static_cast<std::uint32_t>(EntryState::kFree));
-      StoreRelease(e.generation, MakeGenerationWord(WordIncarnation(v.generation_word) + 1, 0));
-    }
-    for (std::uint32_t g = 0; g <= v.generation() + 1; ++g)
-      ::unlinkat(dir_fd_, detail::ViewFileName(name, v.version, g).c_str(), 0);
+    FreeEntryLocked(v);
   }
   if (auto alias = registry_.FindAlias(name); alias.ok()) {
     found = true;

@@ -25,7 +25,9 @@ namespace kappa::serving {
 
 struct VersionListing {
   std::uint32_t version = 0;
-  std::uint32_t generation = 0;
+  std::uint32_t generation = 0;      // shard 0's
+  std::uint32_t shard_count = 1;
+  std::uint32_t shards_present = 1;  // below shard_count while shard writers are still starting
   ViewKind kind = ViewKind::kKeyed;
   std::int64_t created_unix_ns = 0;
   bool current = false;   // the alias names it
@@ -59,7 +61,8 @@ class Namespace {
   std::vector<ViewListing> List() const;
   Result<ViewListing> Describe(std::string_view name) const;
 
-  // Makes `version` of `name` current. kNotFound if that version does not exist.
+  // Makes `version` of `name` current. kNotFound if that version does not exist;
+  // kFailedPrecondition if some of its shards do not exist yet.
   Status Flip(std::string_view name, std::uint32_t version);
   // Flips back to the previous version (and remembers the one it left, so a second Revert
   // undoes the first). kFailedPrecondition if there is none.
@@ -71,16 +74,23 @@ class Namespace {
   Status Drop(std::string_view name);
 
   // ---- For view writers ----
-  // Adds (name, version) at file generation `generation`. The file must be complete. The first
-  // version of a name also creates its alias, pointing at it. kAlreadyExists if present.
-  Status AddView(std::string_view name, std::uint32_t version, ViewKind kind, std::uint32_t generation);
-  // Publishes a new file generation of (name, version): readers move to it on their next read.
-  Status PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation);
+  // Adds shard `shard` of `shard_count` of (name, version) at file generation `generation`. The
+  // file must be complete. The first entry of a name also creates its alias, pointing at its
+  // version. kAlreadyExists if present; kInvalidArgument if other shards of the version disagree
+  // on the kind or the shard count.
+  Status AddView(std::string_view name, std::uint32_t version, ViewKind kind, std::uint32_t generation,
+                 std::uint32_t shard = 0, std::uint32_t shard_count = 1);
+  // Publishes a new file generation of (name, version, shard): readers move to it on their next
+  // read.
+  Status PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation,
+                           std::uint32_t shard = 0);
 
  private:
   Namespace() = default;
   class Lock;
   void RepairLocked();
+  // Frees a view entry and removes its files. REQUIRES: the registry lock.
+  void FreeEntryLocked(const detail::ViewRecord& v);
 
   std::string path_;
   int dir_fd_ = -1;

@@ -87,13 +87,30 @@ struct ViewCounters {
   std::uint64_t publishes = 0;
 };
 
+struct ShardInfo {
+  std::uint32_t shard = 0;
+  std::uint32_t generation = 0;
+  std::uint64_t capacity = 0;
+  std::uint64_t writer_pid = 0;
+  bool writer_alive = false;
+  std::int64_t heartbeat_unix_ns = 0;
+  std::uint64_t applied_offset = 0;
+  std::int64_t watermark_ns = 0;
+  ViewCounters counters;
+};
+
+// A view version's description. For a sharded view: capacity, file bytes and counters are the
+// shards' sums; applied offset, watermark and heartbeat their minimum (the view reflects the log
+// as far as its slowest shard); writer_alive is true if every shard's writer runs; the writer's
+// pid, epoch and state are shard 0's; `shards` has each shard's own.
 struct ViewInfo {
   std::string namespace_path;
   std::string name;
   std::string alias;              // empty when opened as name@version
   std::uint32_t alias_epoch = 0;
   std::uint32_t version = 0;
-  std::uint32_t generation = 0;
+  std::uint32_t generation = 0;   // shard 0's
+  std::uint32_t shard_count = 1;
   ViewKind kind = ViewKind::kKeyed;
   KeyType key_type = KeyType::kNone;
   std::uint32_t key_size = 0;
@@ -118,6 +135,7 @@ struct ViewInfo {
   std::int64_t newest_window = 0;
   std::uint64_t list_count = 0;   // list: rows appended so far
   ViewCounters counters;
+  std::vector<ShardInfo> shards;
 };
 
 // One row as read. The spans point into the reader; they stay valid until its next call.
@@ -158,26 +176,26 @@ class ViewReader {
   ViewReader(const ViewReader&) = delete;
   ViewReader& operator=(const ViewReader&) = delete;
 
-  const Schema& schema() const { return shape_.schema; }
-  ViewKind kind() const { return shape_.kind; }
-  KeyType key_type() const { return shape_.key_type; }
-  std::uint32_t value_size() const { return shape_.value_size; }
-  std::uint32_t version() const { return shape_.view_version; }
-  std::uint32_t generation() const { return shape_.generation; }
+  const Schema& schema() const { return shape().schema; }
+  ViewKind kind() const { return shape().kind; }
+  KeyType key_type() const { return shape().key_type; }
+  std::uint32_t value_size() const { return shape().value_size; }
+  std::uint32_t version() const { return shape().view_version; }
+  std::uint32_t generation() const { return shape().generation; }
   const std::string& name() const { return name_; }
-  const std::string& key_name() const { return shape_.key_name; }
+  const std::string& key_name() const { return shape().key_name; }
 
   // ---- Keyed tables ----
   ReadStatus Get(std::uint64_t key, std::span<std::byte> value, std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kKeyed || shape_.key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kKeyed || shape().key_type != KeyType::kU64) return ReadStatus::kWrongKind;
     return Lookup(detail::U64Key(key), 0, 0, value, offset);
   }
   ReadStatus Get(std::string_view key, std::span<std::byte> value, std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kKeyed || shape_.key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kKeyed || shape().key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
     detail::KeyRef k;
-    if (!detail::BytesKey(key, shape_.key_size, &k)) return ReadStatus::kBadArgument;
+    if (!detail::BytesKey(key, shape().key_size, &k)) return ReadStatus::kBadArgument;
     return Lookup(k, 0, 0, value, offset);
   }
 
@@ -185,30 +203,30 @@ class ViewReader {
   ReadStatus GetWindow(std::uint64_t key, std::int64_t window_start, std::span<std::byte> value,
                        std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kU64) return ReadStatus::kWrongKind;
     if (window_start == detail::kDirectoryWindow) return ReadStatus::kBadArgument;
     return Lookup(detail::U64Key(key), window_start, 0, value, offset);
   }
   ReadStatus GetWindow(std::string_view key, std::int64_t window_start, std::span<std::byte> value,
                        std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
     detail::KeyRef k;
-    if (!detail::BytesKey(key, shape_.key_size, &k) || window_start == detail::kDirectoryWindow)
+    if (!detail::BytesKey(key, shape().key_size, &k) || window_start == detail::kDirectoryWindow)
       return ReadStatus::kBadArgument;
     return Lookup(k, window_start, 0, value, offset);
   }
   // Every retained window of `key`, oldest first. kNotFound if the key has none.
   ReadStatus GetWindows(std::uint64_t key, const RowFn& fn) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kU64) return ReadStatus::kWrongKind;
     return Windows(detail::U64Key(key), fn);
   }
   ReadStatus GetWindows(std::string_view key, const RowFn& fn) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kWindowed || shape_.key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
     detail::KeyRef k;
-    if (!detail::BytesKey(key, shape_.key_size, &k)) return ReadStatus::kBadArgument;
+    if (!detail::BytesKey(key, shape().key_size, &k)) return ReadStatus::kBadArgument;
     return Windows(k, fn);
   }
 
@@ -218,7 +236,7 @@ class ViewReader {
   // some entries were skipped because they stayed mid-update (the others were all visited).
   ReadStatus Scan(const RowFn& fn) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    switch (shape_.kind) {
+    switch (shape().kind) {
       case ViewKind::kKeyed:
       case ViewKind::kWindowed: return ScanSlots(fn);
       case ViewKind::kTopK: return TopK(fn);
@@ -234,22 +252,22 @@ class ViewReader {
   // The current list, best first, read as one consistent snapshot.
   ReadStatus TopK(const RowFn& fn) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kTopK) return ReadStatus::kWrongKind;
-    const std::uint32_t row = shape_.slot_size;
+    if (shape().kind != ViewKind::kTopK) return ReadStatus::kWrongKind;
+    const std::uint32_t row = shape().slot_size;
     Backoff backoff;
     std::uint64_t n = 0;
     for (;;) {
       // acquire: the buffer `active` names was complete before it was named.
       const std::uint64_t b = detail::LoadAcquire(header()->list.active) & 1;
-      const std::byte* buf = slots_ + b * shape_.topk_buffer_size;
+      const std::byte* buf = parts_[0].slots + b * shape().topk_buffer_size;
       const auto& seq = *reinterpret_cast<const std::uint64_t*>(buf);
       const bool ok = detail::TrySeqRead(seq, [&] {
         n = std::min<std::uint64_t>(detail::LoadRelaxed(*reinterpret_cast<const std::uint64_t*>(buf + 8)),
-                                    shape_.capacity);
+                                    shape().capacity);
         detail::CopyFromShared(Scratch(n * row), buf + kTopKBufferHeader, n * row);
       });
       if (ok) break;
-      if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
+      if (ReadStatus s = backoff.Wait(*this, parts_[0]); s != ReadStatus::kOk) return s;
     }
     const std::byte* rows = reinterpret_cast<const std::byte*>(scratch_.data());
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -259,9 +277,9 @@ class ViewReader {
       std::memcpy(&v.offset, r, 8);
       std::memcpy(&key_len, r + 8, 8);
       DecodeKey(reinterpret_cast<const std::uint64_t*>(r + kTopKRowHeader),
-                static_cast<std::uint32_t>(std::min<std::uint64_t>(key_len, shape_.key_size)), &v);
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(key_len, shape().key_size)), &v);
       v.index = i;
-      v.value = std::span<const std::byte>(r + kTopKRowHeader + Align8(shape_.key_size), shape_.value_size);
+      v.value = std::span<const std::byte>(r + kTopKRowHeader + Align8(shape().key_size), shape().value_size);
       if (!fn(v)) break;
     }
     return ReadStatus::kOk;
@@ -274,21 +292,21 @@ class ViewReader {
   // index to continue from. Rows already overwritten are skipped.
   ReadStatus ListRows(std::uint64_t from, std::uint64_t max_rows, const RowFn& fn, std::uint64_t* next) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape_.kind != ViewKind::kList) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kList) return ReadStatus::kWrongKind;
     // acquire: rows below count were complete before count covered them.
     const std::uint64_t count = detail::LoadAcquire(header()->list.count);
-    const std::uint64_t first = count > shape_.capacity ? count - shape_.capacity : 0;
+    const std::uint64_t first = count > shape().capacity ? count - shape().capacity : 0;
     std::uint64_t i = std::max(from, first);
     *next = i;
     bool skipped = false;
-    std::uint64_t* buf = Scratch(shape_.slot_size);
+    std::uint64_t* buf = Scratch(shape().slot_size);
     for (std::uint64_t done = 0; i < count && done < max_rows; ++i, ++done) {
-      const std::byte* slot = slots_ + (i % shape_.capacity) * shape_.slot_size;
+      const std::byte* slot = parts_[0].slots + (i % shape().capacity) * shape().slot_size;
       const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
       Backoff backoff;
       ReadStatus st = ReadStatus::kOk;
-      while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, shape_.slot_size); })) {
-        if ((st = backoff.Wait(*this)) != ReadStatus::kOk) break;
+      while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, shape().slot_size); })) {
+        if ((st = backoff.Wait(*this, parts_[0])) != ReadStatus::kOk) break;
       }
       *next = i + 1;
       if (st != ReadStatus::kOk) {
@@ -299,7 +317,7 @@ class ViewReader {
       RowView v;
       v.index = i;
       v.offset = buf[2];
-      v.value = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf) + kListRowHeader, shape_.value_size);
+      v.value = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf) + kListRowHeader, shape().value_size);
       if (!fn(v)) return ReadStatus::kOk;
     }
     return skipped ? ReadStatus::kStale : ReadStatus::kOk;
@@ -307,64 +325,104 @@ class ViewReader {
 
   // ---- Progress and description ----
   // The log offset up to which the writer has applied records (acquire: what it applied first).
-  std::uint64_t applied_offset() const { return detail::LoadAcquire(header()->progress.applied_offset); }
-  std::int64_t watermark_ns() const { return detail::LoadRelaxed(header()->progress.watermark_ns); }
+  // A sharded view reflects the log as far as its slowest shard.
+  std::uint64_t applied_offset() const {
+    std::uint64_t offset = UINT64_MAX;
+    for (const Part& p : parts_) offset = std::min(offset, detail::LoadAcquire(p.header()->progress.applied_offset));
+    return offset;
+  }
+  std::int64_t watermark_ns() const {
+    std::int64_t watermark = INT64_MAX;
+    for (const Part& p : parts_) watermark = std::min(watermark, detail::LoadRelaxed(p.header()->progress.watermark_ns));
+    return watermark;
+  }
+  std::uint32_t shard_count() const { return static_cast<std::uint32_t>(parts_.size()); }
 
   ViewInfo Info() {
     (void)Follow();
     ViewInfo i;
-    const ViewHeader* h = header();
     i.namespace_path = ns_path_;
     i.name = name_;
     if (pinned_version_ == 0) {
       i.alias = name_;
       i.alias_epoch = AliasEpoch(alias_cached_);
     }
-    i.version = shape_.view_version;
-    i.generation = shape_.generation;
-    i.kind = shape_.kind;
-    i.key_type = shape_.key_type;
-    i.key_size = shape_.key_size;
-    i.key_name = shape_.key_name;
-    i.schema = shape_.schema;
-    i.capacity = shape_.capacity;
-    i.window_size_ns = shape_.window_size_ns;
-    i.window_slide_ns = shape_.window_slide_ns;
-    i.retention_ns = shape_.retention_ns;
-    i.windows_per_key = shape_.windows_per_key;
-    if (shape_.kind == ViewKind::kTopK) i.order_field = shape_.schema.field(shape_.order_field).name;
-    i.order_descending = shape_.order_descending;
-    i.created_unix_ns = shape_.created_unix_ns;
-    i.file_bytes = map_.size();
+    i.version = shape().view_version;
+    i.generation = shape().generation;
+    i.shard_count = static_cast<std::uint32_t>(parts_.size());
+    i.kind = shape().kind;
+    i.key_type = shape().key_type;
+    i.key_size = shape().key_size;
+    i.key_name = shape().key_name;
+    i.schema = shape().schema;
+    i.window_size_ns = shape().window_size_ns;
+    i.window_slide_ns = shape().window_slide_ns;
+    i.retention_ns = shape().retention_ns;
+    i.windows_per_key = shape().windows_per_key;
+    if (shape().kind == ViewKind::kTopK) i.order_field = shape().schema.field(shape().order_field).name;
+    i.order_descending = shape().order_descending;
+    i.created_unix_ns = shape().created_unix_ns;
+    const ViewHeader* h = header();
     i.writer_pid = detail::LoadRelaxed(h->writer.pid);
-    i.writer_alive = WriterAlive();
-    i.heartbeat_unix_ns = detail::LoadRelaxed(h->writer.heartbeat_unix_ns);
     i.writer_epoch = detail::LoadRelaxed(h->writer.epoch);
     i.writer_state = static_cast<WriterState>(detail::LoadRelaxed(h->writer.state));
-    i.applied_offset = detail::LoadRelaxed(h->progress.applied_offset);
-    i.watermark_ns = detail::LoadRelaxed(h->progress.watermark_ns);
-    i.newest_window = detail::LoadRelaxed(h->progress.newest_window);
     i.list_count = detail::LoadRelaxed(h->list.count);
-    const CounterLine& c = h->counters;
-    i.counters = {detail::LoadRelaxed(c.updates), detail::LoadRelaxed(c.inserts),
-                  detail::LoadRelaxed(c.entries), detail::LoadRelaxed(c.tombstones),
-                  detail::LoadRelaxed(c.expired), detail::LoadRelaxed(c.repaired),
-                  detail::LoadRelaxed(c.publishes)};
+    i.writer_alive = true;
+    i.applied_offset = UINT64_MAX;
+    i.watermark_ns = INT64_MAX;
+    i.heartbeat_unix_ns = INT64_MAX;
+    i.newest_window = INT64_MIN;
+    // A sharded view: sizes and counters add up; it reflects the log as far as its slowest shard.
+    for (const Part& p : parts_) {
+      const ViewHeader* ph = p.header();
+      ShardInfo si;
+      si.shard = p.shape.shard;
+      si.generation = p.shape.generation;
+      si.capacity = p.shape.capacity;
+      si.writer_pid = detail::LoadRelaxed(ph->writer.pid);
+      si.writer_alive = PartWriterAlive(p);
+      si.heartbeat_unix_ns = detail::LoadRelaxed(ph->writer.heartbeat_unix_ns);
+      si.applied_offset = detail::LoadRelaxed(ph->progress.applied_offset);
+      si.watermark_ns = detail::LoadRelaxed(ph->progress.watermark_ns);
+      const CounterLine& c = ph->counters;
+      si.counters = {detail::LoadRelaxed(c.updates), detail::LoadRelaxed(c.inserts),
+                     detail::LoadRelaxed(c.entries), detail::LoadRelaxed(c.tombstones),
+                     detail::LoadRelaxed(c.expired), detail::LoadRelaxed(c.repaired),
+                     detail::LoadRelaxed(c.publishes)};
+      i.capacity += si.capacity;
+      i.file_bytes += p.map.size();
+      i.writer_alive = i.writer_alive && si.writer_alive;
+      i.heartbeat_unix_ns = std::min(i.heartbeat_unix_ns, si.heartbeat_unix_ns);
+      i.applied_offset = std::min(i.applied_offset, si.applied_offset);
+      i.watermark_ns = std::min(i.watermark_ns, si.watermark_ns);
+      i.newest_window = std::max(i.newest_window, static_cast<std::int64_t>(detail::LoadRelaxed(ph->progress.newest_window)));
+      i.counters.updates += si.counters.updates;
+      i.counters.inserts += si.counters.inserts;
+      i.counters.entries += si.counters.entries;
+      i.counters.tombstones += si.counters.tombstones;
+      i.counters.expired += si.counters.expired;
+      i.counters.repaired += si.counters.repaired;
+      i.counters.publishes += si.counters.publishes;
+      i.shards.push_back(si);
+    }
     return i;
   }
 
-  // True if a writer is attached and its process still runs.
+  // True if every shard has a writer attached whose process still runs.
   bool WriterAlive() const {
-    const ViewHeader* h = header();
-    return detail::ProcessAlive(detail::LoadRelaxed(h->writer.pid), detail::LoadRelaxed(h->writer.pid_start_ticks));
+    for (const Part& p : parts_) {
+      if (!PartWriterAlive(p)) return false;
+    }
+    return true;
   }
 
   // Checks the alias and generation now (every read does this first): kOk if the reader is on
   // the current file (after following a change), kGone if the view was retired.
   ReadStatus Follow() noexcept {
     // acquire: a flip or growth published a complete file before storing these words.
-    if (detail::LoadAcquire(*alias_word_) == alias_cached_ &&
-        detail::LoadAcquire(*generation_word_) == generation_cached_) [[likely]]
+    bool current = detail::LoadAcquire(*alias_word_) == alias_cached_;
+    for (const Part& p : parts_) current &= detail::LoadAcquire(*p.generation_word) == p.generation_cached;
+    if (current) [[likely]]
       return ReadStatus::kOk;
     try {
       const Status s = Resolve();
@@ -378,11 +436,21 @@ class ViewReader {
  private:
   ViewReader() = default;
 
+  // One mapped file: the view, or one shard of it.
+  struct Part {
+    detail::Mapping map;
+    detail::ViewShape shape;
+    const std::byte* slots = nullptr;
+    const std::uint64_t* generation_word = nullptr;  // in the registry
+    std::uint64_t generation_cached = 0;
+    const ViewHeader* header() const { return reinterpret_cast<const ViewHeader*>(map.data()); }
+  };
+
   // Retries a read that found its entry mid-update: spin, then yield; gives up with kStale once
   // the writer's process is gone, or after options_.stale_after_ns of no success.
   class Backoff {
    public:
-    ReadStatus Wait(const ViewReader& r) {
+    ReadStatus Wait(const ViewReader& r, const Part& p) {
       ++spins_;
       if (spins_ < 256) {
 #if defined(__x86_64__)
@@ -393,7 +461,7 @@ class ViewReader {
       if ((spins_ & 63) == 0) {
         const std::int64_t now = detail::MonotonicNs();
         if (since_ == 0) since_ = now;
-        if (!r.WriterAlive() || now - since_ >= r.options_.stale_after_ns) return ReadStatus::kStale;
+        if (!PartWriterAlive(p) || now - since_ >= r.options_.stale_after_ns) return ReadStatus::kStale;
       }
       sched_yield();
       return ReadStatus::kOk;
@@ -404,7 +472,19 @@ class ViewReader {
     std::int64_t since_ = 0;
   };
 
-  const ViewHeader* header() const { return reinterpret_cast<const ViewHeader*>(map_.data()); }
+
+  const detail::ViewShape& shape() const { return parts_[0].shape; }
+  const ViewHeader* header() const { return parts_[0].header(); }
+  // The part holding key k.
+  Part& PartOf(const detail::KeyRef& k) {
+    if (shard_mask_ == 0) [[likely]]
+      return parts_[0];
+    return parts_[detail::ShardOf(k, shape().key_type, shard_mask_ + 1)];
+  }
+  static bool PartWriterAlive(const Part& p) {
+    const ViewHeader* h = p.header();
+    return detail::ProcessAlive(detail::LoadRelaxed(h->writer.pid), detail::LoadRelaxed(h->writer.pid_start_ticks));
+  }
 
   std::uint64_t* Scratch(std::uint64_t bytes) {
     const std::size_t words = static_cast<std::size_t>((bytes + 7) / 8) + 1;
@@ -412,7 +492,8 @@ class ViewReader {
     return scratch_.data();
   }
 
-  // (Re)resolves the alias and the view's current generation, and maps that file.
+  // (Re)resolves the alias and the current generation of every shard of the version it names,
+  // and maps those files.
   Status Resolve() {
     for (int attempt = 0;; ++attempt) {
       std::uint32_t version = pinned_version_;
@@ -425,60 +506,68 @@ class ViewReader {
         alias_word = alias->current;
         alias_ptr = &registry_.alias_word(alias->index);
       }
-      auto view = registry_.FindView(name_, version);
-      if (!view.ok()) return view.status();
-      const std::uint32_t gen = view->generation();
-      const std::string file = detail::ViewFileName(name_, version, gen);
-      detail::Mapping map;
-      detail::ViewShape shape;
-      Status s = detail::MapView(dir_fd_, file, ns_path_ + "/" + file, /*writable=*/false, &map, &shape);
+      auto shards = registry_.FindShards(name_, version);
+      if (!shards.ok()) return shards.status();
+      std::vector<Part> parts(shards->size());
+      Status s;
+      for (std::size_t i = 0; i < parts.size() && s.ok(); ++i) {
+        const detail::ViewRecord& view = (*shards)[i];
+        const std::string file =
+            detail::ViewFileName(name_, version, view.generation(), view.shard, view.shard_count);
+        s = detail::MapView(dir_fd_, file, ns_path_ + "/" + file, /*writable=*/false, &parts[i].map, &parts[i].shape);
+        if (s.ok() && (parts[i].shape.name != name_ || parts[i].shape.view_version != version ||
+                       parts[i].shape.generation != view.generation() || parts[i].shape.shard != view.shard ||
+                       parts[i].shape.shard_count != view.shard_count ||
+                       parts[i].shape.value_size != parts[0].shape.value_size))
+          s = Status::Error(StatusCode::kCorrupt, ns_path_ + "/" + file + ": header names another view");
+        parts[i].slots = parts[i].map.data() + parts[i].shape.slots_offset;
+        parts[i].generation_word = &registry_.generation_word(view.index);
+        parts[i].generation_cached = view.generation_word;
+      }
       if (s.code() == StatusCode::kNotFound && attempt < 100) {
         sched_yield();  // it grew again (or was retired) between the lookup and the open
         continue;
       }
       if (!s.ok()) return s;
-      if (shape.name != name_ || shape.view_version != version || shape.generation != gen)
-        return Status::Error(StatusCode::kCorrupt, ns_path_ + "/" + file + ": header names another view");
-      map_ = std::move(map);
-      shape_ = std::move(shape);
-      slots_ = map_.data() + shape_.slots_offset;
-      key_words_ = Align8(shape_.key_size) / 8;
+      parts_ = std::move(parts);
+      shard_mask_ = static_cast<std::uint32_t>(parts_.size() - 1);
+      key_words_ = Align8(shape().key_size) / 8;
       alias_word_ = alias_ptr;
       alias_cached_ = alias_word;
-      generation_word_ = &registry_.generation_word(view->index);
-      generation_cached_ = view->generation_word;
       return Status::Ok();
     }
   }
 
   void DecodeKey(const std::uint64_t* words, std::uint32_t len, RowView* v) const {
-    if (shape_.key_type == KeyType::kU64) {
+    if (shape().key_type == KeyType::kU64) {
       v->key_u64 = words[0];
     } else {
       const char* p = reinterpret_cast<const char*>(words);
-      v->key_bytes = std::string_view(p, std::min<std::uint32_t>(len, shape_.key_size));
+      v->key_bytes = std::string_view(p, std::min<std::uint32_t>(len, shape().key_size));
     }
   }
 
   // Probes for (key, window) with the given slot flags; copies the value on a hit.
   ReadStatus Lookup(const detail::KeyRef& k, std::int64_t window, std::uint16_t flags,
                     std::span<std::byte> value, std::uint64_t* offset) noexcept {
-    const std::uint32_t payload = flags == kSlotFlagDirectory ? shape_.slot.payload : shape_.value_size;
+    const Part& part = PartOf(k);
+    const detail::ViewShape& shape = part.shape;
+    const std::uint32_t payload = flags == kSlotFlagDirectory ? shape.slot.payload : shape.value_size;
     if (value.size() < payload) return ReadStatus::kBadArgument;
-    const bool windowed = shape_.kind == ViewKind::kWindowed;
-    const std::uint64_t h = windowed ? detail::WindowKeyHash(k, shape_.key_type, window, shape_.hash_seed)
-                                     : detail::KeyHash(k, shape_.key_type, shape_.hash_seed);
+    const bool windowed = shape.kind == ViewKind::kWindowed;
+    const std::uint64_t h = windowed ? detail::WindowKeyHash(k, shape.key_type, window, shape.hash_seed)
+                                     : detail::KeyHash(k, shape.key_type, shape.hash_seed);
     const std::uint64_t want =
         MakeMeta(kSlotLive, static_cast<std::uint8_t>(k.len), flags, static_cast<std::uint32_t>(h >> 32));
-    std::uint64_t idx = h & shape_.mask;
-    for (std::uint64_t probes = 0; probes <= shape_.mask; ++probes, idx = (idx + 1) & shape_.mask) {
-      const std::byte* slot = slots_ + idx * shape_.slot.size;
+    std::uint64_t idx = h & shape.mask;
+    for (std::uint64_t probes = 0; probes <= shape.mask; ++probes, idx = (idx + 1) & shape.mask) {
+      const std::byte* slot = part.slots + idx * shape.slot.size;
       const auto* words = reinterpret_cast<const std::uint64_t*>(slot);
       Backoff backoff;
       for (;;) {
         const std::uint64_t before = detail::LoadAcquire(words[0]);
         if (before & 1) {
-          if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
+          if (ReadStatus s = backoff.Wait(*this, part); s != ReadStatus::kOk) return s;
           continue;
         }
         // Decisions to stop or to skip on words read before validation are sound: each word
@@ -490,16 +579,16 @@ class ViewReader {
           break;
         }
         if (windowed && static_cast<std::int64_t>(detail::LoadRelaxed(words[3])) != window) break;
-        const auto* key = reinterpret_cast<const std::uint64_t*>(slot + shape_.slot.key_at);
+        const auto* key = reinterpret_cast<const std::uint64_t*>(slot + shape.slot.key_at);
         bool same = true;
         for (std::uint32_t i = 0; i < key_words_; ++i) same &= detail::LoadRelaxed(key[i]) == k.words[i];
         if (!same) break;
         const std::uint64_t off = detail::LoadRelaxed(words[2]);
-        detail::CopyFromShared(value.data(), slot + shape_.slot.value_at, payload);
+        detail::CopyFromShared(value.data(), slot + shape.slot.value_at, payload);
         // acquire: the loads above complete before seq is read again.
         std::atomic_thread_fence(std::memory_order_acquire);
         if (detail::LoadRelaxed(words[0]) != before) {
-          if (ReadStatus s = backoff.Wait(*this); s != ReadStatus::kOk) return s;
+          if (ReadStatus s = backoff.Wait(*this, part); s != ReadStatus::kOk) return s;
           continue;
         }
         if (offset) *offset = off;
@@ -510,14 +599,14 @@ class ViewReader {
   }
 
   ReadStatus Windows(const detail::KeyRef& k, const RowFn& fn) {
-    std::vector<std::byte> dir(shape_.slot.payload);
+    std::vector<std::byte> dir(shape().slot.payload);
     std::uint64_t dir_offset = 0;
     ReadStatus s = Lookup(k, detail::kDirectoryWindow, kSlotFlagDirectory, dir, &dir_offset);
     if (s != ReadStatus::kOk) return s;
     std::uint64_t n = 0;
     std::memcpy(&n, dir.data(), 8);
-    n = std::min<std::uint64_t>(n, shape_.windows_per_key);
-    std::vector<std::byte> value(shape_.value_size);
+    n = std::min<std::uint64_t>(n, shape().windows_per_key);
+    std::vector<std::byte> value(shape().value_size);
     bool any = false;
     for (std::uint64_t i = 0; i < n; ++i) {
       std::int64_t start;
@@ -536,35 +625,37 @@ class ViewReader {
   }
 
   ReadStatus ScanSlots(const RowFn& fn) {
-    const std::uint32_t size = shape_.slot.size;
+    const std::uint32_t size = shape().slot.size;
     std::uint64_t* buf = Scratch(size);
     const auto* bytes = reinterpret_cast<const std::byte*>(buf);
     bool skipped = false;
-    for (std::uint64_t idx = 0; idx < shape_.capacity; ++idx) {
-      const std::byte* slot = slots_ + idx * size;
-      const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
-      // Most slots of a sparse table are empty: skip them on the meta word alone.
-      if (MetaState(detail::LoadRelaxed(reinterpret_cast<const std::uint64_t*>(slot)[1])) != kSlotLive &&
-          (detail::LoadRelaxed(seq) & 1) == 0)
-        continue;
-      Backoff backoff;
-      ReadStatus st = ReadStatus::kOk;
-      while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, size); })) {
-        if ((st = backoff.Wait(*this)) != ReadStatus::kOk) break;
+    for (const Part& part : parts_) {
+      for (std::uint64_t idx = 0; idx < part.shape.capacity; ++idx) {
+        const std::byte* slot = part.slots + idx * size;
+        const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
+        // Most slots of a sparse table are empty: skip them on the meta word alone.
+        if (MetaState(detail::LoadRelaxed(reinterpret_cast<const std::uint64_t*>(slot)[1])) != kSlotLive &&
+            (detail::LoadRelaxed(seq) & 1) == 0)
+          continue;
+        Backoff backoff;
+        ReadStatus st = ReadStatus::kOk;
+        while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, size); })) {
+          if ((st = backoff.Wait(*this, part)) != ReadStatus::kOk) break;
+        }
+        if (st != ReadStatus::kOk) {
+          skipped = true;
+          continue;
+        }
+        const std::uint64_t meta = buf[1];
+        if (MetaState(meta) != kSlotLive || MetaFlags(meta) != 0) continue;
+        RowView v;
+        v.offset = buf[2];
+        if (shape().kind == ViewKind::kWindowed) v.window_start = static_cast<std::int64_t>(buf[3]);
+        DecodeKey(reinterpret_cast<const std::uint64_t*>(bytes + shape().slot.key_at), MetaKeyLen(meta), &v);
+        v.index = idx;
+        v.value = std::span<const std::byte>(bytes + shape().slot.value_at, shape().value_size);
+        if (!fn(v)) return ReadStatus::kOk;
       }
-      if (st != ReadStatus::kOk) {
-        skipped = true;
-        continue;
-      }
-      const std::uint64_t meta = buf[1];
-      if (MetaState(meta) != kSlotLive || MetaFlags(meta) != 0) continue;
-      RowView v;
-      v.offset = buf[2];
-      if (shape_.kind == ViewKind::kWindowed) v.window_start = static_cast<std::int64_t>(buf[3]);
-      DecodeKey(reinterpret_cast<const std::uint64_t*>(bytes + shape_.slot.key_at), MetaKeyLen(meta), &v);
-      v.index = idx;
-      v.value = std::span<const std::byte>(bytes + shape_.slot.value_at, shape_.value_size);
-      if (!fn(v)) return ReadStatus::kOk;
     }
     return skipped ? ReadStatus::kStale : ReadStatus::kOk;
   }
@@ -575,15 +666,12 @@ class ViewReader {
   std::uint32_t pinned_version_ = 0;  // 0: follow the alias
   int dir_fd_ = -1;
   detail::RegistryMap registry_;
-  detail::Mapping map_;
-  detail::ViewShape shape_;
-  const std::byte* slots_ = nullptr;
+  std::vector<Part> parts_;          // one per shard (one for an unsharded view)
+  std::uint32_t shard_mask_ = 0;
   std::uint32_t key_words_ = 0;
   const std::uint64_t pinned_word_ = 0;
   const std::uint64_t* alias_word_ = &pinned_word_;
   std::uint64_t alias_cached_ = 0;
-  const std::uint64_t* generation_word_ = &pinned_word_;
-  std::uint64_t generation_cached_ = 0;
   std::vector<std::uint64_t> scratch_;
 };
 

@@ -25,6 +25,7 @@ const char* WriteResultName(WriteResult r) {
     case WriteResult::kFull: return "full (the table could not grow)";
     case WriteResult::kBadArgument: return "bad argument";
     case WriteResult::kWrongKey: return "wrong key type for this view";
+    case WriteResult::kWrongShard: return "the key belongs to another shard";
   }
   return "unknown";
 }
@@ -73,6 +74,15 @@ Result<ViewShape> BaseShape(std::string_view name, std::uint32_t version, ViewKi
   return s;
 }
 
+Status SetShards(std::string_view name, std::uint32_t shards, std::uint32_t shard, ViewShape* s) {
+  if (shards == 0 || shards > kMaxShards || (shards & (shards - 1)) != 0)
+    return Invalid(name, "shards must be a power of two from 1 to " + std::to_string(kMaxShards));
+  if (shard >= shards) return Invalid(name, "shard " + std::to_string(shard) + " of " + std::to_string(shards));
+  s->shard = shard;
+  s->shard_count = shards;
+  return Status::Ok();
+}
+
 // Slots for `expected` entries at a starting load of one half.
 Result<std::uint64_t> SlotsFor(std::string_view name, std::uint64_t expected) {
   if (expected == 0 || expected > kMaxSlots / 2)
@@ -92,8 +102,9 @@ Result<std::unique_ptr<TableCore>> TableCore::Create(Namespace& ns, ViewShape sh
   shape.mask = shape.capacity - 1;
   auto file = ViewFile::Create(ns, shape);
   if (!file.ok()) return file.status();
-  const std::string name = ViewFileName(shape.name, shape.view_version, 0);
-  if (Status s = ns.AddView(shape.name, shape.view_version, shape.kind, 0); !s.ok()) {
+  const std::string name = ViewFileName(shape.name, shape.view_version, 0, shape.shard, shape.shard_count);
+  if (Status s = ns.AddView(shape.name, shape.view_version, shape.kind, 0, shape.shard, shape.shard_count);
+      !s.ok()) {
     ::unlinkat(ns.dir_fd(), name.c_str(), 0);
     return s;
   }
@@ -101,8 +112,8 @@ Result<std::unique_ptr<TableCore>> TableCore::Create(Namespace& ns, ViewShape sh
 }
 
 Result<std::unique_ptr<TableCore>> TableCore::Attach(Namespace& ns, std::string_view name,
-                                                     std::uint32_t version, ViewKind kind) {
-  auto file = ViewFile::Attach(ns, name, version);
+                                                     std::uint32_t version, std::uint32_t shard, ViewKind kind) {
+  auto file = ViewFile::Attach(ns, name, version, shard);
   if (!file.ok()) return file.status();
   if ((*file)->shape().kind != kind)
     return Status::Error(StatusCode::kInvalidArgument,
@@ -159,7 +170,7 @@ bool TableCore::Grow() {
     ++live;
   }
   file->InheritFrom(*file_);
-  if (!file_->ns().PublishGeneration(next.name, next.view_version, next.generation).ok()) {
+  if (!file_->ns().PublishGeneration(next.name, next.view_version, next.generation, next.shard).ok()) {
     file->Supersede();  // removes the unpublished file
     return false;
   }
@@ -184,14 +195,15 @@ Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Create(Namespace& ns
   auto slots = SlotsFor(name, o.expected_keys);
   if (!slots.ok()) return slots.status();
   shape->capacity = *slots;
+  if (Status s = SetShards(name, o.shards, o.shard, &*shape); !s.ok()) return s;
   auto core = detail::TableCore::Create(ns, std::move(shape).value());
   if (!core.ok()) return core.status();
   return std::unique_ptr<KeyedTableWriter>(new KeyedTableWriter(std::move(core).value()));
 }
 
 Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Open(Namespace& ns, std::string_view name,
-                                                                 std::uint32_t version) {
-  auto core = detail::TableCore::Attach(ns, name, version, ViewKind::kKeyed);
+                                                                 std::uint32_t version, std::uint32_t shard) {
+  auto core = detail::TableCore::Attach(ns, name, version, shard, ViewKind::kKeyed);
   if (!core.ok()) return core.status();
   return std::unique_ptr<KeyedTableWriter>(new KeyedTableWriter(std::move(core).value()));
 }
@@ -204,6 +216,7 @@ WriteResult KeyedTableWriter::Set(const KeyRef& k, std::span<const std::byte> va
 }
 
 bool KeyedTableWriter::Remove(const KeyRef& k) {
+  if (!core_->Owns(k)) return false;
   SlotTable& t = core_->table();
   const std::int64_t idx = t.Find(k, t.Hash(k, 0), 0, 0);
   if (idx < 0) return false;
@@ -258,6 +271,7 @@ Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Create(Namespa
   shape->window_slide_ns = slide;
   shape->windows_per_key = o.windows_per_key;
   shape->retention_ns = o.retention_ns;
+  if (Status s = SetShards(name, o.shards, o.shard, &*shape); !s.ok()) return s;
   auto core = detail::TableCore::Create(ns, std::move(shape).value());
   if (!core.ok()) return core.status();
   StoreRelaxed((*core)->file().header()->progress.newest_window, std::numeric_limits<std::int64_t>::min());
@@ -265,8 +279,8 @@ Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Create(Namespa
 }
 
 Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Open(Namespace& ns, std::string_view name,
-                                                                       std::uint32_t version) {
-  auto core = detail::TableCore::Attach(ns, name, version, ViewKind::kWindowed);
+                                                                       std::uint32_t version, std::uint32_t shard) {
+  auto core = detail::TableCore::Attach(ns, name, version, shard, ViewKind::kWindowed);
   if (!core.ok()) return core.status();
   std::unique_ptr<WindowedTableWriter> w(new WindowedTableWriter(std::move(core).value()));
   w->RebuildDirectories();
@@ -289,6 +303,7 @@ WriteResult WindowedTableWriter::Set(const KeyRef& k, std::int64_t window, std::
                                      std::uint64_t offset) {
   const std::uint32_t n = core_->shape().value_size;
   if (value.size() != n || window == detail::kDirectoryWindow) return WriteResult::kBadArgument;
+  if (!core_->Owns(k)) return WriteResult::kWrongShard;
   SlotTable* t = &core_->table();
   const std::uint64_t h = t->Hash(k, window);
   bool inserted = false;

@@ -37,6 +37,7 @@ enum class WriteResult {
   kFull,         // the table could not grow (size limit, or no memory for the new file)
   kBadArgument,  // a key too long, a value of the wrong size, a reserved window start
   kWrongKey,     // a u64 key for a bytes-keyed view or the other way round
+  kWrongShard,   // a sharded view: the key belongs to another shard (see serving/shard.h)
 };
 const char* WriteResultName(WriteResult r);
 
@@ -46,6 +47,8 @@ struct KeyedTableOptions {
   std::string key_name = "key";
   Schema schema;
   std::uint64_t expected_keys = 1024;   // starting room; the table grows past it
+  std::uint32_t shards = 1;             // > 1: this writer writes shard `shard` of that many
+  std::uint32_t shard = 0;
 };
 
 struct WindowedTableOptions {
@@ -58,6 +61,8 @@ struct WindowedTableOptions {
   std::int64_t window_slide_ns = 0;       // 0: tumbling (= size); else hopping
   std::uint32_t windows_per_key = 8;      // the last N windows of each key are kept (1 to 64)
   std::int64_t retention_ns = 0;          // > 0: Expire drops windows that ended this long ago
+  std::uint32_t shards = 1;               // > 1: this writer writes shard `shard` of that many
+  std::uint32_t shard = 0;
 };
 
 struct TopKOptions {
@@ -83,12 +88,16 @@ class TableCore {
  public:
   static Result<std::unique_ptr<TableCore>> Create(Namespace& ns, ViewShape shape);
   static Result<std::unique_ptr<TableCore>> Attach(Namespace& ns, std::string_view name,
-                                                   std::uint32_t version, ViewKind kind);
+                                                   std::uint32_t version, std::uint32_t shard, ViewKind kind);
 
   ViewFile& file() { return *file_; }
   SlotTable& table() { return table_; }
   const ViewShape& shape() const { return file_->shape(); }
   std::uint64_t live() const { return live_; }
+  // False if `k` belongs to another shard of a sharded view.
+  bool Owns(const KeyRef& k) const {
+    return shape().shard_count <= 1 || ShardOf(k, shape().key_type, shape().shard_count) == shape().shard;
+  }
 
   // Makes sure one more entry fits under the load limit, growing the table if needed.
   bool Reserve() {
@@ -129,19 +138,22 @@ class TableCore {
 
 class KeyedTableWriter {
  public:
-  // Creates version `version` (>= 1) of view `name`. kAlreadyExists if that version exists.
+  // Creates version `version` (>= 1) of view `name` (or, with options.shards > 1, its shard
+  // options.shard: each shard has its own writer). kAlreadyExists if it exists.
   static Result<std::unique_ptr<KeyedTableWriter>> Create(Namespace& ns, std::string_view name,
                                                           std::uint32_t version,
                                                           const KeyedTableOptions& options);
-  // Becomes the writer of an existing version (after a restart). Entries a dead writer left
-  // mid-update are deleted (counted in the `repaired` counter). kBusy if it has a writer.
+  // Becomes the writer of an existing version or shard (after a restart). Entries a dead writer
+  // left mid-update are deleted (counted in the `repaired` counter). kBusy if it has a writer.
   static Result<std::unique_ptr<KeyedTableWriter>> Open(Namespace& ns, std::string_view name,
-                                                        std::uint32_t version);
+                                                        std::uint32_t version, std::uint32_t shard = 0);
 
   const Schema& schema() const { return core_->shape().schema; }
   std::uint64_t size() const { return core_->live(); }
   std::uint64_t capacity() const { return core_->shape().capacity; }
   std::uint32_t generation() const { return core_->shape().generation; }
+  std::uint32_t shard() const { return core_->shape().shard; }
+  std::uint32_t shard_count() const { return core_->shape().shard_count; }
 
   // Sets key's value (value.size() == schema().value_size()).
   WriteResult Upsert(std::uint64_t key, std::span<const std::byte> value, std::uint64_t offset) {
@@ -190,6 +202,7 @@ class KeyedTableWriter {
 
   template <class Fn>
   WriteResult Apply(const detail::KeyRef& k, std::uint64_t offset, Fn& fn) {
+    if (!core_->Owns(k)) return WriteResult::kWrongShard;
     detail::SlotTable* t = &core_->table();
     const std::uint64_t h = t->Hash(k, 0);
     bool inserted = false;
@@ -223,7 +236,7 @@ class WindowedTableWriter {
   // Becomes the writer of an existing version; repairs what a dead writer left mid-update and
   // rebuilds the per-key window directories from the entries.
   static Result<std::unique_ptr<WindowedTableWriter>> Open(Namespace& ns, std::string_view name,
-                                                           std::uint32_t version);
+                                                           std::uint32_t version, std::uint32_t shard = 0);
 
   const Schema& schema() const { return core_->shape().schema; }
   std::uint64_t size() const { return core_->live(); }  // windows and per-key directories
@@ -277,6 +290,7 @@ class WindowedTableWriter {
   template <class Fn>
   WriteResult Apply(const detail::KeyRef& k, std::int64_t window, std::uint64_t offset, Fn& fn) {
     if (window == detail::kDirectoryWindow) return WriteResult::kBadArgument;
+    if (!core_->Owns(k)) return WriteResult::kWrongShard;
     detail::SlotTable* t = &core_->table();
     const std::uint64_t h = t->Hash(k, window);
     bool inserted = false;

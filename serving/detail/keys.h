@@ -43,6 +43,14 @@ inline std::uint64_t WindowKeyHash(const KeyRef& k, KeyType type, std::int64_t w
   return Mix(KeyHash(k, type, seed) ^ static_cast<std::uint64_t>(window_start), kHashK2);
 }
 
+// The shard of a sharded view that holds key k: a hash of the key alone (a windowed key's
+// windows share its shard), fixed for every process and version.
+inline constexpr std::uint64_t kShardSeed = 0x73686172642d6b79ULL;
+inline std::uint32_t ShardOf(const KeyRef& k, KeyType type, std::uint32_t shard_count) {
+  if (shard_count <= 1) return 0;
+  return static_cast<std::uint32_t>(KeyHash(k, type, kShardSeed) >> 40) & (shard_count - 1);
+}
+
 inline bool SameKey(const KeyRef& a, const std::uint64_t* slot_words, std::uint32_t slot_len,
                     std::uint32_t key_words) {
   if (a.len != slot_len) return false;

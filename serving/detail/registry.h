@@ -7,6 +7,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,6 +41,8 @@ struct ViewRecord {
   std::uint64_t generation_word = 0;
   ViewKind kind = ViewKind::kKeyed;
   std::uint32_t version = 0;
+  std::uint32_t shard = 0;
+  std::uint32_t shard_count = 1;
   std::int64_t created_unix_ns = 0;
   std::string name;
   std::uint32_t generation() const { return WordGeneration(generation_word); }
@@ -118,6 +121,8 @@ class RegistryMap {
         out->generation_word = copy.generation;
         out->kind = static_cast<ViewKind>(copy.kind);
         out->version = copy.version;
+        out->shard = copy.shard;
+        out->shard_count = copy.shard_count == 0 ? 1 : copy.shard_count;
         out->created_unix_ns = copy.created_unix_ns;
         out->name = FixedString(copy.name);
         return StatusCode::kOk;
@@ -145,15 +150,41 @@ class RegistryMap {
     return StatusCode::kBusy;
   }
 
-  Result<ViewRecord> FindView(std::string_view name, std::uint32_t version) const {
+  // The entry of shard `shard` of (name, version).
+  Result<ViewRecord> FindView(std::string_view name, std::uint32_t version, std::uint32_t shard = 0) const {
     for (std::uint32_t i = 0; i < kRegistryViews; ++i) {
       ViewRecord r;
       const StatusCode c = ReadView(i, &r);
       if (c == StatusCode::kBusy) return Busy();
-      if (c == StatusCode::kOk && r.version == version && r.name == name) return r;
+      if (c == StatusCode::kOk && r.version == version && r.shard == shard && r.name == name) return r;
     }
     return Status::Error(StatusCode::kNotFound, std::string(name) + "@" + std::to_string(version) +
+                                                    (shard > 0 ? " shard " + std::to_string(shard) : "") +
                                                     ": no such view in " + NamespacePath());
+  }
+
+  // Every entry of (name, version): one, or one per shard, ordered by shard. kNotFound if none;
+  // kFailedPrecondition (naming the first) if some shards are not there yet.
+  Result<std::vector<ViewRecord>> FindShards(std::string_view name, std::uint32_t version) const {
+    std::vector<ViewRecord> shards;
+    for (std::uint32_t i = 0; i < kRegistryViews; ++i) {
+      ViewRecord r;
+      const StatusCode c = ReadView(i, &r);
+      if (c == StatusCode::kBusy) return Busy();
+      if (c == StatusCode::kOk && r.version == version && r.name == name) shards.push_back(std::move(r));
+    }
+    const std::string ref = std::string(name) + "@" + std::to_string(version);
+    if (shards.empty()) return Status::Error(StatusCode::kNotFound, ref + ": no such view in " + NamespacePath());
+    std::sort(shards.begin(), shards.end(), [](const ViewRecord& a, const ViewRecord& b) { return a.shard < b.shard; });
+    const std::uint32_t count = shards[0].shard_count;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      if (i >= shards.size() || shards[i].shard != i || shards[i].shard_count != count)
+        return Status::Error(StatusCode::kFailedPrecondition,
+                             ref + ": shard " + std::to_string(i) + " of " + std::to_string(count) +
+                                 " has not been created yet");
+    }
+    if (shards.size() != count) return Status::Error(StatusCode::kCorrupt, ref + ": shard counts disagree");
+    return shards;
   }
 
   Result<AliasRecord> FindAlias(std::string_view name) const {

@@ -193,9 +193,13 @@ inline std::string NamespacePath(std::string_view ns) {
   return NamespaceRoot() + "/" + std::string(ns);
 }
 
-// "<name>@<version>.<generation>.view"
-inline std::string ViewFileName(std::string_view name, std::uint32_t version, std::uint32_t generation) {
-  return std::string(name) + "@" + std::to_string(version) + "." + std::to_string(generation) + ".view";
+// "<name>@<version>.<generation>.view", or "<name>@<version>#<shard>.<generation>.view" for a
+// shard of a sharded version.
+inline std::string ViewFileName(std::string_view name, std::uint32_t version, std::uint32_t generation,
+                                std::uint32_t shard = 0, std::uint32_t shard_count = 1) {
+  std::string f = std::string(name) + "@" + std::to_string(version);
+  if (shard_count > 1) f += "#" + std::to_string(shard);
+  return f + "." + std::to_string(generation) + ".view";
 }
 
 // Copies a NUL-terminated name out of a fixed array that another process may have written:

@@ -34,6 +34,8 @@ ViewDescriptor MakeDescriptor(const ViewShape& s) {
   d.order_descending = s.order_descending ? 1 : 0;
   d.view_version = s.view_version;
   d.generation = s.generation;
+  d.shard = static_cast<std::uint16_t>(s.shard);
+  d.shard_count = static_cast<std::uint16_t>(s.shard_count);
   d.created_unix_ns = s.created_unix_ns;
   std::memcpy(d.name, s.name.data(), std::min<std::size_t>(s.name.size(), sizeof d.name - 1));
   std::memcpy(d.key_name, s.key_name.data(), std::min<std::size_t>(s.key_name.size(), sizeof d.key_name - 1));
@@ -53,7 +55,7 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
   std::unique_ptr<ViewFile> f(new ViewFile());
   f->ns_ = &ns;
   f->shape_ = shape;
-  f->file_ = ViewFileName(shape.name, shape.view_version, shape.generation);
+  f->file_ = ViewFileName(shape.name, shape.view_version, shape.generation, shape.shard, shape.shard_count);
   f->path_ = ns.path() + "/" + f->file_;
   const std::uint64_t size = ViewFileSize(shape);
   if (size == 0)
@@ -64,7 +66,7 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
     if (fd >= 0 || errno != EEXIST || attempt > 0) break;
     // A file of this name the registry does not point at was left by a writer that died
     // between creating and publishing it: take its place (under its lock, if nobody holds it).
-    auto existing = ns.registry().FindView(shape.name, shape.view_version);
+    auto existing = ns.registry().FindView(shape.name, shape.view_version, shape.shard);
     if (existing.ok() && existing->generation() == shape.generation)
       return Status::Error(StatusCode::kAlreadyExists, f->path_ + ": already exists");
     const int old = ::openat(ns.dir_fd(), f->file_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -93,13 +95,14 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
   return f;
 }
 
-Result<std::unique_ptr<ViewFile>> ViewFile::Attach(Namespace& ns, std::string_view name, std::uint32_t version) {
+Result<std::unique_ptr<ViewFile>> ViewFile::Attach(Namespace& ns, std::string_view name, std::uint32_t version,
+                                                   std::uint32_t shard) {
   for (int attempt = 0;; ++attempt) {
-    auto view = ns.registry().FindView(name, version);
+    auto view = ns.registry().FindView(name, version, shard);
     if (!view.ok()) return view.status();
     std::unique_ptr<ViewFile> f(new ViewFile());
     f->ns_ = &ns;
-    f->file_ = ViewFileName(name, version, view->generation());
+    f->file_ = ViewFileName(name, version, view->generation(), view->shard, view->shard_count);
     f->path_ = ns.path() + "/" + f->file_;
     Status s = MapView(ns.dir_fd(), f->file_, f->path_, /*writable=*/true, &f->map_, &f->shape_, &f->fd_);
     if (s.code() == StatusCode::kNotFound && attempt < 100) continue;  // it just grew
@@ -109,10 +112,10 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Attach(Namespace& ns, std::string_vi
       return Status::Error(StatusCode::kBusy, f->path_ + ": has a writer already (pid " + std::to_string(pid) + ")");
     }
     // The lock is ours; is this still the current generation?
-    auto again = ns.registry().FindView(name, version);
+    auto again = ns.registry().FindView(name, version, shard);
     if (!again.ok()) return again.status();
     if (again->generation_word != view->generation_word) continue;
-    if (f->shape_.name != name || f->shape_.view_version != version)
+    if (f->shape_.name != name || f->shape_.view_version != version || f->shape_.shard != shard)
       return Status::Error(StatusCode::kCorrupt, f->path_ + ": header names another view");
     f->AttachWriter(LoadRelaxed(f->header()->writer.epoch) + 1);
     return f;

@@ -38,6 +38,8 @@ struct ViewShape {
   bool order_descending = false;
   std::uint32_t view_version = 0;
   std::uint32_t generation = 0;
+  std::uint32_t shard = 0;
+  std::uint32_t shard_count = 1;
   std::int64_t created_unix_ns = 0;
   std::string name;
   std::string key_name;
@@ -175,6 +177,13 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
   if (::strnlen(d.name, sizeof d.name) == sizeof d.name || !ValidName(FixedString(d.name)))
     return bad("bad view name in header");
   if (::strnlen(d.key_name, sizeof d.key_name) == sizeof d.key_name) return bad("key name not terminated");
+  if (d.shard_count == 0 || d.shard_count > kMaxShards || !std::has_single_bit(d.shard_count) ||
+      d.shard >= d.shard_count)
+    return bad("shard " + std::to_string(d.shard) + " of " + std::to_string(d.shard_count));
+  if (d.shard_count > 1 && s.kind != ViewKind::kKeyed && s.kind != ViewKind::kWindowed)
+    return bad("only keyed and windowed views have shards");
+  s.shard = d.shard;
+  s.shard_count = d.shard_count;
   s.view_version = d.view_version;
   s.generation = d.generation;
   s.created_unix_ns = d.created_unix_ns;

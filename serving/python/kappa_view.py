@@ -43,7 +43,7 @@ class _Info(ctypes.Structure):
         ("value_size", ctypes.c_uint32), ("field_count", ctypes.c_uint32), ("version", ctypes.c_uint32),
         ("generation", ctypes.c_uint32), ("alias_epoch", ctypes.c_uint32), ("capacity", ctypes.c_uint64),
         ("applied_offset", ctypes.c_uint64), ("watermark_ns", ctypes.c_int64),
-        ("writer_pid", ctypes.c_uint64), ("writer_alive", ctypes.c_int32), ("reserved0", ctypes.c_int32),
+        ("writer_pid", ctypes.c_uint64), ("writer_alive", ctypes.c_int32), ("shard_count", ctypes.c_uint32),
         ("heartbeat_unix_ns", ctypes.c_int64), ("entries", ctypes.c_uint64), ("updates", ctypes.c_uint64),
         ("list_count", ctypes.c_uint64), ("window_size_ns", ctypes.c_int64),
         ("window_slide_ns", ctypes.c_int64), ("windows_per_key", ctypes.c_uint32),

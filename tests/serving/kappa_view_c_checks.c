@@ -36,6 +36,7 @@ int kappa_view_c_checks(const char* ns, char* error, size_t error_size) {
   CHECK(kv_get_info(v, &info) == KV_OK);
   CHECK(info.kind == KV_KIND_KEYED && info.key_type == KV_KEY_U64 && info.field_count == 3);
   CHECK(info.applied_offset == 5000 && info.watermark_ns == 777 && info.entries == 100);
+  CHECK(info.shard_count == 1 && info.writer_alive == 0 && info.writer_pid == 0); /* writers closed */
   CHECK(strcmp(kv_key_name(v), "id") == 0);
   kv_field f;
   CHECK(kv_get_field(v, 2, &f) == KV_OK);

@@ -37,6 +37,7 @@ class PythonReaderTest(unittest.TestCase):
             self.assertEqual(info["applied_offset"], 5000)
             self.assertEqual(info["watermark_ns"], 777)
             self.assertEqual(info["entries"], 100)
+            self.assertEqual(info["shard_count"], 1)
             self.assertEqual(info["fields"], [("count", "i64", 8), ("ratio", "f64", 8), ("label", "string", 12)])
             self.assertFalse(info["writer_alive"])  # the writing process has exited
             rows = v.scan()
