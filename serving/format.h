@@ -39,6 +39,24 @@ enum class ViewKind : std::uint32_t { kKeyed = 1, kWindowed = 2, kTopK = 3, kLis
 enum class KeyType : std::uint32_t { kNone = 0, kU64 = 1, kBytes = 2 };
 enum class FieldType : std::uint8_t { kI64 = 1, kU64 = 2, kF64 = 3, kString = 4 };
 
+constexpr const char* ViewKindName(ViewKind k) {
+  switch (k) {
+    case ViewKind::kKeyed: return "keyed";
+    case ViewKind::kWindowed: return "windowed";
+    case ViewKind::kTopK: return "topk";
+    case ViewKind::kList: return "list";
+  }
+  return "unknown";
+}
+constexpr const char* KeyTypeName(KeyType t) {
+  switch (t) {
+    case KeyType::kNone: return "none";
+    case KeyType::kU64: return "u64";
+    case KeyType::kBytes: return "bytes";
+  }
+  return "unknown";
+}
+
 // One field of the value record.
 struct FieldDesc {
   char name[32];          // NUL-terminated, at most kMaxFieldName characters

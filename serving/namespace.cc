@@ -219,7 +219,7 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
     if (v.shard_count != shard_count || v.kind != kind)
       return Status::Error(StatusCode::kInvalidArgument,
                            ref + ": its other shards are " + std::to_string(v.shard_count) + " " +
-                               detail::ViewKindName(v.kind) + " shards");
+                               ViewKindName(v.kind) + " shards");
   }
   auto alias = registry_.FindAlias(name);
   if (!alias.ok() && alias.status().code() != StatusCode::kNotFound) return alias.status();

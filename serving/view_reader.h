@@ -54,7 +54,7 @@ inline const char* ReadStatusName(ReadStatus s) {
     case ReadStatus::kOk: return "ok";
     case ReadStatus::kNotFound: return "not found";
     case ReadStatus::kStale: return "stale (the writer died or stalled mid-update)";
-    case ReadStatus::kGone: return "gone (the view was retired)";
+    case ReadStatus::kGone: return "gone (the view was retired or dropped)";
     case ReadStatus::kWrongKind: return "wrong kind of view for this call";
     case ReadStatus::kBadArgument: return "bad argument";
     case ReadStatus::kBusy: return "busy";
@@ -69,6 +69,13 @@ inline const char* WriterStateName(WriterState s) {
     case WriterState::kRetired: return "retired";
   }
   return "unknown";
+}
+
+// View names: 1 to 63 of A-Z a-z 0-9 _ . -, not starting with '.'.
+inline bool ValidViewName(std::string_view name) { return detail::ValidName(name); }
+// Splits a reference, "name" or "name@version" (version 0 when none is given), checking both.
+inline Status ParseViewRef(std::string_view ref, std::string* name, std::uint32_t* version) {
+  return detail::ParseViewRef(ref, name, version);
 }
 
 struct ReaderOptions {

@@ -60,6 +60,8 @@ Result<ViewShape> BaseShape(std::string_view name, std::uint32_t version, ViewKi
   }
   if (kind != ViewKind::kList) {
     if (!Schema::ValidFieldName(key_name)) return Invalid(name, "bad key name '" + key_name + "'");
+    if (schema.Find(key_name) >= 0)
+      return Invalid(name, "the key name '" + key_name + "' is also the name of a value field");
     s.key_name = key_name;
   }
   s.value_size = schema.value_size();

@@ -11,6 +11,7 @@
 #include "tools/demo_command.h"
 #include "tools/log_commands.h"
 #include "tools/text.h"
+#include "tools/view_commands.h"
 
 namespace kappa::tools {
 namespace {
@@ -22,26 +23,32 @@ constexpr char kUsage[] =
     "\n"
     "Commands:\n"
     "  log create|info|append|tail|dump|verify   create, inspect, write and read logs\n"
+    "  view ls|info|get|scan|top|watch           list, describe and read views in place\n"
+    "  view flip|revert|retire|drop              move a view's alias, delete versions and views\n"
     "  demo                                      run producer processes and a reader on a fresh\n"
     "                                            log and report throughput, latency and checks\n"
     "\n"
     "A LOG argument is a path, or a bare name (no '/') of a log in $KAPPA_DATA_DIR (default\n"
-    "/dev/shm/kappa). Run 'kappa <command> --help' for a command's options.\n"
+    "/dev/shm/kappa). A view namespace (--ns) is a directory path, or a bare name of one in\n"
+    "$KAPPA_VIEW_DIR (default /dev/shm/kappa/views). Run 'kappa <command> --help' for a\n"
+    "command's options.\n"
     "\n"
     "Exit status: 0 on success, 1 when a command fails, 2 on bad usage.\n";
 
 int Run(std::span<char* const> argv) {
-  if (argv.empty()) throw UsageError("missing command: log or demo (see 'kappa --help')");
+  if (argv.empty()) throw UsageError("missing command: log, view or demo (see 'kappa --help')");
   const std::string_view command = argv[0];
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;
   }
   if (command == "log") return RunLogCommand(argv.subspan(1));
+  if (command == "view") return RunViewCommand(argv.subspan(1));
   if (command == "demo") return RunDemoCommand(argv.subspan(1));
   if (command.starts_with("-"))
     throw UsageError("unknown flag " + Quote(command) + " (see 'kappa --help')");
-  throw UsageError("unknown command " + Quote(command) + ": expected log or demo (see 'kappa --help')");
+  throw UsageError("unknown command " + Quote(command) +
+                   ": expected log, view or demo (see 'kappa --help')");
 }
 
 int Fail(int status, const char* what) {

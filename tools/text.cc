@@ -1,7 +1,11 @@
 #include "tools/text.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 
 namespace kappa::tools {
@@ -231,6 +235,45 @@ std::string FormatBytes(std::uint64_t bytes) {
                   kUnits[unit]);
   }
   return buf;
+}
+
+std::string FormatDuration(std::int64_t ns) {
+  if (ns < 0) {
+    // Negate in unsigned arithmetic: INT64_MIN has no positive counterpart.
+    const std::uint64_t magnitude = 0 - static_cast<std::uint64_t>(ns);
+    return "-" + FormatDuration(static_cast<std::int64_t>(std::min<std::uint64_t>(
+                     magnitude, std::numeric_limits<std::int64_t>::max())));
+  }
+  struct Unit {
+    const char* name;
+    double ns;
+  };
+  static constexpr Unit kUnits[] = {{"us", 1e3}, {"ms", 1e6},   {"s", 1e9},
+                                     {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
+  if (ns < 1000) return std::to_string(ns) + " ns";
+  const auto value = static_cast<double>(ns);
+  std::size_t unit = 0;
+  while (unit + 1 < std::size(kUnits) && value >= kUnits[unit + 1].ns) ++unit;
+  // 999.7 us would print as "1e+03 us": say "1 ms" instead.
+  if (unit + 1 < std::size(kUnits) && value / kUnits[unit].ns >= 999.5) ++unit;
+  const double scaled = value / kUnits[unit].ns;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, scaled < 1000 ? "%.3g %s" : "%.0f %s", scaled, kUnits[unit].name);
+  return buf;
+}
+
+std::string FormatDouble(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buf[64];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, value);
+  std::string text(buf, r.ptr);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+void AppendJsonDouble(double value, std::string* out) {
+  out->append(std::isfinite(value) ? FormatDouble(value) : std::string("null"));
 }
 
 }  // namespace kappa::tools

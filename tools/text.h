@@ -34,4 +34,17 @@ std::optional<std::int64_t> ParseTime(std::string_view text);
 // "512 B", "64 MiB", "1.5 KiB".
 std::string FormatBytes(std::uint64_t bytes);
 
+// A duration for people: "750 ns", "12.5 us", "250 ms", "1.5 s", "42 min", "3 h", "2 d" (three
+// significant digits), with a '-' before a negative one.
+std::string FormatDuration(std::int64_t ns);
+
+// The shortest text that reads back as exactly `value`, always with a '.' or an exponent
+// ("3.0", "0.1", "1e+21", "-0.0"), so that it reads back as a floating-point number; "nan",
+// "inf" and "-inf" for the values that are not finite.
+std::string FormatDouble(double value);
+
+// Appends `value` as a JSON number as FormatDouble writes it, or null if it is not finite
+// (JSON has no NaN or infinity).
+void AppendJsonDouble(double value, std::string* out);
+
 }  // namespace kappa::tools

@@ -231,12 +231,15 @@ inline Status ParseViewRef(std::string_view ref, std::string* name, std::uint32_
   if (at != std::string_view::npos) {
     const std::string_view v = ref.substr(at + 1);
     std::uint64_t n = 0;
-    if (v.empty() || v.size() > 10) return Status::Error(StatusCode::kInvalidArgument, "bad view version in '" + std::string(ref) + "'");
+    bool ok = !v.empty() && v.size() <= 10;
     for (char c : v) {
-      if (c < '0' || c > '9') return Status::Error(StatusCode::kInvalidArgument, "bad view version in '" + std::string(ref) + "'");
-      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) n = n * 10 + static_cast<std::uint64_t>(c - '0');
     }
-    if (n == 0 || n > 0xFFFFFFFFu) return Status::Error(StatusCode::kInvalidArgument, "view versions run from 1 to 2^32-1, not " + std::string(v));
+    if (!ok || n == 0 || n > 0xFFFFFFFFu)
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "bad view version in '" + std::string(ref) +
+                               "': versions are whole numbers from 1 to 4294967295");
     *version = static_cast<std::uint32_t>(n);
     ref = ref.substr(0, at);
   }

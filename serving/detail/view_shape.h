@@ -46,16 +46,6 @@ struct ViewShape {
   Schema schema;
 };
 
-inline const char* ViewKindName(ViewKind k) {
-  switch (k) {
-    case ViewKind::kKeyed: return "keyed";
-    case ViewKind::kWindowed: return "windowed";
-    case ViewKind::kTopK: return "topk";
-    case ViewKind::kList: return "list";
-  }
-  return "unknown";
-}
-
 inline std::uint64_t DescriptorChecksum(const ViewDescriptor& d) {
   return Hash64(&d, offsetof(ViewDescriptor, checksum));
 }

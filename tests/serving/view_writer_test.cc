@@ -227,6 +227,9 @@ TEST(KeyedTableTest, ShouldRefuseBadOptions) {
   long_key.key_type = KeyType::kBytes;
   long_key.key_size = 33;
   EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, long_key).status().code(), StatusCode::kInvalidArgument);
+  KeyedTableOptions clash = CountOptions();
+  clash.key_name = "count";
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, clash).status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(KeyedTableWriter::Create(*ns, "ok", 1, o).ok());
   EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, o).status().code(), StatusCode::kAlreadyExists);
 }
