@@ -1,6 +1,7 @@
 #include "tools/args.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "tools/text.h"
 
@@ -150,6 +151,28 @@ void Args::ExpectPositionals(std::initializer_list<std::string_view> names) cons
 UsageError Args::Error(std::string_view what) const {
   return UsageError(command_ + ": " + std::string(what) + " (see 'kappa " + command_ +
                     " --help')");
+}
+
+int RunSubcommand(std::string_view group, std::span<char* const> argv, const char* usage,
+                  std::initializer_list<Subcommand> table) {
+  // "a, b, c or d"
+  std::string choices;
+  for (const Subcommand* c = table.begin(); c != table.end(); ++c) {
+    if (c != table.begin()) choices += c + 1 == table.end() ? " or " : ", ";
+    choices += c->name;
+  }
+  const std::string help = " (see 'kappa " + std::string(group) + " --help')";
+  if (argv.empty()) throw UsageError(std::string(group) + ": missing subcommand: " + choices + help);
+  const std::string_view sub = argv[0];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  for (const Subcommand& c : table) {
+    if (c.name == sub) return c.run(argv.subspan(1));
+  }
+  if (sub.starts_with("-")) throw UsageError(std::string(group) + ": unknown flag " + Quote(sub) + help);
+  throw UsageError(std::string(group) + ": unknown subcommand " + Quote(sub) + ": expected " + choices + help);
 }
 
 }  // namespace kappa::tools

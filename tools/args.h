@@ -71,6 +71,17 @@ class Args {
   std::vector<std::string> positionals_;
 };
 
+// A command group's subcommands ("log create", "view ls", ...), by name.
+struct Subcommand {
+  std::string_view name;
+  int (*run)(std::span<char* const> argv);  // the words after the subcommand's name
+};
+
+// Runs the subcommand argv[0] of `group` ("log", "view") from `table`; "--help", "-h" or "help"
+// prints `usage`. Throws UsageError for a missing or unknown subcommand, naming the choices.
+int RunSubcommand(std::string_view group, std::span<char* const> argv, const char* usage,
+                  std::initializer_list<Subcommand> table);
+
 // Strict parsers: nullopt unless all of `text` is valid.
 // A decimal whole number that fits in 64 bits.
 std::optional<std::uint64_t> ParseUint(std::string_view text);

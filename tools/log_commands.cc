@@ -792,26 +792,9 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
 }
 
 int RunLogCommand(std::span<char* const> argv) {
-  if (argv.empty())
-    throw UsageError(
-        "log: missing subcommand: create, info, append, tail, dump or verify (see 'kappa log "
-        "--help')");
-  const std::string_view sub = argv[0];
-  const std::span<char* const> rest = argv.subspan(1);
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::fputs(kLogUsage, stdout);
-    return 0;
-  }
-  if (sub == "create") return CreateCommand(rest);
-  if (sub == "info") return InfoCommand(rest);
-  if (sub == "append") return AppendCommand(rest);
-  if (sub == "tail") return TailCommand(rest);
-  if (sub == "dump") return DumpCommand(rest);
-  if (sub == "verify") return VerifyCommand(rest);
-  if (sub.starts_with("-"))
-    throw UsageError("log: unknown flag " + Quote(sub) + " (see 'kappa log --help')");
-  throw UsageError("log: unknown subcommand " + Quote(sub) +
-                   ": expected create, info, append, tail, dump or verify (see 'kappa log --help')");
+  return RunSubcommand("log", argv, kLogUsage,
+                       {{"create", CreateCommand}, {"info", InfoCommand}, {"append", AppendCommand},
+                        {"tail", TailCommand}, {"dump", DumpCommand}, {"verify", VerifyCommand}});
 }
 
 }  // namespace kappa::tools

@@ -1165,31 +1165,10 @@ int DropCommand(std::span<char* const> argv) {
 }  // namespace
 
 int RunViewCommand(std::span<char* const> argv) {
-  if (argv.empty())
-    throw UsageError(
-        "view: missing subcommand: ls, info, get, scan, top, watch, flip, revert, retire or drop "
-        "(see 'kappa view --help')");
-  const std::string_view sub = argv[0];
-  const std::span<char* const> rest = argv.subspan(1);
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::fputs(kViewUsage, stdout);
-    return 0;
-  }
-  if (sub == "ls") return LsCommand(rest);
-  if (sub == "info") return InfoCommand(rest);
-  if (sub == "get") return GetCommand(rest);
-  if (sub == "scan") return ScanCommand(rest);
-  if (sub == "top") return TopCommand(rest);
-  if (sub == "watch") return WatchCommand(rest);
-  if (sub == "flip") return FlipCommand(rest);
-  if (sub == "revert") return RevertCommand(rest);
-  if (sub == "retire") return RetireCommand(rest);
-  if (sub == "drop") return DropCommand(rest);
-  if (sub.starts_with("-"))
-    throw UsageError("view: unknown flag " + Quote(sub) + " (see 'kappa view --help')");
-  throw UsageError("view: unknown subcommand " + Quote(sub) +
-                   ": expected ls, info, get, scan, top, watch, flip, revert, retire or drop (see "
-                   "'kappa view --help')");
+  return RunSubcommand("view", argv, kViewUsage,
+                       {{"ls", LsCommand}, {"info", InfoCommand}, {"get", GetCommand}, {"scan", ScanCommand},
+                        {"top", TopCommand}, {"watch", WatchCommand}, {"flip", FlipCommand},
+                        {"revert", RevertCommand}, {"retire", RetireCommand}, {"drop", DropCommand}});
 }
 
 }  // namespace kappa::tools
