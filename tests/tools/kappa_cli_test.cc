@@ -1,11 +1,9 @@
 // Runs the built `kappa` binary (KAPPA_BINARY) and checks its output and exit statuses.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,166 +13,29 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "memlog/format.h"
-
-#ifndef KAPPA_BINARY
-#error "KAPPA_BINARY must name the kappa executable"
-#endif
+#include "tests/tools/kappa_process.h"
 
 namespace kappa::tools {
 namespace {
 
-struct RunResult {
-  int status = -1;  // exit status, or 128 + signal number
-  std::string out;
-  std::string err;
-};
+using testing::Contains;
+using testing::ExpectOneErrorLine;
+using testing::KappaOptions;
+using testing::KappaProcess;
+using testing::Lines;
+using testing::RunResult;
 
-// A running `kappa` process with pipes on its standard input, output and error.
-class KappaProcess {
- public:
-  // Starts `kappa args...`. `input` is fed to its standard input by Finish(); `data_dir`, if
-  // not empty, becomes its $KAPPA_DATA_DIR.
-  explicit KappaProcess(const std::vector<std::string>& args, std::string input = "",
-                        const std::string& data_dir = "")
-      : input_(std::move(input)) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(KAPPA_BINARY));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    int in[2], out[2], err[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-        ::pipe2(err, O_CLOEXEC) != 0) {
-      std::perror("pipe2");
-      std::abort();
-    }
-    pid_ = ::fork();
-    if (pid_ < 0) {
-      std::perror("fork");
-      std::abort();
-    }
-    if (pid_ == 0) {
-      ::dup2(in[0], STDIN_FILENO);
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(err[1], STDERR_FILENO);
-      ::signal(SIGPIPE, SIG_DFL);
-      if (!data_dir.empty()) ::setenv("KAPPA_DATA_DIR", data_dir.c_str(), 1);
-      ::execv(KAPPA_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    ::close(err[1]);
-    in_ = in[1];
-    out_ = out[0];
-    err_ = err[0];
-    ::fcntl(in_, F_SETFL, O_NONBLOCK);
-  }
-
-  ~KappaProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      Finish();
-    }
-  }
-
-  void Signal(int signal) { ::kill(pid_, signal); }
-
-  // Feeds the input, collects the output until the process exits, and reaps it. A process that
-  // runs past `timeout` is killed.
-  RunResult Finish(std::chrono::seconds timeout = std::chrono::seconds(180)) {
-    RunResult result;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::size_t written = 0;
-    if (input_.empty()) CloseFd(&in_);
-    while (out_ >= 0 || err_ >= 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        ADD_FAILURE() << "kappa did not finish within " << timeout.count() << " s";
-        ::kill(pid_, SIGKILL);
-        break;
-      }
-      pollfd fds[3];
-      int* owners[3];
-      nfds_t n = 0;
-      for (int* fd : {&in_, &out_, &err_}) {
-        if (*fd < 0) continue;
-        fds[n] = pollfd{*fd, static_cast<short>(fd == &in_ ? POLLOUT : POLLIN), 0};
-        owners[n++] = fd;
-      }
-      if (::poll(fds, n, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-      for (nfds_t i = 0; i < n; ++i) {
-        if (fds[i].revents == 0) continue;
-        if (owners[i] == &in_) {
-          const ssize_t w = ::write(in_, input_.data() + written, input_.size() - written);
-          if (w > 0) written += static_cast<std::size_t>(w);
-          if ((w < 0 && errno != EAGAIN) || written == input_.size()) CloseFd(&in_);
-          continue;
-        }
-        char buf[65536];
-        const ssize_t r = ::read(*owners[i], buf, sizeof buf);
-        if (r <= 0) {
-          CloseFd(owners[i]);
-        } else {
-          (owners[i] == &out_ ? result.out : result.err).append(buf, static_cast<std::size_t>(r));
-        }
-      }
-    }
-    CloseFd(&in_);
-    CloseFd(&out_);
-    CloseFd(&err_);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result;
-  }
-
- private:
-  static void CloseFd(int* fd) {
-    if (*fd >= 0) ::close(*fd);
-    *fd = -1;
-  }
-
-  std::string input_;
-  pid_t pid_ = -1;
-  int in_ = -1;
-  int out_ = -1;
-  int err_ = -1;
-};
-
+// Runs `kappa args...` to the end, with `input` on its standard input and, if `data_dir` is not
+// empty, $KAPPA_DATA_DIR set to it.
 RunResult Kappa(const std::vector<std::string>& args, const std::string& input = "",
                 const std::string& data_dir = "") {
-  return KappaProcess(args, input, data_dir).Finish();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-bool Contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-// Bad input and failures print exactly one line, starting "kappa: ", on standard error.
-void ExpectOneErrorLine(const RunResult& r) {
-  EXPECT_TRUE(r.err.starts_with("kappa: ")) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_TRUE(r.err.ends_with("\n")) << r.err;
+  KappaOptions options{.input = input};
+  if (!data_dir.empty()) options.env.push_back("KAPPA_DATA_DIR=" + data_dir);
+  return KappaProcess(args, options).Finish();
 }
 
 // Payload-only text of a text-format record line: what follows " payload=".

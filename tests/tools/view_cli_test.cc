@@ -1,19 +1,13 @@
 // Runs the built `kappa` binary (KAPPA_BINARY) on views this test writes with the serving
 // writers, and checks the output and exit statuses of "kappa view" exactly.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -34,10 +28,7 @@
 #include "serving/shard.h"
 #include "serving/view_reader.h"
 #include "serving/view_writer.h"
-
-#ifndef KAPPA_BINARY
-#error "KAPPA_BINARY must name the kappa executable"
-#endif
+#include "tests/tools/kappa_process.h"
 
 namespace kappa::tools {
 namespace {
@@ -60,160 +51,21 @@ using serving::ViewReader;
 using serving::WindowedTableOptions;
 using serving::WindowedTableWriter;
 using serving::WriteResult;
+using testing::Contains;
+using testing::ExpectOneErrorLine;
+using testing::KappaOptions;
+using testing::KappaProcess;
+using testing::Lines;
+using testing::RunResult;
 
-struct RunResult {
-  int status = -1;  // exit status, or 128 + signal number
-  std::string out;
-  std::string err;
-};
-
-// A running `kappa` process: standard input from /dev/null, standard output to a pipe (or a
-// pseudo-terminal), standard error to a pipe.
-class KappaProcess {
- public:
-  // `env` holds "NAME=value" entries for the child; $KAPPA_VIEW_DIR is unset unless given.
-  explicit KappaProcess(const std::vector<std::string>& args,
-                        const std::vector<std::string>& env = {}, bool stdout_is_terminal = false) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(KAPPA_BINARY));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    int out[2] = {-1, -1};
-    int err[2];
-    std::string terminal;
-    if (stdout_is_terminal) {
-      out[0] = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (out[0] < 0 || ::grantpt(out[0]) != 0 || ::unlockpt(out[0]) != 0) Die("posix_openpt");
-      terminal = ::ptsname(out[0]);
-    } else if (::pipe2(out, O_CLOEXEC) != 0) {
-      Die("pipe2");
-    }
-    if (::pipe2(err, O_CLOEXEC) != 0) Die("pipe2");
-    pid_ = ::fork();
-    if (pid_ < 0) Die("fork");
-    if (pid_ == 0) {
-      const int null = ::open("/dev/null", O_RDONLY);
-      ::dup2(null, STDIN_FILENO);
-      if (stdout_is_terminal) {
-        const int tty = ::open(terminal.c_str(), O_RDWR | O_NOCTTY);
-        ::dup2(tty, STDOUT_FILENO);
-      } else {
-        ::dup2(out[1], STDOUT_FILENO);
-      }
-      ::dup2(err[1], STDERR_FILENO);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::unsetenv("KAPPA_VIEW_DIR");
-      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      ::execv(KAPPA_BINARY, argv.data());
-      ::_exit(127);
-    }
-    if (out[1] >= 0) ::close(out[1]);
-    ::close(err[1]);
-    out_ = out[0];
-    err_ = err[0];
-  }
-
-  ~KappaProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      Finish();
-    }
-  }
-
-  void Signal(int signal) { ::kill(pid_, signal); }
-
-  // Collects output until standard output holds `text`; false if the process closed its
-  // output or `timeout` passed first.
-  bool WaitForOutput(std::string_view text,
-                     std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (result_.out.find(text) == std::string::npos) {
-      if ((out_ < 0 && err_ < 0) || std::chrono::steady_clock::now() > deadline) return false;
-      Pump(std::chrono::milliseconds(100));
-    }
-    return true;
-  }
-
-  // Collects the output until the process exits, and reaps it. A process that runs past
-  // `timeout` is killed.
-  RunResult Finish(std::chrono::seconds timeout = std::chrono::seconds(120)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (out_ >= 0 || err_ >= 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "kappa did not finish within " << timeout.count() << " s";
-        ::kill(pid_, SIGKILL);
-        break;
-      }
-      Pump(std::chrono::milliseconds(100));
-    }
-    CloseFd(&out_);
-    CloseFd(&err_);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    result_.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result_;
-  }
-
- private:
-  [[noreturn]] static void Die(const char* what) {
-    std::perror(what);
-    std::abort();
-  }
-  static void CloseFd(int* fd) {
-    if (*fd >= 0) ::close(*fd);
-    *fd = -1;
-  }
-
-  // Reads what is ready on standard output and error, waiting up to `wait` for something.
-  void Pump(std::chrono::milliseconds wait) {
-    pollfd fds[2];
-    int* owners[2];
-    nfds_t n = 0;
-    for (int* fd : {&out_, &err_}) {
-      if (*fd < 0) continue;
-      fds[n] = pollfd{*fd, POLLIN, 0};
-      owners[n++] = fd;
-    }
-    if (n == 0) return;
-    if (::poll(fds, n, static_cast<int>(wait.count())) < 0) return;
-    for (nfds_t i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
-      char buf[65536];
-      const ssize_t r = ::read(*owners[i], buf, sizeof buf);
-      if (r <= 0) {  // end of file; a pseudo-terminal whose other side closed gives EIO
-        if (r == 0 || errno != EINTR) CloseFd(owners[i]);
-      } else {
-        (owners[i] == &out_ ? result_.out : result_.err).append(buf, static_cast<std::size_t>(r));
-      }
-    }
-  }
-
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int err_ = -1;
-  RunResult result_;
-};
+// Options for every run here: $KAPPA_VIEW_DIR is unset unless `env` ("NAME=value" entries) sets
+// it.
+KappaOptions ViewOptions(std::vector<std::string> env = {}) {
+  return KappaOptions{.unset_env = {"KAPPA_VIEW_DIR"}, .env = std::move(env)};
+}
 
 RunResult Kappa(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-  return KappaProcess(args, env).Finish();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-bool Contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
+  return KappaProcess(args, ViewOptions(env)).Finish();
 }
 
 std::size_t CountOf(const std::string& text, std::string_view part) {
@@ -230,11 +82,9 @@ std::string Joined(const std::vector<std::string>& args) {
 
 // Bad input and failures print nothing on standard output and exactly one line, starting
 // "kappa: ", on standard error.
-void ExpectOneErrorLine(const RunResult& r, const std::string& context) {
+void ExpectNoOutputAndOneErrorLine(const RunResult& r, const std::string& context) {
   EXPECT_EQ(r.out, "") << context;
-  EXPECT_TRUE(r.err.starts_with("kappa: ")) << context << ": " << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << context << ": " << r.err;
-  EXPECT_TRUE(r.err.ends_with("\n")) << context << ": " << r.err;
+  ExpectOneErrorLine(r, context);
 }
 
 // ISO-8601 UTC with nanoseconds, as the tool prints times; computed here independently.
@@ -980,8 +830,10 @@ TEST_F(ViewCliTest, ShouldWatchAsJsonLines) {
 
 TEST_F(ViewCliTest, ShouldRedrawInPlaceOnATerminal) {
   MakeLeaders();
+  KappaOptions on_terminal = ViewOptions();
+  on_terminal.stdout_is_terminal = true;
   KappaProcess p({"view", "watch", "leaders", "--ns", ns_path_, "--count", "2", "--interval", "20"},
-                 {}, /*stdout_is_terminal=*/true);
+                 on_terminal);
   const RunResult r = p.Finish();
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(CountOf(r.out, "\x1b[H\x1b[J"), 2u) << r.out;
@@ -992,7 +844,8 @@ TEST_F(ViewCliTest, ShouldRedrawInPlaceOnATerminal) {
 TEST_F(ViewCliTest, ShouldStopWatchingCleanlyOnSigintAndSigterm) {
   MakeClicks();
   for (const int signal : {SIGINT, SIGTERM}) {
-    KappaProcess p({"view", "watch", "clicks", "--ns", ns_path_, "--interval", "100"});
+    KappaProcess p({"view", "watch", "clicks", "--ns", ns_path_, "--interval", "100"},
+                   ViewOptions());
     ASSERT_TRUE(p.WaitForOutput("  42      7    0.1  bob      100\n"));
     p.Signal(signal);
     const RunResult r = p.Finish();
@@ -1003,7 +856,8 @@ TEST_F(ViewCliTest, ShouldStopWatchingCleanlyOnSigintAndSigterm) {
 
 TEST_F(ViewCliTest, ShouldFollowAFlipWhileWatching) {
   MakeVersions("q", 2);
-  KappaProcess p({"view", "watch", "q", "--ns", ns_path_, "--interval", "50", "--format", "jsonl"});
+  KappaProcess p({"view", "watch", "q", "--ns", ns_path_, "--interval", "50", "--format", "jsonl"},
+                 ViewOptions());
   ASSERT_TRUE(p.WaitForOutput("\"rows\":[{\"key\":1,\"v\":100,\"offset\":1}]}\n"));
   ASSERT_TRUE(ns_->Flip("q", 2).ok());
   ASSERT_TRUE(p.WaitForOutput("\"rows\":[{\"key\":1,\"v\":200,\"offset\":2}]}\n"));
@@ -1078,7 +932,7 @@ TEST_F(ViewCliTest, ShouldFlipRevertRetireAndDrop) {
   EXPECT_EQ(r.err, "kappa: q5: no such view in " + ns_path_ + "\n");
   r = View("revert", {"q5"});
   EXPECT_EQ(r.status, 1);
-  ExpectOneErrorLine(r, "revert after drop");
+  ExpectNoOutputAndOneErrorLine(r, "revert after drop");
 }
 
 TEST_F(ViewCliTest, ShouldRefuseToRevertWithoutAPreviousVersion) {
@@ -1138,7 +992,7 @@ TEST_F(ViewCliTest, ShouldRejectBadUsageWithExitTwo) {
     }
     const RunResult r = Kappa(args);
     EXPECT_EQ(r.status, 2) << Joined(args) << "\n" << r.err;
-    ExpectOneErrorLine(r, Joined(args));
+    ExpectNoOutputAndOneErrorLine(r, Joined(args));
   }
   // The clicks view is still there: nothing was changed.
   EXPECT_EQ(Describe("clicks").versions.size(), 1u);
@@ -1177,7 +1031,7 @@ TEST_F(ViewCliTest, ShouldFailWithOneLineForAMissingNamespaceOrView) {
     if (s == "get" || s == "flip" || s == "retire") args.insert(args.end(), {"clicks", "1"});
     const RunResult r = Kappa(args);
     EXPECT_EQ(r.status, 1) << sub;
-    ExpectOneErrorLine(r, sub);
+    ExpectNoOutputAndOneErrorLine(r, sub);
     EXPECT_EQ(r.err, "kappa: " + missing + ": no such view namespace\n") << sub;
   }
   // Reading never creates a namespace.
@@ -1245,7 +1099,7 @@ TEST_F(ViewCliTest, ShouldFailForAViewFileThatIsNotAView) {
   }
   const RunResult get = View("get", {"junk", "1"});
   EXPECT_EQ(get.status, 1);
-  ExpectOneErrorLine(get, "get junk");
+  ExpectNoOutputAndOneErrorLine(get, "get junk");
 }
 
 TEST_F(ViewCliTest, ShouldFailForTheWrongKindOfView) {
@@ -1269,7 +1123,7 @@ TEST_F(ViewCliTest, ShouldFailForTheWrongKindOfView) {
   EXPECT_EQ(r.err, "kappa: --window: clicks is a keyed view, not a windowed one\n");
   r = View("get", {"leaders", "1", "--window", "0"});
   EXPECT_EQ(r.status, 1);
-  ExpectOneErrorLine(r, "get leaders --window");
+  ExpectNoOutputAndOneErrorLine(r, "get leaders --window");
 }
 
 TEST_F(ViewCliTest, ShouldFailWithOneLineForAMissingKey) {
@@ -1367,7 +1221,8 @@ TEST_F(ViewCliTest, ShouldStopWatchingAVersionRetiredUnderIt) {
   MakeVersions("old", 3);
   ASSERT_TRUE(ns_->Flip("old", 2).ok());
   ASSERT_TRUE(ns_->Flip("old", 3).ok());
-  KappaProcess p({"view", "watch", "old@1", "--ns", ns_path_, "--interval", "50"});
+  KappaProcess p({"view", "watch", "old@1", "--ns", ns_path_, "--interval", "50"},
+                 ViewOptions());
   ASSERT_TRUE(p.WaitForOutput("\n  1  100       1\n"));
   ASSERT_TRUE(ns_->Retire("old", 1).ok());
   const RunResult r = p.Finish();
