@@ -46,9 +46,15 @@ inline std::uint64_t WindowKeyHash(const KeyRef& k, KeyType type, std::int64_t w
 // The shard of a sharded view that holds key k: a hash of the key alone (a windowed key's
 // windows share its shard), fixed for every process and version.
 inline constexpr std::uint64_t kShardSeed = 0x73686172642d6b79ULL;
+// splitmix64's finalizer: spreads sequential keys evenly over the high bits too.
+inline std::uint64_t Avalanche(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 inline std::uint32_t ShardOf(const KeyRef& k, KeyType type, std::uint32_t shard_count) {
   if (shard_count <= 1) return 0;
-  return static_cast<std::uint32_t>(KeyHash(k, type, kShardSeed) >> 40) & (shard_count - 1);
+  return static_cast<std::uint32_t>(Avalanche(KeyHash(k, type, kShardSeed)) >> 40) & (shard_count - 1);
 }
 
 inline bool SameKey(const KeyRef& a, const std::uint64_t* slot_words, std::uint32_t slot_len,

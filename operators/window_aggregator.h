@@ -1,0 +1,271 @@
+// Keyed aggregation over event time: running (KeyedAggregator) and windowed
+// (WindowAggregator, for tumbling and hopping windows).
+//
+// Lateness is decided per record against the watermark just before it (Batch::watermarks), so
+// the same log gives the same results however it is cut into batches, live or replayed:
+//   - a window accepts a record while window.end + allowed_lateness > that watermark;
+//   - AdvanceTo(w) emits every window with end <= w that has not been emitted (its result is
+//     final unless allowed lateness brings more records, which re-emit it), and forgets windows
+//     with end + allowed_lateness <= w.
+// A record no window accepts is late: counted, and handed back to the caller (a side log).
+//
+// Thread safety: none; one instance per partition, owned by its thread.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <queue>
+#include <vector>
+
+#include "operators/aggregate.h"
+#include "operators/batch.h"
+#include "operators/flat_map.h"
+#include "operators/window.h"
+
+namespace kappa::operators {
+
+// Orders keys by their bytes (any trivially copyable key without padding).
+struct KeyLess {
+  template <class K>
+  bool operator()(const K& a, const K& b) const {
+    if constexpr (std::is_integral_v<K>) {
+      return a < b;
+    } else {
+      return std::memcmp(&a, &b, sizeof(K)) < 0;
+    }
+  }
+};
+
+// Running aggregate per key. Add folds records in; Flush emits each key changed since the last
+// Flush once, with the offset of its last record.
+template <class K, Aggregation A>
+class KeyedAggregator {
+ public:
+  struct Entry {
+    typename A::Acc acc;
+    std::uint64_t offset;
+    std::uint8_t dirty;
+  };
+
+  explicit KeyedAggregator(A aggregate, std::size_t expected_keys = 1024)
+      : aggregate_(std::move(aggregate)), state_(expected_keys) {}
+
+  void Add(const K& key, const typename A::Input& in, std::uint64_t offset) {
+    auto [entry, inserted] = state_.Insert(key, Entry{aggregate_.Init(), 0, 0});
+    aggregate_.Add(entry->acc, in);
+    entry->offset = offset;
+    if (!entry->dirty) {
+      entry->dirty = 1;
+      dirty_.push_back(key);
+    }
+  }
+
+  // emit(const K&, const Output&, uint64_t offset) for each key changed since the last Flush,
+  // in the order they first changed.
+  template <class Emit>
+  void Flush(Emit&& emit) {
+    for (const K& key : dirty_) {
+      Entry* e = state_.Find(key);
+      e->dirty = 0;
+      emit(key, aggregate_.Result(e->acc), e->offset);
+    }
+    dirty_.clear();
+  }
+
+  const typename A::Acc* Find(const K& key) const {
+    const Entry* e = state_.Find(key);
+    return e ? &e->acc : nullptr;
+  }
+  std::size_t size() const { return state_.size(); }
+  FlatMap<K, Entry>& state() { return state_; }
+  const A& aggregate() const { return aggregate_; }
+
+ private:
+  A aggregate_;
+  FlatMap<K, Entry> state_;
+  std::vector<K> dirty_;
+};
+
+template <class K, Aggregation A, class Windows>
+class WindowAggregator {
+ public:
+  struct Entry {
+    typename A::Acc acc;
+    std::uint64_t offset;   // of the last record folded in
+    std::uint8_t emitted;   // emitted since its last change
+  };
+  using Table = FlatMap<K, Entry>;
+
+  WindowAggregator(A aggregate, Windows windows, std::int64_t allowed_lateness = 0)
+      : aggregate_(std::move(aggregate)), windows_(windows), allowed_lateness_(allowed_lateness) {}
+
+  // Folds a record with event time `time` into each of its windows still open at `watermark`
+  // (the source watermark just before the record). False if none was: the record is late.
+  bool Add(const K& key, const typename A::Input& in, std::int64_t time, std::uint64_t offset,
+           std::int64_t watermark) {
+    bool accepted = false;
+    windows_.Assign(time, [&](const Window& w) {
+      if (Closed(w, watermark)) return;
+      Table& table = Open(w.start);
+      auto [entry, inserted] = table.Insert(key, Entry{aggregate_.Init(), 0, 0});
+      aggregate_.Add(entry->acc, in);
+      entry->offset = offset;
+      entry->emitted = 0;
+      accepted = true;
+    });
+    if (!accepted) ++late_;
+    return accepted;
+  }
+
+  // Emits the results of windows that ended at or before `watermark` (and of those changed by
+  // late records since), oldest window first: emit(const K&, const Window&, const Output&,
+  // uint64_t offset). Then forgets windows past their allowed lateness.
+  template <class Emit>
+  void AdvanceTo(std::int64_t watermark, Emit&& emit) {
+    for (auto it = open_.begin(); it != open_.end();) {
+      const Window w{it->first, it->first + windows_.size()};
+      if (w.end > watermark) break;
+      it->second.ForEach([&](const K& key, Entry& e) {
+        if (e.emitted) return;
+        e.emitted = 1;
+        emit(key, w, aggregate_.Result(e.acc), e.offset);
+      });
+      if (Closed(w, watermark)) {
+        it = open_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::uint64_t late_records() const { return late_; }
+  std::size_t open_windows() const { return open_.size(); }
+  // The open windows' tables, by window start (for checkpoints).
+  std::map<std::int64_t, Table>& windows() { return open_; }
+  void set_late_records(std::uint64_t n) { late_ = n; }
+  const Windows& assigner() const { return windows_; }
+  std::int64_t allowed_lateness() const { return allowed_lateness_; }
+
+ private:
+  // True once the watermark has passed w.end + allowed lateness (no overflow near the ends).
+  bool Closed(const Window& w, std::int64_t watermark) const {
+    if (watermark < kNoWatermark + allowed_lateness_) return false;
+    return w.end <= watermark - allowed_lateness_;
+  }
+
+  Table& Open(std::int64_t start) {
+    auto it = open_.find(start);
+    if (it == open_.end()) it = open_.emplace(start, Table(64)).first;
+    return it->second;
+  }
+
+  A aggregate_;
+  Windows windows_;
+  std::int64_t allowed_lateness_;
+  std::map<std::int64_t, Table> open_;
+  std::uint64_t late_ = 0;
+};
+
+// Session windows: a key's records closer than `gap` in event time belong to one session
+// [first time, last time + gap); a record that bridges two sessions merges them. Lateness and
+// emission follow WindowAggregator, with the session's end as the window's end.
+template <class K, Aggregation A>
+class SessionAggregator {
+ public:
+  struct Session {
+    std::int64_t start;
+    std::int64_t end;
+    typename A::Acc acc;
+    std::uint64_t offset;
+    bool emitted;
+  };
+
+  SessionAggregator(A aggregate, std::int64_t gap, std::int64_t allowed_lateness = 0)
+      : aggregate_(std::move(aggregate)), gap_(gap), allowed_lateness_(allowed_lateness) {}
+
+  bool Add(const K& key, const typename A::Input& in, std::int64_t time, std::uint64_t offset,
+           std::int64_t watermark) {
+    std::vector<Session>& sessions = sessions_[key];
+    Session merged{time, time + gap_, aggregate_.Init(), offset, false};
+    aggregate_.Add(merged.acc, in);
+    // Sessions are kept sorted by start and never overlap; gather those the record touches.
+    // A session [start, end) takes records at times t with start - gap < t < end.
+    auto first = sessions.begin();
+    while (first != sessions.end() && first->end <= time) ++first;
+    auto last = first;
+    while (last != sessions.end() && last->start < time + gap_) ++last;
+    std::int64_t start = time, end = time + gap_;
+    for (auto it = first; it != last; ++it) {
+      start = std::min(start, it->start);
+      end = std::max(end, it->end);
+    }
+    if (Closed(end, watermark)) {
+      ++late_;
+      if (sessions.empty()) sessions_.erase(key);
+      return false;
+    }
+    merged.start = start;
+    merged.end = end;
+    for (auto it = first; it != last; ++it) aggregate_.Merge(merged.acc, it->acc);
+    // Keep the offset of the latest record in log order: this one.
+    const auto at = sessions.erase(first, last);
+    sessions.insert(at, merged);
+    due_.push(Due{end, key});
+    return true;
+  }
+
+  // Emits sessions that ended at or before `watermark` and were not emitted since their last
+  // change: emit(const K&, const Window&, const Output&, uint64_t offset), in order of end time
+  // (then key). Then forgets sessions past their allowed lateness.
+  template <class Emit>
+  void AdvanceTo(std::int64_t watermark, Emit&& emit) {
+    while (!due_.empty() && due_.top().time <= watermark) {
+      const K key = due_.top().key;
+      due_.pop();
+      auto found = sessions_.find(key);
+      if (found == sessions_.end()) continue;
+      std::vector<Session>& sessions = found->second;
+      for (Session& s : sessions) {
+        if (s.end > watermark) break;
+        if (!s.emitted) {
+          s.emitted = true;
+          emit(key, Window{s.start, s.end}, aggregate_.Result(s.acc), s.offset);
+        }
+      }
+      std::erase_if(sessions, [&](const Session& s) { return Closed(s.end, watermark); });
+      if (sessions.empty()) {
+        sessions_.erase(found);
+      } else if (sessions.front().end <= watermark) {
+        due_.push(Due{sessions.front().end + allowed_lateness_, key});  // to forget it later
+      }
+    }
+  }
+
+  std::uint64_t late_records() const { return late_; }
+  std::size_t keys() const { return sessions_.size(); }
+
+ private:
+  struct Due {
+    std::int64_t time;
+    K key;
+    bool operator>(const Due& o) const {
+      if (time != o.time) return time > o.time;
+      return std::memcmp(&key, &o.key, sizeof(K)) > 0;
+    }
+  };
+  bool Closed(std::int64_t end, std::int64_t watermark) const {
+    if (watermark < kNoWatermark + allowed_lateness_) return false;
+    return end <= watermark - allowed_lateness_;
+  }
+
+  A aggregate_;
+  std::int64_t gap_;
+  std::int64_t allowed_lateness_;
+  std::map<K, std::vector<Session>, KeyLess> sessions_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
+  std::uint64_t late_ = 0;
+};
+
+}  // namespace kappa::operators
