@@ -1,0 +1,69 @@
+// JobPlan: a pipeline compiled into the few steps the runtime drives, with record types erased,
+// so that the flow graph (engine/engine.cc) never sees a user type and its header stays out of
+// every other file.
+//
+// The runtime owns a fixed set of slots (the in-flight batches); each slot holds one source
+// batch, its transformed records and one sub-batch per partition, all reused. Per slot:
+//   Decode     the source thread, in log order: records of the source type into the slot,
+//              with per-record watermarks;
+//   Transform  any thread, slots in parallel: the stateless chain (filter, map, flat_map);
+//   Split      one thread, slots in sequence order: records to partitions by key;
+//   Process    one thread per partition, slots in sequence order: keyed operators and sinks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "memlog/log_reader.h"
+#include "serving/status.h"
+
+namespace kappa::engine::detail {
+
+struct SlotBase {
+  virtual ~SlotBase() = default;
+  std::uint64_t sequence = 0;
+  std::uint64_t end_offset = 0;       // log offset just past the records read into the slot
+  std::int64_t watermark = 0;         // after the slot's records
+  std::uint64_t records_in = 0;       // records of the source type decoded
+  std::atomic<int> pending{0};        // partitions still to process the slot
+};
+
+// Counters a partition keeps; read by any thread (relaxed).
+struct PartitionCounters {
+  std::atomic<std::uint64_t> records{0};        // records processed
+  std::atomic<std::uint64_t> emitted{0};        // results written to the sink
+  std::atomic<std::uint64_t> late{0};           // records no window accepted
+  std::atomic<std::uint64_t> applied_offset{0}; // end offset of the last slot processed
+  std::atomic<std::int64_t> watermark{0};
+};
+
+class JobPlan {
+ public:
+  virtual ~JobPlan() = default;
+
+  virtual const std::string& name() const = 0;
+  virtual int partitions() const = 0;
+
+  // Creates sinks and partition state. Called once, before any slot.
+  virtual serving::Status Open() = 0;
+
+  virtual std::unique_ptr<SlotBase> NewSlot() = 0;
+  // Reads `records` (from the source log) into `slot`; sets its records_in. Called by one
+  // thread, in log order.
+  virtual void Decode(const memlog::RecordBatch& records, SlotBase* slot) = 0;
+  virtual void Transform(SlotBase* slot) = 0;
+  virtual void Split(SlotBase* slot) = 0;
+  virtual void Process(int partition, SlotBase* slot) = 0;
+  // Emits the results of every open window, as if the watermark had passed them all (the end
+  // of a bounded run). REQUIRES: no slot in flight.
+  virtual void FlushWindows() = 0;
+
+  virtual const PartitionCounters& counters(int partition) const = 0;
+  // Records skipped for a payload that did not match the source type's size.
+  virtual std::uint64_t malformed() const = 0;
+};
+
+}  // namespace kappa::engine::detail

@@ -1,0 +1,356 @@
+// TypedPlan: the JobPlan of a pipeline, with its record types, functions and operators known at
+// compile time, so that the per-record work is a tight loop with no virtual call. The builder
+// in engine/pipeline.h makes these; the runtime sees only the JobPlan interface.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/detail/codec.h"
+#include "engine/detail/job_plan.h"
+#include "engine/record.h"
+#include "operators/batch.h"
+#include "operators/window_aggregator.h"
+#include "serving/namespace.h"
+#include "serving/shard.h"
+#include "serving/view_writer.h"
+
+namespace kappa::engine {
+
+// Where a job's sinks go.
+struct JobContext {
+  serving::Namespace* ns = nullptr;
+  int partitions = 1;               // a power of two: the shards of each view
+  std::uint32_t view_version = 1;
+};
+
+struct ViewSinkOptions {
+  std::string key_name = "key";
+  std::string value_name = "value";      // the value field of a scalar result
+  std::uint64_t expected_keys = 1 << 16; // per partition; views grow past it
+  std::uint32_t windows_per_key = 8;     // windowed views
+  std::int64_t retention_ns = 0;         // windowed views: expire windows this long after they end
+};
+
+namespace detail {
+
+// The event time of a record: a function of it, or the log record's timestamp.
+struct LogTimestamp {};
+
+template <class T, class K>
+struct SubBatch : operators::Batch<T> {
+  std::vector<K> keys;
+  void clear() {
+    operators::Batch<T>::clear();
+    keys.clear();
+  }
+};
+
+inline std::int64_t SaturatingSub(std::int64_t a, std::int64_t b) {
+  if (a < std::numeric_limits<std::int64_t>::min() + b) return std::numeric_limits<std::int64_t>::min();
+  return a - b;
+}
+
+template <class K>
+std::uint64_t KeyBits(const K& k) {
+  static_assert(std::is_integral_v<K>, "keys are integers");
+  return static_cast<std::uint64_t>(k);
+}
+
+// Creates shard `p` of view `name` (version and shard count from `ctx`).
+inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedShard(
+    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o, int p) {
+  serving::KeyedTableOptions ko;
+  ko.schema = schema;
+  ko.key_name = o.key_name;
+  ko.expected_keys = o.expected_keys;
+  ko.shards = static_cast<std::uint32_t>(ctx.partitions);
+  ko.shard = static_cast<std::uint32_t>(p);
+  return serving::KeyedTableWriter::Create(*ctx.ns, name, ctx.view_version, ko);
+}
+
+inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWindowedShard(
+    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o,
+    std::int64_t size, std::int64_t slide, int p) {
+  serving::WindowedTableOptions wo;
+  wo.schema = schema;
+  wo.key_name = o.key_name;
+  wo.expected_entries = o.expected_keys;
+  wo.window_size_ns = size;
+  wo.window_slide_ns = slide;
+  wo.windows_per_key = o.windows_per_key;
+  wo.retention_ns = o.retention_ns;
+  wo.shards = static_cast<std::uint32_t>(ctx.partitions);
+  wo.shard = static_cast<std::uint32_t>(p);
+  return serving::WindowedTableWriter::Create(*ctx.ns, name, ctx.view_version, wo);
+}
+
+// ---- Partitions: the keyed operator and the sink of one key partition ----
+
+// A running aggregate per key, upserted into a keyed view after every batch.
+template <class T, class K, operators::Aggregation A>
+class KeyedAggregatePartition {
+ public:
+  using Output = typename A::Output;
+  KeyedAggregatePartition(A aggregate, std::string view, ViewSinkOptions options)
+      : aggregate_(std::move(aggregate)), view_(std::move(view)), options_(std::move(options)) {}
+
+  serving::Status Open(const JobContext& ctx, int p) {
+    auto schema = OutputCodec<Output>::Schema(options_.value_name);
+    if (!schema.ok()) return schema.status();
+    value_.resize(schema->value_size());
+    auto w = CreateKeyedShard(ctx, view_, *schema, options_, p);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+    return serving::Status::Ok();
+  }
+
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    for (std::size_t i = 0; i < b.size(); ++i) state_->Add(b.keys[i], b.records[i], b.offsets[i]);
+    std::uint64_t emitted = 0;
+    state_->Flush([&](const K& k, const Output& o, std::uint64_t offset) {
+      OutputCodec<Output>::Encode(o, value_);
+      writer_->Upsert(KeyBits(k), value_, offset);
+      ++emitted;
+    });
+    writer_->SetProgress(slot.end_offset, slot.watermark);
+    c.emitted.fetch_add(emitted, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters&) {}
+
+ private:
+  A aggregate_;
+  std::string view_;
+  ViewSinkOptions options_;
+  std::unique_ptr<operators::KeyedAggregator<K, A>> state_;
+  std::unique_ptr<serving::KeyedTableWriter> writer_;
+  std::vector<std::byte> value_;
+};
+
+// An aggregate per key and event-time window, written to a windowed view when the watermark
+// passes the window's end.
+template <class T, class K, operators::Aggregation A, class Windows>
+class WindowAggregatePartition {
+ public:
+  using Output = typename A::Output;
+  WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness, std::string view,
+                           ViewSinkOptions options)
+      : aggregate_(std::move(aggregate)), windows_(windows), allowed_lateness_(allowed_lateness),
+        view_(std::move(view)), options_(std::move(options)) {}
+
+  serving::Status Open(const JobContext& ctx, int p) {
+    auto schema = OutputCodec<Output>::Schema(options_.value_name);
+    if (!schema.ok()) return schema.status();
+    value_.resize(schema->value_size());
+    auto w = CreateWindowedShard(ctx, view_, *schema, options_, windows_.size(), windows_.slide(), p);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    state_ = std::make_unique<operators::WindowAggregator<K, A, Windows>>(aggregate_, windows_, allowed_lateness_);
+    return serving::Status::Ok();
+  }
+
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    std::uint64_t late = 0;
+    for (std::size_t i = 0; i < b.size(); ++i)
+      late += state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i]) ? 0 : 1;
+    Emit(slot.watermark, c);
+    if (options_.retention_ns > 0 && ++batches_ % 64 == 0) writer_->Expire(slot.watermark);
+    writer_->SetProgress(slot.end_offset, slot.watermark);
+    c.late.fetch_add(late, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters& c) { Emit(std::numeric_limits<std::int64_t>::max(), c); }
+
+ private:
+  void Emit(std::int64_t watermark, PartitionCounters& c) {
+    std::uint64_t emitted = 0;
+    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o, std::uint64_t offset) {
+      OutputCodec<Output>::Encode(o, value_);
+      writer_->Upsert(KeyBits(k), w.start, value_, offset);
+      ++emitted;
+    });
+    c.emitted.fetch_add(emitted, std::memory_order_relaxed);
+  }
+
+  A aggregate_;
+  Windows windows_;
+  std::int64_t allowed_lateness_;
+  std::string view_;
+  ViewSinkOptions options_;
+  std::unique_ptr<operators::WindowAggregator<K, A, Windows>> state_;
+  std::unique_ptr<serving::WindowedTableWriter> writer_;
+  std::vector<std::byte> value_;
+  std::uint64_t batches_ = 0;
+};
+
+// Every record, appended to a result list view (one partition).
+template <Record T, class K>
+class ListPartition {
+ public:
+  ListPartition(std::string view, std::uint64_t capacity) : view_(std::move(view)), capacity_(capacity) {}
+
+  serving::Status Open(const JobContext& ctx, int) {
+    auto schema = RecordSchema<T>();
+    if (!schema.ok()) return schema.status();
+    serving::ResultListOptions o;
+    o.schema = std::move(schema).value();
+    o.capacity = capacity_;
+    auto w = serving::ResultListWriter::Create(*ctx.ns, view_, ctx.view_version, o);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    return serving::Status::Ok();
+  }
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    for (std::size_t i = 0; i < b.size(); ++i)
+      writer_->Append(std::as_bytes(std::span(&b.records[i], 1)), b.offsets[i]);
+    writer_->SetProgress(slot.end_offset, slot.watermark);
+    c.emitted.fetch_add(b.size(), std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters&) {}
+
+ private:
+  std::string view_;
+  std::uint64_t capacity_;
+  std::unique_ptr<serving::ResultListWriter> writer_;
+};
+
+// ---- The plan ----
+
+template <Record In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part>
+class TypedPlan final : public JobPlan {
+ public:
+  struct Slot : SlotBase {
+    operators::Batch<In> source;
+    operators::Batch<T> out;
+    std::vector<SubBatch<T, K>> parts;
+  };
+  using PartFactory = std::function<std::unique_ptr<Part>(int partition)>;
+
+  TypedPlan(std::string name, TimeFn time, std::int64_t max_out_of_orderness, Chain chain, KeyFn key,
+            PartFactory make_part, JobContext ctx, std::size_t batch_records)
+      : name_(std::move(name)), time_(std::move(time)), bound_(max_out_of_orderness), chain_(std::move(chain)),
+        key_(std::move(key)), make_part_(std::move(make_part)), ctx_(ctx), batch_records_(batch_records),
+        counters_(static_cast<std::size_t>(ctx.partitions)) {}
+
+  const std::string& name() const override { return name_; }
+  int partitions() const override { return ctx_.partitions; }
+
+  serving::Status Open() override {
+    for (int p = 0; p < ctx_.partitions; ++p) {
+      parts_.push_back(make_part_(p));
+      if (serving::Status s = parts_.back()->Open(ctx_, p); !s.ok()) return s;
+    }
+    return serving::Status::Ok();
+  }
+
+  std::unique_ptr<SlotBase> NewSlot() override {
+    auto slot = std::make_unique<Slot>();
+    slot->source.reserve(batch_records_);
+    slot->out.reserve(batch_records_);
+    slot->parts.resize(static_cast<std::size_t>(ctx_.partitions));
+    for (auto& part : slot->parts) part.reserve(batch_records_ / static_cast<std::size_t>(ctx_.partitions) + 16);
+    return slot;
+  }
+
+  void Decode(const memlog::RecordBatch& records, SlotBase* base) override {
+    auto* slot = static_cast<Slot*>(base);
+    operators::Batch<In>& b = slot->source;
+    b.clear();
+    for (const memlog::Record& r : records) {
+      if (r.type != RecordType<In>::kLogType) continue;
+      if (r.payload.size() != sizeof(In)) {
+        malformed_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      In rec;
+      std::memcpy(&rec, r.payload.data(), sizeof rec);
+      std::int64_t t;
+      if constexpr (std::is_same_v<TimeFn, LogTimestamp>) {
+        t = r.timestamp_ns;
+      } else {
+        t = time_(rec);
+      }
+      b.push_back(rec, r.offset, t);
+      b.watermarks.push_back(watermark_);
+      if (t > max_time_) {
+        max_time_ = t;
+        watermark_ = SaturatingSub(t, bound_);
+      }
+    }
+    slot->end_offset = records.end_offset();
+    slot->watermark = watermark_;
+    slot->records_in = b.size();
+  }
+
+  void Transform(SlotBase* base) override {
+    auto* slot = static_cast<Slot*>(base);
+    const operators::Batch<In>& in = slot->source;
+    operators::Batch<T>& out = slot->out;
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      chain_(in.records[i], [&](const T& t) {
+        out.records.push_back(t);
+        out.offsets.push_back(in.offsets[i]);
+        out.times.push_back(in.times[i]);
+        out.watermarks.push_back(in.watermarks[i]);
+      });
+    }
+  }
+
+  void Split(SlotBase* base) override {
+    auto* slot = static_cast<Slot*>(base);
+    const operators::Batch<T>& out = slot->out;
+    const auto count = static_cast<std::uint32_t>(ctx_.partitions);
+    for (auto& part : slot->parts) part.clear();
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const K k = key_(out.records[i]);
+      SubBatch<T, K>& part = slot->parts[count == 1 ? 0 : serving::ShardOf(KeyBits(k), count)];
+      part.records.push_back(out.records[i]);
+      part.offsets.push_back(out.offsets[i]);
+      part.times.push_back(out.times[i]);
+      part.watermarks.push_back(out.watermarks[i]);
+      part.keys.push_back(k);
+    }
+  }
+
+  void Process(int p, SlotBase* base) override {
+    auto* slot = static_cast<Slot*>(base);
+    PartitionCounters& c = counters_[static_cast<std::size_t>(p)];
+    SubBatch<T, K>& part = slot->parts[static_cast<std::size_t>(p)];
+    parts_[static_cast<std::size_t>(p)]->Process(part, *slot, c);
+    c.records.fetch_add(part.size(), std::memory_order_relaxed);
+    c.watermark.store(slot->watermark, std::memory_order_relaxed);
+    c.applied_offset.store(slot->end_offset, std::memory_order_release);
+  }
+
+  void FlushWindows() override {
+    for (int p = 0; p < ctx_.partitions; ++p)
+      parts_[static_cast<std::size_t>(p)]->FlushWindows(counters_[static_cast<std::size_t>(p)]);
+  }
+
+  const PartitionCounters& counters(int p) const override { return counters_[static_cast<std::size_t>(p)]; }
+  std::uint64_t malformed() const override { return malformed_.load(std::memory_order_relaxed); }
+
+ private:
+  std::string name_;
+  TimeFn time_;
+  std::int64_t bound_;
+  Chain chain_;
+  KeyFn key_;
+  PartFactory make_part_;
+  JobContext ctx_;
+  std::size_t batch_records_;
+  std::vector<std::unique_ptr<Part>> parts_;
+  std::vector<PartitionCounters> counters_;
+  std::atomic<std::uint64_t> malformed_{0};
+  // Decode's (one thread).
+  std::int64_t max_time_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t watermark_ = std::numeric_limits<std::int64_t>::min();
+};
+
+}  // namespace detail
+}  // namespace kappa::engine

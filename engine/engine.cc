@@ -1,0 +1,296 @@
+#include "engine/engine.h"
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/task_arena.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <concurrentqueue/concurrentqueue.h>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "memlog/log.h"
+#include "memlog/log_reader.h"
+#include "serving/namespace.h"
+
+namespace kappa::engine {
+
+namespace flow = oneapi::tbb::flow;
+
+using detail::JobPlan;
+using detail::SlotBase;
+
+class Engine::Impl {
+ public:
+  EngineOptions options;
+  std::unique_ptr<oneapi::tbb::task_arena> arena;
+  std::unique_ptr<serving::Namespace> ns;
+};
+
+// One job: its log and reader, the source thread, and the graph
+//   transform (unlimited) -> sequencer (by slot sequence) -> split (serial) -> partition p (serial)
+// A slot enters at transform and is free again when the last partition has processed it.
+class RunningJob::Impl {
+ public:
+  Impl(Engine::Impl* engine, std::unique_ptr<memlog::Log> log, std::unique_ptr<memlog::LogReader> reader,
+       std::unique_ptr<JobPlan> plan, std::string name)
+      : engine_(engine), log_(std::move(log)), reader_(std::move(reader)), plan_(std::move(plan)),
+        name_(std::move(name)) {}
+
+  ~Impl() { Stop(); }
+
+  void Start() {
+    const EngineOptions& o = engine_->options;
+    batch_records_ = o.batch_records;
+    low_latency_ = o.mode == Mode::kLowLatency;
+    for (std::size_t i = 0; i < o.max_in_flight; ++i) {
+      slots_.push_back(plan_->NewSlot());
+      free_.enqueue(slots_.back().get());
+    }
+    engine_->arena->execute([&] { BuildGraph(); });
+    source_ = std::thread([this] { SourceLoop(); });
+  }
+
+  void Stop() {
+    std::call_once(stop_once_, [&] {
+      stopping_.store(true, std::memory_order_release);
+      if (source_.joinable()) source_.join();
+      engine_->arena->execute([&] { graph_->wait_for_all(); });
+    });
+  }
+
+  void FlushWindows() {
+    Stop();
+    plan_->FlushWindows();
+  }
+
+  bool WaitCaughtUp(std::chrono::nanoseconds timeout) {
+    const std::uint64_t target = log_->latest_offset();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (int spins = 0;; ++spins) {
+      if (failed_.load(std::memory_order_acquire)) return false;
+      if (AppliedOffset() >= target) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      if (spins < 100) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
+  }
+
+  JobStats Stats() const {
+    JobStats s;
+    s.batches = batches_.load(std::memory_order_relaxed);
+    s.records_in = records_in_.load(std::memory_order_relaxed);
+    s.lost_bytes = lost_bytes_.load(std::memory_order_relaxed);
+    s.malformed = plan_->malformed();
+    s.read_offset = read_offset_.load(std::memory_order_relaxed);
+    s.log_end = log_->latest_offset();
+    s.applied_offset = AppliedOffset();
+    s.watermark = std::numeric_limits<std::int64_t>::max();
+    for (int p = 0; p < plan_->partitions(); ++p) {
+      const detail::PartitionCounters& c = plan_->counters(p);
+      s.records_processed += c.records.load(std::memory_order_relaxed);
+      s.results += c.emitted.load(std::memory_order_relaxed);
+      s.late += c.late.load(std::memory_order_relaxed);
+      s.watermark = std::min(s.watermark, c.watermark.load(std::memory_order_relaxed));
+    }
+    return s;
+  }
+
+  Status status() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+  const std::string& name() const { return name_; }
+
+ private:
+  // acquire: the partition's sink writes are done before its applied offset moved.
+  std::uint64_t AppliedOffset() const {
+    std::uint64_t applied = UINT64_MAX;
+    for (int p = 0; p < plan_->partitions(); ++p)
+      applied = std::min(applied, plan_->counters(p).applied_offset.load(std::memory_order_acquire));
+    return applied;
+  }
+
+  void BuildGraph() {
+    graph_ = std::make_unique<flow::graph>();
+    transform_ = std::make_unique<flow::function_node<SlotBase*, SlotBase*>>(*graph_, flow::unlimited, [this](SlotBase* s) {
+      plan_->Transform(s);
+      return s;
+    });
+    sequencer_ = std::make_unique<flow::sequencer_node<SlotBase*>>(*graph_, [](SlotBase* const& s) {
+      return static_cast<std::size_t>(s->sequence);
+    });
+    const int parts = plan_->partitions();
+    for (int p = 0; p < parts; ++p) {
+      partitions_.push_back(std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
+          *graph_, flow::serial, [this, p](SlotBase* s) {
+            plan_->Process(p, s);
+            // acq_rel: the last partition sees every other partition's work on the slot.
+            if (s->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) free_.enqueue(s);
+            return flow::continue_msg();
+          }));
+    }
+    split_ = std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(*graph_, flow::serial, [this](SlotBase* s) {
+      plan_->Split(s);
+      s->pending.store(static_cast<int>(partitions_.size()), std::memory_order_relaxed);
+      for (auto& node : partitions_) node->try_put(s);
+      return flow::continue_msg();
+    });
+    flow::make_edge(*transform_, *sequencer_);
+    flow::make_edge(*sequencer_, *split_);
+  }
+
+  // Reads the log into free slots and feeds them to the graph, until stopped.
+  void SourceLoop() {
+    memlog::RecordBatch batch;
+    std::uint64_t sequence = 0;
+    std::uint32_t idle = 0;
+    while (!stopping_.load(std::memory_order_acquire)) {
+      SlotBase* slot = nullptr;
+      if (!free_.try_dequeue(slot)) {
+        Backoff(&idle);
+        continue;
+      }
+      const memlog::PollStatus st = low_latency_ ? reader_->Poll(&batch, batch_records_)
+                                                 : reader_->Wait(&batch, std::chrono::milliseconds(2), batch_records_);
+      if (st != memlog::PollStatus::kOk) {
+        free_.enqueue(slot);
+        if (st == memlog::PollStatus::kLapped) {
+          lost_bytes_.fetch_add(reader_->last_lost_bytes(), std::memory_order_relaxed);
+        } else if (st == memlog::PollStatus::kCorrupt) {
+          Fail(Status::Error(StatusCode::kCorrupt, log_->path() + ": corrupt record at offset " +
+                                                       std::to_string(reader_->position())));
+          return;
+        } else if (low_latency_) {
+          Backoff(&idle);
+        }
+        continue;
+      }
+      idle = 0;
+      plan_->Decode(batch, slot);
+      if (!reader_->StillValid(batch)) {
+        // Overwritten while it was decoded (an Overwrite log that lapped us): what was read
+        // cannot be trusted.
+        lost_bytes_.fetch_add(batch.end_offset() - batch.begin_offset(), std::memory_order_relaxed);
+        free_.enqueue(slot);
+        continue;
+      }
+      slot->sequence = sequence++;
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      records_in_.fetch_add(slot->records_in, std::memory_order_relaxed);
+      read_offset_.store(batch.end_offset(), std::memory_order_relaxed);
+      transform_->try_put(slot);
+    }
+  }
+
+  // Spin a little, then yield, then sleep: an idle source should not hold a core.
+  void Backoff(std::uint32_t* idle) const {
+    ++*idle;
+    if (low_latency_ && *idle < 1u << 20) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    } else if (*idle < 1000) {
+      sched_yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+
+  void Fail(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.ok()) status_ = std::move(s);
+    failed_.store(true, std::memory_order_release);
+  }
+
+  Engine::Impl* engine_;
+  std::unique_ptr<memlog::Log> log_;
+  std::unique_ptr<memlog::LogReader> reader_;
+  std::unique_ptr<JobPlan> plan_;
+  std::string name_;
+  std::size_t batch_records_ = 4096;
+  bool low_latency_ = false;
+
+  std::vector<std::unique_ptr<SlotBase>> slots_;
+  moodycamel::ConcurrentQueue<SlotBase*> free_;
+
+  std::unique_ptr<flow::graph> graph_;
+  std::unique_ptr<flow::function_node<SlotBase*, SlotBase*>> transform_;
+  std::unique_ptr<flow::sequencer_node<SlotBase*>> sequencer_;
+  std::unique_ptr<flow::function_node<SlotBase*, flow::continue_msg>> split_;
+  std::vector<std::unique_ptr<flow::function_node<SlotBase*, flow::continue_msg>>> partitions_;
+
+  std::thread source_;
+  std::atomic<bool> stopping_{false};
+  std::once_flag stop_once_;
+  std::atomic<bool> failed_{false};
+  mutable std::mutex mu_;
+  Status status_;  // guarded by mu_
+
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> records_in_{0};
+  std::atomic<std::uint64_t> lost_bytes_{0};
+  std::atomic<std::uint64_t> read_offset_{0};
+};
+
+RunningJob::RunningJob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RunningJob::~RunningJob() = default;
+const std::string& RunningJob::name() const { return impl_->name(); }
+JobStats RunningJob::Stats() const { return impl_->Stats(); }
+bool RunningJob::WaitCaughtUp(std::chrono::nanoseconds timeout) { return impl_->WaitCaughtUp(timeout); }
+void RunningJob::Stop() { impl_->Stop(); }
+void RunningJob::FlushWindows() { impl_->FlushWindows(); }
+Status RunningJob::status() const { return impl_->status(); }
+
+Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  EngineOptions& o = impl->options;
+  o = options;
+  if (o.threads <= 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.partitions <= 0) o.partitions = static_cast<int>(std::bit_ceil(static_cast<unsigned>(o.threads)));
+  if (o.partitions > 64 || !std::has_single_bit(static_cast<unsigned>(o.partitions)))
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "engine: partitions must be a power of two from 1 to 64, not " + std::to_string(o.partitions));
+  if (o.batch_records == 0) o.batch_records = o.mode == Mode::kLowLatency ? 64 : 4096;
+  if (o.max_in_flight == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: max_in_flight must be > 0");
+  if (o.view_version == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: view versions start at 1");
+  auto ns = serving::Namespace::Open(o.view_namespace);
+  if (!ns.ok()) return ns.status();
+  impl->ns = std::move(ns).value();
+  // Every slot goes to workers: the source threads feed the arena from outside it.
+  impl->arena = std::make_unique<oneapi::tbb::task_arena>(o.threads, /*reserved_for_masters=*/0);
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+const EngineOptions& Engine::options() const { return impl_->options; }
+
+Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
+  const EngineOptions& o = impl_->options;
+  memlog::OpenOptions lo;
+  lo.read_only = true;
+  auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
+  if (!log.ok()) return Status::Error(StatusCode::kNotFound, "job " + job.name() + ": " + log.status().message());
+  auto reader = (*log)->NewReader(job.source().start);
+  if (!reader.ok()) return Status::Error(StatusCode::kInvalidArgument, "job " + job.name() + ": " + reader.status().message());
+  JobContext ctx;
+  ctx.ns = impl_->ns.get();
+  ctx.partitions = o.partitions;
+  ctx.view_version = o.view_version;
+  std::unique_ptr<JobPlan> plan = job.MakePlan(ctx, o.batch_records);
+  if (Status s = plan->Open(); !s.ok()) return Status::Error(s.code(), "job " + job.name() + ": " + s.message());
+  auto impl = std::make_unique<RunningJob::Impl>(impl_.get(), std::move(log).value(), std::move(reader).value(),
+                                                 std::move(plan), job.name());
+  impl->Start();
+  return std::unique_ptr<RunningJob>(new RunningJob(std::move(impl)));
+}
+
+}  // namespace kappa::engine

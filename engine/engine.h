@@ -1,0 +1,110 @@
+// Engine: runs jobs (engine/pipeline.h) as oneTBB flow graphs over memlog logs, into serving
+// views.
+//
+//   auto engine = std::move(Engine::Create({.threads = 2})).value();
+//   auto running = std::move(engine->Start(job)).value();
+//   running->WaitCaughtUp(std::chrono::seconds(10));   // everything appended so far is applied
+//   JobStats s = running->Stats();
+//   running->Stop();
+//
+// Each job: a source thread reads the log in batches and feeds the job's graph, holding at most
+// max_in_flight batches in it (slots recycled, so nothing is allocated per record); stateless
+// steps run on any worker thread; one node per key partition, fed in log order through a
+// sequencer, owns that partition's state and writes its shard of the job's views. Several jobs,
+// over one log or several, share the engine's worker threads.
+//
+// Thread safety: Engine and RunningJob methods may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/pipeline.h"
+#include "serving/status.h"
+
+namespace kappa::engine {
+
+using serving::Result;
+using serving::Status;
+using serving::StatusCode;
+
+enum class Mode {
+  kThroughput,  // large batches; the source waits (yields, then sleeps) when the log is idle
+  kLowLatency,  // small batches; the source spins on the log
+};
+
+struct EngineOptions {
+  int threads = 0;                       // worker threads; 0: one per CPU
+  int partitions = 0;                    // key partitions per job, a power of two up to 64;
+                                         // 0: the worker threads, rounded up
+  std::string view_namespace = "default";  // where job views go (a name or a directory)
+  std::uint32_t view_version = 1;        // the version of the views jobs create
+  Mode mode = Mode::kThroughput;
+  std::size_t batch_records = 0;         // records per batch at most; 0: 4096, or 64 in low latency
+  std::size_t max_in_flight = 8;         // batches in a job's graph at once
+};
+
+struct JobStats {
+  std::uint64_t batches = 0;          // read from the log
+  std::uint64_t records_in = 0;       // records of the source type read
+  std::uint64_t records_processed = 0;  // records that reached a keyed operator or sink
+  std::uint64_t results = 0;          // results written to sinks
+  std::uint64_t late = 0;             // records no window accepted
+  std::uint64_t malformed = 0;        // records of the source type with the wrong size
+  std::uint64_t lost_bytes = 0;       // overwritten before they were read (Overwrite logs)
+  std::uint64_t read_offset = 0;      // where the source reads next
+  std::uint64_t applied_offset = 0;   // everything before it is applied (slowest partition)
+  std::uint64_t log_end = 0;          // the log's latest offset
+  std::int64_t watermark = 0;         // the slowest partition's
+  std::uint64_t lag_bytes() const { return log_end > applied_offset ? log_end - applied_offset : 0; }
+};
+
+class RunningJob {
+ public:
+  ~RunningJob();  // stops the job
+  RunningJob(const RunningJob&) = delete;
+  RunningJob& operator=(const RunningJob&) = delete;
+
+  const std::string& name() const;
+  JobStats Stats() const;
+  // Waits until every record appended before the call is applied to the job's sinks. False on
+  // timeout, or if the job failed (status() says why).
+  bool WaitCaughtUp(std::chrono::nanoseconds timeout);
+  // Stops reading and waits for the batches in flight. Idempotent.
+  void Stop();
+  // Emits the results of every open window, as if the watermark had passed them (the end of a
+  // bounded run). Stops the job first.
+  void FlushWindows();
+  // Ok, or why the job stopped on its own (a corrupt log, a failed sink).
+  Status status() const;
+
+  class Impl;
+
+ private:
+  friend class Engine;
+  explicit RunningJob(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const EngineOptions& options() const;
+  // Opens the job's log, creates its views (version options().view_version, one shard per
+  // partition) and starts it. Fails if the log cannot be opened or a view version exists.
+  Result<std::unique_ptr<RunningJob>> Start(const Job& job);
+
+  class Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kappa::engine

@@ -1,0 +1,111 @@
+// Records: fixed-layout structs that pipelines read from logs and write to views, registered
+// with a schema (field names and types) so that views, the CLI and other languages can decode
+// them without the C++ type.
+//
+//   struct Bid {
+//     std::int64_t auction;
+//     std::int64_t bidder;
+//     std::int64_t price;
+//     std::int64_t date_time;
+//     char channel[16];
+//   };
+//   template <>
+//   struct kappa::engine::RecordType<Bid> {
+//     static constexpr std::uint16_t kLogType = 3;   // the memlog record type that carries it
+//     static constexpr auto kFields = std::make_tuple(
+//         kappa::engine::Member("auction", &Bid::auction), kappa::engine::Member("bidder", &Bid::bidder),
+//         kappa::engine::Member("price", &Bid::price), kappa::engine::Member("date_time", &Bid::date_time),
+//         kappa::engine::Member("channel", &Bid::channel));
+//   };
+//
+// A record's layout must be the schema's: fields in declaration order, each 8-byte aligned,
+// numbers as std::int64_t, std::uint64_t or double, strings as char[N] with N a multiple of 8.
+// RecordSchema<T>() checks this and says what is wrong.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "serving/schema.h"
+#include "serving/status.h"
+
+namespace kappa::engine {
+
+template <class T>
+struct RecordType;  // specialize for each record type (see above)
+
+template <class T>
+concept Record = std::is_trivially_copyable_v<T> && requires {
+  { RecordType<T>::kLogType } -> std::convertible_to<std::uint16_t>;
+  RecordType<T>::kFields;
+};
+
+template <class T, class M>
+struct MemberField {
+  const char* name;
+  M T::*member;
+};
+template <class T, class M>
+constexpr MemberField<T, M> Member(const char* name, M T::*member) {
+  return {name, member};
+}
+
+namespace detail {
+
+template <class T, class M>
+std::size_t OffsetOf(M T::*member) {
+  static const T object{};
+  return static_cast<std::size_t>(reinterpret_cast<const unsigned char*>(&(object.*member)) -
+                                  reinterpret_cast<const unsigned char*>(&object));
+}
+
+template <class M>
+serving::Field FieldFor(const char* name) {
+  if constexpr (std::is_same_v<M, std::int64_t>) {
+    return serving::Field::I64(name);
+  } else if constexpr (std::is_same_v<M, std::uint64_t>) {
+    return serving::Field::U64(name);
+  } else if constexpr (std::is_same_v<M, double>) {
+    return serving::Field::F64(name);
+  } else if constexpr (std::is_array_v<M> && std::is_same_v<std::remove_extent_t<M>, char>) {
+    return serving::Field::String(name, static_cast<std::uint32_t>(std::extent_v<M>));
+  } else {
+    static_assert(sizeof(M) == 0, "record fields are std::int64_t, std::uint64_t, double or char[N]");
+  }
+}
+
+}  // namespace detail
+
+// The schema of record type T, checked against its C++ layout.
+template <Record T>
+serving::Result<serving::Schema> RecordSchema() {
+  std::vector<serving::Field> fields;
+  std::vector<std::size_t> offsets;
+  std::apply(
+      [&](const auto&... f) {
+        (fields.push_back(detail::FieldFor<std::remove_cvref_t<decltype(std::declval<T>().*(f.member))>>(f.name)), ...);
+        (offsets.push_back(detail::OffsetOf(f.member)), ...);
+      },
+      RecordType<T>::kFields);
+  auto schema = serving::Schema::Make(std::move(fields));
+  if (!schema.ok()) return schema.status();
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    if (schema->field(i).offset != offsets[i])
+      return serving::Status::Error(serving::StatusCode::kInvalidArgument,
+                                    "record field '" + schema->field(i).name + "' is at byte " +
+                                        std::to_string(offsets[i]) + ", its schema puts it at " +
+                                        std::to_string(schema->field(i).offset) +
+                                        " (fields go in order, each 8-byte aligned)");
+  }
+  if (schema->value_size() != sizeof(T))
+    return serving::Status::Error(serving::StatusCode::kInvalidArgument,
+                                  "record is " + std::to_string(sizeof(T)) + " bytes, its schema " +
+                                      std::to_string(schema->value_size()) + " (no other members, no padding)");
+  return schema;
+}
+
+}  // namespace kappa::engine

@@ -1,0 +1,298 @@
+// Pipelines on generated streams: their views compared with a reference computed here.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+#include <random>
+#include <tuple>
+
+#include "memlog/log.h"
+#include "memlog/producer.h"
+#include "serving/view_reader.h"
+#include "tests/serving/test_util.h"
+
+namespace kappa::engine {
+
+struct Click {
+  std::int64_t user;
+  std::int64_t page;
+  std::int64_t amount;
+  std::int64_t time;
+};
+
+}  // namespace kappa::engine
+
+template <>
+struct kappa::engine::RecordType<kappa::engine::Click> {
+  static constexpr std::uint16_t kLogType = 7;
+  static constexpr auto kFields =
+      std::make_tuple(Member("user", &Click::user), Member("page", &Click::page), Member("amount", &Click::amount),
+                      Member("time", &Click::time));
+};
+
+namespace kappa::engine {
+namespace {
+
+using serving::testing::TempNamespace;
+
+// A log in /dev/shm, removed at the end.
+class TempLog {
+ public:
+  explicit TempLog(std::uint64_t capacity = 64 << 20) {
+    static int counter = 0;
+    path_ = "/dev/shm/kappa-test-engine-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log";
+    ::unlink(path_.c_str());
+    memlog::CreateOptions o;
+    o.capacity = capacity;
+    log_ = std::move(memlog::Log::Create(path_, o)).value();
+    producer_ = std::move(log_->NewProducer()).value();
+  }
+  ~TempLog() {
+    producer_.reset();
+    log_.reset();
+    ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  template <class T>
+  void Append(const T& rec, std::int64_t timestamp, std::uint16_t type = RecordType<T>::kLogType) {
+    ASSERT_EQ(producer_->Append(std::as_bytes(std::span(&rec, 1)), type, timestamp), memlog::AppendResult::kOk);
+  }
+  void AppendRaw(std::string_view bytes, std::uint16_t type) {
+    ASSERT_EQ(producer_->Append(std::as_bytes(std::span(bytes.data(), bytes.size())), type, 0),
+              memlog::AppendResult::kOk);
+  }
+  memlog::Log& log() { return *log_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<memlog::Log> log_;
+  std::unique_ptr<memlog::Producer> producer_;
+};
+
+std::vector<Click> MakeClicks(std::size_t n, std::uint64_t seed, std::int64_t disorder) {
+  std::mt19937_64 rng(seed);
+  std::vector<Click> clicks(n);
+  std::int64_t clock = 1'000'000;
+  for (Click& c : clicks) {
+    clock += static_cast<std::int64_t>(rng() % 100);
+    c = Click{static_cast<std::int64_t>(rng() % 500), static_cast<std::int64_t>(rng() % 40),
+              static_cast<std::int64_t>(rng() % 1000), clock - static_cast<std::int64_t>(rng() % (disorder + 1))};
+  }
+  return clicks;
+}
+
+std::unique_ptr<Engine> MakeEngine(const TempNamespace& ns, int partitions, Mode mode = Mode::kThroughput,
+                                   std::size_t batch = 0) {
+  EngineOptions o;
+  o.threads = 2;
+  o.partitions = partitions;
+  o.view_namespace = ns.path();
+  o.mode = mode;
+  o.batch_records = batch;
+  auto e = Engine::Create(o);
+  EXPECT_TRUE(e.ok()) << e.status().message();
+  return std::move(e).value();
+}
+
+TEST(EngineTest, ShouldCountPerKeyIntoAShardedViewLikeAReference) {
+  for (int partitions : {1, 2, 4}) {
+    TempLog log;
+    TempNamespace ns;
+    const auto clicks = MakeClicks(50000, 1, 0);
+    std::map<std::int64_t, std::pair<std::int64_t, std::uint64_t>> ref;  // user -> (count of big clicks, last offset)
+    for (const Click& c : clicks) log.Append(c, c.time);
+    // Also records of another type, which the job must skip.
+    log.AppendRaw("not a click", 99);
+    std::uint64_t offset = 0;
+    {
+      auto reader = std::move(log.log().NewReader(memlog::StartAt::Earliest())).value();
+      memlog::RecordBatch batch;
+      while (reader->Poll(&batch) == memlog::PollStatus::kOk) {
+        for (const memlog::Record& r : batch) {
+          if (r.type != 7) continue;
+          Click c;
+          std::memcpy(&c, r.payload.data(), sizeof c);
+          if (c.amount < 100) continue;
+          auto& e = ref[c.user % 97];
+          ++e.first;
+          e.second = r.offset;
+          offset = r.offset;
+        }
+      }
+    }
+    auto engine = MakeEngine(ns, partitions);
+    Job job = From<Click>("big_clicks", log.path())
+                  .Filter([](const Click& c) { return c.amount >= 100; })
+                  .Map([](const Click& c) { return Click{c.user % 97, c.page, c.amount, c.time}; })
+                  .KeyBy([](const Click& c) { return c.user; })
+                  .Aggregate(operators::Count<Click>{})
+                  .ToView("big_clicks", ViewSinkOptions{.key_name = "user", .value_name = "clicks"});
+    auto running = std::move(engine->Start(job)).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60))) << running->status().message();
+    const JobStats stats = running->Stats();
+    EXPECT_EQ(stats.records_in, clicks.size());
+    EXPECT_EQ(stats.lag_bytes(), 0u);
+    running->Stop();
+
+    auto reader = std::move(serving::ViewReader::Open(ns.path(), "big_clicks")).value();
+    EXPECT_EQ(reader->shard_count(), static_cast<std::uint32_t>(partitions));
+    EXPECT_EQ(reader->schema().field(0).name, "clicks");
+    std::size_t rows = 0;
+    ASSERT_EQ(reader->Scan([&](const serving::RowView& row) {
+                ++rows;
+                std::int64_t n;
+                std::memcpy(&n, row.value.data(), 8);
+                const auto& e = ref.at(static_cast<std::int64_t>(row.key_u64));
+                EXPECT_EQ(n, e.first) << "user " << row.key_u64;
+                EXPECT_EQ(row.offset, e.second) << "user " << row.key_u64;
+                return true;
+              }),
+              serving::ReadStatus::kOk);
+    EXPECT_EQ(rows, ref.size());
+    EXPECT_EQ(reader->applied_offset(), log.log().latest_offset());
+    (void)offset;
+  }
+}
+
+// Windowed sums under disorder: the view equals a reference that applies the same watermark
+// rule, whatever the batch size and partitioning.
+TEST(EngineTest, ShouldSumPerHoppingWindowLikeAReference) {
+  const auto clicks = MakeClicks(40000, 2, 30000);
+  constexpr std::int64_t kSize = 20000, kSlide = 5000, kBound = 2000;
+  // Reference: per-record watermark = max time so far - bound; a window takes a record while its
+  // end is past that watermark.
+  std::map<std::tuple<std::int64_t, std::int64_t>, std::int64_t> ref;  // (page, start) -> sum
+  std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t late = 0;
+  for (const Click& c : clicks) {
+    const std::int64_t wm = max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
+    bool any = false;
+    operators::HoppingWindows(kSize, kSlide).Assign(c.time, [&](const operators::Window& w) {
+      if (w.end <= wm) return;
+      ref[{c.page, w.start}] += c.amount;
+      any = true;
+    });
+    late += any ? 0 : 1;
+    max_time = std::max(max_time, c.time);
+  }
+  for (auto [partitions, batch] : {std::pair{1, 4096}, std::pair{2, 64}, std::pair{4, 1000}}) {
+    TempLog log;
+    TempNamespace ns;
+    for (const Click& c : clicks) log.Append(c, c.time);
+    auto engine = MakeEngine(ns, partitions, Mode::kThroughput, static_cast<std::size_t>(batch));
+    Job job = From<Click>("page_amounts", log.path())
+                  .EventTime([](const Click& c) { return c.time; }, kBound)
+                  .KeyBy([](const Click& c) { return c.page; })
+                  .Window(operators::HoppingWindows(kSize, kSlide))
+                  .Aggregate(operators::MakeSum<Click>([](const Click& c) { return c.amount; }))
+                  .ToView("page_amounts", ViewSinkOptions{.key_name = "page", .value_name = "amount",
+                                                          .windows_per_key = 64});
+    auto running = std::move(engine->Start(job)).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+    running->FlushWindows();  // the end of the input: every window fires
+    const JobStats stats = running->Stats();
+    EXPECT_EQ(stats.late, late) << partitions << " partitions, batches of " << batch;
+    EXPECT_GT(stats.late, 0u);
+
+    auto reader = std::move(serving::ViewReader::Open(ns.path(), "page_amounts")).value();
+    std::map<std::tuple<std::int64_t, std::int64_t>, std::int64_t> got;
+    ASSERT_EQ(reader->Scan([&](const serving::RowView& row) {
+                std::int64_t v;
+                std::memcpy(&v, row.value.data(), 8);
+                got[{static_cast<std::int64_t>(row.key_u64), row.window_start}] = v;
+                return true;
+              }),
+              serving::ReadStatus::kOk);
+    // The view keeps the last 64 windows per page: compare those.
+    std::map<std::tuple<std::int64_t, std::int64_t>, std::int64_t> kept;
+    std::map<std::int64_t, int> per_page;
+    for (auto it = ref.rbegin(); it != ref.rend(); ++it) {
+      if (per_page[std::get<0>(it->first)]++ < 64) kept.insert(*it);
+    }
+    EXPECT_EQ(got, kept) << partitions << " partitions, batches of " << batch;
+  }
+}
+
+TEST(EngineTest, ShouldAppendAStatelessStreamToAListAndFollowALiveLog) {
+  TempLog log;
+  TempNamespace ns;
+  auto engine = MakeEngine(ns, 2, Mode::kLowLatency);
+  Job job = From<Click>("rich", log.path(), SourceOptions{memlog::StartAt::Earliest()})
+                .Filter([](const Click& c) { return c.amount > 900; })
+                .ToList("rich_clicks", 1 << 12);
+  auto running = std::move(engine->Start(job)).value();
+  // Appended while the job runs.
+  const auto clicks = MakeClicks(5000, 3, 0);
+  std::vector<std::int64_t> expected;
+  for (const Click& c : clicks) {
+    log.Append(c, c.time);
+    if (c.amount > 900) expected.push_back(c.amount);
+  }
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "rich_clicks")).value();
+  std::vector<std::int64_t> got;
+  std::uint64_t next = 0;
+  ASSERT_EQ(reader->ListRows(0, 1 << 20, [&](const serving::RowView& row) {
+              Click c;
+              std::memcpy(&c, row.value.data(), sizeof c);
+              got.push_back(c.amount);
+              return true;
+            }, &next),
+            serving::ReadStatus::kOk);
+  EXPECT_EQ(got, expected);  // in log order
+  EXPECT_EQ(reader->schema().field(2).name, "amount");
+}
+
+TEST(EngineTest, ShouldRefuseAMissingLogAnExistingViewAndBadOptions) {
+  TempLog log;
+  TempNamespace ns;
+  auto engine = MakeEngine(ns, 2);
+  auto job = [&](std::string log_path) {
+    return From<Click>("j", std::move(log_path))
+        .KeyBy([](const Click& c) { return c.user; })
+        .Aggregate(operators::Count<Click>{})
+        .ToView("counts");
+  };
+  auto missing = engine->Start(job("/dev/shm/kappa-test-no-such-log"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("kappa-test-no-such-log"), std::string::npos) << missing.status().message();
+  auto first = engine->Start(job(log.path()));
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  auto again = engine->Start(job(log.path()));  // view version 1 exists
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists) << again.status().message();
+  EngineOptions bad;
+  bad.partitions = 3;
+  bad.view_namespace = ns.path();
+  EXPECT_FALSE(Engine::Create(bad).ok());
+}
+
+TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
+  TempLog log;
+  TempNamespace ns;
+  log.Append(Click{1, 2, 3, 4}, 4);
+  log.AppendRaw("short", RecordType<Click>::kLogType);
+  log.Append(Click{1, 2, 3, 5}, 5);
+  auto engine = MakeEngine(ns, 1);
+  auto running = std::move(engine->Start(From<Click>("m", log.path())
+                                             .KeyBy([](const Click& c) { return c.user; })
+                                             .Aggregate(operators::Count<Click>{})
+                                             .ToView("m")))
+                     .value();
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(10)));
+  EXPECT_EQ(running->Stats().malformed, 1u);
+  EXPECT_EQ(running->Stats().records_in, 2u);
+}
+
+TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {
+  auto schema = RecordSchema<Click>();
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_EQ(schema->size(), 4u);
+  EXPECT_EQ(schema->field(3).name, "time");
+  EXPECT_EQ(schema->value_size(), sizeof(Click));
+}
+
+}  // namespace
+}  // namespace kappa::engine
