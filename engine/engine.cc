@@ -59,6 +59,7 @@ class RunningJob::Impl {
       stopping_.store(true, std::memory_order_release);
       if (source_.joinable()) source_.join();
       engine_->arena->execute([&] { graph_->wait_for_all(); });
+      CommitApplied();
     });
   }
 
@@ -71,6 +72,11 @@ class RunningJob::Impl {
     const std::uint64_t target = log_->latest_offset();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int spins = 0;; ++spins) {
+      for (int p = 0; p < plan_->partitions(); ++p) {
+        if (plan_->counters(p).failed.load(std::memory_order_relaxed))
+          Fail(Status::Error(StatusCode::kIoError, "job " + name_ + ": partition " + std::to_string(p) +
+                                                       "'s sink failed to write"));
+      }
       if (failed_.load(std::memory_order_acquire)) return false;
       if (AppliedOffset() >= target) return true;
       if (std::chrono::steady_clock::now() > deadline) return false;
@@ -158,6 +164,7 @@ class RunningJob::Impl {
         Backoff(&idle);
         continue;
       }
+      CommitApplied();
       const memlog::PollStatus st = low_latency_ ? reader_->Poll(&batch, batch_records_)
                                                  : reader_->Wait(&batch, std::chrono::milliseconds(2), batch_records_);
       if (st != memlog::PollStatus::kOk) {
@@ -183,11 +190,21 @@ class RunningJob::Impl {
         continue;
       }
       slot->sequence = sequence++;
+      CommitApplied();
       batches_.fetch_add(1, std::memory_order_relaxed);
       records_in_.fetch_add(slot->records_in, std::memory_order_relaxed);
       read_offset_.store(batch.end_offset(), std::memory_order_relaxed);
       transform_->try_put(slot);
     }
+  }
+
+  // A named cursor records what every partition has applied (not what the source has read).
+  void CommitApplied() {
+    if (reader_->cursor_name().empty()) return;
+    const std::uint64_t applied = AppliedOffset();
+    if (applied == committed_ || applied == 0) return;
+    reader_->CommitCursorAt(applied);
+    committed_ = applied;
   }
 
   // Spin a little, then yield, then sleep: an idle source should not hold a core.
@@ -238,6 +255,7 @@ class RunningJob::Impl {
   std::atomic<std::uint64_t> records_in_{0};
   std::atomic<std::uint64_t> lost_bytes_{0};
   std::atomic<std::uint64_t> read_offset_{0};
+  std::uint64_t committed_ = 0;  // the source thread's
 };
 
 RunningJob::RunningJob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -275,11 +293,13 @@ const EngineOptions& Engine::options() const { return impl_->options; }
 
 Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
   const EngineOptions& o = impl_->options;
+  const SourceOptions& source = job.source();
   memlog::OpenOptions lo;
-  lo.read_only = true;
+  lo.read_only = source.cursor.empty();  // a cursor is committed into the log
   auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
   if (!log.ok()) return Status::Error(StatusCode::kNotFound, "job " + job.name() + ": " + log.status().message());
-  auto reader = (*log)->NewReader(job.source().start);
+  auto reader = source.cursor.empty() ? (*log)->NewReader(source.start)
+                                      : (*log)->OpenCursor(source.cursor, source.start);
   if (!reader.ok()) return Status::Error(StatusCode::kInvalidArgument, "job " + job.name() + ": " + reader.status().message());
   JobContext ctx;
   ctx.ns = impl_->ns.get();

@@ -36,6 +36,9 @@ namespace kappa::engine {
 // Where a job starts reading its log.
 struct SourceOptions {
   memlog::StartAt start = memlog::StartAt::Earliest();
+  // A named durable cursor in the log: the job resumes from it (`start` applies only when it is
+  // new) and commits what it has applied, so that a Block-policy log can reuse that space.
+  std::string cursor;
 };
 
 // A pipeline ready to run: Engine::Start(job).
@@ -163,6 +166,16 @@ class Stream {
     static_assert(Record<T>, "list rows are registered records (RecordType<T>)");
     using Part = detail::ListPartition<T, std::uint64_t>;
     auto make_part = [view, capacity](int) { return std::make_unique<Part>(view, capacity); };
+    return detail::MakeJob<In, TimeFn, T, Chain, std::uint64_t, detail::NoKey, Part>(
+        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true);
+  }
+
+  // Appends every record (a registered Record type, with its kLogType) to another log, created
+  // with `create` if it does not exist: a derived stream that another pipeline can read.
+  Job ToLog(std::string log, memlog::CreateOptions create = {}) && {
+    static_assert(Record<T>, "log records are registered records (RecordType<T>)");
+    using Part = detail::LogPartition<T, std::uint64_t>;
+    auto make_part = [log, create](int) { return std::make_unique<Part>(log, create); };
     return detail::MakeJob<In, TimeFn, T, Chain, std::uint64_t, detail::NoKey, Part>(
         std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true);
   }

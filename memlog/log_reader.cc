@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <algorithm>
+
 #include <thread>
 
 #include "memlog/crc32c.h"
@@ -177,11 +179,14 @@ Status LogReader::Seek(const StartAt& start) {
   return Status::Ok();
 }
 
-void LogReader::CommitCursor() noexcept {
+void LogReader::CommitCursor() noexcept { CommitCursorAt(pos_); }
+
+void LogReader::CommitCursorAt(std::uint64_t offset) noexcept {
   if (cursor_ == nullptr || !ring_->writable) return;
+  offset = std::min(offset, pos_);
   cursor_->updated_unix_ns = detail::UnixNs();
-  // release: everything before pos_ has been consumed before producers may overwrite it.
-  Atomic(cursor_->position).store(pos_, std::memory_order_release);
+  // release: everything before `offset` has been consumed before producers may overwrite it.
+  Atomic(cursor_->position).store(offset, std::memory_order_release);
 }
 
 }  // namespace kappa::memlog

@@ -103,6 +103,9 @@ class LogReader {
   // position() durably in the log (release: everything before it has been consumed).
   const std::string& cursor_name() const { return cursor_name_; }
   void CommitCursor() noexcept;
+  // Records `offset` (at most position()) instead: a consumer that reads ahead of what it has
+  // finished with commits only the latter. REQUIRES: offset is a frame boundary.
+  void CommitCursorAt(std::uint64_t offset) noexcept;
 
  private:
   friend class Log;

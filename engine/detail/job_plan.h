@@ -38,6 +38,7 @@ struct PartitionCounters {
   std::atomic<std::uint64_t> late{0};           // records no window accepted
   std::atomic<std::uint64_t> applied_offset{0}; // end offset of the last slot processed
   std::atomic<std::int64_t> watermark{0};
+  std::atomic<bool> failed{false};              // the sink failed (a log I/O error)
 };
 
 class JobPlan {

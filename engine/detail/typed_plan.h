@@ -4,15 +4,20 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
 #include "engine/record.h"
+#include "memlog/log.h"
+#include "memlog/producer.h"
 #include "operators/batch.h"
 #include "operators/window_aggregator.h"
 #include "serving/namespace.h"
@@ -216,6 +221,63 @@ class ListPartition {
   std::string view_;
   std::uint64_t capacity_;
   std::unique_ptr<serving::ResultListWriter> writer_;
+};
+
+// Every record appended to another log (a derived stream, to chain stages), in log order, one
+// batch per slot, with the record's event time as its timestamp. One partition.
+template <Record T, class K>
+class LogPartition {
+ public:
+  static constexpr std::chrono::seconds kFullTimeout{10};
+
+  LogPartition(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
+
+  serving::Status Open(const JobContext&, int) {
+    const std::string path = memlog::Log::ResolvePath(path_);
+    auto log = memlog::Log::Open(path);
+    if (!log.ok() && log.status().code() == memlog::StatusCode::kNotFound) log = memlog::Log::Create(path, create_);
+    if (!log.ok()) return serving::Status::Error(serving::StatusCode::kIoError, log.status().message());
+    log_ = std::move(log).value();
+    auto producer = log_->NewProducer();
+    if (!producer.ok()) return serving::Status::Error(serving::StatusCode::kIoError, producer.status().message());
+    producer_ = std::move(producer).value();
+    return serving::Status::Ok();
+  }
+  void Process(SubBatch<T, K>& b, const SlotBase&, PartitionCounters& c) {
+    views_.clear();
+    for (std::size_t i = 0; i < b.size(); ++i)
+      views_.push_back(memlog::RecordView{std::as_bytes(std::span(&b.records[i], 1)), RecordType<T>::kLogType, b.times[i]});
+    // In chunks that a reservation can hold. A full Block log is waited on, for at most
+    // kFullTimeout: past it, no consumer is committing a cursor, and the sink fails.
+    std::chrono::steady_clock::time_point full_since{};
+    for (std::size_t at = 0; at < views_.size();) {
+      const std::size_t n = std::min<std::size_t>(views_.size() - at, 1024);
+      const memlog::AppendResult r = producer_->AppendBatch(std::span(views_.data() + at, n));
+      if (r == memlog::AppendResult::kFull) {
+        const auto now = std::chrono::steady_clock::now();
+        if (full_since == std::chrono::steady_clock::time_point{}) full_since = now;
+        if (now - full_since < kFullTimeout) {
+          std::this_thread::yield();
+          continue;
+        }
+      }
+      if (r != memlog::AppendResult::kOk) {
+        c.failed.store(true, std::memory_order_relaxed);
+        return;
+      }
+      full_since = {};
+      at += n;
+    }
+    c.emitted.fetch_add(b.size(), std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters&) {}
+
+ private:
+  std::string path_;
+  memlog::CreateOptions create_;
+  std::unique_ptr<memlog::Log> log_;
+  std::unique_ptr<memlog::Producer> producer_;
+  std::vector<memlog::RecordView> views_;
 };
 
 // ---- The plan ----

@@ -245,6 +245,71 @@ TEST(EngineTest, ShouldAppendAStatelessStreamToAListAndFollowALiveLog) {
   EXPECT_EQ(reader->schema().field(2).name, "amount");
 }
 
+// Two stages chained through a derived log: the first filters and rewrites, the second counts.
+TEST(EngineTest, ShouldChainTwoPipelinesThroughADerivedLog) {
+  TempLog log;
+  TempNamespace ns;
+  const std::string derived = log.path() + ".derived";
+  ::unlink(derived.c_str());
+  const auto clicks = MakeClicks(20000, 4, 0);
+  std::map<std::int64_t, std::int64_t> ref;
+  for (const Click& c : clicks) {
+    log.Append(c, c.time);
+    if (c.page < 10) ++ref[c.page];
+  }
+  auto engine = MakeEngine(ns, 2);
+  auto first = std::move(engine->Start(From<Click>("stage1", log.path())
+                                           .Filter([](const Click& c) { return c.page < 10; })
+                                           .ToLog(derived)))
+                   .value();
+  auto second = std::move(engine->Start(From<Click>("stage2", derived, SourceOptions{.cursor = "stage2"})
+                                            .KeyBy([](const Click& c) { return c.page; })
+                                            .Aggregate(operators::Count<Click>{})
+                                            .ToView("pages")))
+                    .value();
+  ASSERT_TRUE(first->WaitCaughtUp(std::chrono::seconds(60)));
+  ASSERT_TRUE(second->WaitCaughtUp(std::chrono::seconds(60)));
+  EXPECT_EQ(second->Stats().records_in, first->Stats().results);
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "pages")).value();
+  std::vector<std::byte> v(8);
+  std::uint64_t offset;
+  for (const auto& [page, n] : ref) {
+    ASSERT_EQ(reader->Get(static_cast<std::uint64_t>(page), v, &offset), serving::ReadStatus::kOk);
+    std::int64_t got;
+    std::memcpy(&got, v.data(), 8);
+    EXPECT_EQ(got, n) << page;
+  }
+  first->Stop();
+  second->Stop();
+  ::unlink(derived.c_str());
+}
+
+// A named cursor: a job records what it applied, and the next job on that cursor resumes there.
+TEST(EngineTest, ShouldResumeFromItsCursor) {
+  TempLog log;
+  TempNamespace ns;
+  for (const Click& c : MakeClicks(1000, 5, 0)) log.Append(c, c.time);
+  auto job = [&](const char* view) {
+    return From<Click>("resumable", log.path(), SourceOptions{.cursor = "counter"})
+        .KeyBy([](const Click& c) { return c.page; })
+        .Aggregate(operators::Count<Click>{})
+        .ToView(view);
+  };
+  auto engine = MakeEngine(ns, 2);
+  {
+    auto running = std::move(engine->Start(job("first"))).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+    EXPECT_EQ(running->Stats().records_in, 1000u);
+  }
+  const memlog::LogInfo info = log.log().Info();
+  ASSERT_EQ(info.cursors.size(), 1u);
+  EXPECT_EQ(info.cursors[0].position, log.log().latest_offset());
+  for (const Click& c : MakeClicks(300, 6, 0)) log.Append(c, c.time);
+  auto running = std::move(engine->Start(job("second"))).value();
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  EXPECT_EQ(running->Stats().records_in, 300u);
+}
+
 TEST(EngineTest, ShouldRefuseAMissingLogAnExistingViewAndBadOptions) {
   TempLog log;
   TempNamespace ns;

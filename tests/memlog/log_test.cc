@@ -287,6 +287,31 @@ TEST(LogTest, ShouldReportLapToAnIdleReaderWhoseFrameWasOverwritten) {
   EXPECT_EQ(last, 999);
 }
 
+TEST(LogTest, ShouldCommitACursorAtAnOffsetBehindItsPosition) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto producer = std::move(log->NewProducer()).value();
+  std::vector<std::uint64_t> offsets(4);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(producer->Append(Bytes("r" + std::to_string(i)), 0, i, &offsets[static_cast<std::size_t>(i)]),
+              AppendResult::kOk);
+  {
+    auto reader = std::move(log->OpenCursor("ahead")).value();
+    RecordBatch batch;
+    ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+    EXPECT_EQ(batch.size(), 4u);
+    reader->CommitCursorAt(offsets[2]);  // only r0 and r1 are finished with
+    reader->CommitCursorAt(UINT64_MAX);  // clamped to its position: all four
+    reader->CommitCursorAt(offsets[2]);
+  }
+  auto reader = std::move(log->OpenCursor("ahead")).value();
+  RecordBatch batch;
+  ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
+  std::vector<std::string> got;
+  for (const Record& r : batch) got.push_back(Str(r.payload));
+  EXPECT_EQ(got, (std::vector<std::string>{"r2", "r3"}));
+}
+
 TEST(LogTest, ShouldInvalidateBatchOverwrittenWhileHeld) {
   TempPath p;
   auto log = MakeLog(p, 4096, Policy::kOverwrite);
