@@ -1,13 +1,14 @@
 #include "engine/engine.h"
 
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <concurrentqueue/concurrentqueue.h>
+#include <concurrentqueue/blockingconcurrentqueue.h>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -26,6 +27,9 @@ using detail::SlotBase;
 class Engine::Impl {
  public:
   EngineOptions options;
+  // oneTBB gives a process one worker per CPU but one by default (the main thread counts as
+  // the other); the engine's arena wants `threads` workers besides the threads that feed it.
+  std::unique_ptr<oneapi::tbb::global_control> parallelism;
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::unique_ptr<serving::Namespace> ns;
 };
@@ -160,10 +164,7 @@ class RunningJob::Impl {
     std::uint32_t idle = 0;
     while (!stopping_.load(std::memory_order_acquire)) {
       SlotBase* slot = nullptr;
-      if (!free_.try_dequeue(slot)) {
-        Backoff(&idle);
-        continue;
-      }
+      if (!free_.wait_dequeue_timed(slot, std::chrono::milliseconds(5))) continue;  // to notice a stop
       CommitApplied();
       const memlog::PollStatus st = low_latency_ ? reader_->Poll(&batch, batch_records_)
                                                  : reader_->Wait(&batch, std::chrono::milliseconds(2), batch_records_);
@@ -236,7 +237,8 @@ class RunningJob::Impl {
   bool low_latency_ = false;
 
   std::vector<std::unique_ptr<SlotBase>> slots_;
-  moodycamel::ConcurrentQueue<SlotBase*> free_;
+  // Free slots. The source waits on it (spinning briefly, then blocking) when all are in flight.
+  moodycamel::BlockingConcurrentQueue<SlotBase*> free_;
 
   std::unique_ptr<flow::graph> graph_;
   std::unique_ptr<flow::function_node<SlotBase*, SlotBase*>> transform_;
@@ -276,12 +278,16 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (o.partitions > 64 || !std::has_single_bit(static_cast<unsigned>(o.partitions)))
     return Status::Error(StatusCode::kInvalidArgument,
                          "engine: partitions must be a power of two from 1 to 64, not " + std::to_string(o.partitions));
-  if (o.batch_records == 0) o.batch_records = o.mode == Mode::kLowLatency ? 64 : 4096;
+  if (o.batch_records == 0) o.batch_records = o.mode == Mode::kLowLatency ? 64 : 16384;
   if (o.max_in_flight == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: max_in_flight must be > 0");
   if (o.view_version == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: view versions start at 1");
   auto ns = serving::Namespace::Open(o.view_namespace);
   if (!ns.ok()) return ns.status();
   impl->ns = std::move(ns).value();
+  impl->parallelism = std::make_unique<oneapi::tbb::global_control>(
+      oneapi::tbb::global_control::max_allowed_parallelism,
+      std::max<std::size_t>(oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism),
+                            static_cast<std::size_t>(o.threads) + 1));
   // Every slot goes to workers: the source threads feed the arena from outside it.
   impl->arena = std::make_unique<oneapi::tbb::task_arena>(o.threads, /*reserved_for_masters=*/0);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -296,6 +302,7 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
   const SourceOptions& source = job.source();
   memlog::OpenOptions lo;
   lo.read_only = source.cursor.empty();  // a cursor is committed into the log
+  lo.populate = true;                    // the job reads all of it: no page faults on the way
   auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
   if (!log.ok()) return Status::Error(StatusCode::kNotFound, "job " + job.name() + ": " + log.status().message());
   auto reader = source.cursor.empty() ? (*log)->NewReader(source.start)

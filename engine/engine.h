@@ -42,7 +42,7 @@ struct EngineOptions {
   std::string view_namespace = "default";  // where job views go (a name or a directory)
   std::uint32_t view_version = 1;        // the version of the views jobs create
   Mode mode = Mode::kThroughput;
-  std::size_t batch_records = 0;         // records per batch at most; 0: 4096, or 64 in low latency
+  std::size_t batch_records = 0;         // records per batch at most; 0: 16384, or 64 in low latency
   std::size_t max_in_flight = 8;         // batches in a job's graph at once
 };
 

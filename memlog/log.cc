@@ -194,13 +194,13 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& path, const OpenOption
     ::close(fd);
     return ErrnoStatus(path, "flock", err);
   }
-  return OpenFd(fd, path, !o.read_only, o.durability, o.sync_interval_ms, exclusive);
+  return OpenFd(fd, path, !o.read_only, o.durability, o.sync_interval_ms, exclusive, o.populate);
 }
 
 Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool writable,
                                          std::optional<Durability> durability,
                                          std::optional<std::uint32_t> sync_interval_ms,
-                                         bool exclusive) {
+                                         bool exclusive, bool populate) {
   auto fail = [&](Status s) {
     ::close(fd);
     return s;
@@ -221,7 +221,7 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
   if (Status s = ValidateSuper(super, file_size, path); !s.ok()) return fail(s);
 
   const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-  void* map = ::mmap(nullptr, file_size, prot, MAP_SHARED, fd, 0);
+  void* map = ::mmap(nullptr, file_size, prot, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
   if (map == MAP_FAILED) return fail(ErrnoStatus(path, "mmap", errno));
 
   std::unique_ptr<Log> log(new Log());

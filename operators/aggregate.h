@@ -18,6 +18,10 @@
 //   DistinctCount<Bid, 12>([](const Bid& b) { return b.bidder; }), Quantiles<Bid>(...),
 //   TopK<Bid, 10>(value, id).
 // Every Add and Result is deterministic: the same inputs in the same order give the same bytes.
+//
+// An aggregation whose Result is its accumulator (count, sum, min, max) says so with
+// `static constexpr bool kResultIsAcc = true`: the engine then keeps its state in the view
+// itself, one update per record, instead of a state table and a view.
 #pragma once
 
 #include <algorithm>
@@ -31,6 +35,12 @@
 #include "operators/hyperloglog.h"
 
 namespace kappa::operators {
+
+template <class A>
+concept ResultIsAcc = requires {
+  requires A::kResultIsAcc;
+  requires std::is_same_v<typename A::Acc, typename A::Output>;
+};
 
 template <class A>
 concept Aggregation = requires(const A a, typename A::Acc& acc, const typename A::Acc& other,
@@ -49,6 +59,7 @@ struct Count {
   using Input = In;
   using Acc = std::int64_t;
   using Output = std::int64_t;
+  static constexpr bool kResultIsAcc = true;
   Acc Init() const { return 0; }
   void Add(Acc& acc, const Input&) const { ++acc; }
   void Merge(Acc& into, const Acc& from) const { into += from; }
@@ -64,6 +75,7 @@ struct Sum {
   using Input = In;
   using Acc = Extracted<In, F>;
   using Output = Acc;
+  static constexpr bool kResultIsAcc = true;
   F extract;
   Acc Init() const { return Acc{}; }
   void Add(Acc& acc, const Input& in) const { acc += extract(in); }
@@ -77,6 +89,7 @@ struct Min {
   using Input = In;
   using Acc = Extracted<In, F>;
   using Output = Acc;
+  static constexpr bool kResultIsAcc = true;
   F extract;
   Acc Init() const { return std::numeric_limits<Acc>::max(); }
   void Add(Acc& acc, const Input& in) const { acc = std::min(acc, static_cast<Acc>(extract(in))); }
@@ -89,6 +102,7 @@ struct Max {
   using Input = In;
   using Acc = Extracted<In, F>;
   using Output = Acc;
+  static constexpr bool kResultIsAcc = true;
   F extract;
   Acc Init() const { return std::numeric_limits<Acc>::lowest(); }
   void Add(Acc& acc, const Input& in) const { acc = std::max(acc, static_cast<Acc>(extract(in))); }

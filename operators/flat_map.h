@@ -40,73 +40,85 @@ class FlatMap {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  std::size_t capacity() const { return keys_.size(); }
+  std::size_t capacity() const { return slots_.size(); }
+
+  // Starts fetching the line where `key`'s probe begins: call it a few keys ahead of Find or
+  // Insert, so that the misses of consecutive random keys overlap.
+  void Prefetch(const K& key) const { __builtin_prefetch(&slots_[hash_(key) & (slots_.size() - 1)], 1, 3); }
 
   V* Find(const K& key) {
-    const std::size_t mask = keys_.size() - 1;
+    const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = hash_(key) & mask;; i = (i + 1) & mask) {
-      if (!used_[i]) return nullptr;
-      if (Same(keys_[i], key)) return &values_[i];
+      Slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (Same(s.key, key)) return &s.value;
     }
   }
   const V* Find(const K& key) const { return const_cast<FlatMap*>(this)->Find(key); }
 
   // The value of `key`, inserted as `init` if absent; .second tells whether it was.
   std::pair<V*, bool> Insert(const K& key, const V& init) {
-    if ((size_ + 1) * 10 > keys_.size() * 7) Rehash(keys_.size() * 2);
-    const std::size_t mask = keys_.size() - 1;
+    if ((size_ + 1) * 10 > slots_.size() * 7) Rehash(slots_.size() * 2);
+    const std::size_t mask = slots_.size() - 1;
     std::size_t i = hash_(key) & mask;
-    for (; used_[i]; i = (i + 1) & mask) {
-      if (Same(keys_[i], key)) return {&values_[i], false};
+    for (; slots_[i].used; i = (i + 1) & mask) {
+      if (Same(slots_[i].key, key)) return {&slots_[i].value, false};
     }
-    used_[i] = 1;
-    keys_[i] = key;
-    values_[i] = init;
+    Slot& s = slots_[i];
+    s.used = 1;
+    s.key = key;
+    s.value = init;
     ++size_;
-    return {&values_[i], true};
+    return {&s.value, true};
   }
 
   bool Erase(const K& key) {
-    const std::size_t mask = keys_.size() - 1;
+    const std::size_t mask = slots_.size() - 1;
     std::size_t i = hash_(key) & mask;
     for (;; i = (i + 1) & mask) {
-      if (!used_[i]) return false;
-      if (Same(keys_[i], key)) break;
+      if (!slots_[i].used) return false;
+      if (Same(slots_[i].key, key)) break;
     }
     // Backward shift: move later entries of the cluster into the hole when their home allows.
-    for (std::size_t j = (i + 1) & mask; used_[j]; j = (j + 1) & mask) {
-      const std::size_t home = hash_(keys_[j]) & mask;
+    for (std::size_t j = (i + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
+      const std::size_t home = hash_(slots_[j].key) & mask;
       // Entry j may move to i if i lies cyclically in [home, j).
       const bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
       if (movable) {
-        keys_[i] = keys_[j];
-        values_[i] = values_[j];
+        slots_[i] = slots_[j];
         i = j;
       }
     }
-    used_[i] = 0;
+    slots_[i].used = 0;
     --size_;
     return true;
   }
 
   void Clear() {
-    std::fill(used_.begin(), used_.end(), 0);
+    for (Slot& s : slots_) s.used = 0;
     size_ = 0;
   }
 
   // fn(const K&, V&) for every entry, in slot order.
   template <class Fn>
   void ForEach(Fn&& fn) {
-    for (std::size_t i = 0; i < keys_.size(); ++i)
-      if (used_[i]) fn(static_cast<const K&>(keys_[i]), values_[i]);
+    for (Slot& s : slots_)
+      if (s.used) fn(static_cast<const K&>(s.key), s.value);
   }
   template <class Fn>
   void ForEach(Fn&& fn) const {
-    for (std::size_t i = 0; i < keys_.size(); ++i)
-      if (used_[i]) fn(keys_[i], values_[i]);
+    for (const Slot& s : slots_)
+      if (s.used) fn(s.key, s.value);
   }
 
  private:
+  // Key, value and flag side by side: one probe, one cache line (for small entries).
+  struct Slot {
+    K key;
+    V value;
+    std::uint8_t used;
+  };
+
   static bool Same(const K& a, const K& b) {
     if constexpr (std::is_integral_v<K>) {
       return a == b;
@@ -116,27 +128,20 @@ class FlatMap {
   }
 
   void Rehash(std::size_t capacity) {
-    std::vector<K> keys(capacity);
-    std::vector<V> values(capacity);
-    std::vector<std::uint8_t> used(capacity, 0);
+    std::vector<Slot> slots(capacity);
+    for (Slot& s : slots) s.used = 0;
     const std::size_t mask = capacity - 1;
-    for (std::size_t i = 0; i < keys_.size(); ++i) {
-      if (!used_[i]) continue;
-      std::size_t j = hash_(keys_[i]) & mask;
-      while (used[j]) j = (j + 1) & mask;
-      used[j] = 1;
-      keys[j] = keys_[i];
-      values[j] = values_[i];
+    for (const Slot& old : slots_) {
+      if (!old.used) continue;
+      std::size_t j = hash_(old.key) & mask;
+      while (slots[j].used) j = (j + 1) & mask;
+      slots[j] = old;
     }
-    keys_ = std::move(keys);
-    values_ = std::move(values);
-    used_ = std::move(used);
+    slots_ = std::move(slots);
   }
 
   Hash hash_;
-  std::vector<K> keys_;
-  std::vector<V> values_;
-  std::vector<std::uint8_t> used_;
+  std::vector<Slot> slots_;
   std::size_t size_ = 0;
 };
 

@@ -62,16 +62,26 @@ class KeyedAggregator {
     }
   }
 
+  // Starts fetching key's state (see FlatMap::Prefetch).
+  void Prefetch(const K& key) const { state_.Prefetch(key); }
+
   // emit(const K&, const Output&, uint64_t offset) for each key changed since the last Flush,
-  // in the order they first changed.
-  template <class Emit>
-  void Flush(Emit&& emit) {
-    for (const K& key : dirty_) {
-      Entry* e = state_.Find(key);
+  // in the order they first changed. ahead(const K&) is called kLookahead keys before each
+  // emit, to prefetch where the result goes.
+  static constexpr std::size_t kLookahead = 8;
+  template <class Emit, class Ahead>
+  void Flush(Emit&& emit, Ahead&& ahead) {
+    for (std::size_t i = 0; i < dirty_.size(); ++i) {
+      if (i + kLookahead < dirty_.size()) ahead(dirty_[i + kLookahead]);
+      Entry* e = state_.Find(dirty_[i]);
       e->dirty = 0;
-      emit(key, aggregate_.Result(e->acc), e->offset);
+      emit(dirty_[i], aggregate_.Result(e->acc), e->offset);
     }
     dirty_.clear();
+  }
+  template <class Emit>
+  void Flush(Emit&& emit) {
+    Flush(std::forward<Emit>(emit), [](const K&) {});
   }
 
   const typename A::Acc* Find(const K& key) const {
@@ -133,6 +143,7 @@ class WindowAggregator {
         emit(key, w, aggregate_.Result(e.acc), e.offset);
       });
       if (Closed(w, watermark)) {
+        Forget(it->first);
         it = open_.erase(it);
       } else {
         ++it;
@@ -155,11 +166,31 @@ class WindowAggregator {
     return w.end <= watermark - allowed_lateness_;
   }
 
+  // The table of the window starting at `start`, made if new. Records mostly fall in the few
+  // newest windows: a small cache of them skips the map lookup.
   Table& Open(std::int64_t start) {
+    for (const CachedWindow& c : cache_) {
+      if (c.table != nullptr && c.start == start) return *c.table;
+    }
     auto it = open_.find(start);
     if (it == open_.end()) it = open_.emplace(start, Table(64)).first;
+    cache_[next_cache_] = CachedWindow{start, &it->second};
+    next_cache_ = (next_cache_ + 1) % kCacheSize;
     return it->second;
   }
+  void Forget(std::int64_t start) {
+    for (CachedWindow& c : cache_) {
+      if (c.start == start) c.table = nullptr;
+    }
+  }
+
+  struct CachedWindow {
+    std::int64_t start = 0;
+    Table* table = nullptr;
+  };
+  static constexpr std::size_t kCacheSize = 8;
+  CachedWindow cache_[kCacheSize];
+  std::size_t next_cache_ = 0;
 
   A aggregate_;
   Windows windows_;

@@ -92,6 +92,7 @@ class TableCore {
 
   ViewFile& file() { return *file_; }
   SlotTable& table() { return table_; }
+  const SlotTable& table() const { return table_; }
   const ViewShape& shape() const { return file_->shape(); }
   std::uint64_t live() const { return live_; }
   // False if `k` belongs to another shard of a sharded view.
@@ -178,6 +179,13 @@ class KeyedTableWriter {
     if (WriteResult r = BytesKey(key, &k); r != WriteResult::kOk) return r;
     return Apply(k, offset, fn);
   }
+  // Starts fetching the memory an update of `key` touches: call it a few keys ahead of the
+  // updates of a batch of random keys, so that their cache misses overlap.
+  void Prefetch(std::uint64_t key) const {
+    const detail::SlotTable& t = core_->table();
+    t.Prefetch(t.Hash(detail::U64Key(key), 0));
+  }
+
   // Deletes key. False if it was not there.
   bool Erase(std::uint64_t key);
   bool Erase(std::string_view key);

@@ -37,6 +37,17 @@ struct OutputCodec<O, std::enable_if_t<std::is_arithmetic_v<O>>> {
       std::memcpy(out.data(), &i, 8);
     }
   }
+  static O Decode(std::span<const std::byte> in) {
+    if constexpr (std::is_floating_point_v<O>) {
+      double d;
+      std::memcpy(&d, in.data(), 8);
+      return static_cast<O>(d);
+    } else {
+      std::int64_t i;
+      std::memcpy(&i, in.data(), 8);
+      return static_cast<O>(i);
+    }
+  }
 };
 
 template <class O>

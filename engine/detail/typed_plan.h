@@ -96,11 +96,14 @@ inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWind
 
 // ---- Partitions: the keyed operator and the sink of one key partition ----
 
-// A running aggregate per key, upserted into a keyed view after every batch.
+// A running aggregate per key, kept in a keyed view: updated in place per record when the
+// aggregate's result is its accumulator (count, sum, min, max), else kept in a state table and
+// upserted into the view after every batch.
 template <class T, class K, operators::Aggregation A>
 class KeyedAggregatePartition {
  public:
   using Output = typename A::Output;
+  static constexpr bool kStateInView = operators::ResultIsAcc<A> && std::is_arithmetic_v<Output>;
   KeyedAggregatePartition(A aggregate, std::string view, ViewSinkOptions options)
       : aggregate_(std::move(aggregate)), view_(std::move(view)), options_(std::move(options)) {}
 
@@ -111,18 +114,44 @@ class KeyedAggregatePartition {
     auto w = CreateKeyedShard(ctx, view_, *schema, options_, p);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
-    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+    if constexpr (!kStateInView)
+      state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
     return serving::Status::Ok();
   }
 
   void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
-    for (std::size_t i = 0; i < b.size(); ++i) state_->Add(b.keys[i], b.records[i], b.offsets[i]);
+    // Random keys miss the cache in the state and in the view: fetch a few keys ahead, so that
+    // the misses overlap instead of following one another.
+    constexpr std::size_t kAhead = operators::KeyedAggregator<K, A>::kLookahead;
+    const std::size_t n = b.size();
+    if constexpr (kStateInView) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) writer_->Prefetch(KeyBits(b.keys[i + kAhead]));
+        writer_->Update(KeyBits(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
+          Output acc = inserted ? aggregate_.Init() : OutputCodec<Output>::Decode(v);
+          aggregate_.Add(acc, b.records[i]);
+          OutputCodec<Output>::Encode(acc, v);
+        });
+      }
+      writer_->SetProgress(slot.end_offset, slot.watermark);
+      c.emitted.fetch_add(n, std::memory_order_relaxed);
+      return;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) state_->Prefetch(b.keys[i + kAhead]);
+      state_->Add(b.keys[i], b.records[i], b.offsets[i]);
+    }
     std::uint64_t emitted = 0;
-    state_->Flush([&](const K& k, const Output& o, std::uint64_t offset) {
-      OutputCodec<Output>::Encode(o, value_);
-      writer_->Upsert(KeyBits(k), value_, offset);
-      ++emitted;
-    });
+    state_->Flush(
+        [&](const K& k, const Output& o, std::uint64_t offset) {
+          OutputCodec<Output>::Encode(o, value_);
+          writer_->Upsert(KeyBits(k), value_, offset);
+          ++emitted;
+        },
+        [&](const K& k) {
+          state_->Prefetch(k);
+          writer_->Prefetch(KeyBits(k));
+        });
     writer_->SetProgress(slot.end_offset, slot.watermark);
     c.emitted.fetch_add(emitted, std::memory_order_relaxed);
   }

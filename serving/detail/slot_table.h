@@ -34,6 +34,8 @@ class SlotTable {
   }
 
   std::byte* Slot(std::uint64_t idx) const { return base_ + idx * size_; }
+  // Starts fetching the slot where hash h's probe begins.
+  void Prefetch(std::uint64_t h) const { __builtin_prefetch(Slot(h & mask_), 1, 3); }
   std::uint64_t* Words(std::uint64_t idx) const { return reinterpret_cast<std::uint64_t*>(Slot(idx)); }
   std::uint64_t Meta(std::uint64_t idx) const { return LoadRelaxed(Words(idx)[1]); }
   std::byte* Payload(std::uint64_t idx) const { return Slot(idx) + shape_->slot.value_at; }

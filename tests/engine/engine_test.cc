@@ -351,6 +351,35 @@ TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
   EXPECT_EQ(running->Stats().records_in, 2u);
 }
 
+// Engines and jobs come and go; several jobs share one engine's workers.
+TEST(EngineTest, ShouldRunJobsOneAfterAnotherAndSideBySide) {
+  TempLog log;
+  const auto clicks = MakeClicks(3000, 7, 0);
+  for (const Click& c : clicks) log.Append(c, c.time);
+  for (int round = 0; round < 30; ++round) {
+    TempNamespace ns;
+    EngineOptions o;
+    o.threads = 1 + round % 2;
+    o.partitions = 1 << (round % 3);
+    o.view_namespace = ns.path();
+    o.max_in_flight = 2;
+    o.batch_records = 100;
+    auto engine = std::move(Engine::Create(o)).value();
+    std::vector<std::unique_ptr<RunningJob>> jobs;
+    for (int j = 0; j < 3; ++j) {
+      jobs.push_back(std::move(engine->Start(From<Click>("job" + std::to_string(j), log.path())
+                                                 .KeyBy([](const Click& c) { return c.page; })
+                                                 .Aggregate(operators::Count<Click>{})
+                                                 .ToView("v" + std::to_string(j))))
+                         .value());
+    }
+    for (auto& job : jobs) {
+      ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(30))) << "round " << round;
+      EXPECT_EQ(job->Stats().records_in, clicks.size());
+    }
+  }
+}
+
 TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {
   auto schema = RecordSchema<Click>();
   ASSERT_TRUE(schema.ok()) << schema.status().message();
