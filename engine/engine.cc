@@ -3,11 +3,14 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
+#include <errno.h>
 #include <sched.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cstring>
 #include <concurrentqueue/blockingconcurrentqueue.h>
 #include <mutex>
 #include <thread>
@@ -40,9 +43,11 @@ class Engine::Impl {
 class RunningJob::Impl {
  public:
   Impl(Engine::Impl* engine, std::unique_ptr<memlog::Log> log, std::unique_ptr<memlog::LogReader> reader,
-       std::unique_ptr<JobPlan> plan, std::string name)
+       std::unique_ptr<JobPlan> plan, std::string name, std::string checkpoint_path, std::uint32_t view_version,
+       bool restored)
       : engine_(engine), log_(std::move(log)), reader_(std::move(reader)), plan_(std::move(plan)),
-        name_(std::move(name)) {}
+        name_(std::move(name)), checkpoint_path_(std::move(checkpoint_path)), view_version_(view_version),
+        restored_(restored) {}
 
   ~Impl() { Stop(); }
 
@@ -64,8 +69,14 @@ class RunningJob::Impl {
       if (source_.joinable()) source_.join();
       engine_->arena->execute([&] { graph_->wait_for_all(); });
       CommitApplied();
+      // Everything read is applied and nothing is in flight: a clean stop leaves a checkpoint
+      // right here.
+      if (!checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire)) TakeCheckpoint();
     });
   }
+
+  std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
+  bool restored() const { return restored_; }
 
   void FlushWindows() {
     Stop();
@@ -162,7 +173,13 @@ class RunningJob::Impl {
     memlog::RecordBatch batch;
     std::uint64_t sequence = 0;
     std::uint32_t idle = 0;
+    const auto interval = engine_->options.checkpoint_interval;
+    auto next_checkpoint = std::chrono::steady_clock::now() + interval;
     while (!stopping_.load(std::memory_order_acquire)) {
+      if (!checkpoint_path_.empty() && std::chrono::steady_clock::now() >= next_checkpoint) {
+        if (!QuiesceAndCheckpoint()) return;
+        next_checkpoint = std::chrono::steady_clock::now() + interval;
+      }
       SlotBase* slot = nullptr;
       if (!free_.wait_dequeue_timed(slot, std::chrono::milliseconds(5))) continue;  // to notice a stop
       CommitApplied();
@@ -197,6 +214,38 @@ class RunningJob::Impl {
       read_offset_.store(batch.end_offset(), std::memory_order_relaxed);
       transform_->try_put(slot);
     }
+  }
+
+  // Takes every slot back (waiting for the graph to finish them), checkpoints, and lets the
+  // slots go again. False if the job is stopping or the checkpoint failed.
+  bool QuiesceAndCheckpoint() {
+    std::vector<SlotBase*> held;
+    while (held.size() < slots_.size()) {
+      SlotBase* s = nullptr;
+      if (free_.wait_dequeue_timed(s, std::chrono::milliseconds(5))) {
+        held.push_back(s);
+      } else if (stopping_.load(std::memory_order_acquire)) {
+        break;
+      }
+    }
+    const bool whole = held.size() == slots_.size();
+    if (whole) TakeCheckpoint();
+    for (SlotBase* s : held) free_.enqueue(s);
+    return whole && !failed_.load(std::memory_order_acquire);
+  }
+
+  // REQUIRES: no slot in flight, and the source not reading (its thread, or stopped).
+  void TakeCheckpoint() {
+    Checkpoint c;
+    plan_->Snapshot(&c);
+    c.job = name_;
+    c.view_version = view_version_;
+    c.source_offset = reader_->position();
+    if (Status s = WriteCheckpoint(checkpoint_path_, c); !s.ok()) {
+      Fail(Status::Error(s.code(), "job " + name_ + ": checkpoint failed: " + s.message()));
+      return;
+    }
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
   }
 
   // A named cursor records what every partition has applied (not what the source has read).
@@ -258,6 +307,10 @@ class RunningJob::Impl {
   std::atomic<std::uint64_t> lost_bytes_{0};
   std::atomic<std::uint64_t> read_offset_{0};
   std::uint64_t committed_ = 0;  // the source thread's
+  std::string checkpoint_path_;  // empty: no checkpoints
+  std::uint32_t view_version_;
+  bool restored_;
+  std::atomic<std::uint64_t> checkpoints_{0};
 };
 
 RunningJob::RunningJob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -268,6 +321,8 @@ bool RunningJob::WaitCaughtUp(std::chrono::nanoseconds timeout) { return impl_->
 void RunningJob::Stop() { impl_->Stop(); }
 void RunningJob::FlushWindows() { impl_->FlushWindows(); }
 Status RunningJob::status() const { return impl_->status(); }
+std::uint64_t RunningJob::checkpoints() const { return impl_->checkpoints(); }
+bool RunningJob::restored() const { return impl_->restored(); }
 
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
@@ -281,6 +336,12 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (o.batch_records == 0) o.batch_records = o.mode == Mode::kLowLatency ? 64 : 16384;
   if (o.max_in_flight == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: max_in_flight must be > 0");
   if (o.view_version == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: view versions start at 1");
+  if (!o.checkpoint_dir.empty()) {
+    if (::mkdir(o.checkpoint_dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return Status::Error(StatusCode::kIoError, o.checkpoint_dir + ": cannot create: " + std::strerror(errno));
+    if (o.checkpoint_interval.count() <= 0)
+      return Status::Error(StatusCode::kInvalidArgument, "engine: checkpoint interval must be > 0");
+  }
   auto ns = serving::Namespace::Open(o.view_namespace);
   if (!ns.ok()) return ns.status();
   impl->ns = std::move(ns).value();
@@ -313,9 +374,32 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
   ctx.partitions = o.partitions;
   ctx.view_version = o.view_version;
   std::unique_ptr<JobPlan> plan = job.MakePlan(ctx, o.batch_records);
-  if (Status s = plan->Open(); !s.ok()) return Status::Error(s.code(), "job " + job.name() + ": " + s.message());
+  const bool checkpointing = !o.checkpoint_dir.empty();
+  auto fail = [&](const Status& s) { return Status::Error(s.code(), "job " + job.name() + ": " + s.message()); };
+  if (Status s = plan->Open(/*attach=*/checkpointing); !s.ok()) return fail(s);
+  std::string checkpoint_path;
+  bool restored = false;
+  if (checkpointing) {
+    checkpoint_path = o.checkpoint_dir + "/" + job.name() + "@" + std::to_string(o.view_version) + ".ckpt";
+    auto c = ReadCheckpoint(checkpoint_path);
+    if (!c.ok() && c.status().code() != StatusCode::kNotFound) return fail(c.status());
+    if (c.ok() && (c->job != job.name() || c->view_version != o.view_version))
+      return fail(Status::Error(StatusCode::kCorrupt, checkpoint_path + ": belongs to job " + c->job + "@" +
+                                                          std::to_string(c->view_version)));
+    // No checkpoint: whatever an earlier run left in the views goes, and the job starts over.
+    const Checkpoint none;
+    if (Status s = plan->Restore(c.ok() ? *c : none); !s.ok()) return fail(s);
+    if (c.ok()) {
+      if (memlog::Status s = (*reader)->Seek(memlog::StartAt::Offset(c->source_offset)); !s.ok())
+        return fail(Status::Error(StatusCode::kFailedPrecondition,
+                                  "its checkpoint resumes at offset " + std::to_string(c->source_offset) +
+                                      ", which the log no longer holds: " + s.message()));
+      restored = true;
+    }
+  }
   auto impl = std::make_unique<RunningJob::Impl>(impl_.get(), std::move(log).value(), std::move(reader).value(),
-                                                 std::move(plan), job.name());
+                                                 std::move(plan), job.name(), std::move(checkpoint_path),
+                                                 o.view_version, restored);
   impl->Start();
   return std::unique_ptr<RunningJob>(new RunningJob(std::move(impl)));
 }

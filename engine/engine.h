@@ -44,6 +44,11 @@ struct EngineOptions {
   Mode mode = Mode::kThroughput;
   std::size_t batch_records = 0;         // records per batch at most; 0: 16384, or 64 in low latency
   std::size_t max_in_flight = 8;         // batches in a job's graph at once
+  // Exactly-once: where jobs keep checkpoints ("<job>@<view version>.ckpt"); empty: none. With
+  // checkpoints, a job started again resumes from its last one (views and operator state put
+  // back, the log replayed from there), so its views end as one uninterrupted run's would.
+  std::string checkpoint_dir;
+  std::chrono::milliseconds checkpoint_interval{1000};
 };
 
 struct JobStats {
@@ -77,8 +82,11 @@ class RunningJob {
   // Emits the results of every open window, as if the watermark had passed them (the end of a
   // bounded run). Stops the job first.
   void FlushWindows();
-  // Ok, or why the job stopped on its own (a corrupt log, a failed sink).
+  // Ok, or why the job stopped on its own (a corrupt log, a failed sink, a failed checkpoint).
   Status status() const;
+  // Checkpoints taken, and whether the job resumed from one when it started.
+  std::uint64_t checkpoints() const;
+  bool restored() const;
 
   class Impl;
 

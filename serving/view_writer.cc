@@ -143,8 +143,25 @@ void TableCore::Recount() {
 
 bool TableCore::Grow() {
   const ViewShape& old = shape();
-  std::uint64_t capacity = old.capacity;
-  while ((live_ + 1) * 2 > capacity) capacity *= 2;  // back to a load of at most one half
+  return Rebuild(live_, [&](auto&& emit) {
+    alignas(8) std::byte payload[kMaxValueSize + 8 * (kMaxWindowsPerKey + 1)];
+    for (std::uint64_t i = 0; i < old.capacity; ++i) {
+      const std::uint64_t meta = table_.Meta(i);
+      if (MetaState(meta) != kSlotLive) continue;
+      KeyRef k;
+      std::int64_t window;
+      table_.ReadKey(i, &k, &window);
+      CopyFromShared(payload, table_.Payload(i), old.slot.payload);
+      emit(k, window, MetaFlags(meta), table_.Offset(i), payload);
+    }
+  });
+}
+
+template <class ForEachRow>
+bool TableCore::Rebuild(std::uint64_t entries, ForEachRow&& each) {
+  const ViewShape& old = shape();
+  std::uint64_t capacity = kMinSlots;
+  while ((entries + 1) * 2 > capacity) capacity *= 2;  // a load of at most one half
   if (capacity > kMaxSlots) return false;
   ViewShape next = old;
   next.capacity = capacity;
@@ -155,22 +172,14 @@ bool TableCore::Grow() {
   if (!created.ok()) return false;
   std::unique_ptr<ViewFile> file = std::move(created).value();
   SlotTable table(file.get());
-  alignas(8) std::byte payload[kMaxValueSize + 8 * (kMaxWindowsPerKey + 1)];
   std::uint64_t live = 0;
-  for (std::uint64_t i = 0; i < old.capacity; ++i) {
-    const std::uint64_t meta = table_.Meta(i);
-    if (MetaState(meta) != kSlotLive) continue;
-    KeyRef k;
-    std::int64_t window;
-    table_.ReadKey(i, &k, &window);
-    CopyFromShared(payload, table_.Payload(i), old.slot.payload);
+  each([&](const KeyRef& k, std::int64_t window, std::uint16_t flags, std::uint64_t offset, const std::byte* payload) {
     const std::uint64_t h = table.Hash(k, window);
     bool inserted;
-    const std::int64_t idx = table.FindOrClaim(k, h, window, MetaFlags(meta), &inserted);
-    table.Write(static_cast<std::uint64_t>(idx), k, h, window, MetaFlags(meta), table_.Offset(i), payload,
-                old.slot.payload);
-    ++live;
-  }
+    const std::int64_t idx = table.FindOrClaim(k, h, window, flags, &inserted);
+    table.Write(static_cast<std::uint64_t>(idx), k, h, window, flags, offset, payload, old.slot.payload);
+    live += inserted ? 1 : 0;
+  });
   file->InheritFrom(*file_);
   if (!file_->ns().PublishGeneration(next.name, next.view_version, next.generation, next.shard).ok()) {
     file->Supersede();  // removes the unpublished file
@@ -183,6 +192,68 @@ bool TableCore::Grow() {
   tombstones_ = 0;
   CountWrite(false);
   return true;
+}
+
+// Exported rows: u64 count, u64 row size, then each row: u64 flags, u64 offset, i64 window,
+// u64 key length, the key words, the payload.
+std::string TableCore::Export() const {
+  const ViewShape& s = shape();
+  const std::uint32_t key_words = Align8(s.key_size) / 8;
+  const std::uint64_t row = 32 + 8 * key_words + s.slot.payload;
+  std::string out(16 + row * live_, '\0');
+  std::uint64_t n = 0;
+  std::byte* p = reinterpret_cast<std::byte*>(out.data()) + 16;
+  for (std::uint64_t i = 0; i < s.capacity && n < live_; ++i) {
+    const std::uint64_t meta = table_.Meta(i);
+    if (MetaState(meta) != kSlotLive) continue;
+    KeyRef k;
+    std::int64_t window;
+    table_.ReadKey(i, &k, &window);
+    const std::uint64_t head[4] = {MetaFlags(meta), table_.Offset(i), static_cast<std::uint64_t>(window), k.len};
+    std::memcpy(p, head, sizeof head);
+    std::memcpy(p + 32, k.words, 8 * key_words);
+    CopyFromShared(p + 32 + 8 * key_words, table_.Payload(i), s.slot.payload);
+    p += row;
+    ++n;
+  }
+  std::memcpy(out.data(), &n, 8);
+  std::memcpy(out.data() + 8, &row, 8);
+  out.resize(16 + row * n);
+  return out;
+}
+
+Status TableCore::Replace(std::string_view rows) {
+  const ViewShape& s = shape();
+  const std::uint32_t key_words = Align8(s.key_size) / 8;
+  const std::uint64_t row = 32 + 8 * key_words + s.slot.payload;
+  std::uint64_t n = 0, size = 0;
+  if (rows.size() >= 16) {
+    std::memcpy(&n, rows.data(), 8);
+    std::memcpy(&size, rows.data() + 8, 8);
+  }
+  const bool fits = rows.size() >= 16 && (n == 0 ? rows.size() == 16
+                                                  : size == row && n <= (rows.size() - 16) / row &&
+                                                        rows.size() == 16 + n * row);
+  if (!fits) return Status::Error(StatusCode::kCorrupt, file_->path() + ": exported rows do not fit this view's layout");
+  const auto* base = reinterpret_cast<const std::byte*>(rows.data()) + 16;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t len;
+    std::memcpy(&len, base + i * row + 24, 8);
+    if (len > s.key_size) return Status::Error(StatusCode::kCorrupt, file_->path() + ": exported key too long");
+  }
+  const bool ok = Rebuild(n, [&](auto&& emit) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::byte* p = base + i * row;
+      std::uint64_t head[4];
+      std::memcpy(head, p, sizeof head);
+      KeyRef k;
+      k.len = static_cast<std::uint32_t>(head[3]);
+      std::memcpy(k.words, p + 32, 8 * key_words);
+      emit(k, static_cast<std::int64_t>(head[2]), static_cast<std::uint16_t>(head[0]), head[1], p + 32 + 8 * key_words);
+    }
+  });
+  if (!ok) return Status::Error(StatusCode::kResourceExhausted, file_->path() + ": cannot write the restored table");
+  return Status::Ok();
 }
 
 }  // namespace detail
@@ -336,20 +407,22 @@ static_assert(sizeof(Directory) == DirectorySize(kMaxWindowsPerKey));
 }  // namespace
 
 bool WindowedTableWriter::AddToDirectory(const KeyRef& k, std::int64_t window, std::uint64_t offset) {
-  const ViewShape& s = core_->shape();
+  // Copied: a growth below replaces the file the shape belongs to.
+  const std::uint32_t per_key = core_->shape().windows_per_key;
+  const std::uint32_t dir_size = DirectorySize(per_key);
   SlotTable* t = &core_->table();
   const std::uint64_t hd = t->Hash(k, detail::kDirectoryWindow);
   bool inserted = false;
   std::int64_t di = t->FindOrClaim(k, hd, detail::kDirectoryWindow, kSlotFlagDirectory, &inserted);
   Directory dir;
-  if (!inserted) detail::CopyFromShared(&dir, t->Payload(static_cast<std::uint64_t>(di)), DirectorySize(s.windows_per_key));
-  dir.count = std::min<std::uint64_t>(dir.count, s.windows_per_key);
+  if (!inserted) detail::CopyFromShared(&dir, t->Payload(static_cast<std::uint64_t>(di)), dir_size);
+  dir.count = std::min<std::uint64_t>(dir.count, per_key);
   std::int64_t* begin = dir.starts;
   std::int64_t* end = dir.starts + dir.count;
   std::int64_t* at = std::lower_bound(begin, end, window);
   if (at != end && *at == window) return true;
-  std::copy_backward(at, end, end + (dir.count < s.windows_per_key ? 1 : 0));
-  if (dir.count < s.windows_per_key) {
+  std::copy_backward(at, end, end + (dir.count < per_key ? 1 : 0));
+  if (dir.count < per_key) {
     *at = window;
     ++dir.count;
   } else {
@@ -375,10 +448,10 @@ bool WindowedTableWriter::AddToDirectory(const KeyRef& k, std::int64_t window, s
     if (di < 0) return false;
     core_->Inserted(static_cast<std::uint64_t>(di));
     t->Write(static_cast<std::uint64_t>(di), k, hd, detail::kDirectoryWindow, kSlotFlagDirectory, offset, &dir,
-             DirectorySize(s.windows_per_key));
+             dir_size);
   } else {
     t->Modify(static_cast<std::uint64_t>(di), offset,
-              [&](std::byte* p) { std::memcpy(p, &dir, DirectorySize(s.windows_per_key)); });
+              [&](std::byte* p) { std::memcpy(p, &dir, dir_size); });
   }
   core_->CountWrite(inserted);
   return true;
@@ -702,6 +775,14 @@ WriteResult ResultListWriter::Append(std::span<const std::byte> value, std::uint
   ViewFile::Add(h->counters.inserts, 1);
   StoreRelaxed(h->counters.entries, std::min<std::uint64_t>(count_, s.capacity));
   return WriteResult::kOk;
+}
+
+void ResultListWriter::RewindTo(std::uint64_t count) {
+  if (count >= count_) return;
+  count_ = count;
+  // Readers that see the lower count stop there; rows past it are replaced one by one later,
+  // each under its seqlock and with its own index.
+  StoreRelease(file_->header()->list.count, count_);
 }
 
 }  // namespace kappa::serving

@@ -93,6 +93,11 @@ class TableCore {
   ViewFile& file() { return *file_; }
   SlotTable& table() { return table_; }
   const SlotTable& table() const { return table_; }
+
+  // Every live slot as bytes (a checkpoint of the table), and the table replaced by such rows
+  // (a restore): the rows go to a new file generation that readers switch to at once.
+  std::string Export() const;
+  Status Replace(std::string_view rows);
   const ViewShape& shape() const { return file_->shape(); }
   std::uint64_t live() const { return live_; }
   // False if `k` belongs to another shard of a sharded view.
@@ -127,6 +132,10 @@ class TableCore {
   TableCore() : table_(nullptr) {}
   explicit TableCore(std::unique_ptr<ViewFile> f) : file_(std::move(f)), table_(file_.get()) {}
   bool Grow();
+  // Writes a new file generation holding the rows each(emit) emits, and publishes it: readers
+  // move from the old contents to the new at once.
+  template <class ForEachRow>
+  bool Rebuild(std::uint64_t entries, ForEachRow&& each);
   void Recount();
 
   std::unique_ptr<ViewFile> file_;
@@ -197,6 +206,11 @@ class KeyedTableWriter {
     core_->file().SetProgress(applied_offset, watermark_ns);
   }
   void Heartbeat() { core_->file().Heartbeat(); }
+
+  // The view's contents as bytes (for a checkpoint), and contents put back from them: readers
+  // see the old contents or the restored ones, never a mix.
+  std::string Export() const { return core_->Export(); }
+  Status Restore(std::string_view exported) { return core_->Replace(exported); }
 
  private:
   explicit KeyedTableWriter(std::unique_ptr<detail::TableCore> core) : core_(std::move(core)) {}
@@ -281,6 +295,10 @@ class WindowedTableWriter {
     core_->file().SetProgress(applied_offset, watermark_ns);
   }
   void Heartbeat() { core_->file().Heartbeat(); }
+
+  // As KeyedTableWriter (directories included).
+  std::string Export() const { return core_->Export(); }
+  Status Restore(std::string_view exported) { return core_->Replace(exported); }
 
  private:
   explicit WindowedTableWriter(std::unique_ptr<detail::TableCore> core) : core_(std::move(core)) {}
@@ -378,6 +396,9 @@ class ResultListWriter {
 
   // Appends one row (value.size() == schema().value_size()); it becomes row count()-1.
   WriteResult Append(std::span<const std::byte> value, std::uint64_t offset);
+  // Goes back to `count` rows (a restore): the next Append becomes row `count`. Rows at and
+  // past it stay readable until overwritten. REQUIRES: count <= count().
+  void RewindTo(std::uint64_t count);
 
   void SetProgress(std::uint64_t applied_offset, std::int64_t watermark_ns = 0) {
     file_->SetProgress(applied_offset, watermark_ns);

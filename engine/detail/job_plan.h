@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint.h"
 #include "memlog/log_reader.h"
 #include "serving/status.h"
 
@@ -48,8 +49,15 @@ class JobPlan {
   virtual const std::string& name() const = 0;
   virtual int partitions() const = 0;
 
-  // Creates sinks and partition state. Called once, before any slot.
-  virtual serving::Status Open() = 0;
+  // Creates sinks and partition state. Called once, before any slot. With `attach`, views
+  // that exist already (a restart) are opened instead of refused.
+  virtual serving::Status Open(bool attach) = 0;
+  // Writes the job's state into `out`: the source's event-time state and each partition's
+  // operator state and view contents. REQUIRES: no slot in flight.
+  virtual void Snapshot(Checkpoint* out) = 0;
+  // Puts the state of `c` back; a checkpoint without partitions resets the job to nothing
+  // applied. REQUIRES: Open(true), no slot in flight.
+  virtual serving::Status Restore(const Checkpoint& c) = 0;
 
   virtual std::unique_ptr<SlotBase> NewSlot() = 0;
   // Reads `records` (from the source log) into `slot`; sets its records_in. Called by one

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/detail/bytes.h"
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
 #include "engine/record.h"
@@ -66,21 +67,26 @@ std::uint64_t KeyBits(const K& k) {
   return static_cast<std::uint64_t>(k);
 }
 
-// Creates shard `p` of view `name` (version and shard count from `ctx`).
+// Creates shard `p` of view `name` (version and shard count from `ctx`); with `attach`, opens
+// it if it exists.
 inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedShard(
-    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o, int p) {
+    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o, int p,
+    bool attach) {
   serving::KeyedTableOptions ko;
   ko.schema = schema;
   ko.key_name = o.key_name;
   ko.expected_keys = o.expected_keys;
   ko.shards = static_cast<std::uint32_t>(ctx.partitions);
   ko.shard = static_cast<std::uint32_t>(p);
-  return serving::KeyedTableWriter::Create(*ctx.ns, name, ctx.view_version, ko);
+  auto w = serving::KeyedTableWriter::Create(*ctx.ns, name, ctx.view_version, ko);
+  if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
+    return serving::KeyedTableWriter::Open(*ctx.ns, name, ctx.view_version, static_cast<std::uint32_t>(p));
+  return w;
 }
 
 inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWindowedShard(
     const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o,
-    std::int64_t size, std::int64_t slide, int p) {
+    std::int64_t size, std::int64_t slide, int p, bool attach) {
   serving::WindowedTableOptions wo;
   wo.schema = schema;
   wo.key_name = o.key_name;
@@ -91,7 +97,14 @@ inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWind
   wo.retention_ns = o.retention_ns;
   wo.shards = static_cast<std::uint32_t>(ctx.partitions);
   wo.shard = static_cast<std::uint32_t>(p);
-  return serving::WindowedTableWriter::Create(*ctx.ns, name, ctx.view_version, wo);
+  auto w = serving::WindowedTableWriter::Create(*ctx.ns, name, ctx.view_version, wo);
+  if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
+    return serving::WindowedTableWriter::Open(*ctx.ns, name, ctx.view_version, static_cast<std::uint32_t>(p));
+  return w;
+}
+
+inline serving::Status BadState(const std::string& view) {
+  return serving::Status::Error(serving::StatusCode::kCorrupt, view + ": checkpointed state does not fit this job");
 }
 
 // ---- Partitions: the keyed operator and the sink of one key partition ----
@@ -107,11 +120,11 @@ class KeyedAggregatePartition {
   KeyedAggregatePartition(A aggregate, std::string view, ViewSinkOptions options)
       : aggregate_(std::move(aggregate)), view_(std::move(view)), options_(std::move(options)) {}
 
-  serving::Status Open(const JobContext& ctx, int p) {
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
     auto schema = OutputCodec<Output>::Schema(options_.value_name);
     if (!schema.ok()) return schema.status();
     value_.resize(schema->value_size());
-    auto w = CreateKeyedShard(ctx, view_, *schema, options_, p);
+    auto w = CreateKeyedShard(ctx, view_, *schema, options_, p, attach);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     if constexpr (!kStateInView)
@@ -157,6 +170,37 @@ class KeyedAggregatePartition {
   }
   void FlushWindows(PartitionCounters&) {}
 
+  // The view's contents, then (unless the state is the view) the state table's entries.
+  void Snapshot(std::string* out) {
+    PutBytes(*out, writer_->Export());
+    if constexpr (!kStateInView) {
+      PutValue(*out, static_cast<std::uint64_t>(state_->size()));
+      state_->state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
+        PutValue(*out, k);
+        PutValue(*out, e);
+      });
+    }
+  }
+  serving::Status Restore(std::string_view in) {
+    std::string empty(16, '\0');  // no rows
+    std::string_view view = empty;
+    if (!in.empty() && !TakeBytes(in, &view)) return BadState(view_);
+    if (serving::Status s = writer_->Restore(view); !s.ok()) return s;
+    if constexpr (!kStateInView) {
+      state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+      std::uint64_t n = 0;
+      if (!in.empty() && !TakeValue(in, &n)) return BadState(view_);
+      for (std::uint64_t i = 0; i < n; ++i) {
+        K k;
+        typename operators::KeyedAggregator<K, A>::Entry e;
+        if (!TakeValue(in, &k) || !TakeValue(in, &e)) return BadState(view_);
+        e.dirty = 0;
+        *state_->state().Insert(k, e).first = e;
+      }
+    }
+    return serving::Status::Ok();
+  }
+
  private:
   A aggregate_;
   std::string view_;
@@ -177,11 +221,11 @@ class WindowAggregatePartition {
       : aggregate_(std::move(aggregate)), windows_(windows), allowed_lateness_(allowed_lateness),
         view_(std::move(view)), options_(std::move(options)) {}
 
-  serving::Status Open(const JobContext& ctx, int p) {
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
     auto schema = OutputCodec<Output>::Schema(options_.value_name);
     if (!schema.ok()) return schema.status();
     value_.resize(schema->value_size());
-    auto w = CreateWindowedShard(ctx, view_, *schema, options_, windows_.size(), windows_.slide(), p);
+    auto w = CreateWindowedShard(ctx, view_, *schema, options_, windows_.size(), windows_.slide(), p, attach);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     state_ = std::make_unique<operators::WindowAggregator<K, A, Windows>>(aggregate_, windows_, allowed_lateness_);
@@ -198,6 +242,46 @@ class WindowAggregatePartition {
     c.late.fetch_add(late, std::memory_order_relaxed);
   }
   void FlushWindows(PartitionCounters& c) { Emit(std::numeric_limits<std::int64_t>::max(), c); }
+
+  // The view's contents, the late count, then each open window: its start and entries.
+  using Aggregator = operators::WindowAggregator<K, A, Windows>;
+  void Snapshot(std::string* out) {
+    PutBytes(*out, writer_->Export());
+    PutValue(*out, state_->late_records());
+    PutValue(*out, static_cast<std::uint64_t>(state_->windows().size()));
+    for (auto& [start, table] : state_->windows()) {
+      PutValue(*out, start);
+      PutValue(*out, static_cast<std::uint64_t>(table.size()));
+      table.ForEach([&](const K& k, typename Aggregator::Entry& e) {
+        PutValue(*out, k);
+        PutValue(*out, e);
+      });
+    }
+  }
+  serving::Status Restore(std::string_view in) {
+    std::string empty(16, '\0');  // no rows
+    std::string_view view = empty;
+    if (!in.empty() && !TakeBytes(in, &view)) return BadState(view_);
+    if (serving::Status s = writer_->Restore(view); !s.ok()) return s;
+    state_ = std::make_unique<Aggregator>(aggregate_, windows_, allowed_lateness_);
+    if (in.empty()) return serving::Status::Ok();
+    std::uint64_t late = 0, windows = 0;
+    if (!TakeValue(in, &late) || !TakeValue(in, &windows)) return BadState(view_);
+    state_->set_late_records(late);
+    for (std::uint64_t w = 0; w < windows; ++w) {
+      std::int64_t start;
+      std::uint64_t n;
+      if (!TakeValue(in, &start) || !TakeValue(in, &n)) return BadState(view_);
+      auto& table = state_->windows().emplace(start, typename Aggregator::Table(n)).first->second;
+      for (std::uint64_t i = 0; i < n; ++i) {
+        K k;
+        typename Aggregator::Entry e;
+        if (!TakeValue(in, &k) || !TakeValue(in, &e)) return BadState(view_);
+        *table.Insert(k, e).first = e;
+      }
+    }
+    return serving::Status::Ok();
+  }
 
  private:
   void Emit(std::int64_t watermark, PartitionCounters& c) {
@@ -227,13 +311,15 @@ class ListPartition {
  public:
   ListPartition(std::string view, std::uint64_t capacity) : view_(std::move(view)), capacity_(capacity) {}
 
-  serving::Status Open(const JobContext& ctx, int) {
+  serving::Status Open(const JobContext& ctx, int, bool attach) {
     auto schema = RecordSchema<T>();
     if (!schema.ok()) return schema.status();
     serving::ResultListOptions o;
     o.schema = std::move(schema).value();
     o.capacity = capacity_;
     auto w = serving::ResultListWriter::Create(*ctx.ns, view_, ctx.view_version, o);
+    if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
+      w = serving::ResultListWriter::Open(*ctx.ns, view_, ctx.view_version);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     return serving::Status::Ok();
@@ -245,6 +331,16 @@ class ListPartition {
     c.emitted.fetch_add(b.size(), std::memory_order_relaxed);
   }
   void FlushWindows(PartitionCounters&) {}
+
+  // The rows appended so far: a restore goes back to that count (replayed rows come again, the
+  // same, at the same indexes).
+  void Snapshot(std::string* out) { PutValue(*out, writer_->count()); }
+  serving::Status Restore(std::string_view in) {
+    std::uint64_t count = 0;
+    if (!in.empty() && !TakeValue(in, &count)) return BadState(view_);
+    writer_->RewindTo(count);
+    return serving::Status::Ok();
+  }
 
  private:
   std::string view_;
@@ -261,7 +357,7 @@ class LogPartition {
 
   LogPartition(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
 
-  serving::Status Open(const JobContext&, int) {
+  serving::Status Open(const JobContext&, int, bool) {
     const std::string path = memlog::Log::ResolvePath(path_);
     auto log = memlog::Log::Open(path);
     if (!log.ok() && log.status().code() == memlog::StatusCode::kNotFound) log = memlog::Log::Create(path, create_);
@@ -301,6 +397,11 @@ class LogPartition {
   }
   void FlushWindows(PartitionCounters&) {}
 
+  // A log cannot take back what it was given: records appended after the last checkpoint are
+  // appended again on replay (at-least-once into derived logs).
+  void Snapshot(std::string*) {}
+  serving::Status Restore(std::string_view) { return serving::Status::Ok(); }
+
  private:
   std::string path_;
   memlog::CreateOptions create_;
@@ -330,11 +431,33 @@ class TypedPlan final : public JobPlan {
   const std::string& name() const override { return name_; }
   int partitions() const override { return ctx_.partitions; }
 
-  serving::Status Open() override {
+  serving::Status Open(bool attach) override {
     for (int p = 0; p < ctx_.partitions; ++p) {
       parts_.push_back(make_part_(p));
-      if (serving::Status s = parts_.back()->Open(ctx_, p); !s.ok()) return s;
+      if (serving::Status s = parts_.back()->Open(ctx_, p, attach); !s.ok()) return s;
     }
+    return serving::Status::Ok();
+  }
+
+  void Snapshot(Checkpoint* out) override {
+    out->max_time = max_time_;
+    out->watermark = watermark_;
+    out->partitions.assign(parts_.size(), std::string());
+    for (std::size_t p = 0; p < parts_.size(); ++p) parts_[p]->Snapshot(&out->partitions[p]);
+  }
+
+  serving::Status Restore(const Checkpoint& c) override {
+    if (!c.partitions.empty() && c.partitions.size() != parts_.size())
+      return serving::Status::Error(serving::StatusCode::kInvalidArgument,
+                                    "job " + name_ + ": its checkpoint has " + std::to_string(c.partitions.size()) +
+                                        " partitions, the engine " + std::to_string(parts_.size()));
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      if (serving::Status s = parts_[p]->Restore(c.partitions.empty() ? std::string_view() : c.partitions[p]);
+          !s.ok())
+        return s;
+    }
+    max_time_ = c.partitions.empty() ? std::numeric_limits<std::int64_t>::min() : c.max_time;
+    watermark_ = c.partitions.empty() ? std::numeric_limits<std::int64_t>::min() : c.watermark;
     return serving::Status::Ok();
   }
 

@@ -351,6 +351,75 @@ TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
   EXPECT_EQ(running->Stats().records_in, 2u);
 }
 
+// Checkpoints: a job stopped and started again resumes where it stopped, views and state put
+// back; a damaged checkpoint is refused.
+TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
+  TempLog log;
+  TempNamespace ns;
+  const std::string dir = ns.path() + "-checkpoints";
+  std::system(("rm -rf " + dir).c_str());
+  EngineOptions o;
+  o.threads = 2;
+  o.partitions = 2;
+  o.view_namespace = ns.path();
+  o.checkpoint_dir = dir;
+  o.checkpoint_interval = std::chrono::milliseconds(1);
+  auto job = [&] {
+    return From<Click>("pages", log.path())
+        .EventTime([](const Click& c) { return c.time; }, 0)
+        .KeyBy([](const Click& c) { return c.page; })
+        .Window(operators::TumblingWindows(10000))
+        .Aggregate(operators::Count<Click>{})
+        .ToView("pages", ViewSinkOptions{.windows_per_key = 64});
+  };
+  const auto clicks = MakeClicks(4000, 8, 0);
+  std::vector<Click> sorted = clicks;
+  std::sort(sorted.begin(), sorted.end(), [](const Click& a, const Click& b) { return a.time < b.time; });
+  for (std::size_t i = 0; i < 2000; ++i) log.Append(sorted[i], sorted[i].time);
+  {
+    auto engine = std::move(Engine::Create(o)).value();
+    auto running = std::move(engine->Start(job())).value();
+    EXPECT_FALSE(running->restored());
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+    running->Stop();
+    EXPECT_GE(running->checkpoints(), 1u);
+  }
+  for (std::size_t i = 2000; i < sorted.size(); ++i) log.Append(sorted[i], sorted[i].time);
+  auto engine = std::move(Engine::Create(o)).value();
+  auto running = std::move(engine->Start(job())).value();
+  EXPECT_TRUE(running->restored());
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  EXPECT_EQ(running->Stats().records_in, 2000u);  // only what came after the checkpoint
+  running->FlushWindows();
+  // The windows straddling the stop count records from both runs.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> ref;
+  for (const Click& c : clicks) ++ref[{c.page, operators::FloorTo(c.time, 10000)}];
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "pages")).value();
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> got;
+  reader->Scan([&](const serving::RowView& r) {
+    std::int64_t n;
+    std::memcpy(&n, r.value.data(), 8);
+    got[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = n;
+    return true;
+  });
+  EXPECT_EQ(got, ref);
+  running.reset();
+  // A damaged checkpoint stops the job from starting, naming the file.
+  const std::string file = dir + "/pages@1.ckpt";
+  {
+    std::FILE* f = std::fopen(file.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 40, SEEK_SET);
+    std::fputc('X', f);
+    std::fclose(f);
+  }
+  auto damaged = engine->Start(job());
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), StatusCode::kCorrupt) << damaged.status().message();
+  EXPECT_NE(damaged.status().message().find("checksum"), std::string::npos) << damaged.status().message();
+  std::system(("rm -rf " + dir).c_str());
+}
+
 // Engines and jobs come and go; several jobs share one engine's workers.
 TEST(EngineTest, ShouldRunJobsOneAfterAnotherAndSideBySide) {
   TempLog log;

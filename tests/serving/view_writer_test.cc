@@ -234,6 +234,46 @@ TEST(KeyedTableTest, ShouldRefuseBadOptions) {
   EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, o).status().code(), StatusCode::kAlreadyExists);
 }
 
+TEST(KeyedTableTest, ShouldExportAndRestoreItsContentsAtOnceForReaders) {
+  TempNamespace t;
+  auto ns = t.Open();
+  auto w = std::move(KeyedTableWriter::Create(*ns, "snap", 1, CountOptions())).value();
+  for (std::uint64_t k = 0; k < 500; ++k) ASSERT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
+  const std::string saved = w->Export();
+  // Later changes: updates, new keys, deletions.
+  for (std::uint64_t k = 0; k < 800; ++k) ASSERT_EQ(w->Upsert(k, I64Value(-1), 1000 + k), WriteResult::kOk);
+  ASSERT_TRUE(w->Erase(3));
+  auto r = OpenReader(t, "snap");
+  const std::uint32_t generation = r->generation();
+  ASSERT_TRUE(w->Restore(saved).ok());
+  EXPECT_EQ(w->size(), 500u);
+  std::vector<std::byte> v(8);
+  std::uint64_t offset;
+  for (std::uint64_t k = 0; k < 500; ++k) {
+    ASSERT_EQ(r->Get(k, v, &offset), ReadStatus::kOk) << k;
+    EXPECT_EQ(AsI64(v), static_cast<std::int64_t>(k));
+    EXPECT_EQ(offset, k);
+  }
+  EXPECT_EQ(r->Get(600, v, &offset), ReadStatus::kNotFound);
+  EXPECT_GT(r->generation(), generation);  // a new generation, switched to at once
+  EXPECT_FALSE(w->Restore("garbage").ok());
+  EXPECT_FALSE(w->Restore(saved.substr(0, saved.size() - 1)).ok());
+  // A windowed table's export keeps its directories.
+  WindowedTableOptions wo;
+  wo.schema = MakeSchema({Field::I64("count")});
+  wo.window_size_ns = 10;
+  wo.windows_per_key = 3;
+  auto ww = std::move(WindowedTableWriter::Create(*ns, "wsnap", 1, wo)).value();
+  for (std::int64_t s = 0; s < 50; s += 10) ww->Upsert(std::uint64_t{7}, s, I64Value(s), 1);
+  const std::string wsaved = ww->Export();
+  ww->Upsert(std::uint64_t{7}, 100, I64Value(100), 2);
+  ASSERT_TRUE(ww->Restore(wsaved).ok());
+  auto wr = OpenReader(t, "wsnap");
+  std::vector<std::int64_t> starts;
+  wr->GetWindows(std::uint64_t{7}, [&](const RowView& row) { return starts.push_back(row.window_start), true; });
+  EXPECT_EQ(starts, (std::vector<std::int64_t>{20, 30, 40}));
+}
+
 TEST(SchemaTest, ShouldLayOutFieldsAndRefuseBadOnes) {
   auto s = Schema::Make({Field::I64("a"), Field::String("name", 5), Field::F64("c"), Field::U64("d")});
   ASSERT_TRUE(s.ok()) << s.status().message();
@@ -486,6 +526,14 @@ TEST(ResultListTest, ShouldAppendAndKeepTheLastCapacityRows) {
   ASSERT_EQ(w->Append(v, 500), WriteResult::kOk);
   EXPECT_EQ(r->ListCount(), 21u);
   EXPECT_EQ(w->Append(std::vector<std::byte>(3), 1), WriteResult::kBadArgument);
+  // Rewound (a restore), the list continues from the earlier count.
+  w->RewindTo(18);
+  EXPECT_EQ(r->ListCount(), 18u);
+  w->schema().SetI64(v, 0, 77);
+  ASSERT_EQ(w->Append(v, 600), WriteResult::kOk);
+  std::int64_t last = -1;
+  r->ListRows(18, 1, [&](const RowView& row) { return last = r->schema().GetI64(row.value, 0), true; }, &next);
+  EXPECT_EQ(last, 77);
 }
 
 }  // namespace

@@ -1,0 +1,51 @@
+// The record the engine tests use, and two pipelines over it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+
+#include "engine/pipeline.h"
+#include "engine/record.h"
+
+namespace kappa::engine::testing {
+
+struct Click {
+  std::int64_t user;
+  std::int64_t page;
+  std::int64_t amount;
+  std::int64_t time;
+};
+
+}  // namespace kappa::engine::testing
+
+template <>
+struct kappa::engine::RecordType<kappa::engine::testing::Click> {
+  using Click = kappa::engine::testing::Click;
+  static constexpr std::uint16_t kLogType = 7;
+  static constexpr auto kFields = std::make_tuple(Member("user", &Click::user), Member("page", &Click::page),
+                                                  Member("amount", &Click::amount), Member("time", &Click::time));
+};
+
+namespace kappa::engine::testing {
+
+// Clicks per user (a count kept in the view itself).
+inline Job ClicksPerUser(const std::string& log) {
+  return From<Click>("clicks_per_user", log)
+      .KeyBy([](const Click& c) { return c.user; })
+      .Aggregate(operators::Count<Click>{})
+      .ToView("clicks_per_user", ViewSinkOptions{.key_name = "user", .value_name = "clicks"});
+}
+
+// Average amount per page in 2,000-ns tumbling windows, 500 ns of disorder allowed (state kept
+// per window, written when a window closes).
+inline Job AmountPerPage(const std::string& log) {
+  return From<Click>("amount_per_page", log)
+      .EventTime([](const Click& c) { return c.time; }, 500)
+      .KeyBy([](const Click& c) { return c.page; })
+      .Window(operators::TumblingWindows(2000))
+      .Aggregate(operators::MakeAvg<Click>([](const Click& c) { return c.amount; }))
+      .ToView("amount_per_page", ViewSinkOptions{.key_name = "page", .value_name = "avg_amount", .windows_per_key = 64});
+}
+
+}  // namespace kappa::engine::testing

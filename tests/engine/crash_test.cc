@@ -1,0 +1,121 @@
+// Exactly-once: an engine process killed with SIGKILL at random points, 50 times, while the log
+// grows, then run to the end, leaves views equal to those of one uninterrupted run.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+#include <tuple>
+
+#include "memlog/log.h"
+#include "memlog/producer.h"
+#include "serving/view_reader.h"
+#include "tests/engine/clicks.h"
+#include "tests/serving/test_util.h"
+
+#ifndef KAPPA_CRASH_WORKER
+#error "KAPPA_CRASH_WORKER must name the crash worker executable"
+#endif
+
+namespace kappa::engine {
+namespace {
+
+using serving::testing::TempNamespace;
+using testing::Click;
+
+pid_t Spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv{const_cast<char*>(KAPPA_CRASH_WORKER)};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(KAPPA_CRASH_WORKER, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Every row of `view`: (key, window start, value bytes, offset), sorted.
+std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> Rows(const std::string& ns,
+                                                                                       const std::string& view) {
+  std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> rows;
+  auto reader = serving::ViewReader::Open(ns, view);
+  EXPECT_TRUE(reader.ok()) << reader.status().message();
+  if (!reader.ok()) return rows;
+  EXPECT_EQ((*reader)->Scan([&](const serving::RowView& r) {
+              rows.emplace_back(r.key_u64, r.window_start,
+                                std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size()), r.offset);
+              return true;
+            }),
+            serving::ReadStatus::kOk);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
+  const std::string base = "/dev/shm/kappa-test-crash-" + std::to_string(::getpid());
+  const std::string log_path = base + ".log";
+  const std::string checkpoints = base + "-checkpoints";
+  const std::string reference_checkpoints = base + "-reference-checkpoints";
+  ::unlink(log_path.c_str());
+  std::system(("rm -rf " + checkpoints + " " + reference_checkpoints).c_str());
+  TempNamespace crashed, reference;
+  {
+    memlog::CreateOptions o;
+    o.capacity = std::uint64_t{1} << 27;
+    auto log = std::move(memlog::Log::Create(log_path, o)).value();
+    auto producer = std::move(log->NewProducer()).value();
+    std::mt19937_64 rng(11);
+    std::int64_t clock = 0;
+    auto append = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        clock += static_cast<std::int64_t>(rng() % 20);
+        const Click c{static_cast<std::int64_t>(rng() % 2000), static_cast<std::int64_t>(rng() % 50),
+                      static_cast<std::int64_t>(rng() % 1000), clock - static_cast<std::int64_t>(rng() % 400)};
+        ASSERT_EQ(producer->Append(std::as_bytes(std::span(&c, 1)), RecordType<Click>::kLogType, c.time),
+                  memlog::AppendResult::kOk);
+      }
+    };
+    std::mt19937 kill_rng(12);
+    int kills = 0, finished = 0;
+    while (kills < 50) {
+      append(20000);  // the log grows while the engine works and dies
+      const pid_t pid = Spawn({log_path, crashed.path(), checkpoints, "5"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + kill_rng() % 60));
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+        ++finished;  // it caught up before the kill: fine, the next one has more to do
+        continue;
+      }
+      ::kill(pid, SIGKILL);
+      Wait(pid);
+      ++kills;
+    }
+    RecordProperty("runs_finished_before_their_kill", finished);
+    // The last run goes to the end; then one uninterrupted run over the same log.
+    ASSERT_EQ(Wait(Spawn({log_path, crashed.path(), checkpoints, "5"})), 0);
+    ASSERT_EQ(Wait(Spawn({log_path, reference.path(), reference_checkpoints, "1000"})), 0);
+  }
+  for (const char* view : {"clicks_per_user", "amount_per_page"}) {
+    const auto want = Rows(reference.path(), view);
+    const auto got = Rows(crashed.path(), view);
+    EXPECT_GT(want.size(), 100u) << view;
+    EXPECT_EQ(got.size(), want.size()) << view;
+    EXPECT_TRUE(got == want) << view << ": the views differ after the kills";
+  }
+  ::unlink(log_path.c_str());
+  std::system(("rm -rf " + checkpoints + " " + reference_checkpoints).c_str());
+}
+
+}  // namespace
+}  // namespace kappa::engine
