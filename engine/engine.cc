@@ -358,8 +358,43 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 const EngineOptions& Engine::options() const { return impl_->options; }
 
-Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
-  const EngineOptions& o = impl_->options;
+Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) { return Start(job, impl_->options.view_version); }
+
+serving::Namespace& Engine::views() { return *impl_->ns; }
+
+Result<std::unique_ptr<RunningJob>> Engine::Reprocess(const Job& job, const ReprocessOptions& ro) {
+  auto fail = [&](const std::string& what) {
+    return Status::Error(StatusCode::kFailedPrecondition, "reprocess " + job.name() + ": " + what);
+  };
+  if (job.view().empty()) return fail("it writes a log, which cannot be replaced by a new version");
+  // 1. The next version of the view: one past every version that exists.
+  std::uint32_t version = 1;
+  if (auto listing = impl_->ns->Describe(job.view()); listing.ok()) {
+    for (const serving::VersionListing& v : listing->versions) version = std::max(version, v.version + 1);
+  }
+  // 2. Run it from the job's start (the earliest record by default) into that version.
+  auto running = Start(job, version);
+  if (!running.ok()) return running.status();
+  // 3. Report progress until it has caught up with the live log.
+  const auto deadline = std::chrono::steady_clock::now() + ro.timeout;
+  for (;;) {
+    const JobStats stats = (*running)->Stats();
+    if (ro.progress) ro.progress(stats);
+    if (!(*running)->status().ok()) return (*running)->status();
+    if (stats.lag_bytes() <= ro.max_lag_bytes) break;
+    if (std::chrono::steady_clock::now() > deadline)
+      return fail("version " + std::to_string(version) + " did not catch up in time (" +
+                  std::to_string(stats.lag_bytes()) + " bytes behind)");
+    (*running)->WaitCaughtUp(ro.progress_interval);
+  }
+  // 4. Flip readers to it (the previous version stays for Revert until retired).
+  if (Status s = impl_->ns->Flip(job.view(), version); !s.ok()) return s;
+  return running;
+}
+
+Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t view_version) {
+  EngineOptions o = impl_->options;
+  o.view_version = view_version;
   const SourceOptions& source = job.source();
   memlog::OpenOptions lo;
   lo.read_only = source.cursor.empty();  // a cursor is committed into the log

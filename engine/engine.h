@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -96,6 +97,16 @@ class RunningJob {
   std::unique_ptr<Impl> impl_;
 };
 
+struct ReprocessOptions {
+  // Flip once the new version is within this many bytes of the log's end (0: fully caught up).
+  std::uint64_t max_lag_bytes = 0;
+  // Give up (the new version keeps running; nothing is flipped) after this long.
+  std::chrono::nanoseconds timeout = std::chrono::minutes(30);
+  // Called about every progress_interval while the new version catches up.
+  std::function<void(const JobStats&)> progress;
+  std::chrono::milliseconds progress_interval{100};
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options = {});
@@ -107,6 +118,20 @@ class Engine {
   // Opens the job's log, creates its views (version options().view_version, one shard per
   // partition) and starts it. Fails if the log cannot be opened or a view version exists.
   Result<std::unique_ptr<RunningJob>> Start(const Job& job);
+  // The same, writing version `view_version` of the job's views.
+  Result<std::unique_ptr<RunningJob>> Start(const Job& job, std::uint32_t view_version);
+
+  // Kappa reprocessing, the four steps in one call: starts `job` (a new definition, typically)
+  // as the next version of its view (one past the highest that exists), reading its log from the
+  // job's start position (the earliest retained record, by default) while the current version
+  // keeps serving; reports progress; once the new version has caught up with the live log,
+  // flips the view's alias to it, so that readers move over on their next read. Returns the
+  // running new version; the old version's job is the caller's to stop, and its view stays for
+  // an instant Namespace::Revert until it is retired. A job that writes a log cannot be
+  // reprocessed (a log cannot be replaced).
+  Result<std::unique_ptr<RunningJob>> Reprocess(const Job& job, const ReprocessOptions& options = {});
+  // The namespace the engine's views live in.
+  serving::Namespace& views();
 
   class Impl;
 

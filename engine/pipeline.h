@@ -46,13 +46,16 @@ class Job {
  public:
   using PlanFactory = std::function<std::unique_ptr<detail::JobPlan>(const JobContext&, std::size_t batch_records)>;
 
-  Job(std::string name, std::string log, SourceOptions source, PlanFactory make_plan)
-      : name_(std::move(name)), log_(std::move(log)), source_(source), make_plan_(std::move(make_plan)) {}
+  Job(std::string name, std::string log, SourceOptions source, PlanFactory make_plan, std::string view)
+      : name_(std::move(name)), log_(std::move(log)), source_(source), make_plan_(std::move(make_plan)),
+        view_(std::move(view)) {}
 
   const std::string& name() const { return name_; }
   // The source log: a path, or a bare name in memlog's default directory.
   const std::string& log() const { return log_; }
   const SourceOptions& source() const { return source_; }
+  // The view the job writes ("" for a job that writes a log).
+  const std::string& view() const { return view_; }
   std::unique_ptr<detail::JobPlan> MakePlan(const JobContext& ctx, std::size_t batch_records) const {
     return make_plan_(ctx, batch_records);
   }
@@ -62,6 +65,7 @@ class Job {
   std::string log_;
   SourceOptions source_;
   PlanFactory make_plan_;
+  std::string view_;
 };
 
 namespace detail {
@@ -91,7 +95,8 @@ struct NoKey {
 };
 
 template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part, class MakePart>
-Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part, bool single_partition);
+Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part, bool single_partition,
+            std::string view);
 
 }  // namespace detail
 
@@ -167,7 +172,8 @@ class Stream {
     using Part = detail::ListPartition<T, std::uint64_t>;
     auto make_part = [view, capacity](int) { return std::make_unique<Part>(view, capacity); };
     return detail::MakeJob<In, TimeFn, T, Chain, std::uint64_t, detail::NoKey, Part>(
-        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true);
+        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true,
+        view);
   }
 
   // Appends every record (a registered Record type, with its kLogType) to another log, created
@@ -177,7 +183,8 @@ class Stream {
     using Part = detail::LogPartition<T, std::uint64_t>;
     auto make_part = [log, create](int) { return std::make_unique<Part>(log, create); };
     return detail::MakeJob<In, TimeFn, T, Chain, std::uint64_t, detail::NoKey, Part>(
-        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true);
+        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true,
+        "");
   }
 
  private:
@@ -258,7 +265,7 @@ class KeyedAggregation {
       return std::make_unique<Part>(aggregate, view, options);
     };
     return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                  std::move(key_), std::move(make_part), false);
+                                                                  std::move(key_), std::move(make_part), false, view);
   }
 
  private:
@@ -284,7 +291,7 @@ class WindowedAggregation {
       return std::make_unique<Part>(aggregate, windows, lateness, view, options);
     };
     return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                  std::move(key_), std::move(make_part), false);
+                                                                  std::move(key_), std::move(make_part), false, view);
   }
 
  private:
@@ -299,7 +306,8 @@ class WindowedAggregation {
 namespace detail {
 
 template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part, class MakePart>
-Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part, bool single_partition) {
+Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part, bool single_partition,
+            std::string view) {
   std::string name = source.name;
   std::string log = source.log;
   const SourceOptions options = source.options;
@@ -311,7 +319,7 @@ Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make
     return std::unique_ptr<JobPlan>(new Plan(source.name, source.time, source.max_out_of_orderness, chain, key,
                                              typename Plan::PartFactory(make_part), c, batch));
   };
-  return Job(std::move(name), std::move(log), options, std::move(factory));
+  return Job(std::move(name), std::move(log), options, std::move(factory), std::move(view));
 }
 
 }  // namespace detail
