@@ -19,6 +19,7 @@
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 #include "serving/namespace.h"
+#include "serving/view_writer.h"
 
 namespace kappa::engine {
 
@@ -35,6 +36,96 @@ class Engine::Impl {
   std::unique_ptr<oneapi::tbb::global_control> parallelism;
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::unique_ptr<serving::Namespace> ns;
+};
+
+// A job's metrics, published as a keyed view "metrics.<job>" (same version as the job's view)
+// in the engine's namespace, so that any process can read them in place (`kappa stats`, `kappa
+// top`): row 0 is the job as a whole, row 1 + p its partition p.
+class MetricsView {
+ public:
+  static serving::Schema MakeSchema() {
+    using serving::Field;
+    std::vector<Field> f;
+    for (const char* name : {"records_in", "records_processed", "results", "batches", "late", "malformed",
+                             "lost_bytes", "read_offset", "applied_offset", "log_end", "lag_bytes", "checkpoints",
+                             "latency_count"})
+      f.push_back(Field::U64(name));
+    for (const char* name : {"watermark_ns", "latency_p50_ns", "latency_p99_ns", "latency_p999_ns",
+                             "latency_max_ns", "updated_unix_ns"})
+      f.push_back(Field::I64(name));
+    f.push_back(Field::F64("records_per_s"));
+    return std::move(serving::Schema::Make(std::move(f))).value();
+  }
+
+  Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version) {
+    schema_ = MakeSchema();
+    const std::string name = "metrics." + job;
+    serving::KeyedTableOptions o;
+    o.schema = schema_;
+    o.key_name = "row";
+    o.expected_keys = 70;
+    auto w = serving::KeyedTableWriter::Create(ns, name, version, o);
+    if (!w.ok() && w.status().code() == StatusCode::kAlreadyExists) w = serving::KeyedTableWriter::Open(ns, name, version);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    value_.resize(schema_.value_size());
+    return Status::Ok();
+  }
+
+  // Publishes the job's totals and each partition's counters.
+  void Publish(const JobStats& s, std::uint64_t checkpoints, const JobPlan& plan) {
+    if (!writer_) return;
+    const std::int64_t now = serving::detail::UnixNs();
+    const double rate = last_ns_ == 0 || now <= last_ns_
+                            ? 0.0
+                            : static_cast<double>(s.records_in - last_records_) * 1e9 / static_cast<double>(now - last_ns_);
+    last_ns_ = now;
+    last_records_ = s.records_in;
+    detail::LatencyHistogram* none = nullptr;
+    Write(0, {s.records_in, s.records_processed, s.results, s.batches, s.late, s.malformed, s.lost_bytes,
+              s.read_offset, s.applied_offset, s.log_end, s.lag_bytes(), checkpoints},
+          s.watermark, none, plan, now, rate);
+    for (int p = 0; p < plan.partitions(); ++p) {
+      const detail::PartitionCounters& c = plan.counters(p);
+      const std::uint64_t applied = c.applied_offset.load(std::memory_order_relaxed);
+      Write(static_cast<std::uint64_t>(p) + 1,
+            {0, c.records.load(std::memory_order_relaxed), c.emitted.load(std::memory_order_relaxed), 0,
+             c.late.load(std::memory_order_relaxed), 0, 0, 0, applied, s.log_end,
+             s.log_end > applied ? s.log_end - applied : 0, 0},
+            c.watermark.load(std::memory_order_relaxed), &c.latency, plan, now, 0);
+    }
+    writer_->SetProgress(s.applied_offset, s.watermark);
+  }
+
+ private:
+  void Write(std::uint64_t row, std::initializer_list<std::uint64_t> counters, std::int64_t watermark,
+             const detail::LatencyHistogram* latency, const JobPlan& plan, std::int64_t now, double rate) {
+    std::size_t i = 0;
+    for (std::uint64_t c : counters) schema_.SetU64(value_, i++, c);
+    // Latency: a partition's own, or (row 0) the slowest partition's.
+    std::uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;
+    for (int p = 0; p < plan.partitions(); ++p) {
+      const detail::LatencyHistogram& h = latency ? *latency : plan.counters(p).latency;
+      count = latency ? h.count() : count + h.count();
+      p50 = std::max<std::uint64_t>(p50, h.Percentile(0.5));
+      p99 = std::max<std::uint64_t>(p99, h.Percentile(0.99));
+      p999 = std::max<std::uint64_t>(p999, h.Percentile(0.999));
+      max = std::max<std::uint64_t>(max, h.max());
+      if (latency) break;
+    }
+    schema_.SetU64(value_, i++, count);
+    schema_.SetI64(value_, i++, watermark);
+    for (std::uint64_t v : {p50, p99, p999, max}) schema_.SetI64(value_, i++, static_cast<std::int64_t>(v));
+    schema_.SetI64(value_, i++, now);
+    schema_.SetF64(value_, i++, rate);
+    writer_->Upsert(row, value_, 0);
+  }
+
+  serving::Schema schema_;
+  std::unique_ptr<serving::KeyedTableWriter> writer_;
+  std::vector<std::byte> value_;
+  std::int64_t last_ns_ = 0;
+  std::uint64_t last_records_ = 0;
 };
 
 // One job: its log and reader, the source thread, and the graph
@@ -72,8 +163,12 @@ class RunningJob::Impl {
       // Everything read is applied and nothing is in flight: a clean stop leaves a checkpoint
       // right here.
       if (!checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire)) TakeCheckpoint();
+      metrics_.Publish(Stats(), checkpoints(), *plan_);
     });
   }
+
+  Status OpenMetrics(serving::Namespace& ns) { return metrics_.Open(ns, name_, view_version_); }
+  static constexpr std::chrono::milliseconds kMetricsInterval{200};
 
   std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
   bool restored() const { return restored_; }
@@ -175,7 +270,12 @@ class RunningJob::Impl {
     std::uint32_t idle = 0;
     const auto interval = engine_->options.checkpoint_interval;
     auto next_checkpoint = std::chrono::steady_clock::now() + interval;
+    auto next_metrics = std::chrono::steady_clock::now();
     while (!stopping_.load(std::memory_order_acquire)) {
+      if (std::chrono::steady_clock::now() >= next_metrics) {
+        metrics_.Publish(Stats(), checkpoints(), *plan_);
+        next_metrics = std::chrono::steady_clock::now() + kMetricsInterval;
+      }
       if (!checkpoint_path_.empty() && std::chrono::steady_clock::now() >= next_checkpoint) {
         if (!QuiesceAndCheckpoint()) return;
         next_checkpoint = std::chrono::steady_clock::now() + interval;
@@ -311,6 +411,7 @@ class RunningJob::Impl {
   std::uint32_t view_version_;
   bool restored_;
   std::atomic<std::uint64_t> checkpoints_{0};
+  MetricsView metrics_;  // the source thread's (then Stop's)
 };
 
 RunningJob::RunningJob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -435,6 +536,7 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   auto impl = std::make_unique<RunningJob::Impl>(impl_.get(), std::move(log).value(), std::move(reader).value(),
                                                  std::move(plan), job.name(), std::move(checkpoint_path),
                                                  o.view_version, restored);
+  if (Status s = impl->OpenMetrics(*impl_->ns); !s.ok()) return fail(s);
   impl->Start();
   return std::unique_ptr<RunningJob>(new RunningJob(std::move(impl)));
 }

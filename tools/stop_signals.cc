@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <csignal>
+#include <thread>
 
 namespace kappa::tools {
 
@@ -28,6 +30,17 @@ void StopSignals::Install() {
 }
 
 bool StopSignals::requested() { return g_stop_requested != 0; }
+
+bool StopSignals::SleepUnlessStopped(std::chrono::milliseconds duration) {
+  constexpr std::chrono::milliseconds kCheck{50};
+  const auto deadline = std::chrono::steady_clock::now() + duration;
+  while (!requested()) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, kCheck));
+  }
+  return false;
+}
 
 void StopSignals::ResetInChild() {
   SetAction(SIGINT, SIG_DFL);

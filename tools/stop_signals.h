@@ -5,6 +5,8 @@
 // called from anywhere.
 #pragma once
 
+#include <chrono>
+
 namespace kappa::tools {
 
 class StopSignals {
@@ -15,6 +17,9 @@ class StopSignals {
   static bool requested();
   // In a forked child: restores the default actions, so the child dies on these signals.
   static void ResetInChild();
+  // Sleeps for `duration`, or until a stop signal arrives (checking every 50 ms). False if one
+  // did.
+  static bool SleepUnlessStopped(std::chrono::milliseconds duration);
 };
 
 }  // namespace kappa::tools

@@ -46,8 +46,6 @@ constexpr char kDefaultNamespace[] = "default";
 constexpr std::size_t kOutputChunk = 64 * 1024;
 // A flip between describing a view and reading it restarts the read this many times at most.
 constexpr int kFlipRetries = 10;
-// How often a waiting watch looks at the stop flag.
-constexpr std::chrono::milliseconds kStopCheckInterval{50};
 
 constexpr char kViewUsage[] =
     "Usage: kappa view <subcommand> [arguments] [--ns NAMESPACE]\n"
@@ -1030,18 +1028,6 @@ class WatchScreen {
   std::optional<Sample> last_;
 };
 
-// Sleeps for `duration`, or until a stop signal arrives. False if one did.
-bool SleepUnlessStopped(std::chrono::milliseconds duration) {
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  while (!StopSignals::requested()) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) return true;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(left, kStopCheckInterval));
-  }
-  return false;
-}
-
 int WatchCommand(std::span<char* const> argv) {
   const Args args =
       Args::Parse("view watch", argv, {"--ns", "--format", "--limit", "--interval", "--count"});
@@ -1061,7 +1047,7 @@ int WatchCommand(std::span<char* const> argv) {
 
   WatchScreen screen(reader.get(), ref.text(), format, limit);
   for (std::uint64_t n = 0; n < count && !StopSignals::requested(); ++n) {
-    if (n > 0 && !SleepUnlessStopped(interval)) break;
+    if (n > 0 && !StopSignals::SleepUnlessStopped(interval)) break;
     std::string text = screen.Render();
     if (redraw) {
       text.insert(0, "\x1b[H\x1b[J");  // cursor home, clear to the end of the screen

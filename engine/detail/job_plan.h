@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/checkpoint.h"
+#include "engine/detail/latency_histogram.h"
 #include "memlog/log_reader.h"
 #include "serving/status.h"
 
@@ -29,6 +30,7 @@ struct SlotBase {
   std::uint64_t end_offset = 0;       // log offset just past the records read into the slot
   std::int64_t watermark = 0;         // after the slot's records
   std::uint64_t records_in = 0;       // records of the source type decoded
+  std::int64_t oldest_append_ns = 0;  // the earliest log timestamp among them (wall clock)
   std::atomic<int> pending{0};        // partitions still to process the slot
 };
 
@@ -40,6 +42,9 @@ struct PartitionCounters {
   std::atomic<std::uint64_t> applied_offset{0}; // end offset of the last slot processed
   std::atomic<std::int64_t> watermark{0};
   std::atomic<bool> failed{false};              // the sink failed (a log I/O error)
+  // From a batch's oldest log timestamp to the moment its results were written (the append
+  // to view latency of that record, when producers stamp records with the wall clock).
+  LatencyHistogram latency;
 };
 
 class JobPlan {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <memory>
 #include <span>
@@ -474,6 +475,7 @@ class TypedPlan final : public JobPlan {
     auto* slot = static_cast<Slot*>(base);
     operators::Batch<In>& b = slot->source;
     b.clear();
+    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
     for (const memlog::Record& r : records) {
       if (r.type != RecordType<In>::kLogType) continue;
       if (r.payload.size() != sizeof(In)) {
@@ -482,6 +484,7 @@ class TypedPlan final : public JobPlan {
       }
       In rec;
       std::memcpy(&rec, r.payload.data(), sizeof rec);
+      oldest = std::min(oldest, r.timestamp_ns);
       std::int64_t t;
       if constexpr (std::is_same_v<TimeFn, LogTimestamp>) {
         t = r.timestamp_ns;
@@ -498,6 +501,7 @@ class TypedPlan final : public JobPlan {
     slot->end_offset = records.end_offset();
     slot->watermark = watermark_;
     slot->records_in = b.size();
+    slot->oldest_append_ns = oldest;
   }
 
   void Transform(SlotBase* base) override {
@@ -536,6 +540,11 @@ class TypedPlan final : public JobPlan {
     PartitionCounters& c = counters_[static_cast<std::size_t>(p)];
     SubBatch<T, K>& part = slot->parts[static_cast<std::size_t>(p)];
     parts_[static_cast<std::size_t>(p)]->Process(part, *slot, c);
+    if (!part.empty()) {
+      timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns);
+    }
     c.records.fetch_add(part.size(), std::memory_order_relaxed);
     c.watermark.store(slot->watermark, std::memory_order_relaxed);
     c.applied_offset.store(slot->end_offset, std::memory_order_release);

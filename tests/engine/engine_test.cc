@@ -542,6 +542,41 @@ TEST(EngineTest, ShouldGiveTheSameViewsLiveAndOnReplay) {
   EXPECT_GT(live->Stats().batches, (*replay)->Stats().batches);  // really cut differently
 }
 
+// Metrics: published as a view any process reads, per job and per partition.
+TEST(EngineTest, ShouldPublishItsMetricsAsAView) {
+  TempLog log;
+  TempNamespace ns;
+  for (const Click& c : MakeClicks(5000, 12, 0)) log.Append(c, memlog::kTimestampNow);
+  auto engine = MakeEngine(ns, 2);
+  auto running = std::move(engine->Start(From<Click>("metered", log.path())
+                                             .KeyBy([](const Click& c) { return c.page; })
+                                             .Aggregate(operators::Count<Click>{})
+                                             .ToView("metered")))
+                     .value();
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  running->Stop();  // publishes a last time
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "metrics.metered")).value();
+  const serving::Schema& s = reader->schema();
+  std::vector<std::byte> v(s.value_size());
+  std::uint64_t offset;
+  auto field = [&](const char* name) { return s.GetU64(v, static_cast<std::size_t>(s.Find(name))); };
+  ASSERT_EQ(reader->Get(0, v, &offset), serving::ReadStatus::kOk);
+  EXPECT_EQ(field("records_in"), 5000u);
+  EXPECT_EQ(field("records_processed"), 5000u);
+  EXPECT_EQ(field("applied_offset"), log.log().latest_offset());
+  EXPECT_EQ(field("lag_bytes"), 0u);
+  EXPECT_GT(field("latency_count"), 0u);
+  const std::int64_t p99 = s.GetI64(v, static_cast<std::size_t>(s.Find("latency_p99_ns")));
+  EXPECT_GT(p99, 0);
+  EXPECT_LT(p99, 60'000'000'000);  // stamped with the wall clock at append: seconds at most here
+  std::uint64_t processed = 0;
+  for (std::uint64_t row : {1, 2}) {
+    ASSERT_EQ(reader->Get(row, v, &offset), serving::ReadStatus::kOk);
+    processed += field("records_processed");
+  }
+  EXPECT_EQ(processed, 5000u);
+}
+
 // Engines and jobs come and go; several jobs share one engine's workers.
 TEST(EngineTest, ShouldRunJobsOneAfterAnotherAndSideBySide) {
   TempLog log;

@@ -1,0 +1,65 @@
+// LatencyHistogram: nanosecond latencies in log-linear buckets (8 per power of two: at most
+// 1/8 = 12.5 % wide), counted with relaxed atomics so that one thread records while another
+// reads percentiles.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+
+namespace kappa::engine::detail {
+
+class LatencyHistogram {
+ public:
+  static constexpr int kSubBits = 3;
+  static constexpr int kBuckets = 64 << kSubBits;
+
+  void Record(std::int64_t ns) {
+    const std::uint64_t v = ns <= 0 ? 0 : static_cast<std::uint64_t>(ns);
+    buckets_[Bucket(v)].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t max = max_.load(std::memory_order_relaxed);
+    while (v > max && !max_.compare_exchange_weak(max, v, std::memory_order_relaxed)) {
+    }
+  }
+
+  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  std::uint64_t max() const { return max_.load(std::memory_order_relaxed); }
+
+  // The upper bound of the bucket holding quantile q (0 if empty).
+  std::uint64_t Percentile(double q) const {
+    std::array<std::uint64_t, kBuckets> counts;
+    std::uint64_t total = 0;
+    for (int i = 0; i < kBuckets; ++i) total += counts[i] = buckets_[i].load(std::memory_order_relaxed);
+    if (total == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total - 1)) + 1;
+    std::uint64_t seen = 0;
+    for (int i = 0; i < kBuckets; ++i) {
+      seen += counts[i];
+      if (seen >= rank) return std::min(UpperBound(i), max());
+    }
+    return max();
+  }
+
+ private:
+  static int Bucket(std::uint64_t v) {
+    if (v < (1u << kSubBits)) return static_cast<int>(v);
+    const int log2 = 63 - std::countl_zero(v);
+    const int sub = static_cast<int>((v >> (log2 - kSubBits)) & ((1u << kSubBits) - 1));
+    return ((log2 - kSubBits + 1) << kSubBits) + sub;
+  }
+  static std::uint64_t UpperBound(int bucket) {
+    if (bucket < (1 << kSubBits)) return static_cast<std::uint64_t>(bucket);
+    const int log2 = (bucket >> kSubBits) + kSubBits - 1;
+    const std::uint64_t sub = static_cast<std::uint64_t>(bucket & ((1 << kSubBits) - 1));
+    const std::uint64_t low = (std::uint64_t{1} << log2) | (sub << (log2 - kSubBits));
+    return low + (std::uint64_t{1} << (log2 - kSubBits)) - 1;
+  }
+
+  std::array<std::atomic<std::uint64_t>, kBuckets> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> max_{0};
+};
+
+}  // namespace kappa::engine::detail

@@ -1,0 +1,222 @@
+// kappa stats and kappa top: the metrics engines publish for their jobs, as views named
+// "metrics.<job>" (row 0 the job, row 1 + p its partition p; engine/engine.cc), read in place.
+#include "tools/stats_commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "serving/namespace.h"
+#include "serving/view_reader.h"
+#include "tools/args.h"
+#include "tools/stop_signals.h"
+#include "tools/text.h"
+#include "tools/text_table.h"
+
+namespace kappa::tools {
+namespace {
+
+constexpr char kMetricsPrefix[] = "metrics.";
+
+constexpr char kStatsUsage[] =
+    "Usage: kappa stats [JOB...] [--ns NAMESPACE] [--format table|jsonl]\n"
+    "\n"
+    "Prints the metrics of engine jobs whose views are in NAMESPACE (default \"default\"): per job\n"
+    "records read and their rate, records processed, results written, late and malformed records,\n"
+    "lag behind the log's end, watermark, append-to-view latency percentiles and checkpoints;\n"
+    "then the same per key partition. Without JOB, every job that has published metrics.\n"
+    "\n"
+    "jsonl: one object per job, with its partitions in \"partitions\".\n";
+
+constexpr char kTopUsage[] =
+    "Usage: kappa top [JOB...] [--ns NAMESPACE] [--interval MS] [--count N]\n"
+    "\n"
+    "Shows the metrics 'kappa stats' prints, refreshed in place every --interval milliseconds\n"
+    "(default 1000) until interrupted (or --count refreshes).\n";
+
+struct Row {
+  std::map<std::string, std::uint64_t> u;
+  std::map<std::string, std::int64_t> i;
+  double rate = 0;
+};
+
+struct JobMetrics {
+  std::string job;
+  std::uint32_t version = 0;
+  Row total;
+  std::vector<Row> partitions;
+};
+
+Row ReadRow(const serving::Schema& s, std::span<const std::byte> v) {
+  Row r;
+  for (std::size_t f = 0; f < s.size(); ++f) {
+    const serving::Field& field = s.field(f);
+    switch (field.type) {
+      case serving::FieldType::kU64: r.u[field.name] = s.GetU64(v, f); break;
+      case serving::FieldType::kI64: r.i[field.name] = s.GetI64(v, f); break;
+      case serving::FieldType::kF64: r.rate = s.GetF64(v, f); break;
+      default: break;
+    }
+  }
+  return r;
+}
+
+// The metrics of each job asked for (all if none), in name order.
+std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::string>& jobs) {
+  auto opened = serving::Namespace::Open(ns, /*create=*/false);
+  if (!opened.ok()) throw CommandError(opened.status().message());
+  std::vector<JobMetrics> out;
+  for (const serving::ViewListing& l : (*opened)->List()) {
+    if (l.name.rfind(kMetricsPrefix, 0) != 0 || l.current == 0) continue;
+    const std::string job = l.name.substr(sizeof kMetricsPrefix - 1);
+    if (!jobs.empty() && std::find(jobs.begin(), jobs.end(), job) == jobs.end()) continue;
+    auto reader = serving::ViewReader::Open(ns, l.name);
+    if (!reader.ok()) continue;  // dropped meanwhile
+    JobMetrics m;
+    m.job = job;
+    m.version = (*reader)->version();
+    std::vector<std::pair<std::uint64_t, Row>> rows;
+    (*reader)->Scan([&](const serving::RowView& row) {
+      rows.emplace_back(row.key_u64, ReadRow((*reader)->schema(), row.value));
+      return true;
+    });
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [key, row] : rows) {
+      if (key == 0) {
+        m.total = std::move(row);
+      } else {
+        m.partitions.push_back(std::move(row));
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  for (const std::string& job : jobs) {
+    if (std::none_of(out.begin(), out.end(), [&](const JobMetrics& m) { return m.job == job; }))
+      throw CommandError("no metrics for job " + Quote(job) + " in " + serving::detail::NamespacePath(ns));
+  }
+  return out;
+}
+
+std::string Ns(std::int64_t ns) { return ns <= 0 ? "-" : FormatDuration(ns); }
+
+std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
+  if (jobs.empty()) return "no job metrics\n";
+  using A = TextTable::Align;
+  std::string out;
+  TextTable t({{"job"}, {"version", A::kRight}, {"read", A::kRight}, {"per s", A::kRight}, {"processed", A::kRight},
+               {"results", A::kRight}, {"late", A::kRight}, {"malformed", A::kRight}, {"lag", A::kRight},
+               {"latency p50", A::kRight}, {"p99", A::kRight}, {"p99.9", A::kRight}, {"max", A::kRight},
+               {"checkpoints", A::kRight}, {"updated", A::kRight}});
+  for (const JobMetrics& m : jobs) {
+    const Row& r = m.total;
+    t.AddRow({m.job, std::to_string(m.version), std::to_string(r.u.at("records_in")), std::to_string(std::llround(r.rate)),
+              std::to_string(r.u.at("records_processed")), std::to_string(r.u.at("results")),
+              std::to_string(r.u.at("late")), std::to_string(r.u.at("malformed")), FormatBytes(r.u.at("lag_bytes")),
+              Ns(r.i.at("latency_p50_ns")), Ns(r.i.at("latency_p99_ns")), Ns(r.i.at("latency_p999_ns")),
+              Ns(r.i.at("latency_max_ns")), std::to_string(r.u.at("checkpoints")),
+              Ns(now - r.i.at("updated_unix_ns")) + " ago"});
+  }
+  t.Flush(&out);
+  for (const JobMetrics& m : jobs) {
+    out += "\n" + m.job + " partitions\n";
+    TextTable p({{"partition", A::kRight}, {"processed", A::kRight}, {"results", A::kRight}, {"late", A::kRight},
+                 {"applied offset", A::kRight}, {"lag", A::kRight}, {"latency p50", A::kRight}, {"p99", A::kRight},
+                 {"max", A::kRight}},
+                "  ");
+    for (std::size_t i = 0; i < m.partitions.size(); ++i) {
+      const Row& r = m.partitions[i];
+      p.AddRow({std::to_string(i), std::to_string(r.u.at("records_processed")), std::to_string(r.u.at("results")),
+                std::to_string(r.u.at("late")), std::to_string(r.u.at("applied_offset")),
+                FormatBytes(r.u.at("lag_bytes")), Ns(r.i.at("latency_p50_ns")), Ns(r.i.at("latency_p99_ns")),
+                Ns(r.i.at("latency_max_ns"))});
+    }
+    p.Flush(&out);
+  }
+  return out;
+}
+
+void AppendRowJson(const Row& r, std::string* out) {
+  bool first = true;
+  for (const auto& [name, v] : r.u) {
+    *out += (first ? "\"" : ",\"") + name + "\":" + std::to_string(v);
+    first = false;
+  }
+  for (const auto& [name, v] : r.i) *out += ",\"" + name + "\":" + std::to_string(v);
+  *out += ",\"records_per_s\":";
+  AppendJsonDouble(r.rate, out);
+}
+
+std::string Jsonl(const std::vector<JobMetrics>& jobs) {
+  std::string out;
+  for (const JobMetrics& m : jobs) {
+    out += "{\"job\":";
+    AppendJsonString(m.job, &out);
+    out += ",\"version\":" + std::to_string(m.version) + ",";
+    AppendRowJson(m.total, &out);
+    out += ",\"partitions\":[";
+    for (std::size_t i = 0; i < m.partitions.size(); ++i) {
+      out += i ? ",{" : "{";
+      AppendRowJson(m.partitions[i], &out);
+      out += "}";
+    }
+    out += "]}\n";
+  }
+  return out;
+}
+
+void Print(const std::string& text) {
+  if (!text.empty() && std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    throw CommandError("cannot write to standard output");
+  std::fflush(stdout);
+}
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunStatsCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("stats", argv, {"--ns", "--format"});
+  if (args.help()) {
+    std::fputs(kStatsUsage, stdout);
+    return 0;
+  }
+  const std::string format = args.GetChoice("--format", "table", {"table", "jsonl"});
+  const auto jobs = Collect(args.GetString("--ns", "default"), args.positionals());
+  Print(format == "jsonl" ? Jsonl(jobs) : Table(jobs, NowNs()));
+  return 0;
+}
+
+int RunTopCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("top", argv, {"--ns", "--interval", "--count"});
+  if (args.help()) {
+    std::fputs(kTopUsage, stdout);
+    return 0;
+  }
+  const std::chrono::milliseconds interval(args.GetUint("--interval", 1000, 1, 86'400'000));
+  const std::uint64_t count = args.GetUint("--count", UINT64_MAX, 1);
+  const std::string ns = args.GetString("--ns", "default");
+  StopSignals::Install();
+  const bool redraw = ::isatty(STDOUT_FILENO) == 1;
+  for (std::uint64_t n = 0; n < count && !StopSignals::requested(); ++n) {
+    if (n > 0 && !StopSignals::SleepUnlessStopped(interval)) break;
+    std::string text = Table(Collect(ns, args.positionals()), NowNs());
+    if (redraw) {
+      text.insert(0, "\x1b[H\x1b[J");  // cursor home, clear to the end of the screen
+    } else if (n > 0) {
+      text.insert(0, "\n");
+    }
+    Print(text);
+  }
+  return 0;
+}
+
+}  // namespace kappa::tools
