@@ -332,9 +332,11 @@ Status Namespace::Retire(std::string_view name, std::uint32_t version) {
   auto alias = registry_.FindAlias(name);
   if (alias.ok() && alias->version() == version)
     return Status::Error(StatusCode::kFailedPrecondition, ref + ": is current; flip to another version first");
-  if (alias.ok() && alias->previous == version)
-    return Status::Error(StatusCode::kFailedPrecondition,
-                         ref + ": a revert would return to it; flip once more (or retire it later)");
+  if (alias.ok() && alias->previous == version) {  // the revert target: nothing to revert to now
+    AliasEntry& a = registry_.layout()->aliases[alias->index];
+    EntryWrite w(a.seq);
+    StoreRelaxed(a.previous, 0u);
+  }
   for (const detail::ViewRecord& v : shards) FreeEntryLocked(v);
   BumpChanges(registry_.layout());
   return Status::Ok();

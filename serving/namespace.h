@@ -67,8 +67,9 @@ class Namespace {
   // Flips back to the previous version (and remembers the one it left, so a second Revert
   // undoes the first). kFailedPrecondition if there is none.
   Status Revert(std::string_view name);
-  // Deletes `version` of `name` (its files and registry entry). Refuses the current and the
-  // previous version. Readers still on it get kGone on their next read.
+  // Deletes `version` of `name` (its files and registry entry). Refuses the current version;
+  // retiring the previous one ends the chance to revert to it. Readers still on it get kGone on
+  // their next read.
   Status Retire(std::string_view name, std::uint32_t version);
   // Deletes every version of `name` and its alias: the view is gone for good.
   Status Drop(std::string_view name);

@@ -38,9 +38,12 @@ class [[nodiscard]] Result {
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: REQUIRES: !status.ok()
   bool ok() const { return v_.index() == 0; }
   T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
   T* operator->() { return &std::get<0>(v_); }
+  const T* operator->() const { return &std::get<0>(v_); }
   Status status() const { return ok() ? Status::Ok() : std::get<1>(v_); }
 
  private:

@@ -218,7 +218,7 @@ constexpr char kRetireUsage[] =
     "       kappa view retire NAME VERSION [--ns NAMESPACE]\n"
     "\n"
     "Deletes one version of a view: its files and its registry entry. Refuses the current\n"
-    "version and the previous one (a revert could still return to it). Readers still on the\n"
+    "version; retiring the previous one ends the chance to revert to it. Readers still on the\n"
     "version fail with \"gone\".\n"
     "\n"
     "Options:\n"
@@ -1115,6 +1115,7 @@ int RetireCommand(std::span<char* const> argv) {
   }
   const ViewRef ref = ParseNameAndVersion(args);
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
+  const serving::Result<ViewListing> before = ns->Describe(ref.name);
   ThrowIfFailed(ns->Retire(ref.name, ref.version));
   std::string line = ref.text() + ": retired";
   if (serving::Result<ViewListing> after = ns->Describe(ref.name); after.ok()) {
@@ -1122,6 +1123,7 @@ int RetireCommand(std::span<char* const> argv) {
     line += " (versions left: " +
             (l.versions.empty() ? std::string("none") : VersionList(l.versions));
     if (l.current != 0) line += "; current " + U64(l.current);
+    if (before.ok() && before.value().previous == ref.version) line += "; no revert now";
     line += ")";
   }
   PrintLine(line);

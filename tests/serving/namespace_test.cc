@@ -80,7 +80,6 @@ TEST(NamespaceTest, ShouldFlipRevertAndRetireByTheRules) {
   EXPECT_EQ(ns->Revert("q").code(), StatusCode::kFailedPrecondition);
   ASSERT_TRUE(ns->Flip("q", 2).ok());
   EXPECT_EQ(ns->Retire("q", 2).code(), StatusCode::kFailedPrecondition);  // current
-  EXPECT_EQ(ns->Retire("q", 1).code(), StatusCode::kFailedPrecondition);  // revert target
   ASSERT_TRUE(ns->Revert("q").ok());
   l = std::move(ns->Describe("q")).value();
   EXPECT_EQ(l.current, 1u);
@@ -104,6 +103,13 @@ TEST(NamespaceTest, ShouldFlipRevertAndRetireByTheRules) {
   ASSERT_EQ(l.versions.size(), 2u);
   EXPECT_TRUE(l.versions[1].current);
   EXPECT_TRUE(l.versions[0].previous);
+  // Retiring the revert target ends the chance to revert.
+  v2.reset();
+  ASSERT_TRUE(ns->Retire("q", 2).ok());
+  l = std::move(ns->Describe("q")).value();
+  EXPECT_EQ(l.current, 3u);
+  EXPECT_EQ(l.previous, 0u);
+  EXPECT_EQ(ns->Revert("q").code(), StatusCode::kFailedPrecondition);
   // Drop removes every version and the name.
   v2.reset();
   v3.reset();
