@@ -183,9 +183,9 @@ class RunningJob::Impl {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int spins = 0;; ++spins) {
       for (int p = 0; p < plan_->partitions(); ++p) {
-        if (plan_->counters(p).failed.load(std::memory_order_relaxed))
-          Fail(Status::Error(StatusCode::kIoError, "job " + name_ + ": partition " + std::to_string(p) +
-                                                       "'s sink failed to write"));
+        const detail::PartitionCounters& c = plan_->counters(p);
+        if (c.failed.load(std::memory_order_acquire))
+          Fail(Status::Error(StatusCode::kIoError, "job " + name_ + ": partition " + std::to_string(p) + ": " + c.failure));
       }
       if (failed_.load(std::memory_order_acquire)) return false;
       if (AppliedOffset() >= target) return true;
@@ -494,6 +494,7 @@ Result<std::unique_ptr<RunningJob>> Engine::Reprocess(const Job& job, const Repr
 }
 
 Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t view_version) {
+  if (!job.error().empty()) return Status::Error(StatusCode::kInvalidArgument, job.error());
   EngineOptions o = impl_->options;
   o.view_version = view_version;
   const SourceOptions& source = job.source();

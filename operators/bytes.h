@@ -7,7 +7,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace kappa::engine::detail {
+namespace kappa::operators {
 
 template <class T>
 void PutValue(std::string& out, const T& v) {
@@ -38,4 +38,4 @@ inline bool TakeBytes(std::string_view& in, std::string_view* bytes) {
   return true;
 }
 
-}  // namespace kappa::engine::detail
+}  // namespace kappa::operators

@@ -3,7 +3,7 @@
 // Windows are aligned to the epoch, as in the Beam and Flink models: a tumbling window of size S
 // holding t starts at floor(t / S) * S; a hopping window of size S sliding every L holds every t
 // in [start, start + S) for each start that is a multiple of L. Session windows depend on a
-// key's other records and are kept by SessionWindowAggregator.
+// key's other records and are kept by SessionAggregator.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +61,19 @@ class HoppingWindows {
  private:
   std::int64_t size_;
   std::int64_t slide_;
+};
+
+// Session windows: a key's records closer than `gap` in event time form one session, from its
+// first record's time to its last one's plus the gap. Which session a record joins depends on
+// the key's other records: SessionAggregator keeps them.
+class SessionWindows {
+ public:
+  // REQUIRES: gap > 0.
+  explicit constexpr SessionWindows(std::int64_t gap) : gap_(gap) {}
+  std::int64_t gap() const { return gap_; }
+
+ private:
+  std::int64_t gap_;
 };
 
 }  // namespace kappa::operators

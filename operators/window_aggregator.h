@@ -17,10 +17,13 @@
 #include <functional>
 #include <map>
 #include <queue>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "operators/aggregate.h"
 #include "operators/batch.h"
+#include "operators/bytes.h"
 #include "operators/flat_map.h"
 #include "operators/window.h"
 
@@ -276,6 +279,37 @@ class SessionAggregator {
 
   std::uint64_t late_records() const { return late_; }
   std::size_t keys() const { return sessions_.size(); }
+
+  // The state as bytes (late count, then each key's sessions), and state put back from them;
+  // Restore is false, with the state unusable, if `in` is not what Snapshot wrote.
+  void Snapshot(std::string* out) const {
+    PutValue(*out, late_);
+    PutValue(*out, static_cast<std::uint64_t>(sessions_.size()));
+    for (const auto& [key, sessions] : sessions_) {
+      PutValue(*out, key);
+      PutValue(*out, static_cast<std::uint64_t>(sessions.size()));
+      for (const Session& s : sessions) PutValue(*out, s);
+    }
+  }
+  bool Restore(std::string_view in) {
+    sessions_.clear();
+    due_ = {};
+    std::uint64_t keys = 0;
+    if (!TakeValue(in, &late_) || !TakeValue(in, &keys)) return false;
+    for (std::uint64_t k = 0; k < keys; ++k) {
+      K key;
+      std::uint64_t n = 0;
+      if (!TakeValue(in, &key) || !TakeValue(in, &n) || n > in.size() / sizeof(Session)) return false;
+      std::vector<Session>& sessions = sessions_[key];
+      sessions.resize(n);
+      for (Session& s : sessions) {
+        if (!TakeValue(in, &s)) return false;
+        // Due to be emitted, or (emitted already) to be forgotten once past the lateness.
+        due_.push(Due{s.emitted ? s.end + allowed_lateness_ : s.end, key});
+      }
+    }
+    return in.empty();
+  }
 
  private:
   struct Due {

@@ -5,6 +5,11 @@
 //   records       the record's own schema (RecordType<T>)
 //   DDSketch      count, min, max, p50, p90, p99, p999
 //   TopKAcc<K>    size, then id_i (u64) and value_i (f64) for i < K
+//   SessionResult<O>  session_start, session_end, then O's fields
+//   KeyedResult<K, O> the key (named by the sink's key_name), then O's fields
+//
+// Each codec: Schema(value_name, key_name) and Encode(value, bytes) (bytes of the schema's
+// value size).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +17,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "engine/record.h"
 #include "operators/aggregate.h"
@@ -24,7 +30,7 @@ struct OutputCodec;
 
 template <class O>
 struct OutputCodec<O, std::enable_if_t<std::is_arithmetic_v<O>>> {
-  static serving::Result<serving::Schema> Schema(const std::string& value_name) {
+  static serving::Result<serving::Schema> Schema(const std::string& value_name, const std::string& = "key") {
     return serving::Schema::Make({std::is_floating_point_v<O> ? serving::Field::F64(value_name)
                                                               : serving::Field::I64(value_name)});
   }
@@ -52,13 +58,13 @@ struct OutputCodec<O, std::enable_if_t<std::is_arithmetic_v<O>>> {
 
 template <class O>
 struct OutputCodec<O, std::enable_if_t<Record<O>>> {
-  static serving::Result<serving::Schema> Schema(const std::string&) { return RecordSchema<O>(); }
+  static serving::Result<serving::Schema> Schema(const std::string&, const std::string& = "key") { return RecordSchema<O>(); }
   static void Encode(const O& v, std::span<std::byte> out) { std::memcpy(out.data(), &v, sizeof v); }
 };
 
 template <>
 struct OutputCodec<operators::DDSketch> {
-  static serving::Result<serving::Schema> Schema(const std::string&) {
+  static serving::Result<serving::Schema> Schema(const std::string&, const std::string& = "key") {
     using serving::Field;
     return serving::Schema::Make({Field::I64("count"), Field::F64("min"), Field::F64("max"), Field::F64("p50"),
                                   Field::F64("p90"), Field::F64("p99"), Field::F64("p999")});
@@ -74,7 +80,7 @@ struct OutputCodec<operators::DDSketch> {
 
 template <int K>
 struct OutputCodec<operators::TopKAcc<K>> {
-  static serving::Result<serving::Schema> Schema(const std::string&) {
+  static serving::Result<serving::Schema> Schema(const std::string&, const std::string& = "key") {
     std::vector<serving::Field> f{serving::Field::I64("size")};
     for (int i = 0; i < K; ++i) {
       f.push_back(serving::Field::U64("id_" + std::to_string(i)));
@@ -91,6 +97,64 @@ struct OutputCodec<operators::TopKAcc<K>> {
       std::memcpy(out.data() + 8 + 16 * i, &id, 8);
       std::memcpy(out.data() + 16 + 16 * i, &value, 8);
     }
+  }
+};
+
+// A session's result: the session's extent and its aggregate.
+template <class O>
+struct SessionResult {
+  std::int64_t start;
+  std::int64_t end;
+  O value;
+};
+
+// A result with the key it belongs to (rows of a list, which has no key of its own).
+template <class K, class O>
+struct KeyedResult {
+  K key;
+  O value;
+};
+
+// `prefix`, then the fields of `rest`, laid out again after them.
+inline serving::Result<serving::Schema> PrefixSchema(std::vector<serving::Field> prefix,
+                                                      serving::Result<serving::Schema> rest) {
+  if (!rest.ok()) return rest.status();
+  for (serving::Field f : rest->fields()) {
+    f.offset = 0;
+    prefix.push_back(std::move(f));
+  }
+  return serving::Schema::Make(std::move(prefix));
+}
+
+template <class O>
+struct OutputCodec<SessionResult<O>> {
+  static serving::Result<serving::Schema> Schema(const std::string& value_name, const std::string& key_name = "key") {
+    return PrefixSchema({serving::Field::I64("session_start"), serving::Field::I64("session_end")},
+                        OutputCodec<O>::Schema(value_name, key_name));
+  }
+  static void Encode(const SessionResult<O>& r, std::span<std::byte> out) {
+    std::memcpy(out.data(), &r.start, 8);
+    std::memcpy(out.data() + 8, &r.end, 8);
+    OutputCodec<O>::Encode(r.value, out.subspan(16));
+  }
+};
+
+template <class K, class O>
+struct OutputCodec<KeyedResult<K, O>> {
+  static_assert(std::is_integral_v<K> && sizeof(K) <= 8, "keys are integers");
+  static serving::Result<serving::Schema> Schema(const std::string& value_name, const std::string& key_name = "key") {
+    return PrefixSchema({std::is_signed_v<K> ? serving::Field::I64(key_name) : serving::Field::U64(key_name)},
+                        OutputCodec<O>::Schema(value_name, key_name));
+  }
+  static void Encode(const KeyedResult<K, O>& r, std::span<std::byte> out) {
+    if constexpr (std::is_signed_v<K>) {
+      const auto k = static_cast<std::int64_t>(r.key);
+      std::memcpy(out.data(), &k, 8);
+    } else {
+      const auto k = static_cast<std::uint64_t>(r.key);
+      std::memcpy(out.data(), &k, 8);
+    }
+    OutputCodec<O>::Encode(r.value, out.subspan(8));
   }
 };
 

@@ -41,11 +41,19 @@ struct PartitionCounters {
   std::atomic<std::uint64_t> late{0};           // records no window accepted
   std::atomic<std::uint64_t> applied_offset{0}; // end offset of the last slot processed
   std::atomic<std::int64_t> watermark{0};
-  std::atomic<bool> failed{false};              // the sink failed (a log I/O error)
+  std::atomic<bool> failed{false};              // the partition failed: `failure` says why
+  std::string failure;                          // written once, before `failed` is set
   // From a batch's oldest log timestamp to the moment its results were written (the append
   // to view latency of that record, when producers stamp records with the wall clock).
   LatencyHistogram latency;
 };
+
+// Marks the partition failed (the first failure's reason stays). Called by the partition's thread.
+inline void FailPartition(PartitionCounters& c, std::string why) {
+  if (c.failed.load(std::memory_order_relaxed)) return;
+  c.failure = std::move(why);
+  c.failed.store(true, std::memory_order_release);
+}
 
 class JobPlan {
  public:

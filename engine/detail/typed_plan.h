@@ -14,9 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "engine/detail/bytes.h"
+#include "operators/bytes.h"
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
+#include "engine/detail/sinks.h"
 #include "engine/record.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
@@ -27,21 +28,6 @@
 #include "serving/view_writer.h"
 
 namespace kappa::engine {
-
-// Where a job's sinks go.
-struct JobContext {
-  serving::Namespace* ns = nullptr;
-  int partitions = 1;               // a power of two: the shards of each view
-  std::uint32_t view_version = 1;
-};
-
-struct ViewSinkOptions {
-  std::string key_name = "key";
-  std::string value_name = "value";      // the value field of a scalar result
-  std::uint64_t expected_keys = 1 << 16; // per partition; views grow past it
-  std::uint32_t windows_per_key = 8;     // windowed views
-  std::int64_t retention_ns = 0;         // windowed views: expire windows this long after they end
-};
 
 namespace detail {
 
@@ -62,53 +48,42 @@ inline std::int64_t SaturatingSub(std::int64_t a, std::int64_t b) {
   return a - b;
 }
 
+// How a log record becomes a pipeline's source record: records of the source type, of its size.
+enum class SourceRead { kOk, kSkip, kMalformed };
+template <class In>
+struct SourceCodec {
+  static SourceRead Read(const memlog::Record& r, In* out) {
+    if (r.type != RecordType<In>::kLogType) return SourceRead::kSkip;
+    if (r.payload.size() != sizeof(In)) return SourceRead::kMalformed;
+    std::memcpy(out, r.payload.data(), sizeof(In));
+    return SourceRead::kOk;
+  }
+};
+
+// A source record's event time: the log record's timestamp, or the pipeline's time function of
+// the record (a function of the record and the timestamp, for a join's two sides).
+template <class TimeFn, class In>
+std::int64_t EventTimeOf(const TimeFn& time, const In& rec, std::int64_t log_time) {
+  if constexpr (std::is_same_v<TimeFn, LogTimestamp>) {
+    return log_time;
+  } else if constexpr (std::is_invocable_v<const TimeFn&, const In&, std::int64_t>) {
+    return time(rec, log_time);
+  } else {
+    return time(rec);
+  }
+}
+
 template <class K>
 std::uint64_t KeyBits(const K& k) {
   static_assert(std::is_integral_v<K>, "keys are integers");
   return static_cast<std::uint64_t>(k);
 }
 
-// Creates shard `p` of view `name` (version and shard count from `ctx`); with `attach`, opens
-// it if it exists.
-inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedShard(
-    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o, int p,
-    bool attach) {
-  serving::KeyedTableOptions ko;
-  ko.schema = schema;
-  ko.key_name = o.key_name;
-  ko.expected_keys = o.expected_keys;
-  ko.shards = static_cast<std::uint32_t>(ctx.partitions);
-  ko.shard = static_cast<std::uint32_t>(p);
-  auto w = serving::KeyedTableWriter::Create(*ctx.ns, name, ctx.view_version, ko);
-  if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
-    return serving::KeyedTableWriter::Open(*ctx.ns, name, ctx.view_version, static_cast<std::uint32_t>(p));
-  return w;
-}
-
-inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWindowedShard(
-    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o,
-    std::int64_t size, std::int64_t slide, int p, bool attach) {
-  serving::WindowedTableOptions wo;
-  wo.schema = schema;
-  wo.key_name = o.key_name;
-  wo.expected_entries = o.expected_keys;
-  wo.window_size_ns = size;
-  wo.window_slide_ns = slide;
-  wo.windows_per_key = o.windows_per_key;
-  wo.retention_ns = o.retention_ns;
-  wo.shards = static_cast<std::uint32_t>(ctx.partitions);
-  wo.shard = static_cast<std::uint32_t>(p);
-  auto w = serving::WindowedTableWriter::Create(*ctx.ns, name, ctx.view_version, wo);
-  if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
-    return serving::WindowedTableWriter::Open(*ctx.ns, name, ctx.view_version, static_cast<std::uint32_t>(p));
-  return w;
-}
-
-inline serving::Status BadState(const std::string& view) {
-  return serving::Status::Error(serving::StatusCode::kCorrupt, view + ": checkpointed state does not fit this job");
-}
-
 // ---- Partitions: the keyed operator and the sink of one key partition ----
+//
+// Every partition type: Open(ctx, partition, attach), Process(sub-batch, slot, counters) in log
+// order, FlushWindows(counters), Snapshot(std::string*) and Restore(std::string_view) (empty:
+// nothing applied yet).
 
 // A running aggregate per key, kept in a keyed view: updated in place per record when the
 // aggregate's result is its accumulator (count, sum, min, max), else kept in a state table and
@@ -173,7 +148,7 @@ class KeyedAggregatePartition {
 
   // The view's contents, then (unless the state is the view) the state table's entries.
   void Snapshot(std::string* out) {
-    PutBytes(*out, writer_->Export());
+    SnapshotWriter(*writer_, out);
     if constexpr (!kStateInView) {
       PutValue(*out, static_cast<std::uint64_t>(state_->size()));
       state_->state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
@@ -183,10 +158,7 @@ class KeyedAggregatePartition {
     }
   }
   serving::Status Restore(std::string_view in) {
-    std::string empty(16, '\0');  // no rows
-    std::string_view view = empty;
-    if (!in.empty() && !TakeBytes(in, &view)) return BadState(view_);
-    if (serving::Status s = writer_->Restore(view); !s.ok()) return s;
+    if (serving::Status s = RestoreWriter(*writer_, in, view_); !s.ok()) return s;
     if constexpr (!kStateInView) {
       state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
       std::uint64_t n = 0;
@@ -211,43 +183,45 @@ class KeyedAggregatePartition {
   std::vector<std::byte> value_;
 };
 
-// An aggregate per key and event-time window, written to a windowed view when the watermark
-// passes the window's end.
-template <class T, class K, operators::Aggregation A, class Windows>
+// An aggregate per key and event-time window (tumbling or hopping), written to a windowed view
+// when the watermark passes the window's end. Records too late for every window they belong to
+// are counted, and appended to the late log if there is one.
+template <class T, class K, operators::Aggregation A, class Windows, class LateLog>
 class WindowAggregatePartition {
  public:
   using Output = typename A::Output;
+  using Aggregator = operators::WindowAggregator<K, A, Windows>;
   WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness, std::string view,
-                           ViewSinkOptions options)
+                           ViewSinkOptions options, LateLog late)
       : aggregate_(std::move(aggregate)), windows_(windows), allowed_lateness_(allowed_lateness),
-        view_(std::move(view)), options_(std::move(options)) {}
+        sink_(view, options, windows.size(), windows.slide()), view_(std::move(view)), late_log_(std::move(late)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
-    auto schema = OutputCodec<Output>::Schema(options_.value_name);
-    if (!schema.ok()) return schema.status();
-    value_.resize(schema->value_size());
-    auto w = CreateWindowedShard(ctx, view_, *schema, options_, windows_.size(), windows_.slide(), p, attach);
-    if (!w.ok()) return w.status();
-    writer_ = std::move(w).value();
-    state_ = std::make_unique<operators::WindowAggregator<K, A, Windows>>(aggregate_, windows_, allowed_lateness_);
-    return serving::Status::Ok();
+    if (serving::Status s = late_log_.Open(ctx, p, attach); !s.ok()) return s;
+    state_ = std::make_unique<Aggregator>(aggregate_, windows_, allowed_lateness_);
+    return sink_.Open(ctx, p, attach);
   }
 
   void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
     std::uint64_t late = 0;
-    for (std::size_t i = 0; i < b.size(); ++i)
-      late += state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i]) ? 0 : 1;
-    Emit(slot.watermark, c);
-    if (options_.retention_ns > 0 && ++batches_ % 64 == 0) writer_->Expire(slot.watermark);
-    writer_->SetProgress(slot.end_offset, slot.watermark);
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      if (state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i])) continue;
+      ++late;
+      late_log_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
+    }
+    Emit(slot.watermark);
+    sink_.Finish(slot, c);
+    late_log_.Finish(slot, c);
     c.late.fetch_add(late, std::memory_order_relaxed);
   }
-  void FlushWindows(PartitionCounters& c) { Emit(std::numeric_limits<std::int64_t>::max(), c); }
+  void FlushWindows(PartitionCounters& c) {
+    Emit(std::numeric_limits<std::int64_t>::max());
+    FinishAtEnd(sink_, c);
+  }
 
   // The view's contents, the late count, then each open window: its start and entries.
-  using Aggregator = operators::WindowAggregator<K, A, Windows>;
   void Snapshot(std::string* out) {
-    PutBytes(*out, writer_->Export());
+    sink_.Snapshot(out);
     PutValue(*out, state_->late_records());
     PutValue(*out, static_cast<std::uint64_t>(state_->windows().size()));
     for (auto& [start, table] : state_->windows()) {
@@ -260,10 +234,7 @@ class WindowAggregatePartition {
     }
   }
   serving::Status Restore(std::string_view in) {
-    std::string empty(16, '\0');  // no rows
-    std::string_view view = empty;
-    if (!in.empty() && !TakeBytes(in, &view)) return BadState(view_);
-    if (serving::Status s = writer_->Restore(view); !s.ok()) return s;
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
     state_ = std::make_unique<Aggregator>(aggregate_, windows_, allowed_lateness_);
     if (in.empty()) return serving::Status::Ok();
     std::uint64_t late = 0, windows = 0;
@@ -285,135 +256,135 @@ class WindowAggregatePartition {
   }
 
  private:
-  void Emit(std::int64_t watermark, PartitionCounters& c) {
-    std::uint64_t emitted = 0;
+  void Emit(std::int64_t watermark) {
     state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o, std::uint64_t offset) {
-      OutputCodec<Output>::Encode(o, value_);
-      writer_->Upsert(KeyBits(k), w.start, value_, offset);
-      ++emitted;
+      sink_.Put(KeyBits(k), w.start, w.end - 1, o, offset);
     });
-    c.emitted.fetch_add(emitted, std::memory_order_relaxed);
   }
 
   A aggregate_;
   Windows windows_;
   std::int64_t allowed_lateness_;
+  WindowedViewSink<Output> sink_;
   std::string view_;
-  ViewSinkOptions options_;
-  std::unique_ptr<operators::WindowAggregator<K, A, Windows>> state_;
-  std::unique_ptr<serving::WindowedTableWriter> writer_;
-  std::vector<std::byte> value_;
-  std::uint64_t batches_ = 0;
+  LateLog late_log_;
+  std::unique_ptr<Aggregator> state_;
 };
 
-// Every record, appended to a result list view (one partition).
-template <Record T, class K>
-class ListPartition {
- public:
-  ListPartition(std::string view, std::uint64_t capacity) : view_(std::move(view)), capacity_(capacity) {}
-
-  serving::Status Open(const JobContext& ctx, int, bool attach) {
-    auto schema = RecordSchema<T>();
-    if (!schema.ok()) return schema.status();
-    serving::ResultListOptions o;
-    o.schema = std::move(schema).value();
-    o.capacity = capacity_;
-    auto w = serving::ResultListWriter::Create(*ctx.ns, view_, ctx.view_version, o);
-    if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
-      w = serving::ResultListWriter::Open(*ctx.ns, view_, ctx.view_version);
-    if (!w.ok()) return w.status();
-    writer_ = std::move(w).value();
-    return serving::Status::Ok();
-  }
-  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
-    for (std::size_t i = 0; i < b.size(); ++i)
-      writer_->Append(std::as_bytes(std::span(&b.records[i], 1)), b.offsets[i]);
-    writer_->SetProgress(slot.end_offset, slot.watermark);
-    c.emitted.fetch_add(b.size(), std::memory_order_relaxed);
-  }
-  void FlushWindows(PartitionCounters&) {}
-
-  // The rows appended so far: a restore goes back to that count (replayed rows come again, the
-  // same, at the same indexes).
-  void Snapshot(std::string* out) { PutValue(*out, writer_->count()); }
-  serving::Status Restore(std::string_view in) {
-    std::uint64_t count = 0;
-    if (!in.empty() && !TakeValue(in, &count)) return BadState(view_);
-    writer_->RewindTo(count);
-    return serving::Status::Ok();
-  }
-
- private:
-  std::string view_;
-  std::uint64_t capacity_;
-  std::unique_ptr<serving::ResultListWriter> writer_;
+// No late log: late records are only counted.
+struct NoLateLog {
+  serving::Status Open(const JobContext&, int, bool) { return serving::Status::Ok(); }
+  template <class T>
+  void Put(std::uint64_t, std::int64_t, std::int64_t, const T&, std::uint64_t) {}
+  void Finish(const SlotBase&, PartitionCounters&) {}
 };
 
-// Every record appended to another log (a derived stream, to chain stages), in log order, one
-// batch per slot, with the record's event time as its timestamp. One partition.
-template <Record T, class K>
-class LogPartition {
+// Late records appended to a log as they are, each partition with its own producer (in log order
+// within a key; at-least-once across a restore, as every log sink). Their count is the job's late
+// count, not its results.
+template <Record T>
+class LateLogSink {
  public:
-  static constexpr std::chrono::seconds kFullTimeout{10};
-
-  LogPartition(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
-
-  serving::Status Open(const JobContext&, int, bool) {
-    const std::string path = memlog::Log::ResolvePath(path_);
-    auto log = memlog::Log::Open(path);
-    if (!log.ok() && log.status().code() == memlog::StatusCode::kNotFound) log = memlog::Log::Create(path, create_);
-    if (!log.ok()) return serving::Status::Error(serving::StatusCode::kIoError, log.status().message());
-    log_ = std::move(log).value();
-    auto producer = log_->NewProducer();
-    if (!producer.ok()) return serving::Status::Error(serving::StatusCode::kIoError, producer.status().message());
-    producer_ = std::move(producer).value();
-    return serving::Status::Ok();
+  LateLogSink(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
+  LateLogSink(const LateLogSink& o) : path_(o.path_), create_(o.create_) {}
+  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend(path_, create_, &log_, &producer_); }
+  void Put(std::uint64_t, std::int64_t, std::int64_t time, const T& record, std::uint64_t) {
+    views_.push_back(memlog::RecordView{std::as_bytes(std::span(&record, 1)), RecordType<T>::kLogType, time});
   }
-  void Process(SubBatch<T, K>& b, const SlotBase&, PartitionCounters& c) {
+  void Finish(const SlotBase&, PartitionCounters& c) {
+    if (views_.empty()) return;
+    if (const memlog::AppendResult r = AppendAll(*producer_, views_); r != memlog::AppendResult::kOk)
+      FailPartition(c, "cannot append late records to log " + path_ + ": " + memlog::AppendResultName(r));
     views_.clear();
-    for (std::size_t i = 0; i < b.size(); ++i)
-      views_.push_back(memlog::RecordView{std::as_bytes(std::span(&b.records[i], 1)), RecordType<T>::kLogType, b.times[i]});
-    // In chunks that a reservation can hold. A full Block log is waited on, for at most
-    // kFullTimeout: past it, no consumer is committing a cursor, and the sink fails.
-    std::chrono::steady_clock::time_point full_since{};
-    for (std::size_t at = 0; at < views_.size();) {
-      const std::size_t n = std::min<std::size_t>(views_.size() - at, 1024);
-      const memlog::AppendResult r = producer_->AppendBatch(std::span(views_.data() + at, n));
-      if (r == memlog::AppendResult::kFull) {
-        const auto now = std::chrono::steady_clock::now();
-        if (full_since == std::chrono::steady_clock::time_point{}) full_since = now;
-        if (now - full_since < kFullTimeout) {
-          std::this_thread::yield();
-          continue;
-        }
-      }
-      if (r != memlog::AppendResult::kOk) {
-        c.failed.store(true, std::memory_order_relaxed);
-        return;
-      }
-      full_since = {};
-      at += n;
-    }
-    c.emitted.fetch_add(b.size(), std::memory_order_relaxed);
   }
-  void FlushWindows(PartitionCounters&) {}
-
-  // A log cannot take back what it was given: records appended after the last checkpoint are
-  // appended again on replay (at-least-once into derived logs).
-  void Snapshot(std::string*) {}
-  serving::Status Restore(std::string_view) { return serving::Status::Ok(); }
 
  private:
   std::string path_;
   memlog::CreateOptions create_;
   std::unique_ptr<memlog::Log> log_;
   std::unique_ptr<memlog::Producer> producer_;
-  std::vector<memlog::RecordView> views_;
+  std::vector<memlog::RecordView> views_;  // point into the slot's sub-batch until Finish
+};
+
+// An aggregate per key and session: a key's records closer than the gap in event time. A
+// session's result is emitted when the watermark passes its end, and again if a late record
+// (within the allowed lateness) changes it. Into a keyed view, each key's latest session
+// (session_start, session_end, the aggregate's fields); into a list, every emission with its key.
+template <class T, class K, operators::Aggregation A, class Sink>
+class SessionAggregatePartition {
+ public:
+  using Output = typename A::Output;
+  using Aggregator = operators::SessionAggregator<K, A>;
+  SessionAggregatePartition(A aggregate, std::int64_t gap, std::int64_t allowed_lateness, Sink sink)
+      : aggregate_(std::move(aggregate)), gap_(gap), allowed_lateness_(allowed_lateness), sink_(std::move(sink)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    state_ = std::make_unique<Aggregator>(aggregate_, gap_, allowed_lateness_);
+    return sink_.Open(ctx, p, attach);
+  }
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    std::uint64_t late = 0;
+    for (std::size_t i = 0; i < b.size(); ++i)
+      late += state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i]) ? 0 : 1;
+    Emit(slot.watermark);
+    sink_.Finish(slot, c);
+    c.late.fetch_add(late, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters& c) {
+    Emit(std::numeric_limits<std::int64_t>::max());
+    FinishAtEnd(sink_, c);
+  }
+  void Snapshot(std::string* out) {
+    sink_.Snapshot(out);
+    state_->Snapshot(out);
+  }
+  serving::Status Restore(std::string_view in) {
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
+    state_ = std::make_unique<Aggregator>(aggregate_, gap_, allowed_lateness_);
+    if (!in.empty() && !state_->Restore(in)) return BadState("session state");
+    return serving::Status::Ok();
+  }
+
+ private:
+  void Emit(std::int64_t watermark) {
+    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o, std::uint64_t offset) {
+      const SessionResult<Output> r{w.start, w.end, o};
+      if constexpr (std::is_same_v<Sink, KeyedViewSink<SessionResult<Output>>>) {
+        sink_.PutUnlessNewer(KeyBits(k), r, offset);
+      } else {
+        sink_.Put(KeyBits(k), w.start, w.end - 1, KeyedResult<K, SessionResult<Output>>{k, r}, offset);
+      }
+    });
+  }
+
+  A aggregate_;
+  std::int64_t gap_;
+  std::int64_t allowed_lateness_;
+  Sink sink_;
+  std::unique_ptr<Aggregator> state_;
+};
+
+// The records of a stream as they are, into a list or a log (one partition).
+template <class T, class K, class Sink>
+class StreamPartition {
+ public:
+  explicit StreamPartition(Sink sink) : sink_(std::move(sink)) {}
+  serving::Status Open(const JobContext& ctx, int p, bool attach) { return sink_.Open(ctx, p, attach); }
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    for (std::size_t i = 0; i < b.size(); ++i) sink_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
+    sink_.Finish(slot, c);
+  }
+  void FlushWindows(PartitionCounters&) {}
+  void Snapshot(std::string* out) { sink_.Snapshot(out); }
+  serving::Status Restore(std::string_view in) { return sink_.Restore(in); }
+
+ private:
+  Sink sink_;
 };
 
 // ---- The plan ----
 
-template <Record In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part>
 class TypedPlan final : public JobPlan {
  public:
   struct Slot : SlotBase {
@@ -477,20 +448,14 @@ class TypedPlan final : public JobPlan {
     b.clear();
     std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
     for (const memlog::Record& r : records) {
-      if (r.type != RecordType<In>::kLogType) continue;
-      if (r.payload.size() != sizeof(In)) {
-        malformed_.fetch_add(1, std::memory_order_relaxed);
+      In rec;
+      const SourceRead read = SourceCodec<In>::Read(r, &rec);
+      if (read != SourceRead::kOk) {
+        if (read == SourceRead::kMalformed) malformed_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      In rec;
-      std::memcpy(&rec, r.payload.data(), sizeof rec);
       oldest = std::min(oldest, r.timestamp_ns);
-      std::int64_t t;
-      if constexpr (std::is_same_v<TimeFn, LogTimestamp>) {
-        t = r.timestamp_ns;
-      } else {
-        t = time_(rec);
-      }
+      const std::int64_t t = EventTimeOf(time_, rec, r.timestamp_ns);
       b.push_back(rec, r.offset, t);
       b.watermarks.push_back(watermark_);
       if (t > max_time_) {

@@ -2,11 +2,14 @@
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <new>
 #include <random>
 #include <thread>
 #include <tuple>
@@ -14,90 +17,17 @@
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "serving/view_reader.h"
+#include "tests/engine/test_util.h"
 #include "tests/serving/test_util.h"
-
-namespace kappa::engine {
-
-struct Click {
-  std::int64_t user;
-  std::int64_t page;
-  std::int64_t amount;
-  std::int64_t time;
-};
-
-}  // namespace kappa::engine
-
-template <>
-struct kappa::engine::RecordType<kappa::engine::Click> {
-  static constexpr std::uint16_t kLogType = 7;
-  static constexpr auto kFields =
-      std::make_tuple(Member("user", &Click::user), Member("page", &Click::page), Member("amount", &Click::amount),
-                      Member("time", &Click::time));
-};
 
 namespace kappa::engine {
 namespace {
 
 using serving::testing::TempNamespace;
-
-// A log in /dev/shm, removed at the end.
-class TempLog {
- public:
-  explicit TempLog(std::uint64_t capacity = 64 << 20) {
-    static int counter = 0;
-    path_ = "/dev/shm/kappa-test-engine-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log";
-    ::unlink(path_.c_str());
-    memlog::CreateOptions o;
-    o.capacity = capacity;
-    log_ = std::move(memlog::Log::Create(path_, o)).value();
-    producer_ = std::move(log_->NewProducer()).value();
-  }
-  ~TempLog() {
-    producer_.reset();
-    log_.reset();
-    ::unlink(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  template <class T>
-  void Append(const T& rec, std::int64_t timestamp, std::uint16_t type = RecordType<T>::kLogType) {
-    ASSERT_EQ(producer_->Append(std::as_bytes(std::span(&rec, 1)), type, timestamp), memlog::AppendResult::kOk);
-  }
-  void AppendRaw(std::string_view bytes, std::uint16_t type) {
-    ASSERT_EQ(producer_->Append(std::as_bytes(std::span(bytes.data(), bytes.size())), type, 0),
-              memlog::AppendResult::kOk);
-  }
-  memlog::Log& log() { return *log_; }
-
- private:
-  std::string path_;
-  std::unique_ptr<memlog::Log> log_;
-  std::unique_ptr<memlog::Producer> producer_;
-};
-
-std::vector<Click> MakeClicks(std::size_t n, std::uint64_t seed, std::int64_t disorder) {
-  std::mt19937_64 rng(seed);
-  std::vector<Click> clicks(n);
-  std::int64_t clock = 1'000'000;
-  for (Click& c : clicks) {
-    clock += static_cast<std::int64_t>(rng() % 100);
-    c = Click{static_cast<std::int64_t>(rng() % 500), static_cast<std::int64_t>(rng() % 40),
-              static_cast<std::int64_t>(rng() % 1000), clock - static_cast<std::int64_t>(rng() % (disorder + 1))};
-  }
-  return clicks;
-}
-
-std::unique_ptr<Engine> MakeEngine(const TempNamespace& ns, int partitions, Mode mode = Mode::kThroughput,
-                                   std::size_t batch = 0) {
-  EngineOptions o;
-  o.threads = 2;
-  o.partitions = partitions;
-  o.view_namespace = ns.path();
-  o.mode = mode;
-  o.batch_records = batch;
-  auto e = Engine::Create(o);
-  EXPECT_TRUE(e.ok()) << e.status().message();
-  return std::move(e).value();
-}
+using testing::Click;
+using testing::MakeClicks;
+using testing::MakeEngine;
+using testing::TempLog;
 
 TEST(EngineTest, ShouldCountPerKeyIntoAShardedViewLikeAReference) {
   for (int partitions : {1, 2, 4}) {
@@ -424,13 +354,95 @@ TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
 }
 
 // Kappa reprocessing: version 2 (a changed definition) replays the log while version 1 serves,
-// then takes over readers at once; revert and retire follow the registry's rules.
-TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersWhileTheOldOneServes) {
+// then takes over readers at once. Readers in two other processes read all the while: every
+// read succeeds, each version's counts only grow, and they follow the flip, the reverts and the
+// retirement of version 1.
+struct ReaderShared {
+  std::atomic<std::uint32_t> stop{0};
+  struct Child {
+    std::atomic<std::uint32_t> seen_versions{0};  // bit v: read version v
+    std::atomic<std::uint32_t> version{0};        // the version of the last read
+    std::atomic<std::uint64_t> reads{0};
+    std::atomic<std::uint64_t> bad{0};            // failed reads, or counts that went down
+  } child[2];
+};
+
+[[noreturn]] void ReadUntilStopped(const std::string& ns, ReaderShared::Child& me, const ReaderShared& shared) {
+  std::unique_ptr<serving::ViewReader> r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!r && std::chrono::steady_clock::now() < deadline) {
+    auto opened = serving::ViewReader::Open(ns, "per_page");
+    if (opened.ok()) {
+      r = std::move(opened).value();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  if (!r) std::_Exit(3);
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::int64_t> last;  // (version, page) -> count
+  std::vector<std::byte> v(8);
+  std::uint64_t offset;
+  while (shared.stop.load() == 0) {
+    for (std::uint64_t page = 0; page < 40; ++page) {
+      const serving::ReadStatus st = r->Get(page, v, &offset);
+      const std::uint32_t version = r->version();
+      if (st == serving::ReadStatus::kOk) {
+        std::int64_t n;
+        std::memcpy(&n, v.data(), 8);
+        std::int64_t& before = last[{version, page}];
+        if (n < before) me.bad.fetch_add(1);
+        before = n;
+      } else if (st != serving::ReadStatus::kNotFound) {
+        me.bad.fetch_add(1);
+      }
+      me.seen_versions.fetch_or(1u << version);
+      me.version.store(version);
+      me.reads.fetch_add(1);
+    }
+  }
+  std::_Exit(0);
+}
+
+TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersInOtherProcesses) {
   TempLog log;
   TempNamespace ns;
   const auto clicks = MakeClicks(30000, 9, 0);
-  std::map<std::int64_t, std::int64_t> all, big;
   for (std::size_t i = 0; i < 20000; ++i) log.Append(clicks[i], clicks[i].time);
+
+  // The readers start before the engine (a process with threads should not fork).
+  void* mem = ::mmap(nullptr, sizeof(ReaderShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  auto* shared = new (mem) ReaderShared();
+  pid_t readers[2] = {-1, -1};
+  // However the test ends, the readers stop and are reaped.
+  struct Reaper {
+    ReaderShared* shared;
+    pid_t* readers;
+    ~Reaper() {
+      shared->stop.store(1);
+      for (int i = 0; i < 2; ++i) {
+        if (readers[i] > 0) ::waitpid(readers[i], nullptr, 0);
+      }
+      ::munmap(shared, sizeof(ReaderShared));
+    }
+  } reaper{shared, readers};
+  for (int i = 0; i < 2; ++i) {
+    readers[i] = ::fork();
+    ASSERT_GE(readers[i], 0);
+    if (readers[i] == 0) ReadUntilStopped(ns.path(), shared->child[i], *shared);
+  }
+  // Waits until both readers have read `version` last (or, with `any`, ever).
+  auto wait_for = [&](std::uint32_t version, bool any = false) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (const ReaderShared::Child& c : shared->child) {
+      while (any ? (c.seen_versions.load() & (1u << version)) == 0 : c.version.load() != version) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    }
+    return true;
+  };
+
   auto engine = MakeEngine(ns, 2);
   auto counts = [&](bool only_big) {
     return From<Click>("per_page", log.path())
@@ -441,22 +453,8 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersWhileTheOldOneServe
   };
   auto v1 = std::move(engine->Start(counts(false))).value();
   ASSERT_TRUE(v1->WaitCaughtUp(std::chrono::seconds(30)));
+  EXPECT_TRUE(wait_for(1));
 
-  // A reader in another thread reads all the while; every value it sees is version 1's or 2's.
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> reads{0};
-  std::thread reader([&] {
-    auto r = std::move(serving::ViewReader::Open(ns.path(), "per_page")).value();
-    std::vector<std::byte> v(8);
-    std::uint64_t offset;
-    while (!stop.load()) {
-      for (std::uint64_t page = 0; page < 40; ++page) {
-        const serving::ReadStatus st = r->Get(page, v, &offset);
-        EXPECT_TRUE(st == serving::ReadStatus::kOk || st == serving::ReadStatus::kNotFound) << serving::ReadStatusName(st);
-        reads.fetch_add(1);
-      }
-    }
-  });
   // More records arrive while version 2 catches up.
   std::thread producer([&] {
     for (std::size_t i = 20000; i < clicks.size(); ++i) log.Append(clicks[i], clicks[i].time);
@@ -464,15 +462,15 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersWhileTheOldOneServe
   std::vector<JobStats> progress;
   ReprocessOptions ro;
   ro.progress = [&](const JobStats& s) { progress.push_back(s); };
-  producer.join();
   auto v2 = engine->Reprocess(counts(true), ro);
+  producer.join();
   ASSERT_TRUE(v2.ok()) << v2.status().message();
   ASSERT_TRUE((*v2)->WaitCaughtUp(std::chrono::seconds(30)));
   ASSERT_TRUE(v1->WaitCaughtUp(std::chrono::seconds(30)));
-  stop.store(true);
-  reader.join();
-  EXPECT_GT(reads.load(), 0u);
   EXPECT_FALSE(progress.empty());
+  EXPECT_TRUE(wait_for(2));
+
+  std::map<std::int64_t, std::int64_t> all, big;
   for (const Click& c : clicks) {
     ++all[c.page];
     if (c.amount >= 500) ++big[c.page];
@@ -489,11 +487,36 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersWhileTheOldOneServe
     EXPECT_EQ(value_of("per_page", page), big[page]) << page;      // readers follow version 2
     EXPECT_EQ(value_of("per_page@1", page), all[page]) << page;    // version 1 still serves
   }
-  // Revert is instant; the old version cannot be retired while a revert could return to it.
+  // Revert is instant, and so is going forward again.
   ASSERT_TRUE(engine->views().Revert("per_page").ok());
   EXPECT_EQ(value_of("per_page", 3), all[3]);
+  EXPECT_TRUE(wait_for(1));
   ASSERT_TRUE(engine->views().Revert("per_page").ok());
-  EXPECT_EQ(engine->views().Retire("per_page", 1).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(wait_for(2));
+  // Version 1 retires once its job stops; readers stay on version 2.
+  v1.reset();
+  EXPECT_EQ(engine->views().Retire("per_page", 2).code(), StatusCode::kFailedPrecondition);  // current
+  ASSERT_TRUE(engine->views().Retire("per_page", 1).ok());
+  EXPECT_EQ(engine->views().Revert("per_page").code(), StatusCode::kFailedPrecondition);
+  const std::uint64_t reads_at_retire = shared->child[0].reads.load() + shared->child[1].reads.load();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (shared->child[0].reads.load() + shared->child[1].reads.load() < reads_at_retire + 1000 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+
+  shared->stop.store(1);
+  for (int i = 0; i < 2; ++i) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(readers[i], &status, 0), readers[i]);
+    readers[i] = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "reader " << i << " status " << status;
+    EXPECT_GT(shared->child[i].reads.load(), 0u);
+    EXPECT_EQ(shared->child[i].bad.load(), 0u) << "reader " << i;
+    EXPECT_EQ(shared->child[i].seen_versions.load(), 0b110u) << "reader " << i;
+    EXPECT_EQ(shared->child[i].version.load(), 2u) << "reader " << i;
+  }
+
   // A log-writing job cannot be reprocessed.
   auto logjob = From<Click>("to_log", log.path()).ToLog(log.path() + ".out");
   EXPECT_FALSE(engine->Reprocess(logjob).ok());

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
+#include <string>
 #include <random>
 #include <set>
 #include <tuple>
@@ -182,6 +184,55 @@ TEST(SessionAggregatorTest, ShouldBridgeTwoSessionsIntoOne) {
   // A record for a closed session that would not reopen anything is late.
   EXPECT_FALSE(agg.Add(7, {7, 3, 1}, 3, 4, 25));
   EXPECT_EQ(agg.late_records(), 1u);
+}
+
+// A session aggregator restored from a snapshot taken midway ends as one that ran through,
+// emitted sessions and allowed lateness included.
+TEST(SessionAggregatorTest, ShouldContinueFromASnapshotAsIfUninterrupted) {
+  std::mt19937_64 rng(5);
+  std::vector<Event> events(4000);
+  std::int64_t clock = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    clock += static_cast<std::int64_t>(rng() % 7);
+    // Keys 15 to 29 only before the snapshot: their sessions must come out of the restored state.
+    const std::uint64_t keys = i < 2001 ? 30 : 15;
+    events[i] = Event{rng() % keys, clock - static_cast<std::int64_t>(rng() % 20), static_cast<std::int64_t>(rng() % 100)};
+  }
+  // The watermark trails the largest time seen by 2.
+  std::vector<std::int64_t> watermarks(events.size());
+  std::int64_t max_time = std::numeric_limits<std::int64_t>::min() + 2;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    watermarks[i] = max_time - 2;
+    max_time = std::max(max_time, events[i].time);
+  }
+  auto feed = [&](SessionAggregator<std::uint64_t, SumAgg>& agg, Emitted& out, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      agg.Add(events[i].key, events[i], events[i].time, i, watermarks[i]);
+      if (i % 50 == 0) agg.AdvanceTo(watermarks[i], std::ref(out));
+    }
+  };
+  SessionAggregator<std::uint64_t, SumAgg> whole(SumValues(), 5, 2);
+  Emitted one;
+  feed(whole, one, 0, events.size());
+  whole.AdvanceTo(std::numeric_limits<std::int64_t>::max(), std::ref(one));
+
+  SessionAggregator<std::uint64_t, SumAgg> first(SumValues(), 5, 2);
+  Emitted two;
+  feed(first, two, 0, 2001);
+  std::string bytes;
+  first.Snapshot(&bytes);
+  SessionAggregator<std::uint64_t, SumAgg> second(SumValues(), 5, 2);
+  ASSERT_TRUE(second.Restore(bytes));
+  feed(second, two, 2001, events.size());
+  second.AdvanceTo(std::numeric_limits<std::int64_t>::max(), std::ref(two));
+  EXPECT_EQ(two.last, one.last);
+  EXPECT_EQ(two.emissions, one.emissions);
+  EXPECT_EQ(second.late_records(), whole.late_records());
+  EXPECT_GT(whole.late_records(), 0u);
+  // Damaged bytes are refused.
+  SessionAggregator<std::uint64_t, SumAgg> bad(SumValues(), 5, 2);
+  EXPECT_FALSE(bad.Restore(std::string_view(bytes).substr(0, bytes.size() - 3)));
+  EXPECT_FALSE(bad.Restore(bytes + "x"));
 }
 
 TEST(KeyedAggregatorTest, ShouldEmitEachChangedKeyOncePerFlush) {

@@ -1,0 +1,510 @@
+// Joins: two keyed streams of one log, or a keyed stream and a serving view, met per key in the
+// partition that owns the key.
+//
+// Two streams of one log run as one pipeline whose source record is an Either of the two
+// source types: each log record is read once, in log order, with one event-time clock (the
+// watermark trails the largest event time of either side by the larger of their bounds); each
+// side's stateless steps and key run on its own records; a partition sees both sides' records
+// of its keys interleaved in log order. So a join's result depends only on the log: a replay
+// gives the same results, and checkpoints make them exactly-once like any other operator's.
+//
+//   TableJoinPartition   each left record meets the latest right record with its key, as of
+//                        its place in the log (a stream–table join; the table is kept in the
+//                        partition and checkpointed)
+//   WindowJoinPartition  left and right records of one key in one event-time window meet when
+//                        the watermark passes the window's end (a windowed stream–stream join)
+//   ViewJoinPartition    each record meets the current row of a serving view with its key (a
+//                        lookup in another job's results; it depends on when it runs, so a
+//                        replay may see other rows)
+//
+// The join's function decides what comes out: select(left, right) returns the result record;
+// returning std::optional<Out> drops the pairs it returns no value for; a select that takes
+// `const Right*` instead of `const Right&` is a left outer join (nullptr: no match).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "engine/detail/sinks.h"
+#include "engine/detail/typed_plan.h"
+#include "operators/flat_map.h"
+#include "operators/window.h"
+#include "serving/view_reader.h"
+
+namespace kappa::engine::detail {
+
+// A record of one of two types: the left one, the right one, or (when both sides read the same
+// type) both.
+template <class A, class B>
+struct Either {
+  enum Side : std::uint8_t { kLeft, kRight, kBoth };
+
+  alignas(std::max(alignof(A), alignof(B))) std::byte bytes[std::max(sizeof(A), sizeof(B))];
+  Side side;
+
+  static Either Left(const A& a) {
+    Either e;
+    std::memcpy(e.bytes, &a, sizeof a);
+    e.side = kLeft;
+    return e;
+  }
+  static Either Right(const B& b) {
+    Either e;
+    std::memcpy(e.bytes, &b, sizeof b);
+    e.side = kRight;
+    return e;
+  }
+  // REQUIRES: side != kRight (left) or != kLeft (right).
+  const A& left() const { return *std::launder(reinterpret_cast<const A*>(bytes)); }
+  const B& right() const { return *std::launder(reinterpret_cast<const B*>(bytes)); }
+};
+
+template <class A, class B>
+struct SourceCodec<Either<A, B>> {
+  static_assert(std::is_same_v<A, B> || RecordType<A>::kLogType != RecordType<B>::kLogType,
+                "the two sides of a join read different record types from the log: give them different kLogType");
+  using E = Either<A, B>;
+  static SourceRead Read(const memlog::Record& r, E* out) {
+    if (r.type == RecordType<A>::kLogType) {
+      if (r.payload.size() != sizeof(A)) return SourceRead::kMalformed;
+      std::memcpy(out->bytes, r.payload.data(), sizeof(A));
+      out->side = std::is_same_v<A, B> ? E::kBoth : E::kLeft;
+      return SourceRead::kOk;
+    }
+    if (r.type == RecordType<B>::kLogType) {
+      if (r.payload.size() != sizeof(B)) return SourceRead::kMalformed;
+      std::memcpy(out->bytes, r.payload.data(), sizeof(B));
+      out->side = E::kRight;
+      return SourceRead::kOk;
+    }
+    return SourceRead::kSkip;
+  }
+};
+
+// Each side's event time (its own function, or the log timestamp).
+template <class A, class B, class TimeA, class TimeB>
+struct JoinTime {
+  TimeA left;
+  TimeB right;
+  std::int64_t operator()(const Either<A, B>& e, std::int64_t log_time) const {
+    if (e.side == Either<A, B>::kRight) return EventTimeOf(right, e.right(), log_time);
+    return EventTimeOf(left, e.left(), log_time);
+  }
+};
+
+// Each side's stateless steps on its own records; a record both sides read goes through both.
+template <class InA, class InB, class TA, class TB, class ChainA, class ChainB>
+struct JoinChain {
+  ChainA left;
+  ChainB right;
+  template <class Next>
+  void operator()(const Either<InA, InB>& in, Next&& next) const {
+    using Out = Either<TA, TB>;
+    if (in.side != Either<InA, InB>::kRight) left(in.left(), [&](const TA& t) { next(Out::Left(t)); });
+    if (in.side != Either<InA, InB>::kLeft) right(in.right(), [&](const TB& t) { next(Out::Right(t)); });
+  }
+};
+
+template <class TA, class TB, class KeyA, class KeyB>
+struct JoinKey {
+  KeyA left;
+  KeyB right;
+  auto operator()(const Either<TA, TB>& e) const {
+    return e.side == Either<TA, TB>::kLeft ? left(e.left()) : right(e.right());
+  }
+};
+
+// What a join's select returns: its result type, whether it may drop a pair, and whether it is a
+// left outer join (takes `const Right*`).
+template <class T>
+struct UnwrapOptional {
+  using type = T;
+  static constexpr bool kOptional = false;
+};
+template <class T>
+struct UnwrapOptional<std::optional<T>> {
+  using type = T;
+  static constexpr bool kOptional = true;
+};
+
+template <class Left, class Right, class Select>
+struct JoinSelect {
+  static constexpr bool kOuter = std::is_invocable_v<const Select&, const Left&, const Right*>;
+  using Returned = std::decay_t<typename std::conditional_t<
+      kOuter, std::invoke_result<const Select&, const Left&, const Right*>,
+      std::invoke_result<const Select&, const Left&, const Right&>>::type>;
+  using Out = typename UnwrapOptional<Returned>::type;
+  static_assert(std::is_trivially_copyable_v<Out>, "join results are fixed-layout structs or numbers");
+
+  // Calls emit(Out) with select's result for (left, right), unless it returned no value. An
+  // inner join with no right record emits nothing.
+  template <class Emit>
+  static void Apply(const Select& select, const Left& l, const Right* r, Emit&& emit) {
+    auto put = [&](auto&& returned) {
+      if constexpr (UnwrapOptional<Returned>::kOptional) {
+        if (returned) emit(*returned);
+      } else {
+        emit(returned);
+      }
+    };
+    if constexpr (kOuter) {
+      put(select(l, r));
+    } else if (r != nullptr) {
+      put(select(l, *r));
+    }
+  }
+};
+
+// ---- Stream–table ----
+
+template <class TA, class TB, class K, class Select, class Sink>
+class TableJoinPartition {
+ public:
+  using Rec = Either<TA, TB>;
+  TableJoinPartition(Select select, std::size_t expected_keys, Sink sink)
+      : select_(std::move(select)), expected_keys_(expected_keys), sink_(std::move(sink)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    table_ = std::make_unique<operators::FlatMap<K, TB>>(expected_keys_);
+    return sink_.Open(ctx, p, attach);
+  }
+  void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    using S = JoinSelect<TA, TB, Select>;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const Rec& rec = b.records[i];
+      const K& k = b.keys[i];
+      if (rec.side == Rec::kRight) {
+        *table_->Insert(k, rec.right()).first = rec.right();
+        continue;
+      }
+      S::Apply(select_, rec.left(), table_->Find(k),
+               [&](const typename S::Out& out) { sink_.Put(KeyBits(k), 0, b.times[i], out, b.offsets[i]); });
+    }
+    sink_.Finish(slot, c);
+  }
+  void FlushWindows(PartitionCounters&) {}
+
+  // The sink's part, then the table: its size and each (key, row).
+  void Snapshot(std::string* out) {
+    sink_.Snapshot(out);
+    PutValue(*out, static_cast<std::uint64_t>(table_->size()));
+    table_->ForEach([&](const K& k, TB& row) {
+      PutValue(*out, k);
+      PutValue(*out, row);
+    });
+  }
+  serving::Status Restore(std::string_view in) {
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
+    table_ = std::make_unique<operators::FlatMap<K, TB>>(expected_keys_);
+    std::uint64_t n = 0;
+    if (!in.empty() && !TakeValue(in, &n)) return BadState("join table");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      K k;
+      TB row;
+      if (!TakeValue(in, &k) || !TakeValue(in, &row)) return BadState("join table");
+      *table_->Insert(k, row).first = row;
+    }
+    return serving::Status::Ok();
+  }
+
+ private:
+  Select select_;
+  std::size_t expected_keys_;
+  Sink sink_;
+  std::unique_ptr<operators::FlatMap<K, TB>> table_;
+};
+
+// ---- Windowed stream–stream ----
+
+template <class TA, class TB, class K, class Windows, class Select, class Sink>
+class WindowJoinPartition {
+ public:
+  using Rec = Either<TA, TB>;
+  WindowJoinPartition(Select select, Windows windows, Sink sink)
+      : select_(std::move(select)), windows_(windows), sink_(std::move(sink)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) { return sink_.Open(ctx, p, attach); }
+
+  void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    std::uint64_t late = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const std::int64_t t = b.times[i];
+      const std::int64_t watermark = b.watermarks[i];
+      if (windows_.LastEnd(t) <= watermark) {  // every window holding it has fired
+        ++late;
+        continue;
+      }
+      const Rec& rec = b.records[i];
+      windows_.Assign(t, [&](const operators::Window& w) {
+        if (w.end <= watermark) return;
+        Pending& p = Open(w.start);
+        if (rec.side == Rec::kLeft) {
+          p.left.push_back(Entry<TA>{b.keys[i], b.offsets[i], rec.left()});
+        } else {
+          p.right.push_back(Entry<TB>{b.keys[i], b.offsets[i], rec.right()});
+        }
+      });
+    }
+    Fire(slot.watermark);
+    sink_.Finish(slot, c);
+    c.late.fetch_add(late, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters& c) {
+    Fire(std::numeric_limits<std::int64_t>::max());
+    FinishAtEnd(sink_, c);
+  }
+
+  // The sink's part, then each open window: its start and both sides' entries.
+  void Snapshot(std::string* out) {
+    sink_.Snapshot(out);
+    PutValue(*out, static_cast<std::uint64_t>(open_.size()));
+    for (const auto& [start, p] : open_) {
+      PutValue(*out, start);
+      PutValue(*out, static_cast<std::uint64_t>(p.left.size()));
+      for (const Entry<TA>& e : p.left) PutValue(*out, e);
+      PutValue(*out, static_cast<std::uint64_t>(p.right.size()));
+      for (const Entry<TB>& e : p.right) PutValue(*out, e);
+    }
+  }
+  serving::Status Restore(std::string_view in) {
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
+    open_.clear();
+    std::uint64_t windows = 0;
+    if (!in.empty() && !TakeValue(in, &windows)) return BadState("join windows");
+    for (std::uint64_t w = 0; w < windows; ++w) {
+      std::int64_t start;
+      if (!TakeValue(in, &start)) return BadState("join windows");
+      Pending& p = Open(start);
+      if (!TakeEntries(in, &p.left) || !TakeEntries(in, &p.right)) return BadState("join windows");
+    }
+    return serving::Status::Ok();
+  }
+
+ private:
+  template <class T>
+  struct Entry {
+    K key;
+    std::uint64_t offset;
+    T record;
+  };
+  struct Pending {
+    std::vector<Entry<TA>> left;
+    std::vector<Entry<TB>> right;
+  };
+
+  template <class T>
+  static bool TakeEntries(std::string_view& in, std::vector<Entry<T>>* entries) {
+    std::uint64_t n = 0;
+    if (!TakeValue(in, &n) || n > in.size() / sizeof(Entry<T>)) return false;
+    entries->resize(n);
+    for (Entry<T>& e : *entries) {
+      if (!TakeValue(in, &e)) return false;
+    }
+    return true;
+  }
+
+  // The window starting at `start`, opened (with vectors kept from a fired one) if new.
+  Pending& Open(std::int64_t start) {
+    auto it = open_.find(start);
+    if (it != open_.end()) return it->second;
+    Pending p;
+    if (!spare_.empty()) {
+      p = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    return open_.emplace(start, std::move(p)).first->second;
+  }
+
+  // Joins and emits every window that ended at or before `watermark`, oldest first: per window,
+  // keys in order, and a key's pairs in log order of their left then right records. A result's
+  // offset is the later of its two records'.
+  void Fire(std::int64_t watermark) {
+    using S = JoinSelect<TA, TB, Select>;
+    while (!open_.empty() && open_.begin()->first + windows_.size() <= watermark) {
+      auto node = open_.extract(open_.begin());
+      const std::int64_t start = node.key();
+      Pending& p = node.mapped();
+      auto by_key = [](const auto& x, const auto& y) { return KeyBits(x.key) < KeyBits(y.key); };
+      std::stable_sort(p.left.begin(), p.left.end(), by_key);
+      std::stable_sort(p.right.begin(), p.right.end(), by_key);
+      std::size_t i = 0, j = 0;
+      while (i < p.left.size() && j < p.right.size()) {
+        const std::uint64_t ki = KeyBits(p.left[i].key), kj = KeyBits(p.right[j].key);
+        if (ki < kj) {
+          ++i;
+        } else if (kj < ki) {
+          ++j;
+        } else {
+          std::size_t j_end = j;
+          while (j_end < p.right.size() && KeyBits(p.right[j_end].key) == ki) ++j_end;
+          for (; i < p.left.size() && KeyBits(p.left[i].key) == ki; ++i) {
+            for (std::size_t r = j; r < j_end; ++r) {
+              S::Apply(select_, p.left[i].record, &p.right[r].record, [&](const typename S::Out& out) {
+                sink_.Put(ki, start, start + windows_.size() - 1, out, std::max(p.left[i].offset, p.right[r].offset));
+              });
+            }
+          }
+          j = j_end;
+        }
+      }
+      if constexpr (S::kOuter) {  // left records with no right record in the window
+        std::size_t r = 0;
+        for (const Entry<TA>& l : p.left) {
+          const std::uint64_t k = KeyBits(l.key);
+          while (r < p.right.size() && KeyBits(p.right[r].key) < k) ++r;
+          if (r < p.right.size() && KeyBits(p.right[r].key) == k) continue;
+          S::Apply(select_, l.record, nullptr, [&](const typename S::Out& out) {
+            sink_.Put(k, start, start + windows_.size() - 1, out, l.offset);
+          });
+        }
+      }
+      p.left.clear();
+      p.right.clear();
+      spare_.push_back(std::move(p));
+    }
+  }
+
+  Select select_;
+  Windows windows_;
+  Sink sink_;
+  std::map<std::int64_t, Pending> open_;
+  std::vector<Pending> spare_;
+};
+
+// ---- Stream–view ----
+
+// The lookup side of ViewJoinPartition: view `name` in the job's namespace, read in place, its
+// rows decoded as record type V (whose schema must be the view's).
+template <Record V>
+class ViewLookup {
+ public:
+  explicit ViewLookup(std::string view) : view_(std::move(view)) {}
+  ViewLookup(const ViewLookup& o) : view_(o.view_) {}
+
+  serving::Status Open(const JobContext& ctx) {
+    auto r = serving::ViewReader::Open(ctx.ns->path(), view_);
+    if (!r.ok()) return serving::Status::Error(r.status().code(), "join with view " + view_ + ": " + r.status().message());
+    reader_ = std::move(r).value();
+    return Check();
+  }
+  // The view's row for `key` in `*row`; false if it has none. A view flipped to a version
+  // whose rows are not V's fails the partition.
+  bool Find(std::uint64_t key, V* row, PartitionCounters& c) {
+    if (reader_->version() != checked_version_ || reader_->generation() != checked_generation_) {
+      if (serving::Status s = Check(); !s.ok()) {
+        FailPartition(c, s.message());
+        return false;
+      }
+    }
+    std::uint64_t offset;
+    return reader_->Get(key, std::as_writable_bytes(std::span(row, 1)), &offset) == serving::ReadStatus::kOk;
+  }
+
+ private:
+  serving::Status Check() {
+    auto want = RecordSchema<V>();
+    if (!want.ok()) return want.status();
+    const serving::Schema& have = reader_->schema();
+    bool same = reader_->kind() == serving::ViewKind::kKeyed && reader_->key_type() == serving::KeyType::kU64 &&
+                have.size() == want->size() && have.value_size() == want->value_size();
+    for (std::size_t f = 0; same && f < have.size(); ++f)
+      same = have.field(f).name == want->field(f).name && have.field(f).type == want->field(f).type &&
+             have.field(f).size == want->field(f).size;
+    if (!same)
+      return serving::Status::Error(serving::StatusCode::kInvalidArgument,
+                                    "join with view " + view_ + ": it is not a keyed view with integer keys whose "
+                                    "rows have the joined record's schema");
+    checked_version_ = reader_->version();
+    checked_generation_ = reader_->generation();
+    return serving::Status::Ok();
+  }
+
+  std::string view_;
+  std::unique_ptr<serving::ViewReader> reader_;
+  std::uint32_t checked_version_ = 0;
+  std::uint32_t checked_generation_ = 0;
+};
+
+template <class T, class K, class V, class Select, class Sink>
+class ViewJoinPartition {
+ public:
+  ViewJoinPartition(Select select, ViewLookup<V> lookup, Sink sink)
+      : select_(std::move(select)), lookup_(std::move(lookup)), sink_(std::move(sink)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    if (serving::Status s = lookup_.Open(ctx); !s.ok()) return s;
+    return sink_.Open(ctx, p, attach);
+  }
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    using S = JoinSelect<T, V, Select>;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      V row;
+      const bool found = lookup_.Find(KeyBits(b.keys[i]), &row, c);
+      S::Apply(select_, b.records[i], found ? &row : nullptr, [&](const typename S::Out& out) {
+        sink_.Put(KeyBits(b.keys[i]), 0, b.times[i], out, b.offsets[i]);
+      });
+    }
+    sink_.Finish(slot, c);
+  }
+  void FlushWindows(PartitionCounters&) {}
+  void Snapshot(std::string* out) { sink_.Snapshot(out); }
+  serving::Status Restore(std::string_view in) { return sink_.Restore(in); }
+
+ private:
+  Select select_;
+  ViewLookup<V> lookup_;
+  Sink sink_;
+};
+
+// ---- What the builder keeps of a join until its sink is known ----
+//
+// Each: Out (the result type), kWindowed (results per window), and Make(sink), the partition
+// with that sink.
+
+template <class TA, class TB, class K, class Select>
+struct TableJoinOp {
+  using Out = typename JoinSelect<TA, TB, Select>::Out;
+  static constexpr bool kWindowed = false;
+  Select select;
+  std::size_t expected_keys;
+  template <class Sink>
+  auto Make(Sink sink) const {
+    return std::make_unique<TableJoinPartition<TA, TB, K, Select, Sink>>(select, expected_keys, std::move(sink));
+  }
+};
+
+template <class TA, class TB, class K, class Windows, class Select>
+struct WindowJoinOp {
+  using Out = typename JoinSelect<TA, TB, Select>::Out;
+  static constexpr bool kWindowed = true;
+  Select select;
+  Windows windows;
+  template <class Sink>
+  auto Make(Sink sink) const {
+    return std::make_unique<WindowJoinPartition<TA, TB, K, Windows, Select, Sink>>(select, windows, std::move(sink));
+  }
+};
+
+template <class T, class K, class V, class Select>
+struct ViewJoinOp {
+  using Out = typename JoinSelect<T, V, Select>::Out;
+  static constexpr bool kWindowed = false;
+  Select select;
+  ViewLookup<V> lookup;
+  template <class Sink>
+  auto Make(Sink sink) const {
+    return std::make_unique<ViewJoinPartition<T, K, V, Select, Sink>>(select, lookup, std::move(sink));
+  }
+};
+
+}  // namespace kappa::engine::detail
