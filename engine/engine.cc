@@ -214,6 +214,10 @@ class RunningJob::Impl {
       s.results += c.emitted.load(std::memory_order_relaxed);
       s.late += c.late.load(std::memory_order_relaxed);
       s.watermark = std::min(s.watermark, c.watermark.load(std::memory_order_relaxed));
+      s.latency_p50_ns = std::max(s.latency_p50_ns, static_cast<std::int64_t>(c.latency.Percentile(0.5)));
+      s.latency_p99_ns = std::max(s.latency_p99_ns, static_cast<std::int64_t>(c.latency.Percentile(0.99)));
+      s.latency_p999_ns = std::max(s.latency_p999_ns, static_cast<std::int64_t>(c.latency.Percentile(0.999)));
+      s.latency_max_ns = std::max(s.latency_max_ns, static_cast<std::int64_t>(c.latency.max()));
     }
     return s;
   }
@@ -312,7 +316,15 @@ class RunningJob::Impl {
       batches_.fetch_add(1, std::memory_order_relaxed);
       records_in_.fetch_add(slot->records_in, std::memory_order_relaxed);
       read_offset_.store(batch.end_offset(), std::memory_order_relaxed);
-      transform_->try_put(slot);
+      if (low_latency_) {
+        // Run to completion: this thread works the batch through the graph (workers may help).
+        engine_->arena->execute([&] {
+          transform_->try_put(slot);
+          graph_->wait_for_all();
+        });
+      } else {
+        transform_->try_put(slot);
+      }
     }
   }
 
@@ -450,8 +462,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       oneapi::tbb::global_control::max_allowed_parallelism,
       std::max<std::size_t>(oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism),
                             static_cast<std::size_t>(o.threads) + 1));
-  // Every slot goes to workers: the source threads feed the arena from outside it.
-  impl->arena = std::make_unique<oneapi::tbb::task_arena>(o.threads, /*reserved_for_masters=*/0);
+  // Throughput: every slot goes to `threads` workers; the source threads feed the arena from
+  // outside it. Low latency: a source thread takes a slot of the arena and works each batch
+  // through the graph itself, so that no batch waits for a worker to wake up; it counts as one
+  // of the `threads` (with 1, there are no workers at all: no thread to wake, none to compete
+  // for a core).
+  const int masters = o.mode == Mode::kLowLatency ? 1 : 0;
+  impl->arena = std::make_unique<oneapi::tbb::task_arena>(std::max(o.threads, masters + 0), masters);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

@@ -33,11 +33,13 @@ using serving::StatusCode;
 
 enum class Mode {
   kThroughput,  // large batches; the source waits (yields, then sleeps) when the log is idle
-  kLowLatency,  // small batches; the source spins on the log
+  kLowLatency,  // small batches; the source spins on the log and works each batch through the
+                // graph itself (run to completion), helped by the other threads
 };
 
 struct EngineOptions {
-  int threads = 0;                       // worker threads; 0: one per CPU
+  int threads = 0;                       // threads that process batches; 0: one per CPU. In low
+                                         // latency mode a job's source thread is one of them
   int partitions = 0;                    // key partitions per job, a power of two up to 64;
                                          // 0: the worker threads, rounded up
   std::string view_namespace = "default";  // where job views go (a name or a directory)
@@ -64,6 +66,12 @@ struct JobStats {
   std::uint64_t applied_offset = 0;   // everything before it is applied (slowest partition)
   std::uint64_t log_end = 0;          // the log's latest offset
   std::int64_t watermark = 0;         // the slowest partition's
+  // Append to view latency (each record's log timestamp, as producers stamp it with the wall
+  // clock, to its batch's results written), the worst partition's percentiles; 0 before any.
+  std::int64_t latency_p50_ns = 0;
+  std::int64_t latency_p99_ns = 0;
+  std::int64_t latency_p999_ns = 0;
+  std::int64_t latency_max_ns = 0;
   std::uint64_t lag_bytes() const { return log_end > applied_offset ? log_end - applied_offset : 0; }
 };
 

@@ -44,7 +44,8 @@ struct PartitionCounters {
   std::atomic<bool> failed{false};              // the partition failed: `failure` says why
   std::string failure;                          // written once, before `failed` is set
   // From a batch's oldest log timestamp to the moment its results were written (the append
-  // to view latency of that record, when producers stamp records with the wall clock).
+  // to view latency of that record, when producers stamp records with the wall clock), counted
+  // once for each of the batch's records: an upper bound for each.
   LatencyHistogram latency;
 };
 

@@ -15,10 +15,11 @@ class LatencyHistogram {
   static constexpr int kSubBits = 3;
   static constexpr int kBuckets = 64 << kSubBits;
 
-  void Record(std::int64_t ns) {
+  // Counts `n` samples of `ns` (a batch's records, each with the batch's worst latency).
+  void Record(std::int64_t ns, std::uint64_t n = 1) {
     const std::uint64_t v = ns <= 0 ? 0 : static_cast<std::uint64_t>(ns);
-    buckets_[Bucket(v)].fetch_add(1, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
+    buckets_[Bucket(v)].fetch_add(n, std::memory_order_relaxed);
+    count_.fetch_add(n, std::memory_order_relaxed);
     std::uint64_t max = max_.load(std::memory_order_relaxed);
     while (v > max && !max_.compare_exchange_weak(max, v, std::memory_order_relaxed)) {
     }

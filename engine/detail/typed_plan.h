@@ -508,7 +508,7 @@ class TypedPlan final : public JobPlan {
     if (!part.empty()) {
       timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
-      c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns);
+      c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns, part.size());
     }
     c.records.fetch_add(part.size(), std::memory_order_relaxed);
     c.watermark.store(slot->watermark, std::memory_order_relaxed);

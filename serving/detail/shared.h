@@ -286,7 +286,9 @@ inline Status MapFile(int dir_fd, const std::string& name, const std::string& pa
     ::close(fd);
     return s;
   }
-  void* map = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+  // A writer's mapping is populated, so that its updates do not stall on first touches.
+  void* map = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                     writable ? MAP_SHARED | MAP_POPULATE : MAP_SHARED, fd, 0);
   if (map == MAP_FAILED) {
     const int err = errno;
     ::close(fd);

@@ -86,7 +86,9 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) return fail(ErrnoStatus(f->path_, "cannot lock", errno));
   if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); err != 0)
     return fail(ErrnoStatus(f->path_, "cannot allocate " + std::to_string(size) + " bytes", err));
-  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  // Populated: the pages are allocated already, and the writer's first touch of each would
+  // otherwise stall an update with a page fault.
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   if (map == MAP_FAILED) return fail(ErrnoStatus(f->path_, "cannot map", errno));
   f->map_ = Mapping(map, size);
   const ViewDescriptor d = MakeDescriptor(shape);

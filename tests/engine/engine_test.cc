@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <new>
 #include <random>
@@ -19,6 +20,25 @@
 #include "serving/view_reader.h"
 #include "tests/engine/test_util.h"
 #include "tests/serving/test_util.h"
+
+namespace kappa::engine::testing {
+
+// The result of a user-defined aggregate: a registered record, so views hold its fields.
+struct AmountRange {
+  std::int64_t low;
+  std::int64_t high;
+  std::int64_t clicks;
+};
+
+}  // namespace kappa::engine::testing
+
+template <>
+struct kappa::engine::RecordType<kappa::engine::testing::AmountRange> {
+  using AmountRange = kappa::engine::testing::AmountRange;
+  static constexpr std::uint16_t kLogType = 10;
+  static constexpr auto kFields = std::make_tuple(Member("low", &AmountRange::low), Member("high", &AmountRange::high),
+                                                  Member("clicks", &AmountRange::clicks));
+};
 
 namespace kappa::engine {
 namespace {
@@ -627,6 +647,77 @@ TEST(EngineTest, ShouldRunJobsOneAfterAnotherAndSideBySide) {
       EXPECT_EQ(job->Stats().records_in, clicks.size());
     }
   }
+}
+
+// A user-defined aggregate: the range of amounts and the number of clicks.
+struct RangeOfAmounts {
+  using Input = Click;
+  using Acc = testing::AmountRange;
+  using Output = testing::AmountRange;
+  Acc Init() const { return {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(), 0}; }
+  void Add(Acc& acc, const Click& c) const {
+    acc.low = std::min(acc.low, c.amount);
+    acc.high = std::max(acc.high, c.amount);
+    ++acc.clicks;
+  }
+  void Merge(Acc& into, const Acc& from) const {
+    into.low = std::min(into.low, from.low);
+    into.high = std::max(into.high, from.high);
+    into.clicks += from.clicks;
+  }
+  Output Result(const Acc& acc) const { return acc; }
+};
+
+TEST(EngineTest, ShouldRunAUserDefinedAggregateKeyedAndWindowed) {
+  TempLog log;
+  TempNamespace ns;
+  const auto clicks = MakeClicks(20000, 31, 0);
+  for (const Click& c : clicks) log.Append(c, c.time);
+  using Range = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+  std::map<std::int64_t, Range> per_page;
+  std::map<std::pair<std::int64_t, std::int64_t>, Range> per_window;
+  auto add = [](Range& r, const Click& c) {
+    if (std::get<2>(r) == 0) r = {c.amount, c.amount, 0};
+    r = {std::min(std::get<0>(r), c.amount), std::max(std::get<1>(r), c.amount), std::get<2>(r) + 1};
+  };
+  for (const Click& c : clicks) {
+    add(per_page[c.page], c);
+    add(per_window[{c.page, operators::FloorTo(c.time, 50000)}], c);
+  }
+  auto engine = MakeEngine(ns, 4);
+  auto by_page = [&](const std::string& name) {
+    return From<Click>(name, log.path()).KeyBy([](const Click& c) { return c.page; });
+  };
+  auto keyed = std::move(engine->Start(by_page("ranges").Aggregate(RangeOfAmounts{}).ToView("ranges"))).value();
+  auto windowed = std::move(engine->Start(by_page("window_ranges")
+                                              .Window(operators::TumblingWindows(50000))
+                                              .Aggregate(RangeOfAmounts{})
+                                              .ToView("window_ranges", {.windows_per_key = 64})))
+                      .value();
+  ASSERT_TRUE(keyed->WaitCaughtUp(std::chrono::seconds(30)));
+  ASSERT_TRUE(windowed->WaitCaughtUp(std::chrono::seconds(30)));
+  windowed->FlushWindows();
+  auto decode = [](const serving::RowView& r) {
+    testing::AmountRange a;
+    std::memcpy(&a, r.value.data(), sizeof a);
+    return Range{a.low, a.high, a.clicks};
+  };
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "ranges")).value();
+  ASSERT_EQ(reader->schema().size(), 3u);
+  EXPECT_EQ(reader->schema().field(0).name, "low");
+  std::map<std::int64_t, Range> got;
+  reader->Scan([&](const serving::RowView& r) {
+    got[static_cast<std::int64_t>(r.key_u64)] = decode(r);
+    return true;
+  });
+  EXPECT_EQ(got, per_page);
+  std::map<std::pair<std::int64_t, std::int64_t>, Range> got_windows;
+  auto wreader = std::move(serving::ViewReader::Open(ns.path(), "window_ranges")).value();
+  wreader->Scan([&](const serving::RowView& r) {
+    got_windows[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = decode(r);
+    return true;
+  });
+  EXPECT_EQ(got_windows, per_window);
 }
 
 TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {
