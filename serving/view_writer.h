@@ -265,6 +265,13 @@ class WindowedTableWriter {
   std::uint64_t capacity() const { return core_->shape().capacity; }
   std::int64_t window_size_ns() const { return core_->shape().window_size_ns; }
   std::int64_t window_slide_ns() const { return core_->shape().window_slide_ns; }
+  // Starts fetching the slots an upsert of (key, window_start) touches (its row and the key's
+  // window directory): call it a few keys ahead, so that cache misses overlap.
+  void Prefetch(std::uint64_t key, std::int64_t window_start) const {
+    const detail::SlotTable& t = core_->table();
+    t.Prefetch(t.Hash(detail::U64Key(key), window_start));
+    t.Prefetch(t.Hash(detail::U64Key(key), detail::kDirectoryWindow));
+  }
 
   // Sets the value of key's window starting at window_start. A key's (N+1)-th window evicts its
   // oldest.

@@ -12,6 +12,8 @@
 //   Status Open(const JobContext&, int partition, bool attach)
 //   void Put(std::uint64_t key, std::int64_t window_start, std::int64_t time, const Out&,
 //            std::uint64_t offset)       each uses what it needs of key, window and time
+//   void Prefetch(std::uint64_t key, std::int64_t window_start)   a Put of them comes soon:
+//                                     start fetching what it touches (a view's slots)
 //   void Finish(const SlotBase&, PartitionCounters&)    after each batch: progress, flush
 //   void Snapshot(std::string*)  /  Status Restore(std::string_view&)  (consumes its part;
 //                                     an empty input resets the sink to nothing written)
@@ -49,7 +51,8 @@ struct JobContext {
 struct ViewSinkOptions {
   std::string key_name = "key";
   std::string value_name = "value";      // the value field of a scalar result
-  std::uint64_t expected_keys = 1 << 16; // per partition; views grow past it
+  std::uint64_t expected_keys = 1 << 16; // per partition; views grow past it (windowed views
+                                         // size for each key's open windows)
   std::uint32_t windows_per_key = 8;     // windowed views
   std::int64_t retention_ns = 0;         // windowed views: expire windows this long after they end
 };
@@ -105,7 +108,9 @@ inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWind
   serving::WindowedTableOptions wo;
   wo.schema = schema;
   wo.key_name = o.key_name;
-  wo.expected_entries = o.expected_keys;
+  // A key's row holds its window directory; each of its open windows is one more row.
+  const std::uint64_t open_windows = std::min<std::uint64_t>(o.windows_per_key, slide > 0 ? size / slide + 1 : 1);
+  wo.expected_entries = o.expected_keys * (1 + open_windows);
   wo.window_size_ns = size;
   wo.window_slide_ns = slide;
   wo.windows_per_key = o.windows_per_key;
@@ -145,6 +150,7 @@ class KeyedViewSink {
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
+  void Prefetch(std::uint64_t key, std::int64_t) const { writer_->Prefetch(key); }
   void Put(std::uint64_t key, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
     writer_->Upsert(key, value_, offset);
@@ -190,6 +196,7 @@ class WindowedViewSink {
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
+  void Prefetch(std::uint64_t key, std::int64_t window_start) const { writer_->Prefetch(key, window_start); }
   void Put(std::uint64_t key, std::int64_t window_start, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
     writer_->Upsert(key, window_start, value_, offset);
@@ -237,6 +244,7 @@ class ListSink {
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
+  void Prefetch(std::uint64_t, std::int64_t) const {}
   void Put(std::uint64_t, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
     writer_->Append(value_, offset);
@@ -312,6 +320,7 @@ class LogSink {
   LogSink(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
 
   serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend(path_, create_, &log_, &producer_); }
+  void Prefetch(std::uint64_t, std::int64_t) const {}
   void Put(std::uint64_t, std::int64_t, std::int64_t time, const Out& out, std::uint64_t) {
     pending_.push_back(out);
     times_.push_back(time);
