@@ -80,6 +80,18 @@ serving::Field FieldFor(const char* name) {
 
 }  // namespace detail
 
+// The name record type T goes by in a log's catalog (engine/record_catalog.h):
+// RecordType<T>::kName if it declares one (`static constexpr const char* kName = "bid";`),
+// else "record<N>" after its log type.
+template <Record T>
+std::string RecordName() {
+  if constexpr (requires { RecordType<T>::kName; }) {
+    return RecordType<T>::kName;
+  } else {
+    return "record" + std::to_string(RecordType<T>::kLogType);
+  }
+}
+
 // The schema of record type T, checked against its C++ layout.
 template <Record T>
 serving::Result<serving::Schema> RecordSchema() {

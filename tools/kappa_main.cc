@@ -10,8 +10,10 @@
 #include "tools/args.h"
 #include "tools/demo_command.h"
 #include "tools/log_commands.h"
+#include "tools/nexmark_commands.h"
 #include "tools/stats_commands.h"
 #include "tools/text.h"
+#include "tools/tour_command.h"
 #include "tools/view_commands.h"
 
 namespace kappa::tools {
@@ -26,6 +28,12 @@ constexpr char kUsage[] =
     "  log create|info|append|tail|dump|verify   create, inspect, write and read logs\n"
     "  view ls|info|get|scan|top|watch           list, describe and read views in place\n"
     "  view flip|revert|retire|drop              move a view's alias, delete versions and views\n"
+    "  tour                                      a guided run of the Kappa architecture: live\n"
+    "                                            queries, readers, reprocessing, replay\n"
+    "  gen                                       generate NEXMark events into a log\n"
+    "  run QUERY...                              run NEXMark queries over a log into views\n"
+    "  reprocess QUERY                           replay a changed query into a new view version\n"
+    "                                            and flip readers over to it\n"
     "  stats, top                                engine jobs' metrics, once or refreshed live\n"
     "  demo                                      run producer processes and a reader on a fresh\n"
     "                                            log and report throughput, latency and checks\n"
@@ -38,7 +46,7 @@ constexpr char kUsage[] =
     "Exit status: 0 on success, 1 when a command fails, 2 on bad usage.\n";
 
 int Run(std::span<char* const> argv) {
-  if (argv.empty()) throw UsageError("missing command: log, view, stats, top or demo (see 'kappa --help')");
+  if (argv.empty()) throw UsageError("missing command: log, view, tour, gen, run, reprocess, stats, top or demo (see 'kappa --help')");
   const std::string_view command = argv[0];
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
@@ -46,13 +54,17 @@ int Run(std::span<char* const> argv) {
   }
   if (command == "log") return RunLogCommand(argv.subspan(1));
   if (command == "view") return RunViewCommand(argv.subspan(1));
+  if (command == "tour") return RunTourCommand(argv.subspan(1));
+  if (command == "gen") return RunGenCommand(argv.subspan(1));
+  if (command == "run") return RunRunCommand(argv.subspan(1));
+  if (command == "reprocess") return RunReprocessCommand(argv.subspan(1));
   if (command == "stats") return RunStatsCommand(argv.subspan(1));
   if (command == "top") return RunTopCommand(argv.subspan(1));
   if (command == "demo") return RunDemoCommand(argv.subspan(1));
   if (command.starts_with("-"))
     throw UsageError("unknown flag " + Quote(command) + " (see 'kappa --help')");
   throw UsageError("unknown command " + Quote(command) +
-                   ": expected log, view, stats, top or demo (see 'kappa --help')");
+                   ": expected log, view, tour, gen, run, reprocess, stats, top or demo (see 'kappa --help')");
 }
 
 int Fail(int status, const char* what) {

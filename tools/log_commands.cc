@@ -16,11 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "engine/record_catalog.h"
 #include "memlog/format.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
 #include "memlog/status.h"
 #include "tools/args.h"
+#include "tools/row_formatter.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
 
@@ -115,7 +117,12 @@ constexpr char kTailUsage[] =
     "  --count N           exit after N records\n"
     "\n"
     "text:  offset=N type=N ts=ISO-8601 payload=TEXT (bytes outside printable ASCII as \\xHH)\n"
-    "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"payload\":\"JSON string\"}\n";
+    "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"payload\":\"JSON string\"}\n"
+    "\n"
+    "A record whose type the log's catalog (LOG.types, written by 'kappa gen' and by jobs that\n"
+    "write logs) names shows its kind and fields instead of the payload:\n"
+    "text:  offset=N type=N ts=ISO-8601 kind=NAME FIELD=VALUE...\n"
+    "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"kind\":\"NAME\",\"FIELD\":VALUE,...}\n";
 
 constexpr char kDumpUsage[] =
     "Usage: kappa log dump LOG [--from WHERE] [--count N] [--format text|jsonl]\n"
@@ -158,7 +165,7 @@ RecordFormat GetRecordFormat(const Args& args) {
                                                                           : RecordFormat::kJsonLines;
 }
 
-StartAt GetStartAt(const Args& args, std::string_view fallback) {
+StartAt ParseStartAt(const Args& args, std::string_view fallback) {
   const std::string text = args.GetString("--from", fallback);
   if (text == "earliest") return StartAt::Earliest();
   if (text == "latest") return StartAt::Latest();
@@ -182,22 +189,51 @@ std::string GetCursorName(const Args& args) {
 
 std::string U64(std::uint64_t v) { return std::to_string(v); }
 
-void AppendRecordLine(const Record& r, RecordFormat format, std::string* out) {
+// A record as a line. A record whose type the log's catalog names, with the size of its schema,
+// shows the type's name ("kind") and its fields by name instead of the payload.
+void AppendRecordLine(const Record& r, RecordFormat format, const engine::RecordCatalog* catalog, std::string* out) {
+  const engine::CatalogEntry* entry = catalog != nullptr ? catalog->Find(r.type) : nullptr;
+  if (entry != nullptr && r.payload.size() != entry->schema.value_size()) entry = nullptr;
   if (format == RecordFormat::kText) {
     out->append("offset=").append(U64(r.offset));
     out->append(" type=").append(U64(r.type));
     out->append(" ts=").append(FormatUtcTime(r.timestamp_ns));
-    out->append(" payload=");
-    AppendEscapedText(r.payload, out);
+    if (entry != nullptr) {
+      out->append(" kind=").append(entry->name);
+      for (std::size_t i = 0; i < entry->schema.size(); ++i)
+        out->append(" ").append(entry->schema.field(i).name).append("=").append(FieldText(entry->schema, r.payload, i));
+    } else {
+      out->append(" payload=");
+      AppendEscapedText(r.payload, out);
+    }
   } else {
     out->append("{\"offset\":").append(U64(r.offset));
     out->append(",\"type\":").append(U64(r.type));
     out->append(",\"timestamp_ns\":").append(std::to_string(r.timestamp_ns));
-    out->append(",\"payload\":");
-    AppendJsonString(r.payload, out);
+    if (entry != nullptr) {
+      out->append(",\"kind\":");
+      AppendJsonString(entry->name, out);
+      for (std::size_t i = 0; i < entry->schema.size(); ++i) {
+        out->push_back(',');
+        AppendJsonString(entry->schema.field(i).name, out);
+        out->push_back(':');
+        AppendFieldJson(entry->schema, r.payload, i, out);
+      }
+    } else {
+      out->append(",\"payload\":");
+      AppendJsonString(r.payload, out);
+    }
     out->push_back('}');
   }
   out->push_back('\n');
+}
+
+// The log's record catalog, or none (with a warning) if its file is damaged.
+std::optional<engine::RecordCatalog> LoadCatalog(const Log& log) {
+  auto catalog = engine::RecordCatalog::Load(log.path());
+  if (catalog.ok()) return std::move(catalog).value();
+  std::fprintf(stderr, "kappa: %s; records are shown undecoded\n", catalog.status().message().c_str());
+  return std::nullopt;
 }
 
 void WriteStdout(const std::string& text) {
@@ -228,8 +264,9 @@ struct BatchOutcome {
 // skipped. Output goes through `*buffer` so that a batch overwritten while it was formatted
 // prints nothing.
 BatchOutcome PrintBatch(const Log& log, const LogReader& reader, const RecordBatch& batch,
-                        RecordFormat format, std::uint64_t end_offset, std::uint64_t limit,
-                        std::uint64_t* bad_records, std::string* buffer) {
+                        RecordFormat format, const std::optional<engine::RecordCatalog>& catalog,
+                        std::uint64_t end_offset, std::uint64_t limit, std::uint64_t* bad_records,
+                        std::string* buffer) {
   BatchOutcome outcome;
   buffer->clear();
   std::vector<std::uint64_t> bad_offsets;
@@ -242,7 +279,7 @@ BatchOutcome PrintBatch(const Log& log, const LogReader& reader, const RecordBat
       bad_offsets.push_back(r.offset);
       continue;
     }
-    AppendRecordLine(r, format, buffer);
+    AppendRecordLine(r, format, catalog ? &*catalog : nullptr, buffer);
     ++outcome.printed;
   }
   if (!reader.StillValid(batch)) {
@@ -582,7 +619,7 @@ int TailCommand(std::span<char* const> argv) {
     std::fputs(kTailUsage, stdout);
     return 0;
   }
-  const StartAt from = GetStartAt(args, "latest");
+  const StartAt from = ParseStartAt(args, "latest");
   const std::string cursor = GetCursorName(args);
   const RecordFormat format = GetRecordFormat(args);
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
@@ -600,6 +637,7 @@ int TailCommand(std::span<char* const> argv) {
   const std::unique_ptr<Log> log = ValueOrThrow(std::move(opened));
   const std::unique_ptr<LogReader> reader =
       ValueOrThrow(cursor.empty() ? log->NewReader(from) : log->OpenCursor(cursor, from));
+  const std::optional<engine::RecordCatalog> catalog = LoadCatalog(*log);
 
   std::uint64_t printed = 0;
   std::uint64_t bad_records = 0;
@@ -619,7 +657,7 @@ int TailCommand(std::span<char* const> argv) {
       throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
                          ": its header is damaged; stopping");
     }
-    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, UINT64_MAX,
+    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, catalog, UINT64_MAX,
                                             count - printed, &bad_records, &buffer);
     FlushStdout();
     printed += outcome.printed;
@@ -646,13 +684,14 @@ int DumpCommand(std::span<char* const> argv) {
     std::fputs(kDumpUsage, stdout);
     return 0;
   }
-  const StartAt from = GetStartAt(args, "earliest");
+  const StartAt from = ParseStartAt(args, "earliest");
   const RecordFormat format = GetRecordFormat(args);
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
   args.ExpectPositionals({"LOG"});
   const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
   const std::uint64_t end = log->latest_offset();
   const std::unique_ptr<LogReader> reader = ValueOrThrow(log->NewReader(from));
+  const std::optional<engine::RecordCatalog> catalog = LoadCatalog(*log);
 
   std::uint64_t printed = 0;
   std::uint64_t bad_records = 0;
@@ -679,7 +718,7 @@ int DumpCommand(std::span<char* const> argv) {
       continue;
     }
     const BatchOutcome outcome =
-        PrintBatch(*log, *reader, batch, format, end, count - printed, &bad_records, &buffer);
+        PrintBatch(*log, *reader, batch, format, catalog, end, count - printed, &bad_records, &buffer);
     printed += outcome.printed;
     if (outcome.stopped_at) break;
   }
@@ -796,5 +835,7 @@ int RunLogCommand(std::span<char* const> argv) {
                        {{"create", CreateCommand}, {"info", InfoCommand}, {"append", AppendCommand},
                         {"tail", TailCommand}, {"dump", DumpCommand}, {"verify", VerifyCommand}});
 }
+
+memlog::StartAt GetStartAt(const Args& args, std::string_view fallback) { return ParseStartAt(args, fallback); }
 
 }  // namespace kappa::tools

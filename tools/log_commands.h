@@ -3,10 +3,13 @@
 
 #include <cstdio>
 #include <span>
+#include <string_view>
 
 #include "memlog/log.h"
 
 namespace kappa::tools {
+
+class Args;
 
 // Runs "kappa log <argv...>" (argv holds the words after "log") and returns the exit status.
 // Throws UsageError on bad input and CommandError when the command fails.
@@ -18,5 +21,9 @@ void PrintLogInfoTable(const memlog::LogInfo& info, const char* indent, std::FIL
 // The durability the log was created with. (LogInfo::durability is the handle's own setting,
 // which is always kNone on a read-only handle.)
 memlog::Durability CreatedDurability(const memlog::Log& log);
+
+// The start position in "--from WHERE" (earliest, latest, offset:N, time:T), or `fallback`'s.
+// Throws UsageError naming the flag.
+memlog::StartAt GetStartAt(const Args& args, std::string_view fallback);
 
 }  // namespace kappa::tools

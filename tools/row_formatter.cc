@@ -107,14 +107,7 @@ std::vector<std::string> RowFormatter::TableCells(const RowView& row) const {
 }
 
 std::string RowFormatter::FieldText(const RowView& row, std::size_t field) const {
-  const serving::Schema& s = shape_.schema;
-  switch (s.field(field).type) {
-    case FieldType::kI64: return std::to_string(s.GetI64(row.value, field));
-    case FieldType::kU64: return std::to_string(s.GetU64(row.value, field));
-    case FieldType::kF64: return FormatDouble(s.GetF64(row.value, field));
-    case FieldType::kString: return EscapedText(s.GetString(row.value, field));
-  }
-  return "?";
+  return tools::FieldText(shape_.schema, row.value, field);
 }
 
 void RowFormatter::AppendJson(const RowView& row, std::string* out) const {
@@ -154,12 +147,25 @@ void RowFormatter::AppendKeyJson(const RowView& row, std::string* out) const {
 }
 
 void RowFormatter::AppendFieldJson(const RowView& row, std::size_t field, std::string* out) const {
-  const serving::Schema& s = shape_.schema;
+  tools::AppendFieldJson(shape_.schema, row.value, field, out);
+}
+
+std::string FieldText(const serving::Schema& s, std::span<const std::byte> value, std::size_t field) {
   switch (s.field(field).type) {
-    case FieldType::kI64: out->append(std::to_string(s.GetI64(row.value, field))); return;
-    case FieldType::kU64: out->append(std::to_string(s.GetU64(row.value, field))); return;
-    case FieldType::kF64: AppendJsonDouble(s.GetF64(row.value, field), out); return;
-    case FieldType::kString: AppendJsonString(AsBytes(s.GetString(row.value, field)), out); return;
+    case FieldType::kI64: return std::to_string(s.GetI64(value, field));
+    case FieldType::kU64: return std::to_string(s.GetU64(value, field));
+    case FieldType::kF64: return FormatDouble(s.GetF64(value, field));
+    case FieldType::kString: return EscapedText(s.GetString(value, field));
+  }
+  return "?";
+}
+
+void AppendFieldJson(const serving::Schema& s, std::span<const std::byte> value, std::size_t field, std::string* out) {
+  switch (s.field(field).type) {
+    case FieldType::kI64: out->append(std::to_string(s.GetI64(value, field))); return;
+    case FieldType::kU64: out->append(std::to_string(s.GetU64(value, field))); return;
+    case FieldType::kF64: AppendJsonDouble(s.GetF64(value, field), out); return;
+    case FieldType::kString: AppendJsonString(AsBytes(s.GetString(value, field)), out); return;
   }
   out->append("null");
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up this machine (Debian 12, as root or with sudo) and runs one of:
-#   demo  build kappa and run the main job
+#   demo  build kappa and run the main job (kappa tour: NEXMark through the Kappa architecture)
 #   test  build and run the whole test suite: under ASan+UBSan, the concurrency tests under
 #         TSan, the fuzzers for a bounded time, then the normal build (its ctest summary last)
 # Idempotent: packages already installed and builds already done are reused.
@@ -37,11 +37,7 @@ configure() {  # configure DIR [cmake args...]
 if [ "$mode" = demo ]; then
   configure build -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF
   cmake --build build -j"$jobs" --target kappa
-  echo "== throughput: producers append as fast as they can"
-  build/tools/kappa demo --producers 3 --records 1000000
-  echo
-  echo "== latency: one producer paced at 100,000 records/s, the reader spinning"
-  exec build/tools/kappa demo --producers 1 --records 300000 --rate 100000
+  exec build/tools/kappa tour
 fi
 
 echo "== ASan+UBSan build: whole suite"

@@ -15,6 +15,7 @@
 #include "serving/namespace.h"
 #include "serving/view_reader.h"
 #include "tools/args.h"
+#include "tools/clock.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
 #include "tools/text_table.h"
@@ -176,11 +177,6 @@ void Print(const std::string& text) {
   std::fflush(stdout);
 }
 
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 int RunStatsCommand(std::span<char* const> argv) {
@@ -191,7 +187,7 @@ int RunStatsCommand(std::span<char* const> argv) {
   }
   const std::string format = args.GetChoice("--format", "table", {"table", "jsonl"});
   const auto jobs = Collect(args.GetString("--ns", "default"), args.positionals());
-  Print(format == "jsonl" ? Jsonl(jobs) : Table(jobs, NowNs()));
+  Print(format == "jsonl" ? Jsonl(jobs) : Table(jobs, UnixNs()));
   return 0;
 }
 
@@ -208,7 +204,7 @@ int RunTopCommand(std::span<char* const> argv) {
   const bool redraw = ::isatty(STDOUT_FILENO) == 1;
   for (std::uint64_t n = 0; n < count && !StopSignals::requested(); ++n) {
     if (n > 0 && !StopSignals::SleepUnlessStopped(interval)) break;
-    std::string text = Table(Collect(ns, args.positionals()), NowNs());
+    std::string text = Table(Collect(ns, args.positionals()), UnixNs());
     if (redraw) {
       text.insert(0, "\x1b[H\x1b[J");  // cursor home, clear to the end of the screen
     } else if (n > 0) {

@@ -22,6 +22,7 @@
 #include "serving/status.h"
 #include "serving/view_reader.h"
 #include "tools/args.h"
+#include "tools/clock.h"
 #include "tools/row_formatter.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
@@ -248,12 +249,6 @@ void ThrowIfFailed(const serving::Status& status) {
 }
 
 std::string U64(std::uint64_t v) { return std::to_string(v); }
-
-std::int64_t UnixNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void WriteStdout(const std::string& text) {
   if (!text.empty() && std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
@@ -761,7 +756,7 @@ int InfoCommand(std::span<char* const> argv) {
   const ViewRef ref = ParseRef(args, args.positionals()[0]);
   const std::unique_ptr<ViewReader> reader = OpenReader(args, ref);
   const ViewInfo info = reader->Info();
-  WriteStdout(format == RowFormat::kTable ? InfoTable(info, UnixNowNs()) : InfoJson(info));
+  WriteStdout(format == RowFormat::kTable ? InfoTable(info, UnixNs()) : InfoJson(info));
   FlushStdout();
   return 0;
 }
@@ -964,7 +959,7 @@ class WatchScreen {
     formatter->Flush(&rows);
 
     const ViewInfo& i = r.info;
-    const std::int64_t now_ns = UnixNowNs();
+    const std::int64_t now_ns = UnixNs();
     const auto now = std::chrono::steady_clock::now();
     std::optional<double> rate;
     if (last_ && last_->version == i.version && i.counters.updates >= last_->updates) {

@@ -34,6 +34,7 @@
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
 #include "engine/record.h"
+#include "engine/record_catalog.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "serving/namespace.h"
@@ -273,8 +274,11 @@ class ListSink {
 };
 
 // Opens the log at `path`, creating it with `create` if it does not exist, and a producer.
-inline serving::Status OpenLogForAppend(const std::string& path, const memlog::CreateOptions& create,
-                                        std::unique_ptr<memlog::Log>* log, std::unique_ptr<memlog::Producer>* producer) {
+// Opens (or creates) the log at `path` for appending records of type T, and names T in the
+// log's catalog, so that tools decode them.
+template <Record T>
+serving::Status OpenLogForAppend(const std::string& path, const memlog::CreateOptions& create,
+                                 std::unique_ptr<memlog::Log>* log, std::unique_ptr<memlog::Producer>* producer) {
   const std::string resolved = memlog::Log::ResolvePath(path);
   auto opened = memlog::Log::Open(resolved);
   if (!opened.ok() && opened.status().code() == memlog::StatusCode::kNotFound)
@@ -282,6 +286,7 @@ inline serving::Status OpenLogForAppend(const std::string& path, const memlog::C
   if (!opened.ok()) return serving::Status::Error(serving::StatusCode::kIoError, opened.status().message());
   auto p = (*opened)->NewProducer();
   if (!p.ok()) return serving::Status::Error(serving::StatusCode::kIoError, p.status().message());
+  if (serving::Status s = RecordCatalog::Register<T>(resolved, RecordName<T>()); !s.ok()) return s;
   *log = std::move(opened).value();
   *producer = std::move(p).value();
   return serving::Status::Ok();
@@ -319,7 +324,7 @@ class LogSink {
  public:
   LogSink(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
 
-  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend(path_, create_, &log_, &producer_); }
+  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend<Out>(path_, create_, &log_, &producer_); }
   void Prefetch(std::uint64_t, std::int64_t) const {}
   void Put(std::uint64_t, std::int64_t, std::int64_t time, const Out& out, std::uint64_t) {
     pending_.push_back(out);

@@ -287,7 +287,7 @@ class LateLogSink {
  public:
   LateLogSink(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
   LateLogSink(const LateLogSink& o) : path_(o.path_), create_(o.create_) {}
-  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend(path_, create_, &log_, &producer_); }
+  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend<T>(path_, create_, &log_, &producer_); }
   void Put(std::uint64_t, std::int64_t, std::int64_t time, const T& record, std::uint64_t) {
     views_.push_back(memlog::RecordView{std::as_bytes(std::span(&record, 1)), RecordType<T>::kLogType, time});
   }

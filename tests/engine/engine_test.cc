@@ -48,6 +48,7 @@ using testing::Click;
 using testing::MakeClicks;
 using testing::MakeEngine;
 using testing::TempLog;
+using testing::RemoveLog;
 
 TEST(EngineTest, ShouldCountPerKeyIntoAShardedViewLikeAReference) {
   for (int partitions : {1, 2, 4}) {
@@ -203,7 +204,7 @@ TEST(EngineTest, ShouldChainTwoPipelinesThroughADerivedLog) {
   TempLog log;
   TempNamespace ns;
   const std::string derived = log.path() + ".derived";
-  ::unlink(derived.c_str());
+  RemoveLog(derived);
   const auto clicks = MakeClicks(20000, 4, 0);
   std::map<std::int64_t, std::int64_t> ref;
   for (const Click& c : clicks) {
@@ -234,7 +235,7 @@ TEST(EngineTest, ShouldChainTwoPipelinesThroughADerivedLog) {
   }
   first->Stop();
   second->Stop();
-  ::unlink(derived.c_str());
+  RemoveLog(derived);
 }
 
 // A named cursor: a job records what it applied, and the next job on that cursor resumes there.
@@ -540,7 +541,7 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersInOtherProcesses) {
   // A log-writing job cannot be reprocessed.
   auto logjob = From<Click>("to_log", log.path()).ToLog(log.path() + ".out");
   EXPECT_FALSE(engine->Reprocess(logjob).ok());
-  ::unlink((log.path() + ".out").c_str());
+  RemoveLog(log.path() + ".out");
 }
 
 // Batch/stream equivalence: a job run live, while the log was being written, and the same job

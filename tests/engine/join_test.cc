@@ -97,22 +97,6 @@ void AppendAll(TempLog& log, const std::vector<Event>& events) {
   }
 }
 
-template <class Row>
-std::vector<Row> ListRows(const TempNamespace& ns, const std::string& view) {
-  auto reader = serving::ViewReader::Open(ns.path(), view);
-  EXPECT_TRUE(reader.ok()) << reader.status().message();
-  std::vector<Row> rows;
-  if (!reader.ok()) return rows;
-  (*reader)->Scan([&](const serving::RowView& r) {
-    EXPECT_EQ(r.value.size(), sizeof(Row));
-    Row row;
-    std::memcpy(&row, r.value.data(), sizeof row);
-    rows.push_back(row);
-    return true;
-  });
-  return rows;
-}
-
 auto ClicksByPage(const std::string& job, const std::string& log) {
   return From<Click>(job, log).KeyBy([](const Click& c) { return c.page; });
 }
@@ -163,9 +147,9 @@ TEST(JoinTest, ShouldMeetEachClickWithItsPageAsOfItsPlaceInTheLog) {
                       .value();
   ASSERT_TRUE(view_job->WaitCaughtUp(std::chrono::seconds(30)));
   ASSERT_TRUE(list_job->WaitCaughtUp(std::chrono::seconds(30)));
-  EXPECT_EQ(ListRows<Visit>(ns, "all_visits"), outer);
+  EXPECT_EQ(ScanRows<Visit>(ns, "all_visits"), outer);
   std::map<std::int64_t, Visit> got;
-  for (const Visit& v : ListRows<Visit>(ns, "visits")) got[v.page] = v;
+  for (const Visit& v : ScanRows<Visit>(ns, "visits")) got[v.page] = v;
   EXPECT_EQ(got.size(), last_per_page.size());
   for (const auto& [page, v] : last_per_page) EXPECT_EQ(got[page], v) << "page " << page;
   EXPECT_EQ(view_job->Stats().results, inner.size());
@@ -196,7 +180,7 @@ TEST(JoinTest, ShouldMeetEachRecordWithThePreviousOneOfItsKeyWhenBothSidesReadOn
                                          .ToList("repeat_visits")))
                  .value();
   ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(30)));
-  EXPECT_EQ(ListRows<Visit>(ns, "repeat_visits"), ref);
+  EXPECT_EQ(ScanRows<Visit>(ns, "repeat_visits"), ref);
 }
 
 // Reference for a tumbling-window join of clicks and pages on event time: a record is late
@@ -273,7 +257,7 @@ TEST(JoinTest, ShouldJoinTwoStreamsPerEventTimeWindowAndCountLateRecords) {
   view->FlushWindows();
   EXPECT_EQ(list->Stats().late, ref.late);
   EXPECT_EQ(view->Stats().late, ref.late);
-  EXPECT_EQ(ListRows<Visit>(ns, "met"), ref.pairs);
+  EXPECT_EQ(ScanRows<Visit>(ns, "met"), ref.pairs);
   // The windowed view keeps the last pair of each (page, window).
   std::map<std::pair<std::int64_t, std::int64_t>, Visit> last;
   for (const Visit& v : ref.pairs) last[{v.page, v.amount}] = v;
@@ -331,7 +315,7 @@ TEST(JoinTest, ShouldResumeAWindowJoinFromItsCheckpoint) {
   EXPECT_TRUE(running->restored());
   ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
   running->FlushWindows();
-  EXPECT_EQ(ListRows<Visit>(ns, "met"), ref.pairs);
+  EXPECT_EQ(ScanRows<Visit>(ns, "met"), ref.pairs);
   std::system(("rm -rf " + dir).c_str());
 }
 
@@ -363,7 +347,7 @@ TEST(JoinTest, ShouldLookUpAServingViewAndRefuseOneOfAnotherSchema) {
                                          .ToList("looked_up")))
                  .value();
   ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(30)));
-  EXPECT_EQ(ListRows<Visit>(ns, "looked_up"), ref);
+  EXPECT_EQ(ScanRows<Visit>(ns, "looked_up"), ref);
 
   auto wrong = engine->Start(ClicksByPage("wrong", log.path())
                                  .JoinView<Click>("pages")
@@ -514,7 +498,7 @@ TEST(LateLogTest, ShouldAppendEveryLateRecordToTheLateLog) {
   }
   reader.reset();
   late_log.reset();
-  ::unlink(late_path.c_str());
+  RemoveLog(late_path);
 }
 
 }  // namespace

@@ -5,22 +5,31 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
+#include "serving/view_reader.h"
 #include "tests/engine/clicks.h"
 #include "tests/serving/test_util.h"
 
 namespace kappa::engine::testing {
 
 using serving::testing::TempNamespace;
+
+// Deletes the log at `path` and its record catalog (which jobs that write logs create).
+inline void RemoveLog(const std::string& path) {
+  ::unlink(path.c_str());
+  ::unlink((path + ".types").c_str());
+}
 
 // A log in /dev/shm, removed at the end.
 class TempLog {
@@ -37,7 +46,7 @@ class TempLog {
   ~TempLog() {
     producer_.reset();
     log_.reset();
-    ::unlink(path_.c_str());
+    RemoveLog(path_);
   }
   const std::string& path() const { return path_; }
   template <class T>
@@ -79,6 +88,26 @@ inline std::unique_ptr<Engine> MakeEngine(const TempNamespace& ns, int partition
   auto e = Engine::Create(o);
   EXPECT_TRUE(e.ok()) << e.status().message();
   return std::move(e).value();
+}
+
+// The rows of view `ref` ("name" or "name@version") in scan order, each value decoded as Row;
+// *keys, if given, receives each row's key and window start.
+template <class Row>
+std::vector<Row> ScanRows(const TempNamespace& ns, const std::string& ref,
+                          std::vector<std::pair<std::uint64_t, std::int64_t>>* keys = nullptr) {
+  auto reader = serving::ViewReader::Open(ns.path(), ref);
+  EXPECT_TRUE(reader.ok()) << ref << ": " << reader.status().message();
+  std::vector<Row> rows;
+  if (!reader.ok()) return rows;
+  (*reader)->Scan([&](const serving::RowView& r) {
+    EXPECT_EQ(r.value.size(), sizeof(Row));
+    Row row;
+    std::memcpy(&row, r.value.data(), sizeof row);
+    rows.push_back(row);
+    if (keys != nullptr) keys->emplace_back(r.key_u64, r.window_start);
+    return true;
+  });
+  return rows;
 }
 
 }  // namespace kappa::engine::testing

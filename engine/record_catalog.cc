@@ -1,0 +1,180 @@
+#include "engine/record_catalog.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace kappa::engine {
+namespace {
+
+using serving::Field;
+using serving::FieldType;
+using serving::Result;
+using serving::Schema;
+using serving::Status;
+using serving::StatusCode;
+
+constexpr char kHeader[] = "# kappa record types: <type> <name> <field>:<i64|u64|f64|string<N>>...";
+
+Status Malformed(const std::string& source, std::size_t line, const std::string& why) {
+  return Status::Error(StatusCode::kCorrupt, source + ":" + std::to_string(line) + ": " + why);
+}
+
+bool ValidName(const std::string& name) {
+  return !name.empty() && name.size() <= 31 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string FieldText(const Field& f) {
+  switch (f.type) {
+    case FieldType::kI64: return f.name + ":i64";
+    case FieldType::kU64: return f.name + ":u64";
+    case FieldType::kF64: return f.name + ":f64";
+    case FieldType::kString: return f.name + ":string" + std::to_string(f.size);
+  }
+  return f.name + ":?";
+}
+
+bool SameSchema(const Schema& a, const Schema& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a.field(i).name != b.field(i).name || a.field(i).type != b.field(i).type || a.field(i).size != b.field(i).size)
+      return false;
+  }
+  return true;
+}
+
+template <class N>
+bool ParseNumber(std::string_view text, N* out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+Status WriteAtomically(const std::string& path, const std::string& text) {
+  static std::atomic<std::uint64_t> writes{0};  // tells apart the threads of one process
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(writes.fetch_add(1, std::memory_order_relaxed));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error(StatusCode::kIoError, tmp + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::Error(StatusCode::kIoError, tmp + ": " + std::strerror(e));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::Error(StatusCode::kIoError, path + ": " + std::strerror(e));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RecordCatalog> RecordCatalog::Load(const std::string& log_path) {
+  const std::string path = PathFor(log_path);
+  std::ifstream in(path);
+  if (!in) {
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return RecordCatalog();
+    return Status::Error(StatusCode::kIoError, path + ": cannot be read");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return Parse(text.str(), path);
+}
+
+Result<RecordCatalog> RecordCatalog::Parse(const std::string& text, const std::string& source) {
+  RecordCatalog catalog;
+  std::istringstream lines(text);
+  std::string line;
+  for (std::size_t number = 1; std::getline(lines, line); ++number) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string type_text, name, field_text;
+    words >> type_text >> name;
+    CatalogEntry e;
+    if (!ParseNumber(type_text, &e.type)) return Malformed(source, number, "bad record type '" + type_text + "'");
+    if (!ValidName(name)) return Malformed(source, number, "bad type name '" + name + "'");
+    e.name = name;
+    std::vector<Field> fields;
+    while (words >> field_text) {
+      const auto colon = field_text.find(':');
+      if (colon == std::string::npos) return Malformed(source, number, "field '" + field_text + "' has no type");
+      std::string field = field_text.substr(0, colon);
+      const std::string_view type = std::string_view(field_text).substr(colon + 1);
+      std::uint32_t size = 0;
+      if (type == "i64") {
+        fields.push_back(Field::I64(std::move(field)));
+      } else if (type == "u64") {
+        fields.push_back(Field::U64(std::move(field)));
+      } else if (type == "f64") {
+        fields.push_back(Field::F64(std::move(field)));
+      } else if (type.starts_with("string") && ParseNumber(type.substr(6), &size)) {
+        fields.push_back(Field::String(std::move(field), size));
+      } else {
+        return Malformed(source, number, "field '" + field_text + "' has an unknown type");
+      }
+    }
+    auto schema = Schema::Make(std::move(fields));
+    if (!schema.ok()) return Malformed(source, number, schema.status().message());
+    e.schema = std::move(schema).value();
+    if (catalog.Find(e.type) != nullptr)
+      return Malformed(source, number, "type " + std::to_string(e.type) + " is listed twice");
+    catalog.entries_.push_back(std::move(e));
+  }
+  std::sort(catalog.entries_.begin(), catalog.entries_.end(),
+            [](const CatalogEntry& a, const CatalogEntry& b) { return a.type < b.type; });
+  return catalog;
+}
+
+std::string RecordCatalog::Text() const {
+  std::string text = std::string(kHeader) + "\n";
+  for (const CatalogEntry& e : entries_) {
+    text += std::to_string(e.type) + " " + e.name;
+    for (const Field& f : e.schema.fields()) text += " " + FieldText(f);
+    text += "\n";
+  }
+  return text;
+}
+
+const CatalogEntry* RecordCatalog::Find(std::uint16_t type) const {
+  for (const CatalogEntry& e : entries_) {
+    if (e.type == type) return &e;
+  }
+  return nullptr;
+}
+
+Status RecordCatalog::Register(const std::string& log_path, std::uint16_t type, const std::string& name,
+                               const Schema& schema) {
+  if (!ValidName(name))
+    return Status::Error(StatusCode::kInvalidArgument,
+                         PathFor(log_path) + ": bad type name '" + name + "' (1 to 31 of [A-Za-z0-9_])");
+  auto catalog = Load(log_path);
+  if (!catalog.ok()) return catalog.status();
+  if (const CatalogEntry* e = catalog->Find(type)) {
+    if (e->name == name && SameSchema(e->schema, schema)) return Status::Ok();
+    return Status::Error(StatusCode::kAlreadyExists, PathFor(log_path) + ": record type " + std::to_string(type) +
+                                                         " is already " + e->name + ", with other fields");
+  }
+  catalog->entries_.push_back(CatalogEntry{type, name, schema});
+  std::sort(catalog->entries_.begin(), catalog->entries_.end(),
+            [](const CatalogEntry& a, const CatalogEntry& b) { return a.type < b.type; });
+  return WriteAtomically(PathFor(log_path), catalog->Text());
+}
+
+}  // namespace kappa::engine

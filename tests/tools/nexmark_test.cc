@@ -1,0 +1,298 @@
+// The NEXMark generator against the specification's rules, and the queries, run by the engine
+// over a generated log, against references computed here.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "serving/view_reader.h"
+#include "tests/engine/test_util.h"
+#include "tools/nexmark/generator.h"
+#include "tools/nexmark/queries.h"
+
+namespace kappa::nexmark {
+namespace {
+
+using engine::testing::MakeEngine;
+using engine::testing::TempLog;
+using serving::testing::TempNamespace;
+
+std::string Text(const char* field, std::size_t size) { return std::string(field, strnlen(field, size)); }
+
+TEST(GeneratorTest, ShouldMakePersonsAuctionsAndBidsOneToThreeToFortySix) {
+  std::uint64_t counts[3] = {0, 0, 0};
+  for (std::uint64_t n = 0; n < 5000; ++n) ++counts[static_cast<int>(Generator::KindOf(n))];
+  EXPECT_EQ(counts[0], 100u);
+  EXPECT_EQ(counts[1], 300u);
+  EXPECT_EQ(counts[2], 4600u);
+  EXPECT_EQ(Generator::KindOf(0), EventKind::kPerson);
+  EXPECT_EQ(Generator::KindOf(1), EventKind::kAuction);
+  EXPECT_EQ(Generator::KindOf(3), EventKind::kAuction);
+  EXPECT_EQ(Generator::KindOf(4), EventKind::kBid);
+  EXPECT_EQ(Generator::KindOf(50), EventKind::kPerson);
+}
+
+TEST(GeneratorTest, ShouldBeDeterministicForASeedAndDifferForAnother) {
+  const Generator a(GeneratorConfig{.seed = 7}), b(GeneratorConfig{.seed = 7}), c(GeneratorConfig{.seed = 8});
+  int differ = 0;
+  for (std::uint64_t n : {0ull, 1ull, 4ull, 99ull, 12345ull, 4ull}) {  // any order
+    Event x, y, z;
+    a.Make(n, &x);
+    b.Make(n, &y);
+    c.Make(n, &z);
+    EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0) << n;
+    differ += std::memcmp(&x, &z, sizeof x) != 0;
+  }
+  EXPECT_GE(differ, 5);
+}
+
+TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
+  GeneratorConfig config;
+  config.base_time_ns = 1'000'000'000'000;
+  config.events_per_second = 50'000;
+  const Generator g(config);
+  constexpr std::uint64_t kEvents = 200'000;
+  std::int64_t next_person = Generator::kFirstPersonId, next_auction = Generator::kFirstAuctionId;
+  std::uint64_t bids = 0, hot_auction_bids = 0, hot_bidder_bids = 0;
+  std::set<std::string> states;
+  for (std::uint64_t n = 0; n < kEvents; ++n) {
+    Event e;
+    g.Make(n, &e);
+    const std::int64_t t = config.base_time_ns + static_cast<std::int64_t>(n) * 20'000;
+    ASSERT_NEAR(static_cast<double>(e.date_time()), static_cast<double>(t), 1.0) << n;
+    const std::int64_t last_person = Generator::LastBase0PersonId(n) + Generator::kFirstPersonId;
+    const std::int64_t last_auction = Generator::LastBase0AuctionId(n) + Generator::kFirstAuctionId;
+    switch (e.kind) {
+      case EventKind::kPerson:
+        ASSERT_EQ(e.person.id, next_person++);  // dense, in creation order
+        ASSERT_EQ(e.person.id, last_person);
+        ASSERT_EQ(e.person.name[sizeof e.person.name - 1], '\0');
+        ASSERT_NE(Text(e.person.email_address, sizeof e.person.email_address).find(".com"), std::string::npos);
+        ASSERT_EQ(Text(e.person.credit_card, sizeof e.person.credit_card).size(), 19u);
+        states.insert(Text(e.person.state, sizeof e.person.state));
+        break;
+      case EventKind::kAuction:
+        ASSERT_EQ(e.auction.id, next_auction++);
+        ASSERT_EQ(e.auction.id, last_auction);
+        ASSERT_GE(e.auction.seller, Generator::kFirstPersonId);
+        ASSERT_LE(e.auction.seller, last_person + 10);  // at most 10 persons ahead
+        ASSERT_GE(e.auction.category, 10);
+        ASSERT_LT(e.auction.category, 15);
+        ASSERT_GE(e.auction.initial_bid, 100);
+        ASSERT_LE(e.auction.initial_bid, 100'000'000);
+        ASSERT_GT(e.auction.reserve, e.auction.initial_bid);
+        ASSERT_GT(e.auction.expires, e.auction.date_time);
+        break;
+      case EventKind::kBid:
+        ++bids;
+        ASSERT_GE(e.bid.auction, Generator::kFirstAuctionId);
+        ASSERT_LE(e.bid.auction, last_auction + 10);  // in flight, or at most 10 ahead
+        ASSERT_GE(e.bid.auction, last_auction - 100 - 1);
+        ASSERT_GE(e.bid.price, 100);
+        ASSERT_LE(e.bid.price, 100'000'000);
+        ASSERT_LE(e.bid.bidder, last_person + 10);
+        hot_auction_bids += e.bid.auction % 100 == 0;
+        hot_bidder_bids += e.bid.bidder % 100 == 1;
+        break;
+    }
+  }
+  // Hot auctions take half the bids (plus the 1 % of random ones that are multiples of 100),
+  // hot bidders three quarters.
+  const double hot_auctions = static_cast<double>(hot_auction_bids) / static_cast<double>(bids);
+  const double hot_bidders = static_cast<double>(hot_bidder_bids) / static_cast<double>(bids);
+  EXPECT_GT(hot_auctions, 0.48);
+  EXPECT_LT(hot_auctions, 0.53);
+  EXPECT_GT(hot_bidders, 0.73);
+  EXPECT_LT(hot_bidders, 0.78);
+  EXPECT_EQ(states, (std::set<std::string>{"AZ", "CA", "ID", "OR", "WA", "WY"}));
+}
+
+// ---- queries ----
+
+class QueryTest : public ::testing::Test {
+ protected:
+  static constexpr std::uint64_t kEvents = 30'000;
+  void SetUp() override {
+    GeneratorConfig config;
+    config.base_time_ns = 1'700'000'000'000'000'000;
+    config.events_per_second = 500;  // 60 s of event time
+    const Generator g(config);
+    for (std::uint64_t n = 0; n < kEvents; ++n) {
+      Event e;
+      g.Make(n, &e);
+      events_.push_back(e);
+      switch (e.kind) {
+        case EventKind::kPerson: log_.Append(e.person, e.person.date_time); break;
+        case EventKind::kAuction: log_.Append(e.auction, e.auction.date_time); break;
+        case EventKind::kBid: log_.Append(e.bid, e.bid.date_time); break;
+      }
+    }
+  }
+
+  // Runs `query` over the whole log, with every window closed at the end.
+  void Run(const std::string& query, QueryOptions o = {}) {
+    o.log = log_.path();
+    auto job = MakeQuery(query, o);
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    auto engine = MakeEngine(ns_, 2);
+    auto running = engine->Start(*job);
+    ASSERT_TRUE(running.ok()) << running.status().message();
+    ASSERT_TRUE((*running)->WaitCaughtUp(std::chrono::seconds(60))) << (*running)->status().message();
+    (*running)->FlushWindows();
+    ASSERT_TRUE((*running)->status().ok());
+  }
+
+  template <class Row>
+  std::vector<Row> Rows(const std::string& view, std::vector<std::pair<std::uint64_t, std::int64_t>>* keys = nullptr) {
+    return engine::testing::ScanRows<Row>(ns_, view, keys);
+  }
+
+  TempLog log_{256 << 20};
+  TempNamespace ns_;
+  std::vector<Event> events_;
+};
+
+TEST_F(QueryTest, ShouldConvertAndSelectBidsLikeQ1AndQ2) {
+  QueryOptions o;
+  o.euro_rate = 0.5;
+  o.auction_modulus = 7;
+  Run("q1", o);
+  Run("q2", o);
+  std::vector<std::tuple<std::int64_t, std::int64_t, double>> want_q1, got_q1;
+  std::vector<std::pair<std::int64_t, std::int64_t>> want_q2, got_q2;
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    want_q1.emplace_back(e.bid.auction, e.bid.bidder, static_cast<double>(e.bid.price) * 0.5);
+    if (e.bid.auction % 7 == 0) want_q2.emplace_back(e.bid.auction, e.bid.price);
+  }
+  for (const BidInEuros& b : Rows<BidInEuros>("q1")) got_q1.emplace_back(b.auction, b.bidder, b.price);
+  for (const AuctionPrice& p : Rows<AuctionPrice>("q2")) got_q2.emplace_back(p.auction, p.price);
+  ASSERT_GT(want_q2.size(), 100u);
+  EXPECT_EQ(got_q1, want_q1);
+  EXPECT_EQ(got_q2, want_q2);
+}
+
+TEST_F(QueryTest, ShouldSuggestLocalItemsLikeQ3) {
+  Run("q3");
+  // As of each auction: its seller, if already registered and in OR, ID or CA.
+  std::map<std::int64_t, Person> local;
+  std::vector<std::tuple<std::string, std::string, std::int64_t>> want, got;
+  for (const Event& e : events_) {
+    if (e.kind == EventKind::kPerson) {
+      const std::string state = Text(e.person.state, sizeof e.person.state);
+      if (state == "OR" || state == "ID" || state == "CA") local[e.person.id] = e.person;
+    } else if (e.kind == EventKind::kAuction && e.auction.category == 10) {
+      auto it = local.find(e.auction.seller);
+      if (it != local.end())
+        want.emplace_back(Text(it->second.name, 24), Text(it->second.state, 8), e.auction.id);
+    }
+  }
+  for (const LocalItem& i : Rows<LocalItem>("q3")) got.emplace_back(Text(i.name, 24), Text(i.state, 8), i.auction);
+  ASSERT_GT(want.size(), 50u);
+  std::sort(want.begin(), want.end());
+  std::sort(got.begin(), got.end());  // partitions interleave in the list
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldCountBidsPerAuctionInHoppingWindowsLikeQ5) {
+  Run("q5");
+  constexpr std::int64_t kSize = 10'000'000'000, kSlide = 2'000'000'000;
+  std::map<std::int64_t, std::map<std::int64_t, std::int64_t>> counts;  // auction -> window -> bids
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    for (std::int64_t start = operators::FloorTo(e.bid.date_time, kSlide); start > e.bid.date_time - kSize;
+         start -= kSlide)
+      ++counts[e.bid.auction][start];
+  }
+  // The view keeps each auction's last six windows.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> want, got;
+  for (const auto& [auction, windows] : counts) {
+    int kept = 0;
+    for (auto it = windows.rbegin(); it != windows.rend() && kept < 6; ++it, ++kept) want[{auction, it->first}] = it->second;
+  }
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  const auto rows = Rows<std::int64_t>("q5", &keys);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    got[{static_cast<std::int64_t>(std::get<0>(keys[i])), std::get<1>(keys[i])}] = rows[i];
+  ASSERT_GT(want.size(), 1000u);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldFindTheHighestBidOfEachWindowLikeQ7) {
+  Run("q7");
+  constexpr std::int64_t kSize = 10'000'000'000;
+  std::map<std::int64_t, Bid> want;
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    const std::int64_t w = operators::FloorTo(e.bid.date_time, kSize);
+    auto [it, fresh] = want.try_emplace(w, e.bid);
+    if (!fresh && e.bid.price > it->second.price) it->second = e.bid;
+  }
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  const auto rows = Rows<HighestBid>("q7", &keys);
+  ASSERT_EQ(rows.size(), want.size());
+  ASSERT_GE(want.size(), 6u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(std::get<0>(keys[i]), 0u);
+    const Bid& b = want.at(std::get<1>(keys[i]));
+    EXPECT_EQ(std::tie(rows[i].auction, rows[i].price, rows[i].bidder, rows[i].date_time),
+              std::tie(b.auction, b.price, b.bidder, b.date_time));
+  }
+}
+
+TEST_F(QueryTest, ShouldFindNewUsersLikeQ8) {
+  QueryOptions o;
+  o.window_ns = 5'000'000'000;
+  Run("q8", o);
+  std::map<std::int64_t, std::set<std::int64_t>> persons, sellers;  // window -> ids
+  std::map<std::int64_t, std::string> names;
+  for (const Event& e : events_) {
+    if (e.kind == EventKind::kPerson) {
+      persons[operators::FloorTo(e.person.date_time, o.window_ns)].insert(e.person.id);
+      names[e.person.id] = Text(e.person.name, 24);
+    } else if (e.kind == EventKind::kAuction) {
+      sellers[operators::FloorTo(e.auction.date_time, o.window_ns)].insert(e.auction.seller);
+    }
+  }
+  std::set<std::tuple<std::int64_t, std::string, std::int64_t>> want, got;
+  for (const auto& [window, ids] : persons) {
+    for (std::int64_t id : ids) {
+      if (sellers[window].count(id)) want.emplace(id, names[id], window);
+    }
+  }
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  const auto rows = Rows<NewUser>("q8", &keys);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(static_cast<std::int64_t>(std::get<0>(keys[i])), rows[i].id);
+    EXPECT_EQ(std::get<1>(keys[i]), rows[i].window_start);
+    got.emplace(rows[i].id, Text(rows[i].name, 24), rows[i].window_start);
+  }
+  ASSERT_GT(want.size(), 20u);
+  EXPECT_EQ(got, want);
+}
+
+TEST(QueriesTest, ShouldRefuseUnknownQueriesAndBadParameters) {
+  QueryOptions o;
+  o.log = "/dev/shm/nowhere.log";
+  auto unknown = MakeQuery("q42", o);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), serving::StatusCode::kNotFound);
+  EXPECT_NE(unknown.status().message().find("known: q0, q1"), std::string::npos);
+  o.slide_ns = o.window_ns + 1;
+  EXPECT_EQ(MakeQuery("q5", o).status().code(), serving::StatusCode::kInvalidArgument);
+  o = QueryOptions{};
+  EXPECT_EQ(MakeQuery("q1", o).status().code(), serving::StatusCode::kInvalidArgument);  // no log
+  for (const QueryInfo& q : Queries()) {
+    QueryOptions ok;
+    ok.log = "/dev/shm/nowhere.log";
+    EXPECT_TRUE(MakeQuery(q.name, ok).ok()) << q.name;
+  }
+}
+
+}  // namespace
+}  // namespace kappa::nexmark

@@ -1,0 +1,163 @@
+#include "tools/nexmark/queries.h"
+
+#include <cstring>
+#include <string_view>
+
+#include "operators/aggregate.h"
+#include "operators/window.h"
+#include "tools/nexmark/model.h"
+
+namespace kappa::nexmark {
+namespace {
+
+using engine::From;
+using engine::Job;
+using serving::Status;
+using serving::StatusCode;
+
+// Q7's aggregate: the highest bid of a window (the first of equal ones, in log order).
+struct HighestBidOf {
+  using Input = Bid;
+  using Acc = HighestBid;
+  using Output = HighestBid;
+  Acc Init() const { return HighestBid{0, -1, 0, 0}; }
+  void Add(Acc& acc, const Bid& b) const {
+    if (b.price > acc.price) acc = HighestBid{b.auction, b.price, b.bidder, b.date_time};
+  }
+  void Merge(Acc& into, const Acc& from) const {
+    if (from.price > into.price) into = from;
+  }
+  Output Result(const Acc& acc) const { return acc; }
+};
+
+bool IsLocalState(const Person& p) {
+  const std::string_view state(p.state, strnlen(p.state, sizeof p.state));
+  return state == "OR" || state == "ID" || state == "CA";
+}
+
+template <std::size_t N, std::size_t M>
+void CopyText(char (&to)[N], const char (&from)[M]) {
+  static_assert(N >= M);
+  std::memset(to, 0, N);
+  std::memcpy(to, from, M);
+}
+
+serving::Status Bad(const std::string& query, const std::string& why) {
+  return Status::Error(StatusCode::kInvalidArgument, query + ": " + why);
+}
+
+}  // namespace
+
+const std::vector<QueryInfo>& Queries() {
+  static const std::vector<QueryInfo> queries = {
+      {"q0", "pass-through: every bid"},
+      {"q1", "currency conversion: every bid, price in euros"},
+      {"q2", "selection: bids on auctions whose id is a multiple of 123"},
+      {"q3", "local item suggestion: category-10 auctions of sellers in OR, ID, CA"},
+      {"q5", "hot items: bids per auction, 10 s windows sliding by 2 s"},
+      {"q7", "highest bid of each 10 s window"},
+      {"q8", "new users: persons who opened an auction in their first 10 s window"},
+      {"q11", "user sessions: bids per bidder per session (10 s gap)"},
+  };
+  return queries;
+}
+
+serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
+  const std::string view = o.view.empty() ? name : o.view;
+  if (o.log.empty()) return Bad(name, "no log given");
+  if (o.window_ns <= 0) return Bad(name, "the window must be > 0");
+  if (o.slide_ns <= 0 || o.slide_ns > o.window_ns) return Bad(name, "the slide must be in (0, window]");
+  if (o.auction_modulus <= 0) return Bad(name, "the auction modulus must be > 0");
+  if (o.session_gap_ns <= 0) return Bad(name, "the session gap must be > 0");
+  if (o.max_out_of_orderness_ns < 0) return Bad(name, "the out-of-orderness bound must be >= 0");
+  const std::int64_t bound = o.max_out_of_orderness_ns;
+  auto bids = [&] {
+    return From<Bid>(view, o.log, o.source).EventTime([](const Bid& b) { return b.date_time; }, bound);
+  };
+
+  if (name == "q0") return bids().Map([](const Bid& b) { return b; }).ToList(view, o.list_capacity);
+  if (name == "q1") {
+    const double rate = o.euro_rate;
+    return bids()
+        .Map([rate](const Bid& b) {
+          return BidInEuros{b.auction, b.bidder, static_cast<double>(b.price) * rate, b.date_time};
+        })
+        .ToList(view, o.list_capacity);
+  }
+  if (name == "q2") {
+    const std::int64_t modulus = o.auction_modulus;
+    return bids()
+        .Filter([modulus](const Bid& b) { return b.auction % modulus == 0; })
+        .Map([](const Bid& b) { return AuctionPrice{b.auction, b.price}; })
+        .ToList(view, o.list_capacity);
+  }
+  if (name == "q3") {
+    return From<Auction>(view, o.log, o.source)
+        .Filter([](const Auction& a) { return a.category == 10; })
+        .KeyBy([](const Auction& a) { return a.seller; })
+        .Join(From<Person>("", o.log, o.source)
+                  .Filter([](const Person& p) { return IsLocalState(p); })
+                  .KeyBy([](const Person& p) { return p.id; }),
+              o.expected_keys)
+        .Select([](const Auction& a, const Person& p) {
+          LocalItem item{};
+          CopyText(item.name, p.name);
+          CopyText(item.city, p.city);
+          CopyText(item.state, p.state);
+          item.auction = a.id;
+          return item;
+        })
+        .ToList(view, o.list_capacity);
+  }
+  if (name == "q5") {
+    return bids()
+        .KeyBy([](const Bid& b) { return b.auction; })
+        .Window(operators::HoppingWindows(o.window_ns, o.slide_ns))
+        .Aggregate(operators::Count<Bid>{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "auction",
+                                              .value_name = "bids",
+                                              .expected_keys = o.expected_keys,
+                                              .windows_per_key = static_cast<std::uint32_t>(
+                                                  std::min<std::int64_t>(64, o.window_ns / o.slide_ns + 1))});
+  }
+  if (name == "q7") {
+    return bids()
+        .KeyBy([](const Bid&) { return std::int64_t{0}; })
+        .Window(operators::TumblingWindows(o.window_ns))
+        .Aggregate(HighestBidOf{})
+        .ToView(view, engine::ViewSinkOptions{.expected_keys = 16, .windows_per_key = 64});
+  }
+  if (name == "q8") {
+    auto time_of_person = [](const Person& p) { return p.date_time; };
+    auto time_of_auction = [](const Auction& a) { return a.date_time; };
+    const std::int64_t window = o.window_ns;
+    return From<Person>(view, o.log, o.source)
+        .EventTime(time_of_person, bound)
+        .KeyBy([](const Person& p) { return p.id; })
+        .WindowJoin(From<Auction>("", o.log, o.source).EventTime(time_of_auction, bound).KeyBy([](const Auction& a) {
+          return a.seller;
+        }),
+                    operators::TumblingWindows(window))
+        .Select([window](const Person& p, const Auction& a) {
+          NewUser u{};
+          u.id = p.id;
+          CopyText(u.name, p.name);
+          u.window_start = operators::FloorTo(std::max(p.date_time, a.date_time), window);
+          return u;
+        })
+        .ToView(view, engine::ViewSinkOptions{.key_name = "person", .expected_keys = o.expected_keys, .windows_per_key = 2});
+  }
+  if (name == "q11") {
+    return bids()
+        .KeyBy([](const Bid& b) { return b.bidder; })
+        .Window(operators::SessionWindows(o.session_gap_ns))
+        .Aggregate(operators::Count<Bid>{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "bidder", .value_name = "bids",
+                                              .expected_keys = o.expected_keys});
+  }
+  std::string known;
+  for (const QueryInfo& q : Queries()) known += (known.empty() ? "" : ", ") + std::string(q.name);
+  return Status::Error(StatusCode::kNotFound, "unknown query '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace kappa::nexmark

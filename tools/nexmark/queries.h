@@ -1,0 +1,56 @@
+// NEXMark queries as kappa pipelines, each writing one view named after it (or options.view).
+//
+//   q0   pass-through: every bid, into a result list
+//   q1   currency conversion: every bid with its price × euro_rate (0.908), into a result list
+//   q2   selection: (auction, price) of bids on auctions whose id is a multiple of 123, into a
+//        result list
+//   q3   local item suggestion: auctions of category 10 with their seller when the seller lives
+//        in OR, ID or CA (name, city, state, auction), into a result list; a stream–table join,
+//        so an auction meets the seller as of the auction's place in the log
+//   q5   hot items: bids per auction in 10 s windows sliding by 2 s, into a windowed view (the
+//        hottest auction of a window is the row with the most bids among the window's rows)
+//   q7   highest bid: the highest bid of each 10 s tumbling window (the first of equal ones),
+//        into a windowed view with one key (0)
+//   q8   new users: persons who opened an auction in the 10 s tumbling window they registered
+//        in (id, name, window start), into a windowed view keyed by person id
+//   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
+//        bidder's latest session
+//
+// The windows and parameters are those of the nexmark project's SQL, and can be changed (a new
+// definition to reprocess). Q4, Q6 and Q9 (closing prices, winning bids) are not here yet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/pipeline.h"
+#include "serving/status.h"
+
+namespace kappa::nexmark {
+
+struct QueryOptions {
+  std::string log;                  // the NEXMark log (a path or a bare name)
+  engine::SourceOptions source;     // where the query starts reading
+  std::string view;                 // the view (and job) name; "" for the query's name
+  double euro_rate = 0.908;         // q1
+  std::int64_t auction_modulus = 123;           // q2
+  std::int64_t window_ns = 10'000'000'000;      // q5, q7, q8
+  std::int64_t slide_ns = 2'000'000'000;        // q5
+  std::int64_t session_gap_ns = 10'000'000'000;  // q11
+  std::int64_t max_out_of_orderness_ns = 0;     // events' disorder the watermark allows
+  std::uint64_t list_capacity = 1 << 16;        // rows a result list keeps
+  std::uint64_t expected_keys = 1 << 16;        // keyed and windowed views, per partition
+};
+
+struct QueryInfo {
+  const char* name;
+  const char* summary;
+};
+// The queries MakeQuery knows, in order.
+const std::vector<QueryInfo>& Queries();
+
+// The pipeline of query `name` ("q0", "q1", ...). Error: an unknown name, a bad parameter.
+serving::Result<engine::Job> MakeQuery(const std::string& name, const QueryOptions& options);
+
+}  // namespace kappa::nexmark
