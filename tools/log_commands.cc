@@ -22,6 +22,7 @@
 #include "memlog/producer.h"
 #include "memlog/status.h"
 #include "tools/args.h"
+#include "tools/progress_bar.h"
 #include "tools/row_formatter.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
@@ -698,7 +699,10 @@ int DumpCommand(std::span<char* const> argv) {
   std::string buffer;
   RecordBatch batch;
   StallWatch stall(*log);
+  const std::uint64_t begin = reader->position();
+  ProgressBar progress("dump", "bytes", end > begin ? end - begin : 0, /*streams_stdout=*/true);
   while (printed < count && reader->position() < end) {
+    progress.Update(reader->position() - begin);
     const PollStatus status = reader->Wait(&batch, kWaitSlice);
     if (status == PollStatus::kLapped) {
       ReportLapped(reader->last_lost_bytes());

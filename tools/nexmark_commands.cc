@@ -276,12 +276,14 @@ std::unique_ptr<memlog::Log> OpenSourceLog(const std::string& path) {
 void PrintJobTable(const std::vector<std::unique_ptr<engine::RunningJob>>& jobs, double seconds) {
   using A = TextTable::Align;
   TextTable table({{"query", A::kLeft}, {"records", A::kRight}, {"results", A::kRight}, {"late", A::kRight},
+                   {"malformed", A::kRight},
                    {"records/s", A::kRight}, {"lag", A::kRight}, {"p50", A::kRight}, {"p99", A::kRight},
                    {"status", A::kLeft}});
   for (const auto& job : jobs) {
     const engine::JobStats s = job->Stats();
     const engine::Status st = job->status();
     table.AddRow({job->name(), std::to_string(s.records_in), std::to_string(s.results), std::to_string(s.late),
+                  std::to_string(s.malformed),
                   ShortCount(seconds > 0 ? static_cast<double>(s.records_in) / seconds : 0), FormatBytes(s.lag_bytes()),
                   s.latency_p50_ns > 0 ? FormatDuration(s.latency_p50_ns) : "-",
                   s.latency_p99_ns > 0 ? FormatDuration(s.latency_p99_ns) : "-", st.ok() ? "ok" : st.message()});

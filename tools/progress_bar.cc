@@ -31,11 +31,11 @@ std::string ShortCount(double n) {
   return text;
 }
 
-ProgressBar::ProgressBar(std::string label, std::string unit, std::uint64_t total)
+ProgressBar::ProgressBar(std::string label, std::string unit, std::uint64_t total, bool streams_stdout)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
-      enabled_(::isatty(STDERR_FILENO) == 1),
+      enabled_(::isatty(STDERR_FILENO) == 1 && !(streams_stdout && ::isatty(STDOUT_FILENO) == 1)),
       start_ns_(SteadyNs()),
       next_draw_ns_(start_ns_ + kRedrawNs) {}
 

@@ -4,7 +4,8 @@
 //   gen   [##########..........]  51%  5.1M/10.0M events  1.23M/s  4s left
 //
 // With no total the bar is left out. Drawn only when standard error is a terminal (so pipes
-// and logs stay clean), at most every 100 ms; Finish() erases it.
+// and logs stay clean), and, for a command whose output goes to standard output as it works,
+// only when that output is not the same terminal; at most every 100 ms; Finish() erases it.
 //
 // Thread safety: one thread.
 #pragma once
@@ -17,7 +18,8 @@ namespace kappa::tools {
 class ProgressBar {
  public:
   // `label` starts the line; `unit` names what is counted ("events", "records").
-  ProgressBar(std::string label, std::string unit, std::uint64_t total = 0);
+  // `streams_stdout`: the command prints its results as it goes (no bar over them).
+  ProgressBar(std::string label, std::string unit, std::uint64_t total = 0, bool streams_stdout = false);
   ~ProgressBar() { Finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
