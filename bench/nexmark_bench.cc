@@ -66,7 +66,8 @@ void BM_ReadLoop(benchmark::State& state) {
     benchmark::DoNotOptimize(sum);
     g_read_seconds = static_cast<double>(MonotonicNs() - start) * 1e-9;
     state.SetIterationTime(g_read_seconds);
-    state.SetItemsProcessed(static_cast<std::int64_t>(kinds[1] + kinds[2] + kinds[3]));
+    // Items over all iterations so far: the library divides them by the total time.
+    state.SetItemsProcessed(state.items_processed() + static_cast<std::int64_t>(kinds[1] + kinds[2] + kinds[3]));
   }
 }
 
@@ -96,7 +97,7 @@ void RunQuery(benchmark::State& state, const std::string& query) {
     engine->reset();
     std::system(("rm -rf " + ns).c_str());
     state.SetIterationTime(seconds);
-    state.SetItemsProcessed(static_cast<std::int64_t>(kEvents));
+    state.SetItemsProcessed(state.items_processed() + static_cast<std::int64_t>(kEvents));
     const double per_core = static_cast<double>(kEvents) / seconds / OnlineCpus();
     state.counters["results"] = static_cast<double>(stats.results);
     state.counters["per_core"] = per_core;
