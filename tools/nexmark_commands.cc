@@ -323,6 +323,10 @@ int RunCommand(std::span<char* const> argv) {
   std::vector<std::unique_ptr<engine::RunningJob>> jobs;
   for (const engine::Job& spec : specs) {
     auto running = (*engine)->Start(spec);
+    if (!running.ok() && running.status().code() == serving::StatusCode::kAlreadyExists)
+      throw CommandError(running.status().message() + " (run it as a new version with --version N or 'kappa reprocess " +
+                         spec.name() + "', resume it with --checkpoints DIR, or delete it with 'kappa view drop " +
+                         spec.view() + "')");
     if (!running.ok()) throw CommandError(running.status().message());
     jobs.push_back(std::move(running).value());
   }

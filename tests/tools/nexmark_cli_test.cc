@@ -181,6 +181,13 @@ TEST_F(NexmarkCliTest, ShouldRefuseBadInputWithOneLine) {
     ExpectOneErrorLine(r, joined);
     EXPECT_TRUE(Contains(r.err, c.error)) << joined << r.err;
   }
+  // A query whose view exists already says what to do instead.
+  ASSERT_EQ(Kappa(Run({"run", "q2", "--until-caught-up"})).status, 0);
+  const RunResult again = Kappa(Run({"run", "q2", "--until-caught-up"}));
+  EXPECT_EQ(again.status, 1);
+  ExpectOneErrorLine(again, "run again");
+  EXPECT_TRUE(Contains(again.err, "already exists (run it as a new version with --version N")) << again.err;
+  EXPECT_EQ(Kappa(Run({"run", "q2", "--until-caught-up", "--version", "2"})).status, 0);
   // The log is untouched by all that.
   EXPECT_EQ(Kappa({"log", "verify", log_}).status, 0);
 }
