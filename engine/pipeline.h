@@ -455,6 +455,18 @@ class KeyedAggregation {
                                                                   std::move(key_), std::move(make_part), false, view);
   }
 
+  // Keeps the `k` keys whose result ranks best, by options.order_field (default: the result's
+  // first field), largest first (options.ascending: smallest), in top-K view `view`: readers see
+  // whole lists. The job then runs in one partition (one writer sees every key).
+  Job ToTopK(std::string view, std::uint32_t k, ViewSinkOptions options = {}) && {
+    using Part = detail::TopKAggregatePartition<T, K, A>;
+    auto make_part = [aggregate = aggregate_, view, k, options](int) {
+      return std::make_unique<Part>(aggregate, view, k, options);
+    };
+    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
+                                                                  std::move(key_), std::move(make_part), true, view);
+  }
+
  private:
   detail::SourceSpec<In, TimeFn> source_;
   Chain chain_;

@@ -363,6 +363,14 @@ class TopKWriter {
   // Writes the K best rows, sorted, to the buffer readers are not reading, then points readers
   // at it with one release store: readers see whole lists only.
   void Publish();
+  // Whether `key` has a row here (after a Publish: among the K best), and its order value.
+  bool Holds(std::uint64_t key, double* order) const {
+    if (file_->shape().key_type != KeyType::kU64) return false;
+    auto it = index_.find(KeyString(detail::U64Key(key)));
+    if (it == index_.end()) return false;
+    *order = rows_[it->second].order;
+    return true;
+  }
 
   void SetProgress(std::uint64_t applied_offset, std::int64_t watermark_ns = 0) {
     file_->SetProgress(applied_offset, watermark_ns);

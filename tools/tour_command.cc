@@ -210,6 +210,7 @@ class Tour {
   ReaderReport* report_ = nullptr;
   pid_t reader_pid_ = -1;
   std::atomic<std::uint64_t> generated_{0};
+  std::atomic<bool> stop_generating_{false};
   double generate_seconds_ = 0;
 };
 
@@ -269,6 +270,15 @@ int Tour::Run() {
   Say("3. The serving layer: another process reads the views in place while they change.\n");
 
   std::thread generator([this] { Generate(); });
+  // However this ends (a step may throw), the generator stops and is joined.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop.store(true, std::memory_order_relaxed);
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop_generating_, generator};
   // Half-way through, q5 changes: 20 s windows sliding by 5 s instead of 10 s by 2 s.
   const std::int64_t started = SteadyNs();
   std::int64_t next_line = started + 1'000'000'000;
@@ -359,8 +369,8 @@ int Tour::Run() {
     QueryReport r;
     r.name = q;
     r.live = jobs_[q]->Stats();
-    const std::int64_t t0 = SteadyNs();
     auto replay = engine_->Start(Query(q, Options()), 2);
+    const std::int64_t t0 = SteadyNs();  // from the start of reading (the views exist by now)
     if (!replay.ok()) throw CommandError(replay.status().message());
     if (!(*replay)->WaitCaughtUp(std::chrono::minutes(5))) throw CommandError(q + ": " + (*replay)->status().message());
     (*replay)->FlushWindows();
@@ -439,7 +449,7 @@ void Tour::Generate() {
   const std::uint64_t total = rate_ * seconds_;
   const std::int64_t start = SteadyNs();
   std::uint64_t done = 0;
-  while (done < total && !StopSignals::requested()) {
+  while (done < total && !StopSignals::requested() && !stop_generating_.load(std::memory_order_relaxed)) {
     const auto due = std::min<std::uint64_t>(
         total, static_cast<std::uint64_t>(static_cast<double>(SteadyNs() - start) * 1e-9 * static_cast<double>(rate_)));
     if (due <= done) {

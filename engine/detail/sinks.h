@@ -56,6 +56,9 @@ struct ViewSinkOptions {
                                          // size for each key's open windows)
   std::uint32_t windows_per_key = 8;     // windowed views
   std::int64_t retention_ns = 0;         // windowed views: expire windows this long after they end
+  std::string order_field;               // top-K views: the numeric field rows are ranked by
+                                         // ("": the first field)
+  bool ascending = false;                // top-K views: smallest first instead of largest
 };
 
 namespace detail {

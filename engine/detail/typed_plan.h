@@ -3,8 +3,10 @@
 // in engine/pipeline.h makes these; the runtime sees only the JobPlan interface.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <limits>
@@ -85,6 +87,30 @@ std::uint64_t KeyBits(const K& k) {
 // order, FlushWindows(counters), Snapshot(std::string*) and Restore(std::string_view) (empty:
 // nothing applied yet).
 
+// A keyed aggregator's entries into a checkpoint, and back (consuming its part of `in`; an
+// empty input leaves *state empty). False on a malformed checkpoint.
+template <class K, operators::Aggregation A>
+void SnapshotKeyedState(operators::KeyedAggregator<K, A>& state, std::string* out) {
+  PutValue(*out, static_cast<std::uint64_t>(state.size()));
+  state.state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
+    PutValue(*out, k);
+    PutValue(*out, e);
+  });
+}
+template <class K, operators::Aggregation A>
+bool RestoreKeyedState(std::string_view& in, operators::KeyedAggregator<K, A>* state) {
+  std::uint64_t n = 0;
+  if (!in.empty() && !TakeValue(in, &n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    K k;
+    typename operators::KeyedAggregator<K, A>::Entry e;
+    if (!TakeValue(in, &k) || !TakeValue(in, &e)) return false;
+    e.dirty = 0;
+    *state->state().Insert(k, e).first = e;
+  }
+  return true;
+}
+
 // A running aggregate per key, kept in a keyed view: updated in place per record when the
 // aggregate's result is its accumulator (count, sum, min, max), else kept in a state table and
 // upserted into the view after every batch.
@@ -149,27 +175,13 @@ class KeyedAggregatePartition {
   // The view's contents, then (unless the state is the view) the state table's entries.
   void Snapshot(std::string* out) {
     SnapshotWriter(*writer_, out);
-    if constexpr (!kStateInView) {
-      PutValue(*out, static_cast<std::uint64_t>(state_->size()));
-      state_->state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
-        PutValue(*out, k);
-        PutValue(*out, e);
-      });
-    }
+    if constexpr (!kStateInView) SnapshotKeyedState(*state_, out);
   }
   serving::Status Restore(std::string_view in) {
     if (serving::Status s = RestoreWriter(*writer_, in, view_); !s.ok()) return s;
     if constexpr (!kStateInView) {
       state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
-      std::uint64_t n = 0;
-      if (!in.empty() && !TakeValue(in, &n)) return BadState(view_);
-      for (std::uint64_t i = 0; i < n; ++i) {
-        K k;
-        typename operators::KeyedAggregator<K, A>::Entry e;
-        if (!TakeValue(in, &k) || !TakeValue(in, &e)) return BadState(view_);
-        e.dirty = 0;
-        *state_->state().Insert(k, e).first = e;
-      }
+      if (!RestoreKeyedState(in, state_.get())) return BadState(view_);
     }
     return serving::Status::Ok();
   }
@@ -180,6 +192,96 @@ class KeyedAggregatePartition {
   ViewSinkOptions options_;
   std::unique_ptr<operators::KeyedAggregator<K, A>> state_;
   std::unique_ptr<serving::KeyedTableWriter> writer_;
+  std::vector<std::byte> value_;
+};
+
+// The K keys whose aggregate ranks best (by one numeric field of the result), kept as a top-K
+// view: readers see whole lists, best first. One partition, so that one writer sees every key.
+// After each batch the keys it changed are offered with their new results; when a key among the
+// K best gets worse, every key's result is offered again (its place may go to any other key),
+// so the list is exact for any aggregate. For results that only get better in the list's order
+// (counts and sums of positive numbers, largest first) that never happens.
+template <class T, class K, operators::Aggregation A>
+class TopKAggregatePartition {
+ public:
+  using Output = typename A::Output;
+  TopKAggregatePartition(A aggregate, std::string view, std::uint32_t k, ViewSinkOptions options)
+      : aggregate_(std::move(aggregate)), view_(std::move(view)), k_(k), options_(std::move(options)) {}
+
+  serving::Status Open(const JobContext& ctx, int, bool attach) {
+    auto schema = OutputCodec<Output>::Schema(options_.value_name);
+    if (!schema.ok()) return schema.status();
+    serving::TopKOptions o;
+    o.key_name = options_.key_name;
+    o.schema = *schema;
+    o.k = k_;
+    o.order_field = options_.order_field.empty() ? schema->field(0).name : options_.order_field;
+    o.descending = !options_.ascending;
+    auto w = serving::TopKWriter::Create(*ctx.ns, view_, ctx.view_version, o);
+    if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
+      w = serving::TopKWriter::Open(*ctx.ns, view_, ctx.view_version);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    value_.resize(schema->value_size());
+    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+    return serving::Status::Ok();
+  }
+
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    constexpr std::size_t kAhead = operators::KeyedAggregator<K, A>::kLookahead;
+    const std::size_t n = b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) state_->Prefetch(b.keys[i + kAhead]);
+      state_->Add(b.keys[i], b.records[i], b.offsets[i]);
+    }
+    bool worse = false;
+    std::uint64_t offered = 0;
+    state_->Flush([&](const K& k, const Output& o, std::uint64_t offset) {
+      OutputCodec<Output>::Encode(o, value_);
+      double before;
+      if (writer_->Holds(KeyBits(k), &before)) {
+        const double now = writer_->schema().GetNumber(value_, OrderField());
+        worse = worse || (options_.ascending ? now > before : now < before) || std::isnan(now);
+      }
+      writer_->Offer(KeyBits(k), value_, offset);
+      ++offered;
+    });
+    if (worse) OfferAll();
+    writer_->Publish();
+    writer_->SetProgress(slot.end_offset, slot.watermark);
+    c.emitted.fetch_add(offered, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters&) {}
+
+  // The state table's entries (the list is derived from them).
+  void Snapshot(std::string* out) { SnapshotKeyedState(*state_, out); }
+  serving::Status Restore(std::string_view in) {
+    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+    if (!RestoreKeyedState(in, state_.get())) return BadState(view_);
+    OfferAll();
+    writer_->Publish();
+    return serving::Status::Ok();
+  }
+
+ private:
+  std::size_t OrderField() const {
+    const int i = options_.order_field.empty() ? 0 : writer_->schema().Find(options_.order_field);
+    return static_cast<std::size_t>(std::max(i, 0));
+  }
+  // Offers every key's current result; Publish then keeps the K best.
+  void OfferAll() {
+    state_->state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
+      OutputCodec<Output>::Encode(aggregate_.Result(e.acc), value_);
+      writer_->Offer(KeyBits(k), value_, e.offset);
+    });
+  }
+
+  A aggregate_;
+  std::string view_;
+  std::uint32_t k_;
+  ViewSinkOptions options_;
+  std::unique_ptr<operators::KeyedAggregator<K, A>> state_;
+  std::unique_ptr<serving::TopKWriter> writer_;
   std::vector<std::byte> value_;
 };
 

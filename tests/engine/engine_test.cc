@@ -307,10 +307,8 @@ TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
 
 // Checkpoints: a job stopped and started again resumes where it stopped, views and state put
 // back; a damaged checkpoint is refused.
-TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
-  TempLog log;
-  TempNamespace ns;
-  const std::string dir = ns.path() + "-checkpoints";
+// Two threads and partitions, views in `ns`, a checkpoint every millisecond into `dir` (emptied).
+EngineOptions CheckpointingOptions(const TempNamespace& ns, const std::string& dir) {
   std::system(("rm -rf " + dir).c_str());
   EngineOptions o;
   o.threads = 2;
@@ -318,6 +316,14 @@ TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
   o.view_namespace = ns.path();
   o.checkpoint_dir = dir;
   o.checkpoint_interval = std::chrono::milliseconds(1);
+  return o;
+}
+
+TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
+  TempLog log;
+  TempNamespace ns;
+  const std::string dir = ns.path() + "-checkpoints";
+  const EngineOptions o = CheckpointingOptions(ns, dir);
   auto job = [&] {
     return From<Click>("pages", log.path())
         .EventTime([](const Click& c) { return c.time; }, 0)
@@ -719,6 +725,122 @@ TEST(EngineTest, ShouldRunAUserDefinedAggregateKeyedAndWindowed) {
     return true;
   });
   EXPECT_EQ(got_windows, per_window);
+}
+
+// A user's latest amount: a result that goes down as well as up.
+struct LatestAmount {
+  using Input = Click;
+  using Acc = std::int64_t;
+  using Output = std::int64_t;
+  Acc Init() const { return -1; }
+  void Add(Acc& acc, const Click& c) const { acc = c.amount; }
+  void Merge(Acc& into, const Acc& from) const { into = from; }
+  Output Result(const Acc& acc) const { return acc; }
+};
+
+// The K best of `values` (key -> order value), as a top-K view ranks them: by value, then by the
+// key's bytes.
+std::vector<std::pair<std::uint64_t, std::int64_t>> TopOf(const std::map<std::int64_t, std::int64_t>& values,
+                                                          std::size_t k, bool ascending) {
+  std::vector<std::pair<std::uint64_t, std::int64_t>> rows(values.begin(), values.end());
+  std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+    if (a.second != b.second) return ascending ? a.second < b.second : a.second > b.second;
+    return std::memcmp(&a.first, &b.first, 8) < 0;  // little-endian bytes, as the view compares keys
+  });
+  if (rows.size() > k) rows.resize(k);
+  return rows;
+}
+
+std::vector<std::pair<std::uint64_t, std::int64_t>> TopRows(const TempNamespace& ns, const std::string& view) {
+  std::vector<std::pair<std::uint64_t, std::int64_t>> rows;
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), view)).value();
+  EXPECT_EQ(reader->TopK([&](const serving::RowView& r) {
+    std::int64_t v;
+    std::memcpy(&v, r.value.data(), 8);
+    rows.emplace_back(r.key_u64, v);
+    return true;
+  }), serving::ReadStatus::kOk);
+  return rows;
+}
+
+TEST(EngineTest, ShouldKeepTheKBestKeysInATopKViewForAnyAggregate) {
+  TempLog log;
+  TempNamespace ns;
+  auto engine = MakeEngine(ns, 2, Mode::kThroughput, 500);  // small batches: many lists published
+  const auto clicks = MakeClicks(30000, 21, 0);
+  auto by = [&](const std::string& name, bool by_page) {
+    return From<Click>(name, log.path()).KeyBy([by_page](const Click& c) { return by_page ? c.page : c.user; });
+  };
+  auto pages = std::move(engine->Start(by("top_pages", true).Aggregate(operators::Count<Click>{}).ToTopK("top_pages", 10))).value();
+  auto latest = std::move(engine->Start(by("top_latest", false).Aggregate(LatestAmount{}).ToTopK("top_latest", 5))).value();
+  auto lowest = std::move(engine->Start(by("low_latest", false)
+                                            .Aggregate(LatestAmount{})
+                                            .ToTopK("low_latest", 7, ViewSinkOptions{.ascending = true})))
+                    .value();
+  std::map<std::int64_t, std::int64_t> counts, amounts;
+  for (std::size_t i = 0; i < clicks.size(); ++i) {
+    log.Append(clicks[i], clicks[i].time);
+    ++counts[clicks[i].page];
+    amounts[clicks[i].user] = clicks[i].amount;
+  }
+  for (auto* job : {pages.get(), latest.get(), lowest.get()}) ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(60)));
+  // Then the best users of both lists get worse, in batches of their own: their places go to
+  // users whose results did not change.
+  std::int64_t time = clicks.back().time;
+  for (const auto& [user, amount] : TopOf(amounts, 5, false)) {
+    log.Append(Click{static_cast<std::int64_t>(user), 0, 0, ++time}, time);
+    amounts[static_cast<std::int64_t>(user)] = 0;
+  }
+  for (const auto& [user, amount] : TopOf(amounts, 7, true)) {
+    log.Append(Click{static_cast<std::int64_t>(user), 0, 999, ++time}, time);
+    amounts[static_cast<std::int64_t>(user)] = 999;
+  }
+  counts[0] += 12;
+  for (auto* job : {pages.get(), latest.get(), lowest.get()}) ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(60)));
+  EXPECT_EQ(TopRows(ns, "top_pages"), TopOf(counts, 10, false));
+  EXPECT_EQ(TopRows(ns, "top_latest"), TopOf(amounts, 5, false));
+  EXPECT_EQ(TopRows(ns, "low_latest"), TopOf(amounts, 7, true));
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "top_latest")).value();
+  EXPECT_EQ(reader->Info().kind, serving::ViewKind::kTopK);
+  EXPECT_EQ(reader->applied_offset(), log.log().latest_offset());
+}
+
+TEST(EngineTest, ShouldRestoreATopKViewFromItsCheckpoint) {
+  TempLog log;
+  TempNamespace ns;
+  const std::string dir = ns.path() + "-checkpoints";
+  const EngineOptions o = CheckpointingOptions(ns, dir);
+  auto job = [&] {
+    return From<Click>("latest", log.path()).KeyBy([](const Click& c) { return c.user; }).Aggregate(LatestAmount{}).ToTopK(
+        "latest", 8);
+  };
+  const auto clicks = MakeClicks(6000, 5, 0);
+  std::map<std::int64_t, std::int64_t> amounts;
+  for (std::size_t i = 0; i < 3000; ++i) {
+    log.Append(clicks[i], clicks[i].time);
+    amounts[clicks[i].user] = clicks[i].amount;
+  }
+  {
+    auto engine = std::move(Engine::Create(o)).value();
+    auto running = std::move(engine->Start(job())).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+    running->Stop();
+    EXPECT_GE(running->checkpoints(), 1u);
+  }
+  EXPECT_EQ(TopRows(ns, "latest"), TopOf(amounts, 8, false));
+  for (std::size_t i = 3000; i < clicks.size(); ++i) {
+    log.Append(clicks[i], clicks[i].time);
+    amounts[clicks[i].user] = clicks[i].amount;
+  }
+  auto engine = std::move(Engine::Create(o)).value();
+  auto running = std::move(engine->Start(job())).value();
+  EXPECT_TRUE(running->restored());
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  EXPECT_EQ(running->Stats().records_in, 3000u);  // only what came after the checkpoint
+  EXPECT_EQ(TopRows(ns, "latest"), TopOf(amounts, 8, false));
+  running.reset();
+  engine.reset();
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {
