@@ -286,6 +286,18 @@ class KeyedStream {
     });
   }
 
+  // Stream–stream join until a deadline: each record of this stream (an auction) collects the
+  // records of `other` (its bids: another keyed stream of the same log) with its key and an
+  // event time from its own to deadline(record), keeping the best by better(a, b) ("a beats
+  // b"); once the watermark passes the deadline, Select(record, best) comes out, keyed by the
+  // key. Results go to a keyed view, a list or a log.
+  template <class RIn, class RTime, class RT, class RChain, class RKeyFn, class DeadlineFn, class BetterFn>
+  auto JoinUntil(KeyedStream<RIn, RTime, RT, RChain, K, RKeyFn> other, DeadlineFn deadline, BetterFn better) && {
+    return std::move(*this).Combine(std::move(other), [deadline, better]<class Select>(Select select) {
+      return detail::UntilJoinOp<T, RT, K, DeadlineFn, BetterFn, Select>{deadline, better, std::move(select)};
+    });
+  }
+
   // Stream–view join: each record meets the row with its key in keyed view `view` of the
   // engine's namespace (another job's results, say), read in place, decoded as record type V
   // (the view's schema must be V's). A lookup sees the view as it is when the record is

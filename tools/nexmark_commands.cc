@@ -69,8 +69,9 @@ constexpr char kRunUsage[] =
     "\n"
     "Runs NEXMark queries over LOG, each into a view named after it in NAMESPACE, until\n"
     "SIGINT/SIGTERM (or, with --until-caught-up, until every record in the log when it started\n"
-    "is applied and every window is closed). Then prints each query's figures. Queries: q0 q1\n"
-    "q2 q3 q5 q7 q8 q11 ('kappa run --list' describes them).\n"
+    "is applied and every window is closed). Then prints each query's figures. Queries: q0 to q9\n"
+    "and q11 ('kappa run --list' describes them); q4 and q6 also start their first stage, which\n"
+    "writes the winning bids to LOG.q4-winning or LOG.q6-winning.\n"
     "\n"
     "Options:\n"
     "  --log LOG           the NEXMark log (see 'kappa gen')\n"
@@ -313,8 +314,13 @@ int RunCommand(std::span<char* const> argv) {
   const std::string path = memlog::Log::ResolvePath(*args.Get("--log"));
   const nexmark::QueryOptions qo = GetQueryOptions(args, path, GetStartAt(args, "earliest"));
   const engine::EngineOptions eo = GetEngineOptions(args);
+  // Each query's feeding stages (q4, q6: the winning bids), then the query itself.
   std::vector<engine::Job> specs;
-  for (const std::string& q : args.positionals()) specs.push_back(MakeQueryOrThrow(args, q, qo));
+  for (const std::string& q : args.positionals()) {
+    engine::Job job = MakeQueryOrThrow(args, q, qo);
+    for (engine::Job& stage : nexmark::QueryStages(q, qo)) specs.push_back(std::move(stage));
+    specs.push_back(std::move(job));
+  }
   const std::unique_ptr<memlog::Log> log = OpenSourceLog(path);
 
   StopSignals::Install();
@@ -338,9 +344,10 @@ int RunCommand(std::span<char* const> argv) {
   while (!StopSignals::requested()) {
     bool caught_up = true;
     std::uint64_t slowest = UINT64_MAX;
-    for (const auto& job : jobs) {
-      const engine::JobStats s = job->Stats();
-      if (!job->status().ok()) failed = true;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (!jobs[i]->status().ok()) failed = true;
+      if (specs[i].log() != path) continue;  // a second stage, reading its first stage's log
+      const engine::JobStats s = jobs[i]->Stats();
       slowest = std::min(slowest, s.applied_offset);
       if (s.applied_offset < target) caught_up = false;
     }
@@ -350,8 +357,10 @@ int RunCommand(std::span<char* const> argv) {
     StopSignals::SleepUnlessStopped(std::chrono::milliseconds(50));
   }
   progress.Finish();
+  // In order, so that a first stage has written everything before its second stage catches up.
   for (const auto& job : jobs) {
-    if (args.Has("--until-caught-up") && !failed) {
+    if (args.Has("--until-caught-up") && !failed && !StopSignals::requested()) {
+      job->WaitCaughtUp(std::chrono::minutes(10));
       job->FlushWindows();
     } else {
       job->Stop();
@@ -385,7 +394,11 @@ int ReprocessCommand(std::span<char* const> argv) {
   const nexmark::QueryOptions qo = GetQueryOptions(args, path, from);
   const engine::EngineOptions eo = GetEngineOptions(args);
   const engine::Job spec = MakeQueryOrThrow(args, query, qo);
-  const std::unique_ptr<memlog::Log> log = OpenSourceLog(path);
+  if (const std::string stage_log = nexmark::StageLog(query, qo);
+      !stage_log.empty() && !memlog::Log::Open(stage_log, memlog::OpenOptions{.read_only = true}).ok())
+    throw CommandError(query + " reads the winning bids its first stage writes to " + stage_log +
+                       ", which cannot be opened: run 'kappa run " + query + "' first");
+  const std::unique_ptr<memlog::Log> log = OpenSourceLog(spec.log());
 
   StopSignals::Install();
   auto engine = engine::Engine::Create(eo);
@@ -394,7 +407,7 @@ int ReprocessCommand(std::span<char* const> argv) {
   const auto listing = (*engine)->views().Describe(view);
   const std::uint32_t before = listing.ok() ? listing->current : 0;
   std::printf("1. starting %s as a new version of view %s, from the %s of %s, while %s serves\n", query.c_str(),
-              view.c_str(), from.kind() == memlog::StartAt::Kind::kEarliest ? "start" : "given place", path.c_str(),
+              view.c_str(), from.kind() == memlog::StartAt::Kind::kEarliest ? "start" : "given place", spec.log().c_str(),
               before != 0 ? ("version " + std::to_string(before)).c_str() : "nothing");
   std::fflush(stdout);
   const std::uint64_t begin = log->earliest_offset();

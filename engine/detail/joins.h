@@ -31,8 +31,10 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "engine/detail/sinks.h"
@@ -475,6 +477,161 @@ class ViewJoinPartition {
 //
 // Each: Out (the result type), kWindowed (results per window), and Make(sink), the partition
 // with that sink.
+
+// ---- Stream–stream until a deadline ----
+
+// Each left record (an auction, say) collects the right records with its key (its bids) whose
+// event time lies between its own and its deadline (deadline(left), an event time), keeping the
+// best by better(candidate, best) (the first of equals, in log order); once the watermark passes
+// the deadline, select(left, best) comes out (an inner join gives nothing for a left record that
+// met none; a `const Right*` select gets nullptr). A key has one open left record: a later one
+// closes the earlier one at once. Right records that come before their left record wait for it
+// until the watermark passes their own time: after that, no left record at or before them can
+// come. Results come out in order of deadline, then key. A result's offset is the later of its
+// two records'.
+template <class TA, class TB, class K, class Deadline, class Better, class Select, class Sink>
+class UntilJoinPartition {
+ public:
+  using Rec = Either<TA, TB>;
+  UntilJoinPartition(Deadline deadline, Better better, Select select, Sink sink)
+      : deadline_(std::move(deadline)), better_(std::move(better)), select_(std::move(select)), sink_(std::move(sink)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) { return sink_.Open(ctx, p, attach); }
+
+  void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    std::uint64_t late = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const Rec& rec = b.records[i];
+      const K& k = b.keys[i];
+      const std::int64_t t = b.times[i];
+      if (rec.side == Rec::kLeft) {
+        const std::int64_t deadline = deadline_(rec.left());
+        if (auto it = open_.find(k); it != open_.end()) Close(it);
+        OpenLeft& o = open_.emplace(k, OpenLeft{rec.left(), t, deadline, b.offsets[i], TB{}, 0, false}).first->second;
+        deadlines_.emplace(deadline, k);
+        // Right records that came first.
+        for (const Early& e : early_) {
+          if (e.key == k) Offer(o, e.right, e.time, e.offset);
+        }
+        continue;
+      }
+      if (auto it = open_.find(k); it != open_.end()) {
+        Offer(it->second, rec.right(), t, b.offsets[i]);
+      } else if (t >= b.watermarks[i]) {
+        early_.push_back(Early{k, rec.right(), t, b.offsets[i]});
+      } else {
+        ++late;  // its left record has closed or will never come
+      }
+    }
+    Fire(slot.watermark);
+    std::erase_if(early_, [&](const Early& e) { return e.time < slot.watermark; });
+    sink_.Finish(slot, c);
+    c.late.fetch_add(late, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters& c) {
+    Fire(std::numeric_limits<std::int64_t>::max());
+    FinishAtEnd(sink_, c);
+  }
+
+  // The sink's part, then the open left records and the right records waiting for theirs.
+  void Snapshot(std::string* out) {
+    sink_.Snapshot(out);
+    PutValue(*out, static_cast<std::uint64_t>(open_.size()));
+    for (const auto& [k, o] : open_) {
+      PutValue(*out, k);
+      PutValue(*out, o);
+    }
+    PutValue(*out, static_cast<std::uint64_t>(early_.size()));
+    for (const Early& e : early_) PutValue(*out, e);
+  }
+  serving::Status Restore(std::string_view in) {
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
+    open_.clear();
+    deadlines_.clear();
+    early_.clear();
+    std::uint64_t n = 0;
+    if (!in.empty() && !TakeValue(in, &n)) return BadState("until join");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      K k;
+      OpenLeft o;
+      if (!TakeValue(in, &k) || !TakeValue(in, &o)) return BadState("until join");
+      open_.emplace(k, o);
+      deadlines_.emplace(o.deadline, k);
+    }
+    if (!in.empty() && !TakeValue(in, &n)) return BadState("until join");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      Early e;
+      if (!TakeValue(in, &e)) return BadState("until join");
+      early_.push_back(e);
+    }
+    return serving::Status::Ok();
+  }
+
+ private:
+  struct OpenLeft {
+    TA left;
+    std::int64_t time;
+    std::int64_t deadline;
+    std::uint64_t offset;
+    TB best;
+    std::uint64_t best_offset;
+    bool has_best;
+  };
+  struct Early {
+    K key;
+    TB right;
+    std::int64_t time;
+    std::uint64_t offset;
+  };
+
+  void Offer(OpenLeft& o, const TB& right, std::int64_t t, std::uint64_t offset) {
+    if (t < o.time || t > o.deadline) return;
+    if (o.has_best && !better_(right, o.best)) return;
+    o.best = right;
+    o.best_offset = offset;
+    o.has_best = true;
+  }
+  void Emit(const K& k, const OpenLeft& o) {
+    using S = JoinSelect<TA, TB, Select>;
+    S::Apply(select_, o.left, o.has_best ? &o.best : nullptr, [&](const typename S::Out& out) {
+      sink_.Put(KeyBits(k), 0, o.deadline, out, std::max(o.offset, o.has_best ? o.best_offset : 0));
+    });
+  }
+  void Close(typename std::map<K, OpenLeft>::iterator it) {
+    Emit(it->first, it->second);
+    deadlines_.erase({it->second.deadline, it->first});
+    open_.erase(it);
+  }
+  // Emits every open left record whose deadline the watermark has passed.
+  void Fire(std::int64_t watermark) {
+    while (!deadlines_.empty() && deadlines_.begin()->first < watermark) {
+      const K k = deadlines_.begin()->second;
+      Close(open_.find(k));
+    }
+  }
+
+  Deadline deadline_;
+  Better better_;
+  Select select_;
+  Sink sink_;
+  std::map<K, OpenLeft> open_;
+  std::set<std::pair<std::int64_t, K>> deadlines_;
+  std::vector<Early> early_;
+};
+
+template <class TA, class TB, class K, class Deadline, class Better, class Select>
+struct UntilJoinOp {
+  using Out = typename JoinSelect<TA, TB, Select>::Out;
+  static constexpr bool kWindowed = false;
+  Deadline deadline;
+  Better better;
+  Select select;
+  template <class Sink>
+  auto Make(Sink sink) const {
+    return std::make_unique<UntilJoinPartition<TA, TB, K, Deadline, Better, Select, Sink>>(deadline, better, select,
+                                                                                          std::move(sink));
+  }
+};
 
 template <class TA, class TB, class K, class Select>
 struct TableJoinOp {

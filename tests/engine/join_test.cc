@@ -448,6 +448,103 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
 }
 
 // Records too late for every window go to the late log, exactly those, in log order.
+// JoinUntil: a page's best click (highest amount) from the page's time to 100 ns after it; a
+// page with none comes out with amount -1 (the select takes a pointer: an outer join).
+auto BestClickPerPage(const std::string& job, const std::string& log, std::int64_t bound) {
+  return From<Page>(job, log)
+      .EventTime([](const Page& p) { return p.time; }, bound)
+      .KeyBy([](const Page& p) { return p.page; })
+      .JoinUntil(From<Click>("", log).EventTime([](const Click& c) { return c.time; }, bound).KeyBy([](const Click& c) {
+        return c.page;
+      }),
+                 [](const Page& p) { return p.time + 100; },
+                 [](const Click& a, const Click& best) { return a.amount > best.amount; })
+      .Select([](const Page& p, const Click* c) {
+        return Visit{c ? c->user : -1, p.page, p.category, c ? c->amount : -1};
+      });
+}
+
+TEST(JoinTest, ShouldKeepTheBestRecordUntilTheDeadlineAndMeetEarlyOnes) {
+  TempLog log;
+  TempNamespace ns;
+  auto engine = MakeEngine(ns, 2);
+  auto running = std::move(engine->Start(BestClickPerPage("best", log.path(), 50).ToList("best"))).value();
+  log.Append(Click{1, 1, 50, 100}, 100);         // before its page (waits for it), in range
+  log.Append(Page{1, 7, 0, 90}, 90);             // open until 190
+  log.Append(Click{2, 1, 70, 150}, 150);         // the best
+  log.Append(Click{3, 1, 60, 160}, 160);
+  log.Append(Click{4, 2, 10, 170}, 170);         // before its page
+  log.Append(Page{2, 8, 0, 165}, 165);
+  log.Append(Page{3, 9, 0, 175}, 175);           // never clicked
+  log.Append(Click{5, 1, 99, 195}, 195);         // after page 1's deadline
+  log.Append(Click{6, 4, 99, 10'000}, 10'000);   // moves the watermark past every deadline
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  auto rows = ScanRows<Visit>(ns, "best");
+  std::sort(rows.begin(), rows.end(), [](const Visit& a, const Visit& b) { return a.page < b.page; });
+  const std::vector<Visit> want = {{2, 1, 7, 70}, {4, 2, 8, 10}, {-1, 3, 9, -1}};
+  EXPECT_EQ(rows, want);
+}
+
+TEST(JoinTest, ShouldResumeAJoinUntilADeadlineFromItsCheckpoint) {
+  TempLog log;
+  TempNamespace ns;
+  const std::string dir = ns.path() + "-checkpoints";
+  std::system(("rm -rf " + dir).c_str());
+  EngineOptions o;
+  o.threads = 2;
+  o.view_namespace = ns.path();
+  o.checkpoint_dir = dir;
+  o.checkpoint_interval = std::chrono::milliseconds(1);
+  const auto events = MakeEvents(20000, 33, 0);
+  // The reference: pages in log order; a page closes at its deadline or when its key's next
+  // page comes, with the best click of its key in range that came while it was open.
+  struct Open {
+    Page page;
+    std::optional<Click> best;
+  };
+  std::map<std::int64_t, Open> open;
+  std::vector<Visit> want;
+  auto close = [&](const Open& x) {
+    want.push_back(Visit{x.best ? x.best->user : -1, x.page.page, x.page.category, x.best ? x.best->amount : -1});
+  };
+  for (const Event& e : events) {
+    if (e.is_page) {
+      if (auto it = open.find(e.page.page); it != open.end()) close(it->second);
+      open[e.page.page] = Open{e.page, std::nullopt};
+    } else if (auto it = open.find(e.click.page); it != open.end()) {
+      Open& x = it->second;
+      if (e.click.time >= x.page.time && e.click.time <= x.page.time + 100 && (!x.best || e.click.amount > x.best->amount))
+        x.best = e.click;
+    }
+  }
+  for (const auto& [page, x] : open) close(x);
+  {
+    AppendAll(log, std::vector<Event>(events.begin(), events.begin() + 10000));
+    auto engine = std::move(Engine::Create(o)).value();
+    auto running = std::move(engine->Start(BestClickPerPage("best", log.path(), 0).ToList("best", 1 << 20))).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+    running->Stop();
+    EXPECT_GE(running->checkpoints(), 1u);
+  }
+  AppendAll(log, std::vector<Event>(events.begin() + 10000, events.end()));
+  auto engine = std::move(Engine::Create(o)).value();
+  auto running = std::move(engine->Start(BestClickPerPage("best", log.path(), 0).ToList("best", 1 << 20))).value();
+  EXPECT_TRUE(running->restored());
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  running->FlushWindows();
+  auto got = ScanRows<Visit>(ns, "best");
+  auto order = [](const Visit& a, const Visit& b) {
+    return std::tie(a.page, a.category, a.user, a.amount) < std::tie(b.page, b.category, b.user, b.amount);
+  };
+  std::sort(got.begin(), got.end(), order);
+  std::sort(want.begin(), want.end(), order);
+  ASSERT_GT(want.size(), 1000u);
+  EXPECT_EQ(got, want);
+  running.reset();
+  engine.reset();
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(LateLogTest, ShouldAppendEveryLateRecordToTheLateLog) {
   constexpr std::int64_t kSize = 1000, kSlide = 500, kBound = 200;
   TempLog log;

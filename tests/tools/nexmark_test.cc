@@ -134,17 +134,30 @@ class QueryTest : public ::testing::Test {
     }
   }
 
-  // Runs `query` over the whole log, with every window closed at the end.
+  // Runs `query` (after its first stage, if it has one) over the whole log, with every window
+  // closed at the end.
   void Run(const std::string& query, QueryOptions o = {}) {
     o.log = log_.path();
     auto job = MakeQuery(query, o);
     ASSERT_TRUE(job.ok()) << job.status().message();
+    std::vector<engine::Job> jobs = QueryStages(query, o);
+    jobs.push_back(*job);
     auto engine = MakeEngine(ns_, 2);
-    auto running = engine->Start(*job);
-    ASSERT_TRUE(running.ok()) << running.status().message();
-    ASSERT_TRUE((*running)->WaitCaughtUp(std::chrono::seconds(60))) << (*running)->status().message();
-    (*running)->FlushWindows();
-    ASSERT_TRUE((*running)->status().ok());
+    std::vector<std::unique_ptr<engine::RunningJob>> running;
+    for (const engine::Job& j : jobs) {
+      auto r = engine->Start(j);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      running.push_back(std::move(r).value());
+    }
+    for (const auto& r : running) {  // in order: a first stage has written all before its second stage catches up
+      ASSERT_TRUE(r->WaitCaughtUp(std::chrono::seconds(60))) << r->status().message();
+      r->FlushWindows();
+      ASSERT_TRUE(r->status().ok());
+    }
+    if (const std::string stage_log = StageLog(query, o); !stage_log.empty()) stage_logs_.push_back(stage_log);
+  }
+  void TearDown() override {
+    for (const std::string& log : stage_logs_) engine::testing::RemoveLog(log);
   }
 
   template <class Row>
@@ -155,6 +168,26 @@ class QueryTest : public ::testing::Test {
   TempLog log_{256 << 20};
   TempNamespace ns_;
   std::vector<Event> events_;
+  std::vector<std::string> stage_logs_;
+
+  // The winning bid of each auction that had one (as Q9 defines it), by auction id.
+  std::map<std::int64_t, WinningBid> WinningBids() const {
+    std::map<std::int64_t, Auction> auctions;
+    std::map<std::int64_t, WinningBid> best;
+    for (const Event& e : events_) {
+      if (e.kind == EventKind::kAuction) auctions[e.auction.id] = e.auction;
+    }
+    for (const Event& e : events_) {
+      if (e.kind != EventKind::kBid) continue;
+      auto a = auctions.find(e.bid.auction);
+      if (a == auctions.end() || e.bid.date_time < a->second.date_time || e.bid.date_time > a->second.expires) continue;
+      const WinningBid w{a->second.id, a->second.seller, a->second.category, e.bid.price, e.bid.bidder,
+                         e.bid.date_time, a->second.expires};
+      auto [it, fresh] = best.try_emplace(w.auction, w);
+      if (!fresh && w.price > it->second.price) it->second = w;
+    }
+    return best;
+  }
 };
 
 TEST_F(QueryTest, ShouldConvertAndSelectBidsLikeQ1AndQ2) {
@@ -273,6 +306,59 @@ TEST_F(QueryTest, ShouldFindNewUsersLikeQ8) {
     got.emplace(rows[i].id, Text(rows[i].name, 24), rows[i].window_start);
   }
   ASSERT_GT(want.size(), 20u);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldFindTheWinningBidOfEachAuctionLikeQ9) {
+  Run("q9");
+  std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>> want, got;
+  for (const auto& [id, w] : WinningBids()) want[id] = {w.seller, w.category, w.price, w.bidder, w.expires};
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  const auto rows = Rows<WinningBid>("q9", &keys);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(static_cast<std::int64_t>(keys[i].first), rows[i].auction);
+    got[rows[i].auction] = {rows[i].seller, rows[i].category, rows[i].price, rows[i].bidder, rows[i].expires};
+  }
+  ASSERT_GT(want.size(), 300u);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldAverageClosingPricesPerCategoryLikeQ4) {
+  Run("q4");
+  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> sums;  // category -> (sum, count)
+  for (const auto& [id, w] : WinningBids()) {
+    sums[w.category].first += w.price;
+    ++sums[w.category].second;
+  }
+  std::map<std::int64_t, double> want, got;
+  for (const auto& [category, sc] : sums) want[category] = static_cast<double>(sc.first) / static_cast<double>(sc.second);
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  const auto rows = Rows<double>("q4", &keys);
+  for (std::size_t i = 0; i < rows.size(); ++i) got[static_cast<std::int64_t>(keys[i].first)] = rows[i];
+  ASSERT_EQ(want.size(), 5u);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldAverageEachSellersLastTenClosingPricesLikeQ6) {
+  Run("q6");
+  // Auctions close in order of expiry (then id); a seller's average is over its last ten.
+  std::vector<WinningBid> closed;
+  for (const auto& [id, w] : WinningBids()) closed.push_back(w);
+  std::sort(closed.begin(), closed.end(),
+            [](const WinningBid& a, const WinningBid& b) { return std::tie(a.expires, a.auction) < std::tie(b.expires, b.auction); });
+  std::map<std::int64_t, std::vector<std::int64_t>> prices;
+  for (const WinningBid& w : closed) prices[w.seller].push_back(w.price);
+  std::map<std::int64_t, double> want, got;
+  for (const auto& [seller, p] : prices) {
+    const std::size_t n = std::min<std::size_t>(p.size(), 10);
+    std::int64_t sum = 0;
+    for (std::size_t i = p.size() - n; i < p.size(); ++i) sum += p[i];
+    want[seller] = static_cast<double>(sum) / static_cast<double>(n);
+  }
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  const auto rows = Rows<double>("q6", &keys);
+  for (std::size_t i = 0; i < rows.size(); ++i) got[static_cast<std::int64_t>(keys[i].first)] = rows[i];
+  ASSERT_GT(std::count_if(prices.begin(), prices.end(), [](const auto& p) { return p.second.size() > 10; }), 0);
   EXPECT_EQ(got, want);
 }
 

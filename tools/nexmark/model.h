@@ -77,6 +77,18 @@ struct HighestBid {
   std::int64_t date_time;
 };
 
+// Q9: the bid that won an auction: the highest (the first of equal ones) between the auction's
+// start and its expiry.
+struct WinningBid {
+  std::int64_t auction;
+  std::int64_t seller;
+  std::int64_t category;
+  std::int64_t price;
+  std::int64_t bidder;
+  std::int64_t date_time;  // the bid's
+  std::int64_t expires;
+};
+
 // Q8: a person who opened an auction in the window they registered in.
 struct NewUser {
   std::int64_t id;
@@ -153,6 +165,17 @@ struct kappa::engine::RecordType<kappa::nexmark::NewUser> {
   static constexpr std::uint16_t kLogType = 18;
   static constexpr auto kFields = std::make_tuple(
       KAPPA_NEXMARK_FIELD(NewUser, id), KAPPA_NEXMARK_FIELD(NewUser, name), KAPPA_NEXMARK_FIELD(NewUser, window_start));
+};
+
+template <>
+struct kappa::engine::RecordType<kappa::nexmark::WinningBid> {
+  static constexpr const char* kName = "winning_bid";
+  static constexpr std::uint16_t kLogType = 19;
+  static constexpr auto kFields = std::make_tuple(
+      KAPPA_NEXMARK_FIELD(WinningBid, auction), KAPPA_NEXMARK_FIELD(WinningBid, seller),
+      KAPPA_NEXMARK_FIELD(WinningBid, category), KAPPA_NEXMARK_FIELD(WinningBid, price),
+      KAPPA_NEXMARK_FIELD(WinningBid, bidder), KAPPA_NEXMARK_FIELD(WinningBid, date_time),
+      KAPPA_NEXMARK_FIELD(WinningBid, expires));
 };
 
 #undef KAPPA_NEXMARK_FIELD

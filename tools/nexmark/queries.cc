@@ -30,6 +30,45 @@ struct HighestBidOf {
   Output Result(const Acc& acc) const { return acc; }
 };
 
+// Q6's aggregate: the mean of a seller's last 10 winning prices.
+struct LastTenAverage {
+  static constexpr int kN = 10;
+  struct Acc {
+    std::int64_t prices[kN];
+    std::int64_t count;  // all seen; the last min(count, kN) are kept, the newest at count % kN - 1
+  };
+  using Input = WinningBid;
+  using Output = double;
+  Acc Init() const { return Acc{{}, 0}; }
+  void Add(Acc& acc, const WinningBid& w) const { acc.prices[acc.count++ % kN] = w.price; }
+  void Merge(Acc& into, const Acc& from) const {
+    const std::int64_t n = std::min<std::int64_t>(from.count, kN);
+    for (std::int64_t i = from.count - n; i < from.count; ++i) into.prices[into.count++ % kN] = from.prices[i % kN];
+  }
+  Output Result(const Acc& acc) const {
+    const std::int64_t n = std::min<std::int64_t>(acc.count, kN);
+    if (n == 0) return 0;
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) sum += acc.prices[i];
+    return static_cast<double>(sum) / static_cast<double>(n);
+  }
+};
+
+// Q9's pipeline up to its results: each auction's best bid between its start and its expiry.
+auto WinningBids(const std::string& job, const QueryOptions& o) {
+  const std::int64_t bound = o.max_out_of_orderness_ns;
+  return From<Auction>(job, o.log, o.source)
+      .EventTime([](const Auction& a) { return a.date_time; }, bound)
+      .KeyBy([](const Auction& a) { return a.id; })
+      .JoinUntil(From<Bid>("", o.log, o.source).EventTime([](const Bid& b) { return b.date_time; }, bound).KeyBy(
+                     [](const Bid& b) { return b.auction; }),
+                 [](const Auction& a) { return a.expires; },
+                 [](const Bid& candidate, const Bid& best) { return candidate.price > best.price; })
+      .Select([](const Auction& a, const Bid& b) {
+        return WinningBid{a.id, a.seller, a.category, b.price, b.bidder, b.date_time, a.expires};
+      });
+}
+
 bool IsLocalState(const Person& p) {
   const std::string_view state(p.state, strnlen(p.state, sizeof p.state));
   return state == "OR" || state == "ID" || state == "CA";
@@ -54,9 +93,12 @@ const std::vector<QueryInfo>& Queries() {
       {"q1", "currency conversion: every bid, price in euros"},
       {"q2", "selection: bids on auctions whose id is a multiple of 123"},
       {"q3", "local item suggestion: category-10 auctions of sellers in OR, ID, CA"},
+      {"q4", "average closing price per category (two stages)"},
       {"q5", "hot items: bids per auction, 10 s windows sliding by 2 s"},
+      {"q6", "average selling price per seller, last 10 auctions (two stages)"},
       {"q7", "highest bid of each 10 s window"},
       {"q8", "new users: persons who opened an auction in their first 10 s window"},
+      {"q9", "winning bids: each auction's highest bid before it expired"},
       {"q11", "user sessions: bids per bidder per session (10 s gap)"},
   };
   return queries;
@@ -147,6 +189,22 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         })
         .ToView(view, engine::ViewSinkOptions{.key_name = "person", .expected_keys = o.expected_keys, .windows_per_key = 2});
   }
+  if (name == "q9") {
+    return WinningBids(view, o).ToView(view, engine::ViewSinkOptions{.key_name = "id", .expected_keys = o.expected_keys});
+  }
+  if (name == "q4") {
+    return From<WinningBid>(view, StageLog(name, o), engine::SourceOptions{})
+        .KeyBy([](const WinningBid& w) { return w.category; })
+        .Aggregate(operators::MakeAvg<WinningBid>([](const WinningBid& w) { return w.price; }))
+        .ToView(view, engine::ViewSinkOptions{.key_name = "category", .value_name = "average_price", .expected_keys = 64});
+  }
+  if (name == "q6") {
+    return From<WinningBid>(view, StageLog(name, o), engine::SourceOptions{})
+        .KeyBy([](const WinningBid& w) { return w.seller; })
+        .Aggregate(LastTenAverage{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "seller", .value_name = "average_price",
+                                              .expected_keys = o.expected_keys});
+  }
   if (name == "q11") {
     return bids()
         .KeyBy([](const Bid& b) { return b.bidder; })
@@ -158,6 +216,22 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   std::string known;
   for (const QueryInfo& q : Queries()) known += (known.empty() ? "" : ", ") + std::string(q.name);
   return Status::Error(StatusCode::kNotFound, "unknown query '" + name + "' (known: " + known + ")");
+}
+
+std::string StageLog(const std::string& name, const QueryOptions& o) {
+  if (name != "q4" && name != "q6") return "";
+  return memlog::Log::ResolvePath(o.log) + "." + name + "-winning";
+}
+
+std::vector<Job> QueryStages(const std::string& name, const QueryOptions& o) {
+  std::vector<Job> stages;
+  if (const std::string log = StageLog(name, o); !log.empty()) {
+    memlog::CreateOptions create;
+    create.capacity = std::uint64_t{1} << 28;
+    create.policy = memlog::Policy::kOverwrite;
+    stages.push_back(WinningBids(name + "-winning", o).ToLog(log, create));
+  }
+  return stages;
 }
 
 }  // namespace kappa::nexmark

@@ -13,11 +13,23 @@
 //        into a windowed view with one key (0)
 //   q8   new users: persons who opened an auction in the 10 s tumbling window they registered
 //        in (id, name, window start), into a windowed view keyed by person id
+//   q9   winning bids: each auction's highest bid (the first of equal ones) between its start and
+//        its expiry, once it has expired, into a keyed view by auction id
+//   q4   average closing price per category: the mean of the winning bids of the auctions of
+//        each category, into a keyed view by category
+//   q6   average selling price per seller: the mean of the winning bids of each seller's last
+//        10 closed auctions, into a keyed view by seller
 //   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
 //        bidder's latest session
 //
+// q4 and q6 run in two stages: their first (QueryStages) finds the winning bids, as q9 does,
+// and appends them in order of closing to a log of their own ("<log>.q4-winning",
+// "<log>.q6-winning": overwrite rings of 256 MiB); their second (MakeQuery) reads that log.
+// Reprocessing q4 or q6 replays the second stage over that log, whose first stage must run
+// (as 'kappa run' starts it).
+//
 // The windows and parameters are those of the nexmark project's SQL, and can be changed (a new
-// definition to reprocess). Q4, Q6 and Q9 (closing prices, winning bids) are not here yet.
+// definition to reprocess).
 #pragma once
 
 #include <cstdint>
@@ -50,7 +62,12 @@ struct QueryInfo {
 // The queries MakeQuery knows, in order.
 const std::vector<QueryInfo>& Queries();
 
-// The pipeline of query `name` ("q0", "q1", ...). Error: an unknown name, a bad parameter.
+// The pipeline of query `name` ("q0", "q1", ...): the job that writes its view. Error: an
+// unknown name, a bad parameter.
 serving::Result<engine::Job> MakeQuery(const std::string& name, const QueryOptions& options);
+// The jobs that feed query `name`'s job, to start before it (none for most queries).
+std::vector<engine::Job> QueryStages(const std::string& name, const QueryOptions& options);
+// The log a two-stage query's first stage writes and its second reads ("" for other queries).
+std::string StageLog(const std::string& name, const QueryOptions& options);
 
 }  // namespace kappa::nexmark
