@@ -33,6 +33,17 @@
 //                .WindowJoin(From<Auction>("", "events").EventTime(...).KeyBy(...), TumblingWindows(10'000'000'000))
 //                .Select([](const Person& p, const Auction& a) { return NewSeller{p.id, a.id}; })
 //                .ToView("q8");
+//   // Each auction's highest bid before it expires, once it has (until a deadline).
+//   Job q9 = From<Auction>("q9", "events")
+//                .EventTime(...).KeyBy([](const Auction& a) { return a.id; })
+//                .JoinUntil(From<Bid>("", "events").EventTime(...).KeyBy(...),
+//                           [](const Auction& a) { return a.expires; },
+//                           [](const Bid& x, const Bid& best) { return x.price > best.price; })
+//                .Select([](const Auction& a, const Bid& b) { return Winner{a.id, b.price}; })
+//                .ToView("q9");
+//
+// A keyed aggregate goes to a keyed view (ToView), or, ranked, to a top-K view (ToTopK: the k
+// keys whose result ranks best).
 #pragma once
 
 #include <algorithm>
