@@ -336,9 +336,8 @@ class WindowJoinPartition {
       auto node = open_.extract(open_.begin());
       const std::int64_t start = node.key();
       Pending& p = node.mapped();
-      auto by_key = [](const auto& x, const auto& y) { return KeyBits(x.key) < KeyBits(y.key); };
-      std::stable_sort(p.left.begin(), p.left.end(), by_key);
-      std::stable_sort(p.right.begin(), p.right.end(), by_key);
+      SortByKey(p.left, scratch_left_);
+      SortByKey(p.right, scratch_right_);
       std::size_t i = 0, j = 0;
       // Results go to the sink in key order, which is random in a view's table: fetch the
       // slots of the keys a few left entries ahead, so that the misses overlap.
@@ -381,11 +380,27 @@ class WindowJoinPartition {
     }
   }
 
+  // Orders `entries` by key, keeping log order within a key: sorts 16-byte (key, index) pairs,
+  // then moves each entry once (through `scratch`), instead of moving entries while sorting.
+  template <class E>
+  void SortByKey(std::vector<E>& entries, std::vector<E>& scratch) {
+    order_.resize(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) order_[i] = {KeyBits(entries[i].key), i};
+    std::sort(order_.begin(), order_.end());
+    scratch.clear();
+    scratch.reserve(entries.size());
+    for (const auto& [key, i] : order_) scratch.push_back(entries[i]);
+    entries.swap(scratch);
+  }
+
   Select select_;
   Windows windows_;
   Sink sink_;
   std::map<std::int64_t, Pending> open_;
   std::vector<Pending> spare_;
+  std::vector<std::pair<std::uint64_t, std::size_t>> order_;  // SortByKey's, kept for their memory
+  std::vector<Entry<TA>> scratch_left_;
+  std::vector<Entry<TB>> scratch_right_;
 };
 
 // ---- Stream–view ----
