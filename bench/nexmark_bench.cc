@@ -141,11 +141,7 @@ bool FillLog(std::string* error) {
     for (std::size_t i = 0; i < events.size(); ++i) {
       nexmark::Event& e = events[i];
       generator.Make(n + i, &e);
-      switch (e.kind) {
-        case nexmark::EventKind::kPerson: views[i] = {std::as_bytes(std::span(&e.person, 1)), 1, e.person.date_time}; break;
-        case nexmark::EventKind::kAuction: views[i] = {std::as_bytes(std::span(&e.auction, 1)), 2, e.auction.date_time}; break;
-        case nexmark::EventKind::kBid: views[i] = {std::as_bytes(std::span(&e.bid, 1)), 3, e.bid.date_time}; break;
-      }
+      views[i] = {e.payload(), e.type(), e.date_time()};
     }
     if (producer->AppendBatch(views) != memlog::AppendResult::kOk) {
       *error = "append failed";

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/record_catalog.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "tools/args.h"
@@ -32,7 +31,6 @@ namespace kappa::tools {
 namespace {
 
 using nexmark::Event;
-using nexmark::EventKind;
 using nexmark::Generator;
 
 constexpr char kGenUsage[] =
@@ -123,14 +121,6 @@ std::unique_ptr<memlog::Log> OpenOrCreateLog(const Args& args, const std::string
   return std::move(created).value();
 }
 
-void RegisterNexmarkTypes(const std::string& path) {
-  for (serving::Status s : {engine::RecordCatalog::Register<nexmark::Person>(path, "person"),
-                            engine::RecordCatalog::Register<nexmark::Auction>(path, "auction"),
-                            engine::RecordCatalog::Register<nexmark::Bid>(path, "bid")}) {
-    if (!s.ok()) throw CommandError(s.message());
-  }
-}
-
 int GenCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("gen", argv,
                                 {"--events", "--rate", "--event-rate", "--seed", "--base-time", "--first-event",
@@ -157,7 +147,7 @@ int GenCommand(std::span<char* const> argv) {
 
   StopSignals::Install();
   const std::unique_ptr<memlog::Log> log = OpenOrCreateLog(args, path);
-  RegisterNexmarkTypes(path);
+  if (serving::Status s = nexmark::RegisterEventTypes(path); !s.ok()) throw CommandError(s.message());
   auto producer = std::move(log->NewProducer());
   if (!producer.ok()) throw CommandError(producer.status().message());
 
@@ -186,11 +176,7 @@ int GenCommand(std::span<char* const> argv) {
       Event& e = batch[i];
       generator.Make(first + done + i, &e);
       ++counts[static_cast<int>(e.kind)];
-      switch (e.kind) {
-        case EventKind::kPerson: views[i] = {std::as_bytes(std::span(&e.person, 1)), 1}; break;
-        case EventKind::kAuction: views[i] = {std::as_bytes(std::span(&e.auction, 1)), 2}; break;
-        case EventKind::kBid: views[i] = {std::as_bytes(std::span(&e.bid, 1)), 3}; break;
-      }
+      views[i] = {e.payload(), e.type()};
     }
     const std::int64_t full_since = SteadyNs();
     memlog::AppendResult r;

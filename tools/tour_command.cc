@@ -44,7 +44,6 @@ namespace kappa::tools {
 namespace {
 
 using nexmark::Event;
-using nexmark::EventKind;
 
 constexpr char kTourUsage[] =
     "Usage: kappa tour [options]\n"
@@ -238,11 +237,7 @@ int Tour::Run() {
   lo.policy = memlog::Policy::kBlock;
   auto log = memlog::Log::Create(log_path_, lo);
   if (!log.ok()) throw CommandError(log.status().message());
-  for (serving::Status s : {engine::RecordCatalog::Register<nexmark::Person>(log_path_, "person"),
-                            engine::RecordCatalog::Register<nexmark::Auction>(log_path_, "auction"),
-                            engine::RecordCatalog::Register<nexmark::Bid>(log_path_, "bid")}) {
-    if (!s.ok()) throw CommandError(s.message());
-  }
+  if (serving::Status s = nexmark::RegisterEventTypes(log_path_); !s.ok()) throw CommandError(s.message());
   std::printf("The log: %s, a 1 GiB memory-mapped ring. Every event is appended here once and\n"
               "never changed; everything below is computed from it, and can be computed again.\n\n",
               log_path_.c_str());
@@ -460,11 +455,7 @@ void Tour::Generate() {
     for (std::size_t i = 0; i < n; ++i) {
       Event& e = events[i];
       generator.Make(done + i, &e);
-      switch (e.kind) {
-        case EventKind::kPerson: views[i] = {std::as_bytes(std::span(&e.person, 1)), 1}; break;
-        case EventKind::kAuction: views[i] = {std::as_bytes(std::span(&e.auction, 1)), 2}; break;
-        case EventKind::kBid: views[i] = {std::as_bytes(std::span(&e.bid, 1)), 3}; break;
-      }
+      views[i] = {e.payload(), e.type()};
     }
     if (producer->AppendBatch(std::span(views.data(), n)) != memlog::AppendResult::kOk) break;
     done += n;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "engine/record_catalog.h"
+
 namespace kappa::nexmark {
 namespace {
 
@@ -80,6 +82,33 @@ std::int64_t Event::date_time() const {
     case EventKind::kBid: return bid.date_time;
   }
   return 0;
+}
+
+std::uint16_t Event::type() const {
+  switch (kind) {
+    case EventKind::kPerson: return engine::RecordType<Person>::kLogType;
+    case EventKind::kAuction: return engine::RecordType<Auction>::kLogType;
+    case EventKind::kBid: return engine::RecordType<Bid>::kLogType;
+  }
+  return 0;
+}
+
+std::span<const std::byte> Event::payload() const {
+  switch (kind) {
+    case EventKind::kPerson: return std::as_bytes(std::span(&person, 1));
+    case EventKind::kAuction: return std::as_bytes(std::span(&auction, 1));
+    case EventKind::kBid: return std::as_bytes(std::span(&bid, 1));
+  }
+  return {};
+}
+
+serving::Status RegisterEventTypes(const std::string& log_path) {
+  for (serving::Status s : {engine::RecordCatalog::Register<Person>(log_path, engine::RecordName<Person>()),
+                            engine::RecordCatalog::Register<Auction>(log_path, engine::RecordName<Auction>()),
+                            engine::RecordCatalog::Register<Bid>(log_path, engine::RecordName<Bid>())}) {
+    if (!s.ok()) return s;
+  }
+  return serving::Status::Ok();
 }
 
 Generator::Generator(const GeneratorConfig& config)

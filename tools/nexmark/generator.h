@@ -16,8 +16,12 @@
 // Thread safety: a Generator is immutable; Make may be called from any number of threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 
+#include "serving/status.h"
 #include "tools/nexmark/model.h"
 
 namespace kappa::nexmark {
@@ -43,7 +47,14 @@ struct Event {
     Bid bid;
   };
   std::int64_t date_time() const;
+  // The event as a log carries it: its record type (RecordType<T>::kLogType) and bytes.
+  std::uint16_t type() const;
+  std::span<const std::byte> payload() const;
 };
+
+// Names the three event types in the record catalog of the log at `log_path`, so that tools
+// show their fields.
+serving::Status RegisterEventTypes(const std::string& log_path);
 
 class Generator {
  public:
