@@ -17,8 +17,9 @@ using serving::StatusCode;
 namespace {
 
 constexpr char kMagic[8] = {'K', 'A', 'P', 'P', 'A', 'C', 'K', 'P'};
-constexpr std::uint32_t kVersion = 1;
-constexpr std::size_t kHeader = 8 + 4 * 4 + 8 * 3;
+constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kFlagBeforeFlush = 1;
+constexpr std::size_t kHeader = 8 + 4 * 4 + 8 + 4 * 2;
 
 template <class T>
 void Put(std::string& out, T v) {
@@ -49,56 +50,115 @@ bool WriteAll(int fd, const std::string& data) {
   return true;
 }
 
-}  // namespace
-
-Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
-  std::string out;
-  out.append(kMagic, sizeof kMagic);
-  Put(out, kVersion);
-  Put(out, static_cast<std::uint32_t>(c.partitions.size()));
-  Put(out, c.view_version);
-  Put(out, static_cast<std::uint32_t>(c.job.size()));
-  Put(out, c.source_offset);
-  Put(out, c.max_time);
-  Put(out, c.watermark);
-  out += c.job;
-  for (const std::string& p : c.partitions) {
+void PutState(std::string& out, const JobState& s) {
+  Put(out, s.max_time);
+  Put(out, s.watermark);
+  for (const std::string& p : s.partitions) {
     Put(out, static_cast<std::uint64_t>(p.size()));
     out += p;
   }
+}
+
+bool TakeState(std::string_view& in, std::uint32_t partitions, JobState* s) {
+  if (!Take(in, &s->max_time) || !Take(in, &s->watermark)) return false;
+  for (std::uint32_t p = 0; p < partitions; ++p) {
+    std::uint64_t n = 0;
+    if (!Take(in, &n) || n > in.size()) return false;
+    s->partitions.emplace_back(in.substr(0, n));
+    in.remove_prefix(n);
+  }
+  return true;
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
+  if (c.before_flush && c.before_flush->partitions.size() != c.state.partitions.size())
+    return Status::Error(StatusCode::kInvalidArgument, path + ": the states before and after the flush differ in partitions");
+  std::string out;
+  out.append(kMagic, sizeof kMagic);
+  Put(out, kVersion);
+  Put(out, static_cast<std::uint32_t>(c.state.partitions.size()));
+  Put(out, c.view_version);
+  Put(out, static_cast<std::uint32_t>(c.job.size()));
+  Put(out, c.source_offset);
+  Put(out, static_cast<std::uint32_t>(c.log_identity.size()));
+  Put(out, c.before_flush ? kFlagBeforeFlush : std::uint32_t{0});
+  out += c.job;
+  out += c.log_identity;
+  PutState(out, c.state);
+  if (c.before_flush) PutState(out, *c.before_flush);
   Put(out, operators::HashValue(std::string_view(out)));
 
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno(tmp, "cannot create");
+  // Everything relative to the directory, opened without following a symlink; the temporary
+  // file is new (O_EXCL) and never a symlink planted at its name.
+  const std::string dir = DirectoryOf(path);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return Errno(dir, "cannot open the checkpoint directory");
+  const std::string name = BaseName(path);
+  const std::string tmp = name + ".tmp";
+  ::unlinkat(dfd, tmp.c_str(), 0);  // a crash's leftover (unlinking a symlink removes only it)
+  const int fd = ::openat(dfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const Status s = Errno(path + ".tmp", "cannot create");
+    ::close(dfd);
+    return s;
+  }
   const bool written = WriteAll(fd, out) && ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
   if (!written) {
-    errno = err;
-    ::unlink(tmp.c_str());
-    return Errno(tmp, "cannot write");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno(path, "cannot rename into place");
-  // The rename is durable once the directory is.
-  const std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
+    ::unlinkat(dfd, tmp.c_str(), 0);
     ::close(dfd);
+    errno = err;
+    return Errno(path + ".tmp", "cannot write");
   }
-  return Status::Ok();
+  if (::renameat(dfd, tmp.c_str(), dfd, name.c_str()) != 0) {
+    const Status s = Errno(path, "cannot rename into place");
+    ::unlinkat(dfd, tmp.c_str(), 0);
+    ::close(dfd);
+    return s;
+  }
+  // The rename is durable once the directory is.
+  const bool synced = ::fsync(dfd) == 0;
+  const Status s = synced ? Status::Ok() : Errno(dir, "cannot sync the checkpoint directory");
+  ::close(dfd);
+  return s;
 }
 
 serving::Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::Error(StatusCode::kNotFound, path + ": no checkpoint");
+    if (errno == ELOOP) return Status::Error(StatusCode::kPermissionDenied, path + ": is a symlink, not a checkpoint");
     return Errno(path, "cannot open");
   }
   std::string data;
   struct stat st;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+  if (::fstat(fd, &st) != 0) {
+    const Status s = Errno(path, "cannot stat");
+    ::close(fd);
+    return s;
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return Status::Error(StatusCode::kPermissionDenied,
+                         path + (S_ISREG(st.st_mode) ? ": owned by another user (uid " + std::to_string(st.st_uid) +
+                                                           "): refused"
+                                                     : ": not a regular file"));
+  }
+  if (st.st_size > 0) {
     data.resize(static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
     while (done < data.size()) {
@@ -117,23 +177,27 @@ serving::Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   if (operators::HashValue(std::string_view(data.data(), data.size() - 8)) != stored) return bad("checksum mismatch");
   std::string_view in(data.data() + sizeof kMagic, data.size() - sizeof kMagic - 8);
   Checkpoint c;
-  std::uint32_t version = 0, partitions = 0, name = 0;
+  std::uint32_t version = 0, partitions = 0, name = 0, identity = 0, flags = 0;
   Take(in, &version);
+  if (version != kVersion)
+    return bad("checkpoint version " + std::to_string(version) + " (this build reads version " +
+               std::to_string(kVersion) + "; delete it to start the job over)");
   Take(in, &partitions);
   Take(in, &c.view_version);
   Take(in, &name);
   Take(in, &c.source_offset);
-  Take(in, &c.max_time);
-  Take(in, &c.watermark);
-  if (version != kVersion) return bad("checkpoint version " + std::to_string(version));
-  if (partitions > 64 || name > in.size()) return bad("sizes out of range");
+  Take(in, &identity);
+  Take(in, &flags);
+  if (partitions > 64 || name > in.size() || identity > in.size() - name || (flags & ~kFlagBeforeFlush) != 0)
+    return bad("sizes out of range");
   c.job.assign(in.substr(0, name));
   in.remove_prefix(name);
-  for (std::uint32_t p = 0; p < partitions; ++p) {
-    std::uint64_t n = 0;
-    if (!Take(in, &n) || n > in.size()) return bad("partition " + std::to_string(p) + " is cut short");
-    c.partitions.emplace_back(in.substr(0, n));
-    in.remove_prefix(n);
+  c.log_identity.assign(in.substr(0, identity));
+  in.remove_prefix(identity);
+  if (!TakeState(in, partitions, &c.state)) return bad("its state is cut short");
+  if (flags & kFlagBeforeFlush) {
+    c.before_flush.emplace();
+    if (!TakeState(in, partitions, &*c.before_flush)) return bad("its state before the flush is cut short");
   }
   if (!in.empty()) return bad("trailing bytes");
   return c;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <concurrentqueue/blockingconcurrentqueue.h>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,7 @@ class MetricsView {
 
   Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version) {
     schema_ = MakeSchema();
+    job_ = job;
     const std::string name = "metrics." + job;
     serving::KeyedTableOptions o;
     o.schema = schema_;
@@ -72,9 +74,11 @@ class MetricsView {
     return Status::Ok();
   }
 
-  // Publishes the job's totals and each partition's counters.
-  void Publish(const JobStats& s, std::uint64_t checkpoints, const JobPlan& plan) {
-    if (!writer_) return;
+  // Publishes the job's totals and each partition's counters. False (with *error) if the view
+  // refused a row.
+  bool Publish(const JobStats& s, std::uint64_t checkpoints, const JobPlan& plan, std::string* error) {
+    if (!writer_) return true;
+    result_ = serving::WriteResult::kOk;
     const std::int64_t now = serving::detail::UnixNs();
     const double rate = last_ns_ == 0 || now <= last_ns_
                             ? 0.0
@@ -95,6 +99,9 @@ class MetricsView {
             c.watermark.load(std::memory_order_relaxed), &c.latency, plan, now, 0);
     }
     writer_->SetProgress(s.applied_offset, s.watermark);
+    if (result_ == serving::WriteResult::kOk) return true;
+    *error = "cannot write to view metrics." + job_ + ": " + serving::DescribeWriteResult(result_, writer_->grow_error());
+    return false;
   }
 
  private:
@@ -118,12 +125,14 @@ class MetricsView {
     for (std::uint64_t v : {p50, p99, p999, max}) schema_.SetI64(value_, i++, static_cast<std::int64_t>(v));
     schema_.SetI64(value_, i++, now);
     schema_.SetF64(value_, i++, rate);
-    writer_->Upsert(row, value_, 0);
+    if (const serving::WriteResult r = writer_->Upsert(row, value_, 0); r != serving::WriteResult::kOk) result_ = r;
   }
 
   serving::Schema schema_;
   std::unique_ptr<serving::KeyedTableWriter> writer_;
   std::vector<std::byte> value_;
+  std::string job_;
+  serving::WriteResult result_ = serving::WriteResult::kOk;
   std::int64_t last_ns_ = 0;
   std::uint64_t last_records_ = 0;
 };
@@ -142,7 +151,11 @@ class RunningJob::Impl {
 
   ~Impl() { Stop(); }
 
-  void Start() {
+  // `before_flush`: the job was restored from the end of a bounded run (engine/checkpoint.h) into
+  // the state after its flush; the state before it, to go on from if new records come.
+  void Start(std::optional<JobState> before_flush) {
+    before_flush_ = std::move(before_flush);
+    plan_->ResumeAt(reader_->position());
     const EngineOptions& o = engine_->options;
     batch_records_ = o.batch_records;
     low_latency_ = o.mode == Mode::kLowLatency;
@@ -154,16 +167,19 @@ class RunningJob::Impl {
     source_ = std::thread([this] { SourceLoop(); });
   }
 
-  void Stop() {
+  void Stop() { Halt(/*checkpoint=*/true); }
+
+  // Stops reading, waits for the batches in flight and publishes the final metrics; a clean
+  // stop (nothing failed) leaves a checkpoint right there if `checkpoint`. Idempotent.
+  void Halt(bool checkpoint) {
     std::call_once(stop_once_, [&] {
       stopping_.store(true, std::memory_order_release);
       if (source_.joinable()) source_.join();
       engine_->arena->execute([&] { graph_->wait_for_all(); });
+      CheckPartitions();
       CommitApplied();
-      // Everything read is applied and nothing is in flight: a clean stop leaves a checkpoint
-      // right here.
-      if (!checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire)) TakeCheckpoint();
-      metrics_.Publish(Stats(), checkpoints(), *plan_);
+      if (checkpoint && !checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire)) TakeCheckpoint();
+      PublishMetrics();
     });
   }
 
@@ -173,20 +189,28 @@ class RunningJob::Impl {
   std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
   bool restored() const { return restored_; }
 
+  // The end of a bounded run. With checkpoints, the state before the flush is kept beside the
+  // one after it (engine/checkpoint.h): a later run over the same log finds its views as the
+  // flush left them; one over a grown log continues the windows the flush emitted.
   void FlushWindows() {
-    Stop();
+    Halt(/*checkpoint=*/false);
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    const bool checkpointing = !checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire);
+    if (checkpointing && !before_flush_) {
+      before_flush_.emplace();
+      plan_->Snapshot(&*before_flush_);
+    }
     plan_->FlushWindows();
+    CheckPartitions();
+    if (checkpointing && !failed_.load(std::memory_order_acquire)) TakeCheckpoint();
+    PublishMetrics();
   }
 
   bool WaitCaughtUp(std::chrono::nanoseconds timeout) {
     const std::uint64_t target = log_->latest_offset();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int spins = 0;; ++spins) {
-      for (int p = 0; p < plan_->partitions(); ++p) {
-        const detail::PartitionCounters& c = plan_->counters(p);
-        if (c.failed.load(std::memory_order_acquire))
-          Fail(Status::Error(StatusCode::kIoError, "job " + name_ + ": partition " + std::to_string(p) + ": " + c.failure));
-      }
+      CheckPartitions();
       if (failed_.load(std::memory_order_acquire)) return false;
       if (AppliedOffset() >= target) return true;
       if (std::chrono::steady_clock::now() > deadline) return false;
@@ -223,6 +247,7 @@ class RunningJob::Impl {
   }
 
   Status status() const {
+    CheckPartitions();
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
   }
@@ -276,8 +301,10 @@ class RunningJob::Impl {
     auto next_checkpoint = std::chrono::steady_clock::now() + interval;
     auto next_metrics = std::chrono::steady_clock::now();
     while (!stopping_.load(std::memory_order_acquire)) {
+      CheckPartitions();
+      if (failed_.load(std::memory_order_acquire)) return;  // nothing more is applied
       if (std::chrono::steady_clock::now() >= next_metrics) {
-        metrics_.Publish(Stats(), checkpoints(), *plan_);
+        PublishMetrics();
         next_metrics = std::chrono::steady_clock::now() + kMetricsInterval;
       }
       if (!checkpoint_path_.empty() && std::chrono::steady_clock::now() >= next_checkpoint) {
@@ -303,6 +330,16 @@ class RunningJob::Impl {
         continue;
       }
       idle = 0;
+      if (before_flush_) {
+        // Records past the end of a bounded run: go on from the state before its flush (no slot
+        // is in flight: none was sent since the job started).
+        if (Status s = plan_->Restore(*before_flush_); !s.ok()) {
+          free_.enqueue(slot);
+          Fail(Status::Error(s.code(), "job " + name_ + ": " + s.message()));
+          return;
+        }
+        before_flush_.reset();
+      }
       plan_->Decode(batch, slot);
       if (!reader_->StillValid(batch)) {
         // Overwritten while it was decoded (an Overwrite log that lapped us): what was read
@@ -349,10 +386,12 @@ class RunningJob::Impl {
   // REQUIRES: no slot in flight, and the source not reading (its thread, or stopped).
   void TakeCheckpoint() {
     Checkpoint c;
-    plan_->Snapshot(&c);
+    plan_->Snapshot(&c.state);
     c.job = name_;
+    c.log_identity = log_->identity();
     c.view_version = view_version_;
     c.source_offset = reader_->position();
+    c.before_flush = before_flush_;
     if (Status s = WriteCheckpoint(checkpoint_path_, c); !s.ok()) {
       Fail(Status::Error(s.code(), "job " + name_ + ": checkpoint failed: " + s.message()));
       return;
@@ -383,7 +422,23 @@ class RunningJob::Impl {
     }
   }
 
-  void Fail(Status s) {
+  void PublishMetrics() {
+    std::string error;
+    if (!metrics_.Publish(Stats(), checkpoints(), *plan_, &error))
+      Fail(Status::Error(StatusCode::kIoError, "job " + name_ + ": " + error));
+  }
+
+  // A partition that failed (a sink that could not take a result) fails the job.
+  void CheckPartitions() const {
+    for (int p = 0; p < plan_->partitions(); ++p) {
+      const detail::PartitionCounters& c = plan_->counters(p);
+      // acquire: `failure` was written before `failed` was set.
+      if (c.failed.load(std::memory_order_acquire))
+        Fail(Status::Error(StatusCode::kIoError, "job " + name_ + ": " + c.failure));
+    }
+  }
+
+  void Fail(Status s) const {
     std::lock_guard<std::mutex> lock(mu_);
     if (status_.ok()) status_ = std::move(s);
     failed_.store(true, std::memory_order_release);
@@ -410,9 +465,9 @@ class RunningJob::Impl {
   std::thread source_;
   std::atomic<bool> stopping_{false};
   std::once_flag stop_once_;
-  std::atomic<bool> failed_{false};
+  mutable std::atomic<bool> failed_{false};
   mutable std::mutex mu_;
-  Status status_;  // guarded by mu_
+  mutable Status status_;  // guarded by mu_
 
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> records_in_{0};
@@ -423,7 +478,11 @@ class RunningJob::Impl {
   std::uint32_t view_version_;
   bool restored_;
   std::atomic<std::uint64_t> checkpoints_{0};
-  MetricsView metrics_;  // the source thread's (then Stop's)
+  // Set while the job's state is the end of a bounded run (restored or just flushed): the state
+  // before that flush. The source thread's, then Halt's and FlushWindows'.
+  std::optional<JobState> before_flush_;
+  std::mutex flush_mu_;  // FlushWindows from several threads at once
+  MetricsView metrics_;  // the source thread's (then Halt's and FlushWindows')
 };
 
 RunningJob::RunningJob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -533,6 +592,7 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   if (Status s = plan->Open(/*attach=*/checkpointing); !s.ok()) return fail(s);
   std::string checkpoint_path;
   bool restored = false;
+  std::optional<JobState> before_flush;
   if (checkpointing) {
     checkpoint_path = o.checkpoint_dir + "/" + job.name() + "@" + std::to_string(o.view_version) + ".ckpt";
     auto c = ReadCheckpoint(checkpoint_path);
@@ -540,22 +600,28 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
     if (c.ok() && (c->job != job.name() || c->view_version != o.view_version))
       return fail(Status::Error(StatusCode::kCorrupt, checkpoint_path + ": belongs to job " + c->job + "@" +
                                                           std::to_string(c->view_version)));
+    if (c.ok() && c->log_identity != (*log)->identity())
+      return fail(Status::Error(StatusCode::kFailedPrecondition,
+                                checkpoint_path + " was taken on another log (identity " + c->log_identity +
+                                    "), not on " + (*log)->path() + " (identity " + (*log)->identity() +
+                                    "): use another checkpoint directory, or delete it to start the job over"));
     // No checkpoint: whatever an earlier run left in the views goes, and the job starts over.
-    const Checkpoint none;
-    if (Status s = plan->Restore(c.ok() ? *c : none); !s.ok()) return fail(s);
+    const JobState none;
+    if (Status s = plan->Restore(c.ok() ? c->state : none); !s.ok()) return fail(s);
     if (c.ok()) {
       if (memlog::Status s = (*reader)->Seek(memlog::StartAt::Offset(c->source_offset)); !s.ok())
         return fail(Status::Error(StatusCode::kFailedPrecondition,
                                   "its checkpoint resumes at offset " + std::to_string(c->source_offset) +
                                       ", which the log no longer holds: " + s.message()));
       restored = true;
+      before_flush = std::move(c->before_flush);
     }
   }
   auto impl = std::make_unique<RunningJob::Impl>(impl_.get(), std::move(log).value(), std::move(reader).value(),
                                                  std::move(plan), job.name(), std::move(checkpoint_path),
                                                  o.view_version, restored);
   if (Status s = impl->OpenMetrics(*impl_->ns); !s.ok()) return fail(s);
-  impl->Start();
+  impl->Start(std::move(before_flush));
   return std::unique_ptr<RunningJob>(new RunningJob(std::move(impl)));
 }
 

@@ -43,13 +43,16 @@ struct SuperBlock {
   std::int64_t created_unix_ns;
   std::uint32_t max_producers;
   std::uint32_t max_cursors;
-  std::uint8_t reserved1[184];
+  std::uint64_t identity[2];  // 128 random bits naming this log (not its path); 0 in logs made
+                              // before identities existed (their identity is then salt, created)
+  std::uint8_t reserved1[168];
   std::uint32_t crc;
   std::uint32_t reserved2;
 };
 static_assert(sizeof(SuperBlock) == 256);
 static_assert(offsetof(SuperBlock, capacity) == 16);
 static_assert(offsetof(SuperBlock, salt) == 40);
+static_assert(offsetof(SuperBlock, identity) == 64);
 static_assert(offsetof(SuperBlock, crc) == 248);
 
 // A 128-byte line holding one hot position.

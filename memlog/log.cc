@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -162,6 +163,8 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
   std::random_device rd;
   s.salt = (std::uint64_t{rd()} << 32) ^ rd() ^ static_cast<std::uint64_t>(detail::UnixNs());
   s.created_unix_ns = detail::UnixNs();
+  s.identity[0] = (std::uint64_t{rd()} << 32) ^ rd();
+  s.identity[1] = (std::uint64_t{rd()} << 32) ^ rd();
   s.max_producers = kMaxProducers;
   s.max_cursors = kMaxCursors;
   header->counters.clean_close = 1;
@@ -352,6 +355,20 @@ void Log::Fail(std::string what) {
   failed_.store(true, std::memory_order_relaxed);
 }
 
+std::string Log::identity() const {
+  // The superblock never changes after creation and was validated when the log was opened.
+  const SuperBlock& super = ring_.header->super;
+  std::uint64_t id[2] = {super.identity[0], super.identity[1]};
+  if (id[0] == 0 && id[1] == 0) {  // a log made before identities: its salt and creation time
+    id[0] = super.salt;
+    id[1] = static_cast<std::uint64_t>(super.created_unix_ns);
+  }
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(id[0]),
+                static_cast<unsigned long long>(id[1]));
+  return text;
+}
+
 std::string Log::failure() const {
   std::lock_guard<std::mutex> lock(mu_);
   return failure_;
@@ -412,6 +429,7 @@ LogInfo Log::Info() const {
   info.unblock_timeout_ms = h->super.unblock_timeout_ms;
   info.sync_interval_ms = sync_interval_ms_;
   info.created_unix_ns = h->super.created_unix_ns;
+  info.identity = identity();
   info.earliest_offset = earliest_offset();
   info.latest_offset = latest_offset();
   auto& c = const_cast<CounterLine&>(h->counters);

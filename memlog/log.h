@@ -85,6 +85,7 @@ struct LogInfo {
   std::uint32_t unblock_timeout_ms = 0;
   std::uint32_t sync_interval_ms = 0;
   std::int64_t created_unix_ns = 0;
+  std::string identity;  // Log::identity()
   std::uint64_t earliest_offset = 0;
   std::uint64_t latest_offset = 0;
   std::uint64_t records_appended = 0;
@@ -122,6 +123,9 @@ class Log {
   Policy policy() const { return ring_.policy; }
   Durability durability() const { return durability_; }
   bool read_only() const { return !ring_.writable; }
+  // The log's identity: 32 hex digits drawn at random when it was created. It names this log,
+  // whatever its path: a log renamed keeps it, a new log created at the same path has another.
+  std::string identity() const;
   // Oldest offset still retained.
   std::uint64_t earliest_offset() const { return ring_.LoadHead(); }
   // Offset the next reservation will take (end of everything reserved so far).

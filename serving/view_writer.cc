@@ -19,6 +19,12 @@ using detail::StoreRelease;
 using detail::ViewFile;
 using detail::ViewShape;
 
+std::string DescribeWriteResult(WriteResult r, const std::string& grow_error) {
+  std::string text = WriteResultName(r);
+  if (r == WriteResult::kFull && !grow_error.empty()) text += ": " + grow_error;
+  return text;
+}
+
 const char* WriteResultName(WriteResult r) {
   switch (r) {
     case WriteResult::kOk: return "ok";
@@ -162,14 +168,21 @@ bool TableCore::Rebuild(std::uint64_t entries, ForEachRow&& each) {
   const ViewShape& old = shape();
   std::uint64_t capacity = kMinSlots;
   while ((entries + 1) * 2 > capacity) capacity *= 2;  // a load of at most one half
-  if (capacity > kMaxSlots) return false;
+  if (capacity > kMaxSlots) {
+    grow_error_ = file_->path() + ": " + std::to_string(entries) + " entries need more than the largest table (" +
+                  std::to_string(kMaxSlots) + " slots)";
+    return false;
+  }
   ViewShape next = old;
   next.capacity = capacity;
   next.mask = capacity - 1;
   next.generation = old.generation + 1;
   next.created_unix_ns = UnixNs();
   auto created = ViewFile::Create(file_->ns(), next);
-  if (!created.ok()) return false;
+  if (!created.ok()) {
+    grow_error_ = created.status().message();
+    return false;
+  }
   std::unique_ptr<ViewFile> file = std::move(created).value();
   SlotTable table(file.get());
   std::uint64_t live = 0;
@@ -181,7 +194,8 @@ bool TableCore::Rebuild(std::uint64_t entries, ForEachRow&& each) {
     live += inserted ? 1 : 0;
   });
   file->InheritFrom(*file_);
-  if (!file_->ns().PublishGeneration(next.name, next.view_version, next.generation, next.shard).ok()) {
+  if (Status s = file_->ns().PublishGeneration(next.name, next.view_version, next.generation, next.shard); !s.ok()) {
+    grow_error_ = s.message();
     file->Supersede();  // removes the unpublished file
     return false;
   }

@@ -32,7 +32,7 @@
 
 namespace kappa::serving {
 
-enum class WriteResult {
+enum class [[nodiscard]] WriteResult {
   kOk,
   kFull,         // the table could not grow (size limit, or no memory for the new file)
   kBadArgument,  // a key too long, a value of the wrong size, a reserved window start
@@ -40,6 +40,9 @@ enum class WriteResult {
   kWrongShard,   // a sharded view: the key belongs to another shard (see serving/shard.h)
 };
 const char* WriteResultName(WriteResult r);
+// WriteResultName, and for kFull from a keyed or windowed table the reason it could not grow
+// (the file that could not be created and why: a full disk, a size limit).
+std::string DescribeWriteResult(WriteResult r, const std::string& grow_error);
 
 struct KeyedTableOptions {
   KeyType key_type = KeyType::kU64;
@@ -100,6 +103,8 @@ class TableCore {
   Status Replace(std::string_view rows);
   const ViewShape& shape() const { return file_->shape(); }
   std::uint64_t live() const { return live_; }
+  // Why the table last failed to grow ("" if it never did).
+  const std::string& grow_error() const { return grow_error_; }
   // False if `k` belongs to another shard of a sharded view.
   bool Owns(const KeyRef& k) const {
     return shape().shard_count <= 1 || ShardOf(k, shape().key_type, shape().shard_count) == shape().shard;
@@ -142,6 +147,7 @@ class TableCore {
   SlotTable table_;
   std::uint64_t live_ = 0;
   std::uint64_t tombstones_ = 0;
+  std::string grow_error_;
 };
 
 }  // namespace detail
@@ -206,6 +212,8 @@ class KeyedTableWriter {
     core_->file().SetProgress(applied_offset, watermark_ns);
   }
   void Heartbeat() { core_->file().Heartbeat(); }
+  // Why the table last failed to grow, for a kFull ("" if it never did).
+  const std::string& grow_error() const { return core_->grow_error(); }
 
   // The view's contents as bytes (for a checkpoint), and contents put back from them: readers
   // see the old contents or the restored ones, never a mix.
@@ -302,6 +310,8 @@ class WindowedTableWriter {
     core_->file().SetProgress(applied_offset, watermark_ns);
   }
   void Heartbeat() { core_->file().Heartbeat(); }
+  // Why the table last failed to grow, for a kFull ("" if it never did).
+  const std::string& grow_error() const { return core_->grow_error(); }
 
   // As KeyedTableWriter (directories included).
   std::string Export() const { return core_->Export(); }

@@ -406,6 +406,7 @@ std::string InfoJson(const LogInfo& info) {
   number("unblock_timeout_ms", info.unblock_timeout_ms);
   text("created", FormatUtcTime(info.created_unix_ns));
   out.append(",\"created_unix_ns\":").append(std::to_string(info.created_unix_ns));
+  text("identity", info.identity);
   number("earliest_offset", info.earliest_offset);
   number("latest_offset", info.latest_offset);
   number("retained_bytes", info.latest_offset - info.earliest_offset);
@@ -810,6 +811,7 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
   row("max payload", WithUnit(info.max_payload));
   row("unblock timeout", U64(info.unblock_timeout_ms) + " ms");
   row("created", FormatUtcTime(info.created_unix_ns));
+  row("identity", info.identity);
   row("earliest offset", U64(info.earliest_offset));
   row("latest offset", U64(info.latest_offset));
   row("retained bytes", WithUnit(info.latest_offset - info.earliest_offset));

@@ -68,10 +68,14 @@ class JobPlan {
   virtual serving::Status Open(bool attach) = 0;
   // Writes the job's state into `out`: the source's event-time state and each partition's
   // operator state and view contents. REQUIRES: no slot in flight.
-  virtual void Snapshot(Checkpoint* out) = 0;
-  // Puts the state of `c` back; a checkpoint without partitions resets the job to nothing
-  // applied. REQUIRES: Open(true), no slot in flight.
-  virtual serving::Status Restore(const Checkpoint& c) = 0;
+  virtual void Snapshot(JobState* out) = 0;
+  // Puts `state` back; a state without partitions resets the job to nothing applied.
+  // REQUIRES: Open(true), no slot in flight.
+  virtual serving::Status Restore(const JobState& state) = 0;
+
+  // Everything before `offset` counts as applied: where the source starts reading (its start
+  // position, or its checkpoint's). REQUIRES: no slot in flight.
+  virtual void ResumeAt(std::uint64_t offset) = 0;
 
   virtual std::unique_ptr<SlotBase> NewSlot() = 0;
   // Reads `records` (from the source log) into `slot`; sets its records_in. Called by one

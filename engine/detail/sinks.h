@@ -85,6 +85,29 @@ void FinishView(Writer& w, const SlotBase& slot, PartitionCounters& c, std::uint
   *written = 0;
 }
 
+// The first write a view refused during a batch. After the batch, Report fails the partition
+// with it, naming the view and the cause (a job never drops a result silently: the job stops
+// and takes no checkpoint past the loss).
+class WriteCheck {
+ public:
+  void Note(serving::WriteResult r) {
+    if (r != serving::WriteResult::kOk && first_ == serving::WriteResult::kOk) [[unlikely]]
+      first_ = r;
+  }
+  template <class Writer>
+  void Report(const Writer& writer, const std::string& view, PartitionCounters& c) {
+    if (first_ == serving::WriteResult::kOk) [[likely]]
+      return;
+    std::string grow_error;
+    if constexpr (requires { writer.grow_error(); }) grow_error = writer.grow_error();
+    FailPartition(c, "cannot write to view " + view + ": " + serving::DescribeWriteResult(first_, grow_error));
+    first_ = serving::WriteResult::kOk;
+  }
+
+ private:
+  serving::WriteResult first_ = serving::WriteResult::kOk;
+};
+
 inline serving::Status BadState(const std::string& what) {
   return serving::Status::Error(serving::StatusCode::kCorrupt, what + ": checkpointed state does not fit this job");
 }
@@ -157,7 +180,7 @@ class KeyedViewSink {
   void Prefetch(std::uint64_t key, std::int64_t) const { writer_->Prefetch(key); }
   void Put(std::uint64_t key, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
-    writer_->Upsert(key, value_, offset);
+    check_.Note(writer_->Upsert(key, value_, offset));
     ++written_;
   }
   // As Put, unless the key's value holds a larger first field (an i64: a session's start), so
@@ -166,14 +189,17 @@ class KeyedViewSink {
     OutputCodec<Out>::Encode(out, value_);
     std::int64_t start;
     std::memcpy(&start, value_.data(), 8);
-    writer_->Update(key, offset, [&](std::span<std::byte> v, bool inserted) {
+    check_.Note(writer_->Update(key, offset, [&](std::span<std::byte> v, bool inserted) {
       std::int64_t held;
       std::memcpy(&held, v.data(), 8);
       if (inserted || held <= start) std::memcpy(v.data(), value_.data(), value_.size());
-    });
+    }));
     ++written_;
   }
-  void Finish(const SlotBase& slot, PartitionCounters& c) { FinishView(*writer_, slot, c, &written_); }
+  void Finish(const SlotBase& slot, PartitionCounters& c) {
+    check_.Report(*writer_, view_, c);
+    FinishView(*writer_, slot, c, &written_);
+  }
   void Snapshot(std::string* out) { SnapshotWriter(*writer_, out); }
   serving::Status Restore(std::string_view& in) { return RestoreWriter(*writer_, in, view_); }
 
@@ -183,6 +209,7 @@ class KeyedViewSink {
   std::unique_ptr<serving::KeyedTableWriter> writer_;
   std::vector<std::byte> value_;
   std::uint64_t written_ = 0;
+  WriteCheck check_;
 };
 
 template <class Out>
@@ -203,10 +230,11 @@ class WindowedViewSink {
   void Prefetch(std::uint64_t key, std::int64_t window_start) const { writer_->Prefetch(key, window_start); }
   void Put(std::uint64_t key, std::int64_t window_start, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
-    writer_->Upsert(key, window_start, value_, offset);
+    check_.Note(writer_->Upsert(key, window_start, value_, offset));
     ++written_;
   }
   void Finish(const SlotBase& slot, PartitionCounters& c) {
+    check_.Report(*writer_, view_, c);
     if (options_.retention_ns > 0 && ++batches_ % 64 == 0) writer_->Expire(slot.watermark);
     FinishView(*writer_, slot, c, &written_);
   }
@@ -222,6 +250,7 @@ class WindowedViewSink {
   std::vector<std::byte> value_;
   std::uint64_t written_ = 0;
   std::uint64_t batches_ = 0;
+  WriteCheck check_;
 };
 
 // Rows appended to a result list view. The list's schema is Out's (a registered record, or an
@@ -251,10 +280,13 @@ class ListSink {
   void Prefetch(std::uint64_t, std::int64_t) const {}
   void Put(std::uint64_t, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
-    writer_->Append(value_, offset);
+    check_.Note(writer_->Append(value_, offset));
     ++written_;
   }
-  void Finish(const SlotBase& slot, PartitionCounters& c) { FinishView(*writer_, slot, c, &written_); }
+  void Finish(const SlotBase& slot, PartitionCounters& c) {
+    check_.Report(*writer_, view_, c);
+    FinishView(*writer_, slot, c, &written_);
+  }
   // The rows appended so far: a restore goes back to that count (replayed rows come again, the
   // same, at the same indexes).
   void Snapshot(std::string* out) { PutValue(*out, writer_->count()); }
@@ -274,6 +306,7 @@ class ListSink {
   std::unique_ptr<serving::ResultListWriter> writer_;
   std::vector<std::byte> value_;
   std::uint64_t written_ = 0;
+  WriteCheck check_;
 };
 
 // Opens the log at `path`, creating it with `create` if it does not exist, and a producer.

@@ -142,12 +142,13 @@ class KeyedAggregatePartition {
     if constexpr (kStateInView) {
       for (std::size_t i = 0; i < n; ++i) {
         if (i + kAhead < n) writer_->Prefetch(KeyBits(b.keys[i + kAhead]));
-        writer_->Update(KeyBits(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
+        check_.Note(writer_->Update(KeyBits(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
           Output acc = inserted ? aggregate_.Init() : OutputCodec<Output>::Decode(v);
           aggregate_.Add(acc, b.records[i]);
           OutputCodec<Output>::Encode(acc, v);
-        });
+        }));
       }
+      check_.Report(*writer_, view_, c);
       writer_->SetProgress(slot.end_offset, slot.watermark);
       c.emitted.fetch_add(n, std::memory_order_relaxed);
       return;
@@ -160,13 +161,14 @@ class KeyedAggregatePartition {
     state_->Flush(
         [&](const K& k, const Output& o, std::uint64_t offset) {
           OutputCodec<Output>::Encode(o, value_);
-          writer_->Upsert(KeyBits(k), value_, offset);
+          check_.Note(writer_->Upsert(KeyBits(k), value_, offset));
           ++emitted;
         },
         [&](const K& k) {
           state_->Prefetch(k);
           writer_->Prefetch(KeyBits(k));
         });
+    check_.Report(*writer_, view_, c);
     writer_->SetProgress(slot.end_offset, slot.watermark);
     c.emitted.fetch_add(emitted, std::memory_order_relaxed);
   }
@@ -193,6 +195,7 @@ class KeyedAggregatePartition {
   std::unique_ptr<operators::KeyedAggregator<K, A>> state_;
   std::unique_ptr<serving::KeyedTableWriter> writer_;
   std::vector<std::byte> value_;
+  WriteCheck check_;
 };
 
 // The K keys whose aggregate ranks best (by one numeric field of the result), kept as a top-K
@@ -243,11 +246,12 @@ class TopKAggregatePartition {
         const double now = writer_->schema().GetNumber(value_, OrderField());
         worse = worse || (options_.ascending ? now > before : now < before) || std::isnan(now);
       }
-      writer_->Offer(KeyBits(k), value_, offset);
+      check_.Note(writer_->Offer(KeyBits(k), value_, offset));
       ++offered;
     });
     if (worse) OfferAll();
     writer_->Publish();
+    check_.Report(*writer_, view_, c);
     writer_->SetProgress(slot.end_offset, slot.watermark);
     c.emitted.fetch_add(offered, std::memory_order_relaxed);
   }
@@ -272,7 +276,7 @@ class TopKAggregatePartition {
   void OfferAll() {
     state_->state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
       OutputCodec<Output>::Encode(aggregate_.Result(e.acc), value_);
-      writer_->Offer(KeyBits(k), value_, e.offset);
+      check_.Note(writer_->Offer(KeyBits(k), value_, e.offset));
     });
   }
 
@@ -283,6 +287,7 @@ class TopKAggregatePartition {
   std::unique_ptr<operators::KeyedAggregator<K, A>> state_;
   std::unique_ptr<serving::TopKWriter> writer_;
   std::vector<std::byte> value_;
+  WriteCheck check_;
 };
 
 // An aggregate per key and event-time window (tumbling or hopping), written to a windowed view
@@ -513,14 +518,14 @@ class TypedPlan final : public JobPlan {
     return serving::Status::Ok();
   }
 
-  void Snapshot(Checkpoint* out) override {
+  void Snapshot(JobState* out) override {
     out->max_time = max_time_;
     out->watermark = watermark_;
     out->partitions.assign(parts_.size(), std::string());
     for (std::size_t p = 0; p < parts_.size(); ++p) parts_[p]->Snapshot(&out->partitions[p]);
   }
 
-  serving::Status Restore(const Checkpoint& c) override {
+  serving::Status Restore(const JobState& c) override {
     if (!c.partitions.empty() && c.partitions.size() != parts_.size())
       return serving::Status::Error(serving::StatusCode::kInvalidArgument,
                                     "job " + name_ + ": its checkpoint has " + std::to_string(c.partitions.size()) +
@@ -533,6 +538,10 @@ class TypedPlan final : public JobPlan {
     max_time_ = c.partitions.empty() ? std::numeric_limits<std::int64_t>::min() : c.max_time;
     watermark_ = c.partitions.empty() ? std::numeric_limits<std::int64_t>::min() : c.watermark;
     return serving::Status::Ok();
+  }
+
+  void ResumeAt(std::uint64_t offset) override {
+    for (PartitionCounters& c : counters_) c.applied_offset.store(offset, std::memory_order_release);
   }
 
   std::unique_ptr<SlotBase> NewSlot() override {

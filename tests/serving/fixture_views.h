@@ -18,6 +18,11 @@
 
 namespace kappa::serving::testing {
 
+inline bool Refused(std::string* error) {
+  *error = "a fixture view refused a write";
+  return false;
+}
+
 inline Schema FixtureSchema() {
   return std::move(Schema::Make({Field::I64("count"), Field::F64("ratio"), Field::String("label", 12)})).value();
 }
@@ -43,9 +48,9 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto counts = KeyedTableWriter::Create(ns, "counts", 1, ko);
   if (!counts.ok()) return fail(counts.status());
   for (std::uint64_t id = 0; id < 100; ++id)
-    (*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id), static_cast<double>(id) / 4,
+    if ((*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id), static_cast<double>(id) / 4,
                                        "k" + std::to_string(id)),
-                      1000 + id);
+                      1000 + id) != WriteResult::kOk) return Refused(error);
   (*counts)->SetProgress(5000, 777);
 
   KeyedTableOptions uo;
@@ -55,8 +60,8 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   uo.key_name = "user";
   auto users = KeyedTableWriter::Create(ns, "users", 1, uo);
   if (!users.ok()) return fail(users.status());
-  (*users)->Upsert("alice", FixtureValue(s, 1, 0.5, "Alice"), 1);
-  (*users)->Upsert("bob", FixtureValue(s, 2, 1.5, "Bob"), 2);
+  if ((*users)->Upsert("alice", FixtureValue(s, 1, 0.5, "Alice"), 1) != WriteResult::kOk) return Refused(error);
+  if ((*users)->Upsert("bob", FixtureValue(s, 2, 1.5, "Bob"), 2) != WriteResult::kOk) return Refused(error);
 
   WindowedTableOptions wo;
   wo.schema = s;
@@ -65,7 +70,7 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto win = WindowedTableWriter::Create(ns, "win", 1, wo);
   if (!win.ok()) return fail(win.status());
   for (std::int64_t i = 0; i < 3; ++i)
-    (*win)->Upsert(std::uint64_t{7}, 10 * i, FixtureValue(s, i + 1, 0, "w"), static_cast<std::uint64_t>(i));
+    if ((*win)->Upsert(std::uint64_t{7}, 10 * i, FixtureValue(s, i + 1, 0, "w"), static_cast<std::uint64_t>(i)) != WriteResult::kOk) return Refused(error);
 
   TopKOptions to;
   to.schema = s;
@@ -74,7 +79,7 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto top = TopKWriter::Create(ns, "top", 1, to);
   if (!top.ok()) return fail(top.status());
   for (std::uint64_t key = 1; key <= 5; ++key)
-    (*top)->Offer(key, FixtureValue(s, static_cast<std::int64_t>(10 * key), 0, "t"), key);
+    if ((*top)->Offer(key, FixtureValue(s, static_cast<std::int64_t>(10 * key), 0, "t"), key) != WriteResult::kOk) return Refused(error);
   (*top)->Publish();
 
   ResultListOptions lo;
@@ -83,8 +88,8 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto rows = ResultListWriter::Create(ns, "rows", 1, lo);
   if (!rows.ok()) return fail(rows.status());
   for (std::int64_t i = 0; i < 5; ++i)
-    (*rows)->Append(FixtureValue(s, i, static_cast<double>(i) / 2, "row " + std::to_string(i)),
-                    static_cast<std::uint64_t>(100 + i));
+    if ((*rows)->Append(FixtureValue(s, i, static_cast<double>(i) / 2, "row " + std::to_string(i)),
+                    static_cast<std::uint64_t>(100 + i)) != WriteResult::kOk) return Refused(error);
   return true;
 }
 
@@ -99,7 +104,7 @@ inline bool AddSecondVersion(Namespace& ns, std::string* error) {
     return false;
   }
   for (std::uint64_t id = 0; id < 100; ++id)
-    (*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id + 1), 0, "v2"), 2000 + id);
+    if ((*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id + 1), 0, "v2"), 2000 + id) != WriteResult::kOk) return Refused(error);
   return true;
 }
 

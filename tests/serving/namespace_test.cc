@@ -32,7 +32,7 @@ std::unique_ptr<KeyedTableWriter> MakeVersion(Namespace& ns, const std::string& 
   auto w = KeyedTableWriter::Create(ns, name, version, Options());
   EXPECT_TRUE(w.ok()) << w.status().message();
   for (std::uint64_t k = 0; k < keys; ++k)
-    (*w)->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + version)), k);
+    EXPECT_EQ((*w)->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + version)), k), WriteResult::kOk);
   return std::move(w).value();
 }
 
@@ -201,7 +201,7 @@ TEST(NamespaceTest, ShouldFlipRevertAndGrowUnderConcurrentReaders) {
     // Grow the current version under the readers now and then (keys past those read).
     if (round % 50 == 10) {
       KeyedTableWriter* w = current == 1 ? v1.get() : v2.get();
-      for (std::uint64_t k = 1000; k < 3000; ++k) w->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + current)), k);
+      for (std::uint64_t k = 1000; k < 3000; ++k) EXPECT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + current)), k), WriteResult::kOk);
     }
     announce.store(((step + 1) << 8) | current, std::memory_order_release);
     std::this_thread::sleep_for(std::chrono::microseconds(500));

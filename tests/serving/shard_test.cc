@@ -123,12 +123,12 @@ TEST(ShardTest, ShouldFlipBetweenShardedAndUnshardedVersionsAndRetireAllShards) 
   TempNamespace t;
   auto ns = t.Open();
   auto v1 = MakeShards(*ns, "q", 1, 2);
-  for (std::uint64_t k = 0; k < 100; ++k) v1[ShardOf(k, 2)]->Upsert(k, I64Value(1), k);
+  for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ(v1[ShardOf(k, 2)]->Upsert(k, I64Value(1), k), WriteResult::kOk);
   KeyedTableOptions plain = ShardOptions(1, 0);
   auto v2 = std::move(KeyedTableWriter::Create(*ns, "q", 2, plain)).value();
-  for (std::uint64_t k = 0; k < 100; ++k) v2->Upsert(k, I64Value(2), k);
+  for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ(v2->Upsert(k, I64Value(2), k), WriteResult::kOk);
   auto v3 = MakeShards(*ns, "q", 3, 8);
-  for (std::uint64_t k = 0; k < 100; ++k) v3[ShardOf(k, 8)]->Upsert(k, I64Value(3), k);
+  for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ(v3[ShardOf(k, 8)]->Upsert(k, I64Value(3), k), WriteResult::kOk);
 
   auto r = std::move(ViewReader::Open(t.path(), "q")).value();
   std::vector<std::byte> v(8);
@@ -170,7 +170,7 @@ TEST(ShardTest, ShouldReportStaleOnlyForTheShardWhoseWriterDied) {
     auto ns = t.Open();
     auto shard1 = KeyedTableWriter::Create(*ns, "d", 1, ShardOptions(2, 1));
     if (!shard1.ok()) _exit(1);
-    (*shard1)->Upsert(torn_key, I64Value(9), 1);
+    EXPECT_EQ((*shard1)->Upsert(torn_key, I64Value(9), 1), WriteResult::kOk);
     // Leave the key's slot mid-update, as a writer killed there would.
     int dir = -1;
     detail::Mapping map;
@@ -188,7 +188,7 @@ TEST(ShardTest, ShouldReportStaleOnlyForTheShardWhoseWriterDied) {
   auto shard0 = std::move(KeyedTableWriter::Create(*ns, "d", 1, ShardOptions(2, 0))).value();
   std::uint64_t other_key = 0;
   while (ShardOf(other_key, 2) != 0) ++other_key;
-  shard0->Upsert(other_key, I64Value(4), 2);
+  EXPECT_EQ(shard0->Upsert(other_key, I64Value(4), 2), WriteResult::kOk);
   int status;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status));
@@ -252,7 +252,7 @@ TEST(ShardTest, ShouldServeConcurrentShardWritersToAReader) {
         for (std::uint64_t k = 0; k < 4000; ++k) {
           if (ShardOf(k, 2) != s) continue;
           // Value: key * 1,000,000 + round; the round only grows.
-          w[s]->Upsert(k, I64Value(static_cast<std::int64_t>(k * 1'000'000 + round)), round);
+          EXPECT_EQ(w[s]->Upsert(k, I64Value(static_cast<std::int64_t>(k * 1'000'000 + round)), round), WriteResult::kOk);
         }
         written[s].store(round++, std::memory_order_release);
       }

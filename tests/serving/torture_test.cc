@@ -101,8 +101,8 @@ void RunWriter(const std::string& ns_path, Control* ctl) {
   auto list = ResultListWriter::Create(**ns, "rows", 1, lo);
   if (!table.ok() || !top.ok() || !list.ok()) return void(ctl->writer_failed = 2);
   std::uint64_t c = 1;
-  for (std::uint64_t k = 0; k < kKeys; ++k, ++c) (*table)->Upsert(k, MakeValue(c, k), c);
-  for (std::uint64_t k = 0; k < kTopK; ++k) (*top)->Offer(k, MakeValue(c, k), c);
+  for (std::uint64_t k = 0; k < kKeys; ++k, ++c) EXPECT_EQ((*table)->Upsert(k, MakeValue(c, k), c), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < kTopK; ++k) EXPECT_EQ((*top)->Offer(k, MakeValue(c, k), c), WriteResult::kOk);
   (*top)->Publish();
   ctl->ready.store(1, std::memory_order_release);
   std::uint64_t rng = 88172645463325252ULL;
@@ -115,15 +115,17 @@ void RunWriter(const std::string& ns_path, Control* ctl) {
       const std::uint64_t k = rng % kKeys;
       if ((*table)->Upsert(k, MakeValue(c, k), c) != WriteResult::kOk) return void(ctl->writer_failed = 3);
       if (i % 8 == 0 && next_growth < kKeys + kGrowthKeys) {
-        (*table)->Upsert(next_growth, MakeValue(c, next_growth), c);
+        EXPECT_EQ((*table)->Upsert(next_growth, MakeValue(c, next_growth), c), WriteResult::kOk);
         ++next_growth;
       }
       if (i % 64 == 0) {
         // Every row of a published list carries the same counter.
-        for (std::uint64_t r = 0; r < kTopK; ++r) (*top)->Offer(r, MakeValue(c, r), c);
+        for (std::uint64_t r = 0; r < kTopK; ++r) EXPECT_EQ((*top)->Offer(r, MakeValue(c, r), c), WriteResult::kOk);
         (*top)->Publish();
       }
-      if (i % 16 == 0) (*list)->Append(MakeValue(c, (*list)->count()), c);
+      if (i % 16 == 0) {
+        EXPECT_EQ((*list)->Append(MakeValue(c, (*list)->count()), c), WriteResult::kOk);
+      }
     }
     (*table)->SetProgress(c);
     ctl->updates.store(c, std::memory_order_relaxed);

@@ -59,7 +59,7 @@ TEST(ViewReaderTest, ShouldReturnStaleForAnEntryWhoseWriterDiedMidUpdate) {
     auto ns = t.Open();
     auto w = KeyedTableWriter::Create(*ns, "s", 1, Options());
     if (!w.ok()) _exit(1);
-    for (std::uint64_t k = 0; k < 100; ++k) (*w)->Upsert(k, Value(static_cast<std::int64_t>(k)), k);
+    for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ((*w)->Upsert(k, Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
     if (!TearSlot(t.path(), "s@1.0.view", 5)) _exit(2);
     ::kill(::getpid(), SIGKILL);  // dies as the writer, holding the view
   }
@@ -96,7 +96,7 @@ TEST(ViewReaderTest, ShouldReturnStaleAfterTheBoundForAStalledLiveWriter) {
   TempNamespace t;
   auto ns = t.Open();
   auto w = std::move(KeyedTableWriter::Create(*ns, "s", 1, Options())).value();
-  for (std::uint64_t k = 0; k < 10; ++k) w->Upsert(k, Value(static_cast<std::int64_t>(k)), k);
+  for (std::uint64_t k = 0; k < 10; ++k) EXPECT_EQ(w->Upsert(k, Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
   ASSERT_TRUE(TearSlot(t.path(), "s@1.0.view", 3));
   ReaderOptions o;
   o.stale_after_ns = 20'000'000;

@@ -264,9 +264,9 @@ TEST(KeyedTableTest, ShouldExportAndRestoreItsContentsAtOnceForReaders) {
   wo.window_size_ns = 10;
   wo.windows_per_key = 3;
   auto ww = std::move(WindowedTableWriter::Create(*ns, "wsnap", 1, wo)).value();
-  for (std::int64_t s = 0; s < 50; s += 10) ww->Upsert(std::uint64_t{7}, s, I64Value(s), 1);
+  for (std::int64_t s = 0; s < 50; s += 10) EXPECT_EQ(ww->Upsert(std::uint64_t{7}, s, I64Value(s), 1), WriteResult::kOk);
   const std::string wsaved = ww->Export();
-  ww->Upsert(std::uint64_t{7}, 100, I64Value(100), 2);
+  EXPECT_EQ(ww->Upsert(std::uint64_t{7}, 100, I64Value(100), 2), WriteResult::kOk);
   ASSERT_TRUE(ww->Restore(wsaved).ok());
   auto wr = OpenReader(t, "wsnap");
   std::vector<std::int64_t> starts;
