@@ -185,6 +185,8 @@ class RunningJob::Impl {
 
   Status OpenMetrics(serving::Namespace& ns) { return metrics_.Open(ns, name_, view_version_); }
   static constexpr std::chrono::milliseconds kMetricsInterval{200};
+  // How long an idle source sleeps before it looks at metrics, checkpoints and a stop request.
+  static constexpr std::chrono::milliseconds kIdleWait{20};
 
   std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
   bool restored() const { return restored_; }
@@ -315,7 +317,7 @@ class RunningJob::Impl {
       if (!free_.wait_dequeue_timed(slot, std::chrono::milliseconds(5))) continue;  // to notice a stop
       CommitApplied();
       const memlog::PollStatus st = low_latency_ ? reader_->Poll(&batch, batch_records_)
-                                                 : reader_->Wait(&batch, std::chrono::milliseconds(2), batch_records_);
+                                                 : reader_->Wait(&batch, kIdleWait, batch_records_);
       if (st != memlog::PollStatus::kOk) {
         free_.enqueue(slot);
         if (st == memlog::PollStatus::kLapped) {
@@ -575,7 +577,9 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   o.view_version = view_version;
   const SourceOptions& source = job.source();
   memlog::OpenOptions lo;
-  lo.read_only = source.cursor.empty();  // a cursor is committed into the log
+  // Writable (it never appends): an idle source sleeps on the log's wake line, which it must
+  // announce itself on, and a cursor is committed into the log.
+  lo.read_only = false;
   lo.populate = true;                    // the job reads all of it: no page faults on the way
   auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
   if (!log.ok()) return Status::Error(StatusCode::kNotFound, "job " + job.name() + ": " + log.status().message());

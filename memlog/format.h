@@ -103,18 +103,29 @@ struct CursorSlot {
 };
 static_assert(sizeof(CursorSlot) == kCacheLinePairSize);
 
+// Idle readers sleep on `sequence` (a futex word, shared between processes); a producer that
+// commits while `waiters` is not 0 bumps `sequence` and wakes them.
+struct WakeLine {
+  std::uint32_t sequence;
+  std::uint32_t waiters;
+  std::uint8_t pad[kCacheLinePairSize - 8];
+};
+static_assert(sizeof(WakeLine) == kCacheLinePairSize);
+
 struct LogHeader {
   SuperBlock super;           // 0
   PositionLine tail;          // 256: end of the last reservation
   PositionLine head;          // 384: earliest retained offset
   CounterLine counters;       // 512
-  std::uint8_t reserved[384]; // 640
+  WakeLine wake;              // 640
+  std::uint8_t reserved[256]; // 768
   ProducerSlot producers[kMaxProducers];  // 1024
   CursorSlot cursors[kMaxCursors];        // 9216
 };
 static_assert(offsetof(LogHeader, tail) == 256);
 static_assert(offsetof(LogHeader, head) == 384);
 static_assert(offsetof(LogHeader, counters) == 512);
+static_assert(offsetof(LogHeader, wake) == 640);
 static_assert(offsetof(LogHeader, producers) == 1024);
 static_assert(offsetof(LogHeader, cursors) == 9216);
 static_assert(sizeof(LogHeader) <= kHeaderSize);

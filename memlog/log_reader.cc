@@ -1,7 +1,5 @@
 #include "memlog/log_reader.h"
 
-#include <sched.h>
-
 #include <algorithm>
 
 #include <thread>
@@ -145,22 +143,28 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
 
 PollStatus LogReader::Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
                            std::size_t max_records) noexcept {
-  // Back off by idle time: spin, then yield, and only then sleep (a sleep can last a whole
-  // scheduler tick, several milliseconds, on some kernels).
+  // Spin briefly (a record that comes within microseconds is taken at once), then sleep on the
+  // log's wake line until a producer commits or the timeout passes: an idle reader costs nothing.
+  constexpr std::int64_t kSpinNs = 50'000;
   const std::int64_t begin = detail::MonotonicNs();
   const std::int64_t deadline = begin + timeout.count();
   for (int polls = 0;; ++polls) {
-    const PollStatus s = Poll(batch, max_records);
+    PollStatus s = Poll(batch, max_records);
     if (s != PollStatus::kEmpty) return s;
     if (polls % 64 != 63) continue;
     const std::int64_t now = detail::MonotonicNs();
     if (now >= deadline) return s;
-    if (now - begin < 50'000) continue;
-    if (now - begin < 5'000'000) {
-      sched_yield();
-    } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (now - begin < kSpinNs) continue;
+    if (!ring_->writable) {
+      // A read-only handle cannot announce itself on the wake line: it polls every millisecond.
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<std::int64_t>(1'000'000, deadline - now)));
+      continue;
     }
+    const std::uint32_t seen = ring_->BeginSleep();
+    s = Poll(batch, max_records);
+    if (s == PollStatus::kEmpty) ring_->Sleep(seen, deadline - detail::MonotonicNs());
+    ring_->EndSleep();
+    if (s != PollStatus::kEmpty) return s;
   }
 }
 

@@ -88,7 +88,10 @@ class LogReader {
   // A producer stalled mid-append holds readers back for at most the unblock timeout.
   PollStatus Poll(RecordBatch* batch, std::size_t max_records = 4096,
                   std::size_t max_bytes = std::size_t{1} << 20) noexcept;
-  // Polls until a record arrives, a lap or corruption is seen, or `timeout` passes.
+  // Polls until a record arrives, a lap or corruption is seen, or `timeout` passes. After about
+  // 50 us of polling it sleeps until a producer commits (a futex on the log's wake line, which
+  // any process's producer wakes), so an idle reader costs no CPU. A read-only handle cannot
+  // announce its sleep and polls every millisecond instead.
   PollStatus Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
                   std::size_t max_records = 4096) noexcept;
   // True if nothing in `batch` can have been overwritten since it was polled.

@@ -93,10 +93,12 @@ RecordHeader* Producer::WriteFrame(std::uint64_t offset, std::span<const std::by
 AppendResult Producer::Publish(std::uint64_t start, std::uint64_t end,
                                std::uint64_t first_seal_before, std::uint64_t first_seal) noexcept {
   std::uint64_t expected = first_seal_before;
-  // release: the frames of the whole reservation are complete before any reader can see them.
+  // seq_cst (release at least): the frames of the whole reservation are complete before any
+  // reader can see them; seq_cst for WakeReaders (the same locked instruction on x86).
   if (!Atomic(ring_->SealWord(start)).compare_exchange_strong(
-          expected, first_seal, std::memory_order_release, std::memory_order_relaxed))
+          expected, first_seal, std::memory_order_seq_cst, std::memory_order_relaxed))
     return AppendResult::kAbandoned;
+  ring_->WakeReaders();
   // The next append writes from `end` on and, once the ring has lapped, first reads the seal of
   // the frame it overwrites there: fetch those lines now, off the next append's latency path.
   __builtin_prefetch(ring_->data + (end & ring_->mask), 1, 3);

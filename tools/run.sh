@@ -29,13 +29,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs=$(nproc)
+# Every build directory is configured with every option it relies on, each time: a directory
+# configured by the other mode (or by hand) must not carry its choices over.
 configure() {  # configure DIR [cmake args...]
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_WARNINGS_AS_ERRORS=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_WARNINGS_AS_ERRORS=ON \
+    -DKAPPA_BUILD_TESTS=ON -DKAPPA_BUILD_BENCHMARKS=ON -DKAPPA_BUILD_FUZZERS=OFF -DKAPPA_SANITIZE= "$@" >/dev/null
 }
+# A suite that runs no test fails.
+run_ctest() { ctest --output-on-failure --no-tests=error -j1 "$@"; }
 
 if [ "$mode" = demo ]; then
-  configure build -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF
+  configure build
   cmake --build build -j"$jobs" --target kappa
   exec build/tools/kappa tour
 fi
@@ -43,17 +48,16 @@ fi
 echo "== ASan+UBSan build: whole suite"
 configure build-asan -DKAPPA_SANITIZE=address -DKAPPA_BUILD_BENCHMARKS=OFF
 cmake --build build-asan -j"$jobs"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --output-on-failure -j1)
+(cd build-asan && export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 && run_ctest)
 
 echo "== TSan build: concurrency tests"
 configure build-tsan -DKAPPA_SANITIZE=thread -DKAPPA_BUILD_BENCHMARKS=OFF
 cmake --build build-tsan -j"$jobs"
-(cd build-tsan && KAPPA_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --output-on-failure -L concurrency -j1)
+(cd build-tsan && export KAPPA_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 &&
+  run_ctest -L concurrency)
 
 echo "== libFuzzer: memlog image and view image fuzzers, 45 s each"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_SANITIZE= \
   -DKAPPA_BUILD_FUZZERS=ON -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-fuzz -j"$jobs" --target memlog_fuzz view_fuzz
 for target in memlog_fuzz view_fuzz; do
@@ -65,4 +69,4 @@ done
 echo "== normal build: whole suite"
 configure build
 cmake --build build -j"$jobs"
-cd build && ctest --output-on-failure -j1
+cd build && run_ctest

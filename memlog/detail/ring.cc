@@ -4,7 +4,13 @@
 #include <cstring>
 #include <utility>
 
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <climits>
 
 #include "memlog/crc32c.h"
 
@@ -41,6 +47,33 @@ bool Ring::TryUnblock(std::uint64_t offset, std::uint64_t observed) const {
     return true;
   }
   return Classify(offset, expected, &frame_bytes) != FrameKind::kUncommitted;
+}
+
+// The wake line is in a shared mapping, so the futex calls are not FUTEX_PRIVATE.
+void Ring::WakeAll() const {
+  // release: nothing to publish (the commit did), but the sequence must change before the wake.
+  Atomic(header->wake.sequence).fetch_add(1, std::memory_order_release);
+  ::syscall(SYS_futex, &header->wake.sequence, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+std::uint32_t Ring::BeginSleep() const {
+  const std::uint32_t seen = Atomic(header->wake.sequence).load(std::memory_order_acquire);
+  Atomic(header->wake.waiters).fetch_add(1, std::memory_order_seq_cst);
+  // seq_cst: a producer committing now either sees us waiting or its commit is visible to the
+  // caller's next look at the log.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return seen;
+}
+
+void Ring::Sleep(std::uint32_t seen, std::int64_t timeout_ns) const {
+  if (timeout_ns <= 0) return;
+  timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+  // Returns at once if the sequence moved since `seen` (EAGAIN), on a wake, a signal or the timeout.
+  ::syscall(SYS_futex, &header->wake.sequence, FUTEX_WAIT, seen, &ts, nullptr, 0);
+}
+
+void Ring::EndSleep() const {
+  Atomic(header->wake.waiters).fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Ring::FoldCounters(ProducerSlot& slot) const {

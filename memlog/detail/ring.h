@@ -23,6 +23,13 @@ inline std::atomic_ref<std::uint64_t> Atomic(std::uint64_t& word) {
   return std::atomic_ref<std::uint64_t>(word);
 }
 
+static_assert(std::atomic_ref<std::uint32_t>::is_always_lock_free);
+
+// The wake line's words (a futex word is 32 bits).
+inline std::atomic_ref<std::uint32_t> Atomic(std::uint32_t& word) {
+  return std::atomic_ref<std::uint32_t>(word);
+}
+
 inline std::int64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -98,6 +105,21 @@ struct Ring {
     }
     return FrameKind::kUncommitted;
   }
+
+  // Wakes readers asleep in WaitForCommit, if any. Call after a commit. The commit's CAS and
+  // this load are seq_cst, and so are the sleeper's increment of `waiters` and its fence before
+  // it looks at the log again: one of the two sees the other (a lost wake-up costs a sleeper
+  // its timeout at most).
+  void WakeReaders() const {
+    if (Atomic(header->wake.waiters).load(std::memory_order_seq_cst) != 0) [[unlikely]]
+      WakeAll();
+  }
+  void WakeAll() const;
+  // Readers: announce a sleep (then look at the log once more: PollStatus may have changed),
+  // sleep until a commit bumps the sequence from `seen` or `timeout_ns` passes, and end it.
+  std::uint32_t BeginSleep() const;  // returns the sequence to sleep on
+  void Sleep(std::uint32_t seen, std::int64_t timeout_ns) const;
+  void EndSleep() const;
 
   // CRC32C of a record frame as stored in RecordHeader::crc.
   bool RecordCrcMatches(std::uint64_t offset, std::uint64_t seal) const;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -286,6 +287,29 @@ TEST(EngineTest, ShouldRefuseAMissingLogAnExistingViewAndBadOptions) {
   bad.partitions = 3;
   bad.view_namespace = ns.path();
   EXPECT_FALSE(Engine::Create(bad).ok());
+}
+
+std::int64_t ProcessCpuNs() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1'000'000'000LL + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1000LL;
+}
+
+// An idle job sleeps until a producer commits: a second of idling costs a small part of a core
+// (it used the whole of one), and a record appended then is applied at once.
+TEST(EngineTest, ShouldCostAlmostNoCpuWhileIdleAndWakeForANewRecord) {
+  TempLog log;
+  TempNamespace ns;
+  auto engine = MakeEngine(ns, 2);
+  auto running = std::move(engine->Start(testing::ClicksPerUser(log.path()))).value();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past start-up
+  const std::int64_t before = ProcessCpuNs();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::int64_t idle = ProcessCpuNs() - before;
+  EXPECT_LT(idle, 200'000'000) << "one idle second used " << idle / 1'000'000 << " ms of CPU";
+  log.Append(Click{1, 2, 3, 4}, 4);
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  EXPECT_EQ(running->Stats().records_in, 1u);
 }
 
 TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {

@@ -535,5 +535,44 @@ TEST(LogTest, ShouldResolveBareNamesInTheDefaultDirectory) {
   EXPECT_EQ(Log::DefaultDirectory(), "/dev/shm/kappa");
 }
 
+std::int64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// An idle reader sleeps (it does not spin or yield for the whole wait), and a commit from
+// another handle, as from another process, wakes it.
+TEST(LogTest, ShouldSleepWhileIdleAndWakeOnACommit) {
+  TempPath p;
+  auto log = MakeLog(p, 1 << 16, Policy::kBlock);
+  auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
+  RecordBatch batch;
+  // One long wait, then many short ones (a job's source waits a few milliseconds at a time).
+  const std::int64_t cpu_before = ThreadCpuNs();
+  EXPECT_EQ(reader->Wait(&batch, std::chrono::milliseconds(500)), PollStatus::kEmpty);
+  for (int i = 0; i < 250; ++i) EXPECT_EQ(reader->Wait(&batch, std::chrono::milliseconds(2)), PollStatus::kEmpty);
+  const std::int64_t idle_cpu = ThreadCpuNs() - cpu_before;
+  EXPECT_LT(idle_cpu, 150'000'000) << "idle waits for 1 s used " << idle_cpu / 1000 << " us of CPU";
+
+  auto other = std::move(Log::Open(p.str())).value();  // another handle: its own mapping
+  auto producer = std::move(other->NewProducer()).value();
+  std::atomic<bool> appended{false};
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    appended.store(true);
+    ASSERT_EQ(producer->Append(Bytes("wake up"), 1, 0), AppendResult::kOk);
+  });
+  // Woken by the commit, long before the timeout.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(reader->Wait(&batch, std::chrono::seconds(60)), PollStatus::kOk);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_TRUE(appended.load());
+  late.join();
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(Str((*batch.begin()).payload), "wake up");
+  EXPECT_EQ(log->ring().header->wake.waiters, 0u);
+}
+
 }  // namespace
 }  // namespace kappa::memlog

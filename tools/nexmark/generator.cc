@@ -171,9 +171,12 @@ void Generator::Make(std::uint64_t n, Event* out) const {
       PutRandomString(domain, r, 5);
       std::snprintf(email, sizeof email, "%s@%s.com", user, domain);
       Put(p.email_address, email);
+      // Each draw in its own statement: the order of a call's arguments is unspecified, and
+      // compilers differ in it.
+      int group[4];
+      for (int& g : group) g = static_cast<int>(r.Below(10000));
       char card[24];
-      std::snprintf(card, sizeof card, "%04d %04d %04d %04d", static_cast<int>(r.Below(10000)),
-                    static_cast<int>(r.Below(10000)), static_cast<int>(r.Below(10000)), static_cast<int>(r.Below(10000)));
+      std::snprintf(card, sizeof card, "%04d %04d %04d %04d", group[0], group[1], group[2], group[3]);
       Put(p.credit_card, card);
       Put(p.city, Pick(r, kCities));
       Put(p.state, Pick(r, kStates));
