@@ -194,7 +194,9 @@ void BM_Loop_FilterMap(benchmark::State& state) {
       views.clear();
       for (const Converted& c : out) views.push_back({std::as_bytes(std::span(&c, 1)), 4, 0});
       for (std::size_t at = 0; at < views.size(); at += 1024)
-        producer->AppendBatch(std::span(views.data() + at, std::min<std::size_t>(1024, views.size() - at)));
+        if (producer->AppendBatch(std::span(views.data() + at, std::min<std::size_t>(1024, views.size() - at))) !=
+            memlog::AppendResult::kOk)
+          std::abort();  // the derived log is sized for every result
       out.clear();
     };
     ForEachBid(*log, [&](const Bid& b, std::uint64_t) {

@@ -519,6 +519,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   auto ns = serving::Namespace::Open(o.view_namespace);
   if (!ns.ok()) return ns.status();
   impl->ns = std::move(ns).value();
+  // What a writer killed while creating a view left behind goes before new views come.
+  if (auto swept = impl->ns->RemoveOrphans(); !swept.ok()) return swept.status();
   impl->parallelism = std::make_unique<oneapi::tbb::global_control>(
       oneapi::tbb::global_control::max_allowed_parallelism,
       std::max<std::size_t>(oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism),
@@ -546,7 +548,9 @@ Result<std::unique_ptr<RunningJob>> Engine::Reprocess(const Job& job, const Repr
     return Status::Error(StatusCode::kFailedPrecondition, "reprocess " + job.name() + ": " + what);
   };
   if (job.view().empty()) return fail("it writes a log, which cannot be replaced by a new version");
-  // 1. The next version of the view: one past every version that exists.
+  // 1. The next version of the view: one past every version that exists (the files of one that
+  // a killed reprocess had started go first).
+  if (auto swept = impl_->ns->RemoveOrphans(); !swept.ok()) return swept.status();
   std::uint32_t version = 1;
   if (auto listing = impl_->ns->Describe(job.view()); listing.ok()) {
     for (const serving::VersionListing& v : listing->versions) version = std::max(version, v.version + 1);

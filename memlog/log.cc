@@ -113,7 +113,33 @@ std::string Log::ResolvePath(std::string_view name_or_path) {
   return DefaultDirectory() + "/" + std::string(name_or_path);
 }
 
+Status Log::ValidatePath(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  const std::string_view name = slash == std::string::npos ? std::string_view(path) : std::string_view(path).substr(slash + 1);
+  bool ok = !name.empty() && name.size() <= kMaxLogName && name[0] != '.' && path.size() < 4096;
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                c == '-');
+  }
+  for (unsigned char c : path) ok = ok && c >= 0x20 && c != 0x7f;  // no newline, no control character
+  if (ok) return Status::Ok();
+  std::string shown;
+  for (unsigned char c : path.substr(0, 200)) {
+    if (c >= 0x20 && c != 0x7f) {
+      shown += static_cast<char>(c);
+    } else {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", c);
+      shown += esc;
+    }
+  }
+  return Status::Error(StatusCode::kInvalidArgument,
+                       "bad log name '" + shown + "': its file name takes 1 to " + std::to_string(kMaxLogName) +
+                           " of A-Z a-z 0-9 _ . - (not starting with '.'), and the path no control characters");
+}
+
 Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOptions& o) {
+  if (Status s = ValidatePath(path); !s.ok()) return s;
   if (!std::has_single_bit(o.capacity) || o.capacity < kMinCapacity || o.capacity > kMaxCapacity)
     return Err(StatusCode::kInvalidArgument, path,
                "capacity " + std::to_string(o.capacity) + " must be a power of two in [4096, 2^40]");
@@ -183,6 +209,7 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
 }
 
 Result<std::unique_ptr<Log>> Log::Open(const std::string& path, const OpenOptions& o) {
+  if (Status s = ValidatePath(path); !s.ok()) return s;
   const int flags = (o.read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC;
   const int fd = ::open(path.c_str(), flags);
   if (fd < 0) {

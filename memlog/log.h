@@ -109,6 +109,11 @@ class Log {
   // has it open.
   static Result<std::unique_ptr<Log>> Open(const std::string& path, const OpenOptions& options = {});
 
+  // Log names (a path's last component) take 1 to kMaxLogName of A-Z a-z 0-9 _ . - and do not
+  // start with '.'; no part of a path holds a newline or another control character. Create and
+  // Open refuse anything else with kInvalidArgument.
+  static constexpr std::size_t kMaxLogName = 127;
+  static Status ValidatePath(const std::string& path);
   // $KAPPA_DATA_DIR if set, else /dev/shm/kappa.
   static std::string DefaultDirectory();
   // A bare name (no '/') lives in DefaultDirectory(); anything else is a path as given.

@@ -70,7 +70,7 @@ class RecordBatch {
   std::size_t count_ = 0;
 };
 
-enum class PollStatus {
+enum class [[nodiscard]] PollStatus {
   kOk,       // the batch holds >= 1 record
   kEmpty,    // nothing committed past position() yet
   kLapped,   // records were overwritten before they were read; see last_lost_bytes()

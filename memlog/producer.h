@@ -20,7 +20,7 @@ namespace kappa::memlog {
 
 class Log;
 
-enum class AppendResult {
+enum class [[nodiscard]] AppendResult {
   kOk,
   kFull,        // Block policy: the slowest cursor has not consumed enough yet
   kTooLarge,    // payload (or batch) exceeds the log's limit

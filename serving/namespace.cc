@@ -6,10 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <time.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <map>
 #include <random>
+#include <set>
+#include <tuple>
 
 #include "serving/detail/shared.h"
 #include "serving/detail/view_shape.h"
@@ -353,6 +359,70 @@ void Namespace::FreeEntryLocked(const detail::ViewRecord& v) {
   // Remove the files of every generation (an interrupted growth may have left one).
   for (std::uint32_t g = 0; g <= v.generation() + 1; ++g)
     ::unlinkat(dir_fd_, detail::ViewFileName(v.name, v.version, g, v.shard, v.shard_count).c_str(), 0);
+}
+
+namespace {
+
+// (name, version, shard, generation) from a view file name "<name>@<version>[#<shard>].<generation>.view".
+bool ParseViewFileName(std::string_view file, std::string* name, std::uint32_t* version, std::uint32_t* shard,
+                       std::uint32_t* generation) {
+  constexpr std::string_view kSuffix = ".view";
+  if (file.size() <= kSuffix.size() || file.substr(file.size() - kSuffix.size()) != kSuffix) return false;
+  file.remove_suffix(kSuffix.size());
+  const std::size_t at = file.rfind('@');
+  const std::size_t dot = file.rfind('.');
+  if (at == std::string_view::npos || dot == std::string_view::npos || dot < at) return false;
+  *name = std::string(file.substr(0, at));
+  std::string_view numbers = file.substr(at + 1, dot - at - 1);
+  *shard = 0;
+  if (const std::size_t hash = numbers.find('#'); hash != std::string_view::npos) {
+    const std::string_view s = numbers.substr(hash + 1);
+    if (std::from_chars(s.data(), s.data() + s.size(), *shard).ptr != s.data() + s.size()) return false;
+    numbers = numbers.substr(0, hash);
+  }
+  const std::string_view g = file.substr(dot + 1);
+  return std::from_chars(numbers.data(), numbers.data() + numbers.size(), *version).ptr == numbers.data() + numbers.size() &&
+         std::from_chars(g.data(), g.data() + g.size(), *generation).ptr == g.data() + g.size() &&
+         detail::ValidName(*name);
+}
+
+}  // namespace
+
+Result<OrphanSweep> Namespace::RemoveOrphans(std::chrono::nanoseconds min_age) {
+  Lock lock(this);  // no registration happens meanwhile
+  std::set<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint32_t>> registered;
+  for (const detail::ViewRecord& v : registry_.Views()) registered.emplace(v.name, v.version, v.shard, v.generation());
+  const int fd = ::openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::Error(StatusCode::kIoError, path_ + ": cannot list: " + std::strerror(errno));
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return Status::Error(StatusCode::kIoError, path_ + ": cannot list: " + std::strerror(errno));
+  }
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  const std::int64_t now_ns = now.tv_sec * 1'000'000'000LL + now.tv_nsec;
+  OrphanSweep sweep;
+  while (const dirent* e = ::readdir(dir)) {
+    std::string name;
+    std::uint32_t version, shard, generation;
+    if (!ParseViewFileName(e->d_name, &name, &version, &shard, &generation)) continue;
+    if (registered.count({name, version, shard, generation}) > 0) continue;
+    const int file = ::openat(dir_fd_, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (file < 0) continue;
+    struct stat st;
+    const bool old_enough = ::fstat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+                            now_ns - (st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec) >= min_age.count();
+    // A writer holds its files locked for as long as it lives: a free lock means nobody will
+    // register this one.
+    if (old_enough && ::flock(file, LOCK_EX | LOCK_NB) == 0 && ::unlinkat(dir_fd_, e->d_name, 0) == 0) {
+      ++sweep.files;
+      sweep.bytes += static_cast<std::uint64_t>(st.st_size);
+    }
+    ::close(file);
+  }
+  ::closedir(dir);
+  return sweep;
 }
 
 Status Namespace::Drop(std::string_view name) {

@@ -11,6 +11,7 @@
 // dies; the next holder repairs any entry left mid-update).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +44,12 @@ struct ViewListing {
   std::vector<VersionListing> versions;  // ascending
 };
 
+// What RemoveOrphans found and removed.
+struct OrphanSweep {
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+};
+
 class Namespace {
  public:
   // Opens namespace `ns` (a name under $KAPPA_VIEW_DIR, default /dev/shm/kappa/views, or a
@@ -73,6 +80,12 @@ class Namespace {
   Status Retire(std::string_view name, std::uint32_t version);
   // Deletes every version of `name` and its alias: the view is gone for good.
   Status Drop(std::string_view name);
+  // Removes the view files no registry entry names that no writer holds: what a writer killed
+  // while creating a view, a shard or a new generation left behind (a file is created, locked
+  // and filled before it is registered). Files younger than `min_age` are left to the writer
+  // that may be between creating and locking one. `kappa view ls` and `drop`, Engine::Create
+  // and Engine::Reprocess call it.
+  Result<OrphanSweep> RemoveOrphans(std::chrono::nanoseconds min_age = std::chrono::seconds(2));
 
   // ---- For view writers ----
   // Adds shard `shard` of `shard_count` of (name, version) at file generation `generation`. The

@@ -39,7 +39,7 @@
 
 namespace kappa::serving {
 
-enum class ReadStatus {
+enum class [[nodiscard]] ReadStatus {
   kOk,
   kNotFound,     // no such key, window or row
   kStale,        // the entry stayed mid-update: its writer died or stalled

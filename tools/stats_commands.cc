@@ -83,10 +83,12 @@ std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::st
     m.job = job;
     m.version = (*reader)->version();
     std::vector<std::pair<std::uint64_t, Row>> rows;
-    (*reader)->Scan([&](const serving::RowView& row) {
+    const serving::ReadStatus scanned = (*reader)->Scan([&](const serving::RowView& row) {
       rows.emplace_back(row.key_u64, ReadRow((*reader)->schema(), row.value));
       return true;
     });
+    // Gone: retired or dropped meanwhile. Stale rows (a writer that died mid-update) are left out.
+    if (scanned != serving::ReadStatus::kOk && scanned != serving::ReadStatus::kStale) continue;
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [key, row] : rows) {
       if (key == 0) {

@@ -34,6 +34,7 @@ namespace {
 
 using serving::KeyType;
 using serving::Namespace;
+using serving::OrphanSweep;
 using serving::ReadStatus;
 using serving::RowView;
 using serving::VersionListing;
@@ -499,6 +500,17 @@ void AppendListingJson(const ViewListing& l, std::string* out) {
   out->push_back('\n');
 }
 
+// Removes what writers killed while creating views left behind, and says so on stderr. Returns
+// the files removed.
+std::uint64_t RemoveOrphans(Namespace& ns) {
+  const OrphanSweep sweep = ValueOrThrow(ns.RemoveOrphans());
+  if (sweep.files > 0)
+    std::fprintf(stderr, "removed %llu view file%s (%s) that writers killed while creating them left behind\n",
+                 static_cast<unsigned long long>(sweep.files), sweep.files == 1 ? "" : "s",
+                 FormatBytes(sweep.bytes).c_str());
+  return sweep.files;
+}
+
 int LsCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("view ls", argv, {"--ns", "--format"});
   if (args.help()) {
@@ -508,6 +520,7 @@ int LsCommand(std::span<char* const> argv) {
   const RowFormat format = GetRowFormat(args);
   args.ExpectPositionals({});
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
+  RemoveOrphans(*ns);
   const std::vector<ViewListing> listings = ns->List();
   std::string out;
   if (format == RowFormat::kJsonLines) {
@@ -1135,7 +1148,10 @@ int DropCommand(std::span<char* const> argv) {
   const std::string& name = args.positionals()[0];
   CheckViewName(args, name);
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
-  const ViewListing before = ValueOrThrow(ns->Describe(name));
+  const std::uint64_t orphans = RemoveOrphans(*ns);
+  auto described = ns->Describe(name);
+  if (!described.ok() && described.status().code() == serving::StatusCode::kNotFound && orphans > 0) return 0;
+  const ViewListing before = ValueOrThrow(std::move(described));
   ThrowIfFailed(ns->Drop(name));
   PrintLine(name + ": dropped (" +
             (before.versions.empty() ? std::string("no versions")

@@ -24,11 +24,11 @@ Rows ScanAll(const TempNamespace& ns, const std::string& ref) {
   auto reader = serving::ViewReader::Open(ns.path(), ref);
   EXPECT_TRUE(reader.ok()) << ref << ": " << reader.status().message();
   if (!reader.ok()) return rows;
-  (*reader)->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ((*reader)->Scan([&](const serving::RowView& r) {
     rows.emplace_back(r.key_u64, r.window_start,
                       std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size()));
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   std::sort(rows.begin(), rows.end());
   return rows;
 }

@@ -312,6 +312,33 @@ TEST(EngineTest, ShouldCostAlmostNoCpuWhileIdleAndWakeForANewRecord) {
   EXPECT_EQ(running->Stats().records_in, 1u);
 }
 
+// A view that cannot grow on a full disk fails the job, naming the view and the cause; the
+// job does not report ok while it drops keys.
+TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResult) {
+  serving::testing::SmallFilesystem disk(4 << 20);
+  if (!disk.ok()) GTEST_SKIP() << disk.why();
+  const TempNamespace ns(disk.path() + "/views");
+  TempLog log;
+  for (std::int64_t user = 0; user < 200'000; ++user) log.Append(Click{user, 0, 1, user}, user);
+  EngineOptions o;
+  o.threads = 2;
+  o.partitions = 1;
+  o.view_namespace = ns.path();
+  auto engine = std::move(Engine::Create(o)).value();
+  auto running = std::move(engine->Start(From<Click>("users", log.path())
+                                              .KeyBy([](const Click& c) { return c.user; })
+                                              .Aggregate(operators::Count<Click>{})
+                                              .ToView("users", ViewSinkOptions{.expected_keys = 1024})))
+                     .value();
+  EXPECT_FALSE(running->WaitCaughtUp(std::chrono::seconds(60)));
+  const Status s = running->status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot write to view users"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("No space left on device"), std::string::npos) << s.message();
+  running->Stop();
+  EXPECT_FALSE(running->status().ok());
+}
+
 TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
   TempLog log;
   TempNamespace ns;
@@ -380,12 +407,12 @@ TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
   for (const Click& c : clicks) ++ref[{c.page, operators::FloorTo(c.time, 10000)}];
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "pages")).value();
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> got;
-  reader->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
     std::int64_t n;
     std::memcpy(&n, r.value.data(), 8);
     got[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = n;
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   EXPECT_EQ(got, ref);
   running.reset();
   // A damaged checkpoint stops the job from starting, naming the file.
@@ -601,11 +628,11 @@ TEST(EngineTest, ShouldGiveTheSameViewsLiveAndOnReplay) {
   auto rows = [&](const std::string& ref) {
     std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> out;
     auto r = std::move(serving::ViewReader::Open(ns.path(), ref)).value();
-    r->Scan([&](const serving::RowView& row) {
+    EXPECT_EQ(r->Scan([&](const serving::RowView& row) {
       out.emplace_back(row.key_u64, row.window_start,
                        std::string(reinterpret_cast<const char*>(row.value.data()), row.value.size()), row.offset);
       return true;
-    });
+    }), serving::ReadStatus::kOk);
     std::sort(out.begin(), out.end());
     return out;
   };
@@ -737,17 +764,17 @@ TEST(EngineTest, ShouldRunAUserDefinedAggregateKeyedAndWindowed) {
   ASSERT_EQ(reader->schema().size(), 3u);
   EXPECT_EQ(reader->schema().field(0).name, "low");
   std::map<std::int64_t, Range> got;
-  reader->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
     got[static_cast<std::int64_t>(r.key_u64)] = decode(r);
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   EXPECT_EQ(got, per_page);
   std::map<std::pair<std::int64_t, std::int64_t>, Range> got_windows;
   auto wreader = std::move(serving::ViewReader::Open(ns.path(), "window_ranges")).value();
-  wreader->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ(wreader->Scan([&](const serving::RowView& r) {
     got_windows[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = decode(r);
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   EXPECT_EQ(got_windows, per_window);
 }
 

@@ -263,13 +263,13 @@ TEST(JoinTest, ShouldJoinTwoStreamsPerEventTimeWindowAndCountLateRecords) {
   for (const Visit& v : ref.pairs) last[{v.page, v.amount}] = v;
   std::map<std::pair<std::int64_t, std::int64_t>, Visit> got;
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "met_view")).value();
-  reader->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
     Visit v;
     std::memcpy(&v, r.value.data(), sizeof v);
     EXPECT_EQ(r.window_start, v.amount);
     got[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = v;
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   EXPECT_EQ(got, last);
 }
 
@@ -427,10 +427,10 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   EXPECT_EQ(s.field(2).name, "session_end");
   EXPECT_EQ(s.field(3).name, "value");
   std::vector<Session> got;
-  reader->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
     got.push_back(Session{s.GetI64(r.value, 0), s.GetI64(r.value, 1), s.GetI64(r.value, 2), s.GetI64(r.value, 3)});
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, ref);
 

@@ -99,14 +99,14 @@ std::vector<Row> ScanRows(const TempNamespace& ns, const std::string& ref,
   EXPECT_TRUE(reader.ok()) << ref << ": " << reader.status().message();
   std::vector<Row> rows;
   if (!reader.ok()) return rows;
-  (*reader)->Scan([&](const serving::RowView& r) {
+  EXPECT_EQ((*reader)->Scan([&](const serving::RowView& r) {
     EXPECT_EQ(r.value.size(), sizeof(Row));
     Row row;
     std::memcpy(&row, r.value.data(), sizeof row);
     rows.push_back(row);
     if (keys != nullptr) keys->emplace_back(r.key_u64, r.window_start);
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   return rows;
 }
 

@@ -65,7 +65,8 @@ Setup* MakeSetup() {
     KeyedTableOptions o;
     o.schema = schema;
     auto w = std::move(KeyedTableWriter::Create(*s->ns, "k", 1, o)).value();
-    for (std::uint64_t k = 0; k < 5; ++k) w->Upsert(k, value, k);
+    for (std::uint64_t k = 0; k < 5; ++k)
+      if (w->Upsert(k, value, k) != WriteResult::kOk) std::abort();
   }
   {
     WindowedTableOptions o;
@@ -74,7 +75,8 @@ Setup* MakeSetup() {
     o.windows_per_key = 3;
     o.expected_entries = 8;
     auto w = std::move(WindowedTableWriter::Create(*s->ns, "w", 1, o)).value();
-    for (std::int64_t start = 0; start < 50; start += 10) w->Upsert(std::uint64_t{1}, start, value, 1);
+    for (std::int64_t start = 0; start < 50; start += 10)
+      if (w->Upsert(std::uint64_t{1}, start, value, 1) != WriteResult::kOk) std::abort();
   }
   {
     TopKOptions o;
@@ -82,7 +84,8 @@ Setup* MakeSetup() {
     o.k = 4;
     o.order_field = "f";
     auto w = std::move(TopKWriter::Create(*s->ns, "t", 1, o)).value();
-    for (std::uint64_t k = 0; k < 6; ++k) w->Offer(k, value, k);
+    for (std::uint64_t k = 0; k < 6; ++k)
+      if (w->Offer(k, value, k) != WriteResult::kOk) std::abort();
     w->Publish();
   }
   {
@@ -90,7 +93,8 @@ Setup* MakeSetup() {
     o.schema = schema;
     o.capacity = 4;
     auto w = std::move(ResultListWriter::Create(*s->ns, "l", 1, o)).value();
-    for (int i = 0; i < 6; ++i) w->Append(value, 1);
+    for (int i = 0; i < 6; ++i)
+      if (w->Append(value, 1) != WriteResult::kOk) std::abort();
   }
   for (int i = 0; i < 4; ++i) s->images[i] = ReadFile(s->dir + "/" + s->names[i] + "@1.0.view");
   return s;

@@ -527,6 +527,23 @@ TEST(LogTest, ShouldReclaimProducerSlotsOfDeadProcesses) {
   EXPECT_EQ(Drain(*reader), (std::vector<std::string>{"kept", "new"}));
 }
 
+TEST(LogTest, ShouldRefuseBadLogNames) {
+  CreateOptions o;
+  o.capacity = 1 << 16;
+  for (const std::string& bad : {std::string("/dev/shm/kappa-test-bad\nname"), std::string("/dev/shm/.hidden"),
+                                std::string("/dev/shm/tab\tname"), std::string("/dev/shm/") + std::string(200, 'a'),
+                                std::string("/dev/shm/dir\x01/log"), std::string("/dev/shm/sp ace"), std::string("/dev/shm/")}) {
+    auto created = Log::Create(bad, o);
+    ASSERT_FALSE(created.ok()) << bad;
+    EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(created.status().message().find("bad log name"), std::string::npos) << created.status().message();
+    EXPECT_EQ(created.status().message().find('\n'), std::string::npos) << "shown escaped";
+    EXPECT_EQ(Log::Open(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  TempPath good;  // kappa-test-<pid>-<n>.log
+  EXPECT_TRUE(Log::Create(good.str(), o).ok());
+}
+
 TEST(LogTest, ShouldResolveBareNamesInTheDefaultDirectory) {
   ::setenv("KAPPA_DATA_DIR", "/tmp/kappa-data", 1);
   EXPECT_EQ(Log::ResolvePath("events"), "/tmp/kappa-data/events");

@@ -2,10 +2,14 @@
 #include "serving/namespace.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "serving/view_reader.h"
@@ -212,6 +216,63 @@ TEST(NamespaceTest, ShouldFlipRevertAndGrowUnderConcurrentReaders) {
   EXPECT_EQ(stale_version.load(), 0u);
   EXPECT_GT(checked.load(), 1000u) << reads.load() << " reads";
   EXPECT_GT(v1->generation() + v2->generation(), 0u);
+}
+
+// A file named like a view, `age` old.
+void PlantViewFile(const TempNamespace& ns, const std::string& file, std::chrono::seconds age) {
+  const std::string path = ns.path() + "/" + file;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(std::string(4096, 'x').c_str(), f);
+  std::fclose(f);
+  timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= age.count();
+  times[1] = times[0];
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+bool Exists(const TempNamespace& ns, const std::string& file) {
+  return ::access((ns.path() + "/" + file).c_str(), F_OK) == 0;
+}
+
+// A writer killed between creating a view's file and registering it (a reprocess killed while
+// it creates its shards) leaves a file no listing shows: the next sweep removes it, and only it.
+TEST(NamespaceTest, ShouldRemoveViewFilesThatNoEntryNamesAndNoWriterHolds) {
+  TempNamespace t;
+  auto ns = t.Open();
+  ASSERT_NE(ns, nullptr);
+  auto counts = MakeVersion(*ns, "counts", 1);
+  PlantViewFile(t, "counts@2#1.0.view", std::chrono::seconds(3600));  // a shard never registered
+  PlantViewFile(t, "q5@1#0.0.view", std::chrono::seconds(3600));      // a view never registered
+  PlantViewFile(t, "counts@1.7.view", std::chrono::seconds(3600));    // a generation never published
+  PlantViewFile(t, "young@1.0.view", std::chrono::seconds(0));        // maybe being created now
+  PlantViewFile(t, "held@1.0.view", std::chrono::seconds(3600));      // a live writer's
+  const int held = ::open((t.path() + "/held@1.0.view").c_str(), O_RDONLY);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
+  PlantViewFile(t, "notes.txt", std::chrono::seconds(3600));          // not a view file
+
+  auto sweep = ns->RemoveOrphans();
+  ASSERT_TRUE(sweep.ok()) << sweep.status().message();
+  EXPECT_EQ(sweep->files, 3u);
+  EXPECT_EQ(sweep->bytes, 3u * 4096);
+  EXPECT_FALSE(Exists(t, "counts@2#1.0.view"));
+  EXPECT_FALSE(Exists(t, "q5@1#0.0.view"));
+  EXPECT_FALSE(Exists(t, "counts@1.7.view"));
+  EXPECT_TRUE(Exists(t, "counts@1.0.view"));  // registered: kept, and still readable
+  EXPECT_TRUE(Exists(t, "young@1.0.view"));
+  EXPECT_TRUE(Exists(t, "held@1.0.view"));
+  EXPECT_TRUE(Exists(t, "notes.txt"));
+  auto reader = std::move(ViewReader::Open(t.path(), "counts")).value();
+  EXPECT_EQ(ReadKey(*reader, 3), 31);
+  ::close(held);  // the writer died: its file goes at the next sweep
+  sweep = ns->RemoveOrphans(std::chrono::seconds(0));
+  ASSERT_TRUE(sweep.ok());
+  EXPECT_EQ(sweep->files, 2u);
+  EXPECT_FALSE(Exists(t, "young@1.0.view"));
+  EXPECT_FALSE(Exists(t, "held@1.0.view"));
+  ::unlink((t.path() + "/notes.txt").c_str());
 }
 
 TEST(NamespaceTest, ShouldRepairARegistryEntryLeftMidUpdateByADeadProcess) {

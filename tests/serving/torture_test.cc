@@ -172,11 +172,11 @@ void RunReader(const std::string& ns_path, Control* ctl, ReaderResult* out) {
       if (ts != ReadStatus::kOk || rows != kTopK || torn) out->topk_torn.fetch_add(1);
     }
     if (n % 16 == 0) {
-      (*list)->ListRows(list_next, 256, [&](const RowView& row) {
+      EXPECT_EQ((*list)->ListRows(list_next, 256, [&](const RowView& row) {
         if (!Consistent(row.value, row.index)) out->list_torn.fetch_add(1);
         out->list_rows.fetch_add(1, std::memory_order_relaxed);
         return true;
-      }, &list_next);
+      }, &list_next), ReadStatus::kOk);
     }
     if (n % 4096 == 0) {
       const std::uint64_t g = (*table)->generation();

@@ -270,7 +270,7 @@ TEST(KeyedTableTest, ShouldExportAndRestoreItsContentsAtOnceForReaders) {
   ASSERT_TRUE(ww->Restore(wsaved).ok());
   auto wr = OpenReader(t, "wsnap");
   std::vector<std::int64_t> starts;
-  wr->GetWindows(std::uint64_t{7}, [&](const RowView& row) { return starts.push_back(row.window_start), true; });
+  EXPECT_EQ(wr->GetWindows(std::uint64_t{7}, [&](const RowView& row) { return starts.push_back(row.window_start), true; }), ReadStatus::kOk);
   EXPECT_EQ(starts, (std::vector<std::int64_t>{20, 30, 40}));
 }
 
@@ -309,10 +309,10 @@ WindowedTableOptions WindowOptions(std::uint32_t per_key, std::int64_t retention
 
 std::vector<std::pair<std::int64_t, std::int64_t>> Windows(ViewReader& r, std::uint64_t key) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
-  r.GetWindows(key, [&](const RowView& row) {
+  EXPECT_EQ(r.GetWindows(key, [&](const RowView& row) {
     out.emplace_back(row.window_start, AsI64(row.value));
     return true;
-  });
+  }), ReadStatus::kOk);
   return out;
 }
 
@@ -342,11 +342,11 @@ TEST(WindowedTableTest, ShouldKeepTheLastNWindowsOfEachKey) {
   EXPECT_EQ(Windows(*r, 1), (std::vector<std::pair<std::int64_t, std::int64_t>>{{5, 55}, {6, 60}, {8, 80}}));
   // Scan shows window rows only (directories are internal).
   int rows = 0;
-  r->Scan([&](const RowView& row) {
+  EXPECT_EQ(r->Scan([&](const RowView& row) {
     ++rows;
     EXPECT_TRUE(row.key_u64 == 1 || row.key_u64 == 2);
     return true;
-  });
+  }), ReadStatus::kOk);
   EXPECT_EQ(rows, 4);
 }
 
@@ -532,7 +532,7 @@ TEST(ResultListTest, ShouldAppendAndKeepTheLastCapacityRows) {
   w->schema().SetI64(v, 0, 77);
   ASSERT_EQ(w->Append(v, 600), WriteResult::kOk);
   std::int64_t last = -1;
-  r->ListRows(18, 1, [&](const RowView& row) { return last = r->schema().GetI64(row.value, 0), true; }, &next);
+  EXPECT_EQ(r->ListRows(18, 1, [&](const RowView& row) { return last = r->schema().GetI64(row.value, 0), true; }, &next), ReadStatus::kOk);
   EXPECT_EQ(last, 77);
 }
 

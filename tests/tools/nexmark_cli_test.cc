@@ -133,14 +133,14 @@ TEST_F(NexmarkCliTest, ShouldReprocessAChangedQueryAndFlipItsView) {
   auto v2 = std::move(serving::ViewReader::Open(ns_.path(), "q1")).value();
   EXPECT_EQ(v2->version(), 2u);
   std::vector<double> old_prices, new_prices;
-  v1->Scan([&](const serving::RowView& row) {
+  EXPECT_EQ(v1->Scan([&](const serving::RowView& row) {
     old_prices.push_back(v1->schema().GetF64(row.value, 2));
     return true;
-  });
-  v2->Scan([&](const serving::RowView& row) {
+  }), serving::ReadStatus::kOk);
+  EXPECT_EQ(v2->Scan([&](const serving::RowView& row) {
     new_prices.push_back(v2->schema().GetF64(row.value, 2));
     return true;
-  });
+  }), serving::ReadStatus::kOk);
   ASSERT_EQ(old_prices.size(), 9200u);
   ASSERT_EQ(new_prices.size(), old_prices.size());
   for (std::size_t i = 0; i < old_prices.size(); ++i) ASSERT_DOUBLE_EQ(new_prices[i], old_prices[i] / 0.908 * 2) << i;
