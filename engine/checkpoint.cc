@@ -1,12 +1,8 @@
 #include "engine/checkpoint.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstring>
 
+#include "base/files.h"
 #include "operators/hash.h"
 
 namespace kappa::engine {
@@ -34,22 +30,6 @@ bool Take(std::string_view& in, T* v) {
   return true;
 }
 
-Status Errno(const std::string& path, const std::string& what) {
-  return Status::Error(StatusCode::kIoError, path + ": " + what + ": " + std::strerror(errno));
-}
-
-// Writes all of `data` to `fd`.
-bool WriteAll(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 void PutState(std::string& out, const JobState& s) {
   Put(out, s.max_time);
   Put(out, s.watermark);
@@ -68,17 +48,6 @@ bool TakeState(std::string_view& in, std::uint32_t partitions, JobState* s) {
     in.remove_prefix(n);
   }
   return true;
-}
-
-std::string DirectoryOf(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string BaseName(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
@@ -101,74 +70,18 @@ Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
   if (c.before_flush) PutState(out, *c.before_flush);
   Put(out, operators::HashValue(std::string_view(out)));
 
-  // Everything relative to the directory, opened without following a symlink; the temporary
-  // file is new (O_EXCL) and never a symlink planted at its name.
-  const std::string dir = DirectoryOf(path);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0) return Errno(dir, "cannot open the checkpoint directory");
-  const std::string name = BaseName(path);
-  const std::string tmp = name + ".tmp";
-  ::unlinkat(dfd, tmp.c_str(), 0);  // a crash's leftover (unlinking a symlink removes only it)
-  const int fd = ::openat(dfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const Status s = Errno(path + ".tmp", "cannot create");
-    ::close(dfd);
-    return s;
-  }
-  const bool written = WriteAll(fd, out) && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!written) {
-    ::unlinkat(dfd, tmp.c_str(), 0);
-    ::close(dfd);
-    errno = err;
-    return Errno(path + ".tmp", "cannot write");
-  }
-  if (::renameat(dfd, tmp.c_str(), dfd, name.c_str()) != 0) {
-    const Status s = Errno(path, "cannot rename into place");
-    ::unlinkat(dfd, tmp.c_str(), 0);
-    ::close(dfd);
-    return s;
-  }
-  // The rename is durable once the directory is.
-  const bool synced = ::fsync(dfd) == 0;
-  const Status s = synced ? Status::Ok() : Errno(dir, "cannot sync the checkpoint directory");
-  ::close(dfd);
-  return s;
+  // A new temporary file (never a symlink planted at its name), renamed into place, in the
+  // checkpoint directory checked to be this user's alone.
+  return base::WriteFileAtomically(path, out, base::DirectoryUse::kPrivate);
 }
 
 serving::Result<Checkpoint> ReadCheckpoint(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::Error(StatusCode::kNotFound, path + ": no checkpoint");
-    if (errno == ELOOP) return Status::Error(StatusCode::kPermissionDenied, path + ": is a symlink, not a checkpoint");
-    return Errno(path, "cannot open");
+  auto read = base::ReadOwnFile(path);
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kNotFound) return Status::Error(StatusCode::kNotFound, path + ": no checkpoint");
+    return read.status();
   }
-  std::string data;
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const Status s = Errno(path, "cannot stat");
-    ::close(fd);
-    return s;
-  }
-  if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
-    ::close(fd);
-    return Status::Error(StatusCode::kPermissionDenied,
-                         path + (S_ISREG(st.st_mode) ? ": owned by another user (uid " + std::to_string(st.st_uid) +
-                                                           "): refused"
-                                                     : ": not a regular file"));
-  }
-  if (st.st_size > 0) {
-    data.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < data.size()) {
-      const ssize_t n = ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    data.resize(done);
-  }
-  ::close(fd);
+  const std::string& data = *read;
   auto bad = [&](const std::string& what) { return Status::Error(StatusCode::kCorrupt, path + ": " + what); };
   if (data.size() < kHeader + 8) return bad("too short to be a checkpoint");
   if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return bad("bad magic: not a kappa checkpoint");

@@ -3,9 +3,11 @@
 //
 // A checkpoint holds the source position (every record before it applied, none after), the
 // source's event-time state, and per partition its operator state and its views' contents.
-// It is taken with the job quiesced (no batch in flight), written to "<name>.tmp", fsynced,
-// renamed over "<name>" and the directory fsynced: a crash leaves the old checkpoint or the
-// new one, never a mix. Reading checks the magic, version, sizes and a checksum.
+// It is taken with the job quiesced (no batch in flight), written to a new temporary file
+// (O_EXCL|O_NOFOLLOW, 0600), fsynced, renamed over "<name>" and the directory fsynced: a crash
+// leaves the old checkpoint or the new one, never a mix (base/files.h). The directory must be
+// this user's alone; a checkpoint that is a symlink or another user's file is refused. Reading
+// checks the magic, version, sizes and a checksum.
 //
 // A checkpoint belongs to one log, named by its identity (memlog::Log::identity(), not its path),
 // and to one job version: it is refused anywhere else.

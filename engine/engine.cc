@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/files.h"
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 #include "serving/namespace.h"
@@ -41,7 +42,10 @@ class Engine::Impl {
 
 // A job's metrics, published as a keyed view "metrics.<job>" (same version as the job's view)
 // in the engine's namespace, so that any process can read them in place (`kappa stats`, `kappa
-// top`): row 0 is the job as a whole, row 1 + p its partition p.
+// top`): row 0 is the job as a whole, row 1 + p its partition p. Latency percentiles come twice:
+// latency_* over the records applied since the previous publish (about kMetricsInterval), and
+// latency_total_* since the job started; row 0 has the worst partition's. Records appended
+// before the job started are counted as replayed, not as latency (their age is not a delay).
 class MetricsView {
  public:
   static serving::Schema MakeSchema() {
@@ -49,16 +53,17 @@ class MetricsView {
     std::vector<Field> f;
     for (const char* name : {"records_in", "records_processed", "results", "batches", "late", "malformed",
                              "lost_bytes", "read_offset", "applied_offset", "log_end", "lag_bytes", "checkpoints",
-                             "latency_count"})
+                             "latency_count", "replayed"})
       f.push_back(Field::U64(name));
     for (const char* name : {"watermark_ns", "latency_p50_ns", "latency_p99_ns", "latency_p999_ns",
-                             "latency_max_ns", "updated_unix_ns"})
+                             "latency_max_ns", "latency_total_p50_ns", "latency_total_p99_ns",
+                             "latency_total_p999_ns", "updated_unix_ns"})
       f.push_back(Field::I64(name));
     f.push_back(Field::F64("records_per_s"));
     return std::move(serving::Schema::Make(std::move(f))).value();
   }
 
-  Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version) {
+  Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version, int partitions) {
     schema_ = MakeSchema();
     job_ = job;
     const std::string name = "metrics." + job;
@@ -71,6 +76,7 @@ class MetricsView {
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     value_.resize(schema_.value_size());
+    last_.assign(static_cast<std::size_t>(partitions), detail::LatencyHistogram::Counts{});
     return Status::Ok();
   }
 
@@ -85,10 +91,17 @@ class MetricsView {
                             : static_cast<double>(s.records_in - last_records_) * 1e9 / static_cast<double>(now - last_ns_);
     last_ns_ = now;
     last_records_ = s.records_in;
-    detail::LatencyHistogram* none = nullptr;
+    std::vector<Latency> latency(static_cast<std::size_t>(plan.partitions()));
+    Latency worst;
+    for (std::size_t p = 0; p < latency.size(); ++p) {
+      const detail::LatencyHistogram::Counts c = plan.counters(static_cast<int>(p)).latency.Read();
+      latency[p] = Latency::Of(c, last_[p]);
+      last_[p] = c;
+      worst.MaxWith(latency[p]);
+    }
     Write(0, {s.records_in, s.records_processed, s.results, s.batches, s.late, s.malformed, s.lost_bytes,
               s.read_offset, s.applied_offset, s.log_end, s.lag_bytes(), checkpoints},
-          s.watermark, none, plan, now, rate);
+          s.watermark, worst, s.replayed, now, rate);
     for (int p = 0; p < plan.partitions(); ++p) {
       const detail::PartitionCounters& c = plan.counters(p);
       const std::uint64_t applied = c.applied_offset.load(std::memory_order_relaxed);
@@ -96,7 +109,8 @@ class MetricsView {
             {0, c.records.load(std::memory_order_relaxed), c.emitted.load(std::memory_order_relaxed), 0,
              c.late.load(std::memory_order_relaxed), 0, 0, 0, applied, s.log_end,
              s.log_end > applied ? s.log_end - applied : 0, 0},
-            c.watermark.load(std::memory_order_relaxed), &c.latency, plan, now, 0);
+            c.watermark.load(std::memory_order_relaxed), latency[static_cast<std::size_t>(p)],
+            c.replayed.load(std::memory_order_relaxed), now, 0);
     }
     writer_->SetProgress(s.applied_offset, s.watermark);
     if (result_ == serving::WriteResult::kOk) return true;
@@ -105,24 +119,36 @@ class MetricsView {
   }
 
  private:
+  // One partition's latency, or the worst of several.
+  struct Latency {
+    std::uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;  // since the previous publish
+    std::uint64_t total_count = 0, total_p50 = 0, total_p99 = 0, total_p999 = 0;
+    static Latency Of(const detail::LatencyHistogram::Counts& now, const detail::LatencyHistogram::Counts& before) {
+      using H = detail::LatencyHistogram;
+      const H::Counts none;
+      return Latency{now.count - before.count, H::Percentile(now, before, 0.5), H::Percentile(now, before, 0.99),
+                     H::Percentile(now, before, 0.999), H::Max(now, before), now.count, H::Percentile(now, none, 0.5),
+                     H::Percentile(now, none, 0.99), H::Percentile(now, none, 0.999)};
+    }
+    void MaxWith(const Latency& o) {
+      count += o.count;
+      total_count += o.total_count;
+      for (auto [mine, theirs] : {std::pair{&p50, o.p50}, std::pair{&p99, o.p99}, std::pair{&p999, o.p999},
+                                  std::pair{&max, o.max}, std::pair{&total_p50, o.total_p50},
+                                  std::pair{&total_p99, o.total_p99}, std::pair{&total_p999, o.total_p999}})
+        *mine = std::max(*mine, theirs);
+    }
+  };
+
   void Write(std::uint64_t row, std::initializer_list<std::uint64_t> counters, std::int64_t watermark,
-             const detail::LatencyHistogram* latency, const JobPlan& plan, std::int64_t now, double rate) {
+             const Latency& l, std::uint64_t replayed, std::int64_t now, double rate) {
     std::size_t i = 0;
     for (std::uint64_t c : counters) schema_.SetU64(value_, i++, c);
-    // Latency: a partition's own, or (row 0) the slowest partition's.
-    std::uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;
-    for (int p = 0; p < plan.partitions(); ++p) {
-      const detail::LatencyHistogram& h = latency ? *latency : plan.counters(p).latency;
-      count = latency ? h.count() : count + h.count();
-      p50 = std::max<std::uint64_t>(p50, h.Percentile(0.5));
-      p99 = std::max<std::uint64_t>(p99, h.Percentile(0.99));
-      p999 = std::max<std::uint64_t>(p999, h.Percentile(0.999));
-      max = std::max<std::uint64_t>(max, h.max());
-      if (latency) break;
-    }
-    schema_.SetU64(value_, i++, count);
+    schema_.SetU64(value_, i++, l.total_count);
+    schema_.SetU64(value_, i++, replayed);
     schema_.SetI64(value_, i++, watermark);
-    for (std::uint64_t v : {p50, p99, p999, max}) schema_.SetI64(value_, i++, static_cast<std::int64_t>(v));
+    for (std::uint64_t v : {l.p50, l.p99, l.p999, l.max, l.total_p50, l.total_p99, l.total_p999})
+      schema_.SetI64(value_, i++, static_cast<std::int64_t>(v));
     schema_.SetI64(value_, i++, now);
     schema_.SetF64(value_, i++, rate);
     if (const serving::WriteResult r = writer_->Upsert(row, value_, 0); r != serving::WriteResult::kOk) result_ = r;
@@ -133,6 +159,7 @@ class MetricsView {
   std::vector<std::byte> value_;
   std::string job_;
   serving::WriteResult result_ = serving::WriteResult::kOk;
+  std::vector<detail::LatencyHistogram::Counts> last_;  // each partition's at the previous publish
   std::int64_t last_ns_ = 0;
   std::uint64_t last_records_ = 0;
 };
@@ -156,6 +183,7 @@ class RunningJob::Impl {
   void Start(std::optional<JobState> before_flush) {
     before_flush_ = std::move(before_flush);
     plan_->ResumeAt(reader_->position());
+    plan_->CountLatencyFrom(serving::detail::UnixNs());
     const EngineOptions& o = engine_->options;
     batch_records_ = o.batch_records;
     low_latency_ = o.mode == Mode::kLowLatency;
@@ -183,7 +211,7 @@ class RunningJob::Impl {
     });
   }
 
-  Status OpenMetrics(serving::Namespace& ns) { return metrics_.Open(ns, name_, view_version_); }
+  Status OpenMetrics(serving::Namespace& ns) { return metrics_.Open(ns, name_, view_version_, plan_->partitions()); }
   static constexpr std::chrono::milliseconds kMetricsInterval{200};
   // How long an idle source sleeps before it looks at metrics, checkpoints and a stop request.
   static constexpr std::chrono::milliseconds kIdleWait{20};
@@ -244,6 +272,7 @@ class RunningJob::Impl {
       s.latency_p99_ns = std::max(s.latency_p99_ns, static_cast<std::int64_t>(c.latency.Percentile(0.99)));
       s.latency_p999_ns = std::max(s.latency_p999_ns, static_cast<std::int64_t>(c.latency.Percentile(0.999)));
       s.latency_max_ns = std::max(s.latency_max_ns, static_cast<std::int64_t>(c.latency.max()));
+      s.replayed += c.replayed.load(std::memory_order_relaxed);
     }
     return s;
   }
@@ -511,8 +540,10 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (o.max_in_flight == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: max_in_flight must be > 0");
   if (o.view_version == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: view versions start at 1");
   if (!o.checkpoint_dir.empty()) {
-    if (::mkdir(o.checkpoint_dir.c_str(), 0700) != 0 && errno != EEXIST)
-      return Status::Error(StatusCode::kIoError, o.checkpoint_dir + ": cannot create: " + std::strerror(errno));
+    // Created if missing; refused if another user owns it or others may write in it.
+    auto dir = base::OpenDirectory(o.checkpoint_dir, base::DirectoryUse::kPrivate, /*create=*/true);
+    if (!dir.ok()) return dir.status().WithPrefix("engine: checkpoint directory: ");
+    ::close(*dir);
     if (o.checkpoint_interval.count() <= 0)
       return Status::Error(StatusCode::kInvalidArgument, "engine: checkpoint interval must be > 0");
   }
@@ -570,8 +601,10 @@ Result<std::unique_ptr<RunningJob>> Engine::Reprocess(const Job& job, const Repr
                   std::to_string(stats.lag_bytes()) + " bytes behind)");
     (*running)->WaitCaughtUp(ro.progress_interval);
   }
-  // 4. Flip readers to it (the previous version stays for Revert until retired).
+  // 4. Flip readers to it (the previous version stays for Revert until retired), and the job's
+  // metrics with it, so that `kappa stats` and `top` show the version that serves.
   if (Status s = impl_->ns->Flip(job.view(), version); !s.ok()) return s;
+  if (Status s = impl_->ns->Flip("metrics." + job.name(), version); !s.ok()) return s;
   return running;
 }
 
@@ -586,17 +619,17 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   lo.read_only = false;
   lo.populate = true;                    // the job reads all of it: no page faults on the way
   auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
-  if (!log.ok()) return Status::Error(StatusCode::kNotFound, "job " + job.name() + ": " + log.status().message());
+  if (!log.ok()) return log.status().WithPrefix("job " + job.name() + ": ");
   auto reader = source.cursor.empty() ? (*log)->NewReader(source.start)
                                       : (*log)->OpenCursor(source.cursor, source.start);
-  if (!reader.ok()) return Status::Error(StatusCode::kInvalidArgument, "job " + job.name() + ": " + reader.status().message());
+  if (!reader.ok()) return reader.status().WithPrefix("job " + job.name() + ": ");
   JobContext ctx;
   ctx.ns = impl_->ns.get();
   ctx.partitions = o.partitions;
   ctx.view_version = o.view_version;
   std::unique_ptr<JobPlan> plan = job.MakePlan(ctx, o.batch_records);
   const bool checkpointing = !o.checkpoint_dir.empty();
-  auto fail = [&](const Status& s) { return Status::Error(s.code(), "job " + job.name() + ": " + s.message()); };
+  auto fail = [&](const Status& s) { return s.WithPrefix("job " + job.name() + ": "); };
   if (Status s = plan->Open(/*attach=*/checkpointing); !s.ok()) return fail(s);
   std::string checkpoint_path;
   bool restored = false;

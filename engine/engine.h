@@ -66,8 +66,13 @@ struct JobStats {
   std::uint64_t applied_offset = 0;   // everything before it is applied (slowest partition)
   std::uint64_t log_end = 0;          // the log's latest offset
   std::int64_t watermark = 0;         // the slowest partition's
+  // Records processed that were appended to the log before the job started (a replay): their
+  // age is not a delay, so they count here and not in the latency below.
+  std::uint64_t replayed = 0;
   // Append to view latency (each record's log timestamp, as producers stamp it with the wall
-  // clock, to its batch's results written), the worst partition's percentiles; 0 before any.
+  // clock, to its batch's results written) of the records appended while the job ran, since it
+  // started; the worst partition's percentiles; 0 before any. (The metrics view also has them
+  // over each publish interval.)
   std::int64_t latency_p50_ns = 0;
   std::int64_t latency_p99_ns = 0;
   std::int64_t latency_p999_ns = 0;

@@ -9,8 +9,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <sstream>
+
+#include "base/files.h"
+#include "memlog/log.h"
 
 namespace kappa::engine {
 namespace {
@@ -59,43 +61,20 @@ bool ParseNumber(std::string_view text, N* out) {
 }
 
 Status WriteAtomically(const std::string& path, const std::string& text) {
-  static std::atomic<std::uint64_t> writes{0};  // tells apart the threads of one process
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(writes.fetch_add(1, std::memory_order_relaxed));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error(StatusCode::kIoError, tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::Error(StatusCode::kIoError, tmp + ": " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return Status::Error(StatusCode::kIoError, path + ": " + std::strerror(e));
-  }
-  return Status::Ok();
+  return base::WriteFileAtomically(path, text, memlog::Log::DirectoryUseFor(path));
 }
 
 }  // namespace
 
 Result<RecordCatalog> RecordCatalog::Load(const std::string& log_path) {
   const std::string path = PathFor(log_path);
-  std::ifstream in(path);
-  if (!in) {
-    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return RecordCatalog();
-    return Status::Error(StatusCode::kIoError, path + ": cannot be read");
+  // Not through a symlink, and only this user's file.
+  auto text = base::ReadOwnFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return RecordCatalog();
+    return text.status();
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return Parse(text.str(), path);
+  return Parse(*text, path);
 }
 
 Result<RecordCatalog> RecordCatalog::Parse(const std::string& text, const std::string& source) {

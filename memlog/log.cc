@@ -15,6 +15,7 @@
 #include <cstring>
 #include <random>
 
+#include "base/files.h"
 #include "memlog/crc32c.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
@@ -157,13 +158,19 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
                "max payload " + std::to_string(max_payload) + " exceeds " +
                    std::to_string(payload_limit) + " (a quarter of the capacity, at most 256 MiB)");
 
-  // The default directory is ours to create; any other parent must exist.
-  if (path.rfind(DefaultDirectory() + "/", 0) == 0) ::mkdir(DefaultDirectory().c_str(), 0700);
-
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // The default directory is ours to create (and must be ours alone); any other parent must
+  // exist, and be ours or sticky. The file is created in the directory opened and checked.
+  const std::string dir = base::DirectoryOf(path);
+  const bool in_default = dir == DefaultDirectory();
+  auto dir_fd = base::OpenDirectory(dir, DirectoryUseFor(path), /*create=*/in_default);
+  if (!dir_fd.ok()) return dir_fd.status();
+  const std::string file = base::BaseName(path);
+  const int fd = ::openat(*dir_fd, file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int open_errno = errno;
+  ::close(*dir_fd);
   if (fd < 0) {
-    if (errno == EEXIST) return Err(StatusCode::kAlreadyExists, path, "already exists");
-    return ErrnoStatus(path, "cannot create", errno);
+    if (open_errno == EEXIST) return Err(StatusCode::kAlreadyExists, path, "already exists");
+    return ErrnoStatus(path, "cannot create", open_errno);
   }
   auto fail = [&](Status s) {
     ::unlink(path.c_str());
@@ -239,6 +246,9 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
   if (::fstat(fd, &st) != 0) return fail(ErrnoStatus(path, "stat", errno));
   if (S_ISDIR(st.st_mode)) return fail(Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file"));
   if (!S_ISREG(st.st_mode)) return fail(Err(StatusCode::kInvalidArgument, path, "is not a regular file"));
+  if (st.st_uid != ::geteuid())
+    return fail(Err(StatusCode::kPermissionDenied, path,
+                    "owned by another user (uid " + std::to_string(st.st_uid) + "): refused"));
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < kHeaderSize)
     return fail(Err(StatusCode::kCorrupt, path,
@@ -380,6 +390,10 @@ void Log::Fail(std::string what) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!failed_.load(std::memory_order_relaxed)) failure_ = path_ + ": " + std::move(what);
   failed_.store(true, std::memory_order_relaxed);
+}
+
+base::DirectoryUse Log::DirectoryUseFor(const std::string& path) {
+  return base::DirectoryOf(path) == DefaultDirectory() ? base::DirectoryUse::kPrivate : base::DirectoryUse::kShared;
 }
 
 std::string Log::identity() const {

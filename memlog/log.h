@@ -22,6 +22,7 @@
 
 #include "memlog/detail/ring.h"
 #include "memlog/format.h"
+#include "base/files.h"
 #include "memlog/status.h"
 
 namespace kappa::memlog {
@@ -114,6 +115,10 @@ class Log {
   // Open refuse anything else with kInvalidArgument.
   static constexpr std::size_t kMaxLogName = 127;
   static Status ValidatePath(const std::string& path);
+  // How the directory of a log at `path` is checked before a file is created in it (logs and
+  // their catalogs): the default directory must be this user's alone, another this user's or
+  // sticky (base/files.h).
+  static base::DirectoryUse DirectoryUseFor(const std::string& path);
   // $KAPPA_DATA_DIR if set, else /dev/shm/kappa.
   static std::string DefaultDirectory();
   // A bare name (no '/') lives in DefaultDirectory(); anything else is a path as given.

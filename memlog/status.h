@@ -1,47 +1,13 @@
-// Status and Result<T>: what cold paths (create, open, recover, cursors) return.
+// Status and Result<T>: what memlog's cold paths (create, open, recover, cursors) return; the
+// project's one vocabulary (base/status.h), so that codes cross module boundaries intact.
 #pragma once
 
-#include <string>
-#include <utility>
-#include <variant>
+#include "base/status.h"
 
 namespace kappa::memlog {
 
-enum class StatusCode { kOk, kInvalidArgument, kNotFound, kAlreadyExists, kCorrupt, kIoError,
-                        kResourceExhausted, kPermissionDenied };
-
-class [[nodiscard]] Status {
- public:
-  Status() = default;
-  static Status Ok() { return {}; }
-  static Status Error(StatusCode code, std::string message) {
-    return Status(code, std::move(message));
-  }
-  bool ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
-
- private:
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
-};
-
-// Either a value or a non-ok Status.
-template <class T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT: REQUIRES: !status.ok()
-  bool ok() const { return v_.index() == 0; }
-  T& value() & { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  T* operator->() { return &std::get<0>(v_); }
-  Status status() const { return ok() ? Status::Ok() : std::get<1>(v_); }
-
- private:
-  std::variant<T, Status> v_;
-};
+using base::Result;
+using base::Status;
+using base::StatusCode;
 
 }  // namespace kappa::memlog

@@ -16,6 +16,14 @@
  * or throws, whatever it is given. On a status other than KV_OK and KV_NOT_FOUND,
  * kv_last_error() describes the failure (thread-local; valid until the thread's next call).
  *
+ * One limit: a view is read in place, through a mapping of its file. If the file is truncated
+ * while a view is open (only its owner can do that: kappa's writers never shrink a file, and a
+ * view that grows moves to a new one), the next read of a page past the new end raises SIGBUS
+ * in the calling process, which ends it unless the host handles that signal. The library
+ * installs no signal handler of its own: that would take over a signal its host may rely on.
+ * (kappa's own long-running readers, `kappa view watch` and `kappa log tail`, catch it and stop
+ * with an error.)
+ *
  * Threads: a kv_view is used by one thread at a time; open one per thread. Distinct views are
  * independent.
  *

@@ -1,6 +1,7 @@
 #include "tools/log_commands.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <bit>
@@ -22,6 +23,7 @@
 #include "memlog/producer.h"
 #include "memlog/status.h"
 #include "tools/args.h"
+#include "tools/mapped_read_guard.h"
 #include "tools/progress_bar.h"
 #include "tools/row_formatter.h"
 #include "tools/stop_signals.h"
@@ -636,8 +638,8 @@ int TailCommand(std::span<char* const> argv) {
       opened.status().code() == memlog::StatusCode::kPermissionDenied) {
     opened = Log::Open(path, memlog::OpenOptions{.read_only = true});
   }
-  const std::unique_ptr<Log> log = ValueOrThrow(std::move(opened));
-  const std::unique_ptr<LogReader> reader =
+  std::unique_ptr<Log> log = ValueOrThrow(std::move(opened));
+  std::unique_ptr<LogReader> reader =
       ValueOrThrow(cursor.empty() ? log->NewReader(from) : log->OpenCursor(cursor, from));
   const std::optional<engine::RecordCatalog> catalog = LoadCatalog(*log);
 
@@ -646,8 +648,21 @@ int TailCommand(std::span<char* const> argv) {
   std::optional<std::uint64_t> resume_at;  // first record left unprinted by --count
   std::string buffer;
   RecordBatch batch;
-  while (printed < count && !StopSignals::requested()) {
-    const PollStatus status = reader->Wait(&batch, kWaitSlice);
+  // A file truncated under the reader (only its owner can) must not kill it: the reads that
+  // touch the mapping run guarded, and a truncation stops the tail with an error saying so.
+  bool truncated = false;
+  while (printed < count && !StopSignals::requested() && !truncated) {
+    PollStatus status = PollStatus::kEmpty;
+    BatchOutcome outcome;
+    const bool whole = MappedReadGuard::Run([&] {
+      status = reader->Wait(&batch, kWaitSlice);
+      if (status == PollStatus::kOk)
+        outcome = PrintBatch(*log, *reader, batch, format, catalog, UINT64_MAX, count - printed, &bad_records, &buffer);
+    });
+    if (!whole) {
+      truncated = true;
+      break;
+    }
     if (status == PollStatus::kEmpty) continue;
     if (status == PollStatus::kLapped) {
       ReportLapped(reader->last_lost_bytes());
@@ -659,15 +674,30 @@ int TailCommand(std::span<char* const> argv) {
       throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
                          ": its header is damaged; stopping");
     }
-    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, catalog, UINT64_MAX,
-                                            count - printed, &bad_records, &buffer);
     FlushStdout();
     printed += outcome.printed;
     if (outcome.stopped_at) {
       resume_at = outcome.stopped_at;
       break;
     }
-    reader->CommitCursor();
+    if (!MappedReadGuard::Run([&] { reader->CommitCursor(); })) truncated = true;
+  }
+  if (truncated) {
+    FlushStdout();
+    // Closing touches the header too: guarded, and whatever it could not do is left undone.
+    const std::string path_now = log->path();
+    const std::uint64_t mapped = log->capacity() + memlog::kHeaderSize;
+    (void)MappedReadGuard::Run([&] {
+      reader.reset();
+      log.reset();
+    });
+    reader.release();
+    log.release();
+    struct stat st;
+    const std::string now = ::stat(path_now.c_str(), &st) == 0 ? U64(static_cast<std::uint64_t>(st.st_size)) + " bytes"
+                                                                : std::string("gone");
+    throw CommandError(path_now + ": the file was truncated under the reader (now " + now + ", mapped " +
+                       U64(mapped) + "): stopping");
   }
   // Leave a named cursor right after the last record printed.
   if (resume_at && !cursor.empty()) {

@@ -79,7 +79,9 @@ constexpr char kRunUsage[] =
     "  --partitions N      key partitions per query, a power of two (default: the threads)\n"
     "  --mode throughput|latency   large batches, or small ones run to completion (default\n"
     "                      throughput)\n"
-    "  --checkpoints DIR   keep exactly-once checkpoints there; a query run again resumes\n"
+    "  --checkpoints DIR   keep exactly-once checkpoints there (a directory of yours alone); a\n"
+    "                      query run again resumes: after --until-caught-up, over the same log\n"
+    "                      it has nothing to do, over a grown one it applies only the new records\n"
     "  --version N         write version N of the views (default 1)\n"
     "  --until-caught-up   stop once the log as it was at the start is processed\n"
     "  --list              list the queries and exit\n"
@@ -266,9 +268,11 @@ void PrintJobTable(const std::vector<std::unique_ptr<engine::RunningJob>>& jobs,
                    {"malformed", A::kRight},
                    {"records/s", A::kRight}, {"lag", A::kRight}, {"p50", A::kRight}, {"p99", A::kRight},
                    {"status", A::kLeft}});
+  bool replayed = false;
   for (const auto& job : jobs) {
     const engine::JobStats s = job->Stats();
     const engine::Status st = job->status();
+    replayed = replayed || s.replayed > 0;
     table.AddRow({job->name(), std::to_string(s.records_in), std::to_string(s.results), std::to_string(s.late),
                   std::to_string(s.malformed),
                   ShortCount(seconds > 0 ? static_cast<double>(s.records_in) / seconds : 0), FormatBytes(s.lag_bytes()),
@@ -277,6 +281,8 @@ void PrintJobTable(const std::vector<std::unique_ptr<engine::RunningJob>>& jobs,
   }
   std::string out;
   table.Flush(&out);
+  if (replayed)
+    out += "p50, p99: of the records appended while the queries ran (those already in the log were replayed)\n";
   std::fputs(out.c_str(), stdout);
 }
 

@@ -67,15 +67,25 @@ void ProgressBar::Update(std::uint64_t done) {
   const std::int64_t now = SteadyNs();
   if (now < next_draw_ns_) return;
   next_draw_ns_ = now + kRedrawNs;
-  const std::string line = Line(done, now - start_ns_);
-  std::fprintf(stderr, "\r%-78s", line.c_str());
+  const std::string text = Redraw(Line(done, now - start_ns_), &width_);
+  std::fputs(text.c_str(), stderr);
   std::fflush(stderr);
   drawn_ = true;
 }
 
+std::string ProgressBar::Redraw(const std::string& line, std::size_t* width) {
+  std::string text = "\r" + line;
+  if (line.size() < *width) {
+    text.append(*width - line.size(), ' ');
+    text += "\r" + line;  // the cursor ends after the line, as if it had been drawn alone
+  }
+  *width = line.size();
+  return text;
+}
+
 void ProgressBar::Finish() {
   if (!drawn_) return;
-  std::fprintf(stderr, "\r%78s\r", "");
+  std::fputs(Redraw("", &width_).c_str(), stderr);
   std::fflush(stderr);
   drawn_ = false;
 }

@@ -31,6 +31,10 @@ class ProgressBar {
 
   // The line Update would draw for `done` after `elapsed_ns`, without the carriage return.
   std::string Line(std::uint64_t done, std::int64_t elapsed_ns) const;
+  // What to write to draw `line` over the one drawn before, `*width` columns wide: a carriage
+  // return, the line, and blanks over whatever of the old one it does not cover (so nothing of
+  // a longer line stays behind). Updates *width. An empty line erases.
+  static std::string Redraw(const std::string& line, std::size_t* width);
 
  private:
   std::string label_;
@@ -38,6 +42,7 @@ class ProgressBar {
   std::uint64_t total_;
   bool enabled_;
   bool drawn_ = false;
+  std::size_t width_ = 0;  // of the line drawn last
   std::int64_t start_ns_;
   std::int64_t next_draw_ns_;
 };

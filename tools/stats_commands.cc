@@ -68,6 +68,16 @@ Row ReadRow(const serving::Schema& s, std::span<const std::byte> v) {
   return r;
 }
 
+// A field of a row, 0 if the view (written by another build) has none.
+std::uint64_t U(const Row& r, const std::string& name) {
+  const auto it = r.u.find(name);
+  return it == r.u.end() ? 0 : it->second;
+}
+std::int64_t I(const Row& r, const std::string& name) {
+  const auto it = r.i.find(name);
+  return it == r.i.end() ? 0 : it->second;
+}
+
 // The metrics of each job asked for (all if none), in name order.
 std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::string>& jobs) {
   auto opened = serving::Namespace::Open(ns, /*create=*/false);
@@ -115,17 +125,19 @@ std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
   TextTable t({{"job"}, {"version", A::kRight}, {"read", A::kRight}, {"per s", A::kRight}, {"processed", A::kRight},
                {"results", A::kRight}, {"late", A::kRight}, {"malformed", A::kRight}, {"lag", A::kRight},
                {"latency p50", A::kRight}, {"p99", A::kRight}, {"p99.9", A::kRight}, {"max", A::kRight},
-               {"checkpoints", A::kRight}, {"updated", A::kRight}});
+               {"p99 all", A::kRight}, {"replayed", A::kRight}, {"checkpoints", A::kRight}, {"updated", A::kRight}});
   for (const JobMetrics& m : jobs) {
     const Row& r = m.total;
-    t.AddRow({m.job, std::to_string(m.version), std::to_string(r.u.at("records_in")), std::to_string(std::llround(r.rate)),
-              std::to_string(r.u.at("records_processed")), std::to_string(r.u.at("results")),
-              std::to_string(r.u.at("late")), std::to_string(r.u.at("malformed")), FormatBytes(r.u.at("lag_bytes")),
-              Ns(r.i.at("latency_p50_ns")), Ns(r.i.at("latency_p99_ns")), Ns(r.i.at("latency_p999_ns")),
-              Ns(r.i.at("latency_max_ns")), std::to_string(r.u.at("checkpoints")),
-              Ns(now - r.i.at("updated_unix_ns")) + " ago"});
+    t.AddRow({m.job, std::to_string(m.version), std::to_string(U(r, "records_in")), std::to_string(std::llround(r.rate)),
+              std::to_string(U(r, "records_processed")), std::to_string(U(r, "results")),
+              std::to_string(U(r, "late")), std::to_string(U(r, "malformed")), FormatBytes(U(r, "lag_bytes")),
+              Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")), Ns(I(r, "latency_p999_ns")),
+              Ns(I(r, "latency_max_ns")), Ns(I(r, "latency_total_p99_ns")), std::to_string(U(r, "replayed")),
+              std::to_string(U(r, "checkpoints")), Ns(now - I(r, "updated_unix_ns")) + " ago"});
   }
   t.Flush(&out);
+  out += "latency: append to view, over the last publish interval (p99 all: since the job started); records\n"
+         "appended before the job started are replayed, not delayed, and not counted in it\n";
   for (const JobMetrics& m : jobs) {
     out += "\n" + m.job + " partitions\n";
     TextTable p({{"partition", A::kRight}, {"processed", A::kRight}, {"results", A::kRight}, {"late", A::kRight},
@@ -134,10 +146,10 @@ std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
                 "  ");
     for (std::size_t i = 0; i < m.partitions.size(); ++i) {
       const Row& r = m.partitions[i];
-      p.AddRow({std::to_string(i), std::to_string(r.u.at("records_processed")), std::to_string(r.u.at("results")),
-                std::to_string(r.u.at("late")), std::to_string(r.u.at("applied_offset")),
-                FormatBytes(r.u.at("lag_bytes")), Ns(r.i.at("latency_p50_ns")), Ns(r.i.at("latency_p99_ns")),
-                Ns(r.i.at("latency_max_ns"))});
+      p.AddRow({std::to_string(i), std::to_string(U(r, "records_processed")), std::to_string(U(r, "results")),
+                std::to_string(U(r, "late")), std::to_string(U(r, "applied_offset")),
+                FormatBytes(U(r, "lag_bytes")), Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")),
+                Ns(I(r, "latency_max_ns"))});
     }
     p.Flush(&out);
   }

@@ -23,6 +23,7 @@
 #include "serving/view_reader.h"
 #include "tools/args.h"
 #include "tools/clock.h"
+#include "tools/mapped_read_guard.h"
 #include "tools/row_formatter.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
@@ -583,13 +584,23 @@ void AppendShardTable(const std::vector<serving::ShardInfo>& shards, std::int64_
     table.AddRow({U64(s.shard), U64(s.generation), U64(s.capacity),
                   WriterText(s.writer_pid, s.writer_alive),
                   HeartbeatAge(s.heartbeat_unix_ns, now_ns), U64(s.applied_offset),
-                  std::to_string(s.watermark_ns), U64(s.counters.updates),
+                  s.watermark_ns == std::numeric_limits<std::int64_t>::max() ? "end of input"
+                                                                              : std::to_string(s.watermark_ns),
+                  U64(s.counters.updates),
                   U64(s.counters.entries)});
   }
   table.Flush(out);
 }
 
-std::string InfoTable(const ViewInfo& i, std::int64_t now_ns) {
+// A watermark: none yet, a time, or the end of a bounded run (every window closed).
+std::string WatermarkText(std::int64_t w) {
+  if (w == 0) return "0 (none)";
+  if (w == std::numeric_limits<std::int64_t>::max()) return "end of input (every window closed)";
+  return std::to_string(w) + " (" + FormatUtcTime(w) + ")";
+}
+
+// `rows`: a windowed view's windows (its slots hold one more per key, the key's directory).
+std::string InfoTable(const ViewInfo& i, std::int64_t now_ns, std::optional<std::uint64_t> rows = std::nullopt) {
   std::string out;
   auto row = [&out](const char* label, const std::string& value) {
     AppendInfoRow(label, value, &out);
@@ -649,9 +660,7 @@ std::string InfoTable(const ViewInfo& i, std::int64_t now_ns) {
   row("writer epoch", U64(i.writer_epoch) + of_shard0);
   row("writer state", serving::WriterStateName(i.writer_state) + of_shard0);
   row("applied offset", U64(i.applied_offset));
-  row("watermark", i.watermark_ns == 0 ? "0 (none)"
-                                       : std::to_string(i.watermark_ns) + " (" +
-                                             FormatUtcTime(i.watermark_ns) + ")");
+  row("watermark", WatermarkText(i.watermark_ns));
   if (i.kind == ViewKind::kWindowed) {
     row("newest window", i.newest_window == 0 ? "0 (none)"
                                               : std::to_string(i.newest_window) + " (" +
@@ -660,7 +669,12 @@ std::string InfoTable(const ViewInfo& i, std::int64_t now_ns) {
   if (i.kind == ViewKind::kList) row("rows appended", U64(i.list_count));
   row("updates", U64(i.counters.updates));
   row("inserts", U64(i.counters.inserts));
-  row("entries", U64(i.counters.entries));
+  if (rows) {
+    row("rows", U64(*rows));
+    row("slots used", U64(i.counters.entries) + " (the rows, and one window directory per key)");
+  } else {
+    row("entries", U64(i.counters.entries));
+  }
   row("tombstones", U64(i.counters.tombstones));
   row("expired", U64(i.counters.expired));
   row("repaired", U64(i.counters.repaired));
@@ -683,7 +697,7 @@ std::string CountersJson(const serving::ViewCounters& c) {
   return out;
 }
 
-std::string InfoJson(const ViewInfo& i) {
+std::string InfoJson(const ViewInfo& i, std::optional<std::uint64_t> rows = std::nullopt) {
   std::string out;
   JsonObject o(&out);
   o.String("namespace", i.namespace_path).String("name", i.name).Uint("version", i.version);
@@ -737,6 +751,7 @@ std::string InfoJson(const ViewInfo& i) {
       .Int("watermark_ns", i.watermark_ns)
       .Int("newest_window", i.newest_window)
       .Uint("list_count", i.list_count);
+  if (rows) o.Uint("rows", *rows);  // a windowed view's windows (counters.entries: its slots)
   std::string shards = "[";
   for (const serving::ShardInfo& s : i.shards) {
     if (shards.size() > 1) shards.push_back(',');
@@ -769,7 +784,15 @@ int InfoCommand(std::span<char* const> argv) {
   const ViewRef ref = ParseRef(args, args.positionals()[0]);
   const std::unique_ptr<ViewReader> reader = OpenReader(args, ref);
   const ViewInfo info = reader->Info();
-  WriteStdout(format == RowFormat::kTable ? InfoTable(info, UnixNs()) : InfoJson(info));
+  std::optional<std::uint64_t> rows;
+  if (info.kind == ViewKind::kWindowed) {
+    std::uint64_t n = 0;
+    const ReadStatus scanned = reader->Scan([&](const RowView&) { return ++n, true; });
+    if (scanned != ReadStatus::kOk && scanned != ReadStatus::kStale)
+      throw CommandError(info.name + ": cannot count its rows: " + serving::ReadStatusName(scanned));
+    rows = n;
+  }
+  WriteStdout(format == RowFormat::kTable ? InfoTable(info, UnixNs(), rows) : InfoJson(info, rows));
   FlushStdout();
   return 0;
 }
@@ -1056,7 +1079,13 @@ int WatchCommand(std::span<char* const> argv) {
   WatchScreen screen(reader.get(), ref.text(), format, limit);
   for (std::uint64_t n = 0; n < count && !StopSignals::requested(); ++n) {
     if (n > 0 && !StopSignals::SleepUnlessStopped(interval)) break;
-    std::string text = screen.Render();
+    std::string text;
+    // A view file truncated under the reader (only its owner can do that; writers never shrink
+    // one) must not kill it: the render runs guarded, and a truncation stops the watch.
+    if (!MappedReadGuard::Run([&] { text = screen.Render(); })) {
+      FlushStdout();
+      throw CommandError(ref.text() + ": its file was truncated under the reader: stopping");
+    }
     if (redraw) {
       text.insert(0, "\x1b[H\x1b[J");  // cursor home, clear to the end of the screen
     } else if (n > 0 && format == RowFormat::kTable) {

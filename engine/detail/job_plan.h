@@ -30,7 +30,8 @@ struct SlotBase {
   std::uint64_t end_offset = 0;       // log offset just past the records read into the slot
   std::int64_t watermark = 0;         // after the slot's records
   std::uint64_t records_in = 0;       // records of the source type decoded
-  std::int64_t oldest_append_ns = 0;  // the earliest log timestamp among them (wall clock)
+  std::int64_t oldest_append_ns = 0;  // the earliest log timestamp among the live ones (wall clock)
+  std::uint64_t live_records = 0;     // records appended after the job started
   std::atomic<int> pending{0};        // partitions still to process the slot
 };
 
@@ -41,11 +42,13 @@ struct PartitionCounters {
   std::atomic<std::uint64_t> late{0};           // records no window accepted
   std::atomic<std::uint64_t> applied_offset{0}; // end offset of the last slot processed
   std::atomic<std::int64_t> watermark{0};
+  std::atomic<std::uint64_t> replayed{0};       // records appended before the job started
   std::atomic<bool> failed{false};              // the partition failed: `failure` says why
   std::string failure;                          // written once, before `failed` is set
   // From a batch's oldest log timestamp to the moment its results were written (the append
   // to view latency of that record, when producers stamp records with the wall clock), counted
-  // once for each of the batch's records: an upper bound for each.
+  // once for each of the batch's records: an upper bound for each. Only batches of records
+  // appended after CountLatencyFrom's time count; older ones are replayed.
   LatencyHistogram latency;
 };
 
@@ -76,6 +79,9 @@ class JobPlan {
   // Everything before `offset` counts as applied: where the source starts reading (its start
   // position, or its checkpoint's). REQUIRES: no slot in flight.
   virtual void ResumeAt(std::uint64_t offset) = 0;
+  // Records with a log timestamp before `unix_ns` (appended before the job started) are counted
+  // as replayed rather than measured for latency. REQUIRES: no slot in flight.
+  virtual void CountLatencyFrom(std::int64_t unix_ns) = 0;
 
   virtual std::unique_ptr<SlotBase> NewSlot() = 0;
   // Reads `records` (from the source log) into `slot`; sets its records_in. Called by one

@@ -28,19 +28,38 @@ class LatencyHistogram {
   std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   std::uint64_t max() const { return max_.load(std::memory_order_relaxed); }
 
-  // The upper bound of the bucket holding quantile q (0 if empty).
-  std::uint64_t Percentile(double q) const {
-    std::array<std::uint64_t, kBuckets> counts;
-    std::uint64_t total = 0;
-    for (int i = 0; i < kBuckets; ++i) total += counts[i] = buckets_[i].load(std::memory_order_relaxed);
+  // The buckets as they are now (each read relaxed: not one instant, which percentiles allow).
+  struct Counts {
+    std::array<std::uint64_t, kBuckets> buckets{};
+    std::uint64_t count = 0;
+    std::uint64_t max = 0;
+  };
+  Counts Read() const {
+    Counts c;
+    for (int i = 0; i < kBuckets; ++i) c.count += c.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
+    c.max = max();
+    return c;
+  }
+
+  // The upper bound of the bucket holding quantile q (0 if empty), since the start.
+  std::uint64_t Percentile(double q) const { return Percentile(Read(), Counts{}, q); }
+  // The same over the samples recorded between `before` and `now` (two Reads of one histogram).
+  static std::uint64_t Percentile(const Counts& now, const Counts& before, double q) {
+    const std::uint64_t total = now.count - before.count;
     if (total == 0) return 0;
     const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total - 1)) + 1;
     std::uint64_t seen = 0;
     for (int i = 0; i < kBuckets; ++i) {
-      seen += counts[i];
-      if (seen >= rank) return std::min(UpperBound(i), max());
+      seen += now.buckets[i] - before.buckets[i];
+      if (seen >= rank) return std::min(UpperBound(i), now.max);
     }
-    return max();
+    return now.max;
+  }
+  // The largest sample between `before` and `now`, to its bucket's upper bound.
+  static std::uint64_t Max(const Counts& now, const Counts& before) {
+    for (int i = kBuckets - 1; i >= 0; --i)
+      if (now.buckets[i] != before.buckets[i]) return std::min(UpperBound(i), now.max);
+    return 0;
   }
 
  private:

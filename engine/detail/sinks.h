@@ -319,9 +319,9 @@ serving::Status OpenLogForAppend(const std::string& path, const memlog::CreateOp
   auto opened = memlog::Log::Open(resolved);
   if (!opened.ok() && opened.status().code() == memlog::StatusCode::kNotFound)
     opened = memlog::Log::Create(resolved, create);
-  if (!opened.ok()) return serving::Status::Error(serving::StatusCode::kIoError, opened.status().message());
+  if (!opened.ok()) return opened.status();
   auto p = (*opened)->NewProducer();
-  if (!p.ok()) return serving::Status::Error(serving::StatusCode::kIoError, p.status().message());
+  if (!p.ok()) return p.status();
   if (serving::Status s = RecordCatalog::Register<T>(resolved, RecordName<T>()); !s.ok()) return s;
   *log = std::move(opened).value();
   *producer = std::move(p).value();

@@ -540,6 +540,8 @@ class TypedPlan final : public JobPlan {
     return serving::Status::Ok();
   }
 
+  void CountLatencyFrom(std::int64_t unix_ns) override { live_since_ns_ = unix_ns; }
+
   void ResumeAt(std::uint64_t offset) override {
     for (PartitionCounters& c : counters_) c.applied_offset.store(offset, std::memory_order_release);
   }
@@ -558,6 +560,7 @@ class TypedPlan final : public JobPlan {
     operators::Batch<In>& b = slot->source;
     b.clear();
     std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+    std::uint64_t live = 0;
     for (const memlog::Record& r : records) {
       In rec;
       const SourceRead read = SourceCodec<In>::Read(r, &rec);
@@ -565,7 +568,10 @@ class TypedPlan final : public JobPlan {
         if (read == SourceRead::kMalformed) malformed_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      oldest = std::min(oldest, r.timestamp_ns);
+      if (r.timestamp_ns >= live_since_ns_) {
+        oldest = std::min(oldest, r.timestamp_ns);
+        ++live;
+      }
       const std::int64_t t = EventTimeOf(time_, rec, r.timestamp_ns);
       b.push_back(rec, r.offset, t);
       b.watermarks.push_back(watermark_);
@@ -578,6 +584,7 @@ class TypedPlan final : public JobPlan {
     slot->watermark = watermark_;
     slot->records_in = b.size();
     slot->oldest_append_ns = oldest;
+    slot->live_records = live;
   }
 
   void Transform(SlotBase* base) override {
@@ -616,10 +623,15 @@ class TypedPlan final : public JobPlan {
     PartitionCounters& c = counters_[static_cast<std::size_t>(p)];
     SubBatch<T, K>& part = slot->parts[static_cast<std::size_t>(p)];
     parts_[static_cast<std::size_t>(p)]->Process(part, *slot, c);
-    if (!part.empty()) {
+    if (!part.empty() && slot->live_records > 0) {
       timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
-      c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns, part.size());
+      // The partition's share of the batch's live records (the rest were replayed).
+      const std::uint64_t n = std::max<std::uint64_t>(1, part.size() * slot->live_records / std::max<std::uint64_t>(1, slot->records_in));
+      c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns, n);
+      c.replayed.fetch_add(part.size() - std::min<std::uint64_t>(part.size(), n), std::memory_order_relaxed);
+    } else if (!part.empty()) {
+      c.replayed.fetch_add(part.size(), std::memory_order_relaxed);
     }
     c.records.fetch_add(part.size(), std::memory_order_relaxed);
     c.watermark.store(slot->watermark, std::memory_order_relaxed);
@@ -649,6 +661,7 @@ class TypedPlan final : public JobPlan {
   // Decode's (one thread).
   std::int64_t max_time_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t watermark_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t live_since_ns_ = std::numeric_limits<std::int64_t>::min();  // CountLatencyFrom's
 };
 
 }  // namespace detail

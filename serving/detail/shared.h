@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/files.h"
 #include "serving/format.h"
 #include "serving/status.h"
 
@@ -317,11 +318,10 @@ inline Status OpenDirectory(const std::string& path, int* fd_out) {
       return Status::Error(StatusCode::kNotFound, path + ": no such view namespace");
     return ErrnoStatus(path, "cannot open namespace", errno);
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || st.st_uid != ::geteuid()) {
+  // This user's alone: another user could otherwise plant or swap files in it.
+  if (Status s = base::CheckDirectory(fd, path, base::DirectoryUse::kPrivate); !s.ok()) {
     ::close(fd);
-    return Status::Error(StatusCode::kPermissionDenied,
-                         path + ": namespace directory not owned by this user; refusing to trust it");
+    return Status::Error(s.code(), "view namespace " + s.message());
   }
   *fd_out = fd;
   return Status::Ok();

@@ -339,6 +339,26 @@ TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResult) {
   EXPECT_FALSE(running->status().ok());
 }
 
+// A log that cannot be opened keeps memlog's code on its way through the engine (it was turned
+// into kNotFound, whatever the cause).
+TEST(EngineTest, ShouldKeepTheCodeOfALogItCannotOpen) {
+  TempNamespace ns;
+  const std::string path = "/dev/shm/kappa-test-engine-garbage-" + std::to_string(::getpid()) + ".log";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(std::string(40000, 'g').c_str(), f);
+    std::fclose(f);
+  }
+  auto engine = MakeEngine(ns, 1);
+  auto started = engine->Start(testing::ClicksPerUser(path));
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), StatusCode::kCorrupt) << started.status().message();
+  EXPECT_NE(started.status().message().find("job clicks_per_user: " + path), std::string::npos)
+      << started.status().message();
+  ::unlink(path.c_str());
+}
+
 TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
   TempLog log;
   TempNamespace ns;
@@ -643,11 +663,14 @@ TEST(EngineTest, ShouldGiveTheSameViewsLiveAndOnReplay) {
   EXPECT_GT(live->Stats().batches, (*replay)->Stats().batches);  // really cut differently
 }
 
-// Metrics: published as a view any process reads, per job and per partition.
+// Metrics: published as a view any process reads, per job and per partition. Latency counts the
+// records appended while the job runs (over each publish interval, and since the start); records
+// that were in the log before it started are replayed, and their age is not a latency.
 TEST(EngineTest, ShouldPublishItsMetricsAsAView) {
   TempLog log;
   TempNamespace ns;
-  for (const Click& c : MakeClicks(5000, 12, 0)) log.Append(c, memlog::kTimestampNow);
+  const auto clicks = MakeClicks(5000, 12, 0);
+  for (std::size_t i = 0; i < 1000; ++i) log.Append(clicks[i], memlog::kTimestampNow);  // before the job
   auto engine = MakeEngine(ns, 2);
   auto running = std::move(engine->Start(From<Click>("metered", log.path())
                                              .KeyBy([](const Click& c) { return c.page; })
@@ -655,30 +678,77 @@ TEST(EngineTest, ShouldPublishItsMetricsAsAView) {
                                              .ToView("metered")))
                      .value();
   ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  for (std::size_t i = 1000; i < clicks.size(); ++i) log.Append(clicks[i], memlog::kTimestampNow);  // live
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
   running->Stop();  // publishes a last time
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "metrics.metered")).value();
   const serving::Schema& s = reader->schema();
   std::vector<std::byte> v(s.value_size());
   std::uint64_t offset;
   auto field = [&](const char* name) { return s.GetU64(v, static_cast<std::size_t>(s.Find(name))); };
+  auto signed_field = [&](const char* name) { return s.GetI64(v, static_cast<std::size_t>(s.Find(name))); };
   ASSERT_EQ(reader->Get(0, v, &offset), serving::ReadStatus::kOk);
   EXPECT_EQ(field("records_in"), 5000u);
   EXPECT_EQ(field("records_processed"), 5000u);
   EXPECT_EQ(field("applied_offset"), log.log().latest_offset());
   EXPECT_EQ(field("lag_bytes"), 0u);
-  EXPECT_GT(field("latency_count"), 0u);
-  const std::int64_t p99 = s.GetI64(v, static_cast<std::size_t>(s.Find("latency_p99_ns")));
+  EXPECT_EQ(field("replayed"), 1000u);
+  EXPECT_EQ(field("latency_count"), 4000u);
+  EXPECT_EQ(running->Stats().replayed, 1000u);
+  const std::int64_t p99 = signed_field("latency_total_p99_ns");
   EXPECT_GT(p99, 0);
   EXPECT_LT(p99, 60'000'000'000);  // stamped with the wall clock at append: seconds at most here
-  std::uint64_t processed = 0;
+  EXPECT_LE(signed_field("latency_p99_ns"), signed_field("latency_max_ns"));  // the last interval's
+  std::uint64_t processed = 0, replayed = 0;
   for (std::uint64_t row : {1, 2}) {
     ASSERT_EQ(reader->Get(row, v, &offset), serving::ReadStatus::kOk);
     processed += field("records_processed");
+    replayed += field("replayed");
   }
   EXPECT_EQ(processed, 5000u);
+  EXPECT_EQ(replayed, 1000u);
 }
 
-// Engines and jobs come and go; several jobs share one engine's workers.
+// Percentiles over an interval see only that interval's samples: a slow start-up does not set
+// the p99 of the job's whole life.
+TEST(LatencyHistogramTest, ShouldGivePercentilesOverAnIntervalAndSinceTheStart) {
+  detail::LatencyHistogram h;
+  h.Record(10'000'000, 1000);  // a slow start: 10 ms
+  const detail::LatencyHistogram::Counts before = h.Read();
+  h.Record(1'000, 1000);       // then 1 us
+  const detail::LatencyHistogram::Counts now = h.Read();
+  EXPECT_LE(detail::LatencyHistogram::Percentile(now, before, 0.99), 1'200u);
+  EXPECT_LE(detail::LatencyHistogram::Max(now, before), 1'200u);
+  EXPECT_GE(h.Percentile(0.99), 10'000'000u);  // since the start
+  EXPECT_EQ(detail::LatencyHistogram::Percentile(now, now, 0.99), 0u);
+}
+
+// After a bounded run the metrics count what its end flushed, and after a reprocess they follow
+// the flip to the version that serves.
+TEST(EngineTest, ShouldPublishMetricsAfterTheFinalFlushAndFlipThemWithTheJob) {
+  TempLog log;
+  TempNamespace ns;
+  for (const Click& c : MakeClicks(3000, 13, 0)) log.Append(c, c.time);
+  auto engine = MakeEngine(ns, 2);
+  auto running = std::move(engine->Start(testing::AmountPerPage(log.path()))).value();
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  running->FlushWindows();
+  const std::uint64_t results = running->Stats().results;
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "metrics.amount_per_page")).value();
+  const serving::Schema& s = reader->schema();
+  std::vector<std::byte> v(s.value_size());
+  std::uint64_t offset;
+  ASSERT_EQ(reader->Get(0, v, &offset), serving::ReadStatus::kOk);
+  EXPECT_EQ(s.GetU64(v, static_cast<std::size_t>(s.Find("results"))), results);
+  EXPECT_EQ(reader->version(), 1u);
+
+  auto v2 = engine->Reprocess(testing::AmountPerPage(log.path()));
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  ASSERT_EQ(reader->Get(0, v, &offset), serving::ReadStatus::kOk);
+  EXPECT_EQ(reader->version(), 2u);  // the reader followed the metrics' flip
+  (*v2)->Stop();
+}
+
 TEST(EngineTest, ShouldRunJobsOneAfterAnotherAndSideBySide) {
   TempLog log;
   const auto clicks = MakeClicks(3000, 7, 0);

@@ -302,6 +302,18 @@ TEST_F(KappaCliTest, ShouldStopTailCleanlyOnSigterm) {
                        "\"name\":\"watcher\",\"position\":32,\"lag\":0,"));
 }
 
+// A log truncated under a tail (only its owner can do that) stops it with an error that says
+// so, not a SIGBUS.
+TEST_F(KappaCliTest, ShouldStopTailWithAnErrorWhenTheLogIsTruncatedUnderIt) {
+  const std::string path = LogWith("r0\n");
+  KappaProcess tail({"log", "tail", path, "--from", "earliest"});
+  ASSERT_TRUE(tail.WaitForOutput("r0"));
+  ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+  const RunResult r = tail.Finish(std::chrono::seconds(60));
+  EXPECT_EQ(r.status, 1) << r.err;  // not 128 + SIGBUS
+  EXPECT_TRUE(Contains(r.err, path + ": the file was truncated under the reader (now 0 bytes")) << r.err;
+}
+
 TEST_F(KappaCliTest, ShouldVerifyAnIntactLog) {
   const std::string path = LogWith("a\nb\nc\n");
   const RunResult r = Kappa({"log", "verify", path});

@@ -93,7 +93,9 @@ TEST_F(NexmarkCliTest, ShouldRunQueriesIntoViewsThatScanAsJsonLines) {
   const RunResult r = Kappa(Run({"run", "q2", "q7", "--until-caught-up", "--modulus", "10"}));
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 3u) << r.out;  // header, q2, q7
+  ASSERT_EQ(lines.size(), 4u) << r.out;  // header, q2, q7, what the latency means
+  EXPECT_TRUE(lines[3].starts_with("p50, p99: of the records appended while the queries ran")) << r.out;
+  EXPECT_TRUE(Contains(lines[1], "  -    -  ok")) << r.out;  // a replay has no latency
   EXPECT_TRUE(lines[0].starts_with("query")) << r.out;
   EXPECT_TRUE(lines[1].starts_with("q2 ")) << r.out;
   EXPECT_TRUE(Contains(lines[1], " 18400 ")) << r.out;  // 46 bids in every 50 events

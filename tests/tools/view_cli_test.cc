@@ -596,7 +596,7 @@ TEST_F(ViewCliTest, ShouldDescribeAViewAsATable) {
       "windows per key    4",
       "created            " + Utc(i.created_unix_ns),
   };
-  ASSERT_EQ(lines.size(), head.size() + 15) << r.out;
+  ASSERT_EQ(lines.size(), head.size() + 16) << r.out;
   for (std::size_t n = 0; n < head.size(); ++n) EXPECT_EQ(lines[n], head[n]);
   std::map<std::string, std::string> rest;
   for (std::size_t n = head.size(); n < lines.size(); ++n)
@@ -612,11 +612,16 @@ TEST_F(ViewCliTest, ShouldDescribeAViewAsATable) {
   EXPECT_EQ(rest["newest window     "], "1700000060000000000 (2023-11-14T22:14:20.000000000Z)");
   EXPECT_EQ(rest["updates           "], std::to_string(i.counters.updates));
   EXPECT_EQ(rest["inserts           "], std::to_string(i.counters.inserts));
-  EXPECT_EQ(rest["entries           "], std::to_string(i.counters.entries));
+  // Three windows of two keys: rows apart from the slots (each key has a directory slot too).
+  EXPECT_EQ(rest["rows              "], "3");
+  EXPECT_EQ(rest["slots used        "], "5 (the rows, and one window directory per key)");
   for (const char* label : {"tombstones        ", "expired           ", "repaired          ",
                             "publishes         "})
     EXPECT_EQ(rest[label], "0") << label;
 
+  // The end of a bounded run: every window closed.
+  windows_->SetProgress(15, std::numeric_limits<std::int64_t>::max());
+  EXPECT_TRUE(Contains(View("info", {"windows"}).out, "\nwatermark          end of input (every window closed)\n"));
   // A writer that closed leaves no pid.
   windows_.reset();
   const RunResult closed = View("info", {"windows"});
@@ -852,6 +857,22 @@ TEST_F(ViewCliTest, ShouldStopWatchingCleanlyOnSigintAndSigterm) {
     EXPECT_EQ(r.status, 0) << "signal " << signal << ": " << r.err;
     EXPECT_EQ(r.err, "");
   }
+}
+
+// A view file truncated under a watch (only its owner can do that) stops it with an error that
+// says so, not a SIGBUS.
+TEST_F(ViewCliTest, ShouldStopWatchingWithAnErrorWhenTheFileIsTruncated) {
+  MakeClicks();
+  KappaProcess p({"view", "watch", "clicks", "--ns", ns_path_, "--interval", "50"}, ViewOptions());
+  ASSERT_TRUE(p.WaitForOutput("  42      7    0.1  bob      100\n"));
+  const std::string file = ns_path_ + "/clicks@1.0.view";
+  struct stat st;
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  ASSERT_EQ(::truncate(file.c_str(), 0), 0);
+  const RunResult r = p.Finish();
+  ASSERT_EQ(::truncate(file.c_str(), st.st_size), 0);  // back, for this process's own writer
+  EXPECT_EQ(r.status, 1) << r.err;  // not 128 + SIGBUS
+  EXPECT_TRUE(Contains(r.err, "clicks: its file was truncated under the reader: stopping")) << r.err;
 }
 
 TEST_F(ViewCliTest, ShouldFollowAFlipWhileWatching) {
