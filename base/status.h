@@ -13,6 +13,8 @@
 #include <utility>
 #include <variant>
 
+#include "base/check.h"
+
 namespace kappa::base {
 
 enum class StatusCode {
@@ -67,7 +69,9 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT: REQUIRES: !status.ok()
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
+    KAPPA_DCHECK(!std::get<1>(v_).ok(), "Result: made of an ok Status, with no value");
+  }
   bool ok() const { return v_.index() == 0; }
   T& value() & { return *Checked(); }
   const T& value() const& { return *Checked(); }

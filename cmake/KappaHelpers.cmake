@@ -4,6 +4,10 @@ target_compile_options(kappa_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
 if(KAPPA_WARNINGS_AS_ERRORS)
   target_compile_options(kappa_options INTERFACE -Werror)
 endif()
+# Sanitizer builds also check every REQUIRES: condition (base/check.h), as debug builds do.
+if(NOT KAPPA_SANITIZE STREQUAL "")
+  target_compile_definitions(kappa_options INTERFACE KAPPA_DCHECKS=1)
+endif()
 if(KAPPA_SANITIZE STREQUAL "address")
   target_compile_options(kappa_options INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(kappa_options INTERFACE -fsanitize=address,undefined)

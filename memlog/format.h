@@ -3,7 +3,7 @@
 //
 // Every struct here is a plain fixed-width layout with explicit padding, shared between
 // processes through a file mapping. Fields that change after creation are accessed only through
-// std::atomic_ref (see detail/shared.h).
+// std::atomic_ref (see Atomic() in detail/ring.h).
 #pragma once
 
 #include <cstddef>
@@ -144,7 +144,7 @@ inline constexpr std::uint32_t kSealPadding = 2;
 struct RecordHeader {
   std::uint64_t seal;
   std::int64_t timestamp_ns;
-  std::uint32_t crc;  // CRC32C of (type, flags, timestamp, payload length, payload)
+  std::uint32_t crc;  // CRC32C of (type u16, flags u16, payload length u32, timestamp i64), then the payload
   std::uint16_t type;
   std::uint16_t flags;
 };

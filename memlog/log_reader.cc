@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "base/check.h"
 #include "memlog/crc32c.h"
 #include "memlog/log.h"
 
@@ -186,6 +187,7 @@ Status LogReader::Seek(const StartAt& start) {
 void LogReader::CommitCursor() noexcept { CommitCursorAt(pos_); }
 
 void LogReader::CommitCursorAt(std::uint64_t offset) noexcept {
+  KAPPA_DCHECK(offset % kFrameAlignment == 0, "LogReader::CommitCursorAt: not a frame boundary");
   if (cursor_ == nullptr || !ring_->writable) return;
   offset = std::min(offset, pos_);
   cursor_->updated_unix_ns = detail::UnixNs();

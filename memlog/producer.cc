@@ -6,6 +6,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/check.h"
 #include "memlog/crc32c.h"
 #include "memlog/log.h"
 
@@ -260,6 +261,7 @@ AppendResult Producer::AppendBatch(std::span<const RecordView> records,
 }
 
 AppendResult Producer::Claim(std::uint32_t size, ClaimedRecord* claim) noexcept {
+  KAPPA_DCHECK(!claim_open_, "Producer::Claim: another claim of this producer is open");
   if (log_->failed()) return AppendResult::kIoError;
   if (size > ring_->max_payload) return AppendResult::kTooLarge;
   std::uint64_t start, rec, end;

@@ -13,10 +13,11 @@
 //     Output Result(const Acc& acc) const;
 //   };
 //
-// Built-ins take an extractor that picks the value out of a record:
-//   Count<Bid>(), Sum<Bid>([](const Bid& b) { return b.price; }), Max<Bid>(...), Avg<Bid>(...),
-//   DistinctCount<Bid, 12>([](const Bid& b) { return b.bidder; }), Quantiles<Bid>(...),
-//   TopK<Bid, 10>(value, id).
+// Built-ins take an extractor that picks the value out of a record, through factories that
+// deduce its type (tests/operators/aggregate_test.cc compiles these lines):
+//   Count<Bid>{}, MakeSum<Bid>([](const Bid& b) { return b.price; }), MakeMax<Bid>(...),
+//   MakeAvg<Bid>(...), MakeDistinctCount<Bid, 12>([](const Bid& b) { return b.bidder; }),
+//   MakeQuantiles<Bid>(...), MakeTopK<Bid, 10>(value, id).
 // Every Add and Result is deterministic: the same inputs in the same order give the same bytes.
 //
 // An aggregation whose Result is its accumulator (count, sum, min, max) says so with

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "base/check.h"
+
 namespace kappa::operators {
 
 struct Window {
@@ -18,6 +20,7 @@ struct Window {
 
 // floor(t / d) * d for any sign of t. REQUIRES: d > 0.
 constexpr std::int64_t FloorTo(std::int64_t t, std::int64_t d) {
+  KAPPA_DCHECK(d > 0, "FloorTo: the divisor must be > 0");
   const std::int64_t r = t % d;
   return r < 0 ? t - r - d : t - r;
 }
@@ -25,7 +28,9 @@ constexpr std::int64_t FloorTo(std::int64_t t, std::int64_t d) {
 class TumblingWindows {
  public:
   // REQUIRES: size > 0.
-  explicit constexpr TumblingWindows(std::int64_t size) : size_(size) {}
+  explicit constexpr TumblingWindows(std::int64_t size) : size_(size) {
+    KAPPA_DCHECK(size > 0, "TumblingWindows: the size must be > 0");
+  }
   std::int64_t size() const { return size_; }
   std::int64_t slide() const { return size_; }
   // Calls fn(Window) for each window holding t: exactly one.
@@ -44,7 +49,9 @@ class TumblingWindows {
 class HoppingWindows {
  public:
   // REQUIRES: 0 < slide <= size.
-  constexpr HoppingWindows(std::int64_t size, std::int64_t slide) : size_(size), slide_(slide) {}
+  constexpr HoppingWindows(std::int64_t size, std::int64_t slide) : size_(size), slide_(slide) {
+    KAPPA_DCHECK(slide > 0 && slide <= size, "HoppingWindows: the slide must be in (0, size]");
+  }
   std::int64_t size() const { return size_; }
   std::int64_t slide() const { return slide_; }
   // Calls fn(Window) for each window holding t, oldest first (ceil(size / slide) of them, or
@@ -69,7 +76,9 @@ class HoppingWindows {
 class SessionWindows {
  public:
   // REQUIRES: gap > 0.
-  explicit constexpr SessionWindows(std::int64_t gap) : gap_(gap) {}
+  explicit constexpr SessionWindows(std::int64_t gap) : gap_(gap) {
+    KAPPA_DCHECK(gap > 0, "SessionWindows: the gap must be > 0");
+  }
   std::int64_t gap() const { return gap_; }
 
  private:

@@ -3,8 +3,8 @@
 // A view has a name and numbered versions; each version is a file (a keyed table that grows
 // moves to a new file generation). The alias of a name says which version readers of that name
 // see: the first version created becomes current; Flip moves readers to another version with one
-// atomic store; Revert flips back to the version before; Retire deletes a version, and refuses
-// the current and the previous one (a flip can still be reverted to it).
+// atomic store; Revert flips back to the version before; Retire deletes a version: never the
+// current one, and retiring the previous one ends the chance to revert to it.
 //
 // Thread safety: all methods may be called from any thread and any process at once; mutations
 // serialize on an exclusive flock of the registry file (released by the kernel if the holder

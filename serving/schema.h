@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/check.h"
 #include "serving/format.h"
 #include "serving/status.h"
 
@@ -145,12 +146,18 @@ class Schema {
   }
   template <class T>
   T Get(std::span<const std::byte> value, std::size_t i) const {
+    KAPPA_DCHECK(i < fields_.size() && fields_[i].size == sizeof(T) && fields_[i].type != FieldType::kString &&
+                     value.size() >= value_size_,
+                 "Schema: a field read as another type, or a value of the wrong size");
     T v;
     std::memcpy(&v, value.data() + fields_[i].offset, sizeof v);
     return v;
   }
   template <class T>
   void Set(std::span<std::byte> value, std::size_t i, T v) const {
+    KAPPA_DCHECK(i < fields_.size() && fields_[i].size == sizeof(T) && fields_[i].type != FieldType::kString &&
+                     value.size() >= value_size_,
+                 "Schema: a field written as another type, or a value of the wrong size");
     std::memcpy(value.data() + fields_[i].offset, &v, sizeof v);
   }
 

@@ -9,6 +9,8 @@
 #include <map>
 #include <random>
 
+#include "base/check.h"
+
 namespace kappa::serving {
 
 using detail::KeyRef;
@@ -792,6 +794,7 @@ WriteResult ResultListWriter::Append(std::span<const std::byte> value, std::uint
 }
 
 void ResultListWriter::RewindTo(std::uint64_t count) {
+  KAPPA_DCHECK(count <= count_, "ResultListWriter::RewindTo: past the rows appended");
   if (count >= count_) return;
   count_ = count;
   // Readers that see the lower count stop there; rows past it are replaced one by one later,

@@ -1,8 +1,9 @@
 #include "tools/text_table.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
+
+#include "base/check.h"
 
 namespace kappa::tools {
 
@@ -12,7 +13,7 @@ TextTable::TextTable(std::vector<Column> columns, std::string indent)
 }
 
 void TextTable::AddRow(std::vector<std::string> cells) {
-  assert(cells.size() == columns_.size() && "TextTable::AddRow: one cell per column");
+  KAPPA_DCHECK(cells.size() == columns_.size(), "TextTable::AddRow: one cell per column");
   held_.push_back(std::move(cells));
 }
 

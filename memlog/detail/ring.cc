@@ -12,6 +12,7 @@
 
 #include <climits>
 
+#include "base/check.h"
 #include "memlog/crc32c.h"
 
 namespace kappa::memlog::detail {
@@ -22,6 +23,7 @@ bool Ring::RecordCrcMatches(std::uint64_t offset, std::uint64_t seal) const {
 }
 
 bool Ring::TryUnblock(std::uint64_t offset, std::uint64_t observed) const {
+  KAPPA_DCHECK(writable, "Ring::TryUnblock: a read-only handle");
   std::uint64_t end = 0;
   for (ProducerSlot& slot : header->producers) {
     if (Atomic(slot.owner).load(std::memory_order_relaxed) == 0) continue;

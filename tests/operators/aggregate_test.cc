@@ -29,6 +29,46 @@ typename A::Output Fold(const A& a, const std::vector<typename A::Input>& in) {
   return a.Result(acc);
 }
 
+// The lines of operators/aggregate.h's overview, as they are written there.
+struct Bid {
+  std::int64_t auction, bidder, price, date_time;
+};
+TEST(AggregateTest, ShouldBuildEveryBuiltInAsTheHeaderShows) {
+  auto value = [](const Bid& b) { return b.price; };
+  auto id = [](const Bid& b) { return b.bidder; };
+  auto count = Count<Bid>{};
+  auto sum = MakeSum<Bid>([](const Bid& b) { return b.price; });
+  auto max = MakeMax<Bid>(value);
+  auto avg = MakeAvg<Bid>(value);
+  auto distinct = MakeDistinctCount<Bid, 12>([](const Bid& b) { return b.bidder; });
+  auto quantiles = MakeQuantiles<Bid>(value);
+  auto top = MakeTopK<Bid, 10>(value, id);
+  const Bid bids[] = {{1, 7, 10, 0}, {1, 8, 30, 1}, {2, 7, 20, 2}};
+  auto c = count.Init();
+  auto s = sum.Init();
+  auto m = max.Init();
+  auto a = avg.Init();
+  auto d = distinct.Init();
+  auto q = quantiles.Init();
+  auto t = top.Init();
+  for (const Bid& b : bids) {
+    count.Add(c, b);
+    sum.Add(s, b);
+    max.Add(m, b);
+    avg.Add(a, b);
+    distinct.Add(d, b);
+    quantiles.Add(q, b);
+    top.Add(t, b);
+  }
+  EXPECT_EQ(count.Result(c), 3);
+  EXPECT_EQ(sum.Result(s), 60);
+  EXPECT_EQ(max.Result(m), 30);
+  EXPECT_DOUBLE_EQ(avg.Result(a), 20.0);
+  EXPECT_EQ(distinct.Result(d), 2);
+  EXPECT_NEAR(quantiles.Result(q).Quantile(1.0), 30.0, 0.5);
+  EXPECT_EQ(top.Result(t).size, 2);  // one entry per id: bidders 7 and 8
+}
+
 TEST(AggregateTest, ShouldComputeExactAggregates) {
   const std::vector<Sale> sales = {{1, 10, 0.5}, {2, -4, 1.5}, {1, 30, 2.0}, {3, 7, 0.0}};
   EXPECT_EQ(Fold(Count<Sale>{}, sales), 4);
