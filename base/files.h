@@ -58,11 +58,15 @@ inline Status CheckDirectory(int fd, const std::string& path, DirectoryUse use) 
   return Status::Ok();
 }
 
-// Opens directory `path` (without following a symlink at its last component) and checks it for
-// `use`; with `create`, makes it first (0700) if it is missing. The caller closes the result.
+// Opens directory `path` (for kPrivate, without following a symlink at its last component) and
+// checks it for `use`; with `create`, makes it first (0700) if it is missing. The caller closes
+// the result.
 inline Result<int> OpenDirectory(const std::string& path, DirectoryUse use, bool create) {
   if (create && ::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoStatus(path, "cannot create", errno);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  // kappa's own directories are never reached through a symlink (another user could plant one
+  // at their name); a directory the user named may be (the checks apply to where it leads).
+  const int nofollow = use == DirectoryUse::kPrivate ? O_NOFOLLOW : 0;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | nofollow | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ELOOP || errno == ENOTDIR)
       return Status::Error(StatusCode::kPermissionDenied, path + ": a symlink or not a directory: refused");

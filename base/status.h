@@ -84,13 +84,14 @@ class [[nodiscard]] Result {
 
  private:
   T* Checked() const {
-    if (v_.index() != 0) [[unlikely]] {
-      const Status& s = std::get<1>(v_);
-      std::fprintf(stderr, "kappa: Result::value() of an error (%s): %s\n", StatusCodeName(s.code()),
-                   s.message().c_str());
-      std::abort();
-    }
-    return const_cast<T*>(std::get_if<0>(&v_));
+    if (const T* value = std::get_if<0>(&v_)) [[likely]]
+      return const_cast<T*>(value);
+    Failed(*std::get_if<1>(&v_));
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] static void Failed(const Status& s) {
+    std::fprintf(stderr, "kappa: Result::value() of an error (%s): %s\n", StatusCodeName(s.code()),
+                 s.message().c_str());
+    std::abort();
   }
   std::variant<T, Status> v_;
 };

@@ -183,7 +183,7 @@ class RunningJob::Impl {
   void Start(std::optional<JobState> before_flush) {
     before_flush_ = std::move(before_flush);
     plan_->ResumeAt(reader_->position());
-    plan_->CountLatencyFrom(serving::detail::UnixNs());
+    plan_->CountLatencyFrom(log_->latest_offset());
     const EngineOptions& o = engine_->options;
     batch_records_ = o.batch_records;
     low_latency_ = o.mode == Mode::kLowLatency;
@@ -416,6 +416,9 @@ class RunningJob::Impl {
 
   // REQUIRES: no slot in flight, and the source not reading (its thread, or stopped).
   void TakeCheckpoint() {
+    // Never past a result a sink refused: a restart must apply it again.
+    CheckPartitions();
+    if (failed_.load(std::memory_order_acquire)) return;
     Checkpoint c;
     plan_->Snapshot(&c.state);
     c.job = name_;
@@ -432,7 +435,7 @@ class RunningJob::Impl {
 
   // A named cursor records what every partition has applied (not what the source has read).
   void CommitApplied() {
-    if (reader_->cursor_name().empty()) return;
+    if (reader_->cursor_name().empty() || failed_.load(std::memory_order_acquire)) return;
     const std::uint64_t applied = AppliedOffset();
     if (applied == committed_ || applied == 0) return;
     reader_->CommitCursorAt(applied);
@@ -619,6 +622,12 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   lo.read_only = false;
   lo.populate = true;                    // the job reads all of it: no page faults on the way
   auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
+  if (!log.ok() && log.status().code() == StatusCode::kPermissionDenied && source.cursor.empty()) {
+    // A log this user may only read (0400, a read-only mount) still feeds a job without a
+    // cursor: its idle source polls every millisecond instead of sleeping on the wake line.
+    lo.read_only = true;
+    log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
+  }
   if (!log.ok()) return log.status().WithPrefix("job " + job.name() + ": ");
   auto reader = source.cursor.empty() ? (*log)->NewReader(source.start)
                                       : (*log)->OpenCursor(source.cursor, source.start);

@@ -319,6 +319,8 @@ void Log::Recover() {
   CounterLine& c = h->counters;
   const bool was_clean = Atomic(c.clean_close).load(std::memory_order_relaxed) == 1;
   Atomic(c.clean_close).store(0, std::memory_order_relaxed);
+  // No handle is open: nobody sleeps on the wake line, whatever a reader killed mid-sleep left.
+  Atomic(h->wake.waiters).store(0, std::memory_order_relaxed);
 
   const std::uint64_t head = Atomic(h->head.value).load(std::memory_order_relaxed);
   const std::uint64_t tail = Atomic(h->tail.value).load(std::memory_order_relaxed);

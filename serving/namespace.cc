@@ -414,8 +414,12 @@ Result<OrphanSweep> Namespace::RemoveOrphans(std::chrono::nanoseconds min_age) {
     const bool old_enough = ::fstat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
                             now_ns - (st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec) >= min_age.count();
     // A writer holds its files locked for as long as it lives: a free lock means nobody will
-    // register this one.
-    if (old_enough && ::flock(file, LOCK_EX | LOCK_NB) == 0 && ::unlinkat(dir_fd_, e->d_name, 0) == 0) {
+    // register this one. The name must still be that file (a writer may have taken the
+    // orphan's place meanwhile: ViewFile::Create removes an unlocked leftover and makes its own).
+    struct stat now_named;
+    if (old_enough && ::flock(file, LOCK_EX | LOCK_NB) == 0 &&
+        ::fstatat(dir_fd_, e->d_name, &now_named, AT_SYMLINK_NOFOLLOW) == 0 && now_named.st_ino == st.st_ino &&
+        now_named.st_dev == st.st_dev && ::unlinkat(dir_fd_, e->d_name, 0) == 0) {
       ++sweep.files;
       sweep.bytes += static_cast<std::uint64_t>(st.st_size);
     }

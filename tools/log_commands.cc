@@ -670,7 +670,10 @@ int TailCommand(std::span<char* const> argv) {
     }
     if (status == PollStatus::kCorrupt) {
       FlushStdout();
-      reader->CommitCursor();
+      if (!MappedReadGuard::Run([&] { reader->CommitCursor(); })) {
+        truncated = true;
+        break;
+      }
       throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
                          ": its header is damaged; stopping");
     }
@@ -682,28 +685,34 @@ int TailCommand(std::span<char* const> argv) {
     }
     if (!MappedReadGuard::Run([&] { reader->CommitCursor(); })) truncated = true;
   }
-  if (truncated) {
-    FlushStdout();
-    // Closing touches the header too: guarded, and whatever it could not do is left undone.
-    const std::string path_now = log->path();
-    const std::uint64_t mapped = log->capacity() + memlog::kHeaderSize;
-    (void)MappedReadGuard::Run([&] {
-      reader.reset();
-      log.reset();
+  // Leave a named cursor right after the last record printed (guarded too: a truncation may
+  // come at any moment).
+  if (!truncated) {
+    truncated = !MappedReadGuard::Run([&] {
+      if (resume_at && !cursor.empty()) {
+        if (reader->Seek(StartAt::Offset(*resume_at)).ok()) reader->CommitCursor();
+      } else {
+        reader->CommitCursor();
+      }
     });
+  }
+  // Closing touches the header as well: guarded, and after a truncation whatever it could not
+  // do is left undone.
+  const std::string path_now = log->path();
+  const std::uint64_t mapped = log->capacity() + memlog::kHeaderSize;
+  truncated = !MappedReadGuard::Run([&] {
+    reader.reset();
+    log.reset();
+  }) || truncated;
+  if (truncated) {
     reader.release();
     log.release();
+    FlushStdout();
     struct stat st;
     const std::string now = ::stat(path_now.c_str(), &st) == 0 ? U64(static_cast<std::uint64_t>(st.st_size)) + " bytes"
                                                                 : std::string("gone");
     throw CommandError(path_now + ": the file was truncated under the reader (now " + now + ", mapped " +
                        U64(mapped) + "): stopping");
-  }
-  // Leave a named cursor right after the last record printed.
-  if (resume_at && !cursor.empty()) {
-    if (reader->Seek(StartAt::Offset(*resume_at)).ok()) reader->CommitCursor();
-  } else {
-    reader->CommitCursor();
   }
   return bad_records == 0 ? 0 : 1;
 }

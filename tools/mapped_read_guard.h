@@ -19,22 +19,23 @@ namespace kappa::tools {
 class MappedReadGuard {
  public:
   // Runs fn(); false if it touched a page of a mapping past its file's end.
+  // An exception from fn() passes through (the guard is lifted first).
   template <class Fn>
   static bool Run(Fn&& fn) {
     Install();
     sigjmp_buf here;
-    sigjmp_buf* const outer = Current();
-    if (sigsetjmp(here, 1) != 0) {
-      SetCurrent(outer);
-      return false;
-    }
+    const Restore restore{Current()};  // on return, a jump and an exception alike
+    if (sigsetjmp(here, 1) != 0) return false;
     SetCurrent(&here);
     std::forward<Fn>(fn)();
-    SetCurrent(outer);
     return true;
   }
 
  private:
+  struct Restore {
+    sigjmp_buf* outer;
+    ~Restore() { SetCurrent(outer); }
+  };
   static void Install();
   static sigjmp_buf* Current();
   static void SetCurrent(sigjmp_buf* jump);

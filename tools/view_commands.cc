@@ -1073,7 +1073,7 @@ int WatchCommand(std::span<char* const> argv) {
   args.ExpectPositionals({"REF"});
   const ViewRef ref = ParseRef(args, args.positionals()[0]);
   StopSignals::Install();
-  const std::unique_ptr<ViewReader> reader = OpenReader(args, ref);
+  std::unique_ptr<ViewReader> reader = OpenReader(args, ref);
   const bool redraw = format == RowFormat::kTable && ::isatty(STDOUT_FILENO) == 1;
 
   WatchScreen screen(reader.get(), ref.text(), format, limit);
@@ -1084,6 +1084,7 @@ int WatchCommand(std::span<char* const> argv) {
     // one) must not kill it: the render runs guarded, and a truncation stops the watch.
     if (!MappedReadGuard::Run([&] { text = screen.Render(); })) {
       FlushStdout();
+      (void)reader.release();  // abandoned mid-read: not used (nor closed) again
       throw CommandError(ref.text() + ": its file was truncated under the reader: stopping");
     }
     if (redraw) {

@@ -47,8 +47,8 @@ struct PartitionCounters {
   std::string failure;                          // written once, before `failed` is set
   // From a batch's oldest log timestamp to the moment its results were written (the append
   // to view latency of that record, when producers stamp records with the wall clock), counted
-  // once for each of the batch's records: an upper bound for each. Only batches of records
-  // appended after CountLatencyFrom's time count; older ones are replayed.
+  // once for each of the batch's records: an upper bound for each. Only records appended after
+  // the job started (at or past CountLatencyFrom's offset) count; older ones are replayed.
   LatencyHistogram latency;
 };
 
@@ -79,9 +79,9 @@ class JobPlan {
   // Everything before `offset` counts as applied: where the source starts reading (its start
   // position, or its checkpoint's). REQUIRES: no slot in flight.
   virtual void ResumeAt(std::uint64_t offset) = 0;
-  // Records with a log timestamp before `unix_ns` (appended before the job started) are counted
-  // as replayed rather than measured for latency. REQUIRES: no slot in flight.
-  virtual void CountLatencyFrom(std::int64_t unix_ns) = 0;
+  // Records before log offset `offset` (the log's end when the job started: appended before it)
+  // are counted as replayed rather than measured for latency. REQUIRES: no slot in flight.
+  virtual void CountLatencyFrom(std::uint64_t offset) = 0;
 
   virtual std::unique_ptr<SlotBase> NewSlot() = 0;
   // Reads `records` (from the source log) into `slot`; sets its records_in. Called by one

@@ -94,14 +94,17 @@ class WriteCheck {
     if (r != serving::WriteResult::kOk && first_ == serving::WriteResult::kOk) [[unlikely]]
       first_ = r;
   }
+  // True if a write was refused (the partition is failed then: the caller must not move the
+  // view's progress past the loss).
   template <class Writer>
-  void Report(const Writer& writer, const std::string& view, PartitionCounters& c) {
+  bool Report(const Writer& writer, const std::string& view, PartitionCounters& c) {
     if (first_ == serving::WriteResult::kOk) [[likely]]
-      return;
+      return c.failed.load(std::memory_order_relaxed);
     std::string grow_error;
     if constexpr (requires { writer.grow_error(); }) grow_error = writer.grow_error();
     FailPartition(c, "cannot write to view " + view + ": " + serving::DescribeWriteResult(first_, grow_error));
     first_ = serving::WriteResult::kOk;
+    return true;
   }
 
  private:
@@ -197,7 +200,7 @@ class KeyedViewSink {
     ++written_;
   }
   void Finish(const SlotBase& slot, PartitionCounters& c) {
-    check_.Report(*writer_, view_, c);
+    if (check_.Report(*writer_, view_, c)) return;
     FinishView(*writer_, slot, c, &written_);
   }
   void Snapshot(std::string* out) { SnapshotWriter(*writer_, out); }
@@ -234,7 +237,7 @@ class WindowedViewSink {
     ++written_;
   }
   void Finish(const SlotBase& slot, PartitionCounters& c) {
-    check_.Report(*writer_, view_, c);
+    if (check_.Report(*writer_, view_, c)) return;
     if (options_.retention_ns > 0 && ++batches_ % 64 == 0) writer_->Expire(slot.watermark);
     FinishView(*writer_, slot, c, &written_);
   }
@@ -284,7 +287,7 @@ class ListSink {
     ++written_;
   }
   void Finish(const SlotBase& slot, PartitionCounters& c) {
-    check_.Report(*writer_, view_, c);
+    if (check_.Report(*writer_, view_, c)) return;
     FinishView(*writer_, slot, c, &written_);
   }
   // The rows appended so far: a restore goes back to that count (replayed rows come again, the

@@ -148,7 +148,7 @@ class KeyedAggregatePartition {
           OutputCodec<Output>::Encode(acc, v);
         }));
       }
-      check_.Report(*writer_, view_, c);
+      if (check_.Report(*writer_, view_, c)) return;
       writer_->SetProgress(slot.end_offset, slot.watermark);
       c.emitted.fetch_add(n, std::memory_order_relaxed);
       return;
@@ -168,7 +168,7 @@ class KeyedAggregatePartition {
           state_->Prefetch(k);
           writer_->Prefetch(KeyBits(k));
         });
-    check_.Report(*writer_, view_, c);
+    if (check_.Report(*writer_, view_, c)) return;
     writer_->SetProgress(slot.end_offset, slot.watermark);
     c.emitted.fetch_add(emitted, std::memory_order_relaxed);
   }
@@ -251,7 +251,7 @@ class TopKAggregatePartition {
     });
     if (worse) OfferAll();
     writer_->Publish();
-    check_.Report(*writer_, view_, c);
+    if (check_.Report(*writer_, view_, c)) return;
     writer_->SetProgress(slot.end_offset, slot.watermark);
     c.emitted.fetch_add(offered, std::memory_order_relaxed);
   }
@@ -540,7 +540,7 @@ class TypedPlan final : public JobPlan {
     return serving::Status::Ok();
   }
 
-  void CountLatencyFrom(std::int64_t unix_ns) override { live_since_ns_ = unix_ns; }
+  void CountLatencyFrom(std::uint64_t offset) override { live_from_ = offset; }
 
   void ResumeAt(std::uint64_t offset) override {
     for (PartitionCounters& c : counters_) c.applied_offset.store(offset, std::memory_order_release);
@@ -568,7 +568,7 @@ class TypedPlan final : public JobPlan {
         if (read == SourceRead::kMalformed) malformed_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      if (r.timestamp_ns >= live_since_ns_) {
+      if (r.offset >= live_from_) {
         oldest = std::min(oldest, r.timestamp_ns);
         ++live;
       }
@@ -635,6 +635,9 @@ class TypedPlan final : public JobPlan {
     }
     c.records.fetch_add(part.size(), std::memory_order_relaxed);
     c.watermark.store(slot->watermark, std::memory_order_relaxed);
+    // A partition that failed (a sink refused a result) applies nothing more: its offset stays
+    // before the loss, so that neither a cursor nor "caught up" passes it.
+    if (c.failed.load(std::memory_order_relaxed)) return;
     c.applied_offset.store(slot->end_offset, std::memory_order_release);
   }
 
@@ -661,7 +664,7 @@ class TypedPlan final : public JobPlan {
   // Decode's (one thread).
   std::int64_t max_time_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t watermark_ = std::numeric_limits<std::int64_t>::min();
-  std::int64_t live_since_ns_ = std::numeric_limits<std::int64_t>::min();  // CountLatencyFrom's
+  std::uint64_t live_from_ = 0;  // CountLatencyFrom's offset
 };
 
 }  // namespace detail

@@ -39,15 +39,7 @@ class CheckpointDir {
   explicit CheckpointDir(const TempNamespace& ns) : path_(ns.path() + "-checkpoints") { Remove(); }
   ~CheckpointDir() { Remove(); }
   const std::string& path() const { return path_; }
-  EngineOptions Options(const TempNamespace& ns) const {
-    EngineOptions o;
-    o.threads = 2;
-    o.partitions = 2;
-    o.view_namespace = ns.path();
-    o.checkpoint_dir = path_;
-    o.checkpoint_interval = std::chrono::milliseconds(1);
-    return o;
-  }
+  EngineOptions Options(const TempNamespace& ns) const { return CheckpointingOptions(ns, path_); }
 
  private:
   void Remove() const { std::system(("rm -rf '" + path_ + "'").c_str()); }

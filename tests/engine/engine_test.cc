@@ -3,12 +3,14 @@
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <new>
@@ -16,6 +18,7 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/checkpoint.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "serving/view_reader.h"
@@ -313,30 +316,72 @@ TEST(EngineTest, ShouldCostAlmostNoCpuWhileIdleAndWakeForANewRecord) {
 }
 
 // A view that cannot grow on a full disk fails the job, naming the view and the cause; the
-// job does not report ok while it drops keys.
-TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResult) {
+// job does not report ok while it drops keys, commits no cursor and takes no checkpoint past the
+// loss, and once there is room again a restart ends with every key.
+TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResultAndRecoverOnceThereIsRoom) {
   serving::testing::SmallFilesystem disk(4 << 20);
   if (!disk.ok()) GTEST_SKIP() << disk.why();
   const TempNamespace ns(disk.path() + "/views");
   TempLog log;
-  for (std::int64_t user = 0; user < 200'000; ++user) log.Append(Click{user, 0, 1, user}, user);
-  EngineOptions o;
-  o.threads = 2;
+  constexpr std::int64_t kUsers = 200'000;
+  for (std::int64_t user = 0; user < kUsers; ++user) log.Append(Click{user, 0, 1, user}, user);
+  EngineOptions o = testing::CheckpointingOptions(ns, "/dev/shm/kappa-test-engine-full-" + std::to_string(::getpid()));
+  std::system(("rm -rf " + o.checkpoint_dir).c_str());
   o.partitions = 1;
-  o.view_namespace = ns.path();
-  auto engine = std::move(Engine::Create(o)).value();
-  auto running = std::move(engine->Start(From<Click>("users", log.path())
-                                              .KeyBy([](const Click& c) { return c.user; })
-                                              .Aggregate(operators::Count<Click>{})
-                                              .ToView("users", ViewSinkOptions{.expected_keys = 1024})))
-                     .value();
-  EXPECT_FALSE(running->WaitCaughtUp(std::chrono::seconds(60)));
-  const Status s = running->status();
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("cannot write to view users"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("No space left on device"), std::string::npos) << s.message();
-  running->Stop();
-  EXPECT_FALSE(running->status().ok());
+  auto job = [&] {
+    return From<Click>("users", log.path(), SourceOptions{.cursor = "users"})
+        .KeyBy([](const Click& c) { return c.user; })
+        .Aggregate(operators::Count<Click>{})
+        .ToView("users", ViewSinkOptions{.expected_keys = 1024});
+  };
+  {
+    auto engine = std::move(Engine::Create(o)).value();
+    auto running = std::move(engine->Start(job())).value();
+    EXPECT_FALSE(running->WaitCaughtUp(std::chrono::seconds(60)));
+    const Status s = running->status();
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("cannot write to view users"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("No space left on device"), std::string::npos) << s.message();
+    running->Stop();
+    EXPECT_FALSE(running->status().ok());
+  }
+  // Keys go in in log order: the view holds users 0..held-1 at most, and neither the cursor nor
+  // the checkpoint is past the first user it could not take.
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "users")).value();
+  std::uint64_t held = 0;
+  EXPECT_EQ(reader->Scan([&](const serving::RowView&) { return ++held, true; }), serving::ReadStatus::kOk);
+  reader.reset();
+  ASSERT_LT(held, static_cast<std::uint64_t>(kUsers));
+  const std::uint64_t frame = memlog::RecordFrameSize(sizeof(Click));
+  const auto info = log.log().Info();
+  ASSERT_EQ(info.cursors.size(), 1u);
+  EXPECT_LE(info.cursors[0].position, held * frame);
+  auto checkpoint = ReadCheckpoint(o.checkpoint_dir + "/users@1.ckpt");
+  if (checkpoint.ok()) {
+    EXPECT_LE(checkpoint->source_offset, held * frame);
+  }
+
+  // Room again: the restart applies what was refused, and every key is there.
+  ASSERT_EQ(::mount("tmpfs", disk.path().c_str(), "tmpfs", MS_REMOUNT, "size=256m"), 0) << std::strerror(errno);
+  {
+    auto engine = std::move(Engine::Create(o)).value();
+    auto running = std::move(engine->Start(job())).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60))) << running->status().message();
+    running->Stop();
+  }
+  reader = std::move(serving::ViewReader::Open(ns.path(), "users")).value();
+  std::uint64_t keys = 0, total = 0;
+  EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
+    std::int64_t n;
+    std::memcpy(&n, r.value.data(), 8);
+    ++keys;
+    total += static_cast<std::uint64_t>(n);
+    return true;
+  }), serving::ReadStatus::kOk);
+  EXPECT_EQ(keys, static_cast<std::uint64_t>(kUsers));
+  EXPECT_EQ(total, static_cast<std::uint64_t>(kUsers));  // each counted once
+  reader.reset();
+  std::system(("rm -rf " + o.checkpoint_dir).c_str());
 }
 
 // A log that cannot be opened keeps memlog's code on its way through the engine (it was turned
@@ -378,16 +423,10 @@ TEST(EngineTest, ShouldCountMalformedRecordsOfTheSourceType) {
 
 // Checkpoints: a job stopped and started again resumes where it stopped, views and state put
 // back; a damaged checkpoint is refused.
-// Two threads and partitions, views in `ns`, a checkpoint every millisecond into `dir` (emptied).
+// testing::CheckpointingOptions, into `dir` emptied first.
 EngineOptions CheckpointingOptions(const TempNamespace& ns, const std::string& dir) {
   std::system(("rm -rf " + dir).c_str());
-  EngineOptions o;
-  o.threads = 2;
-  o.partitions = 2;
-  o.view_namespace = ns.path();
-  o.checkpoint_dir = dir;
-  o.checkpoint_interval = std::chrono::milliseconds(1);
-  return o;
+  return testing::CheckpointingOptions(ns, dir);
 }
 
 TEST(EngineTest, ShouldResumeFromItsCheckpoint) {

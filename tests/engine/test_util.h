@@ -90,6 +90,17 @@ inline std::unique_ptr<Engine> MakeEngine(const TempNamespace& ns, int partition
   return std::move(e).value();
 }
 
+// Two threads and partitions, views in `ns`, a checkpoint every millisecond into `dir`.
+inline EngineOptions CheckpointingOptions(const TempNamespace& ns, const std::string& dir) {
+  EngineOptions o;
+  o.threads = 2;
+  o.partitions = 2;
+  o.view_namespace = ns.path();
+  o.checkpoint_dir = dir;
+  o.checkpoint_interval = std::chrono::milliseconds(1);
+  return o;
+}
+
 // The rows of view `ref` ("name" or "name@version") in scan order, each value decoded as Row;
 // *keys, if given, receives each row's key and window start.
 template <class Row>
