@@ -187,9 +187,9 @@ Status LogReader::Seek(const StartAt& start) {
 void LogReader::CommitCursor() noexcept { CommitCursorAt(pos_); }
 
 void LogReader::CommitCursorAt(std::uint64_t offset) noexcept {
-  KAPPA_DCHECK(offset % kFrameAlignment == 0, "LogReader::CommitCursorAt: not a frame boundary");
   if (cursor_ == nullptr || !ring_->writable) return;
-  offset = std::min(offset, pos_);
+  offset = std::min(offset, pos_);  // past the position means the position
+  KAPPA_DCHECK(offset % kFrameAlignment == 0, "LogReader::CommitCursorAt: not a frame boundary");
   cursor_->updated_unix_ns = detail::UnixNs();
   // release: everything before `offset` has been consumed before producers may overwrite it.
   Atomic(cursor_->position).store(offset, std::memory_order_release);
