@@ -14,7 +14,8 @@ namespace kappa::memlog {
 inline constexpr std::size_t kCacheLinePairSize = 128;
 
 inline constexpr char kMagic[8] = {'K', 'A', 'P', 'P', 'A', 'L', 'O', 'G'};
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;     // version 2: the archive line and block
+inline constexpr std::uint32_t kOldestFormatVersion = 1;  // still opened (it has no archive)
 inline constexpr std::uint32_t kHeaderSize = 32768;  // bytes before the ring
 inline constexpr std::uint64_t kMinCapacity = 4096;
 inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
@@ -112,23 +113,111 @@ struct WakeLine {
 };
 static_assert(sizeof(WakeLine) == kCacheLinePairSize);
 
+// Positions of the log's archive (all zero for a log without one). The archiver publishes them;
+// readers learn from them where an offset below the ring's head lives.
+struct ArchiveLine {
+  std::uint64_t active_base;     // base offset of the segment being written; sealed ones lie below
+  std::uint64_t earliest;        // oldest offset the archive retains (retention moves it up)
+  std::uint64_t written;         // end of the frames written to the active segment
+  std::uint64_t sealed_bytes;    // frame bytes in sealed segments
+  std::int64_t oldest_sealed_unix_ns;  // when the oldest retained segment was sealed (0: none)
+  std::int64_t heartbeat_unix_ns;      // the archiver's last pass
+  std::uint32_t archiver_pid;    // 0: no archiver has run since the log was opened
+  std::uint32_t segments;        // sealed segments in the manifest
+  std::int32_t error;            // errno of the archiver's last failure, 0 if it is running well
+  std::uint32_t cursor_slot;     // the cursor slot the archive reads through
+  std::uint8_t pad[kCacheLinePairSize - 64];
+};
+static_assert(sizeof(ArchiveLine) == kCacheLinePairSize);
+
+inline constexpr char kArchiveMagic[8] = {'K', 'A', 'P', 'P', 'A', 'A', 'R', 'C'};
+inline constexpr std::size_t kMaxArchiveDirectory = 4000;
+inline constexpr char kArchiveCursorName[] = "kappa.archive";
+
+// Where the log's archive lives: written once at creation, protected by `crc` (CRC32C of the
+// bytes before it). All zero (no magic) for a log without an archive.
+struct ArchiveBlock {
+  char magic[8];
+  std::uint32_t directory_len;
+  std::uint32_t reserved0;
+  char directory[kMaxArchiveDirectory];  // absolute path, NUL-padded
+  std::uint8_t reserved1[72];
+  std::uint32_t crc;
+  std::uint32_t reserved2;
+};
+static_assert(sizeof(ArchiveBlock) == 4096);
+
 struct LogHeader {
   SuperBlock super;           // 0
   PositionLine tail;          // 256: end of the last reservation
   PositionLine head;          // 384: earliest retained offset
   CounterLine counters;       // 512
   WakeLine wake;              // 640
-  std::uint8_t reserved[256]; // 768
+  ArchiveLine archive;        // 768
+  std::uint8_t reserved[128]; // 896
   ProducerSlot producers[kMaxProducers];  // 1024
   CursorSlot cursors[kMaxCursors];        // 9216
+  std::uint8_t reserved2[28672 - 17408];  // 17408
+  ArchiveBlock archive_block;             // 28672
 };
 static_assert(offsetof(LogHeader, tail) == 256);
 static_assert(offsetof(LogHeader, head) == 384);
 static_assert(offsetof(LogHeader, counters) == 512);
 static_assert(offsetof(LogHeader, wake) == 640);
 static_assert(offsetof(LogHeader, producers) == 1024);
+static_assert(offsetof(LogHeader, archive) == 768);
 static_assert(offsetof(LogHeader, cursors) == 9216);
-static_assert(sizeof(LogHeader) <= kHeaderSize);
+static_assert(offsetof(LogHeader, archive_block) == 28672);
+static_assert(sizeof(LogHeader) == kHeaderSize);
+
+// Archive segment files ("<base offset, 20 digits>.seg"): this header, then the frames of the
+// offsets [base_offset, end) byte for byte as the ring held them; frame `o` is at file offset
+// kSegmentHeaderSize + (o - base_offset). The ring parameters below classify those frames (lap
+// tags and layout are those of the ring they were copied from). Protected by `crc` (CRC32C of the
+// bytes before it).
+inline constexpr char kSegmentMagic[8] = {'K', 'A', 'P', 'P', 'A', 'S', 'E', 'G'};
+inline constexpr std::uint32_t kSegmentVersion = 1;
+inline constexpr std::uint32_t kSegmentHeaderSize = 4096;
+
+struct SegmentHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t header_size;
+  std::uint64_t identity[2];  // the log's (SuperBlock::identity)
+  std::uint64_t base_offset;
+  std::uint64_t capacity;     // of the ring the frames were copied from
+  std::uint64_t salt;         // of that ring
+  std::uint32_t max_payload;  // of that ring
+  std::uint32_t reserved0;
+  std::int64_t created_unix_ns;
+  std::uint8_t reserved1[176];
+  std::uint32_t crc;
+  std::uint32_t reserved2;
+};
+static_assert(sizeof(SegmentHeader) == 256);
+static_assert(offsetof(SegmentHeader, base_offset) == 32);
+static_assert(offsetof(SegmentHeader, crc) == 248);
+
+// A sealed segment's time index ("<base>.idx"): this header, then one IndexEntry per stretch of
+// about kIndexStride frame bytes, in offset order. Written once when the segment is sealed.
+inline constexpr char kIndexMagic[8] = {'K', 'A', 'P', 'P', 'A', 'I', 'D', 'X'};
+inline constexpr std::uint64_t kIndexStride = 64 << 10;
+
+struct IndexHeader {
+  char magic[8];
+  std::uint64_t base_offset;
+  std::uint64_t end_offset;
+  std::uint64_t entries;
+  std::uint32_t crc;  // CRC32C of the entries, then of this header's bytes before `crc`
+  std::uint32_t reserved;
+};
+static_assert(sizeof(IndexHeader) == 40);
+
+struct IndexEntry {
+  std::uint64_t offset;       // a frame boundary
+  std::int64_t max_timestamp_ns;  // the largest event time of the records in [offset, next entry)
+};
+static_assert(sizeof(IndexEntry) == 16);
 
 // Frames. Every frame starts with an 8-byte seal word; a record frame follows it with a 16-byte
 // record header and the payload, padded to 8 bytes.

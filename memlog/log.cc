@@ -1,5 +1,6 @@
 #include "memlog/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,8 @@
 
 #include "base/files.h"
 #include "memlog/crc32c.h"
+#include "memlog/detail/archive.h"
+#include "memlog/detail/archive_recovery.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
 
@@ -56,10 +59,10 @@ std::uint32_t SuperCrc(const SuperBlock& s) {
 Status ValidateSuper(const SuperBlock& s, std::uint64_t file_size, const std::string& path) {
   if (std::memcmp(s.magic, kMagic, sizeof kMagic) != 0)
     return Err(StatusCode::kCorrupt, path, "bad magic: not a kappa log");
-  if (s.version != kFormatVersion)
+  if (s.version < kOldestFormatVersion || s.version > kFormatVersion)
     return Err(StatusCode::kCorrupt, path,
-               "format version " + std::to_string(s.version) + ", this build reads version " +
-                   std::to_string(kFormatVersion));
+               "format version " + std::to_string(s.version) + ", this build reads versions " +
+                   std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion));
   if (SuperCrc(s) != s.crc) return Err(StatusCode::kCorrupt, path, "header checksum mismatch");
   if (s.header_size != kHeaderSize)
     return Err(StatusCode::kCorrupt, path, "header size " + std::to_string(s.header_size) +
@@ -89,6 +92,67 @@ constexpr std::uint64_t kReclaiming = ~std::uint64_t{0};
 bool PidAlive(std::uint32_t pid) {
   if (pid == 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::uint32_t ArchiveBlockCrc(const ArchiveBlock& b) { return Crc32c(0, &b, offsetof(ArchiveBlock, crc)); }
+
+// What Create learns from, or writes into, the archive directory of a new log.
+struct ArchiveStart {
+  std::string directory;        // absolute
+  int dir_fd = -1;
+  int lock_fd = -1;
+  bool fresh = true;            // a new archive (its manifest written by Create)
+  Manifest manifest;
+  ~ArchiveStart() {
+    if (lock_fd >= 0) ::close(lock_fd);
+    if (dir_fd >= 0) ::close(dir_fd);
+  }
+};
+
+// Prepares the archive of a log being created at `path`: a new one, or the archive of the same
+// log (by name) whose ring is being made again.
+Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveStart* a) {
+  if (Status s = ValidateArchiveSettings(o.archive); !s.ok()) return s.WithPrefix(o.archive_directory + ": ");
+  auto fd = detail::OpenArchiveDirectory(o.archive_directory, /*create=*/true);
+  if (!fd.ok()) return fd.status();
+  a->dir_fd = *fd;
+  char* real = ::realpath(o.archive_directory.c_str(), nullptr);
+  if (real == nullptr) return base::ErrnoStatus(o.archive_directory, "cannot resolve", errno);
+  a->directory = real;
+  std::free(real);
+  if (a->directory.size() > kMaxArchiveDirectory)
+    return Status::Error(StatusCode::kInvalidArgument, a->directory + ": archive directory path is longer than " +
+                                                           std::to_string(kMaxArchiveDirectory) + " bytes");
+  auto lock = detail::LockArchive(a->dir_fd, a->directory);
+  if (!lock.ok()) return lock.status();
+  a->lock_fd = *lock;
+  struct stat st;
+  if (::fstatat(a->dir_fd, kManifestFile, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    auto manifest = ReadManifest(a->directory);
+    if (!manifest.ok()) return manifest.status();
+    if (manifest->log_name != base::BaseName(path))
+      return Status::Error(StatusCode::kAlreadyExists,
+                           a->directory + ": holds the archive of log '" + manifest->log_name +
+                               "', not of '" + base::BaseName(path) + "': use another directory");
+    auto rec = detail::RecoverArchive(a->dir_fd, a->directory, manifest->identity);
+    if (!rec.ok()) return rec.status();
+    a->fresh = false;
+    a->manifest = std::move(rec->manifest);
+    return Status::Ok();
+  }
+  const int dir = ::openat(a->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (DIR* d = dir >= 0 ? ::fdopendir(dir) : nullptr) {
+    bool segments = false;
+    while (dirent* e = ::readdir(d)) {
+      std::uint64_t base = 0;
+      segments |= ParseSegmentFileName(e->d_name, ".seg", &base);
+    }
+    ::closedir(d);
+    if (segments)
+      return Status::Error(StatusCode::kCorrupt, a->directory + ": holds segment files but no " + kManifestFile +
+                                                     ": not an archive this build can continue");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -158,6 +222,11 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
                "max payload " + std::to_string(max_payload) + " exceeds " +
                    std::to_string(payload_limit) + " (a quarter of the capacity, at most 256 MiB)");
 
+  ArchiveStart archive;
+  if (!o.archive_directory.empty()) {
+    if (Status s = PrepareArchive(path, o, &archive); !s.ok()) return s;
+  }
+
   // The default directory is ours to create (and must be ours alone); any other parent must
   // exist, and be ours or sticky. The file is created in the directory opened and checked.
   const std::string dir = base::DirectoryOf(path);
@@ -175,6 +244,7 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
   auto fail = [&](Status s) {
     ::unlink(path.c_str());
     ::close(fd);
+    if (archive.fresh && archive.dir_fd >= 0) ::unlinkat(archive.dir_fd, kManifestFile, 0);
     return s;
   };
   if (::flock(fd, LOCK_EX) != 0) return fail(ErrnoStatus(path, "flock", errno));
@@ -201,6 +271,48 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
   s.max_producers = kMaxProducers;
   s.max_cursors = kMaxCursors;
   header->counters.clean_close = 1;
+  if (archive.dir_fd >= 0) {
+    // The ring continues the archived log where the archive ends, with its identity; or a new
+    // archive starts at offset 0 with this log's.
+    Manifest& m = archive.manifest;
+    if (!archive.fresh && !detail::ParseIdentityHex(m.identity, s.identity))
+      return fail(Err(StatusCode::kCorrupt, archive.directory, "the manifest's identity is malformed"));
+    if (archive.fresh) {
+      m.log_name = base::BaseName(path);
+      m.identity = detail::IdentityHex(s.identity);
+      m.created_unix_ns = s.created_unix_ns;
+      m.settings = o.archive;
+    }
+    m.capacity = o.capacity;
+    m.policy = o.policy;
+    m.durability = o.durability;
+    m.max_payload = s.max_payload;
+    m.unblock_timeout_ms = o.unblock_timeout_ms;
+    m.sync_interval_ms = o.sync_interval_ms;
+    if (Status w = detail::WriteManifest(archive.dir_fd, archive.directory, m); !w.ok()) return fail(w);
+    const std::uint64_t start = m.active_base;
+    header->head.value = header->tail.value = start;
+    ArchiveBlock& b = header->archive_block;
+    std::memcpy(b.magic, kArchiveMagic, sizeof b.magic);
+    b.directory_len = static_cast<std::uint32_t>(archive.directory.size());
+    std::memcpy(b.directory, archive.directory.data(), archive.directory.size());
+    b.crc = ArchiveBlockCrc(b);
+    ArchiveLine& line = header->archive;
+    line.active_base = start;
+    line.earliest = m.earliest;
+    line.written = start;
+    line.sealed_bytes = m.sealed_bytes();
+    line.segments = static_cast<std::uint32_t>(m.segments.size());
+    line.oldest_sealed_unix_ns = m.segments.empty() ? 0 : m.segments.front().sealed_unix_ns;
+    line.cursor_slot = 0;
+    CursorSlot& c = header->cursors[0];
+    c.state = static_cast<std::uint64_t>(CursorState::kActive);
+    c.position = start;
+    c.updated_unix_ns = s.created_unix_ns;
+    c.pid = static_cast<std::uint32_t>(::getpid());
+    c.name_len = static_cast<std::uint32_t>(std::strlen(kArchiveCursorName));
+    std::memcpy(c.name, kArchiveCursorName, c.name_len);
+  }
   // The magic goes in last, with the checksum, so a half-created file is never taken for a log.
   if (::pwrite(fd, header.get(), sizeof(LogHeader), 0) != static_cast<ssize_t>(sizeof(LogHeader)))
     return fail(ErrnoStatus(path, "cannot write header", errno));
@@ -219,6 +331,25 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& path, const OpenOption
   if (Status s = ValidatePath(path); !s.ok()) return s;
   const int flags = (o.read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC;
   const int fd = ::open(path.c_str(), flags);
+  if (fd < 0 && errno == ENOENT && !o.archive_directory.empty() && !o.read_only) {
+    // The ring is gone (a reboot emptied /dev/shm, say): make it again from the archive.
+    auto manifest = ReadManifest(o.archive_directory);
+    if (!manifest.ok()) return manifest.status();
+    CreateOptions c;
+    c.capacity = manifest->capacity;
+    c.policy = manifest->policy;
+    c.durability = manifest->durability;
+    c.sync_interval_ms = manifest->sync_interval_ms;
+    c.unblock_timeout_ms = manifest->unblock_timeout_ms;
+    c.max_payload = manifest->max_payload;
+    c.archive_directory = o.archive_directory;
+    // Made, then opened as asked (another process may have made it first: it is opened then).
+    if (auto made = Create(path, c); !made.ok() && made.status().code() != StatusCode::kAlreadyExists)
+      return made.status();
+    OpenOptions again = o;
+    again.archive_directory.clear();
+    return Open(path, again);
+  }
   if (fd < 0) {
     if (errno == ENOENT) return Err(StatusCode::kNotFound, path, "no such log file");
     return ErrnoStatus(path, "cannot open", errno);
@@ -294,6 +425,23 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
     return Err(StatusCode::kCorrupt, path,
                "head " + std::to_string(head) + " and tail " + std::to_string(tail) +
                    " are inconsistent with capacity " + std::to_string(r.capacity));
+
+  const ArchiveBlock& block = r.header->archive_block;
+  if (super.version >= 2 && std::memcmp(block.magic, kArchiveMagic, sizeof kArchiveMagic) == 0) {
+    if (ArchiveBlockCrc(block) != block.crc || block.directory_len == 0 || block.directory_len > kMaxArchiveDirectory)
+      return Err(StatusCode::kCorrupt, path, "the archive block of the header is damaged");
+    const std::string directory(block.directory, block.directory_len);
+    const std::uint32_t slot = r.header->archive.cursor_slot;
+    CursorSlot* cursor = slot < kMaxCursors ? &r.header->cursors[slot] : nullptr;
+    if (cursor == nullptr ||
+        Atomic(cursor->state).load(std::memory_order_acquire) != static_cast<std::uint64_t>(CursorState::kActive) ||
+        std::string_view(cursor->name, std::min<std::uint32_t>(cursor->name_len, kMaxCursorName)) != kArchiveCursorName)
+      return Err(StatusCode::kCorrupt, path, "the archive's cursor is missing from the header");
+    r.archive_cursor = cursor;
+    auto archive = detail::Archive::Open(directory, r.header);
+    if (!archive.ok()) return archive.status().WithPrefix(path + ": ");
+    log->archive_ = std::move(*archive);
+  }
 
   if (writable && !exclusive) {
     // Other handles are open: this one may crash too, so the log is not clean until the last
@@ -503,6 +651,24 @@ LogInfo Log::Info() const {
     ci.pid = cur.pid;
     info.cursors.push_back(std::move(ci));
   }
+  if (archive_) {
+    ArchiveLine& line = archive_->line();
+    auto load = [](auto& word) { return std::atomic_ref(word).load(std::memory_order_relaxed); };
+    ArchiveInfo& a = info.archive;
+    info.has_archive = true;
+    a.directory = archive_->directory();
+    a.earliest_offset = archive_->LoadEarliest();
+    a.active_base = archive_->LoadActiveBase();
+    a.written_offset = load(line.written);
+    a.durable_offset = ring_.LoadArchived();
+    a.segments = load(line.segments);
+    a.sealed_bytes = load(line.sealed_bytes);
+    a.oldest_sealed_unix_ns = load(line.oldest_sealed_unix_ns);
+    a.heartbeat_unix_ns = load(line.heartbeat_unix_ns);
+    a.archiver_pid = load(line.archiver_pid);
+    a.archiver_running = PidAlive(a.archiver_pid);
+    a.error = load(line.error);
+  }
   return info;
 }
 
@@ -551,6 +717,33 @@ Result<std::unique_ptr<Producer>> Log::NewProducer() {
              "all " + std::to_string(kMaxProducers) + " producer slots are in use");
 }
 
+std::uint64_t Log::earliest_offset() const {
+  const std::uint64_t head = ring_.LoadHead();
+  return archive_ ? std::min(head, archive_->LoadEarliest()) : head;
+}
+
+Status Log::CheckArchivedFrame(std::uint64_t off) const {
+  const std::uint64_t active = archive_->LoadActiveBase();
+  std::uint64_t base = active;
+  std::uint64_t sealed_end = UINT64_MAX;
+  if (off < active) {
+    auto s = archive_->FindSealed(off);
+    if (!s.ok()) return s.status();
+    base = s->base;
+    sealed_end = s->end;
+  }
+  auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), base, sealed_end, archive_->identity());
+  if (!m.ok()) return m.status();
+  std::uint64_t bytes;
+  const detail::FrameSpan frames = (*m)->frames();
+  const FrameKind kind = off + kFrameAlignment <= (*m)->mapped_end()
+                             ? frames.layout->Classify(off, frames.LoadSealRelaxed(off), &bytes)
+                             : FrameKind::kUncommitted;
+  if (kind != FrameKind::kRecord && kind != FrameKind::kPadding)
+    return Err(StatusCode::kInvalidArgument, path_, "offset " + std::to_string(off) + " is not the start of a frame");
+  return Status::Ok();
+}
+
 Result<std::uint64_t> Log::Resolve(StartAt start) const {
   switch (start.kind()) {
     case StartAt::Kind::kEarliest: return earliest_offset();
@@ -559,24 +752,80 @@ Result<std::uint64_t> Log::Resolve(StartAt start) const {
     case StartAt::Kind::kOffset: break;
   }
   const std::uint64_t off = start.value();
-  const std::uint64_t head = earliest_offset();
+  const std::uint64_t earliest = earliest_offset();
+  const std::uint64_t head = ring_.LoadHead();
   const std::uint64_t tail = latest_offset();
-  if (off < head || off > tail)
+  if (off < earliest || off > tail)
     return Err(StatusCode::kInvalidArgument, path_,
                "offset " + std::to_string(off) + " is outside the retained range [" +
-                   std::to_string(head) + ", " + std::to_string(tail) + "]");
+                   std::to_string(earliest) + ", " + std::to_string(tail) + "]");
+  if (off % kFrameAlignment != 0)
+    return Err(StatusCode::kInvalidArgument, path_, "offset " + std::to_string(off) + " is not the start of a frame");
+  if (off < head) {
+    if (Status s = CheckArchivedFrame(off); !s.ok()) return s;
+    return off;
+  }
   std::uint64_t bytes;
-  if (off % kFrameAlignment != 0 ||
-      (off != tail && ring_.Classify(off, ring_.LoadSeal(off), &bytes) == FrameKind::kUncommitted))
+  if (off != tail && ring_.Classify(off, ring_.LoadSeal(off), &bytes) == FrameKind::kUncommitted)
     return Err(StatusCode::kInvalidArgument, path_,
                "offset " + std::to_string(off) + " is not the start of a committed frame");
   return off;
 }
 
+Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64_t head) const {
+  // Sealed segments first: the first whose newest record is at or after unix_ns holds the
+  // answer; its index says where to start the walk.
+  auto manifest = archive_->ReadManifest();
+  if (!manifest.ok()) return manifest.status();
+  const std::uint64_t earliest = archive_->LoadEarliest();
+  auto walk = [&](const detail::SegmentMap& m, std::uint64_t from, std::uint64_t to) -> std::optional<std::uint64_t> {
+    const detail::FrameSpan frames = m.frames();
+    to = std::min(to, m.mapped_end());
+    for (std::uint64_t pos = from; pos < to;) {
+      std::uint64_t bytes = 0;
+      const FrameKind kind = frames.layout->Classify(pos, frames.LoadSealRelaxed(pos), &bytes);
+      if (kind == FrameKind::kRecord && frames.Header(pos)->timestamp_ns >= unix_ns) return pos;
+      if ((kind != FrameKind::kRecord && kind != FrameKind::kPadding) || bytes > to - pos) break;
+      pos += bytes;
+    }
+    return std::nullopt;
+  };
+  for (const SegmentInfo& seg : manifest->segments) {
+    if (seg.end <= earliest || seg.records == 0 || seg.max_timestamp_ns < unix_ns) continue;
+    if (seg.base >= head) break;
+    std::uint64_t from = seg.base;
+    if (auto index = detail::ReadIndex(archive_->dir_fd(), archive_->directory(), seg.base, seg.end); index.ok()) {
+      for (const IndexEntry& e : *index) {
+        if (e.max_timestamp_ns >= unix_ns) {
+          from = e.offset;
+          break;
+        }
+      }
+    }
+    auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), seg.base, seg.end, archive_->identity());
+    if (!m.ok()) return m.status();
+    if (auto found = walk(**m, from, seg.end)) return *found;
+  }
+  // The segment being written, up to the ring's head.
+  const std::uint64_t active = std::max(manifest->active_base, earliest);
+  if (active < head) {
+    auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), manifest->active_base, UINT64_MAX,
+                                      archive_->identity());
+    if (!m.ok()) return m.status();
+    if (auto found = walk(**m, active, head)) return *found;
+  }
+  return head;
+}
+
 Result<std::uint64_t> Log::TimeToOffset(std::int64_t unix_ns) const {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    const std::uint64_t head = earliest_offset();
+    const std::uint64_t head = ring_.LoadHead();
     const std::uint64_t tail = latest_offset();
+    if (archive_ && archive_->LoadEarliest() < head) {
+      auto in_archive = ArchiveTimeToOffset(unix_ns, head);
+      if (!in_archive.ok()) return in_archive.status();
+      if (*in_archive < head) return *in_archive;
+    }
     std::uint64_t pos = head;
     while (pos < tail) {
       const std::uint64_t seal = ring_.LoadSeal(pos);
@@ -587,7 +836,7 @@ Result<std::uint64_t> Log::TimeToOffset(std::int64_t unix_ns) const {
       pos += bytes;
     }
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (earliest_offset() <= head) return pos;  // not lapped while we walked
+    if (ring_.LoadHead() <= head) return pos;  // not lapped while we walked
   }
   return Err(StatusCode::kResourceExhausted, path_, "time seek kept being lapped by producers");
 }
@@ -602,6 +851,9 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
   if (name.empty() || name.size() > kMaxCursorName)
     return Err(StatusCode::kInvalidArgument, path_,
                "cursor name must be 1.." + std::to_string(kMaxCursorName) + " bytes");
+  if (name == kArchiveCursorName)
+    return Err(StatusCode::kPermissionDenied, path_,
+               "cursor name '" + std::string(name) + "' is reserved for the archive");
   auto find = [&](std::uint32_t skip) -> CursorSlot* {
     for (std::uint32_t i = 0; i < kMaxCursors; ++i) {
       CursorSlot& c = ring_.header->cursors[i];
@@ -646,7 +898,7 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
     // A producer may have moved head past us while we were not yet counted.
     std::uint64_t start = *pos;
     const std::uint64_t head = earliest_offset();
-    if (start < head) start = head;
+    if (start < head) start = head;  // (with an archive, that is the archive's start)
     Atomic(c.position).store(start, std::memory_order_release);
     return std::unique_ptr<LogReader>(new LogReader(this, start, &c, std::string(name)));
   }
@@ -654,8 +906,16 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
              "all " + std::to_string(kMaxCursors) + " cursor slots are in use");
 }
 
+Result<std::unique_ptr<LogReader>> Log::OpenArchiveCursor() {
+  if (ring_.archive_cursor == nullptr) return Err(StatusCode::kFailedPrecondition, path_, "has no archive");
+  const std::uint64_t pos = ring_.LoadArchived();
+  return std::unique_ptr<LogReader>(new LogReader(this, pos, ring_.archive_cursor, kArchiveCursorName));
+}
+
 Status Log::DeleteCursor(std::string_view name) {
   if (!ring_.writable) return Err(StatusCode::kPermissionDenied, path_, "opened read-only");
+  if (archive_ && name == kArchiveCursorName)
+    return Err(StatusCode::kPermissionDenied, path_, "cursor '" + std::string(name) + "' belongs to the archive");
   for (CursorSlot& c : ring_.header->cursors) {
     if (Atomic(c.state).load(std::memory_order_acquire) ==
             static_cast<std::uint64_t>(CursorState::kActive) &&

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "memlog/archive.h"
+#include "memlog/detail/archive.h"
 #include "memlog/detail/ring.h"
 #include "memlog/format.h"
 #include "base/files.h"
@@ -29,6 +31,7 @@ namespace kappa::memlog {
 
 class Producer;
 class LogReader;
+class Archiver;
 
 struct CreateOptions {
   std::uint64_t capacity = std::uint64_t{64} << 20;  // ring bytes, a power of two
@@ -37,6 +40,13 @@ struct CreateOptions {
   std::uint32_t sync_interval_ms = 100;   // for Durability::kInterval
   std::uint32_t unblock_timeout_ms = 1000;
   std::uint32_t max_payload = 0;          // 0: min(capacity / 4, 256 MiB)
+  // An archive directory (created 0700 if missing; its parent must exist) makes the ring the
+  // hot tail of a log whose history is kept in segment files there (archive.h). A directory
+  // that already holds the archive of a log of this name (its ring lost, say to a reboot of
+  // /dev/shm) is taken over: the new ring continues that log, with its identity, at the end of
+  // what the archive holds.
+  std::string archive_directory;
+  ArchiveSettings archive;                // for a new archive
 };
 
 struct OpenOptions {
@@ -46,6 +56,9 @@ struct OpenOptions {
   bool populate = false;
   std::optional<Durability> durability;   // unset: the log's creation default
   std::optional<std::uint32_t> sync_interval_ms;
+  // If the log file is missing but this directory holds its archive, the log is made again
+  // from the archive (as Create with that archive would) and opened.
+  std::string archive_directory;
 };
 
 // Where a reader starts.
@@ -97,6 +110,8 @@ struct LogInfo {
   std::uint64_t truncated_bytes = 0;
   std::uint32_t live_producers = 0;
   std::vector<CursorInfo> cursors;
+  bool has_archive = false;
+  ArchiveInfo archive;
 };
 
 const char* PolicyName(Policy policy);
@@ -136,8 +151,8 @@ class Log {
   // The log's identity: 32 hex digits drawn at random when it was created. It names this log,
   // whatever its path: a log renamed keeps it, a new log created at the same path has another.
   std::string identity() const;
-  // Oldest offset still retained.
-  std::uint64_t earliest_offset() const { return ring_.LoadHead(); }
+  // Oldest offset still retained: in the archive, for a log with one, else in the ring.
+  std::uint64_t earliest_offset() const;
   // Offset the next reservation will take (end of everything reserved so far).
   std::uint64_t latest_offset() const { return ring_.LoadTail(); }
   // Bytes recovery excluded as a torn tail when this handle opened the log (0 if none).
@@ -162,12 +177,18 @@ class Log {
   std::string failure() const;
 
   const detail::Ring& ring() const { return ring_; }
+  // The log's archive (null for a log without one).
+  const detail::Archive* archive() const { return archive_.get(); }
+  bool has_archive() const { return archive_ != nullptr; }
 
   // Internal to memlog: flushes the ring bytes [offset, offset + bytes) and the header.
   bool SyncRange(std::uint64_t offset, std::uint64_t bytes);
 
  private:
+  friend class Archiver;
   Log() = default;
+  // The reader an Archiver copies through, on the archive's reserved cursor.
+  Result<std::unique_ptr<LogReader>> OpenArchiveCursor();
   static Result<std::unique_ptr<Log>> OpenFd(int fd, const std::string& path, bool writable,
                                              std::optional<Durability> durability,
                                              std::optional<std::uint32_t> sync_interval_ms,
@@ -176,12 +197,16 @@ class Log {
   void Fail(std::string what);
   void SyncLoop();
   Result<std::uint64_t> TimeToOffset(std::int64_t unix_ns) const;
+  // The first record at or after `unix_ns` in the archive, or the ring's head if none is.
+  Result<std::uint64_t> ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64_t head) const;
+  Status CheckArchivedFrame(std::uint64_t offset) const;
 
   std::string path_;
   int fd_ = -1;
   void* map_ = nullptr;
   std::size_t map_size_ = 0;
   detail::Ring ring_;
+  std::unique_ptr<detail::Archive> archive_;
   Durability durability_ = Durability::kNone;
   std::uint32_t sync_interval_ms_ = 100;
   std::uint64_t recovered_truncated_ = 0;

@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "memlog/crc32c.h"
+#include "memlog/detail/archive.h"
 #include "memlog/log.h"
 
 namespace kappa::memlog {
@@ -19,6 +20,7 @@ const char* PollStatusName(PollStatus status) {
     case PollStatus::kEmpty: return "empty";
     case PollStatus::kLapped: return "lapped";
     case PollStatus::kCorrupt: return "corrupt";
+    case PollStatus::kExpired: return "expired";
   }
   return "unknown";
 }
@@ -32,9 +34,9 @@ bool Record::ChecksumOk() const noexcept {
 // every length is checked again and a frame that no longer makes sense ends the iteration.
 void RecordBatch::Iterator::Skip() noexcept {
   while (pos_ < end_) {
-    seal_ = Atomic(ring_->SealWord(pos_)).load(std::memory_order_relaxed);
+    seal_ = frames_.LoadSealRelaxed(pos_);
     std::uint64_t bytes = 0;
-    const FrameKind kind = ring_->Classify(pos_, seal_, &bytes);
+    const FrameKind kind = frames_.layout->Classify(pos_, seal_, &bytes);
     if (kind == FrameKind::kRecord) {
       next_ = pos_ + bytes;
       return;
@@ -46,14 +48,14 @@ void RecordBatch::Iterator::Skip() noexcept {
 }
 
 Record RecordBatch::Iterator::operator*() const noexcept {
-  const RecordHeader* h = ring_->Header(pos_);
+  const RecordHeader* h = frames_.Header(pos_);
   Record r;
   r.offset = pos_;
   r.timestamp_ns = h->timestamp_ns;
   r.type = h->type;
   r.flags = h->flags;
   r.crc = h->crc;
-  r.payload = std::span<const std::byte>(ring_->Payload(pos_), SealLength(seal_));
+  r.payload = std::span<const std::byte>(frames_.At(pos_) + kRecordHeaderSize, SealLength(seal_));
   return r;
 }
 
@@ -65,14 +67,18 @@ RecordBatch::Iterator& RecordBatch::Iterator::operator++() noexcept {
 
 LogReader::LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor,
                      std::string cursor_name)
-    : log_(log), ring_(&log->ring()), pos_(position), cursor_(cursor),
-      cursor_name_(std::move(cursor_name)) {}
+    : log_(log), ring_(&log->ring()), archive_(log->archive()), pos_(position), cursor_(cursor),
+      cursor_name_(std::move(cursor_name)) {
+  in_archive_ = archive_ != nullptr && pos_ < ring_->LoadHead();
+}
 
 LogReader::~LogReader() = default;
 
 PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
                            std::size_t max_bytes) noexcept {
-  batch->ring_ = ring_;
+  if (in_archive_) [[unlikely]] return PollArchive(batch, max_records, max_bytes);
+  batch->frames_ = detail::FrameSpan::OfRing(*ring_);
+  batch->archived_ = false;
   batch->begin_ = batch->end_ = pos_;
   batch->count_ = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -106,6 +112,12 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
     std::atomic_thread_fence(std::memory_order_acquire);
     const std::uint64_t head = Atomic(ring_->header->head.value).load(std::memory_order_relaxed);
     if (head > start) {
+      if (archive_ != nullptr) {  // what the ring no longer holds, the archive does
+        in_archive_ = true;
+        stall_at_ = UINT64_MAX;
+        checked_ticks_ = 0;
+        return PollArchive(batch, max_records, max_bytes);
+      }
       last_lost_ = head - start;
       total_lost_ += last_lost_;
       pos_ = head;
@@ -169,7 +181,126 @@ PollStatus LogReader::Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
   }
 }
 
+bool LogReader::MapSegmentAt() noexcept {
+  const std::uint64_t active = archive_->LoadActiveBase();
+  std::uint64_t base = active;
+  std::uint64_t sealed_end = UINT64_MAX;
+  if (pos_ < active) {
+    auto s = archive_->FindSealed(pos_);
+    if (!s.ok()) {
+      error_ = s.status().message();
+      return false;
+    }
+    base = s->base;
+    sealed_end = s->end;
+  }
+  auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), base, sealed_end,
+                                    archive_->identity());
+  if (!m.ok()) {
+    error_ = m.status().message();
+    return false;
+  }
+  // The caller's last batch may still point into the segment being left: it goes at the next poll.
+  retired_segment_ = std::move(segment_);
+  segment_ = std::move(*m);
+  return true;
+}
+
+PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
+                                  std::size_t max_bytes) noexcept {
+  retired_segment_.reset();
+  if (segment_) segment_->ReleaseRetired();
+  batch->archived_ = true;
+  batch->count_ = 0;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    batch->begin_ = batch->end_ = pos_;
+    const std::uint64_t head = ring_->LoadHead();
+    if (pos_ >= head) {  // caught up with the ring
+      in_archive_ = false;
+      return Poll(batch, max_records, max_bytes);
+    }
+    const std::uint64_t earliest = archive_->LoadEarliest();
+    if (pos_ < earliest) {
+      last_lost_ = earliest - pos_;
+      total_lost_ += last_lost_;
+      pos_ = earliest;
+      batch->begin_ = batch->end_ = pos_;
+      segment_.reset();
+      return PollStatus::kExpired;
+    }
+    if (!segment_ || pos_ < segment_->base() || (segment_->sealed() && pos_ >= segment_->sealed_end())) {
+      if (!MapSegmentAt()) {
+        if (pos_ < archive_->LoadEarliest()) continue;  // retention took it meanwhile
+        return PollStatus::kCorrupt;
+      }
+    }
+    if (!segment_->sealed() && pos_ + kRecordHeaderSize > segment_->mapped_end()) {
+      // The active segment was written further, or sealed and another one begun.
+      if (!segment_->Extend()) {
+        error_ = segment_->path() + ": cannot map what was written since";
+        return PollStatus::kCorrupt;
+      }
+      if (pos_ >= segment_->mapped_end()) {
+        if (archive_->LoadActiveBase() > segment_->base()) {
+          segment_.reset();  // sealed since: find it in the manifest
+          continue;
+        }
+        error_ = segment_->path() + ": the archive lacks offset " + std::to_string(pos_) +
+                 ", which the ring no longer holds";
+        return PollStatus::kCorrupt;
+      }
+    }
+    const detail::FrameSpan frames = segment_->frames();
+    const std::uint64_t limit = std::min(head, segment_->mapped_end());
+    std::uint64_t p = pos_;
+    std::size_t n = 0;
+    bool damaged = false;
+    while (p < limit && n < max_records && p - pos_ < max_bytes) {
+      std::uint64_t bytes = 0;
+      const FrameKind kind = frames.layout->Classify(p, frames.LoadSealRelaxed(p), &bytes);
+      if (kind == FrameKind::kRecord) {
+        ++n;
+      } else if (kind != FrameKind::kPadding) {
+        damaged = true;
+        break;
+      }
+      if (bytes > limit - p) {  // runs past what is mapped yet
+        if (kind == FrameKind::kRecord) --n;
+        damaged = limit == head;  // a frame never crosses head
+        break;
+      }
+      p += bytes;
+    }
+    if (p == pos_) {
+      if (damaged || limit == head) {
+        error_ = segment_->path() + ": damaged frame at offset " + std::to_string(pos_);
+        return PollStatus::kCorrupt;
+      }
+      if (!segment_->Extend()) {
+        error_ = segment_->path() + ": cannot map what was written since";
+        return PollStatus::kCorrupt;
+      }
+      continue;
+    }
+    batch->frames_ = frames;
+    batch->begin_ = pos_;
+    batch->end_ = p;
+    batch->count_ = n;
+    pos_ = p;
+    if (n > 0) return PollStatus::kOk;
+  }
+  return PollStatus::kEmpty;
+}
+
+void LogReader::ReadAgain(const RecordBatch& batch) noexcept {
+  pos_ = batch.begin_offset();
+  in_archive_ = archive_ != nullptr && pos_ < ring_->LoadHead();
+  stall_at_ = UINT64_MAX;
+  checked_ticks_ = 0;
+}
+
 bool LogReader::StillValid(const RecordBatch& batch) const noexcept {
+  if (batch.archived()) return true;  // segment files are never written over
   // acquire: order the caller's reads of the batch before this check.
   std::atomic_thread_fence(std::memory_order_acquire);
   return Atomic(ring_->header->head.value).load(std::memory_order_relaxed) <= batch.begin_offset();
@@ -179,6 +310,7 @@ Status LogReader::Seek(const StartAt& start) {
   auto pos = log_->Resolve(start);
   if (!pos.ok()) return pos.status();
   pos_ = *pos;
+  in_archive_ = archive_ != nullptr && pos_ < ring_->LoadHead();
   stall_at_ = UINT64_MAX;
   checked_ticks_ = 0;
   return Status::Ok();

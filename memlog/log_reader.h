@@ -4,15 +4,20 @@
 // never block producers (except through a named cursor under the Block policy, which is the
 // point of it).
 //
-// Zero-copy batches point into the ring. Under the Block policy a reader on a named cursor owns
-// its unconsumed bytes: nobody overwrites them until the cursor commits past them. Any other
-// reader may be lapped while it looks at a batch: StillValid(batch) after use tells whether the
-// bytes were intact throughout (the same check a seqlock reader makes).
+// Zero-copy batches point into the ring, or for a log with an archive into a segment file's
+// mapping (valid until the next Poll, Wait or Seek of the reader). Under the Block policy a
+// reader on a named cursor of a log without an archive owns its unconsumed bytes: nobody
+// overwrites them until the cursor commits past them. Any other reader may be lapped while it
+// looks at a batch: StillValid(batch) after use tells whether the bytes were intact throughout
+// (the same check a seqlock reader makes). With an archive, a reader that the ring's head
+// overtakes reads on from the archive (no kLapped), and ReadAgain(batch) reads an overwritten
+// batch again from there.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -23,6 +28,10 @@ namespace kappa::memlog {
 
 class Log;
 class StartAt;
+namespace detail {
+class Archive;
+class SegmentMap;
+}  // namespace detail
 
 struct Record {
   std::uint64_t offset = 0;
@@ -40,15 +49,15 @@ class RecordBatch {
  public:
   class Iterator {
    public:
-    Iterator(const detail::Ring* ring, std::uint64_t pos, std::uint64_t end)
-        : ring_(ring), pos_(pos), end_(end) { Skip(); }
+    Iterator(const detail::FrameSpan& frames, std::uint64_t pos, std::uint64_t end)
+        : frames_(frames), pos_(pos), end_(end) { Skip(); }
     Record operator*() const noexcept;
     Iterator& operator++() noexcept;
     bool operator!=(const Iterator& other) const { return pos_ != other.pos_; }
 
    private:
     void Skip() noexcept;
-    const detail::Ring* ring_;
+    detail::FrameSpan frames_;
     std::uint64_t pos_;
     std::uint64_t end_;
     std::uint64_t seal_ = 0;
@@ -59,12 +68,15 @@ class RecordBatch {
   std::uint64_t end_offset() const { return end_; }
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
-  Iterator begin() const { return Iterator(ring_, begin_, end_); }
-  Iterator end() const { return Iterator(ring_, end_, end_); }
+  // True if the batch was read from the archive's segment files rather than the ring.
+  bool archived() const { return archived_; }
+  Iterator begin() const { return Iterator(frames_, begin_, end_); }
+  Iterator end() const { return Iterator(frames_, end_, end_); }
 
  private:
   friend class LogReader;
-  const detail::Ring* ring_ = nullptr;
+  detail::FrameSpan frames_;
+  bool archived_ = false;
   std::uint64_t begin_ = 0;
   std::uint64_t end_ = 0;
   std::size_t count_ = 0;
@@ -73,8 +85,12 @@ class RecordBatch {
 enum class [[nodiscard]] PollStatus {
   kOk,       // the batch holds >= 1 record
   kEmpty,    // nothing committed past position() yet
-  kLapped,   // records were overwritten before they were read; see last_lost_bytes()
-  kCorrupt,  // the frame at position() is damaged; the reader does not move past it
+  kLapped,   // records were overwritten before they were read; see last_lost_bytes() (only
+             // for logs without an archive)
+  kCorrupt,  // the frame at position() is damaged or its archive segment unreadable (error()
+             // says which); the reader does not move past it
+  kExpired,  // records were deleted by the archive's retention before they were read; see
+             // last_lost_bytes(); the reader goes on from the oldest record kept
 };
 const char* PollStatusName(PollStatus status);
 
@@ -96,6 +112,12 @@ class LogReader {
                   std::size_t max_records = 4096) noexcept;
   // True if nothing in `batch` can have been overwritten since it was polled.
   bool StillValid(const RecordBatch& batch) const noexcept;
+  // Goes back to the start of `batch` (the last one polled), so that the next poll reads it
+  // again: from the archive, for a log with one, when StillValid(batch) said the ring's copy was
+  // overwritten.
+  void ReadAgain(const RecordBatch& batch) noexcept;
+  // Why the last kCorrupt was returned, for one that came from the archive (empty otherwise).
+  const std::string& error() const { return error_; }
 
   std::uint64_t position() const { return pos_; }
   std::uint64_t last_lost_bytes() const { return last_lost_; }
@@ -113,10 +135,19 @@ class LogReader {
  private:
   friend class Log;
   LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor, std::string cursor_name);
+  // Reads below the ring's head, from the archive's segment files.
+  PollStatus PollArchive(RecordBatch* batch, std::size_t max_records, std::size_t max_bytes) noexcept;
+  // Maps the segment that holds pos_; false (error_ set) if it cannot.
+  bool MapSegmentAt() noexcept;
 
   const Log* log_;
   const detail::Ring* ring_;
+  const detail::Archive* archive_;  // null for a log without an archive
   std::uint64_t pos_;
+  bool in_archive_ = false;  // pos_ was below the ring's head when last looked at
+  std::unique_ptr<detail::SegmentMap> segment_;
+  std::unique_ptr<detail::SegmentMap> retired_segment_;  // the previous batch may point into it
+  std::string error_;
   // About 10 us at 2-4 GHz (detail::Ticks() counts TSC cycles on x86-64, else nanoseconds).
   static constexpr std::uint64_t kIdleCheckTicks = 1 << 15;
   std::uint64_t checked_ticks_ = 0;  // when head and tail were last read (or a poll found data)

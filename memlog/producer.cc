@@ -50,6 +50,8 @@ AppendResult Producer::CheckRoom(std::uint64_t end) noexcept {
     head_cache_ = ring_->RaiseHeadToCursors();
     return end - head_cache_ <= cap ? AppendResult::kOk : AppendResult::kFull;
   }
+  // With an archive, nothing it does not hold yet is overwritten, whatever the policy.
+  if (ring_->archive_cursor != nullptr && end - cap > ring_->LoadArchived()) return AppendResult::kFull;
   if (!ring_->AdvanceHeadTo(end - cap)) return AppendResult::kStalled;
   head_cache_ = end - cap;
   return AppendResult::kOk;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <utility>
 
 #include <linux/futex.h>
@@ -91,7 +92,10 @@ std::uint64_t Ring::RaiseHeadToCursors() const {
   std::uint64_t head = LoadHead();
   const std::uint64_t tail = LoadTail();
   std::uint64_t slowest = UINT64_MAX;
-  for (CursorSlot& c : header->cursors) {
+  // With an archive, only what the archive does not hold yet is kept: other readers read the
+  // rest from the archive.
+  if (archive_cursor != nullptr) slowest = LoadArchived();
+  for (CursorSlot& c : archive_cursor != nullptr ? std::span<CursorSlot>() : std::span<CursorSlot>(header->cursors)) {
     // acquire: a consumer releases its position only after it has finished reading.
     if (Atomic(c.state).load(std::memory_order_acquire) !=
         static_cast<std::uint64_t>(CursorState::kActive))

@@ -64,6 +64,9 @@ struct Ring {
   Policy policy = Policy::kBlock;
   std::int64_t unblock_timeout_ns = 0;
   bool writable = false;
+  // The cursor the archive reads through, for a log with an archive (else null): head never
+  // passes its position, whatever the policy.
+  CursorSlot* archive_cursor = nullptr;
 
   std::uint32_t Tag(std::uint64_t offset) const { return LapTag(offset, capacity_log2, salt); }
   std::uint64_t& SealWord(std::uint64_t offset) const {
@@ -85,6 +88,10 @@ struct Ring {
   std::uint64_t LoadTail() const { return Atomic(header->tail.value).load(std::memory_order_acquire); }
   // acquire: a region behind head may be being overwritten.
   std::uint64_t LoadHead() const { return Atomic(header->head.value).load(std::memory_order_acquire); }
+  // acquire: the archive released its cursor only after the frames before it were durable.
+  std::uint64_t LoadArchived() const {
+    return Atomic(archive_cursor->position).load(std::memory_order_acquire);
+  }
 
   // What the seal word `seal` read at `offset` says; *frame_bytes is set for kRecord/kPadding.
   FrameKind Classify(std::uint64_t offset, std::uint64_t seal, std::uint64_t* frame_bytes) const {
@@ -140,6 +147,28 @@ struct Ring {
   // Overwrite policy: advances head to at least `limit` by walking committed frames; frames that
   // stay uncommitted past the unblock timeout are unblocked. Returns false if it could not.
   bool AdvanceHeadTo(std::uint64_t limit) const;
+};
+
+// Where frames lie in memory: frame `offset` starts at data + ((offset - base) & mask). The
+// ring's frames: base 0, mask capacity - 1. A segment file's: base its first offset, mask ~0.
+// `layout` classifies them (the ring they were written in).
+struct FrameSpan {
+  const std::byte* data = nullptr;
+  std::uint64_t base = 0;
+  std::uint64_t mask = 0;
+  const Ring* layout = nullptr;
+
+  const std::byte* At(std::uint64_t offset) const { return data + ((offset - base) & mask); }
+  const RecordHeader* Header(std::uint64_t offset) const {
+    return reinterpret_cast<const RecordHeader*>(At(offset));
+  }
+  // relaxed: a segment's frames never change once written, and a ring's are checked afterwards
+  // (LogReader::StillValid).
+  std::uint64_t LoadSealRelaxed(std::uint64_t offset) const {
+    return std::atomic_ref<std::uint64_t>(*const_cast<std::uint64_t*>(reinterpret_cast<const std::uint64_t*>(At(offset))))
+        .load(std::memory_order_relaxed);
+  }
+  static FrameSpan OfRing(const Ring& ring) { return {ring.data, 0, ring.mask, &ring}; }
 };
 
 }  // namespace kappa::memlog::detail

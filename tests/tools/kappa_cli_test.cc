@@ -125,7 +125,7 @@ TEST_F(KappaCliTest, ShouldCreateLogAndDescribeItAsTableAndJson) {
 
   const RunResult json = Kappa({"log", "info", path, "--format", "json"});
   ASSERT_EQ(json.status, 0) << json.err;
-  EXPECT_TRUE(json.out.starts_with("{\"path\":\"" + path + "\",\"version\":1,\"capacity\":1048576,"
+  EXPECT_TRUE(json.out.starts_with("{\"path\":\"" + path + "\",\"version\":2,\"capacity\":1048576,"
                                    "\"policy\":\"overwrite\",\"durability\":\"none\","))
       << json.out;
   for (const char* field : {"\"max_payload\":1024,", "\"unblock_timeout_ms\":250,",

@@ -1,0 +1,383 @@
+#include "memlog/archiver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "base/files.h"
+#include "memlog/detail/archive.h"
+#include "memlog/detail/archive_recovery.h"
+#include "memlog/log.h"
+#include "memlog/log_reader.h"
+
+namespace kappa::memlog {
+
+using detail::Atomic;
+using detail::FrameKind;
+
+namespace {
+
+template <class T>
+void StoreRelaxed(T& word, T value) {
+  std::atomic_ref<T>(word).store(value, std::memory_order_relaxed);
+}
+
+constexpr std::int64_t kRetentionEveryNs = 1'000'000'000;
+constexpr std::size_t kMaxCopyBytes = std::size_t{4} << 20;  // per poll
+
+}  // namespace
+
+Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions options) {
+  if (!log->has_archive())
+    return Status::Error(StatusCode::kFailedPrecondition,
+                         log->path() + ": has no archive (create the log with an archive directory)");
+  if (log->read_only())
+    return Status::Error(StatusCode::kPermissionDenied, log->path() + ": opened read-only; cannot archive it");
+  if (options.settings) {
+    if (Status s = ValidateArchiveSettings(*options.settings); !s.ok()) return s;
+  }
+  std::unique_ptr<Archiver> a(new Archiver(log));
+  a->options_ = std::move(options);
+  const detail::Archive* archive = log->archive();
+  a->directory_ = archive->directory();
+  a->dir_fd_ = ::fcntl(archive->dir_fd(), F_DUPFD_CLOEXEC, 0);
+  if (a->dir_fd_ < 0) return base::ErrnoStatus(a->directory_, "cannot open", errno);
+  a->identity_[0] = archive->identity()[0];
+  a->identity_[1] = archive->identity()[1];
+  auto lock = detail::LockArchive(a->dir_fd_, a->directory_);
+  if (!lock.ok()) {
+    const std::uint32_t pid = std::atomic_ref(archive->line().archiver_pid).load(std::memory_order_relaxed);
+    if (lock.status().code() == StatusCode::kBusy && pid != 0)
+      return Status::Error(StatusCode::kBusy, lock.status().message() + "; pid " + std::to_string(pid));
+    return lock.status();
+  }
+  a->lock_fd_ = *lock;
+  auto recovered = detail::RecoverArchive(a->dir_fd_, a->directory_, log->identity());
+  if (!recovered.ok()) return recovered.status();
+  for (const std::string& note : recovered->notes) a->Report(note);
+  a->manifest_ = std::move(recovered->manifest);
+  if (a->options_.settings) {
+    a->manifest_.settings = *a->options_.settings;
+    if (Status s = detail::WriteManifest(a->dir_fd_, a->directory_, a->manifest_); !s.ok()) return s;
+  }
+
+  // Continue where the archive ends: the ring must still hold everything from there on.
+  const std::uint64_t resume = a->manifest_.active_base;
+  const std::uint64_t head = log->ring().LoadHead();
+  const std::uint64_t tail = log->ring().LoadTail();
+  if (resume > tail)
+    return Status::Error(StatusCode::kCorrupt, a->directory_ + ": the archive ends at offset " +
+                                                   std::to_string(resume) + ", past the log's end " +
+                                                   std::to_string(tail) + ": it is not this ring's history");
+  if (resume < head)
+    return Status::Error(StatusCode::kCorrupt,
+                         a->directory_ + ": the archive ends at offset " + std::to_string(resume) +
+                             " but the ring now starts at " + std::to_string(head) + ": " +
+                             std::to_string(head - resume) +
+                             " bytes of history are in neither (a damaged or removed segment file)");
+  auto reader = log->OpenArchiveCursor();
+  if (!reader.ok()) return reader.status();
+  a->reader_ = std::move(*reader);
+  if (Status s = a->reader_->Seek(StartAt::Offset(resume)); !s.ok()) return s;
+  a->reader_->CommitCursorAt(resume);
+  a->written_ = a->durable_ = resume;
+  if (Status s = a->StartSegment(resume); !s.ok()) return s;
+
+  ArchiveLine& line = archive->line();
+  StoreRelaxed(line.segments, static_cast<std::uint32_t>(a->manifest_.segments.size()));
+  StoreRelaxed(line.sealed_bytes, a->manifest_.sealed_bytes());
+  StoreRelaxed(line.oldest_sealed_unix_ns,
+               a->manifest_.segments.empty() ? std::int64_t{0} : a->manifest_.segments.front().sealed_unix_ns);
+  // release: retention publishes the start before it deletes files below it.
+  std::atomic_ref(line.earliest).store(a->manifest_.earliest, std::memory_order_release);
+  StoreRelaxed(line.archiver_pid, static_cast<std::uint32_t>(::getpid()));
+  StoreRelaxed(line.error, 0);
+  StoreRelaxed(line.heartbeat_unix_ns, detail::UnixNs());
+  a->last_flush_ns_ = a->last_retention_ns_ = detail::MonotonicNs();
+  return a;
+}
+
+Archiver::~Archiver() {
+  if (thread_.joinable()) Stop().ok();
+  if (lock_fd_ >= 0 && !failed_ && reader_) {
+    Flush().ok();
+    ArchiveLine& line = log_->archive()->line();
+    StoreRelaxed(line.archiver_pid, 0u);
+  }
+  if (segment_fd_ >= 0) ::close(segment_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+}
+
+void Archiver::Report(const std::string& note) const {
+  if (options_.report) options_.report(note);
+}
+
+Status Archiver::Failed(Status status) {
+  ArchiveLine& line = log_->archive()->line();
+  int err = EIO;
+  if (status.code() == StatusCode::kResourceExhausted) err = ENOSPC;
+  StoreRelaxed(line.error, err);
+  return status;
+}
+
+Status Archiver::StartSegment(std::uint64_t base) {
+  if (segment_fd_ >= 0) ::close(segment_fd_);
+  segment_fd_ = -1;
+  const std::string name = SegmentFileName(base);
+  const std::string path = directory_ + "/" + name;
+  const int fd = ::openat(dir_fd_, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Failed(base::ErrnoStatus(path, "cannot create archive segment", errno));
+  const SegmentHeader h = detail::MakeSegmentHeader(identity_, base, log_->ring());
+  std::string header(kSegmentHeaderSize, '\0');
+  std::memcpy(header.data(), &h, sizeof h);
+  int err = 0;
+  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) err = errno ? errno : EIO;
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0 && ::fsync(dir_fd_) != 0) err = errno;
+  if (err != 0) {
+    ::close(fd);
+    ::unlinkat(dir_fd_, name.c_str(), 0);
+    return Failed(base::ErrnoStatus(path, "cannot write archive segment header", err));
+  }
+  segment_fd_ = fd;
+  active_ = SegmentInfo{};
+  active_.base = active_.end = base;
+  index_.clear();
+  next_index_at_ = base;
+  segment_started_ns_ = 0;
+  ArchiveLine& line = log_->archive()->line();
+  StoreRelaxed(line.written, base);
+  // release: the file exists (and the segment before it is in the manifest) before readers look
+  // for offsets at or past `base` in it.
+  std::atomic_ref(line.active_base).store(base, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
+  const detail::Ring& ring = log_->ring();
+  // Statistics and the time index of the frames, read before they are written out.
+  for (std::uint64_t pos = begin; pos < end;) {
+    std::uint64_t bytes = 0;
+    const FrameKind kind = ring.Classify(pos, ring.LoadSeal(pos), &bytes);
+    if (kind != FrameKind::kRecord && kind != FrameKind::kPadding) break;  // cannot be: the reader read them
+    if (kind == FrameKind::kRecord) {
+      const std::int64_t ts = ring.Header(pos)->timestamp_ns;
+      if (active_.records == 0) active_.min_timestamp_ns = active_.max_timestamp_ns = ts;
+      active_.min_timestamp_ns = std::min(active_.min_timestamp_ns, ts);
+      active_.max_timestamp_ns = std::max(active_.max_timestamp_ns, ts);
+      ++active_.records;
+      if (pos >= next_index_at_) {
+        index_.push_back({pos, ts});
+        next_index_at_ = pos + kIndexStride;
+      } else {
+        index_.back().max_timestamp_ns = std::max(index_.back().max_timestamp_ns, ts);
+      }
+    }
+    pos += bytes;
+  }
+  // The frames byte for byte; the ring's bytes [begin, end) may wrap around its end.
+  std::uint64_t at = begin;
+  while (at < end) {
+    const std::uint64_t idx = at & ring.mask;
+    const std::uint64_t n = std::min(end - at, ring.capacity - idx);
+    const std::byte* src = ring.data + idx;
+    std::uint64_t done = 0;
+    while (done < n) {
+      const ssize_t w = ::pwrite(segment_fd_, src + done, n - done,
+                                 static_cast<off_t>(kSegmentHeaderSize + (at - active_.base) + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        const int err = w < 0 ? errno : ENOSPC;
+        return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base), "cannot write archive segment", err));
+      }
+      done += static_cast<std::uint64_t>(w);
+    }
+    at += n;
+  }
+  return Status::Ok();
+}
+
+Status Archiver::Pass(std::uint64_t* copied) {
+  if (copied) *copied = 0;
+  if (failed_) return Status::Error(StatusCode::kIoError, directory_ + ": the archiver failed earlier");
+  if (segment_fd_ < 0) {
+    if (Status s = StartSegment(written_); !s.ok()) return s;
+  }
+  const ArchiveSettings& settings = manifest_.settings;
+  const std::uint64_t capacity = log_->ring().capacity;
+  RecordBatch batch;
+  for (int polls = 0; polls < 64; ++polls) {
+    const std::uint64_t held = written_ - active_.base;
+    const std::size_t max_bytes =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kMaxCopyBytes, settings.segment_bytes - held));
+    const PollStatus st = reader_->Poll(&batch, std::size_t{1} << 20, max_bytes);
+    if (st == PollStatus::kCorrupt)
+      return Failed(Status::Error(StatusCode::kCorrupt, log_->path() + ": damaged frame at offset " +
+                                                            std::to_string(reader_->position()) +
+                                                            "; the archive stops before it"));
+    // Everything the reader passed (records, and padding it skipped) is copied.
+    const std::uint64_t end = reader_->position();
+    if (end > written_) {
+      // On failure the reader stays ahead: the next pass copies from written_ again.
+      if (Status s = WriteFrames(written_, end); !s.ok()) return s;
+      if (copied) *copied += end - written_;
+      written_ = end;
+      active_.end = end;
+      StoreRelaxed(log_->archive()->line().written, written_);
+      if (segment_started_ns_ == 0) segment_started_ns_ = detail::MonotonicNs();
+      if (written_ - active_.base >= settings.segment_bytes) {
+        if (Status s = Seal(); !s.ok()) return s;
+      } else if (written_ - durable_ >= capacity / 4) {
+        if (Status s = Flush(); !s.ok()) return s;  // keep the ring from filling while we copy
+      }
+    }
+    if (st != PollStatus::kOk) break;
+  }
+  const std::int64_t now = detail::MonotonicNs();
+  const auto ns = [](std::chrono::milliseconds ms) { return std::chrono::nanoseconds(ms).count(); };
+  if (written_ > durable_ && now - last_flush_ns_ >= ns(settings.flush_interval)) {
+    if (Status s = Flush(); !s.ok()) return s;
+  }
+  if (settings.segment_age.count() > 0 && written_ > active_.base && segment_started_ns_ != 0 &&
+      now - segment_started_ns_ >= ns(settings.segment_age)) {
+    if (Status s = Seal(); !s.ok()) return s;
+  }
+  if (now - last_retention_ns_ >= kRetentionEveryNs) {
+    if (Status s = ApplyRetention(); !s.ok()) return s;
+  }
+  StoreRelaxed(log_->archive()->line().heartbeat_unix_ns, detail::UnixNs());
+  return Status::Ok();
+}
+
+Status Archiver::Flush() {
+  if (failed_) return Status::Error(StatusCode::kIoError, directory_ + ": the archiver failed earlier");
+  if (written_ == durable_) {
+    last_flush_ns_ = detail::MonotonicNs();
+    return Status::Ok();
+  }
+  if (::fdatasync(segment_fd_) != 0) {
+    // Never retried: after a failed flush the kernel may have dropped the pages it could not write.
+    failed_ = true;
+    return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base), "cannot flush (fsync)", errno));
+  }
+  durable_ = written_;
+  reader_->CommitCursorAt(durable_);  // the ring's space before it may now be reused
+  last_flush_ns_ = detail::MonotonicNs();
+  return Status::Ok();
+}
+
+Status Archiver::Seal() {
+  if (written_ == active_.base) return Status::Ok();
+  if (Status s = Flush(); !s.ok()) return s;
+  if (Status s = detail::WriteIndex(dir_fd_, directory_, active_.base, written_, index_); !s.ok()) return Failed(s);
+  SegmentInfo sealed = active_;
+  sealed.end = written_;
+  sealed.sealed_unix_ns = detail::UnixNs();
+  Manifest next = manifest_;
+  next.segments.push_back(sealed);
+  next.active_base = written_;
+  if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) return Failed(s);
+  manifest_ = std::move(next);
+  ArchiveLine& line = log_->archive()->line();
+  StoreRelaxed(line.segments, static_cast<std::uint32_t>(manifest_.segments.size()));
+  StoreRelaxed(line.sealed_bytes, manifest_.sealed_bytes());
+  StoreRelaxed(line.oldest_sealed_unix_ns, manifest_.segments.front().sealed_unix_ns);
+  ::close(segment_fd_);
+  segment_fd_ = -1;
+  return StartSegment(written_);  // if it fails, the next pass tries again
+}
+
+Status Archiver::ApplyRetention() {
+  last_retention_ns_ = detail::MonotonicNs();
+  const ArchiveSettings& settings = manifest_.settings;
+  if (settings.retain_bytes == 0 && settings.retain_age.count() == 0) return Status::Ok();
+  std::uint64_t keep_from = UINT64_MAX;  // what the retention cursor has not read
+  if (!settings.retain_cursor.empty()) {
+    for (const CursorInfo& c : log_->Info().cursors)
+      if (c.name == settings.retain_cursor) keep_from = c.position;
+  }
+  const std::int64_t now = detail::UnixNs();
+  std::uint64_t bytes = manifest_.sealed_bytes();
+  std::size_t drop = 0;
+  std::vector<std::string> why;
+  while (drop < manifest_.segments.size()) {
+    const SegmentInfo& s = manifest_.segments[drop];
+    const bool over_bytes = settings.retain_bytes != 0 && bytes > settings.retain_bytes;
+    const bool over_age = settings.retain_age.count() != 0 &&
+                          now - s.sealed_unix_ns > std::chrono::nanoseconds(settings.retain_age).count();
+    if ((!over_bytes && !over_age) || s.end > keep_from) break;
+    why.push_back(SegmentFileName(s.base) + " (offsets [" + std::to_string(s.base) + ", " + std::to_string(s.end) +
+                  "), " + std::to_string(s.bytes()) + " bytes): past the retention " +
+                  (over_bytes ? "size" : "age"));
+    bytes -= s.bytes();
+    ++drop;
+  }
+  if (drop == 0) return Status::Ok();
+  Manifest next = manifest_;
+  next.segments.erase(next.segments.begin(), next.segments.begin() + static_cast<std::ptrdiff_t>(drop));
+  next.earliest = next.segments.empty() ? next.active_base : next.segments.front().base;
+  if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) return Failed(s);
+  ArchiveLine& line = log_->archive()->line();
+  // release: readers see the new start before the files below it go.
+  std::atomic_ref(line.earliest).store(next.earliest, std::memory_order_release);
+  StoreRelaxed(line.segments, static_cast<std::uint32_t>(next.segments.size()));
+  StoreRelaxed(line.sealed_bytes, next.sealed_bytes());
+  StoreRelaxed(line.oldest_sealed_unix_ns, next.segments.empty() ? std::int64_t{0} : next.segments.front().sealed_unix_ns);
+  for (std::size_t i = 0; i < drop; ++i) {
+    ::unlinkat(dir_fd_, SegmentFileName(manifest_.segments[i].base).c_str(), 0);
+    ::unlinkat(dir_fd_, IndexFileName(manifest_.segments[i].base).c_str(), 0);
+    Report(directory_ + ": deleted " + why[i]);
+  }
+  manifest_ = std::move(next);
+  return Status::Ok();
+}
+
+Status Archiver::Run(const std::atomic<bool>& stop) {
+  bool waiting_for_room = false;
+  while (!stop.load(std::memory_order_acquire)) {
+    std::uint64_t copied = 0;
+    const Status s = Pass(&copied);
+    if (!s.ok()) {
+      if (s.code() != StatusCode::kResourceExhausted || failed_) return s;
+      // A full disk: producers wait (the ring keeps what is not archived); try again shortly.
+      if (!waiting_for_room) Report(s.message() + "; producers wait until there is room");
+      waiting_for_room = true;
+      for (int i = 0; i < 10 && !stop.load(std::memory_order_acquire); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (waiting_for_room) {
+      Report(directory_ + ": archiving again");
+      StoreRelaxed(log_->archive()->line().error, 0);
+      waiting_for_room = false;
+    }
+    if (copied == 0) {
+      // Idle: sleep until a producer commits (or a flush, seal or retention may be due).
+      // What it reads, the next pass copies (from written_ to the reader's position).
+      RecordBatch batch;
+      // Whatever it returns, the next pass's poll reports it again.
+      static_cast<void>(reader_->Wait(&batch, std::chrono::milliseconds(50), 1));
+    }
+  }
+  return Status::Ok();
+}
+
+void Archiver::Start() {
+  stop_.store(false, std::memory_order_release);
+  thread_ = std::thread([this] { thread_status_ = Run(stop_); });
+}
+
+Status Archiver::Stop() {
+  stop_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+  return thread_status_;
+}
+
+}  // namespace kappa::memlog
