@@ -349,11 +349,15 @@ class RunningJob::Impl {
                                                  : reader_->Wait(&batch, kIdleWait, batch_records_);
       if (st != memlog::PollStatus::kOk) {
         free_.enqueue(slot);
-        if (st == memlog::PollStatus::kLapped) {
+        if (st == memlog::PollStatus::kLapped || st == memlog::PollStatus::kExpired) {
+          // Overwritten before it was read (a log without an archive), or deleted by the
+          // archive's retention: counted, never silent.
           lost_bytes_.fetch_add(reader_->last_lost_bytes(), std::memory_order_relaxed);
         } else if (st == memlog::PollStatus::kCorrupt) {
-          Fail(Status::Error(StatusCode::kCorrupt, log_->path() + ": corrupt record at offset " +
-                                                       std::to_string(reader_->position())));
+          Fail(Status::Error(StatusCode::kCorrupt,
+                             !reader_->error().empty()
+                                 ? reader_->error()
+                                 : log_->path() + ": corrupt record at offset " + std::to_string(reader_->position())));
           return;
         } else if (low_latency_) {
           Backoff(&idle);
@@ -373,9 +377,13 @@ class RunningJob::Impl {
       }
       plan_->Decode(batch, slot);
       if (!reader_->StillValid(batch)) {
-        // Overwritten while it was decoded (an Overwrite log that lapped us): what was read
-        // cannot be trusted.
-        lost_bytes_.fetch_add(batch.end_offset() - batch.begin_offset(), std::memory_order_relaxed);
+        // Overwritten while it was decoded: what was read cannot be trusted. A log with an
+        // archive still has it there; any other has lost it.
+        if (log_->has_archive()) {
+          reader_->ReadAgain(batch);
+        } else {
+          lost_bytes_.fetch_add(batch.end_offset() - batch.begin_offset(), std::memory_order_relaxed);
+        }
         free_.enqueue(slot);
         continue;
       }

@@ -909,6 +909,7 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
 Result<std::unique_ptr<LogReader>> Log::OpenArchiveCursor() {
   if (ring_.archive_cursor == nullptr) return Err(StatusCode::kFailedPrecondition, path_, "has no archive");
   const std::uint64_t pos = ring_.LoadArchived();
+  ring_.archive_cursor->pid = static_cast<std::uint32_t>(::getpid());  // shown by Info()
   return std::unique_ptr<LogReader>(new LogReader(this, pos, ring_.archive_cursor, kArchiveCursorName));
 }
 

@@ -1,5 +1,7 @@
 #include "tools/args.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -139,6 +141,29 @@ std::uint64_t Args::GetSize(std::string_view flag, std::uint64_t fallback, std::
   if (*value > max)
     throw Error(std::string(flag) + " must be at most " + std::to_string(max) + ", not " + *text);
   return *value;
+}
+
+std::chrono::milliseconds Args::GetDuration(std::string_view flag, std::chrono::milliseconds fallback) const {
+  const std::optional<std::string> text = Get(flag);
+  if (!text) return fallback;
+  const std::string_view t = *text;
+  std::size_t digits = 0;
+  while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+  const std::string_view unit = t.substr(digits);
+  std::uint64_t value = 0;
+  const bool number = digits > 0 && digits <= 12 &&
+                      std::from_chars(t.data(), t.data() + digits, value).ec == std::errc();
+  std::uint64_t per = 0;
+  if (unit == "ms") per = 1;
+  if (unit == "s") per = 1000;
+  if (unit == "m") per = 60'000;
+  if (unit == "h") per = 3'600'000;
+  if (unit == "d") per = 86'400'000;
+  if (unit.empty() && value == 0) per = 1;
+  if (!number || per == 0)
+    throw Error(std::string(flag) + ": " + Quote(*text) +
+                " is not a duration (a whole number with a unit: ms, s, m, h or d, or 0)");
+  return std::chrono::milliseconds(static_cast<std::int64_t>(value * per));
 }
 
 void Args::ExpectPositionals(std::initializer_list<std::string_view> names) const {

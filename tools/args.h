@@ -5,6 +5,7 @@
 // catches it (exceptions stay at the edge of the program).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -56,6 +57,9 @@ class Args {
   // A byte count with an optional K, M or G suffix (powers of 1024), at most `max`.
   std::uint64_t GetSize(std::string_view flag, std::uint64_t fallback,
                         std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) const;
+
+  // A duration: a whole number with a unit, ms, s, m, h or d ("250ms", "10s", "7d"), or 0.
+  std::chrono::milliseconds GetDuration(std::string_view flag, std::chrono::milliseconds fallback) const;
 
   // Requires exactly one positional argument per entry of `names` (used in the error message).
   void ExpectPositionals(std::initializer_list<std::string_view> names) const;

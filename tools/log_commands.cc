@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "engine/record_catalog.h"
+#include "memlog/archiver.h"
 #include "memlog/format.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
@@ -35,6 +37,7 @@ namespace {
 
 using memlog::AppendResult;
 using memlog::Durability;
+using memlog::Status;
 using memlog::Log;
 using memlog::LogInfo;
 using memlog::LogReader;
@@ -60,6 +63,7 @@ constexpr char kLogUsage[] =
     "  tail     follow a log, printing records as they arrive\n"
     "  dump     print the records a log holds now, then exit\n"
     "  verify   check the checksum of every record a log holds\n"
+    "  archive  copy a log's records into its archive's segment files, until stopped\n"
     "\n"
     "LOG is a path, or a bare name (no '/') of a log in $KAPPA_DATA_DIR (default /dev/shm/kappa).\n"
     "Run 'kappa log <subcommand> --help' for its options.\n";
@@ -82,13 +86,45 @@ constexpr char kCreateUsage[] =
     "  --max-payload SIZE         largest record payload (default: a quarter of the capacity,\n"
     "                             at most 256M)\n"
     "\n"
-    "SIZE is a whole number of bytes with an optional K, M or G suffix (powers of 1024).\n";
+    "History (an archive of segment files behind the ring, kept as long as retention says):\n"
+    "  --archive DIR              keep the log's history in DIR (created if missing; a real\n"
+    "                             filesystem, not /dev/shm, for it to survive a reboot). Run\n"
+    "                             'kappa log archive LOG' (or a program's Archiver) to fill it:\n"
+    "                             until one runs, producers stop when the ring is full. If DIR\n"
+    "                             holds the archive of a log of this name whose ring is gone,\n"
+    "                             the new ring continues it (settings default to the archive's)\n"
+    "  --segment-size SIZE        seal a segment at this size (default 128M)\n"
+    "  --segment-age DURATION     or at this age (default 1h; 0: by size only)\n"
+    "  --flush-interval DURATION  flush (fsync) the archive this often (default 200ms)\n"
+    "  --retain-size SIZE         delete the oldest sealed segments past this total (default:\n"
+    "                             keep everything)\n"
+    "  --retain-age DURATION      delete sealed segments sealed longer ago than this\n"
+    "  --retain-cursor NAME       never delete what the named cursor has not read\n"
+    "\n"
+    "SIZE is a whole number of bytes with an optional K, M or G suffix (powers of 1024);\n"
+    "DURATION a whole number with ms, s, m, h or d.\n";
+
+constexpr char kArchiveUsage[] =
+    "Usage: kappa log archive LOG [options]\n"
+    "\n"
+    "Runs the archiver of a log created with --archive: copies committed records into segment\n"
+    "files, flushes them, and only then lets the ring's space be reused. At most one runs per\n"
+    "log. First it recovers the archive (a segment left unsealed by a crash is sealed at its last\n"
+    "valid record, damaged files are set aside and named). Runs until SIGINT or SIGTERM, or with\n"
+    "--once until everything committed so far is archived. Recovery and retention are reported\n"
+    "on standard error.\n"
+    "\n"
+    "Options (each replaces the archive's setting and is kept in its manifest):\n"
+    "  --segment-size SIZE, --segment-age DURATION, --flush-interval DURATION,\n"
+    "  --retain-size SIZE, --retain-age DURATION, --retain-cursor NAME   (see 'kappa log create --help')\n"
+    "  --once                     archive what is committed now, seal the segment, and exit\n";
 
 constexpr char kInfoUsage[] =
     "Usage: kappa log info LOG [--format table|json]\n"
     "\n"
     "Shows a log's settings, offsets, counters, live producers and cursors (with each cursor's\n"
-    "lag behind the latest offset). Opens the log read-only.\n"
+    "lag behind the latest offset), and its archive: segments, bytes, oldest offset and time,\n"
+    "how far the archiver lags. Opens the log read-only.\n"
     "\n"
     "Options:\n"
     "  --format table|json   output format (default table)\n";
@@ -144,8 +180,9 @@ constexpr char kVerifyUsage[] =
     "Usage: kappa log verify LOG\n"
     "\n"
     "Opens the log read-only and walks every frame from the earliest to the latest offset,\n"
-    "checking each frame header and record checksum. Prints \"ok: N records, M bytes checked\"\n"
-    "and exits 0, or reports where the log is corrupt and exits 1.\n";
+    "through the archive's segment files and then the ring, checking each frame header and\n"
+    "record checksum. Prints \"ok: N records, M bytes checked\" and exits 0, or reports where the\n"
+    "log (or which segment file) is corrupt and exits 1.\n";
 
 enum class RecordFormat { kText, kJsonLines };
 
@@ -253,6 +290,17 @@ void ReportLapped(std::uint64_t lost_bytes) {
   std::fprintf(stderr, "lapped: lost %" PRIu64 " bytes\n", lost_bytes);
 }
 
+void ReportExpired(std::uint64_t lost_bytes) {
+  std::fprintf(stderr, "expired: %" PRIu64 " bytes were deleted by the archive's retention before they were read\n",
+               lost_bytes);
+}
+
+// What a reader's kCorrupt means, for an error message.
+std::string CorruptWhy(const Log& log, const LogReader& reader) {
+  if (!reader.error().empty()) return reader.error() + "; stopping";
+  return log.path() + ": corrupt frame at offset " + U64(reader.position()) + ": its header is damaged; stopping";
+}
+
 // What printing one polled batch came to.
 struct BatchOutcome {
   std::uint64_t printed = 0;
@@ -266,7 +314,7 @@ struct BatchOutcome {
 // checksum. A record that fails its checksum is reported on stderr, counted in *bad_records and
 // skipped. Output goes through `*buffer` so that a batch overwritten while it was formatted
 // prints nothing.
-BatchOutcome PrintBatch(const Log& log, const LogReader& reader, const RecordBatch& batch,
+BatchOutcome PrintBatch(const Log& log, LogReader& reader, const RecordBatch& batch,
                         RecordFormat format, const std::optional<engine::RecordCatalog>& catalog,
                         std::uint64_t end_offset, std::uint64_t limit, std::uint64_t* bad_records,
                         std::string* buffer) {
@@ -286,6 +334,10 @@ BatchOutcome PrintBatch(const Log& log, const LogReader& reader, const RecordBat
     ++outcome.printed;
   }
   if (!reader.StillValid(batch)) {
+    if (log.has_archive()) {  // overwritten in the ring: read it again from the archive
+      reader.ReadAgain(batch);
+      return BatchOutcome{.printed = 0, .stopped_at = std::nullopt, .lapped = true};
+    }
     ReportLapped(batch.end_offset() - batch.begin_offset());
     return BatchOutcome{.printed = 0, .stopped_at = std::nullopt, .lapped = true};
   }
@@ -338,26 +390,63 @@ std::string WithUnit(std::uint64_t bytes) { return U64(bytes) + " (" + FormatByt
 
 // ----------------------------------------------------------------------------- create
 
+// The archive settings the flags give, over `base`.
+memlog::ArchiveSettings GetArchiveSettings(const Args& args, memlog::ArchiveSettings base) {
+  base.segment_bytes = args.GetSize("--segment-size", base.segment_bytes);
+  base.segment_age = args.GetDuration("--segment-age", base.segment_age);
+  base.flush_interval = args.GetDuration("--flush-interval", base.flush_interval);
+  base.retain_bytes = args.GetSize("--retain-size", base.retain_bytes);
+  base.retain_age = args.GetDuration("--retain-age", base.retain_age);
+  base.retain_cursor = args.GetString("--retain-cursor", base.retain_cursor);
+  if (Status s = memlog::ValidateArchiveSettings(base); !s.ok()) throw args.Error(s.message());
+  return base;
+}
+
 int CreateCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("log create", argv,
                                 {"--capacity", "--policy", "--durability", "--sync-interval-ms",
-                                 "--unblock-timeout-ms", "--max-payload"});
+                                 "--unblock-timeout-ms", "--max-payload", "--archive", "--segment-size",
+                                 "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
+                                 "--retain-cursor"});
   if (args.help()) {
     std::fputs(kCreateUsage, stdout);
     return 0;
   }
   args.ExpectPositionals({"LOG"});
   memlog::CreateOptions options;
+  options.archive_directory = args.GetString("--archive", "");
+  if (options.archive_directory.empty()) {
+    for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
+                             "--retain-cursor"})
+      if (args.Has(flag)) throw args.Error(std::string(flag) + " needs --archive DIR");
+  }
+  // Over an existing archive, the ring is made as it was unless the flags say otherwise.
+  std::optional<memlog::Manifest> archived;
+  if (!options.archive_directory.empty()) {
+    if (auto m = memlog::ReadManifest(options.archive_directory); m.ok()) {
+      archived = *m;
+    } else if (m.status().code() != memlog::StatusCode::kNotFound) {
+      throw CommandError(m.status().message());
+    }
+  }
+  if (archived) {
+    options.capacity = archived->capacity;
+    options.policy = archived->policy;
+    options.durability = archived->durability;
+    options.sync_interval_ms = archived->sync_interval_ms;
+    options.unblock_timeout_ms = archived->unblock_timeout_ms;
+  }
+  options.archive = GetArchiveSettings(args, archived ? archived->settings : memlog::ArchiveSettings{});
   options.capacity = args.GetSize("--capacity", options.capacity);
   if (!std::has_single_bit(options.capacity) || options.capacity < memlog::kMinCapacity ||
       options.capacity > memlog::kMaxCapacity)
     throw args.Error("--capacity must be a power of two from 4K to 1024G, not " +
                      U64(options.capacity));
-  options.policy = args.GetChoice("--policy", "block", {"block", "overwrite"}) == "block"
+  options.policy = args.GetChoice("--policy", memlog::PolicyName(options.policy), {"block", "overwrite"}) == "block"
                        ? Policy::kBlock
                        : Policy::kOverwrite;
   const std::string durability =
-      args.GetChoice("--durability", "none", {"none", "interval", "sync"});
+      args.GetChoice("--durability", memlog::DurabilityName(options.durability), {"none", "interval", "sync"});
   options.durability = durability == "sync"       ? Durability::kSync
                        : durability == "interval" ? Durability::kInterval
                                                   : Durability::kNone;
@@ -384,6 +473,79 @@ int CreateCommand(std::span<char* const> argv) {
   settings += ", max payload " + FormatBytes(info.max_payload) + ", unblock timeout " +
               U64(info.unblock_timeout_ms) + " ms";
   std::printf("created %s: %s\n", info.path.c_str(), settings.c_str());
+  if (info.has_archive) {
+    const memlog::ArchiveInfo& a = info.archive;
+    if (archived) {
+      std::printf("continues the archived log at offset %" PRIu64 ": %" PRIu64 " segments (%s) from offset %" PRIu64
+                  " in %s\n",
+                  info.latest_offset, a.segments, FormatBytes(a.sealed_bytes).c_str(), a.earliest_offset,
+                  a.directory.c_str());
+    } else {
+      std::printf("archive %s: segments of %s; run 'kappa log archive %s' to keep its history\n", a.directory.c_str(),
+                  FormatBytes(options.archive.segment_bytes).c_str(), args.positionals()[0].c_str());
+    }
+  }
+  return 0;
+}
+
+// ----------------------------------------------------------------------------- archive
+
+int ArchiveCommand(std::span<char* const> argv) {
+  const Args args = Args::Parse("log archive", argv,
+                                {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
+                                 "--retain-age", "--retain-cursor"},
+                                {"--once"});
+  if (args.help()) {
+    std::fputs(kArchiveUsage, stdout);
+    return 0;
+  }
+  args.ExpectPositionals({"LOG"});
+  const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/false);
+  if (!log->has_archive())
+    throw CommandError(log->path() + ": has no archive (it was created without --archive DIR)");
+  memlog::ArchiverOptions options;
+  bool changed = false;
+  for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
+                           "--retain-cursor"})
+    changed |= args.Has(flag);
+  if (changed) {
+    auto manifest = memlog::ReadManifest(log->archive()->directory());
+    if (!manifest.ok()) throw CommandError(manifest.status().message());
+    options.settings = GetArchiveSettings(args, manifest->settings);
+  }
+  options.report = [](const std::string& note) { std::fprintf(stderr, "kappa: %s\n", note.c_str()); };
+  StopSignals::Install();
+  std::unique_ptr<memlog::Archiver> archiver = ValueOrThrow(memlog::Archiver::Open(log.get(), options));
+  const memlog::ArchiveSettings& s = archiver->settings();
+  std::fprintf(stderr, "archiving %s into %s from offset %" PRIu64 " (segments of %s, flushed every %s)\n",
+               log->path().c_str(), log->archive()->directory().c_str(), archiver->written_offset(),
+               FormatBytes(s.segment_bytes).c_str(),
+               FormatDuration(std::chrono::nanoseconds(s.flush_interval).count()).c_str());
+  Status status = Status::Ok();
+  if (args.Has("--once")) {
+    const std::uint64_t end = log->latest_offset();
+    while (status.ok() && archiver->written_offset() < end && !StopSignals::requested()) {
+      std::uint64_t copied = 0;
+      status = archiver->Pass(&copied);
+      if (status.ok() && copied == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (status.ok()) status = archiver->Seal();
+  } else {
+    std::atomic<bool> stop{false};
+    std::thread watch([&] {
+      while (!StopSignals::requested() && !stop.load(std::memory_order_acquire))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      stop.store(true, std::memory_order_release);
+    });
+    status = archiver->Run(stop);
+    stop.store(true, std::memory_order_release);
+    watch.join();
+  }
+  if (status.ok()) status = archiver->Flush();
+  if (!status.ok()) throw CommandError(status.message());
+  std::fprintf(stderr, "archived up to offset %" PRIu64 ": %zu sealed segments (%s) from offset %" PRIu64 "\n",
+               archiver->durable_offset(), archiver->manifest().segments.size(),
+               FormatBytes(archiver->manifest().sealed_bytes()).c_str(), archiver->manifest().earliest);
   return 0;
 }
 
@@ -419,6 +581,23 @@ std::string InfoJson(const LogInfo& info) {
   number("recoveries", info.recoveries);
   number("truncated_bytes", info.truncated_bytes);
   number("live_producers", info.live_producers);
+  if (info.has_archive) {
+    const memlog::ArchiveInfo& a = info.archive;
+    out.append(",\"archive\":{\"directory\":");
+    AppendJsonString(a.directory, &out);
+    number("segments", a.segments);
+    number("sealed_bytes", a.sealed_bytes);
+    number("earliest_offset", a.earliest_offset);
+    out.append(",\"oldest_sealed_unix_ns\":").append(std::to_string(a.oldest_sealed_unix_ns));
+    number("active_segment_offset", a.active_base);
+    number("written_offset", a.written_offset);
+    number("durable_offset", a.durable_offset);
+    number("lag_bytes", info.latest_offset - std::min(a.durable_offset, info.latest_offset));
+    out.append(",\"archiver_running\":").append(a.archiver_running ? "true" : "false");
+    number("archiver_pid", a.archiver_pid);
+    text("error", a.error == 0 ? "" : std::strerror(a.error));
+    out.push_back('}');
+  }
   out.append(",\"cursors\":[");
   for (std::size_t i = 0; i < info.cursors.size(); ++i) {
     const memlog::CursorInfo& c = info.cursors[i];
@@ -668,14 +847,17 @@ int TailCommand(std::span<char* const> argv) {
       ReportLapped(reader->last_lost_bytes());
       continue;
     }
+    if (status == PollStatus::kExpired) {
+      ReportExpired(reader->last_lost_bytes());
+      continue;
+    }
     if (status == PollStatus::kCorrupt) {
       FlushStdout();
       if (!MappedReadGuard::Run([&] { reader->CommitCursor(); })) {
         truncated = true;
         break;
       }
-      throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
-                         ": its header is damaged; stopping");
+      throw CommandError(CorruptWhy(*log, *reader));
     }
     FlushStdout();
     printed += outcome.printed;
@@ -748,10 +930,13 @@ int DumpCommand(std::span<char* const> argv) {
       ReportLapped(reader->last_lost_bytes());
       continue;
     }
+    if (status == PollStatus::kExpired) {
+      ReportExpired(reader->last_lost_bytes());
+      continue;
+    }
     if (status == PollStatus::kCorrupt) {
       FlushStdout();
-      throw CommandError(log->path() + ": corrupt frame at offset " + U64(reader->position()) +
-                         ": its header is damaged; stopping");
+      throw CommandError(CorruptWhy(*log, *reader));
     }
     if (status == PollStatus::kEmpty) {
       if (stall.ShouldGiveUp(reader->position())) {
@@ -787,6 +972,7 @@ int VerifyCommand(std::span<char* const> argv) {
   };
 
   std::uint64_t records = 0;
+  std::uint64_t archived_records = 0;
   std::uint64_t bytes_checked = 0;
   std::uint64_t bytes_lost = 0;
   RecordBatch batch;
@@ -799,9 +985,17 @@ int VerifyCommand(std::span<char* const> argv) {
       ReportLapped(reader->last_lost_bytes());
       continue;
     }
-    if (status == PollStatus::kCorrupt)
+    if (status == PollStatus::kExpired) {
+      bytes_lost += reader->last_lost_bytes();
+      ReportExpired(reader->last_lost_bytes());
+      continue;
+    }
+    if (status == PollStatus::kCorrupt) {
+      if (!reader->error().empty()) throw CommandError(reader->error());
       throw corrupt(reader->position(),
                     "damaged frame header (its length or state is out of range)");
+    }
+    if (batch.archived()) archived_records += batch.size();
     if (status == PollStatus::kEmpty) {
       if (stall.ShouldGiveUp(reader->position())) throw corrupt(reader->position(), stall.Why());
       continue;
@@ -809,6 +1003,10 @@ int VerifyCommand(std::span<char* const> argv) {
     for (const Record& r : batch) {
       if (r.offset >= end) break;
       if (!r.ChecksumOk()) {
+        if (batch.archived())
+          throw CommandError(log->archive()->directory() + ": the record at offset " + U64(r.offset) +
+                             " in an archive segment fails its checksum (type " + U64(r.type) + ", " +
+                             U64(r.payload.size()) + " payload bytes)");
         if (!reader->StillValid(batch)) {  // overwritten while we read it, not corrupt
           bytes_lost += batch.end_offset() - r.offset;
           ReportLapped(batch.end_offset() - r.offset);
@@ -822,6 +1020,7 @@ int VerifyCommand(std::span<char* const> argv) {
     }
   }
   std::string summary = "ok: " + U64(records) + " records, " + U64(bytes_checked) + " bytes checked";
+  if (log->has_archive()) summary += " (" + U64(archived_records) + " records in the archive)";
   if (bytes_lost > 0)
     summary += " (" + U64(bytes_lost) + " bytes were overwritten before they could be checked)";
   std::printf("%s\n", summary.c_str());
@@ -861,6 +1060,19 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
   row("recoveries", U64(info.recoveries));
   row("truncated bytes", U64(info.truncated_bytes));
   row("live producers", U64(info.live_producers));
+  if (info.has_archive) {
+    const memlog::ArchiveInfo& a = info.archive;
+    row("archive", a.directory);
+    row("  segments", U64(a.segments) + " sealed, " + WithUnit(a.sealed_bytes));
+    row("  oldest offset", U64(a.earliest_offset));
+    row("  oldest sealed", a.oldest_sealed_unix_ns == 0 ? "-" : FormatUtcTime(a.oldest_sealed_unix_ns));
+    row("  durable up to", U64(a.durable_offset) + " (lag " +
+                               WithUnit(info.latest_offset - std::min(a.durable_offset, info.latest_offset)) + ")");
+    std::string archiver = a.archiver_running ? "running (pid " + U64(a.archiver_pid) + ")" : "not running";
+    if (a.archiver_running && a.heartbeat_unix_ns != 0) archiver += ", last pass " + FormatUtcTime(a.heartbeat_unix_ns);
+    if (a.error != 0) archiver += std::string(", failing: ") + std::strerror(a.error);
+    row("  archiver", archiver);
+  }
   row("cursors", U64(info.cursors.size()));
   if (info.cursors.empty()) return;
   int name_width = 4;
@@ -878,7 +1090,8 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
 int RunLogCommand(std::span<char* const> argv) {
   return RunSubcommand("log", argv, kLogUsage,
                        {{"create", CreateCommand}, {"info", InfoCommand}, {"append", AppendCommand},
-                        {"tail", TailCommand}, {"dump", DumpCommand}, {"verify", VerifyCommand}});
+                        {"tail", TailCommand}, {"dump", DumpCommand}, {"verify", VerifyCommand},
+                        {"archive", ArchiveCommand}});
 }
 
 memlog::StartAt GetStartAt(const Args& args, std::string_view fallback) { return ParseStartAt(args, fallback); }

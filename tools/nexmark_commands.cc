@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "tools/args.h"
@@ -51,7 +52,10 @@ constexpr char kGenUsage[] =
     "  --base-time T       event time of the first event: ISO-8601 or Unix ns (default: now)\n"
     "  --first-event N     number of the first event, to continue an earlier run (default 0)\n"
     "  --capacity SIZE     ring size of a new log, a power of two with K/M/G (default 1G)\n"
-    "  --policy block|overwrite   what a new log does when full (default overwrite)\n";
+    "  --policy block|overwrite   what a new log does when full (default overwrite)\n"
+    "  --archive DIR       a new log keeps its history in DIR ('kappa log create --help'). For a\n"
+    "                      log with an archive, gen archives as it goes unless 'kappa log archive'\n"
+    "                      runs\n";
 
 constexpr char kQueryOptionsUsage[] =
     "Query options (the defaults are the nexmark project's):\n"
@@ -115,6 +119,7 @@ std::unique_ptr<memlog::Log> OpenOrCreateLog(const Args& args, const std::string
   if (opened.ok()) return std::move(opened).value();
   if (opened.status().code() != memlog::StatusCode::kNotFound) throw CommandError(opened.status().message());
   memlog::CreateOptions o;
+  o.archive_directory = args.GetString("--archive", "");
   o.capacity = args.GetSize("--capacity", std::uint64_t{1} << 30);
   o.policy = args.GetChoice("--policy", "overwrite", {"block", "overwrite"}) == "block" ? memlog::Policy::kBlock
                                                                                         : memlog::Policy::kOverwrite;
@@ -126,7 +131,7 @@ std::unique_ptr<memlog::Log> OpenOrCreateLog(const Args& args, const std::string
 int GenCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("gen", argv,
                                 {"--events", "--rate", "--event-rate", "--seed", "--base-time", "--first-event",
-                                 "--capacity", "--policy"});
+                                 "--capacity", "--policy", "--archive"});
   if (args.help()) {
     std::fputs(kGenUsage, stdout);
     return 0;
@@ -152,6 +157,20 @@ int GenCommand(std::span<char* const> argv) {
   if (serving::Status s = nexmark::RegisterEventTypes(path); !s.ok()) throw CommandError(s.message());
   auto producer = std::move(log->NewProducer());
   if (!producer.ok()) throw CommandError(producer.status().message());
+  // A log with an archive needs an archiver, or producers stop when the ring is full: run one
+  // here unless another process does.
+  std::unique_ptr<memlog::Archiver> archiver;
+  if (log->has_archive()) {
+    memlog::ArchiverOptions ao;
+    ao.report = [](const std::string& note) { std::fprintf(stderr, "kappa: %s\n", note.c_str()); };
+    auto opened = memlog::Archiver::Open(log.get(), ao);
+    if (opened.ok()) {
+      archiver = std::move(*opened);
+      archiver->Start();
+    } else if (opened.status().code() != memlog::StatusCode::kBusy) {
+      throw CommandError(opened.status().message());
+    }
+  }
 
   const Generator generator(config);
   constexpr std::size_t kBatch = 512;
@@ -190,17 +209,35 @@ int GenCommand(std::span<char* const> argv) {
       progress.Finish();
       for (std::size_t i = 0; i < n; ++i) --counts[static_cast<int>(batch[i].kind)];
       if (r == memlog::AppendResult::kFull && StopSignals::requested()) break;
+      std::string why;
+      if (r == memlog::AppendResult::kFull && log->has_archive()) {
+        const memlog::ArchiveInfo a = log->Info().archive;
+        why = a.error != 0 ? " (the archive in " + a.directory + " cannot take more: " + std::strerror(a.error) + ")"
+                           : " (the archiver does not keep up, or none runs: 'kappa log archive')";
+        if (archiver) {
+          if (memlog::Status st = archiver->Stop(); !st.ok()) why = " (" + st.message() + ")";
+        }
+      } else if (r == memlog::AppendResult::kFull) {
+        why = " (a block-policy log with nothing consuming it; use a larger --capacity, or create it with --policy "
+              "overwrite)";
+      }
       throw CommandError(path + ": append failed after " + std::to_string(done) + " events: " +
-                         memlog::AppendResultName(r) +
-                         (r == memlog::AppendResult::kFull
-                              ? " (a block-policy log with nothing consuming it; use a larger --capacity, or "
-                                "create it with --policy overwrite)"
-                              : ""));
+                         memlog::AppendResultName(r) + why);
     }
     done += n;
     progress.Update(done);
   }
   progress.Finish();
+  if (archiver) {
+    // Everything generated is archived before the command returns.
+    if (memlog::Status st = archiver->Stop(); !st.ok()) throw CommandError(st.message());
+    while (archiver->written_offset() < log->latest_offset()) {
+      std::uint64_t copied = 0;
+      if (memlog::Status st = archiver->Pass(&copied); !st.ok()) throw CommandError(st.message());
+      if (copied == 0) break;
+    }
+    if (memlog::Status st = archiver->Flush(); !st.ok()) throw CommandError(st.message());
+  }
   const double seconds = static_cast<double>(SteadyNs() - start) * 1e-9;
   std::printf("generated %" PRIu64 " events (%" PRIu64 " persons, %" PRIu64 " auctions, %" PRIu64
               " bids) into %s in %.2f s: %s events/s; offsets %" PRIu64 "..%" PRIu64 "; next --first-event %" PRIu64

@@ -34,12 +34,16 @@ inline void RemoveLog(const std::string& path) {
 // A log in /dev/shm, removed at the end.
 class TempLog {
  public:
-  explicit TempLog(std::uint64_t capacity = 64 << 20) {
+  // With `archive_directory`, the log keeps its history there (and needs an archiver).
+  explicit TempLog(std::uint64_t capacity = 64 << 20, const std::string& archive_directory = "") {
     static std::atomic<int> counter{0};
     path_ = "/dev/shm/kappa-test-engine-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".log";
     ::unlink(path_.c_str());
     memlog::CreateOptions o;
     o.capacity = capacity;
+    o.archive_directory = archive_directory;
+    o.archive.segment_bytes = capacity / 2;
+    o.archive.flush_interval = std::chrono::milliseconds(5);
     log_ = std::move(memlog::Log::Create(path_, o)).value();
     producer_ = std::move(log_->NewProducer()).value();
   }
@@ -51,7 +55,8 @@ class TempLog {
   const std::string& path() const { return path_; }
   template <class T>
   void Append(const T& rec, std::int64_t timestamp, std::uint16_t type = RecordType<T>::kLogType) {
-    ASSERT_EQ(producer_->Append(std::as_bytes(std::span(&rec, 1)), type, timestamp), memlog::AppendResult::kOk);
+    ASSERT_EQ(producer_->AppendBlocking(std::as_bytes(std::span(&rec, 1)), type, timestamp, std::chrono::seconds(30)),
+              memlog::AppendResult::kOk);
   }
   void AppendRaw(std::string_view bytes, std::uint16_t type) {
     ASSERT_EQ(producer_->Append(std::as_bytes(std::span(bytes.data(), bytes.size())), type, 0),

@@ -17,6 +17,7 @@
 #include "memlog/log.h"
 #include "tests/memlog/test_util.h"
 #include "tests/small_filesystem.h"
+#include "tests/temp_dir.h"
 
 namespace kappa::memlog {
 namespace {
@@ -26,29 +27,7 @@ using testing::ParseTagged;
 using testing::Tagged;
 using testing::TempPath;
 
-// A fresh directory under `parent`, removed with its files when the object goes.
-class TempDir {
- public:
-  explicit TempDir(const std::string& parent = "/tmp") {
-    std::string t = parent + "/kappa-archive-test-XXXXXX";
-    path_ = ::mkdtemp(t.data()) ? t : std::string();
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    if (DIR* d = ::opendir(path_.c_str())) {
-      while (dirent* e = ::readdir(d))
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-          ::unlink((path_ + "/" + e->d_name).c_str());
-      ::closedir(d);
-    }
-    ::rmdir(path_.c_str());
-  }
-  const std::string& str() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using kappa::testing::TempDir;
 
 CreateOptions Archived(const std::string& dir, std::uint64_t capacity, std::uint64_t segment_bytes) {
   CreateOptions o;
