@@ -27,12 +27,12 @@
 #include <vector>
 
 #include "memlog/archive.h"
+#include "memlog/log_reader.h"
 #include "memlog/status.h"
 
 namespace kappa::memlog {
 
 class Log;
-class LogReader;
 
 struct ArchiverOptions {
   // Replaces the archive's settings (and is written into its manifest, so that they stay).
