@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -27,6 +29,7 @@
 
 #include "engine/engine.h"
 #include "engine/record_catalog.h"
+#include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "serving/namespace.h"
@@ -56,8 +59,10 @@ constexpr char kTourUsage[] =
     "     view version while the old one serves, and readers are flipped over to it;\n"
     "  5. batch is a replay: the unchanged queries run again from the start of the log, and\n"
     "     their views are compared with the live ones, byte for byte.\n"
+    "The log's ring holds an eighth of what the run appends; the rest of its history is in an\n"
+    "archive of segment files in $TMPDIR (default /tmp), from which steps 4 and 5 replay.\n"
     "Ends with a summary table; the exit status is 1 if a check failed. Everything it creates\n"
-    "(in /dev/shm) is removed at the end.\n"
+    "(in /dev/shm and the archive) is removed at the end.\n"
     "\n"
     "Options:\n"
     "  --rate N        events per second appended live (default 200000)\n"
@@ -173,6 +178,9 @@ class Tour {
     const std::string id = std::to_string(::getpid());
     log_path_ = "/dev/shm/kappa-tour-" + id + ".log";
     ns_path_ = "/dev/shm/kappa-tour-" + id + "-views";
+    // The history on a real filesystem (not /dev/shm, which a reboot empties).
+    const char* tmp = std::getenv("TMPDIR");
+    archive_path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/kappa-tour-" + id + "-archive";
   }
   ~Tour() { Cleanup(); }
 
@@ -190,7 +198,11 @@ class Tour {
     report_ = nullptr;
     jobs_.clear();
     engine_.reset();
+    if (archiver_) archiver_->Stop().ok();
+    archiver_.reset();
+    log_.reset();
     ::unlink(log_path_.c_str());
+    std::system(("rm -rf '" + archive_path_ + "'").c_str());
     ::unlink(engine::RecordCatalog::PathFor(log_path_).c_str());
     std::system(("rm -rf '" + ns_path_ + "'").c_str());
   }
@@ -210,13 +222,17 @@ class Tour {
 
   std::uint64_t rate_, seconds_;
   int threads_;
-  std::string log_path_, ns_path_;
+  std::string log_path_, ns_path_, archive_path_;
+  std::unique_ptr<memlog::Log> log_;
+  std::unique_ptr<memlog::Archiver> archiver_;
   std::unique_ptr<engine::Engine> engine_;
   std::map<std::string, std::unique_ptr<engine::RunningJob>> jobs_;
   ReaderReport* report_ = nullptr;
   pid_t reader_pid_ = -1;
   std::atomic<std::uint64_t> generated_{0};
   std::atomic<bool> stop_generating_{false};
+  std::atomic<bool> generator_done_{false};
+  std::string generate_error_;  // written by the generator before generator_done_
   double generate_seconds_ = 0;
 };
 
@@ -239,15 +255,26 @@ int Tour::Run() {
   // The reader process starts first (before any thread), and waits for the views.
   StartReader();
 
+  // A ring an eighth of what the run appends (about 90 bytes an event): the reprocessing step
+  // replays several rings' worth of history, from the archive behind the ring.
   memlog::CreateOptions lo;
-  lo.capacity = std::uint64_t{1} << 30;
+  lo.capacity = std::bit_floor(std::max<std::uint64_t>(std::uint64_t{1} << 20, rate_ * seconds_ * 90 / 8));
   lo.policy = memlog::Policy::kBlock;
+  lo.archive_directory = archive_path_;
+  lo.archive.segment_bytes = lo.capacity / 2;
   auto log = memlog::Log::Create(log_path_, lo);
   if (!log.ok()) throw CommandError(log.status().message());
+  log_ = std::move(log).value();
+  auto archiver = memlog::Archiver::Open(log_.get());
+  if (!archiver.ok()) throw CommandError(archiver.status().message());
+  archiver_ = std::move(archiver).value();
+  archiver_->Start();
   if (serving::Status s = nexmark::RegisterEventTypes(log_path_); !s.ok()) throw CommandError(s.message());
-  std::printf("The log: %s, a 1 GiB memory-mapped ring. Every event is appended here once and\n"
-              "never changed; everything below is computed from it, and can be computed again.\n\n",
-              log_path_.c_str());
+  std::printf("The log: %s, a %s memory-mapped ring: the hot tail of a log whose whole\n"
+              "history an archiver copies into segment files in %s. Every event is\n"
+              "appended here once and never changed; everything below is computed from it, and can be\n"
+              "computed again.\n\n",
+              log_path_.c_str(), FormatBytes(lo.capacity).c_str(), archive_path_.c_str());
 
   engine::EngineOptions eo;
   eo.threads = threads_;
@@ -290,7 +317,7 @@ int Tour::Run() {
   double q5_v2_seconds = 0;
   while (true) {
     const std::int64_t now = SteadyNs();
-    const bool generating = generated_.load(std::memory_order_relaxed) < rate_ * seconds_ && !StopSignals::requested();
+    const bool generating = !generator_done_.load(std::memory_order_acquire) && !StopSignals::requested();
     if (now >= next_line && generating) {
       next_line += 1'000'000'000;
       const engine::JobStats q1 = jobs_["q1"]->Stats();
@@ -316,6 +343,13 @@ int Tour::Run() {
       o.slide_ns = 5'000'000'000;
       engine::ReprocessOptions ro;
       ro.progress = [](const engine::JobStats&) {};
+      {
+        const memlog::LogInfo li = log_->Info();
+        std::printf("   The history so far is %s; the ring holds its last %s, the archive's %" PRIu64
+                    " sealed segments\n   and the one being written hold the rest.\n",
+                    FormatBytes(li.latest_offset - li.earliest_offset).c_str(),
+                    FormatBytes(li.latest_offset - log_->ring().LoadHead()).c_str(), li.archive.segments);
+      }
       const std::int64_t t0 = SteadyNs();
       auto running = engine_->Reprocess(Query("q5", o), ro);
       if (!running.ok()) throw CommandError(running.status().message());
@@ -437,6 +471,10 @@ int Tour::Run() {
   std::printf("Latency is from an event's append to the log to its result in the view (p50/p99 over the\n"
               "live run; windowed results wait for their window to close, which the figures exclude: they\n"
               "count each batch's updates). Replay speed is events read from the log per second.\n\n");
+  if (!generate_error_.empty()) {
+    std::printf("The event generator stopped early: %s\n", generate_error_.c_str());
+    ok = false;
+  }
   std::printf(ok ? "All checks passed.\n" : "A check FAILED.\n");
   return ok ? 0 : 1;
 }
@@ -447,7 +485,11 @@ void Tour::Generate() {
   config.events_per_second = static_cast<double>(rate_);
   const nexmark::Generator generator(config);
   auto log = memlog::Log::Open(log_path_);
-  if (!log.ok()) return;
+  if (!log.ok()) {
+    generate_error_ = log.status().message();
+    generator_done_.store(true, std::memory_order_release);
+    return;
+  }
   auto producer = std::move((*log)->NewProducer()).value();
   std::vector<Event> events(256);
   std::vector<memlog::RecordView> views(256);
@@ -467,11 +509,21 @@ void Tour::Generate() {
       generator.Make(done + i, &e);
       views[i] = {e.payload(), e.type()};
     }
-    if (producer->AppendBatch(std::span(views.data(), n)) != memlog::AppendResult::kOk) break;
+    // A full ring waits for the archiver (which frees it as it archives), for 10 s at most.
+    memlog::AppendResult r;
+    const std::int64_t full_since = SteadyNs();
+    while ((r = producer->AppendBatch(std::span(views.data(), n))) == memlog::AppendResult::kFull &&
+           SteadyNs() - full_since < 10'000'000'000 && !StopSignals::requested())
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (r != memlog::AppendResult::kOk) {
+      generate_error_ = std::string("appending events failed: ") + memlog::AppendResultName(r);
+      break;
+    }
     done += n;
     generated_.store(done, std::memory_order_relaxed);
   }
   generate_seconds_ = static_cast<double>(SteadyNs() - start) * 1e-9;
+  generator_done_.store(true, std::memory_order_release);
 }
 
 }  // namespace
