@@ -387,6 +387,7 @@ class RunningJob::Impl {
         free_.enqueue(slot);
         continue;
       }
+      plan_->Accept(slot);
       slot->sequence = sequence++;
       CommitApplied();
       batches_.fetch_add(1, std::memory_order_relaxed);

@@ -336,7 +336,7 @@ bool SegmentMap::Map(std::uint64_t file_size) {
   map_ = map;
   map_size_ = file_size;
   data_ = static_cast<const std::byte*>(map) + kSegmentHeaderSize;
-  // Only whole frames count; a frame cut by the file's end is not mapped yet as far as readers go.
+  // The file's end: a frame it cuts (a write in progress) is left to the reader's bounds checks.
   mapped_end_ = base_ + (file_size - kSegmentHeaderSize);
   if (sealed()) mapped_end_ = std::min(mapped_end_, sealed_end_);
   return true;
@@ -440,6 +440,20 @@ Result<Manifest> Archive::ReadManifest() const {
   std::lock_guard<std::mutex> lock(mu_);
   cached_ = m->segments;
   return m;
+}
+
+Result<std::vector<SegmentInfo>> Archive::SealedSegments() const {
+  const std::uint64_t active = LoadActiveBase();
+  const std::uint64_t earliest = LoadEarliest();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool current = cached_.empty() ? active == earliest
+                                         : cached_.back().end == active && cached_.front().base == earliest;
+    if (current) return cached_;
+  }
+  auto m = ReadManifest();
+  if (!m.ok()) return m.status();
+  return m->segments;
 }
 
 Result<SegmentInfo> Archive::FindSealed(std::uint64_t offset) const {

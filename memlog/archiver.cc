@@ -58,6 +58,13 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
     return lock.status();
   }
   a->lock_fd_ = *lock;
+  // An interrupted retention may have listed its new start without publishing it: readers learn
+  // it before recovery removes the files below it.
+  if (auto m = ReadManifest(a->directory_); m.ok()) {
+    std::uint64_t& earliest = archive->line().earliest;
+    if (std::atomic_ref(earliest).load(std::memory_order_relaxed) < m->earliest)
+      std::atomic_ref(earliest).store(m->earliest, std::memory_order_release);  // release: before any unlink
+  }
   auto recovered = detail::RecoverArchive(a->dir_fd_, a->directory_, log->identity());
   if (!recovered.ok()) return recovered.status();
   for (const std::string& note : recovered->notes) a->Report(note);
@@ -81,10 +88,11 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
                              " but the ring now starts at " + std::to_string(head) + ": " +
                              std::to_string(head - resume) +
                              " bytes of history are in neither (a damaged or removed segment file)");
-  auto reader = log->OpenArchiveCursor();
+  // (A producer may hold a reservation at `resume`, uncommitted: the reader waits for it, or
+  // unblocks it after the unblock timeout, as any reader does.)
+  auto reader = log->OpenArchiveCursor(resume);
   if (!reader.ok()) return reader.status();
   a->reader_ = std::move(*reader);
-  if (Status s = a->reader_->Seek(StartAt::Offset(resume)); !s.ok()) return s;
   a->reader_->CommitCursorAt(resume);
   a->written_ = a->durable_ = resume;
   if (Status s = a->StartSegment(resume); !s.ok()) return s;
@@ -99,7 +107,8 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   StoreRelaxed(line.archiver_pid, static_cast<std::uint32_t>(::getpid()));
   StoreRelaxed(line.error, 0);
   StoreRelaxed(line.heartbeat_unix_ns, detail::UnixNs());
-  a->last_flush_ns_ = a->last_retention_ns_ = detail::MonotonicNs();
+  a->last_flush_ns_ = detail::MonotonicNs();
+  a->last_retention_ns_ = a->last_flush_ns_ - kRetentionEveryNs;  // the first pass applies it
   return a;
 }
 
@@ -162,17 +171,21 @@ Status Archiver::StartSegment(std::uint64_t base) {
 
 Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
   const detail::Ring& ring = log_->ring();
-  // Statistics and the time index of the frames, read before they are written out.
+  // Statistics and the time index of the frames, read before they are written out and kept only
+  // once they are (a failed write is tried again later, from `begin`).
+  SegmentInfo stats = active_;
+  const std::size_t index_size = index_.size();
+  const std::uint64_t next_index_at = next_index_at_;
   for (std::uint64_t pos = begin; pos < end;) {
     std::uint64_t bytes = 0;
     const FrameKind kind = ring.Classify(pos, ring.LoadSeal(pos), &bytes);
     if (kind != FrameKind::kRecord && kind != FrameKind::kPadding) break;  // cannot be: the reader read them
     if (kind == FrameKind::kRecord) {
       const std::int64_t ts = ring.Header(pos)->timestamp_ns;
-      if (active_.records == 0) active_.min_timestamp_ns = active_.max_timestamp_ns = ts;
-      active_.min_timestamp_ns = std::min(active_.min_timestamp_ns, ts);
-      active_.max_timestamp_ns = std::max(active_.max_timestamp_ns, ts);
-      ++active_.records;
+      if (stats.records == 0) stats.min_timestamp_ns = stats.max_timestamp_ns = ts;
+      stats.min_timestamp_ns = std::min(stats.min_timestamp_ns, ts);
+      stats.max_timestamp_ns = std::max(stats.max_timestamp_ns, ts);
+      ++stats.records;
       if (pos >= next_index_at_) {
         index_.push_back({pos, ts});
         next_index_at_ = pos + kIndexStride;
@@ -182,6 +195,11 @@ Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
     }
     pos += bytes;
   }
+  auto undo = [&] {
+    index_.resize(index_size);
+    next_index_at_ = next_index_at;
+    // An entry that existed before may have had its maximum raised: it stays an upper bound.
+  };
   // The frames byte for byte; the ring's bytes [begin, end) may wrap around its end.
   std::uint64_t at = begin;
   while (at < end) {
@@ -195,12 +213,14 @@ Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         const int err = w < 0 ? errno : ENOSPC;
+        undo();
         return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base), "cannot write archive segment", err));
       }
       done += static_cast<std::uint64_t>(w);
     }
     at += n;
   }
+  active_ = stats;
   return Status::Ok();
 }
 
@@ -212,9 +232,12 @@ Status Archiver::Pass(std::uint64_t* copied) {
   }
   const ArchiveSettings& settings = manifest_.settings;
   const std::uint64_t capacity = log_->ring().capacity;
+  if (written_ - active_.base >= settings.segment_bytes) {  // a seal that failed before
+    if (Status s = Seal(); !s.ok()) return s;
+  }
   RecordBatch batch;
   for (int polls = 0; polls < 64; ++polls) {
-    const std::uint64_t held = written_ - active_.base;
+    const std::uint64_t held = written_ - active_.base;  // < segment_bytes: full ones are sealed
     const std::size_t max_bytes =
         static_cast<std::size_t>(std::min<std::uint64_t>(kMaxCopyBytes, settings.segment_bytes - held));
     const PollStatus st = reader_->Poll(&batch, std::size_t{1} << 20, max_bytes);
@@ -283,8 +306,20 @@ Status Archiver::Seal() {
   Manifest next = manifest_;
   next.segments.push_back(sealed);
   next.active_base = written_;
-  if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) return Failed(s);
+  if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) {
+    // The rename may have happened (a failed directory sync): what the directory says wins.
+    auto now = ReadManifest(directory_);
+    const bool listed = now.ok() && !now->segments.empty() && now->segments.back().base == sealed.base &&
+                        now->segments.back().end == sealed.end;
+    if (!listed) return Failed(s);
+  }
   manifest_ = std::move(next);
+  // Sealed: nothing more goes into it, whether or not the next segment can be made now.
+  active_ = SegmentInfo{};
+  active_.base = active_.end = written_;
+  index_.clear();
+  next_index_at_ = written_;
+  segment_started_ns_ = 0;
   ArchiveLine& line = log_->archive()->line();
   StoreRelaxed(line.segments, static_cast<std::uint32_t>(manifest_.segments.size()));
   StoreRelaxed(line.sealed_bytes, manifest_.sealed_bytes());

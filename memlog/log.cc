@@ -141,7 +141,9 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
     return Status::Ok();
   }
   const int dir = ::openat(a->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (DIR* d = dir >= 0 ? ::fdopendir(dir) : nullptr) {
+  DIR* d = dir >= 0 ? ::fdopendir(dir) : nullptr;
+  if (d == nullptr && dir >= 0) ::close(dir);
+  if (d != nullptr) {
     bool segments = false;
     while (dirent* e = ::readdir(d)) {
       std::uint64_t base = 0;
@@ -343,12 +345,17 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& path, const OpenOption
     c.unblock_timeout_ms = manifest->unblock_timeout_ms;
     c.max_payload = manifest->max_payload;
     c.archive_directory = o.archive_directory;
-    // Made, then opened as asked (another process may have made it first: it is opened then).
-    if (auto made = Create(path, c); !made.ok() && made.status().code() != StatusCode::kAlreadyExists)
-      return made.status();
+    // Made, then opened as asked. Another process may be making it at the same moment (it holds
+    // the archive's lock: kBusy) or have made it (kAlreadyExists): then it is opened once there.
     OpenOptions again = o;
     again.archive_directory.clear();
-    return Open(path, again);
+    for (int attempt = 0;; ++attempt) {
+      auto made = Create(path, c);
+      if (made.ok() || made.status().code() == StatusCode::kAlreadyExists) return Open(path, again);
+      if (made.status().code() != StatusCode::kBusy || attempt >= 200) return made.status();
+      ::usleep(10'000);
+      if (auto opened = Open(path, again); opened.ok() || opened.status().code() != StatusCode::kNotFound) return opened;
+    }
   }
   if (fd < 0) {
     if (errno == ENOENT) return Err(StatusCode::kNotFound, path, "no such log file");
@@ -510,6 +517,17 @@ void Log::Recover() {
     ring_.FoldCounters(slot);
     std::memset(&slot, 0, sizeof slot);
   }
+  if (ring_.archive_cursor != nullptr) {
+    // A ring that came back older than its archive (a file-backed ring after a power cut, or a
+    // damaged frame cut off above) must not hand out offsets the archive already holds: it goes
+    // on after them, empty.
+    const std::uint64_t archived = std::max(ring_.LoadArchived(), Atomic(h->archive.written).load(std::memory_order_relaxed));
+    const std::uint64_t now_tail = Atomic(h->tail.value).load(std::memory_order_relaxed);
+    if (now_tail < archived) {
+      Atomic(h->head.value).store(archived, std::memory_order_relaxed);
+      Atomic(h->tail.value).store(archived, std::memory_order_release);
+    }
+  }
   for (CursorSlot& cur : h->cursors) {
     if (Atomic(cur.state).load(std::memory_order_relaxed) ==
         static_cast<std::uint64_t>(CursorState::kClaiming))
@@ -647,8 +665,8 @@ LogInfo Log::Info() const {
     const std::uint32_t len = std::min<std::uint32_t>(cur.name_len, kMaxCursorName);
     ci.name.assign(cur.name, len);
     ci.position = Atomic(cur.position).load(std::memory_order_acquire);
-    ci.updated_unix_ns = cur.updated_unix_ns;
-    ci.pid = cur.pid;
+    ci.updated_unix_ns = std::atomic_ref(cur.updated_unix_ns).load(std::memory_order_relaxed);
+    ci.pid = std::atomic_ref(cur.pid).load(std::memory_order_relaxed);
     info.cursors.push_back(std::move(ci));
   }
   if (archive_) {
@@ -775,8 +793,8 @@ Result<std::uint64_t> Log::Resolve(StartAt start) const {
 Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64_t head) const {
   // Sealed segments first: the first whose newest record is at or after unix_ns holds the
   // answer; its index says where to start the walk.
-  auto manifest = archive_->ReadManifest();
-  if (!manifest.ok()) return manifest.status();
+  auto sealed = archive_->SealedSegments();
+  if (!sealed.ok()) return sealed.status();
   const std::uint64_t earliest = archive_->LoadEarliest();
   auto walk = [&](const detail::SegmentMap& m, std::uint64_t from, std::uint64_t to) -> std::optional<std::uint64_t> {
     const detail::FrameSpan frames = m.frames();
@@ -790,7 +808,9 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
     }
     return std::nullopt;
   };
-  for (const SegmentInfo& seg : manifest->segments) {
+  std::uint64_t active_base = earliest;
+  for (const SegmentInfo& seg : *sealed) {
+    active_base = seg.end;
     if (seg.end <= earliest || seg.records == 0 || seg.max_timestamp_ns < unix_ns) continue;
     if (seg.base >= head) break;
     std::uint64_t from = seg.base;
@@ -803,13 +823,15 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
       }
     }
     auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), seg.base, seg.end, archive_->identity());
-    if (!m.ok()) return m.status();
+    if (!m.ok() && m.status().code() == StatusCode::kNotFound && archive_->LoadEarliest() >= seg.end) continue;
+    if (!m.ok()) return m.status();  // (deleted by retention meanwhile: skipped above)
     if (auto found = walk(**m, from, seg.end)) return *found;
   }
   // The segment being written, up to the ring's head.
-  const std::uint64_t active = std::max(manifest->active_base, earliest);
+  if (!sealed->empty()) active_base = sealed->back().end;
+  const std::uint64_t active = std::max(active_base, earliest);
   if (active < head) {
-    auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), manifest->active_base, UINT64_MAX,
+    auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), active_base, UINT64_MAX,
                                       archive_->identity());
     if (!m.ok()) return m.status();
     if (auto found = walk(**m, active, head)) return *found;
@@ -906,10 +928,9 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
              "all " + std::to_string(kMaxCursors) + " cursor slots are in use");
 }
 
-Result<std::unique_ptr<LogReader>> Log::OpenArchiveCursor() {
+Result<std::unique_ptr<LogReader>> Log::OpenArchiveCursor(std::uint64_t pos) {
   if (ring_.archive_cursor == nullptr) return Err(StatusCode::kFailedPrecondition, path_, "has no archive");
-  const std::uint64_t pos = ring_.LoadArchived();
-  ring_.archive_cursor->pid = static_cast<std::uint32_t>(::getpid());  // shown by Info()
+  std::atomic_ref(ring_.archive_cursor->pid).store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
   return std::unique_ptr<LogReader>(new LogReader(this, pos, ring_.archive_cursor, kArchiveCursorName));
 }
 

@@ -187,8 +187,9 @@ class Log {
  private:
   friend class Archiver;
   Log() = default;
-  // The reader an Archiver copies through, on the archive's reserved cursor.
-  Result<std::unique_ptr<LogReader>> OpenArchiveCursor();
+  // The reader an Archiver copies through, on the archive's reserved cursor, at `position`
+  // (a frame boundary: where the archive ends, whether or not a frame is committed there yet).
+  Result<std::unique_ptr<LogReader>> OpenArchiveCursor(std::uint64_t position);
   static Result<std::unique_ptr<Log>> OpenFd(int fd, const std::string& path, bool writable,
                                              std::optional<Durability> durability,
                                              std::optional<std::uint32_t> sync_interval_ms,

@@ -77,6 +77,12 @@ LogReader::~LogReader() = default;
 PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
                            std::size_t max_bytes) noexcept {
   if (in_archive_) [[unlikely]] return PollArchive(batch, max_records, max_bytes);
+  if (segment_ || retired_segment_) [[unlikely]] {
+    // Back in the ring: the last archived batch is dead now, and so may its segment's mapping
+    // be (retention can only free a segment's space once nobody maps it).
+    segment_.reset();
+    retired_segment_.reset();
+  }
   batch->frames_ = detail::FrameSpan::OfRing(*ring_);
   batch->archived_ = false;
   batch->begin_ = batch->end_ = pos_;
@@ -212,6 +218,8 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
   if (segment_) segment_->ReleaseRetired();
   batch->archived_ = true;
   batch->count_ = 0;
+  max_records = std::max<std::size_t>(max_records, 1);
+  max_bytes = std::max<std::size_t>(max_bytes, 1);
   for (int attempt = 0; attempt < 8; ++attempt) {
     batch->begin_ = batch->end_ = pos_;
     const std::uint64_t head = ring_->LoadHead();
@@ -234,6 +242,14 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
         return PollStatus::kCorrupt;
       }
     }
+    // A mapping of the segment that was being written is stale once another one is (it was
+    // sealed since, perhaps by a restarted archiver that cut a torn tail off it): read it again
+    // as sealed, no further than its end. head was loaded first: if it has passed that end, the
+    // new active base is visible here.
+    if (!segment_->sealed() && archive_->LoadActiveBase() != segment_->base()) {
+      segment_.reset();
+      continue;
+    }
     if (!segment_->sealed() && pos_ + kRecordHeaderSize > segment_->mapped_end()) {
       // The active segment was written further, or sealed and another one begun.
       if (!segment_->Extend()) {
@@ -241,10 +257,6 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
         return PollStatus::kCorrupt;
       }
       if (pos_ >= segment_->mapped_end()) {
-        if (archive_->LoadActiveBase() > segment_->base()) {
-          segment_.reset();  // sealed since: find it in the manifest
-          continue;
-        }
         error_ = segment_->path() + ": the archive lacks offset " + std::to_string(pos_) +
                  ", which the ring no longer holds";
         return PollStatus::kCorrupt;
@@ -266,13 +278,13 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       }
       if (bytes > limit - p) {  // runs past what is mapped yet
         if (kind == FrameKind::kRecord) --n;
-        damaged = limit == head;  // a frame never crosses head
+        damaged = limit == head || segment_->sealed();  // a frame never crosses head or a sealed end
         break;
       }
       p += bytes;
     }
     if (p == pos_) {
-      if (damaged || limit == head) {
+      if (damaged || limit == head || segment_->sealed()) {
         error_ = segment_->path() + ": damaged frame at offset " + std::to_string(pos_);
         return PollStatus::kCorrupt;
       }
@@ -322,7 +334,7 @@ void LogReader::CommitCursorAt(std::uint64_t offset) noexcept {
   if (cursor_ == nullptr || !ring_->writable) return;
   offset = std::min(offset, pos_);  // past the position means the position
   KAPPA_DCHECK(offset % kFrameAlignment == 0, "LogReader::CommitCursorAt: not a frame boundary");
-  cursor_->updated_unix_ns = detail::UnixNs();
+  std::atomic_ref(cursor_->updated_unix_ns).store(detail::UnixNs(), std::memory_order_relaxed);
   // release: everything before `offset` has been consumed before producers may overwrite it.
   Atomic(cursor_->position).store(offset, std::memory_order_release);
 }

@@ -530,6 +530,7 @@ int ArchiveCommand(std::span<char* const> argv) {
       if (status.ok() && copied == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (status.ok()) status = archiver->Seal();
+    if (status.ok()) status = archiver->ApplyRetention();
   } else {
     std::atomic<bool> stop{false};
     std::thread watch([&] {

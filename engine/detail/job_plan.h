@@ -5,7 +5,8 @@
 // The runtime owns a fixed set of slots (the in-flight batches); each slot holds one source
 // batch, its transformed records and one sub-batch per partition, all reused. Per slot:
 //   Decode     the source thread, in log order: records of the source type into the slot,
-//              with per-record watermarks;
+//              with per-record watermarks; Accept then makes the slot's watermark the plan's
+//              (a batch overwritten while it was decoded is dropped before, and read again);
 //   Transform  any thread, slots in parallel: the stateless chain (filter, map, flat_map);
 //   Split      one thread, slots in sequence order: records to partitions by key;
 //   Process    one thread per partition, slots in sequence order: keyed operators and sinks.
@@ -32,6 +33,8 @@ struct SlotBase {
   std::uint64_t records_in = 0;       // records of the source type decoded
   std::int64_t oldest_append_ns = 0;  // the earliest log timestamp among the live ones (wall clock)
   std::uint64_t live_records = 0;     // records appended after the job started
+  std::int64_t max_time = 0;          // the largest event time so far, after the slot's records
+  std::uint64_t malformed = 0;        // records of the source type that did not decode
   std::atomic<int> pending{0};        // partitions still to process the slot
 };
 
@@ -85,8 +88,12 @@ class JobPlan {
 
   virtual std::unique_ptr<SlotBase> NewSlot() = 0;
   // Reads `records` (from the source log) into `slot`; sets its records_in. Called by one
-  // thread, in log order.
+  // thread, in log order. Changes nothing of the plan: the bytes may turn out to have been
+  // overwritten while they were read.
   virtual void Decode(const memlog::RecordBatch& records, SlotBase* slot) = 0;
+  // The slot's decoded records are the next in the log: their watermark and counters become
+  // the plan's. Called after Decode, before the slot goes on.
+  virtual void Accept(SlotBase* slot) = 0;
   virtual void Transform(SlotBase* slot) = 0;
   virtual void Split(SlotBase* slot) = 0;
   virtual void Process(int partition, SlotBase* slot) = 0;

@@ -561,11 +561,14 @@ class TypedPlan final : public JobPlan {
     b.clear();
     std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
     std::uint64_t live = 0;
+    std::uint64_t malformed = 0;
+    std::int64_t max_time = max_time_;
+    std::int64_t watermark = watermark_;
     for (const memlog::Record& r : records) {
       In rec;
       const SourceRead read = SourceCodec<In>::Read(r, &rec);
       if (read != SourceRead::kOk) {
-        if (read == SourceRead::kMalformed) malformed_.fetch_add(1, std::memory_order_relaxed);
+        if (read == SourceRead::kMalformed) ++malformed;
         continue;
       }
       if (r.offset >= live_from_) {
@@ -574,17 +577,25 @@ class TypedPlan final : public JobPlan {
       }
       const std::int64_t t = EventTimeOf(time_, rec, r.timestamp_ns);
       b.push_back(rec, r.offset, t);
-      b.watermarks.push_back(watermark_);
-      if (t > max_time_) {
-        max_time_ = t;
-        watermark_ = SaturatingSub(t, bound_);
+      b.watermarks.push_back(watermark);
+      if (t > max_time) {
+        max_time = t;
+        watermark = SaturatingSub(t, bound_);
       }
     }
     slot->end_offset = records.end_offset();
-    slot->watermark = watermark_;
+    slot->watermark = watermark;
+    slot->max_time = max_time;
+    slot->malformed = malformed;
     slot->records_in = b.size();
     slot->oldest_append_ns = oldest;
     slot->live_records = live;
+  }
+
+  void Accept(SlotBase* slot) override {
+    max_time_ = slot->max_time;
+    watermark_ = slot->watermark;
+    if (slot->malformed) malformed_.fetch_add(slot->malformed, std::memory_order_relaxed);
   }
 
   void Transform(SlotBase* base) override {

@@ -114,6 +114,9 @@ class Archive {
   Result<SegmentInfo> FindSealed(std::uint64_t offset) const;
   // The manifest as the directory holds it now (and the cache updated).
   Result<Manifest> ReadManifest() const;
+  // The sealed segments, from the cache while it agrees with the positions the archiver
+  // publishes (re-read from the manifest otherwise).
+  Result<std::vector<SegmentInfo>> SealedSegments() const;
 
  private:
   Archive() = default;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "memlog/format.h"
+#include "tests/temp_dir.h"
 #include "tests/tools/kappa_process.h"
 
 namespace kappa::tools {
@@ -465,6 +466,72 @@ TEST_F(KappaCliTest, ShouldRunTheDemoAndCleanUp) {
   EXPECT_EQ(r.err, "");
   // The temporary log is gone, so the directory can be removed.
   EXPECT_EQ(::rmdir(dir.c_str()), 0) << std::strerror(errno);
+}
+
+// The history behind the ring: archived by 'kappa log archive', shown by info, read by dump and
+// verify from the archive and the ring, and still there after the ring file is lost.
+TEST_F(KappaCliTest, ShouldKeepTheHistoryInAnArchiveAndMakeALostRingAgain) {
+  kappa::testing::TempDir archive;
+  const std::string path = NewPath("log");
+  const RunResult created = Kappa({"log", "create", path, "--capacity", "64K", "--archive", archive.str(),
+                                   "--segment-size", "16K", "--flush-interval", "10ms"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  EXPECT_TRUE(Contains(created.out, "run 'kappa log archive")) << created.out;
+  std::string expected;
+  for (int chunk = 0; chunk < 6; ++chunk) {
+    std::string lines;
+    for (int i = 0; i < 1000; ++i) lines += "record " + std::to_string(chunk * 1000 + i) + "\n";
+    expected += lines;
+    const RunResult appended = Kappa({"log", "append", path, "--batch", "50"}, lines);
+    ASSERT_EQ(appended.status, 0) << appended.err;
+    const RunResult archived = Kappa({"log", "archive", path, "--once"});
+    ASSERT_EQ(archived.status, 0) << archived.err;
+    EXPECT_TRUE(Contains(archived.err, "archived up to offset")) << archived.err;
+  }
+  const RunResult info = Kappa({"log", "info", path, "--format", "json"});
+  ASSERT_EQ(info.status, 0) << info.err;
+  EXPECT_TRUE(Contains(info.out, "\"archive\":{\"directory\":")) << info.out;
+  EXPECT_TRUE(Contains(info.out, "\"lag_bytes\":0,")) << info.out;
+  EXPECT_FALSE(Contains(info.out, "\"segments\":0,")) << info.out;
+  auto payloads = [&] {
+    const RunResult dump = Kappa({"log", "dump", path});
+    EXPECT_EQ(dump.status, 0) << dump.err;
+    std::string out;
+    for (const std::string& line : Lines(dump.out)) out += TextPayload(line) + "\n";
+    return out;
+  };
+  EXPECT_EQ(payloads(), expected);  // 6,000 records through a 64 KiB ring
+  const RunResult verified = Kappa({"log", "verify", path});
+  ASSERT_EQ(verified.status, 0) << verified.err;
+  EXPECT_TRUE(Contains(verified.out, "ok: 6000 records")) << verified.out;
+  EXPECT_TRUE(Contains(verified.out, "records in the archive")) << verified.out;
+
+  // The ring is lost (as /dev/shm is at a reboot): created again over the archive, the log goes on.
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  const RunResult again = Kappa({"log", "create", path, "--archive", archive.str()});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_TRUE(Contains(again.out, "continues the archived log at offset")) << again.out;
+  EXPECT_EQ(payloads(), expected);
+  ASSERT_EQ(Kappa({"log", "append", path}, "one more\n").status, 0);
+  EXPECT_EQ(payloads(), expected + "one more\n");
+
+  // Retention: the oldest segments go; the log now starts later, and says so.
+  const RunResult retained = Kappa({"log", "archive", path, "--once", "--retain-size", "32K"});
+  ASSERT_EQ(retained.status, 0) << retained.err;
+  EXPECT_TRUE(Contains(retained.err, "past the retention size")) << retained.err;
+  const std::string rest = payloads();
+  EXPECT_LT(rest.size(), expected.size());
+  EXPECT_TRUE(expected.ends_with(rest.substr(0, rest.size() - std::string("one more\n").size())));
+  // Bad input: archive options without an archive, an archiver for a log that has none.
+  const std::string plain = LogWith("");
+  const RunResult no_archive = Kappa({"log", "create", NewPath("log"), "--retain-size", "1M"});
+  EXPECT_EQ(no_archive.status, 2);
+  ExpectOneErrorLine(no_archive);
+  EXPECT_TRUE(Contains(no_archive.err, "needs --archive DIR")) << no_archive.err;
+  const RunResult no_archiver = Kappa({"log", "archive", plain, "--once"});
+  EXPECT_EQ(no_archiver.status, 1);
+  ExpectOneErrorLine(no_archiver);
+  EXPECT_TRUE(Contains(no_archiver.err, "has no archive")) << no_archiver.err;
 }
 
 }  // namespace
