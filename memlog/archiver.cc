@@ -29,6 +29,8 @@ void StoreRelaxed(T& word, T value) {
 }
 
 constexpr std::int64_t kRetentionEveryNs = 1'000'000'000;
+constexpr std::uint64_t kBatchBytes = 1 << 20;  // a pass that copies less waits for more
+constexpr int kGatherMs = 10;                   // but not longer than this
 constexpr std::size_t kMaxCopyBytes = std::size_t{4} << 20;  // per poll
 
 }  // namespace
@@ -399,6 +401,14 @@ Status Archiver::Run(const std::atomic<bool>& stop) {
       RecordBatch batch;
       // Whatever it returns, the next pass's poll reports it again.
       static_cast<void>(reader_->Wait(&batch, std::chrono::milliseconds(50), 1));
+    } else if (copied < kBatchBytes) {
+      // A trickle: let frames gather for a few milliseconds (one write for many records, not a
+      // wake-up and a write for each), unless the ring would fill meanwhile.
+      const std::uint64_t enough = std::min<std::uint64_t>(kBatchBytes, log_->ring().capacity / 8);
+      for (int ms = 0; ms < kGatherMs && !stop.load(std::memory_order_acquire); ++ms) {
+        if (log_->latest_offset() - reader_->position() >= enough) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     }
   }
   return Status::Ok();
