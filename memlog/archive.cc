@@ -88,6 +88,7 @@ std::string FormatManifest(const Manifest& m) {
     out += '\n';
   };
   line("log", m.log_name);
+  line("ring", m.ring_path);
   line("identity", m.identity);
   line("created_unix_ns", std::to_string(m.created_unix_ns));
   line("capacity", std::to_string(m.capacity));
@@ -157,6 +158,8 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
   std::string_view v;
   if (!expect("log", &v) || v.empty()) return bad("expected 'log NAME'");
   m.log_name = std::string(v);
+  if (!expect("ring", &v) || v.empty() || v[0] != '/') return bad("expected 'ring PATH' (absolute)");
+  m.ring_path = std::string(v);
   if (!expect("identity", &v) || v.size() != 32 ||
       v.find_first_not_of("0123456789abcdef") != std::string_view::npos)
     return bad("expected 'identity' and 32 hex digits");

@@ -53,6 +53,7 @@ struct SegmentInfo {
 // archive alone), the archive's settings, and its sealed segments, contiguous and in order.
 struct Manifest {
   std::string log_name;
+  std::string ring_path;  // where the log's ring was last made (absolute)
   std::string identity;  // 32 hex digits, Log::identity()
   std::int64_t created_unix_ns = 0;
   std::uint64_t capacity = 0;

@@ -99,6 +99,7 @@ std::uint32_t ArchiveBlockCrc(const ArchiveBlock& b) { return Crc32c(0, &b, offs
 // What Create learns from, or writes into, the archive directory of a new log.
 struct ArchiveStart {
   std::string directory;        // absolute
+  std::string ring_path;        // the new ring's, absolute
   int dir_fd = -1;
   int lock_fd = -1;
   bool fresh = true;            // a new archive (its manifest written by Create)
@@ -120,6 +121,10 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
   if (real == nullptr) return base::ErrnoStatus(o.archive_directory, "cannot resolve", errno);
   a->directory = real;
   std::free(real);
+  char* ring_dir = ::realpath(base::DirectoryOf(path).c_str(), nullptr);
+  if (ring_dir == nullptr) return base::ErrnoStatus(base::DirectoryOf(path), "cannot resolve", errno);
+  a->ring_path = std::string(ring_dir) + "/" + base::BaseName(path);
+  std::free(ring_dir);
   if (a->directory.size() > kMaxArchiveDirectory)
     return Status::Error(StatusCode::kInvalidArgument, a->directory + ": archive directory path is longer than " +
                                                            std::to_string(kMaxArchiveDirectory) + " bytes");
@@ -134,6 +139,14 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
       return Status::Error(StatusCode::kAlreadyExists,
                            a->directory + ": holds the archive of log '" + manifest->log_name +
                                "', not of '" + base::BaseName(path) + "': use another directory");
+    // The log's ring may still exist where it was last made: a second ring would fork the log.
+    if (!manifest->ring_path.empty() && manifest->ring_path != a->ring_path) {
+      auto other = Log::Open(manifest->ring_path, OpenOptions{.read_only = true});
+      if (other.ok() && (*other)->identity() == manifest->identity)
+        return Status::Error(StatusCode::kAlreadyExists,
+                             a->directory + ": the ring of log '" + manifest->log_name + "' still exists at " +
+                                 manifest->ring_path + ": use that one (a second ring would fork the log)");
+    }
     auto rec = detail::RecoverArchive(a->dir_fd, a->directory, manifest->identity);
     if (!rec.ok()) return rec.status();
     a->fresh = false;
@@ -281,10 +294,12 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
       return fail(Err(StatusCode::kCorrupt, archive.directory, "the manifest's identity is malformed"));
     if (archive.fresh) {
       m.log_name = base::BaseName(path);
+      m.ring_path = archive.ring_path;
       m.identity = detail::IdentityHex(s.identity);
       m.created_unix_ns = s.created_unix_ns;
       m.settings = o.archive;
     }
+    m.ring_path = archive.ring_path;
     m.capacity = o.capacity;
     m.policy = o.policy;
     m.durability = o.durability;

@@ -77,6 +77,12 @@ LogReader::~LogReader() = default;
 PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
                            std::size_t max_bytes) noexcept {
   if (in_archive_) [[unlikely]] return PollArchive(batch, max_records, max_bytes);
+  if (archive_ != nullptr && pos_ < ring_->LoadArchived() && pos_ >= archive_->LoadEarliest()) [[unlikely]] {
+    // Fallen behind what the archive holds: read it there, where a lapping producer cannot
+    // write over it while it is read.
+    in_archive_ = true;
+    return PollArchive(batch, max_records, max_bytes);
+  }
   if (segment_ || retired_segment_) [[unlikely]] {
     // Back in the ring: the last archived batch is dead now, and so may its segment's mapping
     // be (retention can only free a segment's space once nobody maps it).
@@ -222,12 +228,18 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
   max_bytes = std::max<std::size_t>(max_bytes, 1);
   for (int attempt = 0; attempt < 8; ++attempt) {
     batch->begin_ = batch->end_ = pos_;
-    const std::uint64_t head = ring_->LoadHead();
-    if (pos_ >= head) {  // caught up with the ring
+    // Everything before the archive's cursor is in segment files (flushed): read there, where
+    // nothing is ever written over; from it on, the ring.
+    const std::uint64_t archived = ring_->LoadArchived();
+    if (pos_ >= archived) {  // caught up with what the ring alone holds
       in_archive_ = false;
       return Poll(batch, max_records, max_bytes);
     }
     const std::uint64_t earliest = archive_->LoadEarliest();
+    if (pos_ < earliest && pos_ >= ring_->LoadHead()) {  // retention took it, the ring still has it
+      in_archive_ = false;
+      return Poll(batch, max_records, max_bytes);
+    }
     if (pos_ < earliest) {
       last_lost_ = earliest - pos_;
       total_lost_ += last_lost_;
@@ -244,8 +256,8 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
     }
     // A mapping of the segment that was being written is stale once another one is (it was
     // sealed since, perhaps by a restarted archiver that cut a torn tail off it): read it again
-    // as sealed, no further than its end. head was loaded first: if it has passed that end, the
-    // new active base is visible here.
+    // as sealed, no further than its end. The archive's cursor was loaded first: if it has passed
+    // that end, the new active base is visible here.
     if (!segment_->sealed() && archive_->LoadActiveBase() != segment_->base()) {
       segment_.reset();
       continue;
@@ -263,7 +275,7 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       }
     }
     const detail::FrameSpan frames = segment_->frames();
-    const std::uint64_t limit = std::min(head, segment_->mapped_end());
+    const std::uint64_t limit = std::min(archived, segment_->mapped_end());
     std::uint64_t p = pos_;
     std::size_t n = 0;
     bool damaged = false;
@@ -278,13 +290,13 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       }
       if (bytes > limit - p) {  // runs past what is mapped yet
         if (kind == FrameKind::kRecord) --n;
-        damaged = limit == head || segment_->sealed();  // a frame never crosses head or a sealed end
+        damaged = limit == archived || segment_->sealed();  // no frame crosses the cursor or a sealed end
         break;
       }
       p += bytes;
     }
     if (p == pos_) {
-      if (damaged || limit == head || segment_->sealed()) {
+      if (damaged || limit == archived || segment_->sealed()) {
         error_ = segment_->path() + ": damaged frame at offset " + std::to_string(pos_);
         return PollStatus::kCorrupt;
       }

@@ -687,19 +687,8 @@ TEST(EngineTest, ShouldGiveTheSameViewsLiveAndOnReplay) {
   auto replay = engine->Reprocess(job());
   ASSERT_TRUE(replay.ok()) << replay.status().message();
   EXPECT_EQ((*replay)->Stats().late, live->Stats().late);
-  auto rows = [&](const std::string& ref) {
-    std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> out;
-    auto r = std::move(serving::ViewReader::Open(ns.path(), ref)).value();
-    EXPECT_EQ(r->Scan([&](const serving::RowView& row) {
-      out.emplace_back(row.key_u64, row.window_start,
-                       std::string(reinterpret_cast<const char*>(row.value.data()), row.value.size()), row.offset);
-      return true;
-    }), serving::ReadStatus::kOk);
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  const auto a = rows("pages@1");
-  const auto b = rows("pages@2");
+  const auto a = testing::SortedRows(ns, "pages@1");
+  const auto b = testing::SortedRows(ns, "pages@2");
   EXPECT_GT(a.size(), 100u);
   EXPECT_TRUE(a == b) << a.size() << " rows live, " << b.size() << " on replay";
   EXPECT_GT(live->Stats().batches, (*replay)->Stats().batches);  // really cut differently
@@ -733,16 +722,8 @@ TEST(EngineTest, ShouldReprocessFromAnArchiveHoldingTenTimesTheRing) {
   ASSERT_TRUE(replay.ok()) << replay.status().message();
   EXPECT_EQ((*replay)->Stats().lost_bytes, 0u);
   EXPECT_EQ((*replay)->Stats().records_in, clicks.size());
-  auto rows = [&](const std::string& ref) {
-    std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
-    const auto sums = testing::ScanRows<std::int64_t>(ns, ref, &keys);
-    std::vector<std::tuple<std::uint64_t, std::int64_t, std::int64_t>> out;
-    for (std::size_t i = 0; i < sums.size(); ++i) out.emplace_back(keys[i].first, keys[i].second, sums[i]);
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  const auto a = rows("pages@1");
-  const auto b = rows("pages@2");
+  const auto a = testing::SortedRows(ns, "pages@1");
+  const auto b = testing::SortedRows(ns, "pages@2");
   EXPECT_GT(a.size(), 100u);
   EXPECT_TRUE(a == b) << a.size() << " rows live, " << b.size() << " on replay";
   ASSERT_TRUE(archiver->Stop().ok());

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -104,6 +106,23 @@ inline EngineOptions CheckpointingOptions(const TempNamespace& ns, const std::st
   o.checkpoint_dir = dir;
   o.checkpoint_interval = std::chrono::milliseconds(1);
   return o;
+}
+
+// Every row of view `ref`: (key, window start, value bytes, offset of its last update), sorted:
+// what two runs that must agree are compared by.
+inline std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> SortedRows(
+    const TempNamespace& ns, const std::string& ref) {
+  std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> out;
+  auto reader = serving::ViewReader::Open(ns.path(), ref);
+  EXPECT_TRUE(reader.ok()) << ref << ": " << reader.status().message();
+  if (!reader.ok()) return out;
+  EXPECT_EQ((*reader)->Scan([&](const serving::RowView& row) {
+    out.emplace_back(row.key_u64, row.window_start,
+                     std::string(reinterpret_cast<const char*>(row.value.data()), row.value.size()), row.offset);
+    return true;
+  }), serving::ReadStatus::kOk);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // The rows of view `ref` ("name" or "name@version") in scan order, each value decoded as Row;

@@ -147,6 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   Manifest m;
   m.log_name = "kappa-fuzz-archive-" + std::to_string(::getpid()) + ".log";
+  m.ring_path = ring;
   m.identity = kappa::memlog::detail::IdentityHex(identity);
   m.capacity = kCapacity;
   m.max_payload = kCapacity / 4;

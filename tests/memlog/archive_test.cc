@@ -312,6 +312,13 @@ TEST(ArchiveTest, ShouldMakeALostRingAgainFromTheArchiveAndContinueTheLog) {
   auto refused = Log::Create(other.str(), Archived(dir.str(), 64 << 10, 16 << 10));
   EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
   EXPECT_NE(refused.status().message().find("holds the archive of log"), std::string::npos) << refused.status().message();
+  // Nor is a second ring of the same log elsewhere while the first exists: it would fork the log.
+  TempDir elsewhere("/dev/shm");
+  const std::string twin = elsewhere / path.str().substr(path.str().rfind('/') + 1);
+  auto forked = Log::Create(twin, Archived(dir.str(), 64 << 10, 16 << 10));
+  EXPECT_EQ(forked.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(forked.status().message().find("still exists at " + path.str()), std::string::npos)
+      << forked.status().message();
 }
 
 TEST(ArchiveTest, ShouldAllowOneArchiverPerLog) {
