@@ -5,12 +5,12 @@
 // Thread safety: an Archive is shared by every reader of its Log; its manifest cache is guarded
 // by a mutex. A SegmentMap belongs to one reader.
 //
-// Where an offset `o` of an archived log lives (head = the ring's head):
-//   o >= head                         the ring
-//   o < archive earliest              deleted by retention
-//   o >= active base                  the segment being written (readable up to head)
+// Where a reader of an archived log reads offset `o` (cursor = the archive's durable cursor):
+//   o >= cursor                       the ring (head never passes the cursor)
+//   o < archive earliest              deleted by retention (unless o >= head: the ring)
+//   o >= active base                  the segment being written (readable up to the cursor)
 //   otherwise                         the sealed segment the manifest lists for it
-// head never passes what the archive has flushed, so everything below head is in a segment file.
+// Everything below the cursor is flushed in a segment file, where nothing is written over.
 #pragma once
 
 #include <cstdint>
