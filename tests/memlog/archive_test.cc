@@ -321,6 +321,68 @@ TEST(ArchiveTest, ShouldMakeALostRingAgainFromTheArchiveAndContinueTheLog) {
       << forked.status().message();
 }
 
+// An archiver that starts where a producer holds a reservation it has not committed yet (a slow
+// claim, or a producer that died with the archiver) waits for it like any reader, rather than
+// refusing to start (which would leave a Block log full for good).
+TEST(ArchiveTest, ShouldStartWhereAProducerHoldsAnUncommittedReservation) {
+  TempPath path;
+  TempDir dir;
+  auto log = MustCreate(path.str(), Archived(dir.str(), 64 << 10, 16 << 10));
+  ASSERT_TRUE(log);
+  {
+    auto archiver = MustArchive(log.get());
+    AppendArchiving(log.get(), archiver.get(), 0, 100);
+    ASSERT_TRUE(archiver->Pass().ok());
+  }
+  auto producer = log->NewProducer();
+  ASSERT_TRUE(producer.ok());
+  ClaimedRecord claim;
+  ASSERT_EQ((*producer)->Claim(100, &claim), AppendResult::kOk);
+  auto archiver = Archiver::Open(log.get());
+  ASSERT_TRUE(archiver.ok()) << archiver.status().message();
+  const auto payload = MakeTagged(0, 100, 100);
+  std::memcpy(claim.data, payload.data(), payload.size());
+  ASSERT_EQ((*producer)->Commit(&claim, 1, 100), AppendResult::kOk);
+  ASSERT_TRUE((*archiver)->Pass().ok());
+  EXPECT_EQ((*archiver)->written_offset(), log->latest_offset());
+  auto reader = log->NewReader(StartAt::Earliest());
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadSequence(**reader, 0), 101u);
+}
+
+// A ring that comes back older than its archive (a file-backed ring after a power cut) goes on
+// after what the archive holds: no offset is handed out twice.
+TEST(ArchiveTest, ShouldNotReuseOffsetsWhenTheRingComesBackOlderThanTheArchive) {
+  TempPath path;
+  TempDir dir;
+  std::uint64_t end = 0;
+  {
+    auto log = MustCreate(path.str(), Archived(dir.str(), 64 << 10, 16 << 10));
+    ASSERT_TRUE(log);
+    auto archiver = MustArchive(log.get());
+    AppendArchiving(log.get(), archiver.get(), 0, 1000);
+    ASSERT_TRUE(archiver->Pass().ok());
+    ASSERT_TRUE(archiver->Flush().ok());
+    end = log->latest_offset();
+  }
+  // The ring's positions as an older copy of the file had them (its records are in the archive).
+  const std::uint64_t zero = 0;
+  const int fd = ::open(path.str().c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, &zero, 8, offsetof(LogHeader, head)), 8);
+  ASSERT_EQ(::pwrite(fd, &zero, 8, offsetof(LogHeader, tail)), 8);
+  ::close(fd);
+  auto log = Log::Open(path.str());
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  EXPECT_EQ((*log)->latest_offset(), end);
+  auto archiver = MustArchive(log->get());
+  ASSERT_TRUE(archiver);
+  AppendArchiving(log->get(), archiver.get(), 1000, 10);
+  auto reader = (*log)->NewReader(StartAt::Earliest());
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadSequence(**reader, 0), 1010u);
+}
+
 TEST(ArchiveTest, ShouldAllowOneArchiverPerLog) {
   TempPath path;
   TempDir dir;
