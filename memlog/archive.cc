@@ -51,7 +51,31 @@ Status ValidateArchiveSettings(const ArchiveSettings& s) {
     return bad("retention cursor name is longer than " + std::to_string(kMaxCursorName) + " bytes");
   for (char c : s.retain_cursor)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("retention cursor name holds a space or control character");
+  const int max_level = s.codec == Codec::kLz4 ? 12 : s.codec == Codec::kZstd ? 19 : 0;
+  if (s.codec != Codec::kNone && s.codec != Codec::kLz4 && s.codec != Codec::kZstd) return bad("unknown codec");
+  if (s.codec_level < 0 || s.codec_level > max_level)
+    return bad(std::string("codec level ") + std::to_string(s.codec_level) + " for " + CodecName(s.codec) +
+               " must be in [0, " + std::to_string(max_level) + "]");
   return Status::Ok();
+}
+
+const char* CodecName(Codec codec) {
+  switch (codec) {
+    case Codec::kNone: return "none";
+    case Codec::kLz4: return "lz4";
+    case Codec::kZstd: return "zstd";
+  }
+  return "unknown";
+}
+
+bool ParseCodec(std::string_view name, Codec* codec) {
+  for (Codec c : {Codec::kNone, Codec::kLz4, Codec::kZstd}) {
+    if (name == CodecName(c)) {
+      *codec = c;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::uint64_t Manifest::sealed_bytes() const {
@@ -60,9 +84,16 @@ std::uint64_t Manifest::sealed_bytes() const {
   return total;
 }
 
-std::string SegmentFileName(std::uint64_t base) {
+std::uint64_t Manifest::stored_bytes() const {
+  std::uint64_t total = 0;
+  for (const SegmentInfo& s : segments) total += s.stored_bytes;
+  return total;
+}
+
+std::string SegmentFileName(std::uint64_t base, Codec codec) {
   char name[40];
-  std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(base));
+  std::snprintf(name, sizeof name, "%020llu.%s", static_cast<unsigned long long>(base),
+                codec == Codec::kNone ? "seg" : "segz");
   return name;
 }
 
@@ -103,11 +134,13 @@ std::string FormatManifest(const Manifest& m) {
   line("retain_bytes", std::to_string(m.settings.retain_bytes));
   line("retain_age_ms", std::to_string(m.settings.retain_age.count()));
   line("retain_cursor", m.settings.retain_cursor.empty() ? "-" : m.settings.retain_cursor);
+  line("codec", std::string(CodecName(m.settings.codec)) + " " + std::to_string(m.settings.codec_level));
   line("earliest", std::to_string(m.earliest));
   for (const SegmentInfo& s : m.segments) {
     line("segment", std::to_string(s.base) + " " + std::to_string(s.end) + " " + std::to_string(s.records) + " " +
                         std::to_string(s.min_timestamp_ns) + " " + std::to_string(s.max_timestamp_ns) + " " +
-                        std::to_string(s.sealed_unix_ns));
+                        std::to_string(s.sealed_unix_ns) + " " + CodecName(s.codec) + " " +
+                        std::to_string(s.stored_bytes));
   }
   line("crc", Hex32(Crc32c(0, out.data(), out.size())));
   return out;
@@ -189,29 +222,45 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
   m.settings.retain_age = std::chrono::milliseconds(ms);
   if (!expect("retain_cursor", &v) || v.empty()) return bad("expected 'retain_cursor NAME|-'");
   m.settings.retain_cursor = v == "-" ? std::string() : std::string(v);
+  // "codec NAME LEVEL" (absent in manifests written before codecs: none).
+  if (!next_line(&key, &v)) return bad("expected 'codec NAME LEVEL' or 'earliest N'");
+  if (key == "codec") {
+    const std::size_t sp = v.find(' ');
+    if (sp == std::string_view::npos || !ParseCodec(v.substr(0, sp), &m.settings.codec) ||
+        !ParseNumber(v.substr(sp + 1), &m.settings.codec_level))
+      return bad("expected 'codec none|lz4|zstd LEVEL'");
+    if (!next_line(&key, &v)) return bad("expected 'earliest N'");
+  }
   if (Status s = ValidateArchiveSettings(m.settings); !s.ok()) return bad(s.message());
-  if (!number("earliest", &m.earliest) || m.earliest % kFrameAlignment != 0) return bad("expected 'earliest N'");
+  if (key != "earliest" || !ParseNumber(v, &m.earliest) || m.earliest % kFrameAlignment != 0)
+    return bad("expected 'earliest N'");
   std::uint64_t expected_base = m.earliest;
   while (next_line(&key, &value)) {
-    if (key != "segment") return bad("expected 'segment BASE END RECORDS MIN_TS MAX_TS SEALED_NS'");
+    if (key != "segment") return bad("expected 'segment BASE END RECORDS MIN_TS MAX_TS SEALED_NS CODEC STORED'");
     SegmentInfo s;
-    std::string_view fields[6];
+    // The last two fields are absent in manifests written before codecs (then: none, its size).
+    std::string_view fields[8];
     std::size_t n = 0;
-    for (std::size_t at = 0; n < 6 && at <= value.size(); ++n) {
+    for (std::size_t at = 0; n < 8 && at <= value.size(); ++n) {
       const std::size_t sp = value.find(' ', at);
       fields[n] = value.substr(at, sp == std::string_view::npos ? std::string_view::npos : sp - at);
       at = sp == std::string_view::npos ? value.size() + 1 : sp + 1;
     }
-    if (n != 6 || !ParseNumber(fields[0], &s.base) || !ParseNumber(fields[1], &s.end) ||
+    if ((n != 6 && n != 8) || !ParseNumber(fields[0], &s.base) || !ParseNumber(fields[1], &s.end) ||
         !ParseNumber(fields[2], &s.records) || !ParseNumber(fields[3], &s.min_timestamp_ns) ||
         !ParseNumber(fields[4], &s.max_timestamp_ns) || !ParseNumber(fields[5], &s.sealed_unix_ns) ||
-        value.find(' ', fields[5].data() - value.data()) != std::string_view::npos)
+        (n == 8 && (!ParseCodec(fields[6], &s.codec) || !ParseNumber(fields[7], &s.stored_bytes))) ||
+        value.find(' ', fields[n - 1].data() - value.data()) != std::string_view::npos)
       return bad("malformed segment line");
     if (s.base != expected_base)
       return bad("segment " + std::to_string(s.base) + " does not start where the one before it ends (" +
                  std::to_string(expected_base) + ")");
     if (s.end <= s.base || s.end % kFrameAlignment != 0 || s.end - s.base > kMaxSegmentBytes + kMaxCapacity)
       return bad("segment " + std::to_string(s.base) + " has a bad end " + std::to_string(s.end));
+    if (n == 6) s.stored_bytes = kSegmentHeaderSize + (s.end - s.base);
+    if (s.codec == Codec::kNone ? s.stored_bytes != kSegmentHeaderSize + (s.end - s.base)
+                                : s.stored_bytes < kSegmentHeaderSize)
+      return bad("segment " + std::to_string(s.base) + " has a bad stored size " + std::to_string(s.stored_bytes));
     expected_base = s.end;
     m.segments.push_back(s);
   }
@@ -274,9 +323,11 @@ SegmentHeader MakeSegmentHeader(const std::uint64_t identity[2], std::uint64_t b
   h.salt = ring.salt;
   h.max_payload = ring.max_payload;
   h.created_unix_ns = UnixNs();
-  h.crc = SegmentHeaderCrc(h);
+  SealSegmentHeader(&h);
   return h;
 }
+
+void SealSegmentHeader(SegmentHeader* h) { h->crc = SegmentHeaderCrc(*h); }
 
 Status ValidateSegmentHeader(const SegmentHeader& h, const std::string& path) {
   if (std::memcmp(h.magic, kSegmentMagic, sizeof kSegmentMagic) != 0)
@@ -291,16 +342,19 @@ Status ValidateSegmentHeader(const SegmentHeader& h, const std::string& path) {
   if (h.max_payload == 0 || h.max_payload > kMaxPayloadLimit || h.max_payload > h.capacity / 2)
     return Corrupt(path, "segment names a max payload " + std::to_string(h.max_payload) + " out of range");
   if (h.base_offset % kFrameAlignment != 0) return Corrupt(path, "segment base offset is not 8-aligned");
+  if (h.codec != Codec::kNone && h.codec != Codec::kLz4 && h.codec != Codec::kZstd)
+    return Corrupt(path, "segment names an unknown codec " + std::to_string(static_cast<std::uint32_t>(h.codec)));
   return Status::Ok();
 }
 
-Result<std::unique_ptr<SegmentMap>> SegmentMap::Open(int dir_fd, const std::string& directory, std::uint64_t base,
-                                                     std::uint64_t sealed_end, const std::uint64_t identity[2]) {
-  std::unique_ptr<SegmentMap> m(new SegmentMap());
-  m->path_ = directory + "/" + SegmentFileName(base);
+Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenFile(int dir_fd, const std::string& directory, std::uint64_t base,
+                                                         Codec codec, const std::uint64_t identity[2],
+                                                         SegmentHeader* h, std::uint64_t* size) {
+  std::unique_ptr<SegmentFile> m(new SegmentFile());
+  const std::string name = SegmentFileName(base, codec);
+  m->path_ = directory + "/" + name;
   m->base_ = base;
-  m->sealed_end_ = sealed_end;
-  m->fd_ = ::openat(dir_fd, SegmentFileName(base).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  m->fd_ = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (m->fd_ < 0) {
     if (errno == ELOOP) return Status::Error(StatusCode::kPermissionDenied, m->path_ + ": a symlink: refused");
     return base::ErrnoStatus(m->path_, "cannot open archive segment", errno);
@@ -311,27 +365,127 @@ Result<std::unique_ptr<SegmentMap>> SegmentMap::Open(int dir_fd, const std::stri
   if (st.st_uid != ::geteuid())
     return Status::Error(StatusCode::kPermissionDenied,
                          m->path_ + ": owned by another user (uid " + std::to_string(st.st_uid) + "): refused");
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size < kSegmentHeaderSize)
-    return Corrupt(m->path_, "file is " + std::to_string(size) + " bytes, shorter than a segment header");
-  SegmentHeader h;
-  if (::pread(m->fd_, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h))
+  *size = static_cast<std::uint64_t>(st.st_size);
+  if (*size < kSegmentHeaderSize)
+    return Corrupt(m->path_, "file is " + std::to_string(*size) + " bytes, shorter than a segment header");
+  if (::pread(m->fd_, h, sizeof *h, 0) != static_cast<ssize_t>(sizeof *h))
     return base::ErrnoStatus(m->path_, "cannot read segment header", errno);
-  if (Status s = ValidateSegmentHeader(h, m->path_); !s.ok()) return s;
-  if (h.base_offset != base)
-    return Corrupt(m->path_, "header says base offset " + std::to_string(h.base_offset) + ", its name " +
+  if (Status s = ValidateSegmentHeader(*h, m->path_); !s.ok()) return s;
+  if (h->base_offset != base)
+    return Corrupt(m->path_, "header says base offset " + std::to_string(h->base_offset) + ", its name " +
                                  std::to_string(base));
-  if (h.identity[0] != identity[0] || h.identity[1] != identity[1])
+  if (h->identity[0] != identity[0] || h->identity[1] != identity[1])
     return Corrupt(m->path_, "segment belongs to another log (identity differs)");
-  m->layout_ = LayoutOf(h);
-  if (m->sealed() && size != kSegmentHeaderSize + (sealed_end - base))
-    return Corrupt(m->path_, "sealed segment is " + std::to_string(size) + " bytes, its manifest entry needs " +
-                                 std::to_string(kSegmentHeaderSize + (sealed_end - base)));
-  if (!m->Map(size)) return base::ErrnoStatus(m->path_, "cannot map", errno);
+  if (h->codec != codec)
+    return Corrupt(m->path_, std::string("header says codec ") + CodecName(h->codec) + ", the manifest " +
+                                 CodecName(codec));
+  m->layout_ = LayoutOf(*h);
   return m;
 }
 
-bool SegmentMap::Map(std::uint64_t file_size) {
+Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenSealed(int dir_fd, const std::string& directory,
+                                                           const SegmentInfo& segment, const std::uint64_t identity[2]) {
+  SegmentHeader h;
+  std::uint64_t size = 0;
+  auto m = OpenFile(dir_fd, directory, segment.base, segment.codec, identity, &h, &size);
+  if (!m.ok()) return m;
+  SegmentFile& f = **m;
+  f.sealed_end_ = segment.end;
+  if (segment.codec != Codec::kNone) {
+    if (Status s = f.ReadBlockIndex(h, segment, size); !s.ok()) return s;
+    return m;
+  }
+  if (size != kSegmentHeaderSize + segment.bytes())
+    return Corrupt(f.path_, "sealed segment is " + std::to_string(size) + " bytes, its manifest entry needs " +
+                                std::to_string(kSegmentHeaderSize + segment.bytes()));
+  if (!f.Map(size)) return base::ErrnoStatus(f.path_, "cannot map", errno);
+  return m;
+}
+
+Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenActive(int dir_fd, const std::string& directory,
+                                                           std::uint64_t base, const std::uint64_t identity[2]) {
+  SegmentHeader h;
+  std::uint64_t size = 0;
+  auto m = OpenFile(dir_fd, directory, base, Codec::kNone, identity, &h, &size);
+  if (!m.ok()) return m;
+  if (!(*m)->Map(size)) return base::ErrnoStatus((*m)->path_, "cannot map", errno);
+  return m;
+}
+
+Status SegmentFile::ReadBlockIndex(const SegmentHeader& h, const SegmentInfo& segment, std::uint64_t size) {
+  if (size != segment.stored_bytes)
+    return Corrupt(path_, "compressed segment is " + std::to_string(size) + " bytes, its manifest entry says " +
+                              std::to_string(segment.stored_bytes));
+  if (h.end_offset != segment.end)
+    return Corrupt(path_, "header says its frames end at offset " + std::to_string(h.end_offset) +
+                              ", the manifest " + std::to_string(segment.end));
+  const std::uint64_t max_frame = AlignFrame(kRecordHeaderSize + std::uint64_t{h.max_payload});
+  if (h.blocks == 0 || h.blocks > segment.bytes() / kFrameAlignment || h.block_index_at < kSegmentHeaderSize ||
+      h.block_index_at > size || (size - h.block_index_at) / sizeof(BlockEntry) != h.blocks ||
+      (size - h.block_index_at) % sizeof(BlockEntry) != 0 || h.max_block_bytes == 0 ||
+      h.max_block_bytes % kFrameAlignment != 0 ||
+      h.max_block_bytes > kBlockBytes + max_frame)
+    return Corrupt(path_, "header describes an impossible block index");
+  blocks_.resize(h.blocks);
+  const std::size_t index_bytes = blocks_.size() * sizeof(BlockEntry);
+  if (::pread(fd_, blocks_.data(), index_bytes, static_cast<off_t>(h.block_index_at)) != static_cast<ssize_t>(index_bytes))
+    return base::ErrnoStatus(path_, "cannot read the block index", errno ? errno : EIO);
+  if (Crc32c(0, blocks_.data(), index_bytes) != h.block_index_crc) return Corrupt(path_, "block index checksum mismatch");
+  std::uint64_t offset = segment.base;
+  std::uint64_t file_at = kSegmentHeaderSize;
+  std::uint32_t max_stored = 0;
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    const BlockEntry& b = blocks_[i];
+    if (b.first_offset != offset || b.file_at != file_at || b.raw_bytes == 0 || b.raw_bytes % kFrameAlignment != 0 ||
+        b.raw_bytes > h.max_block_bytes || b.raw_bytes > segment.end - offset ||
+        b.stored_bytes > h.block_index_at - file_at)
+      return Corrupt(path_, "block index entry " + std::to_string(i) + " is inconsistent");
+    offset += b.raw_bytes;
+    file_at += b.stored_bytes;
+    max_stored = std::max(max_stored, b.stored_bytes);
+  }
+  if (offset != segment.end || file_at != h.block_index_at)
+    return Corrupt(path_, "block index does not cover offsets [" + std::to_string(segment.base) + ", " +
+                              std::to_string(segment.end) + ")");
+  codec_ = std::make_unique<BlockCodec>(h.codec, 0);
+  raw_.resize(h.max_block_bytes / sizeof(std::uint64_t));  // 8-aligned, as frames are
+  stored_.resize(max_stored);
+  window_begin_ = window_end_ = segment.base;
+  return Status::Ok();
+}
+
+Status SegmentFile::Load(std::uint64_t offset) {
+  if (!compressed() || Holds(offset)) return Status::Ok();
+  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), offset,
+                             [](std::uint64_t o, const BlockEntry& b) { return o < b.first_offset; });
+  if (it == blocks_.begin() || offset >= sealed_end_)
+    return Corrupt(path_, "holds no block for offset " + std::to_string(offset));
+  const std::size_t i = static_cast<std::size_t>(it - blocks_.begin()) - 1;
+  const BlockEntry& b = blocks_[i];
+  loaded_ = SIZE_MAX;
+  window_begin_ = window_end_ = base_;
+  const std::string where = "block " + std::to_string(i) + " (offsets [" + std::to_string(b.first_offset) + ", " +
+                            std::to_string(b.first_offset + b.raw_bytes) + "))";
+  std::size_t done = 0;
+  while (done < b.stored_bytes) {
+    const ssize_t r = ::pread(fd_, stored_.data() + done, b.stored_bytes - done, static_cast<off_t>(b.file_at + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return r < 0 ? base::ErrnoStatus(path_, "cannot read " + where, errno) : Corrupt(path_, where + " is cut short");
+    done += static_cast<std::size_t>(r);
+  }
+  const std::span<const std::byte> stored(stored_.data(), b.stored_bytes);
+  if (Crc32c(0, stored.data(), stored.size()) != b.crc) return Corrupt(path_, where + ": checksum mismatch");
+  auto* raw = reinterpret_cast<std::byte*>(raw_.data());
+  if (!codec_->Decompress(stored, std::span<std::byte>(raw, b.raw_bytes)))
+    return Corrupt(path_, where + std::string(": does not decompress (") + CodecName(codec_->codec()) + ")");
+  loaded_ = i;
+  data_ = raw;
+  frames_base_ = window_begin_ = b.first_offset;
+  window_end_ = b.first_offset + b.raw_bytes;
+  return Status::Ok();
+}
+
+bool SegmentFile::Map(std::uint64_t file_size) {
   void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd_, 0);
   if (map == MAP_FAILED) return false;
   ::madvise(map, file_size, MADV_SEQUENTIAL);
@@ -339,13 +493,14 @@ bool SegmentMap::Map(std::uint64_t file_size) {
   map_ = map;
   map_size_ = file_size;
   data_ = static_cast<const std::byte*>(map) + kSegmentHeaderSize;
+  frames_base_ = window_begin_ = base_;
   // The file's end: a frame it cuts (a write in progress) is left to the reader's bounds checks.
-  mapped_end_ = base_ + (file_size - kSegmentHeaderSize);
-  if (sealed()) mapped_end_ = std::min(mapped_end_, sealed_end_);
+  window_end_ = base_ + (file_size - kSegmentHeaderSize);
+  if (sealed()) window_end_ = std::min(window_end_, sealed_end_);
   return true;
 }
 
-bool SegmentMap::Extend() {
+bool SegmentFile::Extend() {
   if (sealed()) return true;
   struct stat st;
   if (::fstat(fd_, &st) != 0) return false;
@@ -354,12 +509,12 @@ bool SegmentMap::Extend() {
   return Map(size);
 }
 
-void SegmentMap::ReleaseRetired() {
+void SegmentFile::ReleaseRetired() {
   for (auto [map, size] : retired_) ::munmap(map, size);
   retired_.clear();
 }
 
-SegmentMap::~SegmentMap() {
+SegmentFile::~SegmentFile() {
   ReleaseRetired();
   if (map_ != nullptr) ::munmap(map_, map_size_);
   if (fd_ >= 0) ::close(fd_);
@@ -457,6 +612,21 @@ Result<std::vector<SegmentInfo>> Archive::SealedSegments() const {
   auto m = ReadManifest();
   if (!m.ok()) return m.status();
   return m->segments;
+}
+
+Result<std::unique_ptr<SegmentFile>> Archive::OpenSegmentAt(std::uint64_t offset) const {
+  const std::uint64_t active = LoadActiveBase();
+  if (offset >= active) return SegmentFile::OpenActive(dir_fd_, directory_, active, identity_);
+  auto s = FindSealed(offset);
+  if (!s.ok()) return s.status();
+  auto file = SegmentFile::OpenSealed(dir_fd_, directory_, *s, identity_);
+  if (file.ok() || file.status().code() != StatusCode::kNotFound) return file;
+  // Compressed since the manifest was cached (the uncompressed file is gone), or deleted.
+  if (auto m = ReadManifest(); !m.ok()) return m.status();
+  auto again = FindSealed(offset);
+  if (!again.ok()) return again.status();
+  if (again->codec == s->codec) return file;
+  return SegmentFile::OpenSealed(dir_fd_, directory_, *again, identity_);
 }
 
 Result<SegmentInfo> Archive::FindSealed(std::uint64_t offset) const {

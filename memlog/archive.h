@@ -31,7 +31,17 @@ struct ArchiveSettings {
   std::chrono::milliseconds retain_age{0};
   // If not empty, no segment that this named cursor has not read past is deleted.
   std::string retain_cursor;
+  // How sealed segments are stored: kNone keeps them as written (frames byte for byte); kLz4 and
+  // kZstd compress each one in blocks once it is sealed (the segment being written is never
+  // compressed). Level 0 is the codec's default: LZ4's fast mode (1..12: LZ4 HC at that level),
+  // Zstandard's level 3 (1..19).
+  Codec codec = Codec::kNone;
+  int codec_level = 0;
 };
+
+// "none", "lz4", "zstd"; ParseCodec is false for anything else.
+const char* CodecName(Codec codec);
+bool ParseCodec(std::string_view name, Codec* codec);
 
 inline constexpr std::uint64_t kMinSegmentBytes = 4096;
 inline constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 40;
@@ -46,6 +56,8 @@ struct SegmentInfo {
   std::int64_t min_timestamp_ns = 0;  // event times of its records (0, 0 if none)
   std::int64_t max_timestamp_ns = 0;
   std::int64_t sealed_unix_ns = 0;
+  Codec codec = Codec::kNone;     // how its file stores the frames
+  std::uint64_t stored_bytes = 0;  // the file's size
   std::uint64_t bytes() const { return end - base; }
 };
 
@@ -67,14 +79,15 @@ struct Manifest {
   std::vector<SegmentInfo> segments;
   std::uint64_t active_base = 0;  // where the segment being written starts
 
-  std::uint64_t sealed_bytes() const;
+  std::uint64_t sealed_bytes() const;  // frame bytes
+  std::uint64_t stored_bytes() const;  // file bytes (what retention's size limit counts)
 };
 
 inline constexpr char kManifestFile[] = "MANIFEST";
 inline constexpr char kArchiveLockFile[] = "LOCK";
 
-// "<base, 20 digits>.seg" and "<base, 20 digits>.idx".
-std::string SegmentFileName(std::uint64_t base);
+// "<base, 20 digits>.seg" (".segz" when compressed) and "<base, 20 digits>.idx".
+std::string SegmentFileName(std::uint64_t base, Codec codec = Codec::kNone);
 std::string IndexFileName(std::uint64_t base);
 // The base offset a segment or index file name states, or false if `name` is not one.
 bool ParseSegmentFileName(std::string_view name, std::string_view suffix, std::uint64_t* base);
@@ -92,7 +105,9 @@ struct ArchiveInfo {
   std::uint64_t written_offset = 0;      // frames written to the segment files up to here
   std::uint64_t durable_offset = 0;      // flushed up to here; the ring keeps everything after it
   std::uint64_t segments = 0;            // sealed
-  std::uint64_t sealed_bytes = 0;
+  std::uint64_t sealed_bytes = 0;         // their frames
+  std::uint64_t stored_bytes = 0;         // their files
+  Codec codec = Codec::kNone;             // how segments are stored once sealed
   std::int64_t oldest_sealed_unix_ns = 0;
   std::int64_t heartbeat_unix_ns = 0;
   std::uint32_t archiver_pid = 0;

@@ -13,6 +13,7 @@
 #include "base/files.h"
 #include "memlog/detail/archive.h"
 #include "memlog/detail/archive_recovery.h"
+#include "memlog/detail/codec.h"
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 
@@ -32,6 +33,7 @@ constexpr std::int64_t kRetentionEveryNs = 1'000'000'000;
 constexpr std::uint64_t kBatchBytes = 1 << 20;  // a pass that copies less waits for more
 constexpr int kGatherMs = 10;                   // but not longer than this
 constexpr std::size_t kMaxCopyBytes = std::size_t{4} << 20;  // per poll
+constexpr int kCompressBlocksPerPass = 16;                    // about 4 MiB of frames
 
 }  // namespace
 
@@ -99,11 +101,12 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   a->written_ = a->durable_ = resume;
   if (Status s = a->StartSegment(resume); !s.ok()) return s;
 
+  if (a->manifest_.settings.codec != Codec::kNone) {  // sealed before, or before the codec was chosen
+    for (const SegmentInfo& s : a->manifest_.segments)
+      if (s.codec == Codec::kNone) a->to_compress_.push_back(s);
+  }
   ArchiveLine& line = archive->line();
-  StoreRelaxed(line.segments, static_cast<std::uint32_t>(a->manifest_.segments.size()));
-  StoreRelaxed(line.sealed_bytes, a->manifest_.sealed_bytes());
-  StoreRelaxed(line.oldest_sealed_unix_ns,
-               a->manifest_.segments.empty() ? std::int64_t{0} : a->manifest_.segments.front().sealed_unix_ns);
+  a->PublishSealed();
   // release: retention publishes the start before it deletes files below it.
   std::atomic_ref(line.earliest).store(a->manifest_.earliest, std::memory_order_release);
   StoreRelaxed(line.archiver_pid, static_cast<std::uint32_t>(::getpid()));
@@ -136,6 +139,16 @@ Status Archiver::Failed(Status status) {
   if (status.code() == StatusCode::kResourceExhausted) err = ENOSPC;
   StoreRelaxed(line.error, err);
   return status;
+}
+
+void Archiver::PublishSealed() {
+  ArchiveLine& line = log_->archive()->line();
+  StoreRelaxed(line.segments, static_cast<std::uint32_t>(manifest_.segments.size()));
+  StoreRelaxed(line.sealed_bytes, manifest_.sealed_bytes());
+  StoreRelaxed(line.stored_bytes, manifest_.stored_bytes());
+  StoreRelaxed(line.codec, manifest_.settings.codec);
+  StoreRelaxed(line.oldest_sealed_unix_ns,
+               manifest_.segments.empty() ? std::int64_t{0} : manifest_.segments.front().sealed_unix_ns);
 }
 
 Status Archiver::StartSegment(std::uint64_t base) {
@@ -277,6 +290,9 @@ Status Archiver::Pass(std::uint64_t* copied) {
   if (now - last_retention_ns_ >= kRetentionEveryNs) {
     if (Status s = ApplyRetention(); !s.ok()) return s;
   }
+  if (compressing()) {
+    if (Status s = CompressSome(kCompressBlocksPerPass); !s.ok()) return s;
+  }
   StoreRelaxed(log_->archive()->line().heartbeat_unix_ns, detail::UnixNs());
   return Status::Ok();
 }
@@ -305,6 +321,8 @@ Status Archiver::Seal() {
   SegmentInfo sealed = active_;
   sealed.end = written_;
   sealed.sealed_unix_ns = detail::UnixNs();
+  sealed.codec = Codec::kNone;
+  sealed.stored_bytes = kSegmentHeaderSize + sealed.bytes();
   Manifest next = manifest_;
   next.segments.push_back(sealed);
   next.active_base = written_;
@@ -316,16 +334,14 @@ Status Archiver::Seal() {
     if (!listed) return Failed(s);
   }
   manifest_ = std::move(next);
+  if (manifest_.settings.codec != Codec::kNone) to_compress_.push_back(sealed);
   // Sealed: nothing more goes into it, whether or not the next segment can be made now.
   active_ = SegmentInfo{};
   active_.base = active_.end = written_;
   index_.clear();
   next_index_at_ = written_;
   segment_started_ns_ = 0;
-  ArchiveLine& line = log_->archive()->line();
-  StoreRelaxed(line.segments, static_cast<std::uint32_t>(manifest_.segments.size()));
-  StoreRelaxed(line.sealed_bytes, manifest_.sealed_bytes());
-  StoreRelaxed(line.oldest_sealed_unix_ns, manifest_.segments.front().sealed_unix_ns);
+  PublishSealed();
   ::close(segment_fd_);
   segment_fd_ = -1;
   return StartSegment(written_);  // if it fails, the next pass tries again
@@ -341,7 +357,7 @@ Status Archiver::ApplyRetention() {
       if (c.name == settings.retain_cursor) keep_from = c.position;
   }
   const std::int64_t now = detail::UnixNs();
-  std::uint64_t bytes = manifest_.sealed_bytes();
+  std::uint64_t bytes = manifest_.stored_bytes();  // on disk: what a size limit is for
   std::size_t drop = 0;
   std::vector<std::string> why;
   while (drop < manifest_.segments.size()) {
@@ -350,10 +366,10 @@ Status Archiver::ApplyRetention() {
     const bool over_age = settings.retain_age.count() != 0 &&
                           now - s.sealed_unix_ns > std::chrono::nanoseconds(settings.retain_age).count();
     if ((!over_bytes && !over_age) || s.end > keep_from) break;
-    why.push_back(SegmentFileName(s.base) + " (offsets [" + std::to_string(s.base) + ", " + std::to_string(s.end) +
-                  "), " + std::to_string(s.bytes()) + " bytes): past the retention " +
+    why.push_back(SegmentFileName(s.base, s.codec) + " (offsets [" + std::to_string(s.base) + ", " +
+                  std::to_string(s.end) + "), " + std::to_string(s.stored_bytes) + " bytes): past the retention " +
                   (over_bytes ? "size" : "age"));
-    bytes -= s.bytes();
+    bytes -= s.stored_bytes;
     ++drop;
   }
   if (drop == 0) return Status::Ok();
@@ -364,15 +380,89 @@ Status Archiver::ApplyRetention() {
   ArchiveLine& line = log_->archive()->line();
   // release: readers see the new start before the files below it go.
   std::atomic_ref(line.earliest).store(next.earliest, std::memory_order_release);
-  StoreRelaxed(line.segments, static_cast<std::uint32_t>(next.segments.size()));
-  StoreRelaxed(line.sealed_bytes, next.sealed_bytes());
-  StoreRelaxed(line.oldest_sealed_unix_ns, next.segments.empty() ? std::int64_t{0} : next.segments.front().sealed_unix_ns);
+  // Nothing below the new start is compressed any more.
+  if (compressor_ && compressor_->segment().base < next.earliest) compressor_.reset();
+  while (!to_compress_.empty() && to_compress_.front().base < next.earliest) to_compress_.pop_front();
   for (std::size_t i = 0; i < drop; ++i) {
-    ::unlinkat(dir_fd_, SegmentFileName(manifest_.segments[i].base).c_str(), 0);
-    ::unlinkat(dir_fd_, IndexFileName(manifest_.segments[i].base).c_str(), 0);
+    const SegmentInfo& s = manifest_.segments[i];
+    ::unlinkat(dir_fd_, SegmentFileName(s.base, s.codec).c_str(), 0);
+    ::unlinkat(dir_fd_, IndexFileName(s.base).c_str(), 0);
     Report(directory_ + ": deleted " + why[i]);
   }
   manifest_ = std::move(next);
+  PublishSealed();
+  return Status::Ok();
+}
+
+Status Archiver::CompressSome(int blocks) {
+  const ArchiveSettings& settings = manifest_.settings;
+  while (blocks > 0 && compressing()) {
+    if (!compressor_) {
+      const SegmentInfo next = to_compress_.front();
+      auto c = detail::SegmentCompressor::Start(dir_fd_, directory_, next, settings.codec, settings.codec_level, identity_);
+      if (!c.ok()) {
+        if (c.status().code() == StatusCode::kResourceExhausted) return Failed(c.status());  // tried again later
+        Report(c.status().message() + "; the segment stays uncompressed");
+        to_compress_.pop_front();
+        continue;
+      }
+      to_compress_.pop_front();
+      compressor_ = std::move(*c);
+    }
+    auto done = compressor_->Step();
+    --blocks;
+    if (!done.ok()) {
+      const SegmentInfo segment = compressor_->segment();
+      compressor_.reset();  // removes the unfinished file
+      if (done.status().code() != StatusCode::kResourceExhausted) {
+        Report(done.status().message() + "; the segment stays uncompressed");
+        continue;
+      }
+      to_compress_.push_front(segment);  // tried again once there is room
+      return Failed(done.status());
+    }
+    if (!*done) continue;
+    const SegmentInfo compressed = compressor_->segment();
+    compressor_.reset();
+    if (Status s = ListCompressed(compressed); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Archiver::ListCompressed(const SegmentInfo& compressed) {
+  Manifest next = manifest_;
+  auto it = std::find_if(next.segments.begin(), next.segments.end(),
+                         [&](const SegmentInfo& s) { return s.base == compressed.base; });
+  if (it == next.segments.end() || it->end != compressed.end || it->codec != Codec::kNone) {
+    ::unlinkat(dir_fd_, SegmentFileName(compressed.base, compressed.codec).c_str(), 0);  // deleted meanwhile
+    return Status::Ok();
+  }
+  const SegmentInfo uncompressed = *it;
+  it->codec = compressed.codec;
+  it->stored_bytes = compressed.stored_bytes;
+  if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) {
+    // Recovery removes a compressed file the manifest does not list.
+    auto now = ReadManifest(directory_);
+    const bool listed = now.ok() && std::any_of(now->segments.begin(), now->segments.end(), [&](const SegmentInfo& x) {
+                          return x.base == compressed.base && x.codec == compressed.codec;
+                        });
+    if (!listed) {
+      ::unlinkat(dir_fd_, SegmentFileName(compressed.base, compressed.codec).c_str(), 0);
+      to_compress_.push_front(uncompressed);
+      return Failed(s);
+    }
+  }
+  manifest_ = std::move(next);
+  // Readers find the compressed file from now on; one that has the old file open reads on there.
+  ::unlinkat(dir_fd_, SegmentFileName(compressed.base).c_str(), 0);
+  PublishSealed();
+  return Status::Ok();
+}
+
+Status Archiver::CompressAll() {
+  while (compressing()) {
+    if (Status s = CompressSome(kCompressBlocksPerPass); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 
@@ -395,7 +485,9 @@ Status Archiver::Run(const std::atomic<bool>& stop) {
       StoreRelaxed(log_->archive()->line().error, 0);
       waiting_for_room = false;
     }
-    if (copied == 0) {
+    if (compressing()) {
+      continue;  // the pass compressed a few blocks: more come next pass, after a copy
+    } else if (copied == 0) {
       // Idle: sleep until a producer commits (or a flush, seal or retention may be due).
       // What it reads, the next pass copies (from written_ to the reader's position).
       RecordBatch batch;

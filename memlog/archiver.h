@@ -11,7 +11,9 @@
 // yet, whatever the log's policy, so producers stop (Block: kFull) rather than lose data when
 // the archive cannot keep up or its disk is full. It flushes every flush interval, seals the
 // segment being written at its size or age (listing it in the manifest), and deletes whole
-// sealed segments, oldest first, past the retention limits.
+// sealed segments, oldest first, past the retention limits. With a codec, each sealed segment is
+// then compressed a few blocks per pass (between copies, so the ring keeps draining): the
+// compressed file is synced and listed in the manifest before the uncompressed one goes.
 //
 // Thread safety: one thread at a time, except Stop(), which any thread may call. The Log must
 // outlive the Archiver.
@@ -19,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +36,9 @@
 namespace kappa::memlog {
 
 class Log;
+namespace detail {
+class SegmentCompressor;
+}  // namespace detail
 
 struct ArchiverOptions {
   // Replaces the archive's settings (and is written into its manifest, so that they stay).
@@ -67,6 +73,11 @@ class Archiver {
   Status Seal();
   // Deletes sealed segments past the retention limits, oldest first.
   Status ApplyRetention();
+  // Compresses every sealed segment not yet stored with the archive's codec (Pass() does it a
+  // few blocks at a time). A segment whose frames turn out damaged is reported and left as it is.
+  Status CompressAll();
+  // True while sealed segments wait to be compressed.
+  bool compressing() const { return compressor_ != nullptr || !to_compress_.empty(); }
 
   const ArchiveSettings& settings() const { return manifest_.settings; }
   const Manifest& manifest() const { return manifest_; }
@@ -78,6 +89,9 @@ class Archiver {
   Status StartSegment(std::uint64_t base);
   Status WriteFrames(std::uint64_t begin, std::uint64_t end);
   Status Failed(Status status);
+  Status CompressSome(int blocks);
+  Status ListCompressed(const SegmentInfo& compressed);
+  void PublishSealed();
   void Report(const std::string& note) const;
 
   Log* log_;
@@ -99,6 +113,9 @@ class Archiver {
   std::vector<IndexEntry> index_;
   std::uint64_t next_index_at_ = 0;
   bool failed_ = false;
+  // Sealed segments to compress, oldest first, and the one being compressed.
+  std::deque<SegmentInfo> to_compress_;
+  std::unique_ptr<detail::SegmentCompressor> compressor_;
 
   std::thread thread_;
   std::atomic<bool> stop_{false};

@@ -113,6 +113,13 @@ struct WakeLine {
 };
 static_assert(sizeof(WakeLine) == kCacheLinePairSize);
 
+// How a segment file stores its frames.
+enum class Codec : std::uint32_t {
+  kNone = 0,  // byte for byte (".seg")
+  kLz4 = 1,   // LZ4 blocks (".segz")
+  kZstd = 2,  // Zstandard blocks (".segz")
+};
+
 // Positions of the log's archive (all zero for a log without one). The archiver publishes them;
 // readers learn from them where an offset below the ring's head lives.
 struct ArchiveLine {
@@ -126,7 +133,9 @@ struct ArchiveLine {
   std::uint32_t segments;        // sealed segments in the manifest
   std::int32_t error;            // errno of the archiver's last failure, 0 if it is running well
   std::uint32_t cursor_slot;     // the cursor slot the archive reads through
-  std::uint8_t pad[kCacheLinePairSize - 64];
+  std::uint64_t stored_bytes;    // size of the sealed segments' files (compressed or not)
+  Codec codec;                   // the archive's setting for sealed segments
+  std::uint8_t pad[kCacheLinePairSize - 76];
 };
 static_assert(sizeof(ArchiveLine) == kCacheLinePairSize);
 
@@ -175,9 +184,16 @@ static_assert(sizeof(LogHeader) == kHeaderSize);
 // kSegmentHeaderSize + (o - base_offset). The ring parameters below classify those frames (lap
 // tags and layout are those of the ring they were copied from). Protected by `crc` (CRC32C of the
 // bytes before it).
+//
+// A compressed sealed segment ("<base>.segz") has the same header with `codec` set, then its
+// blocks back to back from kSegmentHeaderSize, then the block index at `block_index_at`: one
+// BlockEntry per block, in offset order, protected by `block_index_crc`. Block i holds the frames
+// of [entry i's first_offset, entry i+1's (or end_offset)) byte for byte, compressed on its own:
+// whole frames only, about kBlockBytes each (one larger frame makes a larger block).
 inline constexpr char kSegmentMagic[8] = {'K', 'A', 'P', 'P', 'A', 'S', 'E', 'G'};
 inline constexpr std::uint32_t kSegmentVersion = 1;
 inline constexpr std::uint32_t kSegmentHeaderSize = 4096;
+inline constexpr std::uint64_t kBlockBytes = 256 << 10;
 
 struct SegmentHeader {
   char magic[8];
@@ -190,13 +206,32 @@ struct SegmentHeader {
   std::uint32_t max_payload;  // of that ring
   std::uint32_t reserved0;
   std::int64_t created_unix_ns;
-  std::uint8_t reserved1[176];
+  // A compressed segment's (all zero in an uncompressed one):
+  Codec codec;
+  std::uint32_t max_block_bytes;   // the largest block, uncompressed
+  std::uint64_t end_offset;        // one past its last frame
+  std::uint64_t blocks;
+  std::uint64_t block_index_at;    // file offset of the block index
+  std::uint32_t block_index_crc;   // CRC32C of the block index
+  std::uint32_t reserved3;
+  std::uint8_t reserved1[136];
   std::uint32_t crc;
   std::uint32_t reserved2;
 };
 static_assert(sizeof(SegmentHeader) == 256);
 static_assert(offsetof(SegmentHeader, base_offset) == 32);
+static_assert(offsetof(SegmentHeader, codec) == 72);
 static_assert(offsetof(SegmentHeader, crc) == 248);
+
+struct BlockEntry {
+  std::uint64_t first_offset;  // of the block's first frame
+  std::uint64_t file_at;       // where its compressed bytes start in the file
+  std::uint32_t stored_bytes;  // compressed
+  std::uint32_t raw_bytes;     // its frames' bytes
+  std::uint32_t crc;           // CRC32C of the compressed bytes
+  std::uint32_t reserved;
+};
+static_assert(sizeof(BlockEntry) == 32);
 
 // A sealed segment's time index ("<base>.idx"): this header, then one IndexEntry per stretch of
 // about kIndexStride frame bytes, in offset order. Written once when the segment is sealed.

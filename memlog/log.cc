@@ -160,7 +160,7 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
     bool segments = false;
     while (dirent* e = ::readdir(d)) {
       std::uint64_t base = 0;
-      segments |= ParseSegmentFileName(e->d_name, ".seg", &base);
+      segments |= ParseSegmentFileName(e->d_name, ".seg", &base) || ParseSegmentFileName(e->d_name, ".segz", &base);
     }
     ::closedir(d);
     if (segments)
@@ -319,6 +319,8 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
     line.earliest = m.earliest;
     line.written = start;
     line.sealed_bytes = m.sealed_bytes();
+    line.stored_bytes = m.stored_bytes();
+    line.codec = m.settings.codec;
     line.segments = static_cast<std::uint32_t>(m.segments.size());
     line.oldest_sealed_unix_ns = m.segments.empty() ? 0 : m.segments.front().sealed_unix_ns;
     line.cursor_slot = 0;
@@ -696,6 +698,8 @@ LogInfo Log::Info() const {
     a.durable_offset = ring_.LoadArchived();
     a.segments = load(line.segments);
     a.sealed_bytes = load(line.sealed_bytes);
+    a.stored_bytes = load(line.stored_bytes);
+    a.codec = load(line.codec);
     a.oldest_sealed_unix_ns = load(line.oldest_sealed_unix_ns);
     a.heartbeat_unix_ns = load(line.heartbeat_unix_ns);
     a.archiver_pid = load(line.archiver_pid);
@@ -756,20 +760,12 @@ std::uint64_t Log::earliest_offset() const {
 }
 
 Status Log::CheckArchivedFrame(std::uint64_t off) const {
-  const std::uint64_t active = archive_->LoadActiveBase();
-  std::uint64_t base = active;
-  std::uint64_t sealed_end = UINT64_MAX;
-  if (off < active) {
-    auto s = archive_->FindSealed(off);
-    if (!s.ok()) return s.status();
-    base = s->base;
-    sealed_end = s->end;
-  }
-  auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), base, sealed_end, archive_->identity());
+  auto m = archive_->OpenSegmentAt(off);
   if (!m.ok()) return m.status();
+  if (Status s = (*m)->Load(off); !s.ok()) return s;
   std::uint64_t bytes;
   const detail::FrameSpan frames = (*m)->frames();
-  const FrameKind kind = off + kFrameAlignment <= (*m)->mapped_end()
+  const FrameKind kind = off + kFrameAlignment <= (*m)->window_end()
                              ? frames.layout->Classify(off, frames.LoadSealRelaxed(off), &bytes)
                              : FrameKind::kUncommitted;
   if (kind != FrameKind::kRecord && kind != FrameKind::kPadding)
@@ -811,17 +807,22 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
   auto sealed = archive_->SealedSegments();
   if (!sealed.ok()) return sealed.status();
   const std::uint64_t earliest = archive_->LoadEarliest();
-  auto walk = [&](const detail::SegmentMap& m, std::uint64_t from, std::uint64_t to) -> std::optional<std::uint64_t> {
-    const detail::FrameSpan frames = m.frames();
-    to = std::min(to, m.mapped_end());
+  // The first record at or after unix_ns in [from, to) of a segment, a window at a time.
+  auto walk = [&](detail::SegmentFile& m, std::uint64_t from, std::uint64_t to) -> Result<std::optional<std::uint64_t>> {
     for (std::uint64_t pos = from; pos < to;) {
-      std::uint64_t bytes = 0;
-      const FrameKind kind = frames.layout->Classify(pos, frames.LoadSealRelaxed(pos), &bytes);
-      if (kind == FrameKind::kRecord && frames.Header(pos)->timestamp_ns >= unix_ns) return pos;
-      if ((kind != FrameKind::kRecord && kind != FrameKind::kPadding) || bytes > to - pos) break;
-      pos += bytes;
+      if (Status s = m.Load(pos); !s.ok()) return s;
+      const detail::FrameSpan frames = m.frames();
+      const std::uint64_t end = std::min(to, m.window_end());
+      if (pos >= end) break;
+      while (pos < end) {
+        std::uint64_t bytes = 0;
+        const FrameKind kind = frames.layout->Classify(pos, frames.LoadSealRelaxed(pos), &bytes);
+        if (kind == FrameKind::kRecord && frames.Header(pos)->timestamp_ns >= unix_ns) return std::optional(pos);
+        if ((kind != FrameKind::kRecord && kind != FrameKind::kPadding) || bytes > end - pos) return std::optional<std::uint64_t>();
+        pos += bytes;
+      }
     }
-    return std::nullopt;
+    return std::optional<std::uint64_t>();
   };
   std::uint64_t active_base = earliest;
   for (const SegmentInfo& seg : *sealed) {
@@ -837,19 +838,22 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
         }
       }
     }
-    auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), seg.base, seg.end, archive_->identity());
+    auto m = archive_->OpenSegmentAt(seg.base);
     if (!m.ok() && m.status().code() == StatusCode::kNotFound && archive_->LoadEarliest() >= seg.end) continue;
     if (!m.ok()) return m.status();  // (deleted by retention meanwhile: skipped above)
-    if (auto found = walk(**m, from, seg.end)) return *found;
+    auto found = walk(**m, from, seg.end);
+    if (!found.ok()) return found.status();
+    if (*found) return **found;
   }
   // The segment being written, up to the ring's head.
   if (!sealed->empty()) active_base = sealed->back().end;
   const std::uint64_t active = std::max(active_base, earliest);
   if (active < head) {
-    auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), active_base, UINT64_MAX,
-                                      archive_->identity());
+    auto m = detail::SegmentFile::OpenActive(archive_->dir_fd(), archive_->directory(), active_base, archive_->identity());
     if (!m.ok()) return m.status();
-    if (auto found = walk(**m, active, head)) return *found;
+    auto found = walk(**m, active, head);
+    if (!found.ok()) return found.status();
+    if (*found) return **found;
   }
   return head;
 }

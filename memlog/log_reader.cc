@@ -193,21 +193,8 @@ PollStatus LogReader::Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
   }
 }
 
-bool LogReader::MapSegmentAt() noexcept {
-  const std::uint64_t active = archive_->LoadActiveBase();
-  std::uint64_t base = active;
-  std::uint64_t sealed_end = UINT64_MAX;
-  if (pos_ < active) {
-    auto s = archive_->FindSealed(pos_);
-    if (!s.ok()) {
-      error_ = s.status().message();
-      return false;
-    }
-    base = s->base;
-    sealed_end = s->end;
-  }
-  auto m = detail::SegmentMap::Open(archive_->dir_fd(), archive_->directory(), base, sealed_end,
-                                    archive_->identity());
+bool LogReader::OpenSegmentAt() noexcept {
+  auto m = archive_->OpenSegmentAt(pos_);
   if (!m.ok()) {
     error_ = m.status().message();
     return false;
@@ -249,7 +236,7 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       return PollStatus::kExpired;
     }
     if (!segment_ || pos_ < segment_->base() || (segment_->sealed() && pos_ >= segment_->sealed_end())) {
-      if (!MapSegmentAt()) {
+      if (!OpenSegmentAt()) {
         if (pos_ < archive_->LoadEarliest()) continue;  // retention took it meanwhile
         return PollStatus::kCorrupt;
       }
@@ -262,20 +249,26 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       segment_.reset();
       continue;
     }
-    if (!segment_->sealed() && pos_ + kRecordHeaderSize > segment_->mapped_end()) {
+    if (segment_->compressed() && !segment_->Holds(pos_)) {
+      if (Status s = segment_->Load(pos_); !s.ok()) {
+        error_ = s.message();
+        return PollStatus::kCorrupt;
+      }
+    }
+    if (!segment_->sealed() && pos_ + kRecordHeaderSize > segment_->window_end()) {
       // The active segment was written further, or sealed and another one begun.
       if (!segment_->Extend()) {
         error_ = segment_->path() + ": cannot map what was written since";
         return PollStatus::kCorrupt;
       }
-      if (pos_ >= segment_->mapped_end()) {
+      if (pos_ >= segment_->window_end()) {
         error_ = segment_->path() + ": the archive lacks offset " + std::to_string(pos_) +
                  ", which the ring no longer holds";
         return PollStatus::kCorrupt;
       }
     }
     const detail::FrameSpan frames = segment_->frames();
-    const std::uint64_t limit = std::min(archived, segment_->mapped_end());
+    const std::uint64_t limit = std::min(archived, segment_->window_end());
     std::uint64_t p = pos_;
     std::size_t n = 0;
     bool damaged = false;
@@ -290,7 +283,8 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       }
       if (bytes > limit - p) {  // runs past what is mapped yet
         if (kind == FrameKind::kRecord) --n;
-        damaged = limit == archived || segment_->sealed();  // no frame crosses the cursor or a sealed end
+        // No frame crosses the cursor, a sealed end or a compressed block's end.
+        damaged = limit == archived || segment_->sealed();
         break;
       }
       p += bytes;

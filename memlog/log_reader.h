@@ -5,7 +5,8 @@
 // point of it).
 //
 // Zero-copy batches point into the ring, or for a log with an archive into a segment file's
-// mapping (valid until the next Poll, Wait or Seek of the reader). Under the Block policy a
+// mapping or a compressed segment's decompressed block (valid until the next Poll, Wait or Seek
+// of the reader). Under the Block policy a
 // reader on a named cursor of a log without an archive owns its unconsumed bytes: nobody
 // overwrites them until the cursor commits past them. Any other reader may be lapped while it
 // looks at a batch: StillValid(batch) after use tells whether the bytes were intact throughout
@@ -30,7 +31,7 @@ class Log;
 class StartAt;
 namespace detail {
 class Archive;
-class SegmentMap;
+class SegmentFile;
 }  // namespace detail
 
 struct Record {
@@ -137,16 +138,16 @@ class LogReader {
   LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor, std::string cursor_name);
   // Reads below the ring's head, from the archive's segment files.
   PollStatus PollArchive(RecordBatch* batch, std::size_t max_records, std::size_t max_bytes) noexcept;
-  // Maps the segment that holds pos_; false (error_ set) if it cannot.
-  bool MapSegmentAt() noexcept;
+  // Opens the segment that holds pos_; false (error_ set) if it cannot.
+  bool OpenSegmentAt() noexcept;
 
   const Log* log_;
   const detail::Ring* ring_;
   const detail::Archive* archive_;  // null for a log without an archive
   std::uint64_t pos_;
   bool in_archive_ = false;  // pos_ was below the ring's head when last looked at
-  std::unique_ptr<detail::SegmentMap> segment_;
-  std::unique_ptr<detail::SegmentMap> retired_segment_;  // the previous batch may point into it
+  std::unique_ptr<detail::SegmentFile> segment_;
+  std::unique_ptr<detail::SegmentFile> retired_segment_;  // the previous batch may point into it
   std::string error_;
   // About 10 us at 2-4 GHz (detail::Ticks() counts TSC cycles on x86-64, else nanoseconds).
   static constexpr std::uint64_t kIdleCheckTicks = 1 << 15;

@@ -100,6 +100,10 @@ constexpr char kCreateUsage[] =
     "                             keep everything)\n"
     "  --retain-age DURATION      delete sealed segments sealed longer ago than this\n"
     "  --retain-cursor NAME       never delete what the named cursor has not read\n"
+    "  --codec none|lz4|zstd      compress each segment once it is sealed, in blocks of about\n"
+    "                             256 KiB (default none: frames byte for byte)\n"
+    "  --codec-level N            lz4: 0 fast (default), 1..12 high compression; zstd: 1..19\n"
+    "                             (0: level 3)\n"
     "\n"
     "SIZE is a whole number of bytes with an optional K, M or G suffix (powers of 1024);\n"
     "DURATION a whole number with ms, s, m, h or d.\n";
@@ -116,8 +120,11 @@ constexpr char kArchiveUsage[] =
     "\n"
     "Options (each replaces the archive's setting and is kept in its manifest):\n"
     "  --segment-size SIZE, --segment-age DURATION, --flush-interval DURATION,\n"
-    "  --retain-size SIZE, --retain-age DURATION, --retain-cursor NAME   (see 'kappa log create --help')\n"
-    "  --once                     archive what is committed now, seal the segment, and exit\n";
+    "  --retain-size SIZE, --retain-age DURATION, --retain-cursor NAME, --codec NAME,\n"
+    "  --codec-level N   (see 'kappa log create --help'; a new codec also applies to the segments\n"
+    "                    sealed before it)\n"
+    "  --once                     archive what is committed now, seal the segment, compress what\n"
+    "                             waits to be compressed, and exit\n";
 
 constexpr char kInfoUsage[] =
     "Usage: kappa log info LOG [--format table|json]\n"
@@ -390,6 +397,12 @@ std::string WithUnit(std::uint64_t bytes) { return U64(bytes) + " (" + FormatByt
 
 // ----------------------------------------------------------------------------- create
 
+memlog::Codec ParseCodecName(const std::string& name) {
+  memlog::Codec codec = memlog::Codec::kNone;
+  memlog::ParseCodec(name, &codec);
+  return codec;
+}
+
 // The archive settings the flags give, over `base`.
 memlog::ArchiveSettings GetArchiveSettings(const Args& args, memlog::ArchiveSettings base) {
   base.segment_bytes = args.GetSize("--segment-size", base.segment_bytes);
@@ -398,6 +411,11 @@ memlog::ArchiveSettings GetArchiveSettings(const Args& args, memlog::ArchiveSett
   base.retain_bytes = args.GetSize("--retain-size", base.retain_bytes);
   base.retain_age = args.GetDuration("--retain-age", base.retain_age);
   base.retain_cursor = args.GetString("--retain-cursor", base.retain_cursor);
+  if (args.Has("--codec")) {
+    base.codec = ParseCodecName(args.GetChoice("--codec", "none", {"none", "lz4", "zstd"}));
+    base.codec_level = 0;  // the new codec's default unless --codec-level says otherwise
+  }
+  base.codec_level = static_cast<int>(args.GetUint("--codec-level", static_cast<std::uint64_t>(base.codec_level), 0, 19));
   if (Status s = memlog::ValidateArchiveSettings(base); !s.ok()) throw args.Error(s.message());
   return base;
 }
@@ -407,7 +425,7 @@ int CreateCommand(std::span<char* const> argv) {
                                 {"--capacity", "--policy", "--durability", "--sync-interval-ms",
                                  "--unblock-timeout-ms", "--max-payload", "--archive", "--segment-size",
                                  "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
-                                 "--retain-cursor"});
+                                 "--retain-cursor", "--codec", "--codec-level"});
   if (args.help()) {
     std::fputs(kCreateUsage, stdout);
     return 0;
@@ -493,7 +511,7 @@ int CreateCommand(std::span<char* const> argv) {
 int ArchiveCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("log archive", argv,
                                 {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
-                                 "--retain-age", "--retain-cursor"},
+                                 "--retain-age", "--retain-cursor", "--codec", "--codec-level"},
                                 {"--once"});
   if (args.help()) {
     std::fputs(kArchiveUsage, stdout);
@@ -506,7 +524,7 @@ int ArchiveCommand(std::span<char* const> argv) {
   memlog::ArchiverOptions options;
   bool changed = false;
   for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
-                           "--retain-cursor"})
+                           "--retain-cursor", "--codec", "--codec-level"})
     changed |= args.Has(flag);
   if (changed) {
     auto manifest = memlog::ReadManifest(log->archive()->directory());
@@ -517,9 +535,10 @@ int ArchiveCommand(std::span<char* const> argv) {
   StopSignals::Install();
   std::unique_ptr<memlog::Archiver> archiver = ValueOrThrow(memlog::Archiver::Open(log.get(), options));
   const memlog::ArchiveSettings& s = archiver->settings();
-  std::fprintf(stderr, "archiving %s into %s from offset %" PRIu64 " (segments of %s, flushed every %s)\n",
+  std::fprintf(stderr, "archiving %s into %s from offset %" PRIu64 " (segments of %s, %s, flushed every %s)\n",
                log->path().c_str(), log->archive()->directory().c_str(), archiver->written_offset(),
                FormatBytes(s.segment_bytes).c_str(),
+               s.codec == memlog::Codec::kNone ? "uncompressed" : (std::string(memlog::CodecName(s.codec)) + " when sealed").c_str(),
                FormatDuration(std::chrono::nanoseconds(s.flush_interval).count()).c_str());
   Status status = Status::Ok();
   if (args.Has("--once")) {
@@ -531,6 +550,7 @@ int ArchiveCommand(std::span<char* const> argv) {
     }
     if (status.ok()) status = archiver->Seal();
     if (status.ok()) status = archiver->ApplyRetention();
+    if (status.ok()) status = archiver->CompressAll();
   } else {
     std::atomic<bool> stop{false};
     std::thread watch([&] {
@@ -544,9 +564,10 @@ int ArchiveCommand(std::span<char* const> argv) {
   }
   if (status.ok()) status = archiver->Flush();
   if (!status.ok()) throw CommandError(status.message());
-  std::fprintf(stderr, "archived up to offset %" PRIu64 ": %zu sealed segments (%s) from offset %" PRIu64 "\n",
+  std::fprintf(stderr, "archived up to offset %" PRIu64 ": %zu sealed segments (%s of records in %s of files) from offset %" PRIu64 "\n",
                archiver->durable_offset(), archiver->manifest().segments.size(),
-               FormatBytes(archiver->manifest().sealed_bytes()).c_str(), archiver->manifest().earliest);
+               FormatBytes(archiver->manifest().sealed_bytes()).c_str(),
+               FormatBytes(archiver->manifest().stored_bytes()).c_str(), archiver->manifest().earliest);
   return 0;
 }
 
@@ -588,6 +609,8 @@ std::string InfoJson(const LogInfo& info) {
     AppendJsonString(a.directory, &out);
     number("segments", a.segments);
     number("sealed_bytes", a.sealed_bytes);
+    number("stored_bytes", a.stored_bytes);
+    text("codec", memlog::CodecName(a.codec));
     number("earliest_offset", a.earliest_offset);
     out.append(",\"oldest_sealed_unix_ns\":").append(std::to_string(a.oldest_sealed_unix_ns));
     number("active_segment_offset", a.active_base);
@@ -1064,7 +1087,9 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
   if (info.has_archive) {
     const memlog::ArchiveInfo& a = info.archive;
     row("archive", a.directory);
-    row("  segments", U64(a.segments) + " sealed, " + WithUnit(a.sealed_bytes));
+    row("  segments", U64(a.segments) + " sealed, " + WithUnit(a.sealed_bytes) + " of records in " +
+                          WithUnit(a.stored_bytes) + " of files");
+    row("  codec", a.codec == memlog::Codec::kNone ? "none" : std::string(memlog::CodecName(a.codec)) + ", once sealed");
     row("  oldest offset", U64(a.earliest_offset));
     row("  oldest sealed", a.oldest_sealed_unix_ns == 0 ? "-" : FormatUtcTime(a.oldest_sealed_unix_ns));
     row("  durable up to", U64(a.durable_offset) + " (lag " +

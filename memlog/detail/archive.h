@@ -3,7 +3,7 @@
 // mappings of segment files.
 //
 // Thread safety: an Archive is shared by every reader of its Log; its manifest cache is guarded
-// by a mutex. A SegmentMap belongs to one reader.
+// by a mutex. A SegmentFile belongs to one reader.
 //
 // Where a reader of an archived log reads offset `o` (cursor = the archive's durable cursor):
 //   o >= cursor                       the ring (head never passes the cursor)
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "memlog/archive.h"
+#include "memlog/detail/codec.h"
 #include "memlog/detail/ring.h"
 #include "memlog/status.h"
 
@@ -35,35 +36,51 @@ Ring LayoutOf(const SegmentHeader& header);
 // kOk or kCorrupt naming `path`: magic, version, sizes, checksum, ring parameters.
 Status ValidateSegmentHeader(const SegmentHeader& header, const std::string& path);
 SegmentHeader MakeSegmentHeader(const std::uint64_t identity[2], std::uint64_t base, const Ring& ring);
+// Sets header->crc after its fields changed.
+void SealSegmentHeader(SegmentHeader* header);
 
-// A read-only mapping of one segment file, never past the file's end.
-class SegmentMap {
+// One segment file open for reading, never past the file's end. An uncompressed segment is
+// mapped read-only; a compressed one is read a block at a time into a buffer of its own (so a
+// batch of its frames is valid until the next Load()).
+class SegmentFile {
  public:
-  // Opens segment `base` of the archive open as `dir_fd`. A sealed one (`sealed_end` its end)
-  // must hold exactly its frames; the active one (sealed_end = UINT64_MAX) is mapped as far as
-  // it is written and grows with Extend(). `identity` must match the segment's header.
-  static Result<std::unique_ptr<SegmentMap>> Open(int dir_fd, const std::string& directory,
-                                                  std::uint64_t base, std::uint64_t sealed_end,
-                                                  const std::uint64_t identity[2]);
-  ~SegmentMap();
-  SegmentMap(const SegmentMap&) = delete;
-  SegmentMap& operator=(const SegmentMap&) = delete;
+  // A sealed segment as the manifest lists it (`segment`): its file must hold exactly its frames.
+  static Result<std::unique_ptr<SegmentFile>> OpenSealed(int dir_fd, const std::string& directory,
+                                                         const SegmentInfo& segment, const std::uint64_t identity[2]);
+  // The segment being written from `base` (never compressed): mapped as far as it is written,
+  // and further with Extend().
+  static Result<std::unique_ptr<SegmentFile>> OpenActive(int dir_fd, const std::string& directory, std::uint64_t base,
+                                                         const std::uint64_t identity[2]);
+  ~SegmentFile();
+  SegmentFile(const SegmentFile&) = delete;
+  SegmentFile& operator=(const SegmentFile&) = delete;
 
   std::uint64_t base() const { return base_; }
   bool sealed() const { return sealed_end_ != UINT64_MAX; }
   std::uint64_t sealed_end() const { return sealed_end_; }
-  // Frames below this offset are mapped.
-  std::uint64_t mapped_end() const { return mapped_end_; }
-  // The active segment: maps what was written since (the old mapping stays valid until
+  bool compressed() const { return codec_ != nullptr; }
+  // frames() reads the offsets [window_begin(), window_end()): everything mapped of an
+  // uncompressed segment, the loaded block of a compressed one.
+  std::uint64_t window_begin() const { return window_begin_; }
+  std::uint64_t window_end() const { return window_end_; }
+  bool Holds(std::uint64_t offset) const { return offset >= window_begin_ && offset < window_end_; }
+  // Makes `offset` readable: a compressed segment loads the block that holds it (kCorrupt naming
+  // the file and the block if it is damaged). REQUIRES: base() <= offset < sealed_end().
+  Status Load(std::uint64_t offset);
+  // The segment being written: maps what was written since (the old mapping stays valid until
   // ReleaseRetired()). False if the file could not be mapped again.
   bool Extend();
   void ReleaseRetired();
   const Ring& layout() const { return layout_; }
-  FrameSpan frames() const { return {data_, base_, ~std::uint64_t{0}, &layout_}; }
+  FrameSpan frames() const { return {data_, frames_base_, ~std::uint64_t{0}, &layout_}; }
   const std::string& path() const { return path_; }
 
  private:
-  SegmentMap() = default;
+  SegmentFile() = default;
+  static Result<std::unique_ptr<SegmentFile>> OpenFile(int dir_fd, const std::string& directory, std::uint64_t base,
+                                                       Codec codec, const std::uint64_t identity[2], SegmentHeader* header,
+                                                       std::uint64_t* size);
+  Status ReadBlockIndex(const SegmentHeader& header, const SegmentInfo& segment, std::uint64_t file_size);
   bool Map(std::uint64_t file_size);
 
   std::string path_;
@@ -71,11 +88,19 @@ class SegmentMap {
   void* map_ = nullptr;
   std::size_t map_size_ = 0;
   std::vector<std::pair<void*, std::size_t>> retired_;
-  const std::byte* data_ = nullptr;
+  const std::byte* data_ = nullptr;  // frame `o` of the window is at data_ + (o - frames_base_)
+  std::uint64_t frames_base_ = 0;
   std::uint64_t base_ = 0;
   std::uint64_t sealed_end_ = UINT64_MAX;
-  std::uint64_t mapped_end_ = 0;
+  std::uint64_t window_begin_ = 0;
+  std::uint64_t window_end_ = 0;
   Ring layout_;
+  // A compressed segment's blocks, and the one loaded.
+  std::unique_ptr<BlockCodec> codec_;
+  std::vector<BlockEntry> blocks_;
+  std::size_t loaded_ = SIZE_MAX;
+  std::vector<std::uint64_t> raw_;
+  std::vector<std::byte> stored_;
 };
 
 // What a walk over a segment's frames found.
@@ -117,6 +142,9 @@ class Archive {
   // The sealed segments, from the cache while it agrees with the positions the archiver
   // publishes (re-read from the manifest otherwise).
   Result<std::vector<SegmentInfo>> SealedSegments() const;
+  // The segment file that holds `offset` (sealed, or the one being written), opened; a segment
+  // compressed since the cached manifest was read is looked up again.
+  Result<std::unique_ptr<SegmentFile>> OpenSegmentAt(std::uint64_t offset) const;
 
  private:
   Archive() = default;

@@ -127,6 +127,8 @@ Result<bool> SealFound(int dir_fd, const std::string& directory, std::uint64_t b
   info->min_timestamp_ns = scan.min_timestamp_ns;
   info->max_timestamp_ns = scan.max_timestamp_ns;
   info->sealed_unix_ns = UnixNs();
+  info->codec = Codec::kNone;
+  info->stored_bytes = kSegmentHeaderSize + (scan.end - base);
   return true;
 }
 
@@ -218,9 +220,10 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
   std::size_t missing_prefix = 0;
   for (std::size_t i = 0; i < m.segments.size(); ++i) {
     const SegmentInfo& s = m.segments[i];
-    const std::string path = directory + "/" + SegmentFileName(s.base);
+    const std::string name = SegmentFileName(s.base, s.codec);
+    const std::string path = directory + "/" + name;
     struct stat st;
-    if (::fstatat(dir_fd, SegmentFileName(s.base).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT && i == missing_prefix) {
         ++missing_prefix;
         continue;
@@ -229,10 +232,10 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
                                          std::to_string(s.end) + ") but cannot be found",
                                errno);
     }
-    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != kSegmentHeaderSize + s.bytes())
+    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != s.stored_bytes)
       return Status::Error(StatusCode::kCorrupt,
                            path + ": is " + std::to_string(st.st_size) + " bytes, the manifest says " +
-                               std::to_string(kSegmentHeaderSize + s.bytes()) +
+                               std::to_string(s.stored_bytes) +
                                " (a sealed segment never changes: restore it, or move it and every segment after it "
                                "away to continue without that history)");
   }
@@ -248,15 +251,26 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
 
   auto names = ListDirectory(dir_fd, directory);
   if (!names.ok()) return names.status();
+  // The listed segment that starts at `base`, if any.
+  auto listed = [&](std::uint64_t base) -> const SegmentInfo* {
+    auto it = std::lower_bound(m.segments.begin(), m.segments.end(), base,
+                               [](const SegmentInfo& s, std::uint64_t b) { return s.base < b; });
+    return it != m.segments.end() && it->base == base ? &*it : nullptr;
+  };
   for (const std::string& name : *names) {
     std::uint64_t base = 0;
-    const bool segment = ParseSegmentFileName(name, ".seg", &base);
+    const bool plain = ParseSegmentFileName(name, ".seg", &base);
+    const bool compressed = ParseSegmentFileName(name, ".segz", &base);
     const bool index = ParseSegmentFileName(name, ".idx", &base);
     if (name.find(".tmp.") != std::string::npos) {
       ::unlinkat(dir_fd, name.c_str(), 0);
-    } else if ((segment || index) && base < m.earliest) {
+    } else if ((plain || compressed || index) && base < m.earliest) {
       ::unlinkat(dir_fd, name.c_str(), 0);
-      if (segment) r.notes.push_back(directory + "/" + name + ": below the archive's start (left by an interrupted retention); removed");
+      if (!index) r.notes.push_back(directory + "/" + name + ": below the archive's start (left by an interrupted retention); removed");
+    } else if (const SegmentInfo* s = listed(base); s != nullptr && (plain || compressed)) {
+      // A compression interrupted between its steps: the manifest says which file holds the
+      // frames; the other one is a copy.
+      if (plain != (s->codec == Codec::kNone)) ::unlinkat(dir_fd, name.c_str(), 0);
     }
   }
 
@@ -278,12 +292,14 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
   // Segment files past the end that do not continue it cannot be read in one offset space.
   for (const std::string& name : *names) {
     std::uint64_t base = 0;
-    if (!ParseSegmentFileName(name, ".seg", &base) || base <= m.active_base) continue;
+    const bool segment = ParseSegmentFileName(name, ".seg", &base) || ParseSegmentFileName(name, ".segz", &base);
+    if (!segment || listed(base) != nullptr || (base <= m.active_base && name.ends_with(".seg"))) continue;
     struct stat st;
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     SetAside(dir_fd, name, &r.notes,
-             "starts at offset " + std::to_string(base) + ", past the archive's end " + std::to_string(m.active_base) +
-                 " (not contiguous)",
+             base > m.active_base ? "starts at offset " + std::to_string(base) + ", past the archive's end " +
+                                        std::to_string(m.active_base) + " (not contiguous)"
+                                  : "a compressed segment the manifest does not list",
              directory);
   }
   if (m.segments.empty()) m.earliest = m.active_base;

@@ -23,7 +23,9 @@ struct ArchiveRecovery {
 //  - the segment that was being written, and any after it the manifest does not list yet, are
 //    sealed at the end of their valid frames (checksums and lap tags checked); a torn or damaged
 //    tail is cut off, a segment whose header is damaged is set aside as "<name>.damaged";
-//  - files below the archive's start (an interrupted retention) and temporary files are removed.
+//  - files below the archive's start (an interrupted retention) and temporary files are removed,
+//    and so is the copy a compression left next to a segment (the manifest says which file holds
+//    its frames); a compressed file the manifest does not list is set aside;
 // Only segments not yet sealed are read; sealed ones are only looked at with stat.
 // REQUIRES: the caller holds the archive's lock (DIR/LOCK).
 Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory, const std::string& identity);

@@ -1,7 +1,8 @@
 // kill -9 the archiver at random moments, again and again, while producers append and a reader
 // reads from the earliest offset across archive and ring: after each restart nothing is lost or
 // duplicated, and at the end every record is read once, in order, with a good checksum, from
-// sealed segments, the segment being written and the ring.
+// sealed segments, the segment being written and the ring. Once with uncompressed segments, once
+// with LZ4 ones (killed while compressing, too).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,6 +16,7 @@
 
 #include "memlog/archiver.h"
 #include "memlog/log.h"
+#include "tests/memlog/archive_util.h"
 #include "tests/memlog/test_util.h"
 #include "tests/temp_dir.h"
 
@@ -56,7 +58,9 @@ int Reap(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-TEST(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAgainAndAgain) {
+class ArchiveCrashTest : public ::testing::TestWithParam<Codec> {};
+
+TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAgainAndAgain) {
   TempPath path;
   TempDir dir;
   CreateOptions o;
@@ -64,6 +68,7 @@ TEST(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAgain
   o.archive_directory = dir.str();
   o.archive.segment_bytes = 24 << 10;
   o.archive.flush_interval = std::chrono::milliseconds(2);
+  o.archive.codec = GetParam();
   auto created = Log::Create(path.str(), o);
   ASSERT_TRUE(created.ok()) << created.status().message();
   std::unique_ptr<Log> log = std::move(*created);
@@ -186,6 +191,8 @@ TEST(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAgain
   reader.join();
   ASSERT_TRUE((*archiver)->Stop().ok());
   ASSERT_TRUE((*archiver)->Seal().ok());
+  ASSERT_TRUE((*archiver)->CompressAll().ok());
+  for (const SegmentInfo& s : (*archiver)->manifest().segments) ASSERT_EQ(s.codec, GetParam()) << s.base;
   const std::uint64_t total = appended.load();
   EXPECT_EQ(read.load(), total);
   EXPECT_GT(total, 10'000u);
@@ -205,10 +212,13 @@ TEST(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAgain
       ++next;
     }
   }
-  EXPECT_EQ(st, PollStatus::kEmpty);
+  EXPECT_EQ(st, PollStatus::kEmpty) << (*again)->error();
   EXPECT_EQ(next, total);
   EXPECT_GT(archived, total / 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Codecs, ArchiveCrashTest, ::testing::Values(Codec::kNone, Codec::kLz4),
+                         testing::CodecTestName);
 
 }  // namespace
 }  // namespace kappa::memlog
