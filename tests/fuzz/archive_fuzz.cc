@@ -4,7 +4,8 @@
 // The first input byte picks the mode: a manifest text alone (parsed, and if it parses, written
 // and parsed again to the same thing), or an archive directory: a manifest, segment 0 (a valid
 // header, then frames synthesized from the input with correct lap tags and checksums, or raw
-// input bytes), listed as sealed or left to recovery, an index file from the input, and then a
+// input bytes), listed as sealed or left to recovery, an index file from the input, a sealed
+// segment compressed (LZ4 or Zstandard) and then damaged at a byte the input picks, and then a
 // ring made again from that archive and read from its earliest offset.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include "memlog/archive.h"
 #include "memlog/crc32c.h"
 #include "memlog/detail/archive.h"
+#include "memlog/detail/codec.h"
 #include "memlog/format.h"
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
@@ -41,7 +43,8 @@ void WriteFile(const std::string& path, std::string_view bytes) {
 
 void RemoveAll(const std::string& dir) {
   for (const char* name : {"MANIFEST", "LOCK", "00000000000000000000.seg", "00000000000000000000.idx",
-                           "00000000000000000000.seg.damaged"})
+                           "00000000000000000000.seg.damaged", "00000000000000000000.segz",
+                           "00000000000000000000.segz.damaged", "00000000000000000000.segz.tmp.compress"})
     ::unlink((dir + "/" + name).c_str());
 }
 
@@ -140,8 +143,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string segment(kSegmentHeaderSize, '\0');
   std::memcpy(segment.data(), &h, sizeof h);
   if (mode & 8) segment[data[1] % sizeof h] ^= static_cast<char>(data[1] | 1);
-  const std::string frames = (mode & 2) ? Frames(data + 2, size - 2)
-                                        : std::string(reinterpret_cast<const char*>(data + 2), size - 2);
+  std::string frames = (mode & 2) ? Frames(data + 2, size - 2)
+                                  : std::string(reinterpret_cast<const char*>(data + 2), size - 2);
+  const bool compress = (mode & 4) && (mode & 32);
+  if (compress) frames.resize(frames.size() & ~std::size_t{7});  // a sealed segment's exact size
   segment += frames;
   WriteFile(dir + "/" + SegmentFileName(0), segment);
 
@@ -158,9 +163,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((mode & 4) && sealed_end > 0) {  // listed as sealed: only readers look inside
     m.segments.push_back({0, sealed_end, 1, 0, 1'000'000, 1});
     m.active_base = sealed_end;
+    m.segments.back().stored_bytes = kSegmentHeaderSize + sealed_end;
     if (mode & 16) {  // an index from the input
       std::string idx(reinterpret_cast<const char*>(data + 2), std::min<std::size_t>(size - 2, 4096));
       WriteFile(dir + "/" + IndexFileName(0), idx);
+    }
+    if (compress) {  // compressed as an archiver would, then perhaps damaged
+      const Codec codec = (mode & 64) ? Codec::kZstd : Codec::kLz4;
+      const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+      auto c = kappa::memlog::detail::SegmentCompressor::Start(dir_fd, dir, m.segments.back(), codec, 0, identity);
+      bool done = false;
+      while (c.ok()) {
+        auto step = (*c)->Step();
+        if (!step.ok() || *step) {
+          done = step.ok();
+          break;
+        }
+      }
+      if (done) {
+        m.segments.back().codec = codec;
+        m.segments.back().stored_bytes = (*c)->segment().stored_bytes;
+        ::unlink((dir + "/" + SegmentFileName(0)).c_str());
+        if (mode & 128) {
+          const std::string path = dir + "/" + SegmentFileName(0, codec);
+          const int fd = ::open(path.c_str(), O_RDWR);
+          const off_t at = static_cast<off_t>((std::uint64_t{data[1]} * 2654435761u) % m.segments.back().stored_bytes);
+          const char flip = static_cast<char>(data[size - 1] | 1);
+          char byte = 0;
+          if (fd >= 0 && ::pread(fd, &byte, 1, at) == 1) {
+            byte ^= flip;
+            if (::pwrite(fd, &byte, 1, at) != 1) {
+            }
+          }
+          if (fd >= 0) ::close(fd);
+        }
+      }
+      if (dir_fd >= 0) ::close(dir_fd);
     }
   }
   WriteFile(dir + "/MANIFEST", FormatManifest(m));
