@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "base/files.h"
 #include "memlog/crc32c.h"
@@ -454,6 +456,71 @@ Status SegmentFile::ReadBlockIndex(const SegmentHeader& h, const SegmentInfo& se
   return Status::Ok();
 }
 
+Status SegmentFile::ReadBlock(std::size_t i, BlockCodec& codec, std::vector<std::byte>& stored,
+                              std::uint64_t* raw) const {
+  const BlockEntry& b = blocks_[i];
+  const std::string where = "block " + std::to_string(i) + " (offsets [" + std::to_string(b.first_offset) + ", " +
+                            std::to_string(b.first_offset + b.raw_bytes) + "))";
+  std::size_t done = 0;
+  while (done < b.stored_bytes) {
+    const ssize_t r = ::pread(fd_, stored.data() + done, b.stored_bytes - done, static_cast<off_t>(b.file_at + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return r < 0 ? base::ErrnoStatus(path_, "cannot read " + where, errno) : Corrupt(path_, where + " is cut short");
+    done += static_cast<std::size_t>(r);
+  }
+  const std::span<const std::byte> bytes(stored.data(), b.stored_bytes);
+  if (Crc32c(0, bytes.data(), bytes.size()) != b.crc) return Corrupt(path_, where + ": checksum mismatch");
+  if (!codec.Decompress(bytes, std::span<std::byte>(reinterpret_cast<std::byte*>(raw), b.raw_bytes)))
+    return Corrupt(path_, where + std::string(": does not decompress (") + CodecName(codec.codec()) + ")");
+  return Status::Ok();
+}
+
+// The next block of a compressed segment read and decompressed on a thread of its own while the
+// reader reads the current one: replay runs at the pace of the slower of the two, not of both.
+struct SegmentFile::ReadAhead {
+  explicit ReadAhead(Codec c, std::size_t raw_words, std::size_t stored_bytes)
+      : codec(c, 0), buffer(raw_words), stored(stored_bytes) {}
+  BlockCodec codec;  // its own: a decompression context serves one thread
+  std::vector<std::uint64_t> buffer;
+  std::vector<std::byte> stored;
+  std::thread thread;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t want = SIZE_MAX;   // guarded by mu: the block to read next
+  std::size_t ready = SIZE_MAX;  // guarded by mu: the block `buffer` holds
+  bool busy = false;             // guarded by mu
+  bool stop = false;             // guarded by mu
+  Status status;                 // guarded by mu: how reading `ready` went
+};
+
+void SegmentFile::StartReadAhead(std::size_t i) {
+  if (!ahead_) {
+    ahead_ = std::make_unique<ReadAhead>(codec_->codec(), raw_.size(), stored_.size());
+    ReadAhead* a = ahead_.get();
+    a->thread = std::thread([this, a] {
+      std::unique_lock<std::mutex> lock(a->mu);
+      for (;;) {
+        a->cv.wait(lock, [a] { return a->stop || a->want != SIZE_MAX; });
+        if (a->stop) return;
+        const std::size_t block = a->want;
+        a->want = SIZE_MAX;
+        lock.unlock();
+        Status s = ReadBlock(block, a->codec, a->stored, a->buffer.data());
+        lock.lock();
+        a->ready = block;
+        a->status = std::move(s);
+        a->busy = false;
+        a->cv.notify_all();
+      }
+    });
+  }
+  std::lock_guard<std::mutex> lock(ahead_->mu);
+  ahead_->want = i;
+  ahead_->ready = SIZE_MAX;
+  ahead_->busy = true;
+  ahead_->cv.notify_all();
+}
+
 Status SegmentFile::Load(std::uint64_t offset) {
   if (!compressed() || Holds(offset)) return Status::Ok();
   auto it = std::upper_bound(blocks_.begin(), blocks_.end(), offset,
@@ -461,27 +528,30 @@ Status SegmentFile::Load(std::uint64_t offset) {
   if (it == blocks_.begin() || offset >= sealed_end_)
     return Corrupt(path_, "holds no block for offset " + std::to_string(offset));
   const std::size_t i = static_cast<std::size_t>(it - blocks_.begin()) - 1;
-  const BlockEntry& b = blocks_[i];
+  const bool sequential = loaded_ != SIZE_MAX && i == loaded_ + 1;
   loaded_ = SIZE_MAX;
   window_begin_ = window_end_ = base_;
-  const std::string where = "block " + std::to_string(i) + " (offsets [" + std::to_string(b.first_offset) + ", " +
-                            std::to_string(b.first_offset + b.raw_bytes) + "))";
-  std::size_t done = 0;
-  while (done < b.stored_bytes) {
-    const ssize_t r = ::pread(fd_, stored_.data() + done, b.stored_bytes - done, static_cast<off_t>(b.file_at + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return r < 0 ? base::ErrnoStatus(path_, "cannot read " + where, errno) : Corrupt(path_, where + " is cut short");
-    done += static_cast<std::size_t>(r);
+  bool taken = false;
+  if (ahead_) {
+    std::unique_lock<std::mutex> lock(ahead_->mu);
+    ahead_->cv.wait(lock, [this] { return !ahead_->busy; });
+    if (ahead_->ready == i) {
+      if (!ahead_->status.ok()) return ahead_->status;
+      raw_.swap(ahead_->buffer);  // the caller's last batch pointed into raw_: it is done with it
+      ahead_->ready = SIZE_MAX;
+      taken = true;
+    }
   }
-  const std::span<const std::byte> stored(stored_.data(), b.stored_bytes);
-  if (Crc32c(0, stored.data(), stored.size()) != b.crc) return Corrupt(path_, where + ": checksum mismatch");
-  auto* raw = reinterpret_cast<std::byte*>(raw_.data());
-  if (!codec_->Decompress(stored, std::span<std::byte>(raw, b.raw_bytes)))
-    return Corrupt(path_, where + std::string(": does not decompress (") + CodecName(codec_->codec()) + ")");
+  if (!taken) {
+    if (Status s = ReadBlock(i, *codec_, stored_, raw_.data()); !s.ok()) return s;
+  }
+  const BlockEntry& b = blocks_[i];
   loaded_ = i;
-  data_ = raw;
+  data_ = reinterpret_cast<const std::byte*>(raw_.data());
   frames_base_ = window_begin_ = b.first_offset;
   window_end_ = b.first_offset + b.raw_bytes;
+  // Read on ahead once the caller reads block after block (a seek reads one and stops).
+  if ((sequential || taken) && i + 1 < blocks_.size()) StartReadAhead(i + 1);
   return Status::Ok();
 }
 
@@ -515,6 +585,14 @@ void SegmentFile::ReleaseRetired() {
 }
 
 SegmentFile::~SegmentFile() {
+  if (ahead_) {
+    {
+      std::lock_guard<std::mutex> lock(ahead_->mu);
+      ahead_->stop = true;
+      ahead_->cv.notify_all();
+    }
+    ahead_->thread.join();
+  }
   ReleaseRetired();
   if (map_ != nullptr) ::munmap(map_, map_size_);
   if (fd_ >= 0) ::close(fd_);

@@ -41,7 +41,8 @@ void SealSegmentHeader(SegmentHeader* header);
 
 // One segment file open for reading, never past the file's end. An uncompressed segment is
 // mapped read-only; a compressed one is read a block at a time into a buffer of its own (so a
-// batch of its frames is valid until the next Load()).
+// batch of its frames is valid until the next Load()), and once blocks are read in order, the
+// next one is read and decompressed ahead on a thread of the file's own.
 class SegmentFile {
  public:
   // A sealed segment as the manifest lists it (`segment`): its file must hold exactly its frames.
@@ -72,6 +73,8 @@ class SegmentFile {
   bool Extend();
   void ReleaseRetired();
   const Ring& layout() const { return layout_; }
+  // A compressed segment's block index (empty for an uncompressed one).
+  const std::vector<BlockEntry>& blocks() const { return blocks_; }
   FrameSpan frames() const { return {data_, frames_base_, ~std::uint64_t{0}, &layout_}; }
   const std::string& path() const { return path_; }
 
@@ -81,6 +84,10 @@ class SegmentFile {
                                                        Codec codec, const std::uint64_t identity[2], SegmentHeader* header,
                                                        std::uint64_t* size);
   Status ReadBlockIndex(const SegmentHeader& header, const SegmentInfo& segment, std::uint64_t file_size);
+  // Reads and decompresses block `i` into `raw` (kCorrupt naming the file and block).
+  Status ReadBlock(std::size_t i, BlockCodec& codec, std::vector<std::byte>& stored, std::uint64_t* raw) const;
+  void StartReadAhead(std::size_t i);
+  struct ReadAhead;
   bool Map(std::uint64_t file_size);
 
   std::string path_;
@@ -101,6 +108,7 @@ class SegmentFile {
   std::size_t loaded_ = SIZE_MAX;
   std::vector<std::uint64_t> raw_;
   std::vector<std::byte> stored_;
+  std::unique_ptr<ReadAhead> ahead_;  // once blocks are read in order
 };
 
 // What a walk over a segment's frames found.

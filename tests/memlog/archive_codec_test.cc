@@ -116,6 +116,10 @@ TEST_P(CodecTest, ShouldReadEveryRecordOnceFromCompressedSegmentsWhileTheArchive
   RecordBatch batch;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (next < kRecords && std::chrono::steady_clock::now() < deadline) {
+    if (testing::kArchivedOnly && (*reader)->position() >= log->ring().LoadArchived()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
     const PollStatus st = (*reader)->Wait(&batch, std::chrono::milliseconds(10), 32);
     if (st == PollStatus::kEmpty) continue;
     ASSERT_EQ(st, PollStatus::kOk) << PollStatusName(st) << ": " << (*reader)->error();
@@ -158,8 +162,8 @@ TEST_P(CodecTest, ShouldReadEveryRecordOnceFromCompressedSegmentsWhileTheArchive
 
 TEST_P(CodecTest, ShouldSeekByOffsetAndByTimeIntoCompressedBlocks) {
   CompressedLog c;
-  c.Make(GetParam(), 20000);
-  ASSERT_GE(c.archiver->manifest().segments.size(), 10u);
+  c.Make(GetParam(), 20000, 512 << 10);  // segments of two or three blocks
+  ASSERT_GE(c.archiver->manifest().segments.size(), 4u);
   ASSERT_EQ(c.Segment(3).codec, GetParam());
   // Every 997th record, by time (timestamps are the sequence numbers) and by its offset.
   for (std::uint64_t t = 0; t < 20000; t += 997) {
@@ -265,6 +269,36 @@ TEST(ArchiveCodecTest, ShouldReportADamagedBlockNamingTheFileAndNeverHandOutItsF
   EXPECT_NE((*early)->error().find("block 0"), std::string::npos) << (*early)->error();
   EXPECT_EQ((*early)->position(), c.Segment(1).base);  // it does not move past it
   EXPECT_EQ((*early)->Poll(&batch), PollStatus::kCorrupt);
+}
+
+TEST(ArchiveCodecTest, ShouldReportADamagedBlockTheReadAheadFoundWhereItIs) {
+  CompressedLog c;
+  c.Make(Codec::kZstd, 20000, 1 << 20);
+  const detail::Archive& archive = *c.log->archive();
+  auto file = detail::SegmentFile::OpenSealed(archive.dir_fd(), c.dir.str(), c.Segment(0), archive.identity());
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  const std::vector<BlockEntry> blocks = (*file)->blocks();
+  ASSERT_GE(blocks.size(), 4u);
+  file->reset();
+  Scribble(c.File(0), static_cast<off_t>(blocks[2].file_at + blocks[2].stored_bytes / 2), std::string(8, '\x33'));
+  // Blocks 0 and 1 read in order (block 2 read ahead meanwhile); then the damage, at block 2's
+  // first offset, named.
+  auto reader = c.log->NewReader(StartAt::Earliest());
+  ASSERT_TRUE(reader.ok());
+  RecordBatch batch;
+  PollStatus st;
+  while ((st = (*reader)->Poll(&batch)) == PollStatus::kOk) {
+  }
+  EXPECT_EQ(st, PollStatus::kCorrupt);
+  EXPECT_EQ((*reader)->position(), blocks[2].first_offset);
+  EXPECT_NE((*reader)->error().find("block 2"), std::string::npos) << (*reader)->error();
+  // Past it, the next segment reads to the end.
+  auto next = c.log->NewReader(StartAt::Offset(c.Segment(1).base));
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  ASSERT_EQ((*next)->Poll(&batch, 1), PollStatus::kOk);
+  Tagged first;
+  ASSERT_TRUE(ParseTagged((*batch.begin()).payload, &first));
+  EXPECT_EQ(ReadSequence(**next, first.seq + 1), 20000 - first.seq - 1);
 }
 
 TEST(ArchiveCodecTest, ShouldRefuseACompressedSegmentWithABadBlockIndexOrSize) {
