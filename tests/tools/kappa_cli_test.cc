@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "memlog/archive.h"
 #include "memlog/format.h"
 #include "tests/temp_dir.h"
 #include "tests/tools/kappa_process.h"
@@ -532,6 +533,61 @@ TEST_F(KappaCliTest, ShouldKeepTheHistoryInAnArchiveAndMakeALostRingAgain) {
   EXPECT_EQ(no_archiver.status, 1);
   ExpectOneErrorLine(no_archiver);
   EXPECT_TRUE(Contains(no_archiver.err, "has no archive")) << no_archiver.err;
+}
+
+TEST_F(KappaCliTest, ShouldCompressSealedSegmentsWithTheCodecTheArchiveNames) {
+  kappa::testing::TempDir archive;
+  const std::string path = NewPath("log");
+  ASSERT_EQ(Kappa({"log", "create", path, "--capacity", "64K", "--archive", archive.str(), "--segment-size", "16K",
+                   "--codec", "zstd", "--codec-level", "5"})
+                .status,
+            0);
+  std::string expected;
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    std::string lines;
+    for (int i = 0; i < 1000; ++i) lines += "record " + std::to_string(chunk * 1000 + i) + "\n";
+    expected += lines;
+    ASSERT_EQ(Kappa({"log", "append", path, "--batch", "50"}, lines).status, 0);
+    const RunResult archived = Kappa({"log", "archive", path, "--once"});
+    ASSERT_EQ(archived.status, 0) << archived.err;
+    EXPECT_TRUE(Contains(archived.err, "zstd when sealed")) << archived.err;
+  }
+  const RunResult info = Kappa({"log", "info", path});
+  ASSERT_EQ(info.status, 0) << info.err;
+  EXPECT_TRUE(Contains(info.out, "zstd, once sealed")) << info.out;
+  const RunResult json = Kappa({"log", "info", path, "--format", "json"});
+  EXPECT_TRUE(Contains(json.out, "\"codec\":\"zstd\"")) << json.out;
+  const RunResult dump = Kappa({"log", "dump", path});
+  std::string got;
+  for (const std::string& line : Lines(dump.out)) got += TextPayload(line) + "\n";
+  EXPECT_EQ(got, expected);
+  const RunResult verified = Kappa({"log", "verify", path});
+  ASSERT_EQ(verified.status, 0) << verified.err;
+  EXPECT_TRUE(Contains(verified.out, "ok: 4000 records")) << verified.out;
+  auto manifest = memlog::ReadManifest(archive.str());
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(manifest->settings.codec_level, 5);
+  ASSERT_FALSE(manifest->segments.empty());
+  for (const memlog::SegmentInfo& s : manifest->segments) EXPECT_EQ(s.codec, memlog::Codec::kZstd);
+  // Switched off: segments sealed from now on stay as written; the compressed ones stay readable.
+  ASSERT_EQ(Kappa({"log", "append", path}, "one more\n").status, 0);
+  ASSERT_EQ(Kappa({"log", "archive", path, "--once", "--codec", "none"}).status, 0);
+  manifest = memlog::ReadManifest(archive.str());
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(manifest->segments.back().codec, memlog::Codec::kNone);
+  EXPECT_EQ(manifest->segments.front().codec, memlog::Codec::kZstd);
+  got.clear();
+  for (const std::string& line : Lines(Kappa({"log", "dump", path}).out)) got += TextPayload(line) + "\n";
+  EXPECT_EQ(got, expected + "one more\n");
+  // A codec this build does not know, and a level out of range, are refused before anything is made.
+  const RunResult bad = Kappa({"log", "create", NewPath("log"), "--archive", archive.str(), "--codec", "brotli"});
+  EXPECT_EQ(bad.status, 2);
+  ExpectOneErrorLine(bad);
+  EXPECT_TRUE(Contains(bad.err, "--codec must be none, lz4 or zstd")) << bad.err;
+  const RunResult level = Kappa({"log", "archive", path, "--once", "--codec", "lz4", "--codec-level", "13"});
+  EXPECT_EQ(level.status, 2);
+  ExpectOneErrorLine(level);
+  EXPECT_TRUE(Contains(level.err, "codec level 13 for lz4 must be in [0, 12]")) << level.err;
 }
 
 }  // namespace
