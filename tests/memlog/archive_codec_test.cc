@@ -28,7 +28,6 @@ namespace {
 using kappa::testing::TempDir;
 using testing::AppendArchiving;
 using testing::Archived;
-using testing::MakeTagged;
 using testing::MustArchive;
 using testing::MustCreate;
 using testing::ParseTagged;
@@ -99,15 +98,7 @@ TEST_P(CodecTest, ShouldReadEveryRecordOnceFromCompressedSegmentsWhileTheArchive
   ASSERT_TRUE(archiver);
   archiver->Start();
   constexpr std::uint64_t kRecords = 30000;  // ~3.5 MiB: 50+ times the ring, 100+ segments
-  std::thread producer([&] {
-    auto p = log->NewProducer();
-    ASSERT_TRUE(p.ok());
-    for (std::uint64_t seq = 0; seq < kRecords; ++seq) {
-      auto payload = MakeTagged(0, seq, 20 + seq % 200);
-      ASSERT_EQ((*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq), std::chrono::seconds(30)),
-                AppendResult::kOk);
-    }
-  });
+  std::thread producer = testing::ProduceTagged(log.get(), kRecords);
   // A reader from the earliest offset that falls behind, so that it reads sealed segments that
   // are being compressed, and the compressed files that replace them.
   auto reader = log->NewReader(StartAt::Earliest());

@@ -92,15 +92,7 @@ TEST(ArchiveTest, ShouldReadEveryRecordOnceFromTheEarliestAcrossSegmentsAndRingW
   ASSERT_TRUE(archiver);
   archiver->Start();
   constexpr std::uint64_t kRecords = 40000;  // ~5 MiB: 60+ times the ring
-  std::thread producer([&] {
-    auto p = log->NewProducer();
-    ASSERT_TRUE(p.ok());
-    for (std::uint64_t seq = 0; seq < kRecords; ++seq) {
-      auto payload = MakeTagged(0, seq, 20 + seq % 200);
-      ASSERT_EQ((*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq), std::chrono::seconds(30)),
-                AppendResult::kOk);
-    }
-  });
+  std::thread producer = testing::ProduceTagged(log.get(), kRecords);
   // A reader that starts at the earliest offset and keeps up at its own pace, falling behind the
   // ring's head and reading on from the archive.
   auto reader = log->NewReader(StartAt::Earliest());

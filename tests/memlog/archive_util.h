@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "memlog/archive.h"
@@ -73,6 +74,20 @@ inline void AppendArchiving(Log* log, Archiver* archiver, std::uint64_t first, s
     ASSERT_TRUE(archiver->Pass().ok());
     ASSERT_TRUE(archiver->Flush().ok());
   }
+}
+
+// A thread that appends records tagged (0, 0..n-1) of 20 to 219 bytes, each stamped with its
+// sequence number as its event time, waiting while the ring is full.
+inline std::thread ProduceTagged(Log* log, std::uint64_t n) {
+  return std::thread([log, n] {
+    auto p = log->NewProducer();
+    ASSERT_TRUE(p.ok());
+    for (std::uint64_t seq = 0; seq < n; ++seq) {
+      auto payload = MakeTagged(0, seq, 20 + seq % 200);
+      ASSERT_EQ((*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq), std::chrono::seconds(30)),
+                AppendResult::kOk);
+    }
+  });
 }
 
 // Reads every record from `reader` until it is empty; checks that they are tagged in sequence.
