@@ -28,8 +28,8 @@
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
-#include "tools/nexmark/generator.h"
-#include "tools/nexmark/queries.h"
+#include "nexmark/generator.h"
+#include "nexmark/queries.h"
 
 namespace kappa::bench {
 namespace {

@@ -1,11 +1,11 @@
-#include "tools/nexmark/queries.h"
+#include "nexmark/queries.h"
 
 #include <cstring>
 #include <string_view>
 
 #include "operators/aggregate.h"
 #include "operators/window.h"
-#include "tools/nexmark/model.h"
+#include "nexmark/model.h"
 
 namespace kappa::nexmark {
 namespace {

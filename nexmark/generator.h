@@ -22,7 +22,7 @@
 #include <string>
 
 #include "serving/status.h"
-#include "tools/nexmark/model.h"
+#include "nexmark/model.h"
 
 namespace kappa::nexmark {
 

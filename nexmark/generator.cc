@@ -1,4 +1,4 @@
-#include "tools/nexmark/generator.h"
+#include "nexmark/generator.h"
 
 #include <algorithm>
 #include <cmath>

@@ -12,8 +12,8 @@
 
 #include "serving/view_reader.h"
 #include "tests/engine/test_util.h"
-#include "tools/nexmark/generator.h"
-#include "tools/nexmark/queries.h"
+#include "nexmark/generator.h"
+#include "nexmark/queries.h"
 
 namespace kappa::nexmark {
 namespace {
