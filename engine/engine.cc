@@ -564,10 +564,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   impl->ns = std::move(ns).value();
   // What a writer killed while creating a view left behind goes before new views come.
   if (auto swept = impl->ns->RemoveOrphans(); !swept.ok()) return swept.status();
-  impl->parallelism = std::make_unique<oneapi::tbb::global_control>(
-      oneapi::tbb::global_control::max_allowed_parallelism,
-      std::max<std::size_t>(oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism),
-                            static_cast<std::size_t>(o.threads) + 1));
+  // oneTBB gives a process max_allowed_parallelism - 1 worker threads (one per CPU, less one, by
+  // default); an engine that needs more raises the limit while it lives and leaves it alone
+  // otherwise (EngineOptions::threads says so).
+  using oneapi::tbb::global_control;
+  const std::size_t wanted = static_cast<std::size_t>(o.threads) + 1;
+  if (global_control::active_value(global_control::max_allowed_parallelism) < wanted)
+    impl->parallelism = std::make_unique<global_control>(global_control::max_allowed_parallelism, wanted);
   // Throughput: every slot goes to `threads` workers; the source threads feed the arena from
   // outside it. Low latency: a source thread takes a slot of the arena and works each batch
   // through the graph itself, so that no batch waits for a worker to wake up; it counts as one

@@ -38,8 +38,12 @@ enum class Mode {
 };
 
 struct EngineOptions {
-  int threads = 0;                       // threads that process batches; 0: one per CPU. In low
-                                         // latency mode a job's source thread is one of them
+  // Threads that process batches; 0: one per CPU. In low latency mode a job's source thread is
+  // one of them. oneTBB allows a process one worker thread per CPU, less one, unless told
+  // otherwise: while an Engine whose threads need more exists (the default does: its workers
+  // plus the threads that feed them), it raises oneTBB's max_allowed_parallelism to threads + 1
+  // for the process (a tbb::global_control it holds), and leaves a higher limit alone.
+  int threads = 0;
   int partitions = 0;                    // key partitions per job, a power of two up to 64;
                                          // 0: the worker threads, rounded up
   std::string view_namespace = "default";  // where job views go (a name or a directory)

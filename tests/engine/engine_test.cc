@@ -5,6 +5,7 @@
 
 #include "memlog/archiver.h"
 #include "tests/temp_dir.h"
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -1036,6 +1037,13 @@ TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {
   EXPECT_EQ(schema->size(), 4u);
   EXPECT_EQ(schema->field(3).name, "time");
   EXPECT_EQ(schema->value_size(), sizeof(Click));
+}
+
+// Linking the engine leaves the program's allocator alone: mimalloc comes only with
+// kappa::mimalloc, which this test does not link.
+TEST(EngineLinkTest, ShouldNotBringAnAllocatorOfItsOwn) {
+  EXPECT_EQ(::dlsym(RTLD_DEFAULT, "mi_version"), nullptr);
+  EXPECT_EQ(::dlsym(RTLD_DEFAULT, "mi_malloc"), nullptr);
 }
 
 }  // namespace
