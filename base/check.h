@@ -8,7 +8,8 @@
 
 namespace kappa::base {
 
-[[noreturn]] inline void DcheckFailed(const char* condition, const char* message, const char* file, int line) {
+[[noreturn]] inline void DcheckFailed(const char* condition, const char* message, const char* file,
+                                      int line) {
   std::fprintf(stderr, "kappa: %s:%d: check failed: %s: %s\n", file, line, condition, message);
   std::abort();
 }
@@ -17,7 +18,8 @@ namespace kappa::base {
 
 #if defined(KAPPA_DCHECKS) || !defined(NDEBUG)
 #define KAPPA_DCHECK(condition, message) \
-  ((condition) ? static_cast<void>(0) : ::kappa::base::DcheckFailed(#condition, message, __FILE__, __LINE__))
+  ((condition) ? static_cast<void>(0)    \
+               : ::kappa::base::DcheckFailed(#condition, message, __FILE__, __LINE__))
 #else
 #define KAPPA_DCHECK(condition, message) static_cast<void>(0)
 #endif

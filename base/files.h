@@ -30,9 +30,10 @@ enum class DirectoryUse {
 };
 
 inline Status ErrnoStatus(const std::string& path, const std::string& what, int err) {
-  const StatusCode code = err == ENOENT    ? StatusCode::kNotFound
-                          : err == EEXIST  ? StatusCode::kAlreadyExists
-                          : err == EACCES || err == EPERM || err == ELOOP ? StatusCode::kPermissionDenied
+  const StatusCode code = err == ENOENT   ? StatusCode::kNotFound
+                          : err == EEXIST ? StatusCode::kAlreadyExists
+                          : err == EACCES || err == EPERM || err == ELOOP
+                              ? StatusCode::kPermissionDenied
                           : err == ENOSPC || err == EDQUOT ? StatusCode::kResourceExhausted
                                                            : StatusCode::kIoError;
   return Status::Error(code, path + ": " + what + ": " + std::strerror(err));
@@ -42,7 +43,8 @@ inline Status ErrnoStatus(const std::string& path, const std::string& what, int 
 inline Status CheckDirectory(int fd, const std::string& path, DirectoryUse use) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoStatus(path, "cannot stat", errno);
-  if (!S_ISDIR(st.st_mode)) return Status::Error(StatusCode::kInvalidArgument, path + ": not a directory");
+  if (!S_ISDIR(st.st_mode))
+    return Status::Error(StatusCode::kInvalidArgument, path + ": not a directory");
   const bool mine = st.st_uid == ::geteuid();
   const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
   if (use == DirectoryUse::kShared && !mine && (st.st_mode & S_ISVTX) != 0) return Status::Ok();
@@ -51,10 +53,11 @@ inline Status CheckDirectory(int fd, const std::string& path, DirectoryUse use) 
                          path + ": owned by another user (uid " + std::to_string(st.st_uid) +
                              "): refused; use a directory of your own");
   if (use == DirectoryUse::kPrivate && others_write)
-    return Status::Error(StatusCode::kPermissionDenied,
-                         path + ": writable by others (mode " + std::to_string((st.st_mode >> 6) & 7) +
-                             std::to_string((st.st_mode >> 3) & 7) + std::to_string(st.st_mode & 7) +
-                             "): refused; chmod go-w it");
+    return Status::Error(StatusCode::kPermissionDenied, path + ": writable by others (mode " +
+                                                            std::to_string((st.st_mode >> 6) & 7) +
+                                                            std::to_string((st.st_mode >> 3) & 7) +
+                                                            std::to_string(st.st_mode & 7) +
+                                                            "): refused; chmod go-w it");
   return Status::Ok();
 }
 
@@ -62,14 +65,16 @@ inline Status CheckDirectory(int fd, const std::string& path, DirectoryUse use) 
 // checks it for `use`; with `create`, makes it first (0700) if it is missing. The caller closes
 // the result.
 inline Result<int> OpenDirectory(const std::string& path, DirectoryUse use, bool create) {
-  if (create && ::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoStatus(path, "cannot create", errno);
+  if (create && ::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+    return ErrnoStatus(path, "cannot create", errno);
   // kappa's own directories are never reached through a symlink (another user could plant one
   // at their name); a directory the user named may be (the checks apply to where it leads).
   const int nofollow = use == DirectoryUse::kPrivate ? O_NOFOLLOW : 0;
   const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | nofollow | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ELOOP || errno == ENOTDIR)
-      return Status::Error(StatusCode::kPermissionDenied, path + ": a symlink or not a directory: refused");
+      return Status::Error(StatusCode::kPermissionDenied,
+                           path + ": a symlink or not a directory: refused");
     return ErrnoStatus(path, "cannot open", errno);
   }
   if (Status s = CheckDirectory(fd, path, use); !s.ok()) {
@@ -101,8 +106,10 @@ inline Status WriteFileAtomically(int dir_fd, const std::string& dir_path, const
   const std::string tmp = name + ".tmp." + std::to_string(::getpid()) + "." +
                           std::to_string(writes.fetch_add(1, std::memory_order_relaxed));
   const std::string shown = dir_path + "/" + tmp;
-  ::unlinkat(dir_fd, tmp.c_str(), 0);  // a crashed writer's leftover (unlinking a symlink removes only it)
-  const int fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  ::unlinkat(dir_fd, tmp.c_str(),
+             0);  // a crashed writer's leftover (unlinking a symlink removes only it)
+  const int fd =
+      ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus(shown, "cannot create", errno);
   std::size_t done = 0;
   int err = 0;
@@ -131,7 +138,8 @@ inline Status WriteFileAtomically(int dir_fd, const std::string& dir_path, const
 }
 
 // The same, for a file given by its path: its directory is opened for `use` first.
-inline Status WriteFileAtomically(const std::string& path, std::string_view bytes, DirectoryUse use) {
+inline Status WriteFileAtomically(const std::string& path, std::string_view bytes,
+                                  DirectoryUse use) {
   const std::string dir = DirectoryOf(path);
   auto fd = OpenDirectory(dir, use, /*create=*/false);
   if (!fd.ok()) return fd.status();
@@ -145,7 +153,8 @@ inline Status WriteFileAtomically(const std::string& path, std::string_view byte
 inline Result<std::string> ReadOwnFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ELOOP) return Status::Error(StatusCode::kPermissionDenied, path + ": a symlink: refused");
+    if (errno == ELOOP)
+      return Status::Error(StatusCode::kPermissionDenied, path + ": a symlink: refused");
     return ErrnoStatus(path, "cannot open", errno);
   }
   struct stat st;
@@ -157,8 +166,8 @@ inline Result<std::string> ReadOwnFile(const std::string& path) {
   if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
     ::close(fd);
     return Status::Error(StatusCode::kPermissionDenied,
-                         path + (S_ISREG(st.st_mode) ? ": owned by another user (uid " + std::to_string(st.st_uid) +
-                                                           "): refused"
+                         path + (S_ISREG(st.st_mode) ? ": owned by another user (uid " +
+                                                           std::to_string(st.st_uid) + "): refused"
                                                      : ": not a regular file: refused"));
   }
   std::string data(static_cast<std::size_t>(st.st_size), '\0');

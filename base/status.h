@@ -32,16 +32,26 @@ enum class StatusCode {
 
 inline const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kNotFound: return "not found";
-    case StatusCode::kAlreadyExists: return "already exists";
-    case StatusCode::kCorrupt: return "corrupt";
-    case StatusCode::kIoError: return "I/O error";
-    case StatusCode::kResourceExhausted: return "resource exhausted";
-    case StatusCode::kPermissionDenied: return "permission denied";
-    case StatusCode::kBusy: return "busy";
-    case StatusCode::kFailedPrecondition: return "failed precondition";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
+    case StatusCode::kNotFound:
+      return "not found";
+    case StatusCode::kAlreadyExists:
+      return "already exists";
+    case StatusCode::kCorrupt:
+      return "corrupt";
+    case StatusCode::kIoError:
+      return "I/O error";
+    case StatusCode::kResourceExhausted:
+      return "resource exhausted";
+    case StatusCode::kPermissionDenied:
+      return "permission denied";
+    case StatusCode::kBusy:
+      return "busy";
+    case StatusCode::kFailedPrecondition:
+      return "failed precondition";
   }
   return "unknown";
 }
@@ -50,12 +60,16 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return {}; }
-  static Status Error(StatusCode code, std::string message) { return Status(code, std::move(message)); }
+  static Status Error(StatusCode code, std::string message) {
+    return Status(code, std::move(message));
+  }
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
   // The same code, the message prefixed ("job q5: " + message): context added on the way up.
-  Status WithPrefix(const std::string& prefix) const { return ok() ? *this : Status(code_, prefix + message_); }
+  Status WithPrefix(const std::string& prefix) const {
+    return ok() ? *this : Status(code_, prefix + message_);
+  }
 
  private:
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -68,7 +82,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     KAPPA_DCHECK(!std::get<1>(v_).ok(), "Result: made of an ok Status, with no value");
   }

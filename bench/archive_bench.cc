@@ -72,7 +72,8 @@ T Must(memlog::Result<T> r, const char* what) {
 void RemoveTree(const std::string& dir) {
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d))
-      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) ::unlink((dir + "/" + e->d_name).c_str());
+      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+        ::unlink((dir + "/" + e->d_name).c_str());
     ::closedir(d);
   }
   ::rmdir(dir.c_str());
@@ -83,7 +84,8 @@ std::vector<std::string> SegmentPaths(const std::string& dir, const char* suffix
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::uint64_t base;
-      if (memlog::ParseSegmentFileName(e->d_name, suffix, &base)) out.push_back(dir + "/" + e->d_name);
+      if (memlog::ParseSegmentFileName(e->d_name, suffix, &base))
+        out.push_back(dir + "/" + e->d_name);
     }
     ::closedir(d);
   }
@@ -93,14 +95,16 @@ std::vector<std::string> SegmentPaths(const std::string& dir, const char* suffix
 
 // NEXMark-bid-sized records (100-byte payloads), numbered. `varied`: a bid's worth of numbers
 // that differ from record to record (so that they compress as bids do, not as zeros do).
-void Fill(Log* log, std::uint64_t n, std::vector<std::uint64_t>* offsets = nullptr, bool varied = false) {
+void Fill(Log* log, std::uint64_t n, std::vector<std::uint64_t>* offsets = nullptr,
+          bool varied = false) {
   auto producer = Must(log->NewProducer(), "producer");
   std::vector<std::byte> payload(100);
   std::mt19937_64 rng(42);
   for (std::uint64_t i = 0; i < n; ++i) {
     std::memcpy(payload.data(), &i, 8);
     if (varied) {
-      const std::uint64_t fields[4] = {1000 + rng() % 10'000, 1000 + rng() % 100'000, rng() % 100'000'000,
+      const std::uint64_t fields[4] = {1000 + rng() % 10'000, 1000 + rng() % 100'000,
+                                       rng() % 100'000'000,
                                        static_cast<std::uint64_t>(i) * 1000 + rng() % 1000};
       std::memcpy(payload.data() + 8, fields, sizeof fields);
       const std::uint64_t channel = rng() % 16;
@@ -116,7 +120,8 @@ void Fill(Log* log, std::uint64_t n, std::vector<std::uint64_t>* offsets = nullp
 
 // Reads every record from the earliest offset (up to `end`, default the latest), touching each
 // payload; returns records read.
-std::uint64_t Replay(Log* log, std::uint64_t* sink, std::uint64_t* archived = nullptr, std::uint64_t end = 0) {
+std::uint64_t Replay(Log* log, std::uint64_t* sink, std::uint64_t* archived = nullptr,
+                     std::uint64_t end = 0) {
   auto reader = Must(log->NewReader(StartAt::Earliest()), "reader");
   RecordBatch batch;
   std::uint64_t n = 0, sum = 0;
@@ -124,7 +129,8 @@ std::uint64_t Replay(Log* log, std::uint64_t* sink, std::uint64_t* archived = nu
   while (reader->position() < end) {
     const PollStatus st = reader->Poll(&batch, 8192, 4 << 20);
     if (st == PollStatus::kEmpty) continue;
-    if (st != PollStatus::kOk) Die(std::string("replay: ") + memlog::PollStatusName(st) + " " + reader->error());
+    if (st != PollStatus::kOk)
+      Die(std::string("replay: ") + memlog::PollStatusName(st) + " " + reader->error());
     if (archived && batch.archived()) *archived += batch.size();
     for (const memlog::Record& r : batch) {
       std::uint64_t v;
@@ -150,7 +156,8 @@ double DropFromCache(const std::vector<std::string>& files) {
     struct stat st;
     ::fstat(fd, &st);
     if (st.st_size > 0) {
-      void* map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+      void* map =
+          ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
       if (map != MAP_FAILED) {
         std::vector<unsigned char> vec(static_cast<std::size_t>((st.st_size + page - 1) / page));
         if (::mincore(map, static_cast<std::size_t>(st.st_size), vec.data()) == 0)
@@ -195,16 +202,19 @@ std::uint64_t DecompressFiles(const std::vector<std::string>& files, std::uint64
     if (::pread(fd, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h)) Die("read " + f);
     std::vector<memlog::BlockEntry> blocks(h.blocks);
     const std::size_t index = blocks.size() * sizeof(memlog::BlockEntry);
-    if (::pread(fd, blocks.data(), index, static_cast<off_t>(h.block_index_at)) != static_cast<ssize_t>(index))
+    if (::pread(fd, blocks.data(), index, static_cast<off_t>(h.block_index_at)) !=
+        static_cast<ssize_t>(index))
       Die("read " + f);
     raw.resize(h.max_block_bytes);
     for (const memlog::BlockEntry& b : blocks) {
       stored.resize(b.stored_bytes);
-      if (::pread(fd, stored.data(), b.stored_bytes, static_cast<off_t>(b.file_at)) != static_cast<ssize_t>(b.stored_bytes))
+      if (::pread(fd, stored.data(), b.stored_bytes, static_cast<off_t>(b.file_at)) !=
+          static_cast<ssize_t>(b.stored_bytes))
         Die("read " + f);
       std::size_t n;
       if (h.codec == memlog::Codec::kLz4) {
-        n = static_cast<std::size_t>(LZ4_decompress_safe(stored.data(), raw.data(), static_cast<int>(b.stored_bytes),
+        n = static_cast<std::size_t>(LZ4_decompress_safe(stored.data(), raw.data(),
+                                                         static_cast<int>(b.stored_bytes),
                                                          static_cast<int>(raw.size())));
       } else {
         n = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), stored.data(), b.stored_bytes);
@@ -219,10 +229,10 @@ std::uint64_t DecompressFiles(const std::vector<std::string>& files, std::uint64
   return bytes;
 }
 
-void Row(const char* what, double value, const char* unit, double baseline, const char* baseline_what,
-         const char* target) {
-  std::printf("%-44s %10.3f %-8s | %-34s %10.3f | ratio %6.3f | target %s\n", what, value, unit, baseline_what,
-              baseline, baseline > 0 ? value / baseline : 0, target);
+void Row(const char* what, double value, const char* unit, double baseline,
+         const char* baseline_what, const char* target) {
+  std::printf("%-44s %10.3f %-8s | %-34s %10.3f | ratio %6.3f | target %s\n", what, value, unit,
+              baseline_what, baseline, baseline > 0 ? value / baseline : 0, target);
 }
 
 }  // namespace
@@ -233,15 +243,20 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a.starts_with("--dir=")) o.dir = a.substr(6);
-    else if (a.starts_with("--records=")) o.records = std::stoull(a.substr(10));
-    else if (a.starts_with("--rounds=")) o.rounds = std::stoi(a.substr(9));
-    else Die("unknown option " + a + " (--dir=DIR --records=N --rounds=R)");
+    if (a.starts_with("--dir="))
+      o.dir = a.substr(6);
+    else if (a.starts_with("--records="))
+      o.records = std::stoull(a.substr(10));
+    else if (a.starts_with("--rounds="))
+      o.rounds = std::stoi(a.substr(9));
+    else
+      Die("unknown option " + a + " (--dir=DIR --records=N --rounds=R)");
   }
   const std::string id = std::to_string(::getpid());
   std::uint64_t sink = 0;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::printf("archive_bench: %" PRIu64 " records of 100 bytes (%.0f MiB of frames), archive in %s, %d rounds\n\n",
+  std::printf("archive_bench: %" PRIu64
+              " records of 100 bytes (%.0f MiB of frames), archive in %s, %d rounds\n\n",
               o.records, static_cast<double>(o.records * 128) / (1 << 20), o.dir.c_str(), o.rounds);
 
   // --- Replay: the same records from the ring of one log, and from the archive of another.
@@ -265,8 +280,10 @@ int main(int argc, char** argv) {
     if (auto s = archiver->Seal(); !s.ok()) Die(s.message());
     std::uint64_t archived = 0;
     Replay(arch_log.get(), &sink, &archived);
-    std::printf("archive: %zu sealed segments; %.1f%% of the replayed records came from segment files\n\n",
-                archiver->manifest().segments.size(), 100.0 * static_cast<double>(archived) / static_cast<double>(o.records));
+    std::printf(
+        "archive: %zu sealed segments; %.1f%% of the replayed records came from segment files\n\n",
+        archiver->manifest().segments.size(),
+        100.0 * static_cast<double>(archived) / static_cast<double>(o.records));
     std::vector<double> ring_rate, arch_rate, cold_rate, read_rate, residency;
     const double mib = static_cast<double>(arch_log->latest_offset()) / (1 << 20);
     const auto files = SegmentPaths(dir);
@@ -301,7 +318,8 @@ int main(int argc, char** argv) {
   }
 
   // --- Replay from compressed segments, against reading and decompressing the same blocks.
-  for (const kappa::memlog::Codec codec : {kappa::memlog::Codec::kLz4, kappa::memlog::Codec::kZstd}) {
+  for (const kappa::memlog::Codec codec :
+       {kappa::memlog::Codec::kLz4, kappa::memlog::Codec::kZstd}) {
     const std::string path = UniqueShmPath("archive-codec");
     const std::string dir = o.dir + "/kappa-bench-archive-codec-" + id;
     kappa::memlog::CreateOptions co;
@@ -326,20 +344,27 @@ int main(int argc, char** argv) {
     for (int r = 0; r < o.rounds; ++r) {
       t = NowS();
       records = Replay(log.get(), &sink, nullptr, sealed_end);
-      replay_rate.push_back(static_cast<double>(sealed_end - m.earliest) / (NowS() - t) / (1 << 20));
+      replay_rate.push_back(static_cast<double>(sealed_end - m.earliest) / (NowS() - t) /
+                            (1 << 20));
       t = NowS();
       const std::uint64_t bytes = DecompressFiles(files, &sink);
       bare_rate.push_back(static_cast<double>(bytes) / (NowS() - t) / (1 << 20));
     }
     std::printf("%s: %zu sealed segments, %.1f MiB of frames in %.1f MiB of files (%.2fx), %" PRIu64
                 " records; appending and compressing took %.1f s\n",
-                kappa::memlog::CodecName(codec), m.segments.size(), static_cast<double>(m.sealed_bytes()) / (1 << 20),
+                kappa::memlog::CodecName(codec), m.segments.size(),
+                static_cast<double>(m.sealed_bytes()) / (1 << 20),
                 static_cast<double>(m.stored_bytes()) / (1 << 20),
-                static_cast<double>(m.sealed_bytes()) / static_cast<double>(m.stored_bytes()), records, fill_s);
-    const std::string what = std::string("replay from ") + kappa::memlog::CodecName(codec) + " segments, warm (MiB/s)";
-    Row(what.c_str(), Median(replay_rate), "MiB/s", Median(bare_rate), "pread + decompress the same blocks", ">= 0.7");
-    std::printf("  (%.1f M records/s)\n\n", static_cast<double>(records) / (static_cast<double>(sealed_end - m.earliest) /
-                                                                         Median(replay_rate) / (1 << 20)) / 1e6);
+                static_cast<double>(m.sealed_bytes()) / static_cast<double>(m.stored_bytes()),
+                records, fill_s);
+    const std::string what =
+        std::string("replay from ") + kappa::memlog::CodecName(codec) + " segments, warm (MiB/s)";
+    Row(what.c_str(), Median(replay_rate), "MiB/s", Median(bare_rate),
+        "pread + decompress the same blocks", ">= 0.7");
+    std::printf(
+        "  (%.1f M records/s)\n\n",
+        static_cast<double>(records) /
+            (static_cast<double>(sealed_end - m.earliest) / Median(replay_rate) / (1 << 20)) / 1e6);
     archiver.reset();
     log.reset();
     ::unlink(path.c_str());
@@ -384,8 +409,8 @@ int main(int argc, char** argv) {
       t = NowS();
       cpu = thread_cpu();
       for (std::uint64_t at = 0; at < bytes; at += 4 << 20) {
-        if (::pwrite(fd, src + (at & log->ring().mask), std::min<std::uint64_t>(4 << 20, bytes - at),
-                     static_cast<off_t>(at)) < 0)
+        if (::pwrite(fd, src + (at & log->ring().mask),
+                     std::min<std::uint64_t>(4 << 20, bytes - at), static_cast<off_t>(at)) < 0)
           Die("pwrite");
         if ((at + (4 << 20)) % (co.capacity / 4) == 0) ::fdatasync(fd);
       }
@@ -430,15 +455,18 @@ int main(int argc, char** argv) {
     while (NowS() - t0 < kSeconds) {
       const auto due = static_cast<std::uint64_t>((NowS() - t0) * kRate);
       for (; done < due; ++done)
-        if (producer->AppendBlocking(payload, 1, 0, std::chrono::seconds(5)) != AppendResult::kOk) Die("append");
+        if (producer->AppendBlocking(payload, 1, 0, std::chrono::seconds(5)) != AppendResult::kOk)
+          Die("append");
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     const double wall = NowS() - t0;
     stop = true;
     t.join();
-    std::printf("%-44s %10.3f %-8s | %" PRIu64 " events in %.1f s (%.0f/s, %.1f MB/s of frames)          | target < 5%%\n",
-                "archiver CPU at 200 K events/s (% of a core)", 100 * archiver_cpu_s / wall, "%", done, wall,
-                static_cast<double>(done) / wall, static_cast<double>(log->latest_offset()) / wall / 1e6);
+    std::printf("%-44s %10.3f %-8s | %" PRIu64
+                " events in %.1f s (%.0f/s, %.1f MB/s of frames)          | target < 5%%\n",
+                "archiver CPU at 200 K events/s (% of a core)", 100 * archiver_cpu_s / wall, "%",
+                done, wall, static_cast<double>(done) / wall,
+                static_cast<double>(log->latest_offset()) / wall / 1e6);
     producer.reset();
     archiver.reset();
     log.reset();
@@ -470,7 +498,8 @@ int main(int argc, char** argv) {
       double t = NowS();
       for (int i = 0; i < kSeeks; ++i) {
         std::uint64_t at;
-        do at = offsets[rng() % offsets.size()]; while (at >= head);
+        do at = offsets[rng() % offsets.size()];
+        while (at >= head);
         auto reader = Must(log->NewReader(StartAt::Offset(at)), "seek");
         RecordBatch b;
         if (reader->Poll(&b, 1) != PollStatus::kOk) Die("poll after an offset seek");
@@ -479,15 +508,18 @@ int main(int argc, char** argv) {
       t = NowS();
       for (int i = 0; i < kSeeks; ++i) {
         const std::uint64_t k = rng() % (n * 9 / 10);
-        auto reader = Must(log->NewReader(StartAt::Time(static_cast<std::int64_t>(k) * 1000)), "time seek");
+        auto reader =
+            Must(log->NewReader(StartAt::Time(static_cast<std::int64_t>(k) * 1000)), "time seek");
         RecordBatch b;
         if (reader->Poll(&b, 1) != PollStatus::kOk) Die("poll after a time seek");
         std::uint64_t v;
         std::memcpy(&v, (*b.begin()).payload.data(), 8);
-        if (v != k) Die("time seek found record " + std::to_string(v) + ", not " + std::to_string(k));
+        if (v != k)
+          Die("time seek found record " + std::to_string(v) + ", not " + std::to_string(k));
       }
       time_us.push_back((NowS() - t) / kSeeks * 1e6);
-      // Baseline: what touching one segment file costs the system (open, fstat, mmap, munmap, close).
+      // Baseline: what touching one segment file costs the system (open, fstat, mmap, munmap,
+      // close).
       const auto files = SegmentPaths(dir);
       t = NowS();
       for (int i = 0; i < kSeeks; ++i) {
@@ -495,7 +527,8 @@ int main(int argc, char** argv) {
         const int fd = ::open(f.c_str(), O_RDONLY);
         struct stat st;
         ::fstat(fd, &st);
-        void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+        void* m =
+            ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
         sink += static_cast<const unsigned char*>(m)[0];
         ::munmap(m, static_cast<std::size_t>(st.st_size));
         ::close(fd);
@@ -503,10 +536,10 @@ int main(int argc, char** argv) {
       floor_us.push_back((NowS() - t) / kSeeks * 1e6);
     }
     std::printf("\nseeks over %zu sealed segments:\n", segments);
-    Row("offset seek + first poll (us)", Median(offset_us), "us", Median(floor_us), "open+mmap+close of a segment",
-        "<= 100 us");
-    Row("time seek + first poll (us)", Median(time_us), "us", Median(floor_us), "open+mmap+close of a segment",
-        "<= 200 us");
+    Row("offset seek + first poll (us)", Median(offset_us), "us", Median(floor_us),
+        "open+mmap+close of a segment", "<= 100 us");
+    Row("time seek + first poll (us)", Median(time_us), "us", Median(floor_us),
+        "open+mmap+close of a segment", "<= 200 us");
     // Open: the log, then an archiver, which recovers the archive (stat of every sealed segment,
     // a scan of the one that was being written: 32 KiB of frames are left in it each round).
     archiver.reset();

@@ -75,40 +75,42 @@ struct NewSeller {
 template <>
 struct kappa::engine::RecordType<kappa::bench::Bid> {
   static constexpr std::uint16_t kLogType = 3;
-  static constexpr auto kFields = std::make_tuple(Member("auction", &kappa::bench::Bid::auction),
-                                                  Member("bidder", &kappa::bench::Bid::bidder),
-                                                  Member("price", &kappa::bench::Bid::price),
-                                                  Member("date_time", &kappa::bench::Bid::date_time));
+  static constexpr auto kFields = std::make_tuple(
+      Member("auction", &kappa::bench::Bid::auction), Member("bidder", &kappa::bench::Bid::bidder),
+      Member("price", &kappa::bench::Bid::price),
+      Member("date_time", &kappa::bench::Bid::date_time));
 };
 template <>
 struct kappa::engine::RecordType<kappa::bench::Converted> {
   static constexpr std::uint16_t kLogType = 4;
-  static constexpr auto kFields = std::make_tuple(Member("auction", &kappa::bench::Converted::auction),
-                                                  Member("price_cents", &kappa::bench::Converted::price_cents));
+  static constexpr auto kFields =
+      std::make_tuple(Member("auction", &kappa::bench::Converted::auction),
+                      Member("price_cents", &kappa::bench::Converted::price_cents));
 };
 
 template <>
 struct kappa::engine::RecordType<kappa::bench::Person> {
   static constexpr std::uint16_t kLogType = 5;
-  static constexpr auto kFields = std::make_tuple(Member("id", &kappa::bench::Person::id),
-                                                  Member("name", &kappa::bench::Person::name),
-                                                  Member("date_time", &kappa::bench::Person::date_time));
+  static constexpr auto kFields = std::make_tuple(
+      Member("id", &kappa::bench::Person::id), Member("name", &kappa::bench::Person::name),
+      Member("date_time", &kappa::bench::Person::date_time));
 };
 template <>
 struct kappa::engine::RecordType<kappa::bench::Auction> {
   static constexpr std::uint16_t kLogType = 6;
-  static constexpr auto kFields = std::make_tuple(Member("id", &kappa::bench::Auction::id),
-                                                  Member("seller", &kappa::bench::Auction::seller),
-                                                  Member("reserve", &kappa::bench::Auction::reserve),
-                                                  Member("date_time", &kappa::bench::Auction::date_time));
+  static constexpr auto kFields = std::make_tuple(
+      Member("id", &kappa::bench::Auction::id), Member("seller", &kappa::bench::Auction::seller),
+      Member("reserve", &kappa::bench::Auction::reserve),
+      Member("date_time", &kappa::bench::Auction::date_time));
 };
 template <>
 struct kappa::engine::RecordType<kappa::bench::NewSeller> {
   static constexpr std::uint16_t kLogType = 7;
-  static constexpr auto kFields = std::make_tuple(Member("person", &kappa::bench::NewSeller::person),
-                                                  Member("name", &kappa::bench::NewSeller::name),
-                                                  Member("window_start", &kappa::bench::NewSeller::window_start),
-                                                  Member("auction", &kappa::bench::NewSeller::auction));
+  static constexpr auto kFields =
+      std::make_tuple(Member("person", &kappa::bench::NewSeller::person),
+                      Member("name", &kappa::bench::NewSeller::name),
+                      Member("window_start", &kappa::bench::NewSeller::window_start),
+                      Member("auction", &kappa::bench::NewSeller::auction));
 };
 
 namespace kappa::bench {
@@ -135,7 +137,9 @@ Converted Convert(const Bid& b) { return Converted{b.auction, b.price * 908 / 10
 
 // Maps the log for a loop, as the engine does: every page at open, before the timer starts.
 std::unique_ptr<memlog::Log> OpenLog(const std::string& path) {
-  return std::move(memlog::Log::Open(path, memlog::OpenOptions{.read_only = true, .populate = true})).value();
+  return std::move(
+             memlog::Log::Open(path, memlog::OpenOptions{.read_only = true, .populate = true}))
+      .value();
 }
 std::unique_ptr<memlog::Log> OpenLog() { return OpenLog(g_env->log_path); }
 
@@ -194,7 +198,8 @@ void BM_Loop_FilterMap(benchmark::State& state) {
       views.clear();
       for (const Converted& c : out) views.push_back({std::as_bytes(std::span(&c, 1)), 4, 0});
       for (std::size_t at = 0; at < views.size(); at += 1024)
-        if (producer->AppendBatch(std::span(views.data() + at, std::min<std::size_t>(1024, views.size() - at))) !=
+        if (producer->AppendBatch(
+                std::span(views.data() + at, std::min<std::size_t>(1024, views.size() - at))) !=
             memlog::AppendResult::kOk)
           std::abort();  // the derived log is sized for every result
       out.clear();
@@ -234,19 +239,20 @@ void BM_Loop_HoppingCount(benchmark::State& state) {
     auto log = OpenLog();
     const std::int64_t start = MonotonicNs();
     ForEachBid(*log, [&](const Bid& b, std::uint64_t) {
-      operators::HoppingWindows(kWindow, kSlide).Assign(b.date_time, [&](const operators::Window& w) {
-        while (windows.empty() || windows.back().first < w.start) {
-          windows.emplace_back(windows.empty() ? w.start : windows.back().first + kSlide,
-                               std::unordered_map<std::int64_t, std::int64_t>());
-          windows.back().second.reserve(1 << 14);
-        }
-        for (auto& [s, counts] : windows) {
-          if (s == w.start) {
-            ++counts[b.auction % 10000];
-            break;
-          }
-        }
-      });
+      operators::HoppingWindows(kWindow, kSlide)
+          .Assign(b.date_time, [&](const operators::Window& w) {
+            while (windows.empty() || windows.back().first < w.start) {
+              windows.emplace_back(windows.empty() ? w.start : windows.back().first + kSlide,
+                                   std::unordered_map<std::int64_t, std::int64_t>());
+              windows.back().second.reserve(1 << 14);
+            }
+            for (auto& [s, counts] : windows) {
+              if (s == w.start) {
+                ++counts[b.auction % 10000];
+                break;
+              }
+            }
+          });
       while (!windows.empty() && windows.front().first + kWindow <= b.date_time) fire();
     });
     while (!windows.empty()) fire();
@@ -321,7 +327,8 @@ void RunEngine(benchmark::State& state, const std::string& name, MakeJob make_jo
     o.threads = threads;
     o.partitions = threads == 1 ? 1 : 2;
     o.view_namespace = ns;
-    if (const char* b = std::getenv("KAPPA_BENCH_BATCH")) o.batch_records = std::strtoull(b, nullptr, 10);
+    if (const char* b = std::getenv("KAPPA_BENCH_BATCH"))
+      o.batch_records = std::strtoull(b, nullptr, 10);
     auto engine = engine::Engine::Create(o);
     if (!engine.ok()) return state.SkipWithError(engine.status().message().c_str());
     const engine::Job job = make_job();
@@ -371,7 +378,8 @@ void BM_Engine_HoppingCount(benchmark::State& state) {
         .KeyBy([](const Bid& b) { return b.auction % 10000; })
         .Window(operators::HoppingWindows(kWindow, kSlide))
         .Aggregate(operators::Count<Bid>{})
-        .ToView("hot_auctions", engine::ViewSinkOptions{.expected_keys = 1 << 14, .windows_per_key = 8});
+        .ToView("hot_auctions",
+                engine::ViewSinkOptions{.expected_keys = 1 << 14, .windows_per_key = 8});
   });
 }
 
@@ -385,18 +393,43 @@ void BM_Engine_WindowJoin(benchmark::State& state) {
                         .KeyBy([](const Auction& a) { return a.seller; }),
                     operators::TumblingWindows(kJoinWindow))
         .Select([](const Person& p, const Auction& a) { return MakeNewSeller(p, a); })
-        .ToView("new_sellers", engine::ViewSinkOptions{.expected_keys = 1 << 20, .windows_per_key = 2});
+        .ToView("new_sellers",
+                engine::ViewSinkOptions{.expected_keys = 1 << 20, .windows_per_key = 2});
   });
 }
 
 BENCHMARK(BM_Loop_FilterMap)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Engine_FilterMap)->Arg(1)->Arg(2)->ArgName("threads")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Engine_FilterMap)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Loop_KeyedCount)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Engine_KeyedCount)->Arg(1)->Arg(2)->ArgName("threads")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Engine_KeyedCount)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Loop_HoppingCount)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Engine_HoppingCount)->Arg(1)->Arg(2)->ArgName("threads")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Engine_HoppingCount)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Loop_WindowJoin)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Engine_WindowJoin)->Arg(1)->Arg(2)->ArgName("threads")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Engine_WindowJoin)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Writes kBids bids: auctions uniform over 1 M (the hopping benchmark folds them onto 10,000),
 // event time advancing kTimeStep per bid.
@@ -415,7 +448,8 @@ bool FillLog(std::string* error) {
   for (std::size_t i = 0; i < kBids; i += bids.size()) {
     for (std::size_t j = 0; j < bids.size(); ++j) {
       const auto t = static_cast<std::int64_t>(i + j) * kTimeStep;
-      bids[j] = Bid{static_cast<std::int64_t>(rng() % 1'000'000), static_cast<std::int64_t>(rng() % 100'000),
+      bids[j] = Bid{static_cast<std::int64_t>(rng() % 1'000'000),
+                    static_cast<std::int64_t>(rng() % 100'000),
                     static_cast<std::int64_t>(rng() % 10'000), t};
       views[j] = memlog::RecordView{std::as_bytes(std::span(&bids[j], 1)), 3, t};
     }
@@ -457,9 +491,12 @@ bool FillPeopleLog(std::string* error) {
         std::snprintf(p.name, sizeof p.name, "p%d", static_cast<int>(persons++ % 1'000'000'000));
         views.push_back({std::as_bytes(std::span(&p, 1)), engine::RecordType<Person>::kLogType, t});
       } else {
-        const std::int64_t seller = std::max<std::int64_t>(0, persons - 1 - static_cast<std::int64_t>(rng() % 100));
-        Auction& a = as.emplace_back(Auction{auctions++, seller, static_cast<std::int64_t>(rng() % 1000), t});
-        views.push_back({std::as_bytes(std::span(&a, 1)), engine::RecordType<Auction>::kLogType, t});
+        const std::int64_t seller =
+            std::max<std::int64_t>(0, persons - 1 - static_cast<std::int64_t>(rng() % 100));
+        Auction& a = as.emplace_back(
+            Auction{auctions++, seller, static_cast<std::int64_t>(rng() % 1000), t});
+        views.push_back(
+            {std::as_bytes(std::span(&a, 1)), engine::RecordType<Auction>::kLogType, t});
       }
     }
     if (producer->AppendBatch(views) != memlog::AppendResult::kOk) {
@@ -483,15 +520,18 @@ int main(int argc, char** argv) {
   env.derived_path = UniqueShmPath("engine-derived") + ".log";
   env.people_path = UniqueShmPath("engine-people") + ".log";
   std::string error;
-  std::fprintf(stderr, "engine_bench: writing %zu bids, %zu persons and auctions...\n", kBids, kPeopleEvents);
+  std::fprintf(stderr, "engine_bench: writing %zu bids, %zu persons and auctions...\n", kBids,
+               kPeopleEvents);
   if (!FillLog(&error) || !FillPeopleLog(&error)) {
     std::fprintf(stderr, "engine_bench: %s\n", error.c_str());
     ::unlink(env.log_path.c_str());
     ::unlink(env.people_path.c_str());
     return 1;
   }
-  benchmark::AddCustomContext("log", "10 M bids of 32 bytes (56-byte frames), 1 GiB Block log in /dev/shm");
-  benchmark::AddCustomContext("join_log", "1 M persons (32 bytes) and 3 M auctions (32 bytes), 256 MiB log");
+  benchmark::AddCustomContext(
+      "log", "10 M bids of 32 bytes (56-byte frames), 1 GiB Block log in /dev/shm");
+  benchmark::AddCustomContext("join_log",
+                              "1 M persons (32 bytes) and 3 M auctions (32 bytes), 256 MiB log");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   ::unlink(env.log_path.c_str());

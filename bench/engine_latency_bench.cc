@@ -51,10 +51,10 @@ struct Bid {
 template <>
 struct kappa::engine::RecordType<kappa::bench::Bid> {
   static constexpr std::uint16_t kLogType = 3;
-  static constexpr auto kFields = std::make_tuple(Member("auction", &kappa::bench::Bid::auction),
-                                                  Member("bidder", &kappa::bench::Bid::bidder),
-                                                  Member("price", &kappa::bench::Bid::price),
-                                                  Member("date_time", &kappa::bench::Bid::date_time));
+  static constexpr auto kFields = std::make_tuple(
+      Member("auction", &kappa::bench::Bid::auction), Member("bidder", &kappa::bench::Bid::bidder),
+      Member("price", &kappa::bench::Bid::price),
+      Member("date_time", &kappa::bench::Bid::date_time));
 };
 
 namespace kappa::bench {
@@ -75,7 +75,8 @@ std::int64_t RealtimeNs() {
 
 // Appends bids at o.rate per second for o.seconds (after `warmup` seconds more), in bursts
 // of the bids that came due, sleeping tick_us between bursts. Returns the bids appended.
-std::uint64_t Produce(memlog::Log& log, const Options& o, double warmup, std::atomic<bool>* measuring) {
+std::uint64_t Produce(memlog::Log& log, const Options& o, double warmup,
+                      std::atomic<bool>* measuring) {
   ::prctl(PR_SET_TIMERSLACK, 1000UL);  // wake within 1 us of the tick, not the default 50 us
   auto producer = std::move(log.NewProducer()).value();
   std::vector<Bid> bids(4096);
@@ -86,12 +87,15 @@ std::uint64_t Produce(memlog::Log& log, const Options& o, double warmup, std::at
   const std::int64_t end = start + warm_ns + static_cast<std::int64_t>(o.seconds * 1e9);
   for (std::int64_t now = start; now < end; now = MonotonicNs()) {
     if (now - start >= warm_ns) measuring->store(true, std::memory_order_relaxed);
-    const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start) * 1e-9 * static_cast<double>(o.rate));
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(due - sent, bids.size()));
+    const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start) * 1e-9 *
+                                                static_cast<double>(o.rate));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(due - sent, bids.size()));
     for (std::size_t i = 0; i < n; ++i) {
       seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
       bids[i] = Bid{static_cast<std::int64_t>((seed >> 33) % 1'000'000), 0, 1, 0};
-      views[i] = memlog::RecordView{std::as_bytes(std::span(&bids[i], 1)), 3, memlog::kTimestampNow};
+      views[i] =
+          memlog::RecordView{std::as_bytes(std::span(&bids[i], 1)), 3, memlog::kTimestampNow};
     }
     if (n > 0) {
       if (producer->AppendBatch(std::span(views.data(), n)) != memlog::AppendResult::kOk) {
@@ -111,8 +115,10 @@ struct Summary {
 };
 
 Summary Summarize(const engine::detail::LatencyHistogram& h) {
-  return Summary{h.count(), static_cast<std::int64_t>(h.Percentile(0.5)), static_cast<std::int64_t>(h.Percentile(0.99)),
-                 static_cast<std::int64_t>(h.Percentile(0.999)), static_cast<std::int64_t>(h.max())};
+  return Summary{h.count(), static_cast<std::int64_t>(h.Percentile(0.5)),
+                 static_cast<std::int64_t>(h.Percentile(0.99)),
+                 static_cast<std::int64_t>(h.Percentile(0.999)),
+                 static_cast<std::int64_t>(h.max())};
 }
 
 // The baseline: one spinning consumer, counting into an std::unordered_map.
@@ -158,7 +164,8 @@ Summary RunEngine(memlog::Log& log, const std::string& ns, const Options& o) {
   Summary s;
   for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms up (page faults, view growth)
     const std::string name = "latency" + std::to_string(pass);
-    auto job = engine::From<Bid>(name, log.path(), engine::SourceOptions{.start = memlog::StartAt::Latest()})
+    auto job = engine::From<Bid>(name, log.path(),
+                                 engine::SourceOptions{.start = memlog::StartAt::Latest()})
                    .KeyBy([](const Bid& b) { return b.auction; })
                    .Aggregate(operators::Count<Bid>{})
                    .ToView(name, engine::ViewSinkOptions{.expected_keys = 1 << 21});
@@ -176,7 +183,8 @@ Summary RunEngine(memlog::Log& log, const std::string& ns, const Options& o) {
       std::exit(1);
     }
     const engine::JobStats st = (*running)->Stats();
-    s = Summary{st.records_processed, st.latency_p50_ns, st.latency_p99_ns, st.latency_p999_ns, st.latency_max_ns};
+    s = Summary{st.records_processed, st.latency_p50_ns, st.latency_p99_ns, st.latency_p999_ns,
+                st.latency_max_ns};
     (*running)->Stop();
   }
   return s;
@@ -206,7 +214,8 @@ int main(int argc, char** argv) {
     } else if (a.starts_with("--rounds=")) {
       o.rounds = std::atoi(value("--rounds=").c_str());
     } else {
-      std::fprintf(stderr, "usage: %s [--rate=N] [--seconds=S] [--tick_us=T] [--rounds=R]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--rate=N] [--seconds=S] [--tick_us=T] [--rounds=R]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -224,8 +233,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "engine_latency_bench: %s\n", log.status().message().c_str());
     return 1;
   }
-  std::printf("append -> view latency at %" PRIu64 " bids/s for %.1f s per run, producer bursts every %" PRId64
-              " us; %d CPUs\n",
+  std::printf("append -> view latency at %" PRIu64
+              " bids/s for %.1f s per run, producer bursts every %" PRId64 " us; %d CPUs\n",
               o.rate, o.seconds, o.tick_us, OnlineCpus());
   for (int round = 0; round < o.rounds; ++round) {
     const Summary loop = RunLoop(**log, o);
@@ -233,10 +242,11 @@ int main(int argc, char** argv) {
     std::printf("round %d\n", round + 1);
     Print("loop", loop);
     Print("engine", eng);
-    std::printf("ratio engine / loop: p50 %.2fx  p99 %.2fx; engine p99 %s the 50 us target\n",
-                static_cast<double>(eng.p50) / static_cast<double>(std::max<std::int64_t>(1, loop.p50)),
-                static_cast<double>(eng.p99) / static_cast<double>(std::max<std::int64_t>(1, loop.p99)),
-                eng.p99 <= 50'000 ? "meets" : "misses");
+    std::printf(
+        "ratio engine / loop: p50 %.2fx  p99 %.2fx; engine p99 %s the 50 us target\n",
+        static_cast<double>(eng.p50) / static_cast<double>(std::max<std::int64_t>(1, loop.p50)),
+        static_cast<double>(eng.p99) / static_cast<double>(std::max<std::int64_t>(1, loop.p99)),
+        eng.p99 <= 50'000 ? "meets" : "misses");
     std::system(("rm -rf " + ns + "-" + std::to_string(round)).c_str());
   }
   log->reset();

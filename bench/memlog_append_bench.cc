@@ -311,9 +311,9 @@ int main(int argc, char** argv) {
         env.memcpy_bytes_per_second[{size, threads}] = bps;
         char value[64];
         std::snprintf(value, sizeof value, "%.3f GB/s", bps / 1e9);
-        benchmark::AddCustomContext(
-            "memcpy_baseline/payload:" + std::to_string(size) + "/threads:" + std::to_string(threads),
-            value);
+        benchmark::AddCustomContext("memcpy_baseline/payload:" + std::to_string(size) +
+                                        "/threads:" + std::to_string(threads),
+                                    value);
       }
     }
     benchmark::AddCustomContext("log", "capacity 64 MiB, overwrite, lapped twice, /dev/shm");

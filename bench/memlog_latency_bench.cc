@@ -101,7 +101,8 @@ void StoreRelease(SharedWord& w, std::uint64_t v) {
 // Both processes derive the same schedule from the options.
 std::size_t WarmupRecords(const Options& o) {
   const std::uint64_t capacity = o.capacity_mib << 20;
-  return static_cast<std::size_t>((capacity + capacity / 4) / memlog::RecordFrameSize(kWarmupPayload) + 1);
+  return static_cast<std::size_t>(
+      (capacity + capacity / 4) / memlog::RecordFrameSize(kWarmupPayload) + 1);
 }
 std::size_t PerRound(const Options& o) { return o.samples / o.rounds; }
 
@@ -282,8 +283,10 @@ bool ParseOptions(int argc, char** argv, Options* o) {
     };
     if (!value("--samples=", &o->samples) && !value("--rounds=", &o->rounds) &&
         !value("--gap_ns=", &o->gap_ns) && !value("--capacity_mib=", &o->capacity_mib)) {
-      std::fprintf(stderr, "unknown argument %s\nusage: %s [--samples=N] [--rounds=R] "
-                   "[--gap_ns=G] [--capacity_mib=M]\n", argv[i], argv[0]);
+      std::fprintf(stderr,
+                   "unknown argument %s\nusage: %s [--samples=N] [--rounds=R] "
+                   "[--gap_ns=G] [--capacity_mib=M]\n",
+                   argv[i], argv[0]);
       return false;
     }
   }
@@ -297,8 +300,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
 
 template <class T>
 T* MapShared(std::size_t count) {
-  void* p = ::mmap(nullptr, sizeof(T) * count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
+  void* p =
+      ::mmap(nullptr, sizeof(T) * count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? nullptr : static_cast<T*>(p);
 }
 
@@ -378,13 +381,15 @@ int Run(const Options& o) {
   const Summary base = Summarize(one_way);
   const Summary mem = Summarize(visible);
   const Summary app = Summarize(append_ns);
-  const auto over_1us = std::count_if(visible.begin(), visible.end(),
-                                      [](std::int64_t v) { return v > 1000; });
+  const auto over_1us =
+      std::count_if(visible.begin(), visible.end(), [](std::int64_t v) { return v > 1000; });
 
   std::printf("memlog append -> visible, cross-process (producer CPU %d, reader process CPU %d)\n",
               kProducerCpu, kReaderCpu);
-  std::printf("samples %zu (%zu rounds x %zu, baseline and log alternating), payload %u B, "
-              "gap >= %" PRId64 " ns\n", total, o.rounds, n, kSamplePayload, o.gap_ns);
+  std::printf(
+      "samples %zu (%zu rounds x %zu, baseline and log alternating), payload %u B, "
+      "gap >= %" PRId64 " ns\n",
+      total, o.rounds, n, kSamplePayload, o.gap_ns);
   std::printf("log: %" PRIu64 " MiB, overwrite, %s before the samples\n", o.capacity_mib,
               lapped ? "lapped once" : "NOT lapped");
   std::printf("clock_gettime(CLOCK_MONOTONIC) back to back: p50 %" PRId64 " ns\n", ClockReadCost());

@@ -47,7 +47,9 @@ const std::map<std::string, double> kFlinkPerCore = {{"q0", 155e3}, {"q1", 158e3
 void BM_ReadLoop(benchmark::State& state) {
   PinThisThread(0);
   for (auto _ : state) {
-    auto log = std::move(memlog::Log::Open(g_log, memlog::OpenOptions{.read_only = true, .populate = true})).value();
+    auto log = std::move(memlog::Log::Open(
+                             g_log, memlog::OpenOptions{.read_only = true, .populate = true}))
+                   .value();
     const std::int64_t start = MonotonicNs();
     auto reader = std::move(log->NewReader(memlog::StartAt::Earliest())).value();
     memlog::RecordBatch batch;
@@ -59,10 +61,20 @@ void BM_ReadLoop(benchmark::State& state) {
     while (reader->Poll(&batch, 4096) == memlog::PollStatus::kOk) {
       for (const memlog::Record& r : batch) {
         switch (r.type) {
-          case 1: std::memcpy(&p, r.payload.data(), sizeof p); sum += p.id; break;
-          case 2: std::memcpy(&a, r.payload.data(), sizeof a); sum += a.seller; break;
-          case 3: std::memcpy(&b, r.payload.data(), sizeof b); sum += b.price; break;
-          default: break;
+          case 1:
+            std::memcpy(&p, r.payload.data(), sizeof p);
+            sum += p.id;
+            break;
+          case 2:
+            std::memcpy(&a, r.payload.data(), sizeof a);
+            sum += a.seller;
+            break;
+          case 3:
+            std::memcpy(&b, r.payload.data(), sizeof b);
+            sum += b.price;
+            break;
+          default:
+            break;
         }
         ++kinds[r.type & 3];
       }
@@ -71,7 +83,8 @@ void BM_ReadLoop(benchmark::State& state) {
     g_read_seconds = static_cast<double>(MonotonicNs() - start) * 1e-9;
     state.SetIterationTime(g_read_seconds);
     // Items over all iterations so far: the library divides them by the total time.
-    state.SetItemsProcessed(state.items_processed() + static_cast<std::int64_t>(kinds[1] + kinds[2] + kinds[3]));
+    state.SetItemsProcessed(state.items_processed() +
+                            static_cast<std::int64_t>(kinds[1] + kinds[2] + kinds[3]));
   }
 }
 
@@ -98,7 +111,8 @@ void RunQuery(benchmark::State& state, const std::string& query) {
       running.push_back(std::move(r).value());
     }
     const std::int64_t start = MonotonicNs();
-    for (const auto& r : running) {  // in order: a first stage writes everything before its second catches up
+    for (const auto& r :
+         running) {  // in order: a first stage writes everything before its second catches up
       if (!r->WaitCaughtUp(std::chrono::minutes(10)))
         return state.SkipWithError(("did not catch up: " + r->status().message()).c_str());
       r->FlushWindows();
@@ -118,7 +132,8 @@ void RunQuery(benchmark::State& state, const std::string& query) {
     state.counters["results"] = static_cast<double>(stats.results);
     state.counters["per_core"] = per_core;
     if (g_read_seconds > 0) state.counters["vs_read"] = seconds / g_read_seconds;
-    if (auto it = kFlinkPerCore.find(query); it != kFlinkPerCore.end()) state.counters["vs_flink"] = per_core / it->second;
+    if (auto it = kFlinkPerCore.find(query); it != kFlinkPerCore.end())
+      state.counters["vs_flink"] = per_core / it->second;
   }
 }
 
@@ -160,14 +175,19 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   g_log = UniqueShmPath("nexmark-events") + ".log";
   std::string error;
-  std::fprintf(stderr, "nexmark_bench: generating %llu events...\n", static_cast<unsigned long long>(kEvents));
+  std::fprintf(stderr, "nexmark_bench: generating %llu events...\n",
+               static_cast<unsigned long long>(kEvents));
   if (!FillLog(&error)) {
     std::fprintf(stderr, "nexmark_bench: %s\n", error.c_str());
     ::unlink(g_log.c_str());
     return 1;
   }
-  benchmark::AddCustomContext("log", "10 M NEXMark events (1 : 3 : 46), 100 s of event time, 2 GiB log in /dev/shm");
-  benchmark::RegisterBenchmark("BM_ReadLoop", BM_ReadLoop)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::AddCustomContext(
+      "log", "10 M NEXMark events (1 : 3 : 46), 100 s of event time, 2 GiB log in /dev/shm");
+  benchmark::RegisterBenchmark("BM_ReadLoop", BM_ReadLoop)
+      ->Iterations(3)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
   for (const kappa::nexmark::QueryInfo& q : kappa::nexmark::Queries()) {
     const std::string name = q.name;
     benchmark::RegisterBenchmark(("BM_Nexmark/" + name).c_str(),

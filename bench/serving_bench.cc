@@ -93,7 +93,9 @@ int RunWriter(const std::string& ns_path, Control* ctl) {
   if (!ns.ok()) return 1;
   const Dataset& small = g_env->small;
   const Dataset& large = g_env->large;
-  auto schema = std::move(serving::Schema::Make({serving::Field::I64("count"), serving::Field::I64("sum")})).value();
+  auto schema =
+      std::move(serving::Schema::Make({serving::Field::I64("count"), serving::Field::I64("sum")}))
+          .value();
   auto make = [&](const char* name, const Dataset& d, std::uint64_t expected) {
     serving::KeyedTableOptions o;
     o.schema = schema;
@@ -101,7 +103,8 @@ int RunWriter(const std::string& ns_path, Control* ctl) {
     auto w = std::move(serving::KeyedTableWriter::Create(**ns, name, 1, o)).value();
     for (std::size_t i = 0; i < d.keys.size(); ++i) {
       const Value v{static_cast<std::int64_t>(i), 0};
-      if (w->Upsert(d.keys[i], std::as_bytes(std::span(&v, 1)), i) != serving::WriteResult::kOk) std::abort();
+      if (w->Upsert(d.keys[i], std::as_bytes(std::span(&v, 1)), i) != serving::WriteResult::kOk)
+        std::abort();
     }
     return w;
   };
@@ -123,13 +126,14 @@ int RunWriter(const std::string& ns_path, Control* ctl) {
       rng ^= rng << 13;
       rng ^= rng >> 7;
       rng ^= rng << 17;
-      const serving::WriteResult r = w->Update(keys[rng % keys.size()], ++offset, [](std::span<std::byte> v, bool) {
-        Value x;
-        std::memcpy(&x, v.data(), sizeof x);
-        ++x.count;
-        x.sum += 3;
-        std::memcpy(v.data(), &x, sizeof x);
-      });
+      const serving::WriteResult r =
+          w->Update(keys[rng % keys.size()], ++offset, [](std::span<std::byte> v, bool) {
+            Value x;
+            std::memcpy(&x, v.data(), sizeof x);
+            ++x.count;
+            x.sum += 3;
+            std::memcpy(v.data(), &x, sizeof x);
+          });
       if (r != serving::WriteResult::kOk) [[unlikely]]
         std::abort();  // every key exists: an update never needs room
     }
@@ -215,7 +219,8 @@ void BM_ViewLookup(benchmark::State& state) {
   std::size_t i = 0;
   const std::int64_t start = MonotonicNs();
   for (auto _ : state) {
-    const ReadStatus s = (*reader)->Get(d.probes[i], std::as_writable_bytes(std::span(&v, 1)), &offset);
+    const ReadStatus s =
+        (*reader)->Get(d.probes[i], std::as_writable_bytes(std::span(&v, 1)), &offset);
     if (s != ReadStatus::kOk) [[unlikely]] {
       state.SkipWithError(serving::ReadStatusName(s));
       break;
@@ -246,10 +251,12 @@ void BM_MapLookup(benchmark::State& state) {
     benchmark::DoNotOptimize(it->second);
     if (++i == d.probes.size()) i = 0;
   }
-  const double per_op = static_cast<double>(MonotonicNs() - start) / static_cast<double>(state.iterations());
+  const double per_op =
+      static_cast<double>(MonotonicNs() - start) / static_cast<double>(state.iterations());
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["ns_per_lookup"] = per_op;
-  state.counters["vs_map"] = per_op / g_env->baseline_ns.at(std::string("lookup/") + SizeName(state.range(0)));
+  state.counters["vs_map"] =
+      per_op / g_env->baseline_ns.at(std::string("lookup/") + SizeName(state.range(0)));
 }
 
 void BM_ViewScan(benchmark::State& state) {
@@ -285,7 +292,9 @@ void BM_ViewUpdate(benchmark::State& state) {
   auto ns = serving::Namespace::Open(g_env->ns_path);
   if (!ns.ok()) return state.SkipWithError(ns.status().message().c_str());
   serving::KeyedTableOptions o;
-  o.schema = std::move(serving::Schema::Make({serving::Field::I64("count"), serving::Field::I64("sum")})).value();
+  o.schema =
+      std::move(serving::Schema::Make({serving::Field::I64("count"), serving::Field::I64("sum")}))
+          .value();
   o.expected_keys = size == 0 ? kSmallKeys : std::uint64_t{1} << 23;
   const std::string name = std::string("update_") + SizeName(size);
   auto w = serving::KeyedTableWriter::Create(**ns, name, 1, o);
@@ -309,11 +318,13 @@ void BM_ViewUpdate(benchmark::State& state) {
     }) != serving::WriteResult::kOk;
     if (++i == d.probes.size()) i = 0;
   }
-  const double per_op = static_cast<double>(MonotonicNs() - start) / static_cast<double>(state.iterations());
+  const double per_op =
+      static_cast<double>(MonotonicNs() - start) / static_cast<double>(state.iterations());
   if (refused > 0) state.SkipWithError("a view refused updates");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["ns_per_update"] = per_op;
-  state.counters["vs_map"] = per_op / g_env->baseline_ns.at(std::string("update/") + SizeName(size));
+  state.counters["vs_map"] =
+      per_op / g_env->baseline_ns.at(std::string("update/") + SizeName(size));
   w->reset();
   (void)(*ns)->Drop(name);
 }
@@ -331,7 +342,8 @@ BENCHMARK(BM_ViewScan)->ArgName("large")->Arg(0)->Arg(1)->UseRealTime()->MinTime
 BENCHMARK(BM_ViewUpdate)->ArgName("large")->Arg(0)->Arg(1)->UseRealTime();
 
 void RemoveNamespace(const std::string& path) {
-  for (const char* f : {"small@1.0.view", "large@1.0.view", "registry"}) ::unlink((path + "/" + f).c_str());
+  for (const char* f : {"small@1.0.view", "large@1.0.view", "registry"})
+    ::unlink((path + "/" + f).c_str());
   ::rmdir(path.c_str());
 }
 
@@ -353,8 +365,8 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "serving_bench: generating %zu + %zu keys...\n", kSmallKeys, kLargeKeys);
   env.small = MakeDataset(kSmallKeys, 1);
   env.large = MakeDataset(kLargeKeys, 2);
-  env.ctl = static_cast<Control*>(::mmap(nullptr, sizeof(Control), PROT_READ | PROT_WRITE,
-                                         MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  env.ctl = static_cast<Control*>(
+      ::mmap(nullptr, sizeof(Control), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   new (env.ctl) Control();
   std::fflush(nullptr);
   env.writer = ::fork();
@@ -380,7 +392,8 @@ int main(int argc, char** argv) {
     std::snprintf(value, sizeof value, "%.2f ns/op", ns);
     benchmark::AddCustomContext("unordered_map/" + name, value);
   }
-  benchmark::AddCustomContext("views", "small: 1024 keys; large: 10M keys in 2^24 slots; 16-byte values");
+  benchmark::AddCustomContext("views",
+                              "small: 1024 keys; large: 10M keys in 2^24 slots; 16-byte values");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   env.ctl->mode.store(kExit);

@@ -54,7 +54,8 @@ bool TakeState(std::string_view& in, std::uint32_t partitions, JobState* s) {
 
 Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
   if (c.before_flush && c.before_flush->partitions.size() != c.state.partitions.size())
-    return Status::Error(StatusCode::kInvalidArgument, path + ": the states before and after the flush differ in partitions");
+    return Status::Error(StatusCode::kInvalidArgument,
+                         path + ": the states before and after the flush differ in partitions");
   std::string out;
   out.append(kMagic, sizeof kMagic);
   Put(out, kVersion);
@@ -78,16 +79,21 @@ Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
 serving::Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   auto read = base::ReadOwnFile(path);
   if (!read.ok()) {
-    if (read.status().code() == StatusCode::kNotFound) return Status::Error(StatusCode::kNotFound, path + ": no checkpoint");
+    if (read.status().code() == StatusCode::kNotFound)
+      return Status::Error(StatusCode::kNotFound, path + ": no checkpoint");
     return read.status();
   }
   const std::string& data = *read;
-  auto bad = [&](const std::string& what) { return Status::Error(StatusCode::kCorrupt, path + ": " + what); };
+  auto bad = [&](const std::string& what) {
+    return Status::Error(StatusCode::kCorrupt, path + ": " + what);
+  };
   if (data.size() < kHeader + 8) return bad("too short to be a checkpoint");
-  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return bad("bad magic: not a kappa checkpoint");
+  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    return bad("bad magic: not a kappa checkpoint");
   std::uint64_t stored;
   std::memcpy(&stored, data.data() + data.size() - 8, 8);
-  if (operators::HashValue(std::string_view(data.data(), data.size() - 8)) != stored) return bad("checksum mismatch");
+  if (operators::HashValue(std::string_view(data.data(), data.size() - 8)) != stored)
+    return bad("checksum mismatch");
   std::string_view in(data.data() + sizeof kMagic, data.size() - sizeof kMagic - 8);
   Checkpoint c;
   std::uint32_t version = 0, partitions = 0, name = 0, identity = 0, flags = 0;
@@ -101,7 +107,8 @@ serving::Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   Take(in, &c.source_offset);
   Take(in, &identity);
   Take(in, &flags);
-  if (partitions > 64 || name > in.size() || identity > in.size() - name || (flags & ~kFlagBeforeFlush) != 0)
+  if (partitions > 64 || name > in.size() || identity > in.size() - name ||
+      (flags & ~kFlagBeforeFlush) != 0)
     return bad("sizes out of range");
   c.job.assign(in.substr(0, name));
   in.remove_prefix(name);
@@ -110,7 +117,8 @@ serving::Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   if (!TakeState(in, partitions, &c.state)) return bad("its state is cut short");
   if (flags & kFlagBeforeFlush) {
     c.before_flush.emplace();
-    if (!TakeState(in, partitions, &*c.before_flush)) return bad("its state before the flush is cut short");
+    if (!TakeState(in, partitions, &*c.before_flush))
+      return bad("its state before the flush is cut short");
   }
   if (!in.empty()) return bad("trailing bytes");
   return c;

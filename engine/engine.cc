@@ -1,9 +1,10 @@
 #include "engine/engine.h"
 
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <errno.h>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
-#include <errno.h>
 #include <sched.h>
 #include <sys/stat.h>
 
@@ -11,7 +12,6 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
-#include <concurrentqueue/blockingconcurrentqueue.h>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -51,9 +51,9 @@ class MetricsView {
   static serving::Schema MakeSchema() {
     using serving::Field;
     std::vector<Field> f;
-    for (const char* name : {"records_in", "records_processed", "results", "batches", "late", "malformed",
-                             "lost_bytes", "read_offset", "applied_offset", "log_end", "lag_bytes", "checkpoints",
-                             "latency_count", "replayed"})
+    for (const char* name : {"records_in", "records_processed", "results", "batches", "late",
+                             "malformed", "lost_bytes", "read_offset", "applied_offset", "log_end",
+                             "lag_bytes", "checkpoints", "latency_count", "replayed"})
       f.push_back(Field::U64(name));
     for (const char* name : {"watermark_ns", "latency_p50_ns", "latency_p99_ns", "latency_p999_ns",
                              "latency_max_ns", "latency_total_p50_ns", "latency_total_p99_ns",
@@ -63,7 +63,8 @@ class MetricsView {
     return std::move(serving::Schema::Make(std::move(f))).value();
   }
 
-  Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version, int partitions) {
+  Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version,
+              int partitions) {
     schema_ = MakeSchema();
     job_ = job;
     const std::string name = "metrics." + job;
@@ -72,7 +73,8 @@ class MetricsView {
     o.key_name = "row";
     o.expected_keys = 70;
     auto w = serving::KeyedTableWriter::Create(ns, name, version, o);
-    if (!w.ok() && w.status().code() == StatusCode::kAlreadyExists) w = serving::KeyedTableWriter::Open(ns, name, version);
+    if (!w.ok() && w.status().code() == StatusCode::kAlreadyExists)
+      w = serving::KeyedTableWriter::Open(ns, name, version);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     value_.resize(schema_.value_size());
@@ -82,13 +84,15 @@ class MetricsView {
 
   // Publishes the job's totals and each partition's counters. False (with *error) if the view
   // refused a row.
-  bool Publish(const JobStats& s, std::uint64_t checkpoints, const JobPlan& plan, std::string* error) {
+  bool Publish(const JobStats& s, std::uint64_t checkpoints, const JobPlan& plan,
+               std::string* error) {
     if (!writer_) return true;
     result_ = serving::WriteResult::kOk;
     const std::int64_t now = serving::detail::UnixNs();
     const double rate = last_ns_ == 0 || now <= last_ns_
                             ? 0.0
-                            : static_cast<double>(s.records_in - last_records_) * 1e9 / static_cast<double>(now - last_ns_);
+                            : static_cast<double>(s.records_in - last_records_) * 1e9 /
+                                  static_cast<double>(now - last_ns_);
     last_ns_ = now;
     last_records_ = s.records_in;
     std::vector<Latency> latency(static_cast<std::size_t>(plan.partitions()));
@@ -99,22 +103,24 @@ class MetricsView {
       last_[p] = c;
       worst.MaxWith(latency[p]);
     }
-    Write(0, {s.records_in, s.records_processed, s.results, s.batches, s.late, s.malformed, s.lost_bytes,
-              s.read_offset, s.applied_offset, s.log_end, s.lag_bytes(), checkpoints},
+    Write(0,
+          {s.records_in, s.records_processed, s.results, s.batches, s.late, s.malformed,
+           s.lost_bytes, s.read_offset, s.applied_offset, s.log_end, s.lag_bytes(), checkpoints},
           s.watermark, worst, s.replayed, now, rate);
     for (int p = 0; p < plan.partitions(); ++p) {
       const detail::PartitionCounters& c = plan.counters(p);
       const std::uint64_t applied = c.applied_offset.load(std::memory_order_relaxed);
       Write(static_cast<std::uint64_t>(p) + 1,
-            {0, c.records.load(std::memory_order_relaxed), c.emitted.load(std::memory_order_relaxed), 0,
-             c.late.load(std::memory_order_relaxed), 0, 0, 0, applied, s.log_end,
-             s.log_end > applied ? s.log_end - applied : 0, 0},
+            {0, c.records.load(std::memory_order_relaxed),
+             c.emitted.load(std::memory_order_relaxed), 0, c.late.load(std::memory_order_relaxed),
+             0, 0, 0, applied, s.log_end, s.log_end > applied ? s.log_end - applied : 0, 0},
             c.watermark.load(std::memory_order_relaxed), latency[static_cast<std::size_t>(p)],
             c.replayed.load(std::memory_order_relaxed), now, 0);
     }
     writer_->SetProgress(s.applied_offset, s.watermark);
     if (result_ == serving::WriteResult::kOk) return true;
-    *error = "cannot write to view metrics." + job_ + ": " + serving::DescribeWriteResult(result_, writer_->grow_error());
+    *error = "cannot write to view metrics." + job_ + ": " +
+             serving::DescribeWriteResult(result_, writer_->grow_error());
     return false;
   }
 
@@ -123,25 +129,34 @@ class MetricsView {
   struct Latency {
     std::uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;  // since the previous publish
     std::uint64_t total_count = 0, total_p50 = 0, total_p99 = 0, total_p999 = 0;
-    static Latency Of(const detail::LatencyHistogram::Counts& now, const detail::LatencyHistogram::Counts& before) {
+    static Latency Of(const detail::LatencyHistogram::Counts& now,
+                      const detail::LatencyHistogram::Counts& before) {
       using H = detail::LatencyHistogram;
       const H::Counts none;
-      return Latency{now.count - before.count, H::Percentile(now, before, 0.5), H::Percentile(now, before, 0.99),
-                     H::Percentile(now, before, 0.999), H::Max(now, before), now.count, H::Percentile(now, none, 0.5),
-                     H::Percentile(now, none, 0.99), H::Percentile(now, none, 0.999)};
+      return Latency{now.count - before.count,
+                     H::Percentile(now, before, 0.5),
+                     H::Percentile(now, before, 0.99),
+                     H::Percentile(now, before, 0.999),
+                     H::Max(now, before),
+                     now.count,
+                     H::Percentile(now, none, 0.5),
+                     H::Percentile(now, none, 0.99),
+                     H::Percentile(now, none, 0.999)};
     }
     void MaxWith(const Latency& o) {
       count += o.count;
       total_count += o.total_count;
-      for (auto [mine, theirs] : {std::pair{&p50, o.p50}, std::pair{&p99, o.p99}, std::pair{&p999, o.p999},
-                                  std::pair{&max, o.max}, std::pair{&total_p50, o.total_p50},
-                                  std::pair{&total_p99, o.total_p99}, std::pair{&total_p999, o.total_p999}})
+      for (auto [mine, theirs] :
+           {std::pair{&p50, o.p50}, std::pair{&p99, o.p99}, std::pair{&p999, o.p999},
+            std::pair{&max, o.max}, std::pair{&total_p50, o.total_p50},
+            std::pair{&total_p99, o.total_p99}, std::pair{&total_p999, o.total_p999}})
         *mine = std::max(*mine, theirs);
     }
   };
 
-  void Write(std::uint64_t row, std::initializer_list<std::uint64_t> counters, std::int64_t watermark,
-             const Latency& l, std::uint64_t replayed, std::int64_t now, double rate) {
+  void Write(std::uint64_t row, std::initializer_list<std::uint64_t> counters,
+             std::int64_t watermark, const Latency& l, std::uint64_t replayed, std::int64_t now,
+             double rate) {
     std::size_t i = 0;
     for (std::uint64_t c : counters) schema_.SetU64(value_, i++, c);
     schema_.SetU64(value_, i++, l.total_count);
@@ -151,7 +166,9 @@ class MetricsView {
       schema_.SetI64(value_, i++, static_cast<std::int64_t>(v));
     schema_.SetI64(value_, i++, now);
     schema_.SetF64(value_, i++, rate);
-    if (const serving::WriteResult r = writer_->Upsert(row, value_, 0); r != serving::WriteResult::kOk) result_ = r;
+    if (const serving::WriteResult r = writer_->Upsert(row, value_, 0);
+        r != serving::WriteResult::kOk)
+      result_ = r;
   }
 
   serving::Schema schema_;
@@ -169,11 +186,16 @@ class MetricsView {
 // A slot enters at transform and is free again when the last partition has processed it.
 class RunningJob::Impl {
  public:
-  Impl(Engine::Impl* engine, std::unique_ptr<memlog::Log> log, std::unique_ptr<memlog::LogReader> reader,
-       std::unique_ptr<JobPlan> plan, std::string name, std::string checkpoint_path, std::uint32_t view_version,
-       bool restored)
-      : engine_(engine), log_(std::move(log)), reader_(std::move(reader)), plan_(std::move(plan)),
-        name_(std::move(name)), checkpoint_path_(std::move(checkpoint_path)), view_version_(view_version),
+  Impl(Engine::Impl* engine, std::unique_ptr<memlog::Log> log,
+       std::unique_ptr<memlog::LogReader> reader, std::unique_ptr<JobPlan> plan, std::string name,
+       std::string checkpoint_path, std::uint32_t view_version, bool restored)
+      : engine_(engine),
+        log_(std::move(log)),
+        reader_(std::move(reader)),
+        plan_(std::move(plan)),
+        name_(std::move(name)),
+        checkpoint_path_(std::move(checkpoint_path)),
+        view_version_(view_version),
         restored_(restored) {}
 
   ~Impl() { Stop(); }
@@ -206,12 +228,15 @@ class RunningJob::Impl {
       engine_->arena->execute([&] { graph_->wait_for_all(); });
       CheckPartitions();
       CommitApplied();
-      if (checkpoint && !checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire)) TakeCheckpoint();
+      if (checkpoint && !checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire))
+        TakeCheckpoint();
       PublishMetrics();
     });
   }
 
-  Status OpenMetrics(serving::Namespace& ns) { return metrics_.Open(ns, name_, view_version_, plan_->partitions()); }
+  Status OpenMetrics(serving::Namespace& ns) {
+    return metrics_.Open(ns, name_, view_version_, plan_->partitions());
+  }
   static constexpr std::chrono::milliseconds kMetricsInterval{200};
   // How long an idle source sleeps before it looks at metrics, checkpoints and a stop request.
   static constexpr std::chrono::milliseconds kIdleWait{20};
@@ -225,7 +250,8 @@ class RunningJob::Impl {
   void FlushWindows() {
     Halt(/*checkpoint=*/false);
     std::lock_guard<std::mutex> lock(flush_mu_);
-    const bool checkpointing = !checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire);
+    const bool checkpointing =
+        !checkpoint_path_.empty() && !failed_.load(std::memory_order_acquire);
     if (checkpointing && !before_flush_) {
       before_flush_.emplace();
       plan_->Snapshot(&*before_flush_);
@@ -268,9 +294,12 @@ class RunningJob::Impl {
       s.results += c.emitted.load(std::memory_order_relaxed);
       s.late += c.late.load(std::memory_order_relaxed);
       s.watermark = std::min(s.watermark, c.watermark.load(std::memory_order_relaxed));
-      s.latency_p50_ns = std::max(s.latency_p50_ns, static_cast<std::int64_t>(c.latency.Percentile(0.5)));
-      s.latency_p99_ns = std::max(s.latency_p99_ns, static_cast<std::int64_t>(c.latency.Percentile(0.99)));
-      s.latency_p999_ns = std::max(s.latency_p999_ns, static_cast<std::int64_t>(c.latency.Percentile(0.999)));
+      s.latency_p50_ns =
+          std::max(s.latency_p50_ns, static_cast<std::int64_t>(c.latency.Percentile(0.5)));
+      s.latency_p99_ns =
+          std::max(s.latency_p99_ns, static_cast<std::int64_t>(c.latency.Percentile(0.99)));
+      s.latency_p999_ns =
+          std::max(s.latency_p999_ns, static_cast<std::int64_t>(c.latency.Percentile(0.999)));
       s.latency_max_ns = std::max(s.latency_max_ns, static_cast<std::int64_t>(c.latency.max()));
       s.replayed += c.replayed.load(std::memory_order_relaxed);
     }
@@ -290,19 +319,20 @@ class RunningJob::Impl {
   std::uint64_t AppliedOffset() const {
     std::uint64_t applied = UINT64_MAX;
     for (int p = 0; p < plan_->partitions(); ++p)
-      applied = std::min(applied, plan_->counters(p).applied_offset.load(std::memory_order_acquire));
+      applied =
+          std::min(applied, plan_->counters(p).applied_offset.load(std::memory_order_acquire));
     return applied;
   }
 
   void BuildGraph() {
     graph_ = std::make_unique<flow::graph>();
-    transform_ = std::make_unique<flow::function_node<SlotBase*, SlotBase*>>(*graph_, flow::unlimited, [this](SlotBase* s) {
-      plan_->Transform(s);
-      return s;
-    });
-    sequencer_ = std::make_unique<flow::sequencer_node<SlotBase*>>(*graph_, [](SlotBase* const& s) {
-      return static_cast<std::size_t>(s->sequence);
-    });
+    transform_ = std::make_unique<flow::function_node<SlotBase*, SlotBase*>>(
+        *graph_, flow::unlimited, [this](SlotBase* s) {
+          plan_->Transform(s);
+          return s;
+        });
+    sequencer_ = std::make_unique<flow::sequencer_node<SlotBase*>>(
+        *graph_, [](SlotBase* const& s) { return static_cast<std::size_t>(s->sequence); });
     const int parts = plan_->partitions();
     for (int p = 0; p < parts; ++p) {
       partitions_.push_back(std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
@@ -313,12 +343,13 @@ class RunningJob::Impl {
             return flow::continue_msg();
           }));
     }
-    split_ = std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(*graph_, flow::serial, [this](SlotBase* s) {
-      plan_->Split(s);
-      s->pending.store(static_cast<int>(partitions_.size()), std::memory_order_relaxed);
-      for (auto& node : partitions_) node->try_put(s);
-      return flow::continue_msg();
-    });
+    split_ = std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
+        *graph_, flow::serial, [this](SlotBase* s) {
+          plan_->Split(s);
+          s->pending.store(static_cast<int>(partitions_.size()), std::memory_order_relaxed);
+          for (auto& node : partitions_) node->try_put(s);
+          return flow::continue_msg();
+        });
     flow::make_edge(*transform_, *sequencer_);
     flow::make_edge(*sequencer_, *split_);
   }
@@ -343,7 +374,8 @@ class RunningJob::Impl {
         next_checkpoint = std::chrono::steady_clock::now() + interval;
       }
       SlotBase* slot = nullptr;
-      if (!free_.wait_dequeue_timed(slot, std::chrono::milliseconds(5))) continue;  // to notice a stop
+      if (!free_.wait_dequeue_timed(slot, std::chrono::milliseconds(5)))
+        continue;  // to notice a stop
       CommitApplied();
       const memlog::PollStatus st = low_latency_ ? reader_->Poll(&batch, batch_records_)
                                                  : reader_->Wait(&batch, kIdleWait, batch_records_);
@@ -354,10 +386,11 @@ class RunningJob::Impl {
           // archive's retention: counted, never silent.
           lost_bytes_.fetch_add(reader_->last_lost_bytes(), std::memory_order_relaxed);
         } else if (st == memlog::PollStatus::kCorrupt) {
-          Fail(Status::Error(StatusCode::kCorrupt,
-                             !reader_->error().empty()
-                                 ? reader_->error()
-                                 : log_->path() + ": corrupt record at offset " + std::to_string(reader_->position())));
+          Fail(Status::Error(StatusCode::kCorrupt, !reader_->error().empty()
+                                                       ? reader_->error()
+                                                       : log_->path() +
+                                                             ": corrupt record at offset " +
+                                                             std::to_string(reader_->position())));
           return;
         } else if (low_latency_) {
           Backoff(&idle);
@@ -382,7 +415,8 @@ class RunningJob::Impl {
         if (log_->has_archive()) {
           reader_->ReadAgain(batch);
         } else {
-          lost_bytes_.fetch_add(batch.end_offset() - batch.begin_offset(), std::memory_order_relaxed);
+          lost_bytes_.fetch_add(batch.end_offset() - batch.begin_offset(),
+                                std::memory_order_relaxed);
         }
         free_.enqueue(slot);
         continue;
@@ -532,7 +566,9 @@ RunningJob::RunningJob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RunningJob::~RunningJob() = default;
 const std::string& RunningJob::name() const { return impl_->name(); }
 JobStats RunningJob::Stats() const { return impl_->Stats(); }
-bool RunningJob::WaitCaughtUp(std::chrono::nanoseconds timeout) { return impl_->WaitCaughtUp(timeout); }
+bool RunningJob::WaitCaughtUp(std::chrono::nanoseconds timeout) {
+  return impl_->WaitCaughtUp(timeout);
+}
 void RunningJob::Stop() { impl_->Stop(); }
 void RunningJob::FlushWindows() { impl_->FlushWindows(); }
 Status RunningJob::status() const { return impl_->status(); }
@@ -543,14 +579,19 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
   EngineOptions& o = impl->options;
   o = options;
-  if (o.threads <= 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (o.partitions <= 0) o.partitions = static_cast<int>(std::bit_ceil(static_cast<unsigned>(o.threads)));
+  if (o.threads <= 0)
+    o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.partitions <= 0)
+    o.partitions = static_cast<int>(std::bit_ceil(static_cast<unsigned>(o.threads)));
   if (o.partitions > 64 || !std::has_single_bit(static_cast<unsigned>(o.partitions)))
     return Status::Error(StatusCode::kInvalidArgument,
-                         "engine: partitions must be a power of two from 1 to 64, not " + std::to_string(o.partitions));
+                         "engine: partitions must be a power of two from 1 to 64, not " +
+                             std::to_string(o.partitions));
   if (o.batch_records == 0) o.batch_records = o.mode == Mode::kLowLatency ? 64 : 16384;
-  if (o.max_in_flight == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: max_in_flight must be > 0");
-  if (o.view_version == 0) return Status::Error(StatusCode::kInvalidArgument, "engine: view versions start at 1");
+  if (o.max_in_flight == 0)
+    return Status::Error(StatusCode::kInvalidArgument, "engine: max_in_flight must be > 0");
+  if (o.view_version == 0)
+    return Status::Error(StatusCode::kInvalidArgument, "engine: view versions start at 1");
   if (!o.checkpoint_dir.empty()) {
     // Created if missing; refused if another user owns it or others may write in it.
     auto dir = base::OpenDirectory(o.checkpoint_dir, base::DirectoryUse::kPrivate, /*create=*/true);
@@ -570,14 +611,16 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   using oneapi::tbb::global_control;
   const std::size_t wanted = static_cast<std::size_t>(o.threads) + 1;
   if (global_control::active_value(global_control::max_allowed_parallelism) < wanted)
-    impl->parallelism = std::make_unique<global_control>(global_control::max_allowed_parallelism, wanted);
+    impl->parallelism =
+        std::make_unique<global_control>(global_control::max_allowed_parallelism, wanted);
   // Throughput: every slot goes to `threads` workers; the source threads feed the arena from
   // outside it. Low latency: a source thread takes a slot of the arena and works each batch
   // through the graph itself, so that no batch waits for a worker to wake up; it counts as one
   // of the `threads` (with 1, there are no workers at all: no thread to wake, none to compete
   // for a core).
   const int masters = o.mode == Mode::kLowLatency ? 1 : 0;
-  impl->arena = std::make_unique<oneapi::tbb::task_arena>(std::max(o.threads, masters + 0), masters);
+  impl->arena =
+      std::make_unique<oneapi::tbb::task_arena>(std::max(o.threads, masters + 0), masters);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -585,7 +628,9 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 const EngineOptions& Engine::options() const { return impl_->options; }
 
-Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) { return Start(job, impl_->options.view_version); }
+Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
+  return Start(job, impl_->options.view_version);
+}
 
 serving::Namespace& Engine::views() { return *impl_->ns; }
 
@@ -599,7 +644,8 @@ Result<std::unique_ptr<RunningJob>> Engine::Reprocess(const Job& job, const Repr
   if (auto swept = impl_->ns->RemoveOrphans(); !swept.ok()) return swept.status();
   std::uint32_t version = 1;
   if (auto listing = impl_->ns->Describe(job.view()); listing.ok()) {
-    for (const serving::VersionListing& v : listing->versions) version = std::max(version, v.version + 1);
+    for (const serving::VersionListing& v : listing->versions)
+      version = std::max(version, v.version + 1);
   }
   // 2. Run it from the job's start (the earliest record by default) into that version.
   auto running = Start(job, version);
@@ -632,7 +678,7 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   // Writable (it never appends): an idle source sleeps on the log's wake line, which it must
   // announce itself on, and a cursor is committed into the log.
   lo.read_only = false;
-  lo.populate = true;                    // the job reads all of it: no page faults on the way
+  lo.populate = true;  // the job reads all of it: no page faults on the way
   auto log = memlog::Log::Open(memlog::Log::ResolvePath(job.log()), lo);
   if (!log.ok() && log.status().code() == StatusCode::kPermissionDenied && source.cursor.empty()) {
     // A log this user may only read (0400, a read-only mount) still feeds a job without a
@@ -656,32 +702,36 @@ Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job, std::uint32_t 
   bool restored = false;
   std::optional<JobState> before_flush;
   if (checkpointing) {
-    checkpoint_path = o.checkpoint_dir + "/" + job.name() + "@" + std::to_string(o.view_version) + ".ckpt";
+    checkpoint_path =
+        o.checkpoint_dir + "/" + job.name() + "@" + std::to_string(o.view_version) + ".ckpt";
     auto c = ReadCheckpoint(checkpoint_path);
     if (!c.ok() && c.status().code() != StatusCode::kNotFound) return fail(c.status());
     if (c.ok() && (c->job != job.name() || c->view_version != o.view_version))
-      return fail(Status::Error(StatusCode::kCorrupt, checkpoint_path + ": belongs to job " + c->job + "@" +
-                                                          std::to_string(c->view_version)));
+      return fail(Status::Error(
+          StatusCode::kCorrupt,
+          checkpoint_path + ": belongs to job " + c->job + "@" + std::to_string(c->view_version)));
     if (c.ok() && c->log_identity != (*log)->identity())
-      return fail(Status::Error(StatusCode::kFailedPrecondition,
-                                checkpoint_path + " was taken on another log (identity " + c->log_identity +
-                                    "), not on " + (*log)->path() + " (identity " + (*log)->identity() +
-                                    "): use another checkpoint directory, or delete it to start the job over"));
+      return fail(Status::Error(
+          StatusCode::kFailedPrecondition,
+          checkpoint_path + " was taken on another log (identity " + c->log_identity +
+              "), not on " + (*log)->path() + " (identity " + (*log)->identity() +
+              "): use another checkpoint directory, or delete it to start the job over"));
     // No checkpoint: whatever an earlier run left in the views goes, and the job starts over.
     const JobState none;
     if (Status s = plan->Restore(c.ok() ? c->state : none); !s.ok()) return fail(s);
     if (c.ok()) {
       if (memlog::Status s = (*reader)->Seek(memlog::StartAt::Offset(c->source_offset)); !s.ok())
         return fail(Status::Error(StatusCode::kFailedPrecondition,
-                                  "its checkpoint resumes at offset " + std::to_string(c->source_offset) +
+                                  "its checkpoint resumes at offset " +
+                                      std::to_string(c->source_offset) +
                                       ", which the log no longer holds: " + s.message()));
       restored = true;
       before_flush = std::move(c->before_flush);
     }
   }
-  auto impl = std::make_unique<RunningJob::Impl>(impl_.get(), std::move(log).value(), std::move(reader).value(),
-                                                 std::move(plan), job.name(), std::move(checkpoint_path),
-                                                 o.view_version, restored);
+  auto impl = std::make_unique<RunningJob::Impl>(
+      impl_.get(), std::move(log).value(), std::move(reader).value(), std::move(plan), job.name(),
+      std::move(checkpoint_path), o.view_version, restored);
   if (Status s = impl->OpenMetrics(*impl_->ns); !s.ok()) return fail(s);
   impl->Start(std::move(before_flush));
   return std::unique_ptr<RunningJob>(new RunningJob(std::move(impl)));

@@ -44,13 +44,13 @@ struct EngineOptions {
   // plus the threads that feed them), it raises oneTBB's max_allowed_parallelism to threads + 1
   // for the process (a tbb::global_control it holds), and leaves a higher limit alone.
   int threads = 0;
-  int partitions = 0;                    // key partitions per job, a power of two up to 64;
-                                         // 0: the worker threads, rounded up
+  int partitions = 0;                      // key partitions per job, a power of two up to 64;
+                                           // 0: the worker threads, rounded up
   std::string view_namespace = "default";  // where job views go (a name or a directory)
-  std::uint32_t view_version = 1;        // the version of the views jobs create
+  std::uint32_t view_version = 1;          // the version of the views jobs create
   Mode mode = Mode::kThroughput;
-  std::size_t batch_records = 0;         // records per batch at most; 0: 16384, or 64 in low latency
-  std::size_t max_in_flight = 8;         // batches in a job's graph at once
+  std::size_t batch_records = 0;  // records per batch at most; 0: 16384, or 64 in low latency
+  std::size_t max_in_flight = 8;  // batches in a job's graph at once
   // Exactly-once: where jobs keep checkpoints ("<job>@<view version>.ckpt"); empty: none. With
   // checkpoints, a job started again resumes from its last one (views and operator state put
   // back, the log replayed from there), so its views end as one uninterrupted run's would.
@@ -59,17 +59,17 @@ struct EngineOptions {
 };
 
 struct JobStats {
-  std::uint64_t batches = 0;          // read from the log
-  std::uint64_t records_in = 0;       // records of the source type read
+  std::uint64_t batches = 0;            // read from the log
+  std::uint64_t records_in = 0;         // records of the source type read
   std::uint64_t records_processed = 0;  // records that reached a keyed operator or sink
-  std::uint64_t results = 0;          // results written to sinks
-  std::uint64_t late = 0;             // records no window accepted
-  std::uint64_t malformed = 0;        // records of the source type with the wrong size
-  std::uint64_t lost_bytes = 0;       // overwritten before they were read (Overwrite logs)
-  std::uint64_t read_offset = 0;      // where the source reads next
-  std::uint64_t applied_offset = 0;   // everything before it is applied (slowest partition)
-  std::uint64_t log_end = 0;          // the log's latest offset
-  std::int64_t watermark = 0;         // the slowest partition's
+  std::uint64_t results = 0;            // results written to sinks
+  std::uint64_t late = 0;               // records no window accepted
+  std::uint64_t malformed = 0;          // records of the source type with the wrong size
+  std::uint64_t lost_bytes = 0;         // overwritten before they were read (Overwrite logs)
+  std::uint64_t read_offset = 0;        // where the source reads next
+  std::uint64_t applied_offset = 0;     // everything before it is applied (slowest partition)
+  std::uint64_t log_end = 0;            // the log's latest offset
+  std::int64_t watermark = 0;           // the slowest partition's
   // Records processed that were appended to the log before the job started (a replay): their
   // age is not a delay, so they count here and not in the latency below.
   std::uint64_t replayed = 0;
@@ -81,7 +81,9 @@ struct JobStats {
   std::int64_t latency_p99_ns = 0;
   std::int64_t latency_p999_ns = 0;
   std::int64_t latency_max_ns = 0;
-  std::uint64_t lag_bytes() const { return log_end > applied_offset ? log_end - applied_offset : 0; }
+  std::uint64_t lag_bytes() const {
+    return log_end > applied_offset ? log_end - applied_offset : 0;
+  }
 };
 
 class RunningJob {
@@ -146,7 +148,8 @@ class Engine {
   // running new version; the old version's job is the caller's to stop, and its view stays for
   // an instant Namespace::Revert until it is retired. A job that writes a log cannot be
   // reprocessed (a log cannot be replaced).
-  Result<std::unique_ptr<RunningJob>> Reprocess(const Job& job, const ReprocessOptions& options = {});
+  Result<std::unique_ptr<RunningJob>> Reprocess(const Job& job,
+                                                const ReprocessOptions& options = {});
   // The namespace the engine's views live in.
   serving::Namespace& views();
 

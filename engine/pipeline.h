@@ -3,9 +3,9 @@
 //
 //   using namespace kappa::engine;
 //   Job job = From<Bid>("q5", "events")
-//                 .EventTime([](const Bid& b) { return b.date_time; }, /*max_out_of_orderness=*/1'000'000'000)
-//                 .Filter([](const Bid& b) { return b.price > 0; })
-//                 .KeyBy([](const Bid& b) { return b.auction; })
+//                 .EventTime([](const Bid& b) { return b.date_time; },
+//                 /*max_out_of_orderness=*/1'000'000'000) .Filter([](const Bid& b) { return b.price
+//                 > 0; }) .KeyBy([](const Bid& b) { return b.auction; })
 //                 .Window(operators::HoppingWindows(10'000'000'000, 2'000'000'000))
 //                 .Aggregate(operators::Count<Bid>{})
 //                 .ToView("bids_per_auction");
@@ -24,15 +24,15 @@
 //   // Each bid with its auction, as of the bid's place in the log (stream–table).
 //   Job enriched = From<Bid>("bids_enriched", "events")
 //                      .KeyBy([](const Bid& b) { return b.auction; })
-//                      .Join(From<Auction>("", "events").KeyBy([](const Auction& a) { return a.id; }))
-//                      .Select([](const Bid& b, const Auction& a) { return BidRow{b.auction, a.seller, b.price}; })
-//                      .ToView("bids_enriched");
+//                      .Join(From<Auction>("", "events").KeyBy([](const Auction& a) { return a.id;
+//                      })) .Select([](const Bid& b, const Auction& a) { return BidRow{b.auction,
+//                      a.seller, b.price}; }) .ToView("bids_enriched");
 //   // Sellers who opened an auction in the same 10 s window as they registered (windowed).
 //   Job q8 = From<Person>("q8", "events")
 //                .EventTime(...).KeyBy([](const Person& p) { return p.id; })
-//                .WindowJoin(From<Auction>("", "events").EventTime(...).KeyBy(...), TumblingWindows(10'000'000'000))
-//                .Select([](const Person& p, const Auction& a) { return NewSeller{p.id, a.id}; })
-//                .ToView("q8");
+//                .WindowJoin(From<Auction>("", "events").EventTime(...).KeyBy(...),
+//                TumblingWindows(10'000'000'000)) .Select([](const Person& p, const Auction& a) {
+//                return NewSeller{p.id, a.id}; }) .ToView("q8");
 //   // Each auction's highest bid before it expires, once it has (until a deadline).
 //   Job q9 = From<Auction>("q9", "events")
 //                .EventTime(...).KeyBy([](const Auction& a) { return a.id; })
@@ -73,12 +73,17 @@ struct SourceOptions {
 // A pipeline ready to run: Engine::Start(job).
 class Job {
  public:
-  using PlanFactory = std::function<std::unique_ptr<detail::JobPlan>(const JobContext&, std::size_t batch_records)>;
+  using PlanFactory =
+      std::function<std::unique_ptr<detail::JobPlan>(const JobContext&, std::size_t batch_records)>;
 
-  Job(std::string name, std::string log, SourceOptions source, PlanFactory make_plan, std::string view,
-      std::string error = {})
-      : name_(std::move(name)), log_(std::move(log)), source_(source), make_plan_(std::move(make_plan)),
-        view_(std::move(view)), error_(std::move(error)) {}
+  Job(std::string name, std::string log, SourceOptions source, PlanFactory make_plan,
+      std::string view, std::string error = {})
+      : name_(std::move(name)),
+        log_(std::move(log)),
+        source_(source),
+        make_plan_(std::move(make_plan)),
+        view_(std::move(view)),
+        error_(std::move(error)) {}
 
   const std::string& name() const { return name_; }
   // The source log: a path, or a bare name in memlog's default directory.
@@ -88,7 +93,8 @@ class Job {
   const std::string& view() const { return view_; }
   // Why the pipeline cannot run (Engine::Start refuses it with this), or "".
   const std::string& error() const { return error_; }
-  std::unique_ptr<detail::JobPlan> MakePlan(const JobContext& ctx, std::size_t batch_records) const {
+  std::unique_ptr<detail::JobPlan> MakePlan(const JobContext& ctx,
+                                            std::size_t batch_records) const {
     return make_plan_(ctx, batch_records);
   }
 
@@ -127,31 +133,36 @@ struct NoKey {
   }
 };
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part, class MakePart>
-Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part, bool single_partition,
-            std::string view, std::string error = {});
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part,
+          class MakePart>
+Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part,
+            bool single_partition, std::string view, std::string error = {});
 
 // The source of a join's two sides: one log read once, with each side's event time.
 template <class InA, class TimeA, class InB, class TimeB>
-SourceSpec<Either<InA, InB>, JoinTime<InA, InB, TimeA, TimeB>> JoinSources(SourceSpec<InA, TimeA> a,
-                                                                        SourceSpec<InB, TimeB> b) {
-  return {std::move(a.name), std::move(a.log), a.options, JoinTime<InA, InB, TimeA, TimeB>{a.time, b.time},
+SourceSpec<Either<InA, InB>, JoinTime<InA, InB, TimeA, TimeB>> JoinSources(
+    SourceSpec<InA, TimeA> a, SourceSpec<InB, TimeB> b) {
+  return {std::move(a.name), std::move(a.log), a.options,
+          JoinTime<InA, InB, TimeA, TimeB>{a.time, b.time},
           std::max(a.max_out_of_orderness, b.max_out_of_orderness)};
 }
-inline std::string JoinError(const std::string& job, const std::string& left_log, const std::string& right_log) {
+inline std::string JoinError(const std::string& job, const std::string& left_log,
+                             const std::string& right_log) {
   if (memlog::Log::ResolvePath(left_log) == memlog::Log::ResolvePath(right_log)) return {};
-  return "job " + job + ": both sides of a join must read one log; the left reads " + left_log + ", the right " +
-         right_log;
+  return "job " + job + ": both sides of a join must read one log; the left reads " + left_log +
+         ", the right " + right_log;
 }
 
 }  // namespace detail
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows, operators::Aggregation A,
-          class LateLog>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows,
+          operators::Aggregation A, class LateLog>
 class WindowedAggregation;
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, operators::Aggregation A>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn,
+          operators::Aggregation A>
 class KeyedAggregation;
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows, class LateLog>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows,
+          class LateLog>
 class WindowedStream;
 template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Op>
 class JoinResults;
@@ -164,15 +175,16 @@ class KeyedStream;
 template <Record In, class TimeFn, class T, class Chain>
 class Stream {
  public:
-  Stream(detail::SourceSpec<In, TimeFn> source, Chain chain) : source_(std::move(source)), chain_(std::move(chain)) {}
+  Stream(detail::SourceSpec<In, TimeFn> source, Chain chain)
+      : source_(std::move(source)), chain_(std::move(chain)) {}
 
   // Event time from the source record, with up to `max_out_of_orderness` ns of disorder.
   // REQUIRES: no step before it (it reads the source record).
   template <class F>
   auto EventTime(F time, std::int64_t max_out_of_orderness) && {
     static_assert(std::is_same_v<T, In>, "EventTime reads the source record: call it first");
-    detail::SourceSpec<In, F> s{std::move(source_.name), std::move(source_.log), source_.options, std::move(time),
-                                max_out_of_orderness};
+    detail::SourceSpec<In, F> s{std::move(source_.name), std::move(source_.log), source_.options,
+                                std::move(time), max_out_of_orderness};
     return Stream<In, F, T, Chain>(std::move(s), std::move(chain_));
   }
 
@@ -213,7 +225,8 @@ class Stream {
   auto KeyBy(KeyFn key) && {
     using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
     static_assert(std::is_integral_v<K>, "keys are integers");
-    return KeyedStream<In, TimeFn, T, Chain, K, KeyFn>(std::move(source_), std::move(chain_), std::move(key));
+    return KeyedStream<In, TimeFn, T, Chain, K, KeyFn>(std::move(source_), std::move(chain_),
+                                                       std::move(key));
   }
 
   // Appends every record (a registered Record type) to a result list view that keeps the last
@@ -221,10 +234,12 @@ class Stream {
   Job ToList(std::string view, std::uint64_t capacity = 1 << 16) && {
     static_assert(Record<T>, "list rows are registered records (RecordType<T>)");
     using Part = detail::StreamPartition<T, std::uint64_t, detail::ListSink<T>>;
-    auto make_part = [view, capacity](int) { return std::make_unique<Part>(detail::ListSink<T>(view, capacity)); };
+    auto make_part = [view, capacity](int) {
+      return std::make_unique<Part>(detail::ListSink<T>(view, capacity));
+    };
     return detail::MakeJob<In, TimeFn, T, Chain, std::uint64_t, detail::NoKey, Part>(
-        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true,
-        view);
+        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part),
+        /*single_partition=*/true, view);
   }
 
   // Appends every record (a registered Record type, with its kLogType) to another log, created
@@ -232,10 +247,12 @@ class Stream {
   Job ToLog(std::string log, memlog::CreateOptions create = {}) && {
     static_assert(Record<T>, "log records are registered records (RecordType<T>)");
     using Part = detail::StreamPartition<T, std::uint64_t, detail::LogSink<T>>;
-    auto make_part = [log, create](int) { return std::make_unique<Part>(detail::LogSink<T>(log, create)); };
+    auto make_part = [log, create](int) {
+      return std::make_unique<Part>(detail::LogSink<T>(log, create));
+    };
     return detail::MakeJob<In, TimeFn, T, Chain, std::uint64_t, detail::NoKey, Part>(
-        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part), /*single_partition=*/true,
-        "");
+        std::move(source_), std::move(chain_), detail::NoKey{}, std::move(make_part),
+        /*single_partition=*/true, "");
   }
 
  private:
@@ -248,7 +265,8 @@ template <Record In>
 Stream<In, detail::LogTimestamp, In, detail::Identity> From(std::string job_name, std::string log,
                                                             SourceOptions options = {}) {
   return Stream<In, detail::LogTimestamp, In, detail::Identity>(
-      detail::SourceSpec<In, detail::LogTimestamp>{std::move(job_name), std::move(log), options, {}, 0},
+      detail::SourceSpec<In, detail::LogTimestamp>{
+          std::move(job_name), std::move(log), options, {}, 0},
       detail::Identity{});
 }
 
@@ -261,9 +279,10 @@ class KeyedStream {
   // A running aggregate per key.
   template <operators::Aggregation A>
   auto Aggregate(A aggregate) && {
-    static_assert(std::is_same_v<typename A::Input, T>, "the aggregation's Input is the stream's record");
-    return KeyedAggregation<In, TimeFn, T, Chain, K, KeyFn, A>(std::move(source_), std::move(chain_), std::move(key_),
-                                                                std::move(aggregate));
+    static_assert(std::is_same_v<typename A::Input, T>,
+                  "the aggregation's Input is the stream's record");
+    return KeyedAggregation<In, TimeFn, T, Chain, K, KeyFn, A>(
+        std::move(source_), std::move(chain_), std::move(key_), std::move(aggregate));
   }
 
   // Event-time windows: operators::TumblingWindows, HoppingWindows or SessionWindows. Records
@@ -280,7 +299,8 @@ class KeyedStream {
   // the log. Select(fn) then says what comes out. The table is kept per partition
   // (`expected_keys` sizes it) and checkpointed with the job.
   template <class RIn, class RTime, class RT, class RChain, class RKeyFn>
-  auto Join(KeyedStream<RIn, RTime, RT, RChain, K, RKeyFn> table, std::size_t expected_keys = 1 << 16) && {
+  auto Join(KeyedStream<RIn, RTime, RT, RChain, K, RKeyFn> table,
+            std::size_t expected_keys = 1 << 16) && {
     return std::move(*this).Combine(std::move(table), [expected_keys]<class Select>(Select select) {
       return detail::TableJoinOp<T, RT, K, Select>{std::move(select), expected_keys};
     });
@@ -291,7 +311,8 @@ class KeyedStream {
   // watermark passes the window's end; records too late for every window are counted.
   template <class RIn, class RTime, class RT, class RChain, class RKeyFn, class Windows>
   auto WindowJoin(KeyedStream<RIn, RTime, RT, RChain, K, RKeyFn> other, Windows windows) && {
-    static_assert(!std::is_same_v<Windows, operators::SessionWindows>, "window joins take tumbling or hopping windows");
+    static_assert(!std::is_same_v<Windows, operators::SessionWindows>,
+                  "window joins take tumbling or hopping windows");
     return std::move(*this).Combine(std::move(other), [windows]<class Select>(Select select) {
       return detail::WindowJoinOp<T, RT, K, Windows, Select>{std::move(select), windows};
     });
@@ -302,11 +323,15 @@ class KeyedStream {
   // event time from its own to deadline(record), keeping the best by better(a, b) ("a beats
   // b"); once the watermark passes the deadline, Select(record, best) comes out, keyed by the
   // key. Results go to a keyed view, a list or a log.
-  template <class RIn, class RTime, class RT, class RChain, class RKeyFn, class DeadlineFn, class BetterFn>
-  auto JoinUntil(KeyedStream<RIn, RTime, RT, RChain, K, RKeyFn> other, DeadlineFn deadline, BetterFn better) && {
-    return std::move(*this).Combine(std::move(other), [deadline, better]<class Select>(Select select) {
-      return detail::UntilJoinOp<T, RT, K, DeadlineFn, BetterFn, Select>{deadline, better, std::move(select)};
-    });
+  template <class RIn, class RTime, class RT, class RChain, class RKeyFn, class DeadlineFn,
+            class BetterFn>
+  auto JoinUntil(KeyedStream<RIn, RTime, RT, RChain, K, RKeyFn> other, DeadlineFn deadline,
+                 BetterFn better) && {
+    return std::move(*this).Combine(
+        std::move(other), [deadline, better]<class Select>(Select select) {
+          return detail::UntilJoinOp<T, RT, K, DeadlineFn, BetterFn, Select>{deadline, better,
+                                                                             std::move(select)};
+        });
   }
 
   // Stream–view join: each record meets the row with its key in keyed view `view` of the
@@ -337,8 +362,8 @@ class KeyedStream {
     std::string error = detail::JoinError(source_.name, source_.log, other.source_.log);
     return JoinedStreams<CIn, CTime, CT, CChain, K, CKey, MakeOp>(
         detail::JoinSources(std::move(source_), std::move(other.source_)),
-        CChain{std::move(chain_), std::move(other.chain_)}, CKey{std::move(key_), std::move(other.key_)},
-        std::move(make_op), std::move(error));
+        CChain{std::move(chain_), std::move(other.chain_)},
+        CKey{std::move(key_), std::move(other.key_)}, std::move(make_op), std::move(error));
   }
 
   detail::SourceSpec<In, TimeFn> source_;
@@ -350,8 +375,12 @@ class KeyedStream {
 template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class MakeOp>
 class JoinedStreams {
  public:
-  JoinedStreams(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakeOp make_op, std::string error)
-      : source_(std::move(source)), chain_(std::move(chain)), key_(std::move(key)), make_op_(std::move(make_op)),
+  JoinedStreams(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakeOp make_op,
+                std::string error)
+      : source_(std::move(source)),
+        chain_(std::move(chain)),
+        key_(std::move(key)),
+        make_op_(std::move(make_op)),
         error_(std::move(error)) {}
 
   // What a meeting pair gives: select(left, right) returns the result (a registered record, or a
@@ -360,9 +389,8 @@ class JoinedStreams {
   template <class F>
   auto Select(F select) && {
     auto op = make_op_(std::move(select));
-    return JoinResults<In, TimeFn, T, Chain, K, KeyFn, decltype(op)>(std::move(source_), std::move(chain_),
-                                                                      std::move(key_), std::move(op),
-                                                                      std::move(error_));
+    return JoinResults<In, TimeFn, T, Chain, K, KeyFn, decltype(op)>(
+        std::move(source_), std::move(chain_), std::move(key_), std::move(op), std::move(error_));
   }
 
  private:
@@ -378,8 +406,12 @@ template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, cl
 class JoinResults {
  public:
   using Out = typename Op::Out;
-  JoinResults(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, Op op, std::string error)
-      : source_(std::move(source)), chain_(std::move(chain)), key_(std::move(key)), op_(std::move(op)),
+  JoinResults(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, Op op,
+              std::string error)
+      : source_(std::move(source)),
+        chain_(std::move(chain)),
+        key_(std::move(key)),
+        op_(std::move(op)),
         error_(std::move(error)) {}
 
   // Into a view, one shard per partition: a window join's into a windowed view (each key's
@@ -394,19 +426,21 @@ class JoinResults {
           },
           false, view);
     } else {
-      return std::move(*this).Finish([view, options] { return detail::KeyedViewSink<Out>(view, options); }, false,
-                                     view);
+      return std::move(*this).Finish(
+          [view, options] { return detail::KeyedViewSink<Out>(view, options); }, false, view);
     }
   }
   // Every result, appended to a result list view (the join then runs in one partition).
   Job ToList(std::string view, std::uint64_t capacity = 1 << 16) && {
     static_assert(Record<Out>, "list rows are registered records (RecordType<T>)");
-    return std::move(*this).Finish([view, capacity] { return detail::ListSink<Out>(view, capacity); }, true, view);
+    return std::move(*this).Finish(
+        [view, capacity] { return detail::ListSink<Out>(view, capacity); }, true, view);
   }
   // Every result, appended to another log (the join then runs in one partition).
   Job ToLog(std::string log, memlog::CreateOptions create = {}) && {
     static_assert(Record<Out>, "log records are registered records (RecordType<T>)");
-    return std::move(*this).Finish([log, create] { return detail::LogSink<Out>(log, create); }, true, "");
+    return std::move(*this).Finish([log, create] { return detail::LogSink<Out>(log, create); },
+                                   true, "");
   }
 
  private:
@@ -414,10 +448,9 @@ class JoinResults {
   Job Finish(MakeSink make_sink, bool single_partition, std::string view) && {
     using Part = typename decltype(op_.Make(make_sink()))::element_type;
     auto make_part = [op = op_, make_sink](int) { return op.Make(make_sink()); };
-    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                  std::move(key_), std::move(make_part),
-                                                                  single_partition, std::move(view),
-                                                                  std::move(error_));
+    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(
+        std::move(source_), std::move(chain_), std::move(key_), std::move(make_part),
+        single_partition, std::move(view), std::move(error_));
   }
 
   detail::SourceSpec<In, TimeFn> source_;
@@ -427,19 +460,25 @@ class JoinResults {
   std::string error_;
 };
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows, class LateLog>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows,
+          class LateLog>
 class WindowedStream {
  public:
   WindowedStream(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, Windows windows,
                  std::int64_t allowed_lateness, LateLog late)
-      : source_(std::move(source)), chain_(std::move(chain)), key_(std::move(key)), windows_(windows),
-        allowed_lateness_(allowed_lateness), late_(std::move(late)) {}
+      : source_(std::move(source)),
+        chain_(std::move(chain)),
+        key_(std::move(key)),
+        windows_(windows),
+        allowed_lateness_(allowed_lateness),
+        late_(std::move(late)) {}
 
   // Also appends each late record (a registered record type) to log `log`, created with
   // `create` if it does not exist (at-least-once, as every log a job writes).
   auto LateTo(std::string log, memlog::CreateOptions create = {}) && {
     static_assert(Record<T>, "late records go to a log as registered records (RecordType<T>)");
-    static_assert(!std::is_same_v<Windows, operators::SessionWindows>, "session windows count late records only");
+    static_assert(!std::is_same_v<Windows, operators::SessionWindows>,
+                  "session windows count late records only");
     return WindowedStream<In, TimeFn, T, Chain, K, KeyFn, Windows, detail::LateLogSink<T>>(
         std::move(source_), std::move(chain_), std::move(key_), windows_, allowed_lateness_,
         detail::LateLogSink<T>(std::move(log), create));
@@ -447,10 +486,11 @@ class WindowedStream {
 
   template <operators::Aggregation A>
   auto Aggregate(A aggregate) && {
-    static_assert(std::is_same_v<typename A::Input, T>, "the aggregation's Input is the stream's record");
+    static_assert(std::is_same_v<typename A::Input, T>,
+                  "the aggregation's Input is the stream's record");
     return WindowedAggregation<In, TimeFn, T, Chain, K, KeyFn, Windows, A, LateLog>(
-        std::move(source_), std::move(chain_), std::move(key_), windows_, allowed_lateness_, std::move(aggregate),
-        std::move(late_));
+        std::move(source_), std::move(chain_), std::move(key_), windows_, allowed_lateness_,
+        std::move(aggregate), std::move(late_));
   }
 
  private:
@@ -462,11 +502,15 @@ class WindowedStream {
   LateLog late_;
 };
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, operators::Aggregation A>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn,
+          operators::Aggregation A>
 class KeyedAggregation {
  public:
   KeyedAggregation(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, A aggregate)
-      : source_(std::move(source)), chain_(std::move(chain)), key_(std::move(key)), aggregate_(std::move(aggregate)) {}
+      : source_(std::move(source)),
+        chain_(std::move(chain)),
+        key_(std::move(key)),
+        aggregate_(std::move(aggregate)) {}
 
   // Upserts each key's result into keyed view `view` (version and shards set by the engine).
   Job ToView(std::string view, ViewSinkOptions options = {}) && {
@@ -474,8 +518,8 @@ class KeyedAggregation {
     auto make_part = [aggregate = aggregate_, view, options](int) {
       return std::make_unique<Part>(aggregate, view, options);
     };
-    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                  std::move(key_), std::move(make_part), false, view);
+    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(
+        std::move(source_), std::move(chain_), std::move(key_), std::move(make_part), false, view);
   }
 
   // Keeps the `k` keys whose result ranks best, by options.order_field (default: the result's
@@ -486,8 +530,8 @@ class KeyedAggregation {
     auto make_part = [aggregate = aggregate_, view, k, options](int) {
       return std::make_unique<Part>(aggregate, view, k, options);
     };
-    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                  std::move(key_), std::move(make_part), true, view);
+    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(
+        std::move(source_), std::move(chain_), std::move(key_), std::move(make_part), true, view);
   }
 
  private:
@@ -497,17 +541,22 @@ class KeyedAggregation {
   A aggregate_;
 };
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows, operators::Aggregation A,
-          class LateLog>
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Windows,
+          operators::Aggregation A, class LateLog>
 class WindowedAggregation {
  public:
   using Output = typename A::Output;
   static constexpr bool kSessions = std::is_same_v<Windows, operators::SessionWindows>;
 
-  WindowedAggregation(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, Windows windows,
-                      std::int64_t allowed_lateness, A aggregate, LateLog late)
-      : source_(std::move(source)), chain_(std::move(chain)), key_(std::move(key)), windows_(windows),
-        allowed_lateness_(allowed_lateness), aggregate_(std::move(aggregate)), late_(std::move(late)) {}
+  WindowedAggregation(detail::SourceSpec<In, TimeFn> source, Chain chain, KeyFn key,
+                      Windows windows, std::int64_t allowed_lateness, A aggregate, LateLog late)
+      : source_(std::move(source)),
+        chain_(std::move(chain)),
+        key_(std::move(key)),
+        windows_(windows),
+        allowed_lateness_(allowed_lateness),
+        aggregate_(std::move(aggregate)),
+        late_(std::move(late)) {}
 
   // Tumbling and hopping windows: each (key, window) result into windowed view `view` when the
   // watermark passes the window's end. Sessions: each key's latest session into keyed view
@@ -516,18 +565,22 @@ class WindowedAggregation {
     if constexpr (kSessions) {
       using Sink = detail::KeyedViewSink<detail::SessionResult<Output>>;
       using Part = detail::SessionAggregatePartition<T, K, A, Sink>;
-      auto make_part = [aggregate = aggregate_, gap = windows_.gap(), lateness = allowed_lateness_, view,
-                        options](int) { return std::make_unique<Part>(aggregate, gap, lateness, Sink(view, options)); };
-      return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                    std::move(key_), std::move(make_part), false, view);
+      auto make_part = [aggregate = aggregate_, gap = windows_.gap(), lateness = allowed_lateness_,
+                        view, options](int) {
+        return std::make_unique<Part>(aggregate, gap, lateness, Sink(view, options));
+      };
+      return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(
+          std::move(source_), std::move(chain_), std::move(key_), std::move(make_part), false,
+          view);
     } else {
       using Part = detail::WindowAggregatePartition<T, K, A, Windows, LateLog>;
-      auto make_part = [aggregate = aggregate_, windows = windows_, lateness = allowed_lateness_, view, options,
-                        late = late_](int) {
+      auto make_part = [aggregate = aggregate_, windows = windows_, lateness = allowed_lateness_,
+                        view, options, late = late_](int) {
         return std::make_unique<Part>(aggregate, windows, lateness, view, options, late);
       };
-      return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                    std::move(key_), std::move(make_part), false, view);
+      return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(
+          std::move(source_), std::move(chain_), std::move(key_), std::move(make_part), false,
+          view);
     }
   }
 
@@ -538,12 +591,13 @@ class WindowedAggregation {
     static_assert(kSessions, "ToList after a window takes session windows");
     using Sink = detail::ListSink<detail::KeyedResult<K, detail::SessionResult<Output>>>;
     using Part = detail::SessionAggregatePartition<T, K, A, Sink>;
-    auto make_part = [aggregate = aggregate_, gap = windows_.gap(), lateness = allowed_lateness_, view, capacity,
-                      options](int) {
-      return std::make_unique<Part>(aggregate, gap, lateness, Sink(view, capacity, options.key_name, options.value_name));
+    auto make_part = [aggregate = aggregate_, gap = windows_.gap(), lateness = allowed_lateness_,
+                      view, capacity, options](int) {
+      return std::make_unique<Part>(aggregate, gap, lateness,
+                                    Sink(view, capacity, options.key_name, options.value_name));
     };
-    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(std::move(source_), std::move(chain_),
-                                                                  std::move(key_), std::move(make_part), true, view);
+    return detail::MakeJob<In, TimeFn, T, Chain, K, KeyFn, Part>(
+        std::move(source_), std::move(chain_), std::move(key_), std::move(make_part), true, view);
   }
 
  private:
@@ -558,21 +612,25 @@ class WindowedAggregation {
 
 namespace detail {
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part, class MakePart>
-Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part, bool single_partition,
-            std::string view, std::string error) {
+template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part,
+          class MakePart>
+Job MakeJob(SourceSpec<In, TimeFn> source, Chain chain, KeyFn key, MakePart make_part,
+            bool single_partition, std::string view, std::string error) {
   std::string name = source.name;
   std::string log = source.log;
   const SourceOptions options = source.options;
   auto factory = [source = std::move(source), chain = std::move(chain), key = std::move(key),
-                  make_part = std::move(make_part), single_partition](const JobContext& ctx, std::size_t batch) {
+                  make_part = std::move(make_part),
+                  single_partition](const JobContext& ctx, std::size_t batch) {
     JobContext c = ctx;
     if (single_partition) c.partitions = 1;
     using Plan = TypedPlan<In, TimeFn, T, Chain, K, KeyFn, Part>;
-    return std::unique_ptr<JobPlan>(new Plan(source.name, source.time, source.max_out_of_orderness, chain, key,
-                                             typename Plan::PartFactory(make_part), c, batch));
+    return std::unique_ptr<JobPlan>(new Plan(source.name, source.time, source.max_out_of_orderness,
+                                             chain, key, typename Plan::PartFactory(make_part), c,
+                                             batch));
   };
-  return Job(std::move(name), std::move(log), options, std::move(factory), std::move(view), std::move(error));
+  return Job(std::move(name), std::move(log), options, std::move(factory), std::move(view),
+             std::move(error));
 }
 
 }  // namespace detail

@@ -13,9 +13,10 @@
 //   struct kappa::engine::RecordType<Bid> {
 //     static constexpr std::uint16_t kLogType = 3;   // the memlog record type that carries it
 //     static constexpr auto kFields = std::make_tuple(
-//         kappa::engine::Member("auction", &Bid::auction), kappa::engine::Member("bidder", &Bid::bidder),
-//         kappa::engine::Member("price", &Bid::price), kappa::engine::Member("date_time", &Bid::date_time),
-//         kappa::engine::Member("channel", &Bid::channel));
+//         kappa::engine::Member("auction", &Bid::auction), kappa::engine::Member("bidder",
+//         &Bid::bidder), kappa::engine::Member("price", &Bid::price),
+//         kappa::engine::Member("date_time", &Bid::date_time), kappa::engine::Member("channel",
+//         &Bid::channel));
 //   };
 //
 // A record's layout must be the schema's: fields in declaration order, each 8-byte aligned,
@@ -74,7 +75,8 @@ serving::Field FieldFor(const char* name) {
   } else if constexpr (std::is_array_v<M> && std::is_same_v<std::remove_extent_t<M>, char>) {
     return serving::Field::String(name, static_cast<std::uint32_t>(std::extent_v<M>));
   } else {
-    static_assert(sizeof(M) == 0, "record fields are std::int64_t, std::uint64_t, double or char[N]");
+    static_assert(sizeof(M) == 0,
+                  "record fields are std::int64_t, std::uint64_t, double or char[N]");
   }
 }
 
@@ -99,7 +101,10 @@ serving::Result<serving::Schema> RecordSchema() {
   std::vector<std::size_t> offsets;
   std::apply(
       [&](const auto&... f) {
-        (fields.push_back(detail::FieldFor<std::remove_cvref_t<decltype(std::declval<T>().*(f.member))>>(f.name)), ...);
+        (fields.push_back(
+             detail::FieldFor<std::remove_cvref_t<decltype(std::declval<T>().*(f.member))>>(
+                 f.name)),
+         ...);
         (offsets.push_back(detail::OffsetOf(f.member)), ...);
       },
       RecordType<T>::kFields);
@@ -116,7 +121,8 @@ serving::Result<serving::Schema> RecordSchema() {
   if (schema->value_size() != sizeof(T))
     return serving::Status::Error(serving::StatusCode::kInvalidArgument,
                                   "record is " + std::to_string(sizeof(T)) + " bytes, its schema " +
-                                      std::to_string(schema->value_size()) + " (no other members, no padding)");
+                                      std::to_string(schema->value_size()) +
+                                      " (no other members, no padding)");
   return schema;
 }
 

@@ -31,16 +31,21 @@ Status Malformed(const std::string& source, std::size_t line, const std::string&
 }
 
 bool ValidName(const std::string& name) {
-  return !name.empty() && name.size() <= 31 &&
-         std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return !name.empty() && name.size() <= 31 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 std::string FieldText(const Field& f) {
   switch (f.type) {
-    case FieldType::kI64: return f.name + ":i64";
-    case FieldType::kU64: return f.name + ":u64";
-    case FieldType::kF64: return f.name + ":f64";
-    case FieldType::kString: return f.name + ":string" + std::to_string(f.size);
+    case FieldType::kI64:
+      return f.name + ":i64";
+    case FieldType::kU64:
+      return f.name + ":u64";
+    case FieldType::kF64:
+      return f.name + ":f64";
+    case FieldType::kString:
+      return f.name + ":string" + std::to_string(f.size);
   }
   return f.name + ":?";
 }
@@ -48,7 +53,8 @@ std::string FieldText(const Field& f) {
 bool SameSchema(const Schema& a, const Schema& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a.field(i).name != b.field(i).name || a.field(i).type != b.field(i).type || a.field(i).size != b.field(i).size)
+    if (a.field(i).name != b.field(i).name || a.field(i).type != b.field(i).type ||
+        a.field(i).size != b.field(i).size)
       return false;
   }
   return true;
@@ -87,13 +93,15 @@ Result<RecordCatalog> RecordCatalog::Parse(const std::string& text, const std::s
     std::string type_text, name, field_text;
     words >> type_text >> name;
     CatalogEntry e;
-    if (!ParseNumber(type_text, &e.type)) return Malformed(source, number, "bad record type '" + type_text + "'");
+    if (!ParseNumber(type_text, &e.type))
+      return Malformed(source, number, "bad record type '" + type_text + "'");
     if (!ValidName(name)) return Malformed(source, number, "bad type name '" + name + "'");
     e.name = name;
     std::vector<Field> fields;
     while (words >> field_text) {
       const auto colon = field_text.find(':');
-      if (colon == std::string::npos) return Malformed(source, number, "field '" + field_text + "' has no type");
+      if (colon == std::string::npos)
+        return Malformed(source, number, "field '" + field_text + "' has no type");
       std::string field = field_text.substr(0, colon);
       const std::string_view type = std::string_view(field_text).substr(colon + 1);
       std::uint32_t size = 0;
@@ -138,17 +146,18 @@ const CatalogEntry* RecordCatalog::Find(std::uint16_t type) const {
   return nullptr;
 }
 
-Status RecordCatalog::Register(const std::string& log_path, std::uint16_t type, const std::string& name,
-                               const Schema& schema) {
+Status RecordCatalog::Register(const std::string& log_path, std::uint16_t type,
+                               const std::string& name, const Schema& schema) {
   if (!ValidName(name))
-    return Status::Error(StatusCode::kInvalidArgument,
-                         PathFor(log_path) + ": bad type name '" + name + "' (1 to 31 of [A-Za-z0-9_])");
+    return Status::Error(StatusCode::kInvalidArgument, PathFor(log_path) + ": bad type name '" +
+                                                           name + "' (1 to 31 of [A-Za-z0-9_])");
   auto catalog = Load(log_path);
   if (!catalog.ok()) return catalog.status();
   if (const CatalogEntry* e = catalog->Find(type)) {
     if (e->name == name && SameSchema(e->schema, schema)) return Status::Ok();
-    return Status::Error(StatusCode::kAlreadyExists, PathFor(log_path) + ": record type " + std::to_string(type) +
-                                                         " is already " + e->name + ", with other fields");
+    return Status::Error(StatusCode::kAlreadyExists, PathFor(log_path) + ": record type " +
+                                                         std::to_string(type) + " is already " +
+                                                         e->name + ", with other fields");
   }
   catalog->entries_.push_back(CatalogEntry{type, name, schema});
   std::sort(catalog->entries_.begin(), catalog->entries_.end(),

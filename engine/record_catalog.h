@@ -40,8 +40,8 @@ class RecordCatalog {
   static serving::Result<RecordCatalog> Load(const std::string& log_path);
 
   // Adds (type, name, schema) to the log's catalog on disk. Ok if it is there already.
-  static serving::Status Register(const std::string& log_path, std::uint16_t type, const std::string& name,
-                                  const serving::Schema& schema);
+  static serving::Status Register(const std::string& log_path, std::uint16_t type,
+                                  const std::string& name, const serving::Schema& schema);
   template <Record T>
   static serving::Status Register(const std::string& log_path, const std::string& name) {
     auto schema = RecordSchema<T>();

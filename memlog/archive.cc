@@ -43,7 +43,9 @@ std::string Hex32(std::uint32_t v) {
 }  // namespace
 
 Status ValidateArchiveSettings(const ArchiveSettings& s) {
-  auto bad = [](const std::string& what) { return Status::Error(StatusCode::kInvalidArgument, what); };
+  auto bad = [](const std::string& what) {
+    return Status::Error(StatusCode::kInvalidArgument, what);
+  };
   if (s.segment_bytes < kMinSegmentBytes || s.segment_bytes > kMaxSegmentBytes)
     return bad("segment size " + std::to_string(s.segment_bytes) + " must be in [4 KiB, 1 TiB]");
   if (s.segment_age.count() < 0) return bad("segment age must not be negative");
@@ -52,20 +54,25 @@ Status ValidateArchiveSettings(const ArchiveSettings& s) {
   if (s.retain_cursor.size() > kMaxCursorName)
     return bad("retention cursor name is longer than " + std::to_string(kMaxCursorName) + " bytes");
   for (char c : s.retain_cursor)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("retention cursor name holds a space or control character");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return bad("retention cursor name holds a space or control character");
   const int max_level = s.codec == Codec::kLz4 ? 12 : s.codec == Codec::kZstd ? 19 : 0;
-  if (s.codec != Codec::kNone && s.codec != Codec::kLz4 && s.codec != Codec::kZstd) return bad("unknown codec");
+  if (s.codec != Codec::kNone && s.codec != Codec::kLz4 && s.codec != Codec::kZstd)
+    return bad("unknown codec");
   if (s.codec_level < 0 || s.codec_level > max_level)
-    return bad(std::string("codec level ") + std::to_string(s.codec_level) + " for " + CodecName(s.codec) +
-               " must be in [0, " + std::to_string(max_level) + "]");
+    return bad(std::string("codec level ") + std::to_string(s.codec_level) + " for " +
+               CodecName(s.codec) + " must be in [0, " + std::to_string(max_level) + "]");
   return Status::Ok();
 }
 
 const char* CodecName(Codec codec) {
   switch (codec) {
-    case Codec::kNone: return "none";
-    case Codec::kLz4: return "lz4";
-    case Codec::kZstd: return "zstd";
+    case Codec::kNone:
+      return "none";
+    case Codec::kLz4:
+      return "lz4";
+    case Codec::kZstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -136,11 +143,13 @@ std::string FormatManifest(const Manifest& m) {
   line("retain_bytes", std::to_string(m.settings.retain_bytes));
   line("retain_age_ms", std::to_string(m.settings.retain_age.count()));
   line("retain_cursor", m.settings.retain_cursor.empty() ? "-" : m.settings.retain_cursor);
-  line("codec", std::string(CodecName(m.settings.codec)) + " " + std::to_string(m.settings.codec_level));
+  line("codec",
+       std::string(CodecName(m.settings.codec)) + " " + std::to_string(m.settings.codec_level));
   line("earliest", std::to_string(m.earliest));
   for (const SegmentInfo& s : m.segments) {
-    line("segment", std::to_string(s.base) + " " + std::to_string(s.end) + " " + std::to_string(s.records) + " " +
-                        std::to_string(s.min_timestamp_ns) + " " + std::to_string(s.max_timestamp_ns) + " " +
+    line("segment", std::to_string(s.base) + " " + std::to_string(s.end) + " " +
+                        std::to_string(s.records) + " " + std::to_string(s.min_timestamp_ns) + " " +
+                        std::to_string(s.max_timestamp_ns) + " " +
                         std::to_string(s.sealed_unix_ns) + " " + CodecName(s.codec) + " " +
                         std::to_string(s.stored_bytes));
   }
@@ -158,11 +167,13 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
   const std::string_view crc_text = text.substr(crc_at + 5, text.size() - crc_at - 6);
   std::uint32_t crc = 0;
   {
-    const auto [end, ec] = std::from_chars(crc_text.data(), crc_text.data() + crc_text.size(), crc, 16);
+    const auto [end, ec] =
+        std::from_chars(crc_text.data(), crc_text.data() + crc_text.size(), crc, 16);
     if (ec != std::errc() || end != crc_text.data() + crc_text.size() || crc_text.size() != 8)
       return Corrupt(path, "manifest checksum line is malformed");
   }
-  if (Crc32c(0, body.data(), body.size()) != crc) return Corrupt(path, "manifest checksum mismatch");
+  if (Crc32c(0, body.data(), body.size()) != crc)
+    return Corrupt(path, "manifest checksum mismatch");
 
   Manifest m;
   std::size_t pos = 0;
@@ -178,7 +189,9 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
     *value = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     return true;
   };
-  auto bad = [&](const std::string& what) { return Corrupt(path, "line " + std::to_string(line_no) + ": " + what); };
+  auto bad = [&](const std::string& what) {
+    return Corrupt(path, "line " + std::to_string(line_no) + ": " + what);
+  };
   std::string_view key, value;
   if (!next_line(&key, &value) || key != "kappa-archive-manifest" || value != "1")
     return bad("not a kappa archive manifest (version 1)");
@@ -193,22 +206,27 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
   std::string_view v;
   if (!expect("log", &v) || v.empty()) return bad("expected 'log NAME'");
   m.log_name = std::string(v);
-  if (!expect("ring", &v) || v.empty() || v[0] != '/') return bad("expected 'ring PATH' (absolute)");
+  if (!expect("ring", &v) || v.empty() || v[0] != '/')
+    return bad("expected 'ring PATH' (absolute)");
   m.ring_path = std::string(v);
   if (!expect("identity", &v) || v.size() != 32 ||
       v.find_first_not_of("0123456789abcdef") != std::string_view::npos)
     return bad("expected 'identity' and 32 hex digits");
   m.identity = std::string(v);
   if (!number("created_unix_ns", &m.created_unix_ns)) return bad("expected 'created_unix_ns N'");
-  if (!number("capacity", &m.capacity) || !std::has_single_bit(m.capacity) || m.capacity < kMinCapacity ||
-      m.capacity > kMaxCapacity)
+  if (!number("capacity", &m.capacity) || !std::has_single_bit(m.capacity) ||
+      m.capacity < kMinCapacity || m.capacity > kMaxCapacity)
     return bad("expected 'capacity' and a power of two in [4 KiB, 1 TiB]");
-  if (!expect("policy", &v) || (v != "block" && v != "overwrite")) return bad("expected 'policy block|overwrite'");
+  if (!expect("policy", &v) || (v != "block" && v != "overwrite"))
+    return bad("expected 'policy block|overwrite'");
   m.policy = v == "block" ? Policy::kBlock : Policy::kOverwrite;
   if (!expect("durability", &v) || (v != "none" && v != "interval" && v != "sync"))
     return bad("expected 'durability none|interval|sync'");
-  m.durability = v == "none" ? Durability::kNone : v == "interval" ? Durability::kInterval : Durability::kSync;
-  if (!number("max_payload", &m.max_payload) || m.max_payload == 0 || m.max_payload > kMaxPayloadLimit)
+  m.durability = v == "none"       ? Durability::kNone
+                 : v == "interval" ? Durability::kInterval
+                                   : Durability::kSync;
+  if (!number("max_payload", &m.max_payload) || m.max_payload == 0 ||
+      m.max_payload > kMaxPayloadLimit)
     return bad("expected 'max_payload N' in range");
   if (!number("unblock_timeout_ms", &m.unblock_timeout_ms) || m.unblock_timeout_ms == 0)
     return bad("expected 'unblock_timeout_ms N'");
@@ -238,7 +256,8 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
     return bad("expected 'earliest N'");
   std::uint64_t expected_base = m.earliest;
   while (next_line(&key, &value)) {
-    if (key != "segment") return bad("expected 'segment BASE END RECORDS MIN_TS MAX_TS SEALED_NS CODEC STORED'");
+    if (key != "segment")
+      return bad("expected 'segment BASE END RECORDS MIN_TS MAX_TS SEALED_NS CODEC STORED'");
     SegmentInfo s;
     // The last two fields are absent in manifests written before codecs (then: none, its size).
     std::string_view fields[8];
@@ -250,19 +269,24 @@ Result<Manifest> ParseManifest(std::string_view text, const std::string& path) {
     }
     if ((n != 6 && n != 8) || !ParseNumber(fields[0], &s.base) || !ParseNumber(fields[1], &s.end) ||
         !ParseNumber(fields[2], &s.records) || !ParseNumber(fields[3], &s.min_timestamp_ns) ||
-        !ParseNumber(fields[4], &s.max_timestamp_ns) || !ParseNumber(fields[5], &s.sealed_unix_ns) ||
-        (n == 8 && (!ParseCodec(fields[6], &s.codec) || !ParseNumber(fields[7], &s.stored_bytes))) ||
+        !ParseNumber(fields[4], &s.max_timestamp_ns) ||
+        !ParseNumber(fields[5], &s.sealed_unix_ns) ||
+        (n == 8 &&
+         (!ParseCodec(fields[6], &s.codec) || !ParseNumber(fields[7], &s.stored_bytes))) ||
         value.find(' ', fields[n - 1].data() - value.data()) != std::string_view::npos)
       return bad("malformed segment line");
     if (s.base != expected_base)
-      return bad("segment " + std::to_string(s.base) + " does not start where the one before it ends (" +
-                 std::to_string(expected_base) + ")");
-    if (s.end <= s.base || s.end % kFrameAlignment != 0 || s.end - s.base > kMaxSegmentBytes + kMaxCapacity)
+      return bad("segment " + std::to_string(s.base) +
+                 " does not start where the one before it ends (" + std::to_string(expected_base) +
+                 ")");
+    if (s.end <= s.base || s.end % kFrameAlignment != 0 ||
+        s.end - s.base > kMaxSegmentBytes + kMaxCapacity)
       return bad("segment " + std::to_string(s.base) + " has a bad end " + std::to_string(s.end));
     if (n == 6) s.stored_bytes = kSegmentHeaderSize + (s.end - s.base);
     if (s.codec == Codec::kNone ? s.stored_bytes != kSegmentHeaderSize + (s.end - s.base)
                                 : s.stored_bytes < kSegmentHeaderSize)
-      return bad("segment " + std::to_string(s.base) + " has a bad stored size " + std::to_string(s.stored_bytes));
+      return bad("segment " + std::to_string(s.base) + " has a bad stored size " +
+                 std::to_string(s.stored_bytes));
     expected_base = s.end;
     m.segments.push_back(s);
   }
@@ -281,7 +305,9 @@ namespace detail {
 
 namespace {
 
-std::uint32_t SegmentHeaderCrc(const SegmentHeader& h) { return Crc32c(0, &h, offsetof(SegmentHeader, crc)); }
+std::uint32_t SegmentHeaderCrc(const SegmentHeader& h) {
+  return Crc32c(0, &h, offsetof(SegmentHeader, crc));
+}
 
 }  // namespace
 
@@ -312,7 +338,8 @@ Ring LayoutOf(const SegmentHeader& h) {
   return r;
 }
 
-SegmentHeader MakeSegmentHeader(const std::uint64_t identity[2], std::uint64_t base, const Ring& ring) {
+SegmentHeader MakeSegmentHeader(const std::uint64_t identity[2], std::uint64_t base,
+                                const Ring& ring) {
   SegmentHeader h;
   std::memset(&h, 0, sizeof h);
   std::memcpy(h.magic, kSegmentMagic, sizeof h.magic);
@@ -335,58 +362,69 @@ Status ValidateSegmentHeader(const SegmentHeader& h, const std::string& path) {
   if (std::memcmp(h.magic, kSegmentMagic, sizeof kSegmentMagic) != 0)
     return Corrupt(path, "bad magic: not a kappa archive segment");
   if (h.version != kSegmentVersion)
-    return Corrupt(path, "segment format version " + std::to_string(h.version) + ", this build reads version " +
-                             std::to_string(kSegmentVersion));
+    return Corrupt(path, "segment format version " + std::to_string(h.version) +
+                             ", this build reads version " + std::to_string(kSegmentVersion));
   if (SegmentHeaderCrc(h) != h.crc) return Corrupt(path, "segment header checksum mismatch");
-  if (h.header_size != kSegmentHeaderSize) return Corrupt(path, "segment header size " + std::to_string(h.header_size));
+  if (h.header_size != kSegmentHeaderSize)
+    return Corrupt(path, "segment header size " + std::to_string(h.header_size));
   if (!std::has_single_bit(h.capacity) || h.capacity < kMinCapacity || h.capacity > kMaxCapacity)
-    return Corrupt(path, "segment names a ring capacity " + std::to_string(h.capacity) + " out of range");
+    return Corrupt(path,
+                   "segment names a ring capacity " + std::to_string(h.capacity) + " out of range");
   if (h.max_payload == 0 || h.max_payload > kMaxPayloadLimit || h.max_payload > h.capacity / 2)
-    return Corrupt(path, "segment names a max payload " + std::to_string(h.max_payload) + " out of range");
-  if (h.base_offset % kFrameAlignment != 0) return Corrupt(path, "segment base offset is not 8-aligned");
+    return Corrupt(
+        path, "segment names a max payload " + std::to_string(h.max_payload) + " out of range");
+  if (h.base_offset % kFrameAlignment != 0)
+    return Corrupt(path, "segment base offset is not 8-aligned");
   if (h.codec != Codec::kNone && h.codec != Codec::kLz4 && h.codec != Codec::kZstd)
-    return Corrupt(path, "segment names an unknown codec " + std::to_string(static_cast<std::uint32_t>(h.codec)));
+    return Corrupt(path, "segment names an unknown codec " +
+                             std::to_string(static_cast<std::uint32_t>(h.codec)));
   return Status::Ok();
 }
 
-Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenFile(int dir_fd, const std::string& directory, std::uint64_t base,
-                                                         Codec codec, const std::uint64_t identity[2],
-                                                         SegmentHeader* h, std::uint64_t* size) {
+Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenFile(int dir_fd, const std::string& directory,
+                                                           std::uint64_t base, Codec codec,
+                                                           const std::uint64_t identity[2],
+                                                           SegmentHeader* h, std::uint64_t* size) {
   std::unique_ptr<SegmentFile> m(new SegmentFile());
   const std::string name = SegmentFileName(base, codec);
   m->path_ = directory + "/" + name;
   m->base_ = base;
   m->fd_ = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (m->fd_ < 0) {
-    if (errno == ELOOP) return Status::Error(StatusCode::kPermissionDenied, m->path_ + ": a symlink: refused");
+    if (errno == ELOOP)
+      return Status::Error(StatusCode::kPermissionDenied, m->path_ + ": a symlink: refused");
     return base::ErrnoStatus(m->path_, "cannot open archive segment", errno);
   }
   struct stat st;
   if (::fstat(m->fd_, &st) != 0) return base::ErrnoStatus(m->path_, "cannot stat", errno);
   if (!S_ISREG(st.st_mode)) return Corrupt(m->path_, "not a regular file");
   if (st.st_uid != ::geteuid())
-    return Status::Error(StatusCode::kPermissionDenied,
-                         m->path_ + ": owned by another user (uid " + std::to_string(st.st_uid) + "): refused");
+    return Status::Error(
+        StatusCode::kPermissionDenied,
+        m->path_ + ": owned by another user (uid " + std::to_string(st.st_uid) + "): refused");
   *size = static_cast<std::uint64_t>(st.st_size);
   if (*size < kSegmentHeaderSize)
-    return Corrupt(m->path_, "file is " + std::to_string(*size) + " bytes, shorter than a segment header");
+    return Corrupt(m->path_,
+                   "file is " + std::to_string(*size) + " bytes, shorter than a segment header");
   if (::pread(m->fd_, h, sizeof *h, 0) != static_cast<ssize_t>(sizeof *h))
     return base::ErrnoStatus(m->path_, "cannot read segment header", errno);
   if (Status s = ValidateSegmentHeader(*h, m->path_); !s.ok()) return s;
   if (h->base_offset != base)
-    return Corrupt(m->path_, "header says base offset " + std::to_string(h->base_offset) + ", its name " +
-                                 std::to_string(base));
+    return Corrupt(m->path_, "header says base offset " + std::to_string(h->base_offset) +
+                                 ", its name " + std::to_string(base));
   if (h->identity[0] != identity[0] || h->identity[1] != identity[1])
     return Corrupt(m->path_, "segment belongs to another log (identity differs)");
   if (h->codec != codec)
-    return Corrupt(m->path_, std::string("header says codec ") + CodecName(h->codec) + ", the manifest " +
-                                 CodecName(codec));
+    return Corrupt(m->path_, std::string("header says codec ") + CodecName(h->codec) +
+                                 ", the manifest " + CodecName(codec));
   m->layout_ = LayoutOf(*h);
   return m;
 }
 
-Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenSealed(int dir_fd, const std::string& directory,
-                                                           const SegmentInfo& segment, const std::uint64_t identity[2]) {
+Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenSealed(int dir_fd,
+                                                             const std::string& directory,
+                                                             const SegmentInfo& segment,
+                                                             const std::uint64_t identity[2]) {
   SegmentHeader h;
   std::uint64_t size = 0;
   auto m = OpenFile(dir_fd, directory, segment.base, segment.codec, identity, &h, &size);
@@ -398,14 +436,17 @@ Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenSealed(int dir_fd, const s
     return m;
   }
   if (size != kSegmentHeaderSize + segment.bytes())
-    return Corrupt(f.path_, "sealed segment is " + std::to_string(size) + " bytes, its manifest entry needs " +
+    return Corrupt(f.path_, "sealed segment is " + std::to_string(size) +
+                                " bytes, its manifest entry needs " +
                                 std::to_string(kSegmentHeaderSize + segment.bytes()));
   if (!f.Map(size)) return base::ErrnoStatus(f.path_, "cannot map", errno);
   return m;
 }
 
-Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenActive(int dir_fd, const std::string& directory,
-                                                           std::uint64_t base, const std::uint64_t identity[2]) {
+Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenActive(int dir_fd,
+                                                             const std::string& directory,
+                                                             std::uint64_t base,
+                                                             const std::uint64_t identity[2]) {
   SegmentHeader h;
   std::uint64_t size = 0;
   auto m = OpenFile(dir_fd, directory, base, Codec::kNone, identity, &h, &size);
@@ -414,41 +455,45 @@ Result<std::unique_ptr<SegmentFile>> SegmentFile::OpenActive(int dir_fd, const s
   return m;
 }
 
-Status SegmentFile::ReadBlockIndex(const SegmentHeader& h, const SegmentInfo& segment, std::uint64_t size) {
+Status SegmentFile::ReadBlockIndex(const SegmentHeader& h, const SegmentInfo& segment,
+                                   std::uint64_t size) {
   if (size != segment.stored_bytes)
-    return Corrupt(path_, "compressed segment is " + std::to_string(size) + " bytes, its manifest entry says " +
+    return Corrupt(path_, "compressed segment is " + std::to_string(size) +
+                              " bytes, its manifest entry says " +
                               std::to_string(segment.stored_bytes));
   if (h.end_offset != segment.end)
     return Corrupt(path_, "header says its frames end at offset " + std::to_string(h.end_offset) +
                               ", the manifest " + std::to_string(segment.end));
   const std::uint64_t max_frame = AlignFrame(kRecordHeaderSize + std::uint64_t{h.max_payload});
-  if (h.blocks == 0 || h.blocks > segment.bytes() / kFrameAlignment || h.block_index_at < kSegmentHeaderSize ||
-      h.block_index_at > size || (size - h.block_index_at) / sizeof(BlockEntry) != h.blocks ||
+  if (h.blocks == 0 || h.blocks > segment.bytes() / kFrameAlignment ||
+      h.block_index_at < kSegmentHeaderSize || h.block_index_at > size ||
+      (size - h.block_index_at) / sizeof(BlockEntry) != h.blocks ||
       (size - h.block_index_at) % sizeof(BlockEntry) != 0 || h.max_block_bytes == 0 ||
-      h.max_block_bytes % kFrameAlignment != 0 ||
-      h.max_block_bytes > kBlockBytes + max_frame)
+      h.max_block_bytes % kFrameAlignment != 0 || h.max_block_bytes > kBlockBytes + max_frame)
     return Corrupt(path_, "header describes an impossible block index");
   blocks_.resize(h.blocks);
   const std::size_t index_bytes = blocks_.size() * sizeof(BlockEntry);
-  if (::pread(fd_, blocks_.data(), index_bytes, static_cast<off_t>(h.block_index_at)) != static_cast<ssize_t>(index_bytes))
+  if (::pread(fd_, blocks_.data(), index_bytes, static_cast<off_t>(h.block_index_at)) !=
+      static_cast<ssize_t>(index_bytes))
     return base::ErrnoStatus(path_, "cannot read the block index", errno ? errno : EIO);
-  if (Crc32c(0, blocks_.data(), index_bytes) != h.block_index_crc) return Corrupt(path_, "block index checksum mismatch");
+  if (Crc32c(0, blocks_.data(), index_bytes) != h.block_index_crc)
+    return Corrupt(path_, "block index checksum mismatch");
   std::uint64_t offset = segment.base;
   std::uint64_t file_at = kSegmentHeaderSize;
   std::uint32_t max_stored = 0;
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     const BlockEntry& b = blocks_[i];
-    if (b.first_offset != offset || b.file_at != file_at || b.raw_bytes == 0 || b.raw_bytes % kFrameAlignment != 0 ||
-        b.raw_bytes > h.max_block_bytes || b.raw_bytes > segment.end - offset ||
-        b.stored_bytes > h.block_index_at - file_at)
+    if (b.first_offset != offset || b.file_at != file_at || b.raw_bytes == 0 ||
+        b.raw_bytes % kFrameAlignment != 0 || b.raw_bytes > h.max_block_bytes ||
+        b.raw_bytes > segment.end - offset || b.stored_bytes > h.block_index_at - file_at)
       return Corrupt(path_, "block index entry " + std::to_string(i) + " is inconsistent");
     offset += b.raw_bytes;
     file_at += b.stored_bytes;
     max_stored = std::max(max_stored, b.stored_bytes);
   }
   if (offset != segment.end || file_at != h.block_index_at)
-    return Corrupt(path_, "block index does not cover offsets [" + std::to_string(segment.base) + ", " +
-                              std::to_string(segment.end) + ")");
+    return Corrupt(path_, "block index does not cover offsets [" + std::to_string(segment.base) +
+                              ", " + std::to_string(segment.end) + ")");
   codec_ = std::make_unique<BlockCodec>(h.codec, 0);
   raw_.resize(h.max_block_bytes / sizeof(std::uint64_t));  // 8-aligned, as frames are
   stored_.resize(max_stored);
@@ -459,19 +504,26 @@ Status SegmentFile::ReadBlockIndex(const SegmentHeader& h, const SegmentInfo& se
 Status SegmentFile::ReadBlock(std::size_t i, BlockCodec& codec, std::vector<std::byte>& stored,
                               std::uint64_t* raw) const {
   const BlockEntry& b = blocks_[i];
-  const std::string where = "block " + std::to_string(i) + " (offsets [" + std::to_string(b.first_offset) + ", " +
+  const std::string where = "block " + std::to_string(i) + " (offsets [" +
+                            std::to_string(b.first_offset) + ", " +
                             std::to_string(b.first_offset + b.raw_bytes) + "))";
   std::size_t done = 0;
   while (done < b.stored_bytes) {
-    const ssize_t r = ::pread(fd_, stored.data() + done, b.stored_bytes - done, static_cast<off_t>(b.file_at + done));
+    const ssize_t r = ::pread(fd_, stored.data() + done, b.stored_bytes - done,
+                              static_cast<off_t>(b.file_at + done));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return r < 0 ? base::ErrnoStatus(path_, "cannot read " + where, errno) : Corrupt(path_, where + " is cut short");
+    if (r <= 0)
+      return r < 0 ? base::ErrnoStatus(path_, "cannot read " + where, errno)
+                   : Corrupt(path_, where + " is cut short");
     done += static_cast<std::size_t>(r);
   }
   const std::span<const std::byte> bytes(stored.data(), b.stored_bytes);
-  if (Crc32c(0, bytes.data(), bytes.size()) != b.crc) return Corrupt(path_, where + ": checksum mismatch");
-  if (!codec.Decompress(bytes, std::span<std::byte>(reinterpret_cast<std::byte*>(raw), b.raw_bytes)))
-    return Corrupt(path_, where + std::string(": does not decompress (") + CodecName(codec.codec()) + ")");
+  if (Crc32c(0, bytes.data(), bytes.size()) != b.crc)
+    return Corrupt(path_, where + ": checksum mismatch");
+  if (!codec.Decompress(bytes,
+                        std::span<std::byte>(reinterpret_cast<std::byte*>(raw), b.raw_bytes)))
+    return Corrupt(path_,
+                   where + std::string(": does not decompress (") + CodecName(codec.codec()) + ")");
   return Status::Ok();
 }
 
@@ -523,8 +575,9 @@ void SegmentFile::StartReadAhead(std::size_t i) {
 
 Status SegmentFile::Load(std::uint64_t offset) {
   if (!compressed() || Holds(offset)) return Status::Ok();
-  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), offset,
-                             [](std::uint64_t o, const BlockEntry& b) { return o < b.first_offset; });
+  auto it =
+      std::upper_bound(blocks_.begin(), blocks_.end(), offset,
+                       [](std::uint64_t o, const BlockEntry& b) { return o < b.first_offset; });
   if (it == blocks_.begin() || offset >= sealed_end_)
     return Corrupt(path_, "holds no block for offset " + std::to_string(offset));
   const std::size_t i = static_cast<std::size_t>(it - blocks_.begin()) - 1;
@@ -598,7 +651,8 @@ SegmentFile::~SegmentFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-FrameScan ScanFrames(const FrameSpan& frames, std::uint64_t from, std::uint64_t limit, bool build_index) {
+FrameScan ScanFrames(const FrameSpan& frames, std::uint64_t from, std::uint64_t limit,
+                     bool build_index) {
   FrameScan scan;
   scan.end = from;
   std::uint64_t next_entry = from;
@@ -617,15 +671,16 @@ FrameScan ScanFrames(const FrameSpan& frames, std::uint64_t from, std::uint64_t 
     }
     if (kind == FrameKind::kRecord) {
       const RecordHeader* h = frames.Header(pos);
-      if (RecordCrc(h->type, h->flags, h->timestamp_ns, frames.At(pos) + kRecordHeaderSize, SealLength(seal)) !=
-          h->crc)
+      if (RecordCrc(h->type, h->flags, h->timestamp_ns, frames.At(pos) + kRecordHeaderSize,
+                    SealLength(seal)) != h->crc)
         break;
       ++scan.records;
       const std::int64_t ts = h->timestamp_ns;
       scan.min_timestamp_ns = any ? std::min(scan.min_timestamp_ns, ts) : ts;
       scan.max_timestamp_ns = any ? std::max(scan.max_timestamp_ns, ts) : ts;
       any = true;
-      if (build_index) scan.index.back().max_timestamp_ns = std::max(scan.index.back().max_timestamp_ns, ts);
+      if (build_index)
+        scan.index.back().max_timestamp_ns = std::max(scan.index.back().max_timestamp_ns, ts);
     }
     pos += bytes;
     scan.end = pos;
@@ -667,7 +722,8 @@ std::uint64_t Archive::LoadEarliest() const {
 }
 
 std::uint64_t Archive::LoadActiveBase() const {
-  return std::atomic_ref<std::uint64_t>(header_->archive.active_base).load(std::memory_order_acquire);
+  return std::atomic_ref<std::uint64_t>(header_->archive.active_base)
+      .load(std::memory_order_acquire);
 }
 
 Result<Manifest> Archive::ReadManifest() const {
@@ -683,8 +739,9 @@ Result<std::vector<SegmentInfo>> Archive::SealedSegments() const {
   const std::uint64_t earliest = LoadEarliest();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const bool current = cached_.empty() ? active == earliest
-                                         : cached_.back().end == active && cached_.front().base == earliest;
+    const bool current = cached_.empty()
+                             ? active == earliest
+                             : cached_.back().end == active && cached_.front().base == earliest;
     if (current) return cached_;
   }
   auto m = ReadManifest();
@@ -723,7 +780,8 @@ Result<SegmentInfo> Archive::FindSealed(std::uint64_t offset) const {
   if (!m.ok()) return m.status();
   std::lock_guard<std::mutex> lock(mu_);
   if (const SegmentInfo* s = find()) return *s;
-  return Status::Error(StatusCode::kNotFound, directory_ + ": no sealed segment holds offset " + std::to_string(offset));
+  return Status::Error(StatusCode::kNotFound,
+                       directory_ + ": no sealed segment holds offset " + std::to_string(offset));
 }
 
 }  // namespace detail

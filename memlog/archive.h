@@ -56,7 +56,7 @@ struct SegmentInfo {
   std::int64_t min_timestamp_ns = 0;  // event times of its records (0, 0 if none)
   std::int64_t max_timestamp_ns = 0;
   std::int64_t sealed_unix_ns = 0;
-  Codec codec = Codec::kNone;     // how its file stores the frames
+  Codec codec = Codec::kNone;      // how its file stores the frames
   std::uint64_t stored_bytes = 0;  // the file's size
   std::uint64_t bytes() const { return end - base; }
 };
@@ -66,7 +66,7 @@ struct SegmentInfo {
 struct Manifest {
   std::string log_name;
   std::string ring_path;  // where the log's ring was last made (absolute)
-  std::string identity;  // 32 hex digits, Log::identity()
+  std::string identity;   // 32 hex digits, Log::identity()
   std::int64_t created_unix_ns = 0;
   std::uint64_t capacity = 0;
   Policy policy = Policy::kBlock;
@@ -100,19 +100,19 @@ Result<Manifest> ReadManifest(const std::string& directory);
 
 struct ArchiveInfo {
   std::string directory;
-  std::uint64_t earliest_offset = 0;     // oldest offset the archive holds
-  std::uint64_t active_base = 0;         // the segment being written starts here
-  std::uint64_t written_offset = 0;      // frames written to the segment files up to here
-  std::uint64_t durable_offset = 0;      // flushed up to here; the ring keeps everything after it
-  std::uint64_t segments = 0;            // sealed
-  std::uint64_t sealed_bytes = 0;         // their frames
-  std::uint64_t stored_bytes = 0;         // their files
-  Codec codec = Codec::kNone;             // how segments are stored once sealed
+  std::uint64_t earliest_offset = 0;  // oldest offset the archive holds
+  std::uint64_t active_base = 0;      // the segment being written starts here
+  std::uint64_t written_offset = 0;   // frames written to the segment files up to here
+  std::uint64_t durable_offset = 0;   // flushed up to here; the ring keeps everything after it
+  std::uint64_t segments = 0;         // sealed
+  std::uint64_t sealed_bytes = 0;     // their frames
+  std::uint64_t stored_bytes = 0;     // their files
+  Codec codec = Codec::kNone;         // how segments are stored once sealed
   std::int64_t oldest_sealed_unix_ns = 0;
   std::int64_t heartbeat_unix_ns = 0;
   std::uint32_t archiver_pid = 0;
   bool archiver_running = false;
-  int error = 0;                         // errno of the archiver's last failure
+  int error = 0;  // errno of the archiver's last failure
 };
 
 }  // namespace kappa::memlog

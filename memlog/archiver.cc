@@ -33,16 +33,18 @@ constexpr std::int64_t kRetentionEveryNs = 1'000'000'000;
 constexpr std::uint64_t kBatchBytes = 1 << 20;  // a pass that copies less waits for more
 constexpr int kGatherMs = 10;                   // but not longer than this
 constexpr std::size_t kMaxCopyBytes = std::size_t{4} << 20;  // per poll
-constexpr int kCompressBlocksPerPass = 16;                    // about 4 MiB of frames
+constexpr int kCompressBlocksPerPass = 16;                   // about 4 MiB of frames
 
 }  // namespace
 
 Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions options) {
   if (!log->has_archive())
-    return Status::Error(StatusCode::kFailedPrecondition,
-                         log->path() + ": has no archive (create the log with an archive directory)");
+    return Status::Error(
+        StatusCode::kFailedPrecondition,
+        log->path() + ": has no archive (create the log with an archive directory)");
   if (log->read_only())
-    return Status::Error(StatusCode::kPermissionDenied, log->path() + ": opened read-only; cannot archive it");
+    return Status::Error(StatusCode::kPermissionDenied,
+                         log->path() + ": opened read-only; cannot archive it");
   if (options.settings) {
     if (Status s = ValidateArchiveSettings(*options.settings); !s.ok()) return s;
   }
@@ -56,9 +58,11 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   a->identity_[1] = archive->identity()[1];
   auto lock = detail::LockArchive(a->dir_fd_, a->directory_);
   if (!lock.ok()) {
-    const std::uint32_t pid = std::atomic_ref(archive->line().archiver_pid).load(std::memory_order_relaxed);
+    const std::uint32_t pid =
+        std::atomic_ref(archive->line().archiver_pid).load(std::memory_order_relaxed);
     if (lock.status().code() == StatusCode::kBusy && pid != 0)
-      return Status::Error(StatusCode::kBusy, lock.status().message() + "; pid " + std::to_string(pid));
+      return Status::Error(StatusCode::kBusy,
+                           lock.status().message() + "; pid " + std::to_string(pid));
     return lock.status();
   }
   a->lock_fd_ = *lock;
@@ -67,7 +71,8 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   if (auto m = ReadManifest(a->directory_); m.ok()) {
     std::uint64_t& earliest = archive->line().earliest;
     if (std::atomic_ref(earliest).load(std::memory_order_relaxed) < m->earliest)
-      std::atomic_ref(earliest).store(m->earliest, std::memory_order_release);  // release: before any unlink
+      std::atomic_ref(earliest).store(m->earliest,
+                                      std::memory_order_release);  // release: before any unlink
   }
   auto recovered = detail::RecoverArchive(a->dir_fd_, a->directory_, log->identity());
   if (!recovered.ok()) return recovered.status();
@@ -75,7 +80,8 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   a->manifest_ = std::move(recovered->manifest);
   if (a->options_.settings) {
     a->manifest_.settings = *a->options_.settings;
-    if (Status s = detail::WriteManifest(a->dir_fd_, a->directory_, a->manifest_); !s.ok()) return s;
+    if (Status s = detail::WriteManifest(a->dir_fd_, a->directory_, a->manifest_); !s.ok())
+      return s;
   }
 
   // Continue where the archive ends: the ring must still hold everything from there on.
@@ -84,14 +90,16 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   const std::uint64_t tail = log->ring().LoadTail();
   if (resume > tail)
     return Status::Error(StatusCode::kCorrupt, a->directory_ + ": the archive ends at offset " +
-                                                   std::to_string(resume) + ", past the log's end " +
-                                                   std::to_string(tail) + ": it is not this ring's history");
+                                                   std::to_string(resume) +
+                                                   ", past the log's end " + std::to_string(tail) +
+                                                   ": it is not this ring's history");
   if (resume < head)
-    return Status::Error(StatusCode::kCorrupt,
-                         a->directory_ + ": the archive ends at offset " + std::to_string(resume) +
-                             " but the ring now starts at " + std::to_string(head) + ": " +
-                             std::to_string(head - resume) +
-                             " bytes of history are in neither (a damaged or removed segment file)");
+    return Status::Error(
+        StatusCode::kCorrupt,
+        a->directory_ + ": the archive ends at offset " + std::to_string(resume) +
+            " but the ring now starts at " + std::to_string(head) + ": " +
+            std::to_string(head - resume) +
+            " bytes of history are in neither (a damaged or removed segment file)");
   // (A producer may hold a reservation at `resume`, uncommitted: the reader waits for it, or
   // unblocks it after the unblock timeout, as any reader does.)
   auto reader = log->OpenArchiveCursor(resume);
@@ -101,7 +109,8 @@ Result<std::unique_ptr<Archiver>> Archiver::Open(Log* log, ArchiverOptions optio
   a->written_ = a->durable_ = resume;
   if (Status s = a->StartSegment(resume); !s.ok()) return s;
 
-  if (a->manifest_.settings.codec != Codec::kNone) {  // sealed before, or before the codec was chosen
+  if (a->manifest_.settings.codec !=
+      Codec::kNone) {  // sealed before, or before the codec was chosen
     for (const SegmentInfo& s : a->manifest_.segments)
       if (s.codec == Codec::kNone) a->to_compress_.push_back(s);
   }
@@ -147,8 +156,9 @@ void Archiver::PublishSealed() {
   StoreRelaxed(line.sealed_bytes, manifest_.sealed_bytes());
   StoreRelaxed(line.stored_bytes, manifest_.stored_bytes());
   StoreRelaxed(line.codec, manifest_.settings.codec);
-  StoreRelaxed(line.oldest_sealed_unix_ns,
-               manifest_.segments.empty() ? std::int64_t{0} : manifest_.segments.front().sealed_unix_ns);
+  StoreRelaxed(line.oldest_sealed_unix_ns, manifest_.segments.empty()
+                                               ? std::int64_t{0}
+                                               : manifest_.segments.front().sealed_unix_ns);
 }
 
 Status Archiver::StartSegment(std::uint64_t base) {
@@ -156,13 +166,15 @@ Status Archiver::StartSegment(std::uint64_t base) {
   segment_fd_ = -1;
   const std::string name = SegmentFileName(base);
   const std::string path = directory_ + "/" + name;
-  const int fd = ::openat(dir_fd_, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd =
+      ::openat(dir_fd_, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Failed(base::ErrnoStatus(path, "cannot create archive segment", errno));
   const SegmentHeader h = detail::MakeSegmentHeader(identity_, base, log_->ring());
   std::string header(kSegmentHeaderSize, '\0');
   std::memcpy(header.data(), &h, sizeof h);
   int err = 0;
-  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) err = errno ? errno : EIO;
+  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size()))
+    err = errno ? errno : EIO;
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   if (err == 0 && ::fsync(dir_fd_) != 0) err = errno;
   if (err != 0) {
@@ -194,7 +206,8 @@ Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
   for (std::uint64_t pos = begin; pos < end;) {
     std::uint64_t bytes = 0;
     const FrameKind kind = ring.Classify(pos, ring.LoadSeal(pos), &bytes);
-    if (kind != FrameKind::kRecord && kind != FrameKind::kPadding) break;  // cannot be: the reader read them
+    if (kind != FrameKind::kRecord && kind != FrameKind::kPadding)
+      break;  // cannot be: the reader read them
     if (kind == FrameKind::kRecord) {
       const std::int64_t ts = ring.Header(pos)->timestamp_ns;
       if (stats.records == 0) stats.min_timestamp_ns = stats.max_timestamp_ns = ts;
@@ -223,13 +236,15 @@ Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
     const std::byte* src = ring.data + idx;
     std::uint64_t done = 0;
     while (done < n) {
-      const ssize_t w = ::pwrite(segment_fd_, src + done, n - done,
-                                 static_cast<off_t>(kSegmentHeaderSize + (at - active_.base) + done));
+      const ssize_t w =
+          ::pwrite(segment_fd_, src + done, n - done,
+                   static_cast<off_t>(kSegmentHeaderSize + (at - active_.base) + done));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         const int err = w < 0 ? errno : ENOSPC;
         undo();
-        return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base), "cannot write archive segment", err));
+        return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base),
+                                        "cannot write archive segment", err));
       }
       done += static_cast<std::uint64_t>(w);
     }
@@ -241,7 +256,8 @@ Status Archiver::WriteFrames(std::uint64_t begin, std::uint64_t end) {
 
 Status Archiver::Pass(std::uint64_t* copied) {
   if (copied) *copied = 0;
-  if (failed_) return Status::Error(StatusCode::kIoError, directory_ + ": the archiver failed earlier");
+  if (failed_)
+    return Status::Error(StatusCode::kIoError, directory_ + ": the archiver failed earlier");
   if (segment_fd_ < 0) {
     if (Status s = StartSegment(written_); !s.ok()) return s;
   }
@@ -253,11 +269,12 @@ Status Archiver::Pass(std::uint64_t* copied) {
   RecordBatch batch;
   for (int polls = 0; polls < 64; ++polls) {
     const std::uint64_t held = written_ - active_.base;  // < segment_bytes: full ones are sealed
-    const std::size_t max_bytes =
-        static_cast<std::size_t>(std::min<std::uint64_t>(kMaxCopyBytes, settings.segment_bytes - held));
+    const std::size_t max_bytes = static_cast<std::size_t>(
+        std::min<std::uint64_t>(kMaxCopyBytes, settings.segment_bytes - held));
     const PollStatus st = reader_->Poll(&batch, std::size_t{1} << 20, max_bytes);
     if (st == PollStatus::kCorrupt)
-      return Failed(Status::Error(StatusCode::kCorrupt, log_->path() + ": damaged frame at offset " +
+      return Failed(Status::Error(StatusCode::kCorrupt, log_->path() +
+                                                            ": damaged frame at offset " +
                                                             std::to_string(reader_->position()) +
                                                             "; the archive stops before it"));
     // Everything the reader passed (records, and padding it skipped) is copied.
@@ -298,7 +315,8 @@ Status Archiver::Pass(std::uint64_t* copied) {
 }
 
 Status Archiver::Flush() {
-  if (failed_) return Status::Error(StatusCode::kIoError, directory_ + ": the archiver failed earlier");
+  if (failed_)
+    return Status::Error(StatusCode::kIoError, directory_ + ": the archiver failed earlier");
   if (written_ == durable_) {
     last_flush_ns_ = detail::MonotonicNs();
     return Status::Ok();
@@ -306,7 +324,8 @@ Status Archiver::Flush() {
   if (::fdatasync(segment_fd_) != 0) {
     // Never retried: after a failed flush the kernel may have dropped the pages it could not write.
     failed_ = true;
-    return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base), "cannot flush (fsync)", errno));
+    return Failed(base::ErrnoStatus(directory_ + "/" + SegmentFileName(active_.base),
+                                    "cannot flush (fsync)", errno));
   }
   durable_ = written_;
   reader_->CommitCursorAt(durable_);  // the ring's space before it may now be reused
@@ -317,7 +336,8 @@ Status Archiver::Flush() {
 Status Archiver::Seal() {
   if (written_ == active_.base) return Status::Ok();
   if (Status s = Flush(); !s.ok()) return s;
-  if (Status s = detail::WriteIndex(dir_fd_, directory_, active_.base, written_, index_); !s.ok()) return Failed(s);
+  if (Status s = detail::WriteIndex(dir_fd_, directory_, active_.base, written_, index_); !s.ok())
+    return Failed(s);
   SegmentInfo sealed = active_;
   sealed.end = written_;
   sealed.sealed_unix_ns = detail::UnixNs();
@@ -329,7 +349,8 @@ Status Archiver::Seal() {
   if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) {
     // The rename may have happened (a failed directory sync): what the directory says wins.
     auto now = ReadManifest(directory_);
-    const bool listed = now.ok() && !now->segments.empty() && now->segments.back().base == sealed.base &&
+    const bool listed = now.ok() && !now->segments.empty() &&
+                        now->segments.back().base == sealed.base &&
                         now->segments.back().end == sealed.end;
     if (!listed) return Failed(s);
   }
@@ -363,18 +384,20 @@ Status Archiver::ApplyRetention() {
   while (drop < manifest_.segments.size()) {
     const SegmentInfo& s = manifest_.segments[drop];
     const bool over_bytes = settings.retain_bytes != 0 && bytes > settings.retain_bytes;
-    const bool over_age = settings.retain_age.count() != 0 &&
-                          now - s.sealed_unix_ns > std::chrono::nanoseconds(settings.retain_age).count();
+    const bool over_age =
+        settings.retain_age.count() != 0 &&
+        now - s.sealed_unix_ns > std::chrono::nanoseconds(settings.retain_age).count();
     if ((!over_bytes && !over_age) || s.end > keep_from) break;
     why.push_back(SegmentFileName(s.base, s.codec) + " (offsets [" + std::to_string(s.base) + ", " +
-                  std::to_string(s.end) + "), " + std::to_string(s.stored_bytes) + " bytes): past the retention " +
-                  (over_bytes ? "size" : "age"));
+                  std::to_string(s.end) + "), " + std::to_string(s.stored_bytes) +
+                  " bytes): past the retention " + (over_bytes ? "size" : "age"));
     bytes -= s.stored_bytes;
     ++drop;
   }
   if (drop == 0) return Status::Ok();
   Manifest next = manifest_;
-  next.segments.erase(next.segments.begin(), next.segments.begin() + static_cast<std::ptrdiff_t>(drop));
+  next.segments.erase(next.segments.begin(),
+                      next.segments.begin() + static_cast<std::ptrdiff_t>(drop));
   next.earliest = next.segments.empty() ? next.active_base : next.segments.front().base;
   if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) return Failed(s);
   ArchiveLine& line = log_->archive()->line();
@@ -382,7 +405,8 @@ Status Archiver::ApplyRetention() {
   std::atomic_ref(line.earliest).store(next.earliest, std::memory_order_release);
   // Nothing below the new start is compressed any more.
   if (compressor_ && compressor_->segment().base < next.earliest) compressor_.reset();
-  while (!to_compress_.empty() && to_compress_.front().base < next.earliest) to_compress_.pop_front();
+  while (!to_compress_.empty() && to_compress_.front().base < next.earliest)
+    to_compress_.pop_front();
   for (std::size_t i = 0; i < drop; ++i) {
     const SegmentInfo& s = manifest_.segments[i];
     ::unlinkat(dir_fd_, SegmentFileName(s.base, s.codec).c_str(), 0);
@@ -399,9 +423,11 @@ Status Archiver::CompressSome(int blocks) {
   while (blocks > 0 && compressing()) {
     if (!compressor_) {
       const SegmentInfo next = to_compress_.front();
-      auto c = detail::SegmentCompressor::Start(dir_fd_, directory_, next, settings.codec, settings.codec_level, identity_);
+      auto c = detail::SegmentCompressor::Start(dir_fd_, directory_, next, settings.codec,
+                                                settings.codec_level, identity_);
       if (!c.ok()) {
-        if (c.status().code() == StatusCode::kResourceExhausted) return Failed(c.status());  // tried again later
+        if (c.status().code() == StatusCode::kResourceExhausted)
+          return Failed(c.status());  // tried again later
         Report(c.status().message() + "; the segment stays uncompressed");
         to_compress_.pop_front();
         continue;
@@ -434,7 +460,8 @@ Status Archiver::ListCompressed(const SegmentInfo& compressed) {
   auto it = std::find_if(next.segments.begin(), next.segments.end(),
                          [&](const SegmentInfo& s) { return s.base == compressed.base; });
   if (it == next.segments.end() || it->end != compressed.end || it->codec != Codec::kNone) {
-    ::unlinkat(dir_fd_, SegmentFileName(compressed.base, compressed.codec).c_str(), 0);  // deleted meanwhile
+    ::unlinkat(dir_fd_, SegmentFileName(compressed.base, compressed.codec).c_str(),
+               0);  // deleted meanwhile
     return Status::Ok();
   }
   const SegmentInfo uncompressed = *it;
@@ -443,9 +470,11 @@ Status Archiver::ListCompressed(const SegmentInfo& compressed) {
   if (Status s = detail::WriteManifest(dir_fd_, directory_, next); !s.ok()) {
     // Recovery removes a compressed file the manifest does not list.
     auto now = ReadManifest(directory_);
-    const bool listed = now.ok() && std::any_of(now->segments.begin(), now->segments.end(), [&](const SegmentInfo& x) {
-                          return x.base == compressed.base && x.codec == compressed.codec;
-                        });
+    const bool listed =
+        now.ok() &&
+        std::any_of(now->segments.begin(), now->segments.end(), [&](const SegmentInfo& x) {
+          return x.base == compressed.base && x.codec == compressed.codec;
+        });
     if (!listed) {
       ::unlinkat(dir_fd_, SegmentFileName(compressed.base, compressed.codec).c_str(), 0);
       to_compress_.push_front(uncompressed);

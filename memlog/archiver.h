@@ -103,8 +103,8 @@ class Archiver {
   Manifest manifest_;
   std::unique_ptr<LogReader> reader_;
   std::uint64_t identity_[2] = {0, 0};
-  std::uint64_t written_ = 0;   // frames in segment files up to here
-  std::uint64_t durable_ = 0;   // flushed up to here (the archive cursor's position)
+  std::uint64_t written_ = 0;            // frames in segment files up to here
+  std::uint64_t durable_ = 0;            // flushed up to here (the archive cursor's position)
   std::int64_t segment_started_ns_ = 0;  // monotonic time the active segment got its first frame
   std::int64_t last_flush_ns_ = 0;
   std::int64_t last_retention_ns_ = 0;

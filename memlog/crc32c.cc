@@ -62,8 +62,8 @@ __attribute__((target("sse4.2"))) std::uint32_t HardwareChain(std::uint64_t c,
   return c32;
 }
 
-__attribute__((target("sse4.2"))) std::uint32_t Hardware(std::uint32_t crc,
-                                                         const unsigned char* p, std::size_t n) {
+__attribute__((target("sse4.2"))) std::uint32_t Hardware(std::uint32_t crc, const unsigned char* p,
+                                                         std::size_t n) {
   return ~HardwareChain(~crc, p, n);
 }
 

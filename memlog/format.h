@@ -14,9 +14,9 @@ namespace kappa::memlog {
 inline constexpr std::size_t kCacheLinePairSize = 128;
 
 inline constexpr char kMagic[8] = {'K', 'A', 'P', 'P', 'A', 'L', 'O', 'G'};
-inline constexpr std::uint32_t kFormatVersion = 2;     // version 2: the archive line and block
+inline constexpr std::uint32_t kFormatVersion = 2;        // version 2: the archive line and block
 inline constexpr std::uint32_t kOldestFormatVersion = 1;  // still opened (it has no archive)
-inline constexpr std::uint32_t kHeaderSize = 32768;  // bytes before the ring
+inline constexpr std::uint32_t kHeaderSize = 32768;       // bytes before the ring
 inline constexpr std::uint64_t kMinCapacity = 4096;
 inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
 inline constexpr std::uint32_t kMaxProducers = 64;
@@ -123,18 +123,18 @@ enum class Codec : std::uint32_t {
 // Positions of the log's archive (all zero for a log without one). The archiver publishes them;
 // readers learn from them where an offset below the ring's head lives.
 struct ArchiveLine {
-  std::uint64_t active_base;     // base offset of the segment being written; sealed ones lie below
-  std::uint64_t earliest;        // oldest offset the archive retains (retention moves it up)
-  std::uint64_t written;         // end of the frames written to the active segment
-  std::uint64_t sealed_bytes;    // frame bytes in sealed segments
+  std::uint64_t active_base;   // base offset of the segment being written; sealed ones lie below
+  std::uint64_t earliest;      // oldest offset the archive retains (retention moves it up)
+  std::uint64_t written;       // end of the frames written to the active segment
+  std::uint64_t sealed_bytes;  // frame bytes in sealed segments
   std::int64_t oldest_sealed_unix_ns;  // when the oldest retained segment was sealed (0: none)
   std::int64_t heartbeat_unix_ns;      // the archiver's last pass
-  std::uint32_t archiver_pid;    // 0: no archiver has run since the log was opened
-  std::uint32_t segments;        // sealed segments in the manifest
-  std::int32_t error;            // errno of the archiver's last failure, 0 if it is running well
-  std::uint32_t cursor_slot;     // the cursor slot the archive reads through
-  std::uint64_t stored_bytes;    // size of the sealed segments' files (compressed or not)
-  Codec codec;                   // the archive's setting for sealed segments
+  std::uint32_t archiver_pid;          // 0: no archiver has run since the log was opened
+  std::uint32_t segments;              // sealed segments in the manifest
+  std::int32_t error;          // errno of the archiver's last failure, 0 if it is running well
+  std::uint32_t cursor_slot;   // the cursor slot the archive reads through
+  std::uint64_t stored_bytes;  // size of the sealed segments' files (compressed or not)
+  Codec codec;                 // the archive's setting for sealed segments
   std::uint8_t pad[kCacheLinePairSize - 76];
 };
 static_assert(sizeof(ArchiveLine) == kCacheLinePairSize);
@@ -157,13 +157,13 @@ struct ArchiveBlock {
 static_assert(sizeof(ArchiveBlock) == 4096);
 
 struct LogHeader {
-  SuperBlock super;           // 0
-  PositionLine tail;          // 256: end of the last reservation
-  PositionLine head;          // 384: earliest retained offset
-  CounterLine counters;       // 512
-  WakeLine wake;              // 640
-  ArchiveLine archive;        // 768
-  std::uint8_t reserved[128]; // 896
+  SuperBlock super;                       // 0
+  PositionLine tail;                      // 256: end of the last reservation
+  PositionLine head;                      // 384: earliest retained offset
+  CounterLine counters;                   // 512
+  WakeLine wake;                          // 640
+  ArchiveLine archive;                    // 768
+  std::uint8_t reserved[128];             // 896
   ProducerSlot producers[kMaxProducers];  // 1024
   CursorSlot cursors[kMaxCursors];        // 9216
   std::uint8_t reserved2[28672 - 17408];  // 17408
@@ -208,11 +208,11 @@ struct SegmentHeader {
   std::int64_t created_unix_ns;
   // A compressed segment's (all zero in an uncompressed one):
   Codec codec;
-  std::uint32_t max_block_bytes;   // the largest block, uncompressed
-  std::uint64_t end_offset;        // one past its last frame
+  std::uint32_t max_block_bytes;  // the largest block, uncompressed
+  std::uint64_t end_offset;       // one past its last frame
   std::uint64_t blocks;
-  std::uint64_t block_index_at;    // file offset of the block index
-  std::uint32_t block_index_crc;   // CRC32C of the block index
+  std::uint64_t block_index_at;   // file offset of the block index
+  std::uint32_t block_index_crc;  // CRC32C of the block index
   std::uint32_t reserved3;
   std::uint8_t reserved1[136];
   std::uint32_t crc;
@@ -249,7 +249,7 @@ struct IndexHeader {
 static_assert(sizeof(IndexHeader) == 40);
 
 struct IndexEntry {
-  std::uint64_t offset;       // a frame boundary
+  std::uint64_t offset;           // a frame boundary
   std::int64_t max_timestamp_ns;  // the largest event time of the records in [offset, next entry)
 };
 static_assert(sizeof(IndexEntry) == 16);
@@ -268,7 +268,8 @@ inline constexpr std::uint32_t kSealPadding = 2;
 struct RecordHeader {
   std::uint64_t seal;
   std::int64_t timestamp_ns;
-  std::uint32_t crc;  // CRC32C of (type u16, flags u16, payload length u32, timestamp i64), then the payload
+  std::uint32_t
+      crc;  // CRC32C of (type u16, flags u16, payload length u32, timestamp i64), then the payload
   std::uint16_t type;
   std::uint16_t flags;
 };
@@ -290,7 +291,9 @@ constexpr std::uint32_t LapTag(std::uint64_t offset, unsigned capacity_log2, std
 constexpr std::uint64_t MakeSeal(std::uint32_t tag, std::uint32_t state, std::uint32_t length) {
   return (std::uint64_t{tag} << 32) | (std::uint64_t{state} << 30) | length;
 }
-constexpr std::uint32_t SealTag(std::uint64_t seal) { return static_cast<std::uint32_t>(seal >> 32); }
+constexpr std::uint32_t SealTag(std::uint64_t seal) {
+  return static_cast<std::uint32_t>(seal >> 32);
+}
 constexpr std::uint32_t SealState(std::uint64_t seal) {
   return static_cast<std::uint32_t>(seal >> 30) & 3u;
 }

@@ -46,14 +46,14 @@ Status ErrnoStatus(const std::string& path, const std::string& what, int err) {
   if (err == ENOENT) code = StatusCode::kNotFound;
   if (err == EEXIST) code = StatusCode::kAlreadyExists;
   if (err == EACCES || err == EPERM || err == EROFS) code = StatusCode::kPermissionDenied;
-  if (err == ELOOP) return Err(StatusCode::kPermissionDenied, path, "is a symbolic link; refusing to follow it");
-  if (err == EISDIR) return Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file");
+  if (err == ELOOP)
+    return Err(StatusCode::kPermissionDenied, path, "is a symbolic link; refusing to follow it");
+  if (err == EISDIR)
+    return Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file");
   return Err(code, path, what + ": " + std::strerror(err));
 }
 
-std::uint32_t SuperCrc(const SuperBlock& s) {
-  return Crc32c(0, &s, offsetof(SuperBlock, crc));
-}
+std::uint32_t SuperCrc(const SuperBlock& s) { return Crc32c(0, &s, offsetof(SuperBlock, crc)); }
 
 // Validates a superblock read from a file of `file_size` bytes.
 Status ValidateSuper(const SuperBlock& s, std::uint64_t file_size, const std::string& path) {
@@ -65,24 +65,29 @@ Status ValidateSuper(const SuperBlock& s, std::uint64_t file_size, const std::st
                    std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion));
   if (SuperCrc(s) != s.crc) return Err(StatusCode::kCorrupt, path, "header checksum mismatch");
   if (s.header_size != kHeaderSize)
-    return Err(StatusCode::kCorrupt, path, "header size " + std::to_string(s.header_size) +
-                                               ", expected " + std::to_string(kHeaderSize));
+    return Err(StatusCode::kCorrupt, path,
+               "header size " + std::to_string(s.header_size) + ", expected " +
+                   std::to_string(kHeaderSize));
   if (!std::has_single_bit(s.capacity) || s.capacity < kMinCapacity || s.capacity > kMaxCapacity)
-    return Err(StatusCode::kCorrupt, path, "capacity " + std::to_string(s.capacity) +
-                                               " is not a power of two in [4 KiB, 1 TiB]");
+    return Err(
+        StatusCode::kCorrupt, path,
+        "capacity " + std::to_string(s.capacity) + " is not a power of two in [4 KiB, 1 TiB]");
   if (file_size != kHeaderSize + s.capacity)
     return Err(StatusCode::kCorrupt, path,
                "file is " + std::to_string(file_size) + " bytes but its header describes " +
                    std::to_string(kHeaderSize + s.capacity));
   if (s.policy != static_cast<std::uint8_t>(Policy::kBlock) &&
       s.policy != static_cast<std::uint8_t>(Policy::kOverwrite))
-    return Err(StatusCode::kCorrupt, path, "unknown backpressure policy " + std::to_string(s.policy));
+    return Err(StatusCode::kCorrupt, path,
+               "unknown backpressure policy " + std::to_string(s.policy));
   if (s.durability > static_cast<std::uint8_t>(Durability::kSync))
     return Err(StatusCode::kCorrupt, path, "unknown durability " + std::to_string(s.durability));
   if (s.max_payload == 0 || s.max_payload > kMaxPayloadLimit || s.max_payload > s.capacity / 2)
-    return Err(StatusCode::kCorrupt, path, "max payload " + std::to_string(s.max_payload) + " out of range");
+    return Err(StatusCode::kCorrupt, path,
+               "max payload " + std::to_string(s.max_payload) + " out of range");
   if (s.max_producers != kMaxProducers || s.max_cursors != kMaxCursors)
-    return Err(StatusCode::kCorrupt, path, "producer or cursor table size does not match this build");
+    return Err(StatusCode::kCorrupt, path,
+               "producer or cursor table size does not match this build");
   return Status::Ok();
 }
 
@@ -94,15 +99,17 @@ bool PidAlive(std::uint32_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-std::uint32_t ArchiveBlockCrc(const ArchiveBlock& b) { return Crc32c(0, &b, offsetof(ArchiveBlock, crc)); }
+std::uint32_t ArchiveBlockCrc(const ArchiveBlock& b) {
+  return Crc32c(0, &b, offsetof(ArchiveBlock, crc));
+}
 
 // What Create learns from, or writes into, the archive directory of a new log.
 struct ArchiveStart {
-  std::string directory;        // absolute
-  std::string ring_path;        // the new ring's, absolute
+  std::string directory;  // absolute
+  std::string ring_path;  // the new ring's, absolute
   int dir_fd = -1;
   int lock_fd = -1;
-  bool fresh = true;            // a new archive (its manifest written by Create)
+  bool fresh = true;  // a new archive (its manifest written by Create)
   Manifest manifest;
   ~ArchiveStart() {
     if (lock_fd >= 0) ::close(lock_fd);
@@ -113,7 +120,8 @@ struct ArchiveStart {
 // Prepares the archive of a log being created at `path`: a new one, or the archive of the same
 // log (by name) whose ring is being made again.
 Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveStart* a) {
-  if (Status s = ValidateArchiveSettings(o.archive); !s.ok()) return s.WithPrefix(o.archive_directory + ": ");
+  if (Status s = ValidateArchiveSettings(o.archive); !s.ok())
+    return s.WithPrefix(o.archive_directory + ": ");
   auto fd = detail::OpenArchiveDirectory(o.archive_directory, /*create=*/true);
   if (!fd.ok()) return fd.status();
   a->dir_fd = *fd;
@@ -122,12 +130,14 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
   a->directory = real;
   std::free(real);
   char* ring_dir = ::realpath(base::DirectoryOf(path).c_str(), nullptr);
-  if (ring_dir == nullptr) return base::ErrnoStatus(base::DirectoryOf(path), "cannot resolve", errno);
+  if (ring_dir == nullptr)
+    return base::ErrnoStatus(base::DirectoryOf(path), "cannot resolve", errno);
   a->ring_path = std::string(ring_dir) + "/" + base::BaseName(path);
   std::free(ring_dir);
   if (a->directory.size() > kMaxArchiveDirectory)
-    return Status::Error(StatusCode::kInvalidArgument, a->directory + ": archive directory path is longer than " +
-                                                           std::to_string(kMaxArchiveDirectory) + " bytes");
+    return Status::Error(StatusCode::kInvalidArgument,
+                         a->directory + ": archive directory path is longer than " +
+                             std::to_string(kMaxArchiveDirectory) + " bytes");
   auto lock = detail::LockArchive(a->dir_fd, a->directory);
   if (!lock.ok()) return lock.status();
   a->lock_fd = *lock;
@@ -144,8 +154,9 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
       auto other = Log::Open(manifest->ring_path, OpenOptions{.read_only = true});
       if (other.ok() && (*other)->identity() == manifest->identity)
         return Status::Error(StatusCode::kAlreadyExists,
-                             a->directory + ": the ring of log '" + manifest->log_name + "' still exists at " +
-                                 manifest->ring_path + ": use that one (a second ring would fork the log)");
+                             a->directory + ": the ring of log '" + manifest->log_name +
+                                 "' still exists at " + manifest->ring_path +
+                                 ": use that one (a second ring would fork the log)");
     }
     auto rec = detail::RecoverArchive(a->dir_fd, a->directory, manifest->identity);
     if (!rec.ok()) return rec.status();
@@ -160,11 +171,13 @@ Status PrepareArchive(const std::string& path, const CreateOptions& o, ArchiveSt
     bool segments = false;
     while (dirent* e = ::readdir(d)) {
       std::uint64_t base = 0;
-      segments |= ParseSegmentFileName(e->d_name, ".seg", &base) || ParseSegmentFileName(e->d_name, ".segz", &base);
+      segments |= ParseSegmentFileName(e->d_name, ".seg", &base) ||
+                  ParseSegmentFileName(e->d_name, ".segz", &base);
     }
     ::closedir(d);
     if (segments)
-      return Status::Error(StatusCode::kCorrupt, a->directory + ": holds segment files but no " + kManifestFile +
+      return Status::Error(StatusCode::kCorrupt, a->directory + ": holds segment files but no " +
+                                                     kManifestFile +
                                                      ": not an archive this build can continue");
   }
   return Status::Ok();
@@ -177,9 +190,12 @@ const char* PolicyName(Policy policy) {
 }
 const char* DurabilityName(Durability durability) {
   switch (durability) {
-    case Durability::kInterval: return "interval";
-    case Durability::kSync: return "sync";
-    default: return "none";
+    case Durability::kInterval:
+      return "interval";
+    case Durability::kSync:
+      return "sync";
+    default:
+      return "none";
   }
 }
 
@@ -195,13 +211,16 @@ std::string Log::ResolvePath(std::string_view name_or_path) {
 
 Status Log::ValidatePath(const std::string& path) {
   const std::size_t slash = path.find_last_of('/');
-  const std::string_view name = slash == std::string::npos ? std::string_view(path) : std::string_view(path).substr(slash + 1);
+  const std::string_view name = slash == std::string::npos
+                                    ? std::string_view(path)
+                                    : std::string_view(path).substr(slash + 1);
   bool ok = !name.empty() && name.size() <= kMaxLogName && name[0] != '.' && path.size() < 4096;
   for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                c == '-');
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '-');
   }
-  for (unsigned char c : path) ok = ok && c >= 0x20 && c != 0x7f;  // no newline, no control character
+  for (unsigned char c : path)
+    ok = ok && c >= 0x20 && c != 0x7f;  // no newline, no control character
   if (ok) return Status::Ok();
   std::string shown;
   for (unsigned char c : path.substr(0, 200)) {
@@ -213,16 +232,18 @@ Status Log::ValidatePath(const std::string& path) {
       shown += esc;
     }
   }
-  return Status::Error(StatusCode::kInvalidArgument,
-                       "bad log name '" + shown + "': its file name takes 1 to " + std::to_string(kMaxLogName) +
-                           " of A-Z a-z 0-9 _ . - (not starting with '.'), and the path no control characters");
+  return Status::Error(
+      StatusCode::kInvalidArgument,
+      "bad log name '" + shown + "': its file name takes 1 to " + std::to_string(kMaxLogName) +
+          " of A-Z a-z 0-9 _ . - (not starting with '.'), and the path no control characters");
 }
 
 Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOptions& o) {
   if (Status s = ValidatePath(path); !s.ok()) return s;
   if (!std::has_single_bit(o.capacity) || o.capacity < kMinCapacity || o.capacity > kMaxCapacity)
-    return Err(StatusCode::kInvalidArgument, path,
-               "capacity " + std::to_string(o.capacity) + " must be a power of two in [4096, 2^40]");
+    return Err(
+        StatusCode::kInvalidArgument, path,
+        "capacity " + std::to_string(o.capacity) + " must be a power of two in [4096, 2^40]");
   if (o.policy != Policy::kBlock && o.policy != Policy::kOverwrite)
     return Err(StatusCode::kInvalidArgument, path, "unknown policy");
   if (o.unblock_timeout_ms == 0)
@@ -249,7 +270,8 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
   auto dir_fd = base::OpenDirectory(dir, DirectoryUseFor(path), /*create=*/in_default);
   if (!dir_fd.ok()) return dir_fd.status();
   const std::string file = base::BaseName(path);
-  const int fd = ::openat(*dir_fd, file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd =
+      ::openat(*dir_fd, file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   const int open_errno = errno;
   ::close(*dir_fd);
   if (fd < 0) {
@@ -291,7 +313,8 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
     // archive starts at offset 0 with this log's.
     Manifest& m = archive.manifest;
     if (!archive.fresh && !detail::ParseIdentityHex(m.identity, s.identity))
-      return fail(Err(StatusCode::kCorrupt, archive.directory, "the manifest's identity is malformed"));
+      return fail(
+          Err(StatusCode::kCorrupt, archive.directory, "the manifest's identity is malformed"));
     if (archive.fresh) {
       m.log_name = base::BaseName(path);
       m.ring_path = archive.ring_path;
@@ -306,7 +329,8 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& path, const CreateOp
     m.max_payload = s.max_payload;
     m.unblock_timeout_ms = o.unblock_timeout_ms;
     m.sync_interval_ms = o.sync_interval_ms;
-    if (Status w = detail::WriteManifest(archive.dir_fd, archive.directory, m); !w.ok()) return fail(w);
+    if (Status w = detail::WriteManifest(archive.dir_fd, archive.directory, m); !w.ok())
+      return fail(w);
     const std::uint64_t start = m.active_base;
     header->head.value = header->tail.value = start;
     ArchiveBlock& b = header->archive_block;
@@ -371,7 +395,9 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& path, const OpenOption
       if (made.ok() || made.status().code() == StatusCode::kAlreadyExists) return Open(path, again);
       if (made.status().code() != StatusCode::kBusy || attempt >= 200) return made.status();
       ::usleep(10'000);
-      if (auto opened = Open(path, again); opened.ok() || opened.status().code() != StatusCode::kNotFound) return opened;
+      if (auto opened = Open(path, again);
+          opened.ok() || opened.status().code() != StatusCode::kNotFound)
+        return opened;
     }
   }
   if (fd < 0) {
@@ -399,8 +425,10 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
   };
   struct stat st;
   if (::fstat(fd, &st) != 0) return fail(ErrnoStatus(path, "stat", errno));
-  if (S_ISDIR(st.st_mode)) return fail(Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file"));
-  if (!S_ISREG(st.st_mode)) return fail(Err(StatusCode::kInvalidArgument, path, "is not a regular file"));
+  if (S_ISDIR(st.st_mode))
+    return fail(Err(StatusCode::kInvalidArgument, path, "is a directory, not a log file"));
+  if (!S_ISREG(st.st_mode))
+    return fail(Err(StatusCode::kInvalidArgument, path, "is not a regular file"));
   if (st.st_uid != ::geteuid())
     return fail(Err(StatusCode::kPermissionDenied, path,
                     "owned by another user (uid " + std::to_string(st.st_uid) + "): refused"));
@@ -439,8 +467,7 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
   log->sync_interval_ms_ = sync_interval_ms.value_or(super.sync_interval_ms);
   if (log->durability_ == Durability::kInterval && log->sync_interval_ms_ == 0)
     return Err(StatusCode::kInvalidArgument, path, "sync interval must be > 0 ms");
-  if (log->durability_ != Durability::kNone && !writable)
-    log->durability_ = Durability::kNone;
+  if (log->durability_ != Durability::kNone && !writable) log->durability_ = Durability::kNone;
 
   // Positions are read once each, then checked.
   const std::uint64_t head = Atomic(r.header->head.value).load(std::memory_order_acquire);
@@ -452,14 +479,17 @@ Result<std::unique_ptr<Log>> Log::OpenFd(int fd, const std::string& path, bool w
 
   const ArchiveBlock& block = r.header->archive_block;
   if (super.version >= 2 && std::memcmp(block.magic, kArchiveMagic, sizeof kArchiveMagic) == 0) {
-    if (ArchiveBlockCrc(block) != block.crc || block.directory_len == 0 || block.directory_len > kMaxArchiveDirectory)
+    if (ArchiveBlockCrc(block) != block.crc || block.directory_len == 0 ||
+        block.directory_len > kMaxArchiveDirectory)
       return Err(StatusCode::kCorrupt, path, "the archive block of the header is damaged");
     const std::string directory(block.directory, block.directory_len);
     const std::uint32_t slot = r.header->archive.cursor_slot;
     CursorSlot* cursor = slot < kMaxCursors ? &r.header->cursors[slot] : nullptr;
     if (cursor == nullptr ||
-        Atomic(cursor->state).load(std::memory_order_acquire) != static_cast<std::uint64_t>(CursorState::kActive) ||
-        std::string_view(cursor->name, std::min<std::uint32_t>(cursor->name_len, kMaxCursorName)) != kArchiveCursorName)
+        Atomic(cursor->state).load(std::memory_order_acquire) !=
+            static_cast<std::uint64_t>(CursorState::kActive) ||
+        std::string_view(cursor->name, std::min<std::uint32_t>(cursor->name_len, kMaxCursorName)) !=
+            kArchiveCursorName)
       return Err(StatusCode::kCorrupt, path, "the archive's cursor is missing from the header");
     r.archive_cursor = cursor;
     auto archive = detail::Archive::Open(directory, r.header);
@@ -538,7 +568,8 @@ void Log::Recover() {
     // A ring that came back older than its archive (a file-backed ring after a power cut, or a
     // damaged frame cut off above) must not hand out offsets the archive already holds: it goes
     // on after them, empty.
-    const std::uint64_t archived = std::max(ring_.LoadArchived(), Atomic(h->archive.written).load(std::memory_order_relaxed));
+    const std::uint64_t archived =
+        std::max(ring_.LoadArchived(), Atomic(h->archive.written).load(std::memory_order_relaxed));
     const std::uint64_t now_tail = Atomic(h->tail.value).load(std::memory_order_relaxed);
     if (now_tail < archived) {
       Atomic(h->head.value).store(archived, std::memory_order_relaxed);
@@ -563,8 +594,7 @@ Log::~Log() {
     if (durability_ != Durability::kNone && !failed()) Sync().ok();
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
       Atomic(ring_.header->counters.clean_close).store(1, std::memory_order_release);
-      if (durability_ != Durability::kNone)
-        detail::g_msync.load()(map_, kHeaderSize, MS_SYNC);
+      if (durability_ != Durability::kNone) detail::g_msync.load()(map_, kHeaderSize, MS_SYNC);
     }
   }
   ::munmap(map_, map_size_);
@@ -578,7 +608,8 @@ void Log::Fail(std::string what) {
 }
 
 base::DirectoryUse Log::DirectoryUseFor(const std::string& path) {
-  return base::DirectoryOf(path) == DefaultDirectory() ? base::DirectoryUse::kPrivate : base::DirectoryUse::kShared;
+  return base::DirectoryOf(path) == DefaultDirectory() ? base::DirectoryUse::kPrivate
+                                                       : base::DirectoryUse::kShared;
 }
 
 std::string Log::identity() const {
@@ -626,7 +657,8 @@ bool Log::SyncRange(std::uint64_t offset, std::uint64_t bytes) {
     bytes -= n;
   }
   ok = ok && sync(0, sizeof(LogHeader));
-  if (!ok) Fail(std::string("msync failed: ") + std::strerror(errno) + "; the handle is now unusable");
+  if (!ok)
+    Fail(std::string("msync failed: ") + std::strerror(errno) + "; the handle is now unusable");
   return ok;
 }
 
@@ -669,7 +701,8 @@ LogInfo Log::Info() const {
     const std::uint64_t owner = Atomic(slot.owner).load(std::memory_order_acquire);
     if (owner == 0) continue;
     // A slot whose process died mid-run keeps its counters until it is reclaimed.
-    if (owner != kReclaiming && PidAlive(static_cast<std::uint32_t>(owner >> 32))) ++info.live_producers;
+    if (owner != kReclaiming && PidAlive(static_cast<std::uint32_t>(owner >> 32)))
+      ++info.live_producers;
     info.records_appended += Atomic(slot.records).load(std::memory_order_relaxed);
     info.bytes_appended += Atomic(slot.bytes).load(std::memory_order_relaxed);
     info.padding_frames += Atomic(slot.padding_frames).load(std::memory_order_relaxed);
@@ -732,7 +765,8 @@ Result<std::unique_ptr<Producer>> Log::NewProducer() {
     // Every slot taken: reclaim those of dead processes whose reservation is resolved.
     for (ProducerSlot& slot : ring_.header->producers) {
       const std::uint64_t owner = Atomic(slot.owner).load(std::memory_order_acquire);
-      if (owner == 0 || owner == kReclaiming || PidAlive(static_cast<std::uint32_t>(owner >> 32))) continue;
+      if (owner == 0 || owner == kReclaiming || PidAlive(static_cast<std::uint32_t>(owner >> 32)))
+        continue;
       const std::uint64_t start = Atomic(slot.res_start).load(std::memory_order_relaxed);
       const std::uint64_t end = Atomic(slot.res_end).load(std::memory_order_relaxed);
       if (end > start && start >= ring_.LoadHead() && start < ring_.LoadTail()) {
@@ -744,7 +778,8 @@ Result<std::unique_ptr<Producer>> Log::NewProducer() {
       }
       // Claim the slot for reclaiming first, so that two reclaimers never fold it twice.
       std::uint64_t expected = owner;
-      if (!Atomic(slot.owner).compare_exchange_strong(expected, kReclaiming, std::memory_order_acq_rel))
+      if (!Atomic(slot.owner)
+               .compare_exchange_strong(expected, kReclaiming, std::memory_order_acq_rel))
         continue;
       ring_.FoldCounters(slot);
       Atomic(slot.owner).store(0, std::memory_order_release);
@@ -769,16 +804,21 @@ Status Log::CheckArchivedFrame(std::uint64_t off) const {
                              ? frames.layout->Classify(off, frames.LoadSealRelaxed(off), &bytes)
                              : FrameKind::kUncommitted;
   if (kind != FrameKind::kRecord && kind != FrameKind::kPadding)
-    return Err(StatusCode::kInvalidArgument, path_, "offset " + std::to_string(off) + " is not the start of a frame");
+    return Err(StatusCode::kInvalidArgument, path_,
+               "offset " + std::to_string(off) + " is not the start of a frame");
   return Status::Ok();
 }
 
 Result<std::uint64_t> Log::Resolve(StartAt start) const {
   switch (start.kind()) {
-    case StartAt::Kind::kEarliest: return earliest_offset();
-    case StartAt::Kind::kLatest: return latest_offset();
-    case StartAt::Kind::kTime: return TimeToOffset(static_cast<std::int64_t>(start.value()));
-    case StartAt::Kind::kOffset: break;
+    case StartAt::Kind::kEarliest:
+      return earliest_offset();
+    case StartAt::Kind::kLatest:
+      return latest_offset();
+    case StartAt::Kind::kTime:
+      return TimeToOffset(static_cast<std::int64_t>(start.value()));
+    case StartAt::Kind::kOffset:
+      break;
   }
   const std::uint64_t off = start.value();
   const std::uint64_t earliest = earliest_offset();
@@ -789,7 +829,8 @@ Result<std::uint64_t> Log::Resolve(StartAt start) const {
                "offset " + std::to_string(off) + " is outside the retained range [" +
                    std::to_string(earliest) + ", " + std::to_string(tail) + "]");
   if (off % kFrameAlignment != 0)
-    return Err(StatusCode::kInvalidArgument, path_, "offset " + std::to_string(off) + " is not the start of a frame");
+    return Err(StatusCode::kInvalidArgument, path_,
+               "offset " + std::to_string(off) + " is not the start of a frame");
   if (off < head) {
     if (Status s = CheckArchivedFrame(off); !s.ok()) return s;
     return off;
@@ -808,7 +849,8 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
   if (!sealed.ok()) return sealed.status();
   const std::uint64_t earliest = archive_->LoadEarliest();
   // The first record at or after unix_ns in [from, to) of a segment, a window at a time.
-  auto walk = [&](detail::SegmentFile& m, std::uint64_t from, std::uint64_t to) -> Result<std::optional<std::uint64_t>> {
+  auto walk = [&](detail::SegmentFile& m, std::uint64_t from,
+                  std::uint64_t to) -> Result<std::optional<std::uint64_t>> {
     for (std::uint64_t pos = from; pos < to;) {
       if (Status s = m.Load(pos); !s.ok()) return s;
       const detail::FrameSpan frames = m.frames();
@@ -817,8 +859,10 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
       while (pos < end) {
         std::uint64_t bytes = 0;
         const FrameKind kind = frames.layout->Classify(pos, frames.LoadSealRelaxed(pos), &bytes);
-        if (kind == FrameKind::kRecord && frames.Header(pos)->timestamp_ns >= unix_ns) return std::optional(pos);
-        if ((kind != FrameKind::kRecord && kind != FrameKind::kPadding) || bytes > end - pos) return std::optional<std::uint64_t>();
+        if (kind == FrameKind::kRecord && frames.Header(pos)->timestamp_ns >= unix_ns)
+          return std::optional(pos);
+        if ((kind != FrameKind::kRecord && kind != FrameKind::kPadding) || bytes > end - pos)
+          return std::optional<std::uint64_t>();
         pos += bytes;
       }
     }
@@ -830,7 +874,9 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
     if (seg.end <= earliest || seg.records == 0 || seg.max_timestamp_ns < unix_ns) continue;
     if (seg.base >= head) break;
     std::uint64_t from = seg.base;
-    if (auto index = detail::ReadIndex(archive_->dir_fd(), archive_->directory(), seg.base, seg.end); index.ok()) {
+    if (auto index =
+            detail::ReadIndex(archive_->dir_fd(), archive_->directory(), seg.base, seg.end);
+        index.ok()) {
       for (const IndexEntry& e : *index) {
         if (e.max_timestamp_ns >= unix_ns) {
           from = e.offset;
@@ -839,7 +885,9 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
       }
     }
     auto m = archive_->OpenSegmentAt(seg.base);
-    if (!m.ok() && m.status().code() == StatusCode::kNotFound && archive_->LoadEarliest() >= seg.end) continue;
+    if (!m.ok() && m.status().code() == StatusCode::kNotFound &&
+        archive_->LoadEarliest() >= seg.end)
+      continue;
     if (!m.ok()) return m.status();  // (deleted by retention meanwhile: skipped above)
     auto found = walk(**m, from, seg.end);
     if (!found.ok()) return found.status();
@@ -849,7 +897,8 @@ Result<std::uint64_t> Log::ArchiveTimeToOffset(std::int64_t unix_ns, std::uint64
   if (!sealed->empty()) active_base = sealed->back().end;
   const std::uint64_t active = std::max(active_base, earliest);
   if (active < head) {
-    auto m = detail::SegmentFile::OpenActive(archive_->dir_fd(), archive_->directory(), active_base, archive_->identity());
+    auto m = detail::SegmentFile::OpenActive(archive_->dir_fd(), archive_->directory(), active_base,
+                                             archive_->identity());
     if (!m.ok()) return m.status();
     auto found = walk(**m, active, head);
     if (!found.ok()) return found.status();
@@ -929,10 +978,12 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
     c.updated_unix_ns = detail::UnixNs();
     Atomic(c.position).store(*pos, std::memory_order_release);
     // release: name and position are complete before the cursor counts.
-    Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kActive), std::memory_order_release);
+    Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kActive),
+                          std::memory_order_release);
     if (CursorSlot* other = find(i); other != nullptr && other < &c) {
       // Someone created the same name at the same moment: keep theirs.
-      Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kFree), std::memory_order_release);
+      Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kFree),
+                            std::memory_order_release);
       const std::uint64_t p = Atomic(other->position).load(std::memory_order_acquire);
       return std::unique_ptr<LogReader>(new LogReader(this, p, other, std::string(name)));
     }
@@ -948,20 +999,25 @@ Result<std::unique_ptr<LogReader>> Log::OpenCursor(std::string_view name, StartA
 }
 
 Result<std::unique_ptr<LogReader>> Log::OpenArchiveCursor(std::uint64_t pos) {
-  if (ring_.archive_cursor == nullptr) return Err(StatusCode::kFailedPrecondition, path_, "has no archive");
-  std::atomic_ref(ring_.archive_cursor->pid).store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
-  return std::unique_ptr<LogReader>(new LogReader(this, pos, ring_.archive_cursor, kArchiveCursorName));
+  if (ring_.archive_cursor == nullptr)
+    return Err(StatusCode::kFailedPrecondition, path_, "has no archive");
+  std::atomic_ref(ring_.archive_cursor->pid)
+      .store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+  return std::unique_ptr<LogReader>(
+      new LogReader(this, pos, ring_.archive_cursor, kArchiveCursorName));
 }
 
 Status Log::DeleteCursor(std::string_view name) {
   if (!ring_.writable) return Err(StatusCode::kPermissionDenied, path_, "opened read-only");
   if (archive_ && name == kArchiveCursorName)
-    return Err(StatusCode::kPermissionDenied, path_, "cursor '" + std::string(name) + "' belongs to the archive");
+    return Err(StatusCode::kPermissionDenied, path_,
+               "cursor '" + std::string(name) + "' belongs to the archive");
   for (CursorSlot& c : ring_.header->cursors) {
     if (Atomic(c.state).load(std::memory_order_acquire) ==
             static_cast<std::uint64_t>(CursorState::kActive) &&
         c.name_len == name.size() && std::memcmp(c.name, name.data(), name.size()) == 0) {
-      Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kFree), std::memory_order_release);
+      Atomic(c.state).store(static_cast<std::uint64_t>(CursorState::kFree),
+                            std::memory_order_release);
       return Status::Ok();
     }
   }

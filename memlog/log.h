@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "base/files.h"
 #include "memlog/archive.h"
 #include "memlog/detail/archive.h"
 #include "memlog/detail/ring.h"
 #include "memlog/format.h"
-#include "base/files.h"
 #include "memlog/status.h"
 
 namespace kappa::memlog {
@@ -37,16 +37,16 @@ struct CreateOptions {
   std::uint64_t capacity = std::uint64_t{64} << 20;  // ring bytes, a power of two
   Policy policy = Policy::kBlock;
   Durability durability = Durability::kNone;
-  std::uint32_t sync_interval_ms = 100;   // for Durability::kInterval
+  std::uint32_t sync_interval_ms = 100;  // for Durability::kInterval
   std::uint32_t unblock_timeout_ms = 1000;
-  std::uint32_t max_payload = 0;          // 0: min(capacity / 4, 256 MiB)
+  std::uint32_t max_payload = 0;  // 0: min(capacity / 4, 256 MiB)
   // An archive directory (created 0700 if missing; its parent must exist) makes the ring the
   // hot tail of a log whose history is kept in segment files there (archive.h). A directory
   // that already holds the archive of a log of this name (its ring lost, say to a reboot of
   // /dev/shm) is taken over: the new ring continues that log, with its identity, at the end of
   // what the archive holds.
   std::string archive_directory;
-  ArchiveSettings archive;                // for a new archive
+  ArchiveSettings archive;  // for a new archive
 };
 
 struct OpenOptions {
@@ -54,7 +54,7 @@ struct OpenOptions {
   // Map every page of the log at open (MAP_POPULATE), for a reader that will go through all of
   // it, such as a pipeline: its reads then take no page faults. Opening takes longer.
   bool populate = false;
-  std::optional<Durability> durability;   // unset: the log's creation default
+  std::optional<Durability> durability;  // unset: the log's creation default
   std::optional<std::uint32_t> sync_interval_ms;
   // If the log file is missing but this directory holds its archive, the log is made again
   // from the archive (as Create with that archive would) and opened.
@@ -93,7 +93,7 @@ struct LogInfo {
   std::uint32_t version = 0;
   std::uint64_t capacity = 0;
   Policy policy = Policy::kBlock;
-  Durability durability = Durability::kNone;  // this handle's
+  Durability durability = Durability::kNone;           // this handle's
   Durability creation_durability = Durability::kNone;  // the log's default
   std::uint32_t max_payload = 0;
   std::uint32_t unblock_timeout_ms = 0;
@@ -103,7 +103,7 @@ struct LogInfo {
   std::uint64_t earliest_offset = 0;
   std::uint64_t latest_offset = 0;
   std::uint64_t records_appended = 0;
-  std::uint64_t bytes_appended = 0;   // payload bytes
+  std::uint64_t bytes_appended = 0;  // payload bytes
   std::uint64_t padding_frames = 0;
   std::uint64_t unblocked_stalls = 0;
   std::uint64_t recoveries = 0;
@@ -123,7 +123,8 @@ class Log {
   static Result<std::unique_ptr<Log>> Create(const std::string& path, const CreateOptions& options);
   // Opens an existing log file, validating its header first, and recovers it if no other handle
   // has it open.
-  static Result<std::unique_ptr<Log>> Open(const std::string& path, const OpenOptions& options = {});
+  static Result<std::unique_ptr<Log>> Open(const std::string& path,
+                                           const OpenOptions& options = {});
 
   // Log names (a path's last component) take 1 to kMaxLogName of A-Z a-z 0-9 _ . - and do not
   // start with '.'; no part of a path holds a newline or another control character. Create and

@@ -1,7 +1,6 @@
 #include "memlog/log_reader.h"
 
 #include <algorithm>
-
 #include <thread>
 
 #include "base/check.h"
@@ -16,11 +15,16 @@ using detail::FrameKind;
 
 const char* PollStatusName(PollStatus status) {
   switch (status) {
-    case PollStatus::kOk: return "ok";
-    case PollStatus::kEmpty: return "empty";
-    case PollStatus::kLapped: return "lapped";
-    case PollStatus::kCorrupt: return "corrupt";
-    case PollStatus::kExpired: return "expired";
+    case PollStatus::kOk:
+      return "ok";
+    case PollStatus::kEmpty:
+      return "empty";
+    case PollStatus::kLapped:
+      return "lapped";
+    case PollStatus::kCorrupt:
+      return "corrupt";
+    case PollStatus::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -67,7 +71,11 @@ RecordBatch::Iterator& RecordBatch::Iterator::operator++() noexcept {
 
 LogReader::LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor,
                      std::string cursor_name)
-    : log_(log), ring_(&log->ring()), archive_(log->archive()), pos_(position), cursor_(cursor),
+    : log_(log),
+      ring_(&log->ring()),
+      archive_(log->archive()),
+      pos_(position),
+      cursor_(cursor),
       cursor_name_(std::move(cursor_name)) {
   in_archive_ = archive_ != nullptr && pos_ < ring_->LoadHead();
 }
@@ -76,8 +84,10 @@ LogReader::~LogReader() = default;
 
 PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
                            std::size_t max_bytes) noexcept {
-  if (in_archive_) [[unlikely]] return PollArchive(batch, max_records, max_bytes);
-  if (archive_ != nullptr && pos_ < ring_->LoadArchived() && pos_ >= archive_->LoadEarliest()) [[unlikely]] {
+  if (in_archive_) [[unlikely]]
+    return PollArchive(batch, max_records, max_bytes);
+  if (archive_ != nullptr && pos_ < ring_->LoadArchived() && pos_ >= archive_->LoadEarliest())
+      [[unlikely]] {
     // Fallen behind what the archive holds: read it there, where a lapping producer cannot
     // write over it while it is read.
     in_archive_ = true;
@@ -159,7 +169,8 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
       stall_since_ = now;
       return PollStatus::kEmpty;
     }
-    if (now - stall_since_ < ring_->unblock_timeout_ns || !ring_->writable) return PollStatus::kEmpty;
+    if (now - stall_since_ < ring_->unblock_timeout_ns || !ring_->writable)
+      return PollStatus::kEmpty;
     if (!ring_->TryUnblock(p, seal)) return PollStatus::kEmpty;
     stall_at_ = UINT64_MAX;  // unblocked (or committed after all): read again
   }
@@ -182,7 +193,8 @@ PollStatus LogReader::Wait(RecordBatch* batch, std::chrono::nanoseconds timeout,
     if (now - begin < kSpinNs) continue;
     if (!ring_->writable) {
       // A read-only handle cannot announce itself on the wake line: it polls every millisecond.
-      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<std::int64_t>(1'000'000, deadline - now)));
+      std::this_thread::sleep_for(
+          std::chrono::nanoseconds(std::min<std::int64_t>(1'000'000, deadline - now)));
       continue;
     }
     const std::uint32_t seen = ring_->BeginSleep();
@@ -235,7 +247,8 @@ PollStatus LogReader::PollArchive(RecordBatch* batch, std::size_t max_records,
       segment_.reset();
       return PollStatus::kExpired;
     }
-    if (!segment_ || pos_ < segment_->base() || (segment_->sealed() && pos_ >= segment_->sealed_end())) {
+    if (!segment_ || pos_ < segment_->base() ||
+        (segment_->sealed() && pos_ >= segment_->sealed_end())) {
       if (!OpenSegmentAt()) {
         if (pos_ < archive_->LoadEarliest()) continue;  // retention took it meanwhile
         return PollStatus::kCorrupt;

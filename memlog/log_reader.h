@@ -51,7 +51,9 @@ class RecordBatch {
   class Iterator {
    public:
     Iterator(const detail::FrameSpan& frames, std::uint64_t pos, std::uint64_t end)
-        : frames_(frames), pos_(pos), end_(end) { Skip(); }
+        : frames_(frames), pos_(pos), end_(end) {
+      Skip();
+    }
     Record operator*() const noexcept;
     Iterator& operator++() noexcept;
     bool operator!=(const Iterator& other) const { return pos_ != other.pos_; }
@@ -83,15 +85,15 @@ class RecordBatch {
   std::size_t count_ = 0;
 };
 
-enum class [[nodiscard]] PollStatus {
-  kOk,       // the batch holds >= 1 record
-  kEmpty,    // nothing committed past position() yet
-  kLapped,   // records were overwritten before they were read; see last_lost_bytes() (only
-             // for logs without an archive)
-  kCorrupt,  // the frame at position() is damaged or its archive segment unreadable (error()
-             // says which); the reader does not move past it
-  kExpired,  // records were deleted by the archive's retention before they were read; see
-             // last_lost_bytes(); the reader goes on from the oldest record kept
+enum class [[nodiscard]] PollStatus{
+    kOk,       // the batch holds >= 1 record
+    kEmpty,    // nothing committed past position() yet
+    kLapped,   // records were overwritten before they were read; see last_lost_bytes() (only
+               // for logs without an archive)
+    kCorrupt,  // the frame at position() is damaged or its archive segment unreadable (error()
+               // says which); the reader does not move past it
+    kExpired,  // records were deleted by the archive's retention before they were read; see
+               // last_lost_bytes(); the reader goes on from the oldest record kept
 };
 const char* PollStatusName(PollStatus status);
 
@@ -137,7 +139,8 @@ class LogReader {
   friend class Log;
   LogReader(const Log* log, std::uint64_t position, CursorSlot* cursor, std::string cursor_name);
   // Reads below the ring's head, from the archive's segment files.
-  PollStatus PollArchive(RecordBatch* batch, std::size_t max_records, std::size_t max_bytes) noexcept;
+  PollStatus PollArchive(RecordBatch* batch, std::size_t max_records,
+                         std::size_t max_bytes) noexcept;
   // Opens the segment that holds pos_; false (error_ set) if it cannot.
   bool OpenSegmentAt() noexcept;
 

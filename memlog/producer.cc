@@ -17,20 +17,30 @@ using detail::FrameKind;
 
 const char* AppendResultName(AppendResult result) {
   switch (result) {
-    case AppendResult::kOk: return "ok";
-    case AppendResult::kFull: return "full";
-    case AppendResult::kTooLarge: return "too large";
-    case AppendResult::kAbandoned: return "abandoned (stalled past the unblock timeout)";
-    case AppendResult::kStalled: return "stalled behind an older reservation";
-    case AppendResult::kIoError: return "I/O error";
-    case AppendResult::kReadOnly: return "read-only";
-    case AppendResult::kTimedOut: return "timed out while full";
+    case AppendResult::kOk:
+      return "ok";
+    case AppendResult::kFull:
+      return "full";
+    case AppendResult::kTooLarge:
+      return "too large";
+    case AppendResult::kAbandoned:
+      return "abandoned (stalled past the unblock timeout)";
+    case AppendResult::kStalled:
+      return "stalled behind an older reservation";
+    case AppendResult::kIoError:
+      return "I/O error";
+    case AppendResult::kReadOnly:
+      return "read-only";
+    case AppendResult::kTimedOut:
+      return "timed out while full";
   }
   return "unknown";
 }
 
 Producer::Producer(Log* log, std::uint32_t slot, std::uint64_t /*owner*/)
-    : log_(log), ring_(&log->ring()), slot_(&log->ring().header->producers[slot]),
+    : log_(log),
+      ring_(&log->ring()),
+      slot_(&log->ring().header->producers[slot]),
       slot_index_(slot) {
   head_cache_ = ring_->LoadHead();
 }
@@ -51,7 +61,8 @@ AppendResult Producer::CheckRoom(std::uint64_t end) noexcept {
     return end - head_cache_ <= cap ? AppendResult::kOk : AppendResult::kFull;
   }
   // With an archive, nothing it does not hold yet is overwritten, whatever the policy.
-  if (ring_->archive_cursor != nullptr && end - cap > ring_->LoadArchived()) return AppendResult::kFull;
+  if (ring_->archive_cursor != nullptr && end - cap > ring_->LoadArchived())
+    return AppendResult::kFull;
   if (!ring_->AdvanceHeadTo(end - cap)) return AppendResult::kStalled;
   head_cache_ = end - cap;
   return AppendResult::kOk;
@@ -83,10 +94,11 @@ AppendResult Producer::Reserve(std::uint64_t frame_bytes, std::uint64_t* start,
 }
 
 RecordHeader* Producer::WriteFrame(std::uint64_t offset, std::span<const std::byte> payload,
-                                  std::uint16_t type, std::int64_t timestamp_ns) noexcept {
+                                   std::uint16_t type, std::int64_t timestamp_ns) noexcept {
   RecordHeader* h = ring_->Header(offset);
   const auto len = static_cast<std::uint32_t>(payload.size());
-  if (len) std::memcpy(ring_->data + (offset & ring_->mask) + kRecordHeaderSize, payload.data(), len);
+  if (len)
+    std::memcpy(ring_->data + (offset & ring_->mask) + kRecordHeaderSize, payload.data(), len);
   h->timestamp_ns = timestamp_ns;
   h->type = type;
   h->flags = 0;
@@ -98,8 +110,9 @@ AppendResult Producer::Publish(std::uint64_t start, std::uint64_t end,
   std::uint64_t expected = first_seal_before;
   // seq_cst (release at least): the frames of the whole reservation are complete before any
   // reader can see them; seq_cst for WakeReaders (the same locked instruction on x86).
-  if (!Atomic(ring_->SealWord(start)).compare_exchange_strong(
-          expected, first_seal, std::memory_order_seq_cst, std::memory_order_relaxed))
+  if (!Atomic(ring_->SealWord(start))
+           .compare_exchange_strong(expected, first_seal, std::memory_order_seq_cst,
+                                    std::memory_order_relaxed))
     return AppendResult::kAbandoned;
   ring_->WakeReaders();
   // The next append writes from `end` on and, once the ring has lapped, first reads the seal of
@@ -233,8 +246,10 @@ AppendResult Producer::AppendBatch(std::span<const RecordView> records,
     if (idx + f > ring_->capacity) {
       const std::uint64_t pad_seal = MakeSeal(ring_->Tag(pos), kSealPadding,
                                               static_cast<std::uint32_t>(ring_->capacity - idx));
-      if (pos == start) first_seal = pad_seal;
-      else Atomic(ring_->SealWord(pos)).store(pad_seal, std::memory_order_relaxed);
+      if (pos == start)
+        first_seal = pad_seal;
+      else
+        Atomic(ring_->SealWord(pos)).store(pad_seal, std::memory_order_relaxed);
       pos += ring_->capacity - idx;
       ++pads;
     }
@@ -244,8 +259,10 @@ AppendResult Producer::AppendBatch(std::span<const RecordView> records,
     crc_in[pending++] = RecordCrcInput{r.type, 0, len, ts, r.payload.data()};
     if (pending == kCrcChunk) store_crcs();
     const std::uint64_t seal = MakeSeal(ring_->Tag(pos), kSealRecord, len);
-    if (pos == start) first_seal = seal;
-    else Atomic(ring_->SealWord(pos)).store(seal, std::memory_order_relaxed);
+    if (pos == start)
+      first_seal = seal;
+    else
+      Atomic(ring_->SealWord(pos)).store(seal, std::memory_order_relaxed);
     if (&r == &records.front() && first_offset) *first_offset = pos;
     bytes += len;
     pos += f;
@@ -315,8 +332,9 @@ void Producer::Abort(ClaimedRecord* claim) noexcept {
   const std::uint64_t pad = MakeSeal(ring_->Tag(start), kSealPadding,
                                      static_cast<std::uint32_t>(claim->reservation_end - start));
   std::uint64_t expected = claim->first_seal_before;
-  if (Atomic(ring_->SealWord(start)).compare_exchange_strong(expected, pad, std::memory_order_release,
-                                                             std::memory_order_relaxed)) {
+  if (Atomic(ring_->SealWord(start))
+          .compare_exchange_strong(expected, pad, std::memory_order_release,
+                                   std::memory_order_relaxed)) {
     ++padding_;
     Atomic(slot_->padding_frames).store(padding_, std::memory_order_relaxed);
   }

@@ -20,15 +20,15 @@ namespace kappa::memlog {
 
 class Log;
 
-enum class [[nodiscard]] AppendResult {
-  kOk,
-  kFull,        // Block policy: the slowest cursor has not consumed enough yet
-  kTooLarge,    // payload (or batch) exceeds the log's limit
-  kAbandoned,   // this producer stalled past the unblock timeout; its reservation became padding
-  kStalled,     // Overwrite policy: an older reservation could not be unblocked
-  kIoError,     // the handle failed a sync; nothing more is appended through it
-  kReadOnly,    // the log was opened read-only
-  kTimedOut,    // AppendBlocking: still full at the deadline
+enum class [[nodiscard]] AppendResult{
+    kOk,
+    kFull,       // Block policy: the slowest cursor has not consumed enough yet
+    kTooLarge,   // payload (or batch) exceeds the log's limit
+    kAbandoned,  // this producer stalled past the unblock timeout; its reservation became padding
+    kStalled,    // Overwrite policy: an older reservation could not be unblocked
+    kIoError,    // the handle failed a sync; nothing more is appended through it
+    kReadOnly,   // the log was opened read-only
+    kTimedOut,   // AppendBlocking: still full at the deadline
 };
 const char* AppendResultName(AppendResult result);
 

@@ -22,15 +22,17 @@ constexpr std::string_view kFirstNames[] = {"Peter", "Paul",  "Luke",  "John",  
                                             "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
 constexpr std::string_view kLastNames[] = {"Shultz", "Abrams", "Spencer", "White", "Bartels",
                                            "Walton", "Smith",  "Jones",   "Noris"};
-constexpr std::string_view kCities[] = {"Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland",
-                                        "Bend",    "Redmond",     "Seattle",       "Kent",  "Cheyenne"};
+constexpr std::string_view kCities[] = {"Phoenix",  "Los Angeles", "San Francisco", "Boise",
+                                        "Portland", "Bend",        "Redmond",       "Seattle",
+                                        "Kent",     "Cheyenne"};
 constexpr std::string_view kStates[] = {"AZ", "CA", "ID", "OR", "WA", "WY"};
 constexpr std::string_view kHotChannels[] = {"Google", "Facebook", "Baidu", "Apple"};
 
 // The random numbers of one event: splitmix64 over (seed, event number).
 class EventRandom {
  public:
-  EventRandom(std::uint64_t seed, std::uint64_t n) : state_(Mix(seed * 0x9e3779b97f4a7c15ULL + n)) {}
+  EventRandom(std::uint64_t seed, std::uint64_t n)
+      : state_(Mix(seed * 0x9e3779b97f4a7c15ULL + n)) {}
   std::uint64_t Next() {
     state_ += 0x9e3779b97f4a7c15ULL;
     return Mix(state_);
@@ -60,13 +62,16 @@ void Put(char (&field)[N], std::string_view text) {
 template <std::size_t N>
 void PutRandomString(char (&field)[N], EventRandom& r, int max_length) {
   char text[128];
-  const auto length = static_cast<std::size_t>(kMinStringLength + r.Below(max_length - kMinStringLength));
+  const auto length =
+      static_cast<std::size_t>(kMinStringLength + r.Below(max_length - kMinStringLength));
   for (std::size_t i = 0; i < length && i < sizeof text; ++i)
     text[i] = r.Below(13) == 0 ? ' ' : static_cast<char>('a' + r.Below(26));
   Put(field, std::string_view(text, std::min(length, sizeof text)));
 }
 
-std::int64_t NextPrice(EventRandom& r) { return std::llround(std::pow(10.0, r.Unit() * 6.0) * 100.0); }
+std::int64_t NextPrice(EventRandom& r) {
+  return std::llround(std::pow(10.0, r.Unit() * 6.0) * 100.0);
+}
 
 template <std::size_t N>
 std::string_view Pick(EventRandom& r, const std::string_view (&choices)[N]) {
@@ -77,35 +82,45 @@ std::string_view Pick(EventRandom& r, const std::string_view (&choices)[N]) {
 
 std::int64_t Event::date_time() const {
   switch (kind) {
-    case EventKind::kPerson: return person.date_time;
-    case EventKind::kAuction: return auction.date_time;
-    case EventKind::kBid: return bid.date_time;
+    case EventKind::kPerson:
+      return person.date_time;
+    case EventKind::kAuction:
+      return auction.date_time;
+    case EventKind::kBid:
+      return bid.date_time;
   }
   return 0;
 }
 
 std::uint16_t Event::type() const {
   switch (kind) {
-    case EventKind::kPerson: return engine::RecordType<Person>::kLogType;
-    case EventKind::kAuction: return engine::RecordType<Auction>::kLogType;
-    case EventKind::kBid: return engine::RecordType<Bid>::kLogType;
+    case EventKind::kPerson:
+      return engine::RecordType<Person>::kLogType;
+    case EventKind::kAuction:
+      return engine::RecordType<Auction>::kLogType;
+    case EventKind::kBid:
+      return engine::RecordType<Bid>::kLogType;
   }
   return 0;
 }
 
 std::span<const std::byte> Event::payload() const {
   switch (kind) {
-    case EventKind::kPerson: return std::as_bytes(std::span(&person, 1));
-    case EventKind::kAuction: return std::as_bytes(std::span(&auction, 1));
-    case EventKind::kBid: return std::as_bytes(std::span(&bid, 1));
+    case EventKind::kPerson:
+      return std::as_bytes(std::span(&person, 1));
+    case EventKind::kAuction:
+      return std::as_bytes(std::span(&auction, 1));
+    case EventKind::kBid:
+      return std::as_bytes(std::span(&bid, 1));
   }
   return {};
 }
 
 serving::Status RegisterEventTypes(const std::string& log_path) {
-  for (serving::Status s : {engine::RecordCatalog::Register<Person>(log_path, engine::RecordName<Person>()),
-                            engine::RecordCatalog::Register<Auction>(log_path, engine::RecordName<Auction>()),
-                            engine::RecordCatalog::Register<Bid>(log_path, engine::RecordName<Bid>())}) {
+  for (serving::Status s :
+       {engine::RecordCatalog::Register<Person>(log_path, engine::RecordName<Person>()),
+        engine::RecordCatalog::Register<Auction>(log_path, engine::RecordName<Auction>()),
+        engine::RecordCatalog::Register<Bid>(log_path, engine::RecordName<Bid>())}) {
     if (!s.ok()) return s;
   }
   return serving::Status::Ok();
@@ -127,7 +142,8 @@ std::int64_t Generator::TimeOf(std::uint64_t n) const {
 
 std::int64_t Generator::LastBase0PersonId(std::uint64_t n) {
   const auto epoch = static_cast<std::int64_t>(n / kTotalProportion);
-  const auto offset = std::min<std::int64_t>(static_cast<std::int64_t>(n % kTotalProportion), kPersonProportion - 1);
+  const auto offset = std::min<std::int64_t>(static_cast<std::int64_t>(n % kTotalProportion),
+                                             kPersonProportion - 1);
   return epoch * kPersonProportion + offset;
 }
 
@@ -176,7 +192,8 @@ void Generator::Make(std::uint64_t n, Event* out) const {
       int group[4];
       for (int& g : group) g = static_cast<int>(r.Below(10000));
       char card[24];
-      std::snprintf(card, sizeof card, "%04d %04d %04d %04d", group[0], group[1], group[2], group[3]);
+      std::snprintf(card, sizeof card, "%04d %04d %04d %04d", group[0], group[1], group[2],
+                    group[3]);
       Put(p.credit_card, card);
       Put(p.city, Pick(r, kCities));
       Put(p.state, Pick(r, kStates));
@@ -186,16 +203,17 @@ void Generator::Make(std::uint64_t n, Event* out) const {
     case EventKind::kAuction: {
       Auction& a = out->auction;
       a.id = LastBase0AuctionId(n) + kFirstAuctionId;
-      a.seller = (r.Below(config_.hot_seller_ratio) > 0 ? (last_person / kHotSellerRatio) * kHotSellerRatio
-                                                        : some_person()) +
-                 kFirstPersonId;
+      a.seller =
+          (r.Below(config_.hot_seller_ratio) > 0 ? (last_person / kHotSellerRatio) * kHotSellerRatio
+                                                 : some_person()) +
+          kFirstPersonId;
       a.category = kFirstCategoryId + r.Below(kCategories);
       a.initial_bid = NextPrice(r);
       a.reserve = a.initial_bid + NextPrice(r);
       a.date_time = time;
       // Open until within twice the time that auctions_in_flight more auctions take to come.
-      const auto events_for_auctions =
-          static_cast<std::uint64_t>(config_.auctions_in_flight * kTotalProportion / kAuctionProportion);
+      const auto events_for_auctions = static_cast<std::uint64_t>(
+          config_.auctions_in_flight * kTotalProportion / kAuctionProportion);
       const std::int64_t horizon = TimeOf(n + events_for_auctions) - time;
       a.expires = time + 1 + r.Below(std::max<std::int64_t>(horizon * 2, 1));
       PutRandomString(a.item_name, r, 20);
@@ -208,12 +226,14 @@ void Generator::Make(std::uint64_t n, Event* out) const {
       if (r.Below(config_.hot_auction_ratio) > 0) {
         b.auction = (last_auction / kHotAuctionRatio) * kHotAuctionRatio;
       } else {
-        const std::int64_t first = std::max<std::int64_t>(last_auction - config_.auctions_in_flight, 0);
+        const std::int64_t first =
+            std::max<std::int64_t>(last_auction - config_.auctions_in_flight, 0);
         b.auction = first + r.Below(last_auction - first + 1 + kAuctionIdLead);
       }
       b.auction += kFirstAuctionId;
-      b.bidder = (r.Below(config_.hot_bidder_ratio) > 0 ? (last_person / kHotBidderRatio) * kHotBidderRatio + 1
-                                                        : some_person()) +
+      b.bidder = (r.Below(config_.hot_bidder_ratio) > 0
+                      ? (last_person / kHotBidderRatio) * kHotBidderRatio + 1
+                      : some_person()) +
                  kFirstPersonId;
       b.price = NextPrice(r);
       if (r.Below(100) > 0) {

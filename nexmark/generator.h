@@ -21,18 +21,18 @@
 #include <span>
 #include <string>
 
-#include "serving/status.h"
 #include "nexmark/model.h"
+#include "serving/status.h"
 
 namespace kappa::nexmark {
 
 struct GeneratorConfig {
   std::uint64_t seed = 1;
-  std::int64_t base_time_ns = 0;        // event time of event 0
-  double events_per_second = 1e6;       // the event-time rate (not the generation speed)
+  std::int64_t base_time_ns = 0;   // event time of event 0
+  double events_per_second = 1e6;  // the event-time rate (not the generation speed)
   std::int64_t active_people = 1000;
   std::int64_t auctions_in_flight = 100;
-  int hot_auction_ratio = 2;            // 1 in N bids on a random auction, the rest on the hot one
+  int hot_auction_ratio = 2;  // 1 in N bids on a random auction, the rest on the hot one
   int hot_bidder_ratio = 4;
   int hot_seller_ratio = 4;
 };

@@ -3,9 +3,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "nexmark/model.h"
 #include "operators/aggregate.h"
 #include "operators/window.h"
-#include "nexmark/model.h"
 
 namespace kappa::nexmark {
 namespace {
@@ -43,7 +43,8 @@ struct LastTenAverage {
   void Add(Acc& acc, const WinningBid& w) const { acc.prices[acc.count++ % kN] = w.price; }
   void Merge(Acc& into, const Acc& from) const {
     const std::int64_t n = std::min<std::int64_t>(from.count, kN);
-    for (std::int64_t i = from.count - n; i < from.count; ++i) into.prices[into.count++ % kN] = from.prices[i % kN];
+    for (std::int64_t i = from.count - n; i < from.count; ++i)
+      into.prices[into.count++ % kN] = from.prices[i % kN];
   }
   Output Result(const Acc& acc) const {
     const std::int64_t n = std::min<std::int64_t>(acc.count, kN);
@@ -60,10 +61,12 @@ auto WinningBids(const std::string& job, const QueryOptions& o) {
   return From<Auction>(job, o.log, o.source)
       .EventTime([](const Auction& a) { return a.date_time; }, bound)
       .KeyBy([](const Auction& a) { return a.id; })
-      .JoinUntil(From<Bid>("", o.log, o.source).EventTime([](const Bid& b) { return b.date_time; }, bound).KeyBy(
-                     [](const Bid& b) { return b.auction; }),
-                 [](const Auction& a) { return a.expires; },
-                 [](const Bid& candidate, const Bid& best) { return candidate.price > best.price; })
+      .JoinUntil(
+          From<Bid>("", o.log, o.source)
+              .EventTime([](const Bid& b) { return b.date_time; }, bound)
+              .KeyBy([](const Bid& b) { return b.auction; }),
+          [](const Auction& a) { return a.expires; },
+          [](const Bid& candidate, const Bid& best) { return candidate.price > best.price; })
       .Select([](const Auction& a, const Bid& b) {
         return WinningBid{a.id, a.seller, a.category, b.price, b.bidder, b.date_time, a.expires};
       });
@@ -108,13 +111,15 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   const std::string view = o.view.empty() ? name : o.view;
   if (o.log.empty()) return Bad(name, "no log given");
   if (o.window_ns <= 0) return Bad(name, "the window must be > 0");
-  if (o.slide_ns <= 0 || o.slide_ns > o.window_ns) return Bad(name, "the slide must be in (0, window]");
+  if (o.slide_ns <= 0 || o.slide_ns > o.window_ns)
+    return Bad(name, "the slide must be in (0, window]");
   if (o.auction_modulus <= 0) return Bad(name, "the auction modulus must be > 0");
   if (o.session_gap_ns <= 0) return Bad(name, "the session gap must be > 0");
   if (o.max_out_of_orderness_ns < 0) return Bad(name, "the out-of-orderness bound must be >= 0");
   const std::int64_t bound = o.max_out_of_orderness_ns;
   auto bids = [&] {
-    return From<Bid>(view, o.log, o.source).EventTime([](const Bid& b) { return b.date_time; }, bound);
+    return From<Bid>(view, o.log, o.source)
+        .EventTime([](const Bid& b) { return b.date_time; }, bound);
   };
 
   if (name == "q0") return bids().Map([](const Bid& b) { return b; }).ToList(view, o.list_capacity);
@@ -130,7 +135,9 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
     const std::int64_t modulus = o.auction_modulus;
     return bids()
         .Filter([modulus](const Bid& b) { return b.auction % modulus == 0; })
-        .Map([](const Bid& b) { return AuctionPrice{b.auction, b.price}; })
+        .Map([](const Bid& b) {
+          return AuctionPrice{b.auction, b.price};
+        })
         .ToList(view, o.list_capacity);
   }
   if (name == "q3") {
@@ -156,11 +163,12 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .KeyBy([](const Bid& b) { return b.auction; })
         .Window(operators::HoppingWindows(o.window_ns, o.slide_ns))
         .Aggregate(operators::Count<Bid>{})
-        .ToView(view, engine::ViewSinkOptions{.key_name = "auction",
-                                              .value_name = "bids",
-                                              .expected_keys = o.expected_keys,
-                                              .windows_per_key = static_cast<std::uint32_t>(
-                                                  std::min<std::int64_t>(64, o.window_ns / o.slide_ns + 1))});
+        .ToView(view, engine::ViewSinkOptions{
+                          .key_name = "auction",
+                          .value_name = "bids",
+                          .expected_keys = o.expected_keys,
+                          .windows_per_key = static_cast<std::uint32_t>(
+                              std::min<std::int64_t>(64, o.window_ns / o.slide_ns + 1))});
   }
   if (name == "q7") {
     return bids()
@@ -176,9 +184,9 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
     return From<Person>(view, o.log, o.source)
         .EventTime(time_of_person, bound)
         .KeyBy([](const Person& p) { return p.id; })
-        .WindowJoin(From<Auction>("", o.log, o.source).EventTime(time_of_auction, bound).KeyBy([](const Auction& a) {
-          return a.seller;
-        }),
+        .WindowJoin(From<Auction>("", o.log, o.source)
+                        .EventTime(time_of_auction, bound)
+                        .KeyBy([](const Auction& a) { return a.seller; }),
                     operators::TumblingWindows(window))
         .Select([window](const Person& p, const Auction& a) {
           NewUser u{};
@@ -187,22 +195,28 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
           u.window_start = operators::FloorTo(std::max(p.date_time, a.date_time), window);
           return u;
         })
-        .ToView(view, engine::ViewSinkOptions{.key_name = "person", .expected_keys = o.expected_keys, .windows_per_key = 2});
+        .ToView(view,
+                engine::ViewSinkOptions{
+                    .key_name = "person", .expected_keys = o.expected_keys, .windows_per_key = 2});
   }
   if (name == "q9") {
-    return WinningBids(view, o).ToView(view, engine::ViewSinkOptions{.key_name = "id", .expected_keys = o.expected_keys});
+    return WinningBids(view, o).ToView(
+        view, engine::ViewSinkOptions{.key_name = "id", .expected_keys = o.expected_keys});
   }
   if (name == "q4") {
     return From<WinningBid>(view, StageLog(name, o), engine::SourceOptions{})
         .KeyBy([](const WinningBid& w) { return w.category; })
         .Aggregate(operators::MakeAvg<WinningBid>([](const WinningBid& w) { return w.price; }))
-        .ToView(view, engine::ViewSinkOptions{.key_name = "category", .value_name = "average_price", .expected_keys = 64});
+        .ToView(view,
+                engine::ViewSinkOptions{
+                    .key_name = "category", .value_name = "average_price", .expected_keys = 64});
   }
   if (name == "q6") {
     return From<WinningBid>(view, StageLog(name, o), engine::SourceOptions{})
         .KeyBy([](const WinningBid& w) { return w.seller; })
         .Aggregate(LastTenAverage{})
-        .ToView(view, engine::ViewSinkOptions{.key_name = "seller", .value_name = "average_price",
+        .ToView(view, engine::ViewSinkOptions{.key_name = "seller",
+                                              .value_name = "average_price",
                                               .expected_keys = o.expected_keys});
   }
   if (name == "q11") {
@@ -210,12 +224,14 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .KeyBy([](const Bid& b) { return b.bidder; })
         .Window(operators::SessionWindows(o.session_gap_ns))
         .Aggregate(operators::Count<Bid>{})
-        .ToView(view, engine::ViewSinkOptions{.key_name = "bidder", .value_name = "bids",
-                                              .expected_keys = o.expected_keys});
+        .ToView(view,
+                engine::ViewSinkOptions{
+                    .key_name = "bidder", .value_name = "bids", .expected_keys = o.expected_keys});
   }
   std::string known;
   for (const QueryInfo& q : Queries()) known += (known.empty() ? "" : ", ") + std::string(q.name);
-  return Status::Error(StatusCode::kNotFound, "unknown query '" + name + "' (known: " + known + ")");
+  return Status::Error(StatusCode::kNotFound,
+                       "unknown query '" + name + "' (known: " + known + ")");
 }
 
 std::string StageLog(const std::string& name, const QueryOptions& o) {

@@ -42,17 +42,17 @@
 namespace kappa::nexmark {
 
 struct QueryOptions {
-  std::string log;                  // the NEXMark log (a path or a bare name)
-  engine::SourceOptions source;     // where the query starts reading
-  std::string view;                 // the view (and job) name; "" for the query's name
-  double euro_rate = 0.908;         // q1
-  std::int64_t auction_modulus = 123;           // q2
-  std::int64_t window_ns = 10'000'000'000;      // q5, q7, q8
-  std::int64_t slide_ns = 2'000'000'000;        // q5
+  std::string log;                               // the NEXMark log (a path or a bare name)
+  engine::SourceOptions source;                  // where the query starts reading
+  std::string view;                              // the view (and job) name; "" for the query's name
+  double euro_rate = 0.908;                      // q1
+  std::int64_t auction_modulus = 123;            // q2
+  std::int64_t window_ns = 10'000'000'000;       // q5, q7, q8
+  std::int64_t slide_ns = 2'000'000'000;         // q5
   std::int64_t session_gap_ns = 10'000'000'000;  // q11
-  std::int64_t max_out_of_orderness_ns = 0;     // events' disorder the watermark allows
-  std::uint64_t list_capacity = 1 << 16;        // rows a result list keeps
-  std::uint64_t expected_keys = 1 << 16;        // keyed and windowed views, per partition
+  std::int64_t max_out_of_orderness_ns = 0;      // events' disorder the watermark allows
+  std::uint64_t list_capacity = 1 << 16;         // rows a result list keeps
+  std::uint64_t expected_keys = 1 << 16;         // keyed and windowed views, per partition
 };
 
 struct QueryInfo {

@@ -53,7 +53,8 @@ concept Aggregation = requires(const A a, typename A::Acc& acc, const typename A
   a.Add(acc, in);
   a.Merge(acc, other);
   { a.Result(other) } -> std::convertible_to<typename A::Output>;
-} && std::is_trivially_copyable_v<typename A::Acc>;
+}
+&&std::is_trivially_copyable_v<typename A::Acc>;
 
 template <class In>
 struct Count {
@@ -132,7 +133,9 @@ struct Avg {
     into.count += from.count;
   }
   // 0 for an empty state.
-  Output Result(const Acc& acc) const { return acc.count == 0 ? 0 : acc.sum / static_cast<double>(acc.count); }
+  Output Result(const Acc& acc) const {
+    return acc.count == 0 ? 0 : acc.sum / static_cast<double>(acc.count);
+  }
 };
 
 // Distinct values (their 64-bit hashes) counted by a HyperLogLog of 2^P registers: standard
@@ -224,13 +227,32 @@ struct TopK {
 
 // Factories, so that callers name only the record type:
 //   auto total = MakeSum<Bid>([](const Bid& b) { return b.price; });
-template <class In, class F> Sum<In, F> MakeSum(F f) { return {std::move(f)}; }
-template <class In, class F> Min<In, F> MakeMin(F f) { return {std::move(f)}; }
-template <class In, class F> Max<In, F> MakeMax(F f) { return {std::move(f)}; }
-template <class In, class F> Avg<In, F> MakeAvg(F f) { return {std::move(f)}; }
-template <class In, int P = 12, class F> DistinctCount<In, P, F> MakeDistinctCount(F f) { return {std::move(f)}; }
-template <class In, class F> Quantiles<In, F> MakeQuantiles(F f) { return {std::move(f)}; }
-template <class In, int K, class V, class I> TopK<In, K, V, I> MakeTopK(V value, I id) {
+template <class In, class F>
+Sum<In, F> MakeSum(F f) {
+  return {std::move(f)};
+}
+template <class In, class F>
+Min<In, F> MakeMin(F f) {
+  return {std::move(f)};
+}
+template <class In, class F>
+Max<In, F> MakeMax(F f) {
+  return {std::move(f)};
+}
+template <class In, class F>
+Avg<In, F> MakeAvg(F f) {
+  return {std::move(f)};
+}
+template <class In, int P = 12, class F>
+DistinctCount<In, P, F> MakeDistinctCount(F f) {
+  return {std::move(f)};
+}
+template <class In, class F>
+Quantiles<In, F> MakeQuantiles(F f) {
+  return {std::move(f)};
+}
+template <class In, int K, class V, class I>
+TopK<In, K, V, I> MakeTopK(V value, I id) {
   return {std::move(value), std::move(id)};
 }
 

@@ -24,13 +24,13 @@ struct Batch {
   static_assert(std::is_trivially_copyable_v<T>, "records are fixed-layout structs");
 
   std::vector<T> records;
-  std::vector<std::uint64_t> offsets;   // log offset of each record
-  std::vector<std::int64_t> times;      // event time of each record, ns
+  std::vector<std::uint64_t> offsets;  // log offset of each record
+  std::vector<std::int64_t> times;     // event time of each record, ns
   // Per-record watermarks, set where lateness is decided (the source-wide watermark just
   // before each record): the same for a record whichever way the log is cut into batches.
   std::vector<std::int64_t> watermarks;
-  std::uint64_t sequence = 0;           // the batch's position in its source's stream
-  std::uint64_t end_offset = 0;         // log offset just past everything the batch covers
+  std::uint64_t sequence = 0;             // the batch's position in its source's stream
+  std::uint64_t end_offset = 0;           // log offset just past everything the batch covers
   std::int64_t watermark = kNoWatermark;  // after the batch
 
   std::size_t size() const { return records.size(); }

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 
 namespace kappa::operators {

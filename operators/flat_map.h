@@ -36,7 +36,9 @@ class FlatMap {
   static_assert(std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<V>);
 
  public:
-  explicit FlatMap(std::size_t expected = 16) { Rehash(std::bit_ceil(std::max<std::size_t>(16, expected * 2))); }
+  explicit FlatMap(std::size_t expected = 16) {
+    Rehash(std::bit_ceil(std::max<std::size_t>(16, expected * 2)));
+  }
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -44,7 +46,9 @@ class FlatMap {
 
   // Starts fetching the line where `key`'s probe begins: call it a few keys ahead of Find or
   // Insert, so that the misses of consecutive random keys overlap.
-  void Prefetch(const K& key) const { __builtin_prefetch(&slots_[hash_(key) & (slots_.size() - 1)], 1, 3); }
+  void Prefetch(const K& key) const {
+    __builtin_prefetch(&slots_[hash_(key) & (slots_.size() - 1)], 1, 3);
+  }
 
   V* Find(const K& key) {
     const std::size_t mask = slots_.size() - 1;

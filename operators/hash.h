@@ -25,7 +25,9 @@ inline std::uint64_t Avalanche(std::uint64_t z) {
 
 inline std::uint64_t HashValue(std::uint64_t v) { return Avalanche(v + 0x9e3779b97f4a7c15ULL); }
 inline std::uint64_t HashValue(std::int64_t v) { return HashValue(static_cast<std::uint64_t>(v)); }
-inline std::uint64_t HashValue(std::int32_t v) { return HashValue(static_cast<std::uint64_t>(static_cast<std::int64_t>(v))); }
+inline std::uint64_t HashValue(std::int32_t v) {
+  return HashValue(static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+}
 inline std::uint64_t HashValue(std::uint32_t v) { return HashValue(static_cast<std::uint64_t>(v)); }
 inline std::uint64_t HashValue(double v) {
   if (v == 0) v = 0;  // -0.0 and 0.0 are one value

@@ -24,7 +24,8 @@ struct HyperLogLog {
     const auto index = static_cast<std::uint32_t>(hash >> (64 - P));
     const std::uint64_t rest = hash << P;
     // Position of the first 1 bit in the remaining 64 - P bits (64 - P + 1 if none).
-    const auto rank = static_cast<std::uint8_t>(rest == 0 ? 64 - P + 1 : std::countl_zero(rest) + 1);
+    const auto rank =
+        static_cast<std::uint8_t>(rest == 0 ? 64 - P + 1 : std::countl_zero(rest) + 1);
     if (rank > registers[index]) registers[index] = rank;
   }
 
@@ -35,7 +36,10 @@ struct HyperLogLog {
 
   double Estimate() const {
     constexpr double m = kRegisters;
-    const double alpha = P == 4 ? 0.673 : P == 5 ? 0.697 : P == 6 ? 0.709 : 0.7213 / (1.0 + 1.079 / m);
+    const double alpha = P == 4   ? 0.673
+                         : P == 5 ? 0.697
+                         : P == 6 ? 0.709
+                                  : 0.7213 / (1.0 + 1.079 / m);
     double sum = 0;
     std::uint32_t zeros = 0;
     for (std::uint32_t i = 0; i < kRegisters; ++i) {

@@ -106,8 +106,8 @@ class WindowAggregator {
  public:
   struct Entry {
     typename A::Acc acc;
-    std::uint64_t offset;   // of the last record folded in
-    std::uint8_t emitted;   // emitted since its last change
+    std::uint64_t offset;  // of the last record folded in
+    std::uint8_t emitted;  // emitted since its last change
   };
   using Table = FlatMap<K, Entry>;
 
@@ -299,7 +299,8 @@ class SessionAggregator {
     for (std::uint64_t k = 0; k < keys; ++k) {
       K key;
       std::uint64_t n = 0;
-      if (!TakeValue(in, &key) || !TakeValue(in, &n) || n > in.size() / sizeof(Session)) return false;
+      if (!TakeValue(in, &key) || !TakeValue(in, &n) || n > in.size() / sizeof(Session))
+        return false;
       std::vector<Session>& sessions = sessions_[key];
       sessions.resize(n);
       for (Session& s : sessions) {

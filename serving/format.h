@@ -41,29 +41,36 @@ enum class FieldType : std::uint8_t { kI64 = 1, kU64 = 2, kF64 = 3, kString = 4 
 
 constexpr const char* ViewKindName(ViewKind k) {
   switch (k) {
-    case ViewKind::kKeyed: return "keyed";
-    case ViewKind::kWindowed: return "windowed";
-    case ViewKind::kTopK: return "topk";
-    case ViewKind::kList: return "list";
+    case ViewKind::kKeyed:
+      return "keyed";
+    case ViewKind::kWindowed:
+      return "windowed";
+    case ViewKind::kTopK:
+      return "topk";
+    case ViewKind::kList:
+      return "list";
   }
   return "unknown";
 }
 constexpr const char* KeyTypeName(KeyType t) {
   switch (t) {
-    case KeyType::kNone: return "none";
-    case KeyType::kU64: return "u64";
-    case KeyType::kBytes: return "bytes";
+    case KeyType::kNone:
+      return "none";
+    case KeyType::kU64:
+      return "u64";
+    case KeyType::kBytes:
+      return "bytes";
   }
   return "unknown";
 }
 
 // One field of the value record.
 struct FieldDesc {
-  char name[32];          // NUL-terminated, at most kMaxFieldName characters
-  std::uint8_t type;      // FieldType
+  char name[32];      // NUL-terminated, at most kMaxFieldName characters
+  std::uint8_t type;  // FieldType
   std::uint8_t reserved0[3];
-  std::uint32_t size;     // 8 for numbers; the declared length for strings (NUL-padded)
-  std::uint32_t offset;   // within the value record; a multiple of 8
+  std::uint32_t size;    // 8 for numbers; the declared length for strings (NUL-padded)
+  std::uint32_t offset;  // within the value record; a multiple of 8
   std::uint32_t reserved1;
 };
 static_assert(sizeof(FieldDesc) == 48);
@@ -71,35 +78,35 @@ static_assert(sizeof(FieldDesc) == 48);
 // The immutable part of a view header: written before the file is published, then never again.
 // `checksum` is detail::Hash64 of the bytes before it.
 struct ViewDescriptor {
-  char magic[8];                  // 0
-  std::uint32_t version;          // 8
-  std::uint32_t header_size;      // 12
-  std::uint64_t file_size;        // 16
-  std::uint32_t kind;             // 24: ViewKind
-  std::uint32_t key_type;         // 28: KeyType
-  std::uint32_t key_size;         // 32: 8 for kU64, the longest key for kBytes, 0 for kNone
-  std::uint32_t value_size;       // 36: bytes of the value record, a multiple of 8
-  std::uint32_t slot_size;        // 40: bytes per slot (keyed, windowed, list) or row (top-K)
-  std::uint32_t field_count;      // 44
-  std::uint64_t capacity;         // 48: slots (keyed, windowed), K (top-K), rows (list)
-  std::uint64_t slots_offset;     // 56: file offset of the first slot or buffer
-  std::uint64_t hash_seed;        // 64
-  std::int64_t window_size_ns;    // 72: windowed
-  std::int64_t window_slide_ns;   // 80: windowed
-  std::int64_t retention_ns;      // 88: windowed; 0 keeps windows until evicted per key
-  std::uint32_t windows_per_key;  // 96: windowed; the last N windows of each key are kept
-  std::uint32_t order_field;      // 100: top-K: index of the value field rows are sorted by
-  std::uint32_t order_descending; // 104: top-K: 1 puts the largest first
-  std::uint32_t view_version;     // 108
-  std::uint32_t generation;       // 112: the file's generation (a keyed table grows into a new one)
-  std::uint16_t shard;            // 116: this file's shard of the view version
-  std::uint16_t shard_count;      // 118: shards of the view version (a power of two, 1 to 64)
-  std::int64_t created_unix_ns;   // 120
-  char name[64];                  // 128: the view's name, NUL-terminated
-  char key_name[32];              // 192: the key's name, NUL-terminated
-  FieldDesc fields[kMaxFields];   // 224
-  std::uint8_t reserved1[280];    // 1760
-  std::uint64_t checksum;         // 2040
+  char magic[8];                   // 0
+  std::uint32_t version;           // 8
+  std::uint32_t header_size;       // 12
+  std::uint64_t file_size;         // 16
+  std::uint32_t kind;              // 24: ViewKind
+  std::uint32_t key_type;          // 28: KeyType
+  std::uint32_t key_size;          // 32: 8 for kU64, the longest key for kBytes, 0 for kNone
+  std::uint32_t value_size;        // 36: bytes of the value record, a multiple of 8
+  std::uint32_t slot_size;         // 40: bytes per slot (keyed, windowed, list) or row (top-K)
+  std::uint32_t field_count;       // 44
+  std::uint64_t capacity;          // 48: slots (keyed, windowed), K (top-K), rows (list)
+  std::uint64_t slots_offset;      // 56: file offset of the first slot or buffer
+  std::uint64_t hash_seed;         // 64
+  std::int64_t window_size_ns;     // 72: windowed
+  std::int64_t window_slide_ns;    // 80: windowed
+  std::int64_t retention_ns;       // 88: windowed; 0 keeps windows until evicted per key
+  std::uint32_t windows_per_key;   // 96: windowed; the last N windows of each key are kept
+  std::uint32_t order_field;       // 100: top-K: index of the value field rows are sorted by
+  std::uint32_t order_descending;  // 104: top-K: 1 puts the largest first
+  std::uint32_t view_version;      // 108
+  std::uint32_t generation;      // 112: the file's generation (a keyed table grows into a new one)
+  std::uint16_t shard;           // 116: this file's shard of the view version
+  std::uint16_t shard_count;     // 118: shards of the view version (a power of two, 1 to 64)
+  std::int64_t created_unix_ns;  // 120
+  char name[64];                 // 128: the view's name, NUL-terminated
+  char key_name[32];             // 192: the key's name, NUL-terminated
+  FieldDesc fields[kMaxFields];  // 224
+  std::uint8_t reserved1[280];   // 1760
+  std::uint64_t checksum;        // 2040
 };
 static_assert(sizeof(ViewDescriptor) == 2048);
 static_assert(offsetof(ViewDescriptor, capacity) == 48);
@@ -115,17 +122,17 @@ struct WriterLine {
   std::uint64_t pid;
   std::uint64_t pid_start_ticks;  // the writer's start time (/proc/<pid>/stat), against pid reuse
   std::int64_t heartbeat_unix_ns;
-  std::uint64_t state;            // WriterState
-  std::uint64_t epoch;            // +1 each time a writer attaches
+  std::uint64_t state;  // WriterState
+  std::uint64_t epoch;  // +1 each time a writer attaches
   std::uint8_t pad[kCacheLinePairSize - 40];
 };
 static_assert(sizeof(WriterLine) == kCacheLinePairSize);
 
 // What the view reflects.
 struct ProgressLine {
-  std::uint64_t applied_offset;   // the log offset up to which the writer has applied records
-  std::int64_t watermark_ns;      // event-time watermark the writer has reached
-  std::int64_t newest_window;     // windowed: the latest window start written
+  std::uint64_t applied_offset;  // the log offset up to which the writer has applied records
+  std::int64_t watermark_ns;     // event-time watermark the writer has reached
+  std::int64_t newest_window;    // windowed: the latest window start written
   std::uint8_t pad[kCacheLinePairSize - 24];
 };
 static_assert(sizeof(ProgressLine) == kCacheLinePairSize);
@@ -151,11 +158,11 @@ struct ListLine {
 static_assert(sizeof(ListLine) == kCacheLinePairSize);
 
 struct ViewHeader {
-  ViewDescriptor desc;     // 0
-  WriterLine writer;       // 2048
-  ProgressLine progress;   // 2176
-  CounterLine counters;    // 2304
-  ListLine list;           // 2432
+  ViewDescriptor desc;    // 0
+  WriterLine writer;      // 2048
+  ProgressLine progress;  // 2176
+  CounterLine counters;   // 2304
+  ListLine list;          // 2432
   std::uint8_t reserved[kViewHeaderSize - 2560];
 };
 static_assert(sizeof(ViewHeader) == kViewHeaderSize);
@@ -205,8 +212,8 @@ struct SlotLayout {
   std::uint32_t window_at;  // windowed only
   std::uint32_t key_at;
   std::uint32_t value_at;
-  std::uint32_t payload;    // bytes from value_at (value record, or windowed directory if larger)
-  std::uint32_t size;       // the slot's size
+  std::uint32_t payload;  // bytes from value_at (value record, or windowed directory if larger)
+  std::uint32_t size;     // the slot's size
 };
 constexpr SlotLayout MakeSlotLayout(ViewKind kind, std::uint32_t key_size, std::uint32_t value_size,
                                     std::uint32_t windows_per_key) {
@@ -216,7 +223,8 @@ constexpr SlotLayout MakeSlotLayout(ViewKind kind, std::uint32_t key_size, std::
   l.key_at = windowed ? 32 : 24;
   l.value_at = l.key_at + Align8(key_size);
   l.payload = value_size;
-  if (windowed && DirectorySize(windows_per_key) > l.payload) l.payload = DirectorySize(windows_per_key);
+  if (windowed && DirectorySize(windows_per_key) > l.payload)
+    l.payload = DirectorySize(windows_per_key);
   l.size = RoundSlot(l.value_at + l.payload);
   return l;
 }
@@ -246,15 +254,15 @@ constexpr std::uint32_t ListRowSize(std::uint32_t value_size) {
 // readers read entries lock-free through their seqlocks.
 
 struct RegistryHeader {
-  char magic[8];               // 0
-  std::uint32_t version;       // 8
-  std::uint32_t header_size;   // 12: sizeof(RegistryHeader)
-  std::uint32_t max_views;     // 16
-  std::uint32_t max_aliases;   // 20
-  std::int64_t created_unix_ns;// 24
-  std::uint64_t checksum;      // 32: Hash64 of the bytes before it
-  std::uint8_t reserved0[88];  // 40
-  std::uint64_t changes;       // 128: +1 on every mutation
+  char magic[8];                 // 0
+  std::uint32_t version;         // 8
+  std::uint32_t header_size;     // 12: sizeof(RegistryHeader)
+  std::uint32_t max_views;       // 16
+  std::uint32_t max_aliases;     // 20
+  std::int64_t created_unix_ns;  // 24
+  std::uint64_t checksum;        // 32: Hash64 of the bytes before it
+  std::uint8_t reserved0[88];    // 40
+  std::uint64_t changes;         // 128: +1 on every mutation
   std::uint8_t pad[kCacheLinePairSize - 8];
 };
 static_assert(sizeof(RegistryHeader) == 256);
@@ -267,15 +275,15 @@ enum class EntryState : std::uint32_t { kFree = 0, kLive = 1 };
 // it on every read; a growth bumps the file generation, a retire or a reuse of the entry the
 // incarnation.
 struct ViewEntry {
-  std::uint64_t seq;            // 0: seqlock over the fields from state on
-  std::uint64_t generation;     // 8
-  std::uint32_t state;          // 16: EntryState
-  std::uint32_t kind;           // 20: ViewKind
-  std::uint32_t version;        // 24
-  std::uint16_t shard;          // 28
-  std::uint16_t shard_count;    // 30
-  std::int64_t created_unix_ns; // 32
-  char name[64];                // 40
+  std::uint64_t seq;             // 0: seqlock over the fields from state on
+  std::uint64_t generation;      // 8
+  std::uint32_t state;           // 16: EntryState
+  std::uint32_t kind;            // 20: ViewKind
+  std::uint32_t version;         // 24
+  std::uint16_t shard;           // 28
+  std::uint16_t shard_count;     // 30
+  std::int64_t created_unix_ns;  // 32
+  char name[64];                 // 40
   std::uint8_t pad[24];
 };
 static_assert(sizeof(ViewEntry) == 128);
@@ -283,12 +291,12 @@ static_assert(sizeof(ViewEntry) == 128);
 // An alias: a view name that resolves to one of its versions. `current` = epoch << 32 | version
 // is what readers follow; one atomic store flips it.
 struct AliasEntry {
-  std::uint64_t current;        // 0
-  std::uint64_t seq;            // 8: seqlock over the fields from state on
-  std::uint32_t state;          // 16: EntryState
-  std::uint32_t previous;       // 20: the version revert returns to (0: none)
-  std::int64_t flipped_unix_ns; // 24
-  char name[64];                // 32
+  std::uint64_t current;         // 0
+  std::uint64_t seq;             // 8: seqlock over the fields from state on
+  std::uint32_t state;           // 16: EntryState
+  std::uint32_t previous;        // 20: the version revert returns to (0: none)
+  std::int64_t flipped_unix_ns;  // 24
+  char name[64];                 // 32
   std::uint8_t pad[32];
 };
 static_assert(sizeof(AliasEntry) == 128);
@@ -303,12 +311,14 @@ constexpr std::uint64_t MakeGenerationWord(std::uint32_t incarnation, std::uint3
   return std::uint64_t{incarnation} << 32 | generation;
 }
 constexpr std::uint32_t WordGeneration(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
-constexpr std::uint32_t WordIncarnation(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
+constexpr std::uint32_t WordIncarnation(std::uint64_t w) {
+  return static_cast<std::uint32_t>(w >> 32);
+}
 
 struct RegistryLayout {
-  RegistryHeader header;                  // 0
-  ViewEntry views[kRegistryViews];        // 256
-  AliasEntry aliases[kRegistryAliases];   // 33024
+  RegistryHeader header;                 // 0
+  ViewEntry views[kRegistryViews];       // 256
+  AliasEntry aliases[kRegistryAliases];  // 33024
 };
 static_assert(offsetof(RegistryLayout, views) == 256);
 static_assert(offsetof(RegistryLayout, aliases) == 256 + 128 * kRegistryViews);

@@ -31,13 +31,20 @@ int Fail(int status, std::string message) {
 
 int FromRead(ReadStatus s, const char* what) {
   switch (s) {
-    case ReadStatus::kOk: return KV_OK;
-    case ReadStatus::kNotFound: return KV_NOT_FOUND;
-    case ReadStatus::kStale: return Fail(KV_STALE, std::string(what) + ": " + ReadStatusName(s));
-    case ReadStatus::kGone: return Fail(KV_GONE, std::string(what) + ": " + ReadStatusName(s));
-    case ReadStatus::kWrongKind: return Fail(KV_WRONG_KIND, std::string(what) + ": " + ReadStatusName(s));
-    case ReadStatus::kBadArgument: return Fail(KV_BAD_ARGUMENT, std::string(what) + ": " + ReadStatusName(s));
-    case ReadStatus::kBusy: return Fail(KV_BUSY, std::string(what) + ": " + ReadStatusName(s));
+    case ReadStatus::kOk:
+      return KV_OK;
+    case ReadStatus::kNotFound:
+      return KV_NOT_FOUND;
+    case ReadStatus::kStale:
+      return Fail(KV_STALE, std::string(what) + ": " + ReadStatusName(s));
+    case ReadStatus::kGone:
+      return Fail(KV_GONE, std::string(what) + ": " + ReadStatusName(s));
+    case ReadStatus::kWrongKind:
+      return Fail(KV_WRONG_KIND, std::string(what) + ": " + ReadStatusName(s));
+    case ReadStatus::kBadArgument:
+      return Fail(KV_BAD_ARGUMENT, std::string(what) + ": " + ReadStatusName(s));
+    case ReadStatus::kBusy:
+      return Fail(KV_BUSY, std::string(what) + ": " + ReadStatusName(s));
   }
   return Fail(KV_ERROR, std::string(what) + ": unknown status");
 }
@@ -97,21 +104,30 @@ KV_EXPORT const char* kv_last_error(void) { return t_error.c_str(); }
 
 KV_EXPORT const char* kv_status_name(int status) {
   switch (status) {
-    case KV_OK: return "ok";
-    case KV_NOT_FOUND: return "not found";
-    case KV_STALE: return "stale";
-    case KV_GONE: return "gone";
-    case KV_WRONG_KIND: return "wrong kind";
-    case KV_BAD_ARGUMENT: return "bad argument";
-    case KV_BUSY: return "busy";
-    case KV_ERROR: return "error";
+    case KV_OK:
+      return "ok";
+    case KV_NOT_FOUND:
+      return "not found";
+    case KV_STALE:
+      return "stale";
+    case KV_GONE:
+      return "gone";
+    case KV_WRONG_KIND:
+      return "wrong kind";
+    case KV_BAD_ARGUMENT:
+      return "bad argument";
+    case KV_BUSY:
+      return "busy";
+    case KV_ERROR:
+      return "error";
   }
   return "unknown status";
 }
 
 KV_EXPORT int kv_get_info(kv_view* view, kv_info* out) {
   return Guard("kv_get_info", [&] {
-    if (view == nullptr || out == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_get_info: null argument");
+    if (view == nullptr || out == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_get_info: null argument");
     const ReadStatus s = view->reader->Follow();
     if (s != ReadStatus::kOk) return FromRead(s, "kv_get_info");
     const kappa::serving::ViewInfo i = view->reader->Info();
@@ -145,7 +161,8 @@ KV_EXPORT int kv_get_info(kv_view* view, kv_info* out) {
 
 KV_EXPORT int kv_get_field(kv_view* view, uint32_t index, kv_field* out) {
   return Guard("kv_get_field", [&] {
-    if (view == nullptr || out == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_get_field: null argument");
+    if (view == nullptr || out == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_get_field: null argument");
     const kappa::serving::Schema& schema = view->reader->schema();
     if (index >= schema.size())
       return Fail(KV_BAD_ARGUMENT, "kv_get_field: field " + std::to_string(index) + " of " +
@@ -165,9 +182,11 @@ KV_EXPORT const char* kv_key_name(kv_view* view) {
   return view->reader->key_name().c_str();
 }
 
-KV_EXPORT int kv_get_u64(kv_view* view, uint64_t key, void* value, size_t capacity, uint64_t* offset) {
+KV_EXPORT int kv_get_u64(kv_view* view, uint64_t key, void* value, size_t capacity,
+                         uint64_t* offset) {
   return Guard("kv_get_u64", [&] {
-    if (view == nullptr || value == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_get_u64: null argument");
+    if (view == nullptr || value == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_get_u64: null argument");
     std::uint64_t unused;
     return FromRead(view->reader->Get(key, std::span(static_cast<std::byte*>(value), capacity),
                                       offset ? offset : &unused),
@@ -175,31 +194,35 @@ KV_EXPORT int kv_get_u64(kv_view* view, uint64_t key, void* value, size_t capaci
   });
 }
 
-KV_EXPORT int kv_get_bytes(kv_view* view, const void* key, size_t key_len, void* value, size_t capacity,
-                           uint64_t* offset) {
+KV_EXPORT int kv_get_bytes(kv_view* view, const void* key, size_t key_len, void* value,
+                           size_t capacity, uint64_t* offset) {
   return Guard("kv_get_bytes", [&] {
     if (view == nullptr || value == nullptr || (key == nullptr && key_len > 0))
       return Fail(KV_BAD_ARGUMENT, "kv_get_bytes: null argument");
     std::uint64_t unused;
-    return FromRead(view->reader->Get(Key(key, key_len), std::span(static_cast<std::byte*>(value), capacity),
-                                      offset ? offset : &unused),
-                    "kv_get_bytes");
+    return FromRead(
+        view->reader->Get(Key(key, key_len), std::span(static_cast<std::byte*>(value), capacity),
+                          offset ? offset : &unused),
+        "kv_get_bytes");
   });
 }
 
-KV_EXPORT int kv_get_window_u64(kv_view* view, uint64_t key, int64_t window_start, void* value, size_t capacity,
-                                uint64_t* offset) {
+KV_EXPORT int kv_get_window_u64(kv_view* view, uint64_t key, int64_t window_start, void* value,
+                                size_t capacity, uint64_t* offset) {
   return Guard("kv_get_window_u64", [&] {
-    if (view == nullptr || value == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_get_window_u64: null argument");
+    if (view == nullptr || value == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_get_window_u64: null argument");
     std::uint64_t unused;
-    return FromRead(view->reader->GetWindow(key, window_start, std::span(static_cast<std::byte*>(value), capacity),
+    return FromRead(view->reader->GetWindow(key, window_start,
+                                            std::span(static_cast<std::byte*>(value), capacity),
                                             offset ? offset : &unused),
                     "kv_get_window_u64");
   });
 }
 
-KV_EXPORT int kv_get_window_bytes(kv_view* view, const void* key, size_t key_len, int64_t window_start,
-                                  void* value, size_t capacity, uint64_t* offset) {
+KV_EXPORT int kv_get_window_bytes(kv_view* view, const void* key, size_t key_len,
+                                  int64_t window_start, void* value, size_t capacity,
+                                  uint64_t* offset) {
   return Guard("kv_get_window_bytes", [&] {
     if (view == nullptr || value == nullptr || (key == nullptr && key_len > 0))
       return Fail(KV_BAD_ARGUMENT, "kv_get_window_bytes: null argument");
@@ -213,16 +236,19 @@ KV_EXPORT int kv_get_window_bytes(kv_view* view, const void* key, size_t key_len
 
 KV_EXPORT int kv_windows_u64(kv_view* view, uint64_t key, kv_row_fn fn, void* context) {
   return Guard("kv_windows_u64", [&] {
-    if (view == nullptr || fn == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_windows_u64: null argument");
+    if (view == nullptr || fn == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_windows_u64: null argument");
     return FromRead(view->reader->GetWindows(key, Adapt(fn, context)), "kv_windows_u64");
   });
 }
 
-KV_EXPORT int kv_windows_bytes(kv_view* view, const void* key, size_t key_len, kv_row_fn fn, void* context) {
+KV_EXPORT int kv_windows_bytes(kv_view* view, const void* key, size_t key_len, kv_row_fn fn,
+                               void* context) {
   return Guard("kv_windows_bytes", [&] {
     if (view == nullptr || fn == nullptr || (key == nullptr && key_len > 0))
       return Fail(KV_BAD_ARGUMENT, "kv_windows_bytes: null argument");
-    return FromRead(view->reader->GetWindows(Key(key, key_len), Adapt(fn, context)), "kv_windows_bytes");
+    return FromRead(view->reader->GetWindows(Key(key, key_len), Adapt(fn, context)),
+                    "kv_windows_bytes");
   });
 }
 
@@ -240,12 +266,14 @@ KV_EXPORT int kv_topk(kv_view* view, kv_row_fn fn, void* context) {
   });
 }
 
-KV_EXPORT int kv_list_rows(kv_view* view, uint64_t from, uint64_t max_rows, kv_row_fn fn, void* context,
-                           uint64_t* next) {
+KV_EXPORT int kv_list_rows(kv_view* view, uint64_t from, uint64_t max_rows, kv_row_fn fn,
+                           void* context, uint64_t* next) {
   return Guard("kv_list_rows", [&] {
-    if (view == nullptr || fn == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_list_rows: null argument");
+    if (view == nullptr || fn == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_list_rows: null argument");
     std::uint64_t unused;
-    return FromRead(view->reader->ListRows(from, max_rows, Adapt(fn, context), next ? next : &unused),
-                    "kv_list_rows");
+    return FromRead(
+        view->reader->ListRows(from, max_rows, Adapt(fn, context), next ? next : &unused),
+        "kv_list_rows");
   });
 }

@@ -42,13 +42,13 @@ extern "C" {
 
 /* Status codes. */
 #define KV_OK 0
-#define KV_NOT_FOUND 1     /* no such key, window or row */
-#define KV_STALE 2         /* the entry stayed mid-update: its writer died or stalled */
-#define KV_GONE 3          /* the view was retired or dropped since it was opened */
-#define KV_WRONG_KIND 4    /* the call does not suit the view's kind or key type */
-#define KV_BAD_ARGUMENT 5  /* a null pointer, a key too long, a value buffer too small */
-#define KV_BUSY 6          /* the namespace registry stayed mid-update */
-#define KV_ERROR 7         /* could not open: no such namespace or view, a bad file, ... */
+#define KV_NOT_FOUND 1    /* no such key, window or row */
+#define KV_STALE 2        /* the entry stayed mid-update: its writer died or stalled */
+#define KV_GONE 3         /* the view was retired or dropped since it was opened */
+#define KV_WRONG_KIND 4   /* the call does not suit the view's kind or key type */
+#define KV_BAD_ARGUMENT 5 /* a null pointer, a key too long, a value buffer too small */
+#define KV_BUSY 6         /* the namespace registry stayed mid-update */
+#define KV_ERROR 7        /* could not open: no such namespace or view, a bad file, ... */
 
 /* View kinds, key types and field types. */
 #define KV_KIND_KEYED 1
@@ -66,48 +66,48 @@ extern "C" {
 typedef struct kv_view kv_view;
 
 typedef struct kv_info {
-  uint32_t kind;             /* KV_KIND_* */
-  uint32_t key_type;         /* KV_KEY_* */
-  uint32_t key_size;         /* u64: 8; bytes: the longest key */
-  uint32_t value_size;       /* bytes of a value record */
+  uint32_t kind;       /* KV_KIND_* */
+  uint32_t key_type;   /* KV_KEY_* */
+  uint32_t key_size;   /* u64: 8; bytes: the longest key */
+  uint32_t value_size; /* bytes of a value record */
   uint32_t field_count;
-  uint32_t version;          /* the view version read now (it follows flips) */
+  uint32_t version; /* the view version read now (it follows flips) */
   uint32_t generation;
-  uint32_t alias_epoch;      /* 0 when opened as name@version */
-  uint64_t capacity;         /* slots, K or rows */
-  uint64_t applied_offset;   /* the log offset the writer (the slowest shard) has applied up to */
+  uint32_t alias_epoch;    /* 0 when opened as name@version */
+  uint64_t capacity;       /* slots, K or rows */
+  uint64_t applied_offset; /* the log offset the writer (the slowest shard) has applied up to */
   int64_t watermark_ns;
-  uint64_t writer_pid;       /* 0: no writer attached */
-  int32_t writer_alive;      /* 1 if the writer's process runs (every shard's, if sharded) */
-  uint32_t shard_count;      /* 1, or the shards of a sharded keyed or windowed view */
+  uint64_t writer_pid;  /* 0: no writer attached */
+  int32_t writer_alive; /* 1 if the writer's process runs (every shard's, if sharded) */
+  uint32_t shard_count; /* 1, or the shards of a sharded keyed or windowed view */
   int64_t heartbeat_unix_ns;
-  uint64_t entries;          /* live entries or rows */
-  uint64_t updates;          /* writes so far */
-  uint64_t list_count;       /* list: rows appended so far */
-  int64_t window_size_ns;    /* windowed */
-  int64_t window_slide_ns;   /* windowed */
-  uint32_t windows_per_key;  /* windowed */
-  uint32_t order_field;      /* top-K: index of the field rows are sorted by */
-  int32_t order_descending;  /* top-K */
+  uint64_t entries;         /* live entries or rows */
+  uint64_t updates;         /* writes so far */
+  uint64_t list_count;      /* list: rows appended so far */
+  int64_t window_size_ns;   /* windowed */
+  int64_t window_slide_ns;  /* windowed */
+  uint32_t windows_per_key; /* windowed */
+  uint32_t order_field;     /* top-K: index of the field rows are sorted by */
+  int32_t order_descending; /* top-K */
   int32_t reserved1;
 } kv_info;
 
 typedef struct kv_field {
-  const char* name;  /* valid while the view is open */
-  uint32_t type;     /* KV_FIELD_* */
-  uint32_t size;     /* bytes (8 for numbers) */
-  uint32_t offset;   /* within the value record */
+  const char* name; /* valid while the view is open */
+  uint32_t type;    /* KV_FIELD_* */
+  uint32_t size;    /* bytes (8 for numbers) */
+  uint32_t offset;  /* within the value record */
   uint32_t reserved;
 } kv_field;
 
 /* One row handed to a callback; the pointers are valid during the call only. */
 typedef struct kv_row {
-  uint64_t key_u64;          /* u64 keys */
-  const char* key_bytes;     /* bytes keys (not NUL-terminated) */
+  uint64_t key_u64;      /* u64 keys */
+  const char* key_bytes; /* bytes keys (not NUL-terminated) */
   size_t key_len;
-  int64_t window_start;      /* windowed */
-  uint64_t index;            /* list: the row's index; top-K: its rank (0 first) */
-  uint64_t offset;           /* log offset of the entry's last update */
+  int64_t window_start; /* windowed */
+  uint64_t index;       /* list: the row's index; top-K: its rank (0 first) */
+  uint64_t offset;      /* log offset of the entry's last update */
   const void* value;
   size_t value_size;
 } kv_row;

@@ -1,13 +1,12 @@
 #include "serving/namespace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <dirent.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -88,7 +87,8 @@ Status CreateRegistry(int dir_fd, const std::string& ns_path) {
   const std::string tmp = std::string(kRegistryFileName) + "." + std::to_string(::getpid()) + "." +
                           std::to_string(rd()) + ".tmp";
   const std::string tmp_path = ns_path + "/" + tmp;
-  const int fd = ::openat(dir_fd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd =
+      ::openat(dir_fd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return detail::ErrnoStatus(tmp_path, "cannot create", errno);
   Status s;
   if (const int err = ::posix_fallocate(fd, 0, kRegistrySize); err != 0) {
@@ -177,8 +177,8 @@ std::vector<ViewListing> Namespace::List() const {
     auto it = std::find_if(l.versions.begin(), l.versions.end(),
                            [&](const VersionListing& x) { return x.version == v.version; });
     if (it == l.versions.end()) {
-      l.versions.push_back(VersionListing{v.version, v.generation(), v.shard_count, 0, v.kind, v.created_unix_ns,
-                                          false, false});
+      l.versions.push_back(VersionListing{v.version, v.generation(), v.shard_count, 0, v.kind,
+                                          v.created_unix_ns, false, false});
       it = l.versions.end() - 1;
     }
     ++it->shards_present;
@@ -186,8 +186,9 @@ std::vector<ViewListing> Namespace::List() const {
   }
   std::vector<ViewListing> out;
   for (auto& [name, l] : by_name) {
-    std::sort(l.versions.begin(), l.versions.end(),
-              [](const VersionListing& a, const VersionListing& b) { return a.version < b.version; });
+    std::sort(
+        l.versions.begin(), l.versions.end(),
+        [](const VersionListing& a, const VersionListing& b) { return a.version < b.version; });
     for (VersionListing& v : l.versions) {
       v.current = v.version == l.current;
       v.previous = v.version == l.previous;
@@ -206,14 +207,17 @@ Result<ViewListing> Namespace::Describe(std::string_view name) const {
 }
 
 Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind kind,
-                          std::uint32_t generation, std::uint32_t shard, std::uint32_t shard_count) {
+                          std::uint32_t generation, std::uint32_t shard,
+                          std::uint32_t shard_count) {
   if (!detail::ValidName(name)) return detail::BadName(name);
   if (version == 0) return Status::Error(StatusCode::kInvalidArgument, "view versions start at 1");
   const std::string ref = std::string(name) + "@" + std::to_string(version);
-  if (shard_count == 0 || shard_count > kMaxShards || (shard_count & (shard_count - 1)) != 0 || shard >= shard_count)
-    return Status::Error(StatusCode::kInvalidArgument,
-                         ref + ": shard " + std::to_string(shard) + " of " + std::to_string(shard_count) +
-                             " (shard counts are powers of two up to " + std::to_string(kMaxShards) + ")");
+  if (shard_count == 0 || shard_count > kMaxShards || (shard_count & (shard_count - 1)) != 0 ||
+      shard >= shard_count)
+    return Status::Error(
+        StatusCode::kInvalidArgument,
+        ref + ": shard " + std::to_string(shard) + " of " + std::to_string(shard_count) +
+            " (shard counts are powers of two up to " + std::to_string(kMaxShards) + ")");
   Lock lock(this);
   RegistryLayout* r = registry_.layout();
   for (const detail::ViewRecord& v : registry_.Views()) {
@@ -223,9 +227,9 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
                            ref + (shard_count > 1 ? " shard " + std::to_string(shard) : "") +
                                ": already exists in " + path_);
     if (v.shard_count != shard_count || v.kind != kind)
-      return Status::Error(StatusCode::kInvalidArgument,
-                           ref + ": its other shards are " + std::to_string(v.shard_count) + " " +
-                               ViewKindName(v.kind) + " shards");
+      return Status::Error(StatusCode::kInvalidArgument, ref + ": its other shards are " +
+                                                             std::to_string(v.shard_count) + " " +
+                                                             ViewKindName(v.kind) + " shards");
   }
   auto alias = registry_.FindAlias(name);
   if (!alias.ok() && alias.status().code() != StatusCode::kNotFound) return alias.status();
@@ -236,8 +240,9 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
         free_alias = static_cast<int>(i);
     }
     if (free_alias < 0)
-      return Status::Error(StatusCode::kResourceExhausted,
-                           path_ + ": the registry holds " + std::to_string(kRegistryAliases) + " view names at most");
+      return Status::Error(StatusCode::kResourceExhausted, path_ + ": the registry holds " +
+                                                               std::to_string(kRegistryAliases) +
+                                                               " view names at most");
   }
   for (ViewEntry& e : r->views) {
     if (LoadRelaxed(e.state) != static_cast<std::uint32_t>(EntryState::kFree)) continue;
@@ -246,9 +251,10 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
       EntryWrite w(e.seq);
       StoreRelaxed(e.kind, static_cast<std::uint32_t>(kind));
       StoreRelaxed(e.version, version);
-      std::atomic_ref<std::uint16_t>(e.shard).store(static_cast<std::uint16_t>(shard), std::memory_order_relaxed);
-      std::atomic_ref<std::uint16_t>(e.shard_count).store(static_cast<std::uint16_t>(shard_count),
-                                                          std::memory_order_relaxed);
+      std::atomic_ref<std::uint16_t>(e.shard).store(static_cast<std::uint16_t>(shard),
+                                                    std::memory_order_relaxed);
+      std::atomic_ref<std::uint16_t>(e.shard_count)
+          .store(static_cast<std::uint16_t>(shard_count), std::memory_order_relaxed);
       StoreRelaxed(e.created_unix_ns, detail::UnixNs());
       StoreName(e.name, name);
       StoreRelaxed(e.state, static_cast<std::uint32_t>(EntryState::kLive));
@@ -267,13 +273,13 @@ Status Namespace::AddView(std::string_view name, std::uint32_t version, ViewKind
     BumpChanges(r);
     return Status::Ok();
   }
-  return Status::Error(StatusCode::kResourceExhausted,
-                       path_ + ": the registry holds " + std::to_string(kRegistryViews) +
-                           " view versions at most; retire some");
+  return Status::Error(StatusCode::kResourceExhausted, path_ + ": the registry holds " +
+                                                           std::to_string(kRegistryViews) +
+                                                           " view versions at most; retire some");
 }
 
-Status Namespace::PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation,
-                                    std::uint32_t shard) {
+Status Namespace::PublishGeneration(std::string_view name, std::uint32_t version,
+                                    std::uint32_t generation, std::uint32_t shard) {
   Lock lock(this);
   auto view = registry_.FindView(name, version, shard);
   if (!view.ok()) return view.status();
@@ -281,7 +287,8 @@ Status Namespace::PublishGeneration(std::string_view name, std::uint32_t version
   {
     EntryWrite w(e.seq);
     // release: the new file was complete before readers can learn its generation.
-    StoreRelease(e.generation, MakeGenerationWord(WordIncarnation(view->generation_word), generation));
+    StoreRelease(e.generation,
+                 MakeGenerationWord(WordIncarnation(view->generation_word), generation));
   }
   BumpChanges(registry_.layout());
   return Status::Ok();
@@ -334,10 +341,12 @@ Status Namespace::Retire(std::string_view name, std::uint32_t version) {
     if (v.name == name && v.version == version) shards.push_back(std::move(v));
   }
   const std::string ref = std::string(name) + "@" + std::to_string(version);
-  if (shards.empty()) return Status::Error(StatusCode::kNotFound, ref + ": no such view in " + path_);
+  if (shards.empty())
+    return Status::Error(StatusCode::kNotFound, ref + ": no such view in " + path_);
   auto alias = registry_.FindAlias(name);
   if (alias.ok() && alias->version() == version)
-    return Status::Error(StatusCode::kFailedPrecondition, ref + ": is current; flip to another version first");
+    return Status::Error(StatusCode::kFailedPrecondition,
+                         ref + ": is current; flip to another version first");
   if (alias.ok() && alias->previous == version) {  // the revert target: nothing to revert to now
     AliasEntry& a = registry_.layout()->aliases[alias->index];
     EntryWrite w(a.seq);
@@ -358,16 +367,19 @@ void Namespace::FreeEntryLocked(const detail::ViewRecord& v) {
   }
   // Remove the files of every generation (an interrupted growth may have left one).
   for (std::uint32_t g = 0; g <= v.generation() + 1; ++g)
-    ::unlinkat(dir_fd_, detail::ViewFileName(v.name, v.version, g, v.shard, v.shard_count).c_str(), 0);
+    ::unlinkat(dir_fd_, detail::ViewFileName(v.name, v.version, g, v.shard, v.shard_count).c_str(),
+               0);
 }
 
 namespace {
 
-// (name, version, shard, generation) from a view file name "<name>@<version>[#<shard>].<generation>.view".
-bool ParseViewFileName(std::string_view file, std::string* name, std::uint32_t* version, std::uint32_t* shard,
-                       std::uint32_t* generation) {
+// (name, version, shard, generation) from a view file name
+// "<name>@<version>[#<shard>].<generation>.view".
+bool ParseViewFileName(std::string_view file, std::string* name, std::uint32_t* version,
+                       std::uint32_t* shard, std::uint32_t* generation) {
   constexpr std::string_view kSuffix = ".view";
-  if (file.size() <= kSuffix.size() || file.substr(file.size() - kSuffix.size()) != kSuffix) return false;
+  if (file.size() <= kSuffix.size() || file.substr(file.size() - kSuffix.size()) != kSuffix)
+    return false;
   file.remove_suffix(kSuffix.size());
   const std::size_t at = file.rfind('@');
   const std::size_t dot = file.rfind('.');
@@ -377,11 +389,13 @@ bool ParseViewFileName(std::string_view file, std::string* name, std::uint32_t* 
   *shard = 0;
   if (const std::size_t hash = numbers.find('#'); hash != std::string_view::npos) {
     const std::string_view s = numbers.substr(hash + 1);
-    if (std::from_chars(s.data(), s.data() + s.size(), *shard).ptr != s.data() + s.size()) return false;
+    if (std::from_chars(s.data(), s.data() + s.size(), *shard).ptr != s.data() + s.size())
+      return false;
     numbers = numbers.substr(0, hash);
   }
   const std::string_view g = file.substr(dot + 1);
-  return std::from_chars(numbers.data(), numbers.data() + numbers.size(), *version).ptr == numbers.data() + numbers.size() &&
+  return std::from_chars(numbers.data(), numbers.data() + numbers.size(), *version).ptr ==
+             numbers.data() + numbers.size() &&
          std::from_chars(g.data(), g.data() + g.size(), *generation).ptr == g.data() + g.size() &&
          detail::ValidName(*name);
 }
@@ -391,9 +405,11 @@ bool ParseViewFileName(std::string_view file, std::string* name, std::uint32_t* 
 Result<OrphanSweep> Namespace::RemoveOrphans(std::chrono::nanoseconds min_age) {
   Lock lock(this);  // no registration happens meanwhile
   std::set<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint32_t>> registered;
-  for (const detail::ViewRecord& v : registry_.Views()) registered.emplace(v.name, v.version, v.shard, v.generation());
+  for (const detail::ViewRecord& v : registry_.Views())
+    registered.emplace(v.name, v.version, v.shard, v.generation());
   const int fd = ::openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::Error(StatusCode::kIoError, path_ + ": cannot list: " + std::strerror(errno));
+  if (fd < 0)
+    return Status::Error(StatusCode::kIoError, path_ + ": cannot list: " + std::strerror(errno));
   DIR* dir = ::fdopendir(fd);
   if (dir == nullptr) {
     ::close(fd);
@@ -411,15 +427,17 @@ Result<OrphanSweep> Namespace::RemoveOrphans(std::chrono::nanoseconds min_age) {
     const int file = ::openat(dir_fd_, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (file < 0) continue;
     struct stat st;
-    const bool old_enough = ::fstat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
-                            now_ns - (st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec) >= min_age.count();
+    const bool old_enough =
+        ::fstat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+        now_ns - (st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec) >= min_age.count();
     // A writer holds its files locked for as long as it lives: a free lock means nobody will
     // register this one. The name must still be that file (a writer may have taken the
     // orphan's place meanwhile: ViewFile::Create removes an unlocked leftover and makes its own).
     struct stat now_named;
     if (old_enough && ::flock(file, LOCK_EX | LOCK_NB) == 0 &&
-        ::fstatat(dir_fd_, e->d_name, &now_named, AT_SYMLINK_NOFOLLOW) == 0 && now_named.st_ino == st.st_ino &&
-        now_named.st_dev == st.st_dev && ::unlinkat(dir_fd_, e->d_name, 0) == 0) {
+        ::fstatat(dir_fd_, e->d_name, &now_named, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now_named.st_ino == st.st_ino && now_named.st_dev == st.st_dev &&
+        ::unlinkat(dir_fd_, e->d_name, 0) == 0) {
       ++sweep.files;
       sweep.bytes += static_cast<std::uint64_t>(st.st_size);
     }
@@ -447,7 +465,8 @@ Status Namespace::Drop(std::string_view name) {
     StoreRelaxed(a.previous, 0);
     StoreRelease(a.current, MakeAliasWord(alias->epoch() + 1, 0));
   }
-  if (!found) return Status::Error(StatusCode::kNotFound, std::string(name) + ": no such view in " + path_);
+  if (!found)
+    return Status::Error(StatusCode::kNotFound, std::string(name) + ": no such view in " + path_);
   BumpChanges(r);
   return Status::Ok();
 }

@@ -26,7 +26,7 @@ namespace kappa::serving {
 
 struct VersionListing {
   std::uint32_t version = 0;
-  std::uint32_t generation = 0;      // shard 0's
+  std::uint32_t generation = 0;  // shard 0's
   std::uint32_t shard_count = 1;
   std::uint32_t shards_present = 1;  // below shard_count while shard writers are still starting
   ViewKind kind = ViewKind::kKeyed;
@@ -37,7 +37,7 @@ struct VersionListing {
 
 struct ViewListing {
   std::string name;
-  std::uint32_t current = 0;   // 0: no alias
+  std::uint32_t current = 0;  // 0: no alias
   std::uint32_t previous = 0;
   std::uint32_t alias_epoch = 0;
   std::int64_t flipped_unix_ns = 0;
@@ -92,8 +92,8 @@ class Namespace {
   // file must be complete. The first entry of a name also creates its alias, pointing at its
   // version. kAlreadyExists if present; kInvalidArgument if other shards of the version disagree
   // on the kind or the shard count.
-  Status AddView(std::string_view name, std::uint32_t version, ViewKind kind, std::uint32_t generation,
-                 std::uint32_t shard = 0, std::uint32_t shard_count = 1);
+  Status AddView(std::string_view name, std::uint32_t version, ViewKind kind,
+                 std::uint32_t generation, std::uint32_t shard = 0, std::uint32_t shard_count = 1);
   // Publishes a new file generation of (name, version, shard): readers move to it on their next
   // read.
   Status PublishGeneration(std::string_view name, std::uint32_t version, std::uint32_t generation,

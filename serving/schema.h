@@ -38,10 +38,14 @@ struct Field {
 
 inline const char* FieldTypeName(FieldType t) {
   switch (t) {
-    case FieldType::kI64: return "i64";
-    case FieldType::kU64: return "u64";
-    case FieldType::kF64: return "f64";
-    case FieldType::kString: return "string";
+    case FieldType::kI64:
+      return "i64";
+    case FieldType::kU64:
+      return "u64";
+    case FieldType::kF64:
+      return "f64";
+    case FieldType::kString:
+      return "string";
   }
   return "unknown";
 }
@@ -103,9 +107,15 @@ class Schema {
   }
 
   // Typed access to a record of value_size() bytes. REQUIRES: field i has the matching type.
-  std::int64_t GetI64(std::span<const std::byte> value, std::size_t i) const { return Get<std::int64_t>(value, i); }
-  std::uint64_t GetU64(std::span<const std::byte> value, std::size_t i) const { return Get<std::uint64_t>(value, i); }
-  double GetF64(std::span<const std::byte> value, std::size_t i) const { return Get<double>(value, i); }
+  std::int64_t GetI64(std::span<const std::byte> value, std::size_t i) const {
+    return Get<std::int64_t>(value, i);
+  }
+  std::uint64_t GetU64(std::span<const std::byte> value, std::size_t i) const {
+    return Get<std::uint64_t>(value, i);
+  }
+  double GetF64(std::span<const std::byte> value, std::size_t i) const {
+    return Get<double>(value, i);
+  }
   std::string_view GetString(std::span<const std::byte> value, std::size_t i) const {
     const Field& f = fields_[i];
     const char* p = reinterpret_cast<const char*>(value.data() + f.offset);
@@ -114,14 +124,20 @@ class Schema {
   // A number of any numeric type, as a double (for ordering and display).
   double GetNumber(std::span<const std::byte> value, std::size_t i) const {
     switch (fields_[i].type) {
-      case FieldType::kI64: return static_cast<double>(GetI64(value, i));
-      case FieldType::kU64: return static_cast<double>(GetU64(value, i));
-      case FieldType::kF64: return GetF64(value, i);
-      default: return 0;
+      case FieldType::kI64:
+        return static_cast<double>(GetI64(value, i));
+      case FieldType::kU64:
+        return static_cast<double>(GetU64(value, i));
+      case FieldType::kF64:
+        return GetF64(value, i);
+      default:
+        return 0;
     }
   }
   void SetI64(std::span<std::byte> value, std::size_t i, std::int64_t v) const { Set(value, i, v); }
-  void SetU64(std::span<std::byte> value, std::size_t i, std::uint64_t v) const { Set(value, i, v); }
+  void SetU64(std::span<std::byte> value, std::size_t i, std::uint64_t v) const {
+    Set(value, i, v);
+  }
   void SetF64(std::span<std::byte> value, std::size_t i, double v) const { Set(value, i, v); }
   // Truncates to the field's length.
   void SetString(std::span<std::byte> value, std::size_t i, std::string_view v) const {
@@ -134,7 +150,8 @@ class Schema {
   static bool ValidFieldName(std::string_view name) {
     if (name.empty() || name.size() > kMaxFieldName) return false;
     for (char c : name) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      const bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
       if (!ok) return false;
     }
     return true;
@@ -146,8 +163,8 @@ class Schema {
   }
   template <class T>
   T Get(std::span<const std::byte> value, std::size_t i) const {
-    KAPPA_DCHECK(i < fields_.size() && fields_[i].size == sizeof(T) && fields_[i].type != FieldType::kString &&
-                     value.size() >= value_size_,
+    KAPPA_DCHECK(i < fields_.size() && fields_[i].size == sizeof(T) &&
+                     fields_[i].type != FieldType::kString && value.size() >= value_size_,
                  "Schema: a field read as another type, or a value of the wrong size");
     T v;
     std::memcpy(&v, value.data() + fields_[i].offset, sizeof v);
@@ -155,8 +172,8 @@ class Schema {
   }
   template <class T>
   void Set(std::span<std::byte> value, std::size_t i, T v) const {
-    KAPPA_DCHECK(i < fields_.size() && fields_[i].size == sizeof(T) && fields_[i].type != FieldType::kString &&
-                     value.size() >= value_size_,
+    KAPPA_DCHECK(i < fields_.size() && fields_[i].size == sizeof(T) &&
+                     fields_[i].type != FieldType::kString && value.size() >= value_size_,
                  "Schema: a field written as another type, or a value of the wrong size");
     std::memcpy(value.data() + fields_[i].offset, &v, sizeof v);
   }

@@ -23,8 +23,9 @@ inline std::uint32_t ShardOf(std::uint64_t key, std::uint32_t shard_count) {
 // The shard of a bytes key.
 inline std::uint32_t ShardOf(std::string_view key, std::uint32_t shard_count) {
   if (shard_count <= 1) return 0;
-  return static_cast<std::uint32_t>(detail::Avalanche(detail::HashBytes(key.data(), key.size(), detail::kShardSeed)) >>
-                                    40) &
+  return static_cast<std::uint32_t>(
+             detail::Avalanche(detail::HashBytes(key.data(), key.size(), detail::kShardSeed)) >>
+             40) &
          (shard_count - 1);
 }
 

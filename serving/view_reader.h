@@ -39,34 +39,44 @@
 
 namespace kappa::serving {
 
-enum class [[nodiscard]] ReadStatus {
-  kOk,
-  kNotFound,     // no such key, window or row
-  kStale,        // the entry stayed mid-update: its writer died or stalled
-  kGone,         // the view was retired, or its alias removed, since it was opened
-  kWrongKind,    // the call does not suit the view's kind or key type
-  kBadArgument,  // a key too long, a value buffer too small, a reserved window start
-  kBusy,         // the registry stayed mid-update, or memory ran out while following a flip
+enum class [[nodiscard]] ReadStatus{
+    kOk,
+    kNotFound,     // no such key, window or row
+    kStale,        // the entry stayed mid-update: its writer died or stalled
+    kGone,         // the view was retired, or its alias removed, since it was opened
+    kWrongKind,    // the call does not suit the view's kind or key type
+    kBadArgument,  // a key too long, a value buffer too small, a reserved window start
+    kBusy,         // the registry stayed mid-update, or memory ran out while following a flip
 };
 
 inline const char* ReadStatusName(ReadStatus s) {
   switch (s) {
-    case ReadStatus::kOk: return "ok";
-    case ReadStatus::kNotFound: return "not found";
-    case ReadStatus::kStale: return "stale (the writer died or stalled mid-update)";
-    case ReadStatus::kGone: return "gone (the view was retired or dropped)";
-    case ReadStatus::kWrongKind: return "wrong kind of view for this call";
-    case ReadStatus::kBadArgument: return "bad argument";
-    case ReadStatus::kBusy: return "busy";
+    case ReadStatus::kOk:
+      return "ok";
+    case ReadStatus::kNotFound:
+      return "not found";
+    case ReadStatus::kStale:
+      return "stale (the writer died or stalled mid-update)";
+    case ReadStatus::kGone:
+      return "gone (the view was retired or dropped)";
+    case ReadStatus::kWrongKind:
+      return "wrong kind of view for this call";
+    case ReadStatus::kBadArgument:
+      return "bad argument";
+    case ReadStatus::kBusy:
+      return "busy";
   }
   return "unknown";
 }
 
 inline const char* WriterStateName(WriterState s) {
   switch (s) {
-    case WriterState::kLive: return "live";
-    case WriterState::kSuperseded: return "superseded";
-    case WriterState::kRetired: return "retired";
+    case WriterState::kLive:
+      return "live";
+    case WriterState::kSuperseded:
+      return "superseded";
+    case WriterState::kRetired:
+      return "retired";
   }
   return "unknown";
 }
@@ -113,10 +123,10 @@ struct ShardInfo {
 struct ViewInfo {
   std::string namespace_path;
   std::string name;
-  std::string alias;              // empty when opened as name@version
+  std::string alias;  // empty when opened as name@version
   std::uint32_t alias_epoch = 0;
   std::uint32_t version = 0;
-  std::uint32_t generation = 0;   // shard 0's
+  std::uint32_t generation = 0;  // shard 0's
   std::uint32_t shard_count = 1;
   ViewKind kind = ViewKind::kKeyed;
   KeyType key_type = KeyType::kNone;
@@ -132,7 +142,7 @@ struct ViewInfo {
   bool order_descending = false;
   std::int64_t created_unix_ns = 0;
   std::uint64_t file_bytes = 0;
-  std::uint64_t writer_pid = 0;   // 0: no writer attached
+  std::uint64_t writer_pid = 0;  // 0: no writer attached
   bool writer_alive = false;
   std::int64_t heartbeat_unix_ns = 0;
   std::uint64_t writer_epoch = 0;
@@ -140,18 +150,18 @@ struct ViewInfo {
   std::uint64_t applied_offset = 0;
   std::int64_t watermark_ns = 0;
   std::int64_t newest_window = 0;
-  std::uint64_t list_count = 0;   // list: rows appended so far
+  std::uint64_t list_count = 0;  // list: rows appended so far
   ViewCounters counters;
   std::vector<ShardInfo> shards;
 };
 
 // One row as read. The spans point into the reader; they stay valid until its next call.
 struct RowView {
-  std::uint64_t key_u64 = 0;       // u64 keys
-  std::string_view key_bytes;      // bytes keys
-  std::int64_t window_start = 0;   // windowed
-  std::uint64_t index = 0;         // list: the row's index; top-K: its rank (0 = first)
-  std::uint64_t offset = 0;        // the log offset of the entry's last update
+  std::uint64_t key_u64 = 0;      // u64 keys
+  std::string_view key_bytes;     // bytes keys
+  std::int64_t window_start = 0;  // windowed
+  std::uint64_t index = 0;        // list: the row's index; top-K: its rank (0 = first)
+  std::uint64_t offset = 0;       // the log offset of the entry's last update
   std::span<const std::byte> value;
 };
 
@@ -195,12 +205,14 @@ class ViewReader {
   // ---- Keyed tables ----
   ReadStatus Get(std::uint64_t key, std::span<std::byte> value, std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape().kind != ViewKind::kKeyed || shape().key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kKeyed || shape().key_type != KeyType::kU64)
+      return ReadStatus::kWrongKind;
     return Lookup(detail::U64Key(key), 0, 0, value, offset);
   }
   ReadStatus Get(std::string_view key, std::span<std::byte> value, std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape().kind != ViewKind::kKeyed || shape().key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kKeyed || shape().key_type != KeyType::kBytes)
+      return ReadStatus::kWrongKind;
     detail::KeyRef k;
     if (!detail::BytesKey(key, shape().key_size, &k)) return ReadStatus::kBadArgument;
     return Lookup(k, 0, 0, value, offset);
@@ -210,14 +222,16 @@ class ViewReader {
   ReadStatus GetWindow(std::uint64_t key, std::int64_t window_start, std::span<std::byte> value,
                        std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kU64)
+      return ReadStatus::kWrongKind;
     if (window_start == detail::kDirectoryWindow) return ReadStatus::kBadArgument;
     return Lookup(detail::U64Key(key), window_start, 0, value, offset);
   }
   ReadStatus GetWindow(std::string_view key, std::int64_t window_start, std::span<std::byte> value,
                        std::uint64_t* offset) noexcept {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kBytes)
+      return ReadStatus::kWrongKind;
     detail::KeyRef k;
     if (!detail::BytesKey(key, shape().key_size, &k) || window_start == detail::kDirectoryWindow)
       return ReadStatus::kBadArgument;
@@ -226,12 +240,14 @@ class ViewReader {
   // Every retained window of `key`, oldest first. kNotFound if the key has none.
   ReadStatus GetWindows(std::uint64_t key, const RowFn& fn) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kU64) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kU64)
+      return ReadStatus::kWrongKind;
     return Windows(detail::U64Key(key), fn);
   }
   ReadStatus GetWindows(std::string_view key, const RowFn& fn) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
-    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kBytes) return ReadStatus::kWrongKind;
+    if (shape().kind != ViewKind::kWindowed || shape().key_type != KeyType::kBytes)
+      return ReadStatus::kWrongKind;
     detail::KeyRef k;
     if (!detail::BytesKey(key, shape().key_size, &k)) return ReadStatus::kBadArgument;
     return Windows(k, fn);
@@ -245,8 +261,10 @@ class ViewReader {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
     switch (shape().kind) {
       case ViewKind::kKeyed:
-      case ViewKind::kWindowed: return ScanSlots(fn);
-      case ViewKind::kTopK: return TopK(fn);
+      case ViewKind::kWindowed:
+        return ScanSlots(fn);
+      case ViewKind::kTopK:
+        return TopK(fn);
       case ViewKind::kList: {
         std::uint64_t next = 0;
         return ListRows(0, UINT64_MAX, fn, &next);
@@ -269,8 +287,9 @@ class ViewReader {
       const std::byte* buf = parts_[0].slots + b * shape().topk_buffer_size;
       const auto& seq = *reinterpret_cast<const std::uint64_t*>(buf);
       const bool ok = detail::TrySeqRead(seq, [&] {
-        n = std::min<std::uint64_t>(detail::LoadRelaxed(*reinterpret_cast<const std::uint64_t*>(buf + 8)),
-                                    shape().capacity);
+        n = std::min<std::uint64_t>(
+            detail::LoadRelaxed(*reinterpret_cast<const std::uint64_t*>(buf + 8)),
+            shape().capacity);
         detail::CopyFromShared(Scratch(n * row), buf + kTopKBufferHeader, n * row);
       });
       if (ok) break;
@@ -286,7 +305,8 @@ class ViewReader {
       DecodeKey(reinterpret_cast<const std::uint64_t*>(r + kTopKRowHeader),
                 static_cast<std::uint32_t>(std::min<std::uint64_t>(key_len, shape().key_size)), &v);
       v.index = i;
-      v.value = std::span<const std::byte>(r + kTopKRowHeader + Align8(shape().key_size), shape().value_size);
+      v.value = std::span<const std::byte>(r + kTopKRowHeader + Align8(shape().key_size),
+                                           shape().value_size);
       if (!fn(v)) break;
     }
     return ReadStatus::kOk;
@@ -297,7 +317,8 @@ class ViewReader {
   std::uint64_t ListCount() const { return detail::LoadAcquire(header()->list.count); }
   // Reads up to `max_rows` retained rows from index `from` on, oldest first; `*next` receives the
   // index to continue from. Rows already overwritten are skipped.
-  ReadStatus ListRows(std::uint64_t from, std::uint64_t max_rows, const RowFn& fn, std::uint64_t* next) {
+  ReadStatus ListRows(std::uint64_t from, std::uint64_t max_rows, const RowFn& fn,
+                      std::uint64_t* next) {
     if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
     if (shape().kind != ViewKind::kList) return ReadStatus::kWrongKind;
     // acquire: rows below count were complete before count covered them.
@@ -312,7 +333,8 @@ class ViewReader {
       const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
       Backoff backoff;
       ReadStatus st = ReadStatus::kOk;
-      while (!detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, shape().slot_size); })) {
+      while (
+          !detail::TrySeqRead(seq, [&] { detail::CopyFromShared(buf, slot, shape().slot_size); })) {
         if ((st = backoff.Wait(*this, parts_[0])) != ReadStatus::kOk) break;
       }
       *next = i + 1;
@@ -324,7 +346,8 @@ class ViewReader {
       RowView v;
       v.index = i;
       v.offset = buf[2];
-      v.value = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf) + kListRowHeader, shape().value_size);
+      v.value = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf) + kListRowHeader,
+                                           shape().value_size);
       if (!fn(v)) return ReadStatus::kOk;
     }
     return skipped ? ReadStatus::kStale : ReadStatus::kOk;
@@ -335,12 +358,14 @@ class ViewReader {
   // A sharded view reflects the log as far as its slowest shard.
   std::uint64_t applied_offset() const {
     std::uint64_t offset = UINT64_MAX;
-    for (const Part& p : parts_) offset = std::min(offset, detail::LoadAcquire(p.header()->progress.applied_offset));
+    for (const Part& p : parts_)
+      offset = std::min(offset, detail::LoadAcquire(p.header()->progress.applied_offset));
     return offset;
   }
   std::int64_t watermark_ns() const {
     std::int64_t watermark = INT64_MAX;
-    for (const Part& p : parts_) watermark = std::min(watermark, detail::LoadRelaxed(p.header()->progress.watermark_ns));
+    for (const Part& p : parts_)
+      watermark = std::min(watermark, detail::LoadRelaxed(p.header()->progress.watermark_ns));
     return watermark;
   }
   std::uint32_t shard_count() const { return static_cast<std::uint32_t>(parts_.size()); }
@@ -366,7 +391,8 @@ class ViewReader {
     i.window_slide_ns = shape().window_slide_ns;
     i.retention_ns = shape().retention_ns;
     i.windows_per_key = shape().windows_per_key;
-    if (shape().kind == ViewKind::kTopK) i.order_field = shape().schema.field(shape().order_field).name;
+    if (shape().kind == ViewKind::kTopK)
+      i.order_field = shape().schema.field(shape().order_field).name;
     i.order_descending = shape().order_descending;
     i.created_unix_ns = shape().created_unix_ns;
     const ViewHeader* h = header();
@@ -392,9 +418,9 @@ class ViewReader {
       si.applied_offset = detail::LoadRelaxed(ph->progress.applied_offset);
       si.watermark_ns = detail::LoadRelaxed(ph->progress.watermark_ns);
       const CounterLine& c = ph->counters;
-      si.counters = {detail::LoadRelaxed(c.updates), detail::LoadRelaxed(c.inserts),
-                     detail::LoadRelaxed(c.entries), detail::LoadRelaxed(c.tombstones),
-                     detail::LoadRelaxed(c.expired), detail::LoadRelaxed(c.repaired),
+      si.counters = {detail::LoadRelaxed(c.updates),  detail::LoadRelaxed(c.inserts),
+                     detail::LoadRelaxed(c.entries),  detail::LoadRelaxed(c.tombstones),
+                     detail::LoadRelaxed(c.expired),  detail::LoadRelaxed(c.repaired),
                      detail::LoadRelaxed(c.publishes)};
       i.capacity += si.capacity;
       i.file_bytes += p.map.size();
@@ -402,7 +428,9 @@ class ViewReader {
       i.heartbeat_unix_ns = std::min(i.heartbeat_unix_ns, si.heartbeat_unix_ns);
       i.applied_offset = std::min(i.applied_offset, si.applied_offset);
       i.watermark_ns = std::min(i.watermark_ns, si.watermark_ns);
-      i.newest_window = std::max(i.newest_window, static_cast<std::int64_t>(detail::LoadRelaxed(ph->progress.newest_window)));
+      i.newest_window =
+          std::max(i.newest_window,
+                   static_cast<std::int64_t>(detail::LoadRelaxed(ph->progress.newest_window)));
       i.counters.updates += si.counters.updates;
       i.counters.inserts += si.counters.inserts;
       i.counters.entries += si.counters.entries;
@@ -428,7 +456,8 @@ class ViewReader {
   ReadStatus Follow() noexcept {
     // acquire: a flip or growth published a complete file before storing these words.
     bool current = detail::LoadAcquire(*alias_word_) == alias_cached_;
-    for (const Part& p : parts_) current &= detail::LoadAcquire(*p.generation_word) == p.generation_cached;
+    for (const Part& p : parts_)
+      current &= detail::LoadAcquire(*p.generation_word) == p.generation_cached;
     if (current) [[likely]]
       return ReadStatus::kOk;
     try {
@@ -468,7 +497,8 @@ class ViewReader {
       if ((spins_ & 63) == 0) {
         const std::int64_t now = detail::MonotonicNs();
         if (since_ == 0) since_ = now;
-        if (!PartWriterAlive(p) || now - since_ >= r.options_.stale_after_ns) return ReadStatus::kStale;
+        if (!PartWriterAlive(p) || now - since_ >= r.options_.stale_after_ns)
+          return ReadStatus::kStale;
       }
       sched_yield();
       return ReadStatus::kOk;
@@ -478,7 +508,6 @@ class ViewReader {
     std::uint32_t spins_ = 0;
     std::int64_t since_ = 0;
   };
-
 
   const detail::ViewShape& shape() const { return parts_[0].shape; }
   const ViewHeader* header() const { return parts_[0].header(); }
@@ -490,7 +519,8 @@ class ViewReader {
   }
   static bool PartWriterAlive(const Part& p) {
     const ViewHeader* h = p.header();
-    return detail::ProcessAlive(detail::LoadRelaxed(h->writer.pid), detail::LoadRelaxed(h->writer.pid_start_ticks));
+    return detail::ProcessAlive(detail::LoadRelaxed(h->writer.pid),
+                                detail::LoadRelaxed(h->writer.pid_start_ticks));
   }
 
   std::uint64_t* Scratch(std::uint64_t bytes) {
@@ -521,12 +551,15 @@ class ViewReader {
         const detail::ViewRecord& view = (*shards)[i];
         const std::string file =
             detail::ViewFileName(name_, version, view.generation(), view.shard, view.shard_count);
-        s = detail::MapView(dir_fd_, file, ns_path_ + "/" + file, /*writable=*/false, &parts[i].map, &parts[i].shape);
-        if (s.ok() && (parts[i].shape.name != name_ || parts[i].shape.view_version != version ||
-                       parts[i].shape.generation != view.generation() || parts[i].shape.shard != view.shard ||
-                       parts[i].shape.shard_count != view.shard_count ||
-                       parts[i].shape.value_size != parts[0].shape.value_size))
-          s = Status::Error(StatusCode::kCorrupt, ns_path_ + "/" + file + ": header names another view");
+        s = detail::MapView(dir_fd_, file, ns_path_ + "/" + file, /*writable=*/false, &parts[i].map,
+                            &parts[i].shape);
+        if (s.ok() &&
+            (parts[i].shape.name != name_ || parts[i].shape.view_version != version ||
+             parts[i].shape.generation != view.generation() || parts[i].shape.shard != view.shard ||
+             parts[i].shape.shard_count != view.shard_count ||
+             parts[i].shape.value_size != parts[0].shape.value_size))
+          s = Status::Error(StatusCode::kCorrupt,
+                            ns_path_ + "/" + file + ": header names another view");
         parts[i].slots = parts[i].map.data() + parts[i].shape.slots_offset;
         parts[i].generation_word = &registry_.generation_word(view.index);
         parts[i].generation_cached = view.generation_word;
@@ -559,13 +592,15 @@ class ViewReader {
                     std::span<std::byte> value, std::uint64_t* offset) noexcept {
     const Part& part = PartOf(k);
     const detail::ViewShape& shape = part.shape;
-    const std::uint32_t payload = flags == kSlotFlagDirectory ? shape.slot.payload : shape.value_size;
+    const std::uint32_t payload =
+        flags == kSlotFlagDirectory ? shape.slot.payload : shape.value_size;
     if (value.size() < payload) return ReadStatus::kBadArgument;
     const bool windowed = shape.kind == ViewKind::kWindowed;
-    const std::uint64_t h = windowed ? detail::WindowKeyHash(k, shape.key_type, window, shape.hash_seed)
-                                     : detail::KeyHash(k, shape.key_type, shape.hash_seed);
-    const std::uint64_t want =
-        MakeMeta(kSlotLive, static_cast<std::uint8_t>(k.len), flags, static_cast<std::uint32_t>(h >> 32));
+    const std::uint64_t h = windowed
+                                ? detail::WindowKeyHash(k, shape.key_type, window, shape.hash_seed)
+                                : detail::KeyHash(k, shape.key_type, shape.hash_seed);
+    const std::uint64_t want = MakeMeta(kSlotLive, static_cast<std::uint8_t>(k.len), flags,
+                                        static_cast<std::uint32_t>(h >> 32));
     std::uint64_t idx = h & shape.mask;
     for (std::uint64_t probes = 0; probes <= shape.mask; ++probes, idx = (idx + 1) & shape.mask) {
       const std::byte* slot = part.slots + idx * shape.slot.size;
@@ -588,7 +623,8 @@ class ViewReader {
         if (windowed && static_cast<std::int64_t>(detail::LoadRelaxed(words[3])) != window) break;
         const auto* key = reinterpret_cast<const std::uint64_t*>(slot + shape.slot.key_at);
         bool same = true;
-        for (std::uint32_t i = 0; i < key_words_; ++i) same &= detail::LoadRelaxed(key[i]) == k.words[i];
+        for (std::uint32_t i = 0; i < key_words_; ++i)
+          same &= detail::LoadRelaxed(key[i]) == k.words[i];
         if (!same) break;
         const std::uint64_t off = detail::LoadRelaxed(words[2]);
         detail::CopyFromShared(value.data(), slot + shape.slot.value_at, payload);
@@ -641,7 +677,8 @@ class ViewReader {
         const std::byte* slot = part.slots + idx * size;
         const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
         // Most slots of a sparse table are empty: skip them on the meta word alone.
-        if (MetaState(detail::LoadRelaxed(reinterpret_cast<const std::uint64_t*>(slot)[1])) != kSlotLive &&
+        if (MetaState(detail::LoadRelaxed(reinterpret_cast<const std::uint64_t*>(slot)[1])) !=
+                kSlotLive &&
             (detail::LoadRelaxed(seq) & 1) == 0)
           continue;
         Backoff backoff;
@@ -658,7 +695,8 @@ class ViewReader {
         RowView v;
         v.offset = buf[2];
         if (shape().kind == ViewKind::kWindowed) v.window_start = static_cast<std::int64_t>(buf[3]);
-        DecodeKey(reinterpret_cast<const std::uint64_t*>(bytes + shape().slot.key_at), MetaKeyLen(meta), &v);
+        DecodeKey(reinterpret_cast<const std::uint64_t*>(bytes + shape().slot.key_at),
+                  MetaKeyLen(meta), &v);
         v.index = idx;
         v.value = std::span<const std::byte>(bytes + shape().slot.value_at, shape().value_size);
         if (!fn(v)) return ReadStatus::kOk;
@@ -673,7 +711,7 @@ class ViewReader {
   std::uint32_t pinned_version_ = 0;  // 0: follow the alias
   int dir_fd_ = -1;
   detail::RegistryMap registry_;
-  std::vector<Part> parts_;          // one per shard (one for an unsharded view)
+  std::vector<Part> parts_;  // one per shard (one for an unsharded view)
   std::uint32_t shard_mask_ = 0;
   std::uint32_t key_words_ = 0;
   const std::uint64_t pinned_word_ = 0;

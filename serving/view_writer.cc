@@ -29,11 +29,16 @@ std::string DescribeWriteResult(WriteResult r, const std::string& grow_error) {
 
 const char* WriteResultName(WriteResult r) {
   switch (r) {
-    case WriteResult::kOk: return "ok";
-    case WriteResult::kFull: return "full (the table could not grow)";
-    case WriteResult::kBadArgument: return "bad argument";
-    case WriteResult::kWrongKey: return "wrong key type for this view";
-    case WriteResult::kWrongShard: return "the key belongs to another shard";
+    case WriteResult::kOk:
+      return "ok";
+    case WriteResult::kFull:
+      return "full (the table could not grow)";
+    case WriteResult::kBadArgument:
+      return "bad argument";
+    case WriteResult::kWrongKey:
+      return "wrong key type for this view";
+    case WriteResult::kWrongShard:
+      return "the key belongs to another shard";
   }
   return "unknown";
 }
@@ -45,11 +50,13 @@ Status Invalid(std::string_view name, const std::string& what) {
 }
 
 // The shape fields every kind shares, checked.
-Result<ViewShape> BaseShape(std::string_view name, std::uint32_t version, ViewKind kind, KeyType key_type,
-                            std::uint32_t key_size, const std::string& key_name, const Schema& schema) {
+Result<ViewShape> BaseShape(std::string_view name, std::uint32_t version, ViewKind kind,
+                            KeyType key_type, std::uint32_t key_size, const std::string& key_name,
+                            const Schema& schema) {
   if (!detail::ValidName(name)) return detail::BadName(name);
   if (version == 0) return Invalid(name, "view versions start at 1");
-  if (schema.size() == 0) return Invalid(name, "the value schema has no fields (make it with Schema::Make)");
+  if (schema.size() == 0)
+    return Invalid(name, "the value schema has no fields (make it with Schema::Make)");
   ViewShape s;
   s.kind = kind;
   s.key_type = key_type;
@@ -87,7 +94,8 @@ Result<ViewShape> BaseShape(std::string_view name, std::uint32_t version, ViewKi
 Status SetShards(std::string_view name, std::uint32_t shards, std::uint32_t shard, ViewShape* s) {
   if (shards == 0 || shards > kMaxShards || (shards & (shards - 1)) != 0)
     return Invalid(name, "shards must be a power of two from 1 to " + std::to_string(kMaxShards));
-  if (shard >= shards) return Invalid(name, "shard " + std::to_string(shard) + " of " + std::to_string(shards));
+  if (shard >= shards)
+    return Invalid(name, "shard " + std::to_string(shard) + " of " + std::to_string(shards));
   s->shard = shard;
   s->shard_count = shards;
   return Status::Ok();
@@ -112,8 +120,10 @@ Result<std::unique_ptr<TableCore>> TableCore::Create(Namespace& ns, ViewShape sh
   shape.mask = shape.capacity - 1;
   auto file = ViewFile::Create(ns, shape);
   if (!file.ok()) return file.status();
-  const std::string name = ViewFileName(shape.name, shape.view_version, 0, shape.shard, shape.shard_count);
-  if (Status s = ns.AddView(shape.name, shape.view_version, shape.kind, 0, shape.shard, shape.shard_count);
+  const std::string name =
+      ViewFileName(shape.name, shape.view_version, 0, shape.shard, shape.shard_count);
+  if (Status s =
+          ns.AddView(shape.name, shape.view_version, shape.kind, 0, shape.shard, shape.shard_count);
       !s.ok()) {
     ::unlinkat(ns.dir_fd(), name.c_str(), 0);
     return s;
@@ -122,16 +132,18 @@ Result<std::unique_ptr<TableCore>> TableCore::Create(Namespace& ns, ViewShape sh
 }
 
 Result<std::unique_ptr<TableCore>> TableCore::Attach(Namespace& ns, std::string_view name,
-                                                     std::uint32_t version, std::uint32_t shard, ViewKind kind) {
+                                                     std::uint32_t version, std::uint32_t shard,
+                                                     ViewKind kind) {
   auto file = ViewFile::Attach(ns, name, version, shard);
   if (!file.ok()) return file.status();
   if ((*file)->shape().kind != kind)
-    return Status::Error(StatusCode::kInvalidArgument,
-                         (*file)->path() + ": is a " + ViewKindName((*file)->shape().kind) + " view, not " +
-                             ViewKindName(kind));
+    return Status::Error(StatusCode::kInvalidArgument, (*file)->path() + ": is a " +
+                                                           ViewKindName((*file)->shape().kind) +
+                                                           " view, not " + ViewKindName(kind));
   std::unique_ptr<TableCore> core(new TableCore(std::move(file).value()));
   std::uint64_t repaired = 0;
-  for (std::uint64_t i = 0; i < core->shape().capacity; ++i) repaired += core->table_.Repair(i) ? 1 : 0;
+  for (std::uint64_t i = 0; i < core->shape().capacity; ++i)
+    repaired += core->table_.Repair(i) ? 1 : 0;
   ViewFile::Add(core->file_->header()->counters.repaired, static_cast<std::int64_t>(repaired));
   core->Recount();
   return core;
@@ -171,8 +183,9 @@ bool TableCore::Rebuild(std::uint64_t entries, ForEachRow&& each) {
   std::uint64_t capacity = kMinSlots;
   while ((entries + 1) * 2 > capacity) capacity *= 2;  // a load of at most one half
   if (capacity > kMaxSlots) {
-    grow_error_ = file_->path() + ": " + std::to_string(entries) + " entries need more than the largest table (" +
-                  std::to_string(kMaxSlots) + " slots)";
+    grow_error_ = file_->path() + ": " + std::to_string(entries) +
+                  " entries need more than the largest table (" + std::to_string(kMaxSlots) +
+                  " slots)";
     return false;
   }
   ViewShape next = old;
@@ -188,15 +201,19 @@ bool TableCore::Rebuild(std::uint64_t entries, ForEachRow&& each) {
   std::unique_ptr<ViewFile> file = std::move(created).value();
   SlotTable table(file.get());
   std::uint64_t live = 0;
-  each([&](const KeyRef& k, std::int64_t window, std::uint16_t flags, std::uint64_t offset, const std::byte* payload) {
+  each([&](const KeyRef& k, std::int64_t window, std::uint16_t flags, std::uint64_t offset,
+           const std::byte* payload) {
     const std::uint64_t h = table.Hash(k, window);
     bool inserted;
     const std::int64_t idx = table.FindOrClaim(k, h, window, flags, &inserted);
-    table.Write(static_cast<std::uint64_t>(idx), k, h, window, flags, offset, payload, old.slot.payload);
+    table.Write(static_cast<std::uint64_t>(idx), k, h, window, flags, offset, payload,
+                old.slot.payload);
     live += inserted ? 1 : 0;
   });
   file->InheritFrom(*file_);
-  if (Status s = file_->ns().PublishGeneration(next.name, next.view_version, next.generation, next.shard); !s.ok()) {
+  if (Status s =
+          file_->ns().PublishGeneration(next.name, next.view_version, next.generation, next.shard);
+      !s.ok()) {
     grow_error_ = s.message();
     file->Supersede();  // removes the unpublished file
     return false;
@@ -225,7 +242,8 @@ std::string TableCore::Export() const {
     KeyRef k;
     std::int64_t window;
     table_.ReadKey(i, &k, &window);
-    const std::uint64_t head[4] = {MetaFlags(meta), table_.Offset(i), static_cast<std::uint64_t>(window), k.len};
+    const std::uint64_t head[4] = {MetaFlags(meta), table_.Offset(i),
+                                   static_cast<std::uint64_t>(window), k.len};
     std::memcpy(p, head, sizeof head);
     std::memcpy(p + 32, k.words, 8 * key_words);
     CopyFromShared(p + 32 + 8 * key_words, table_.Payload(i), s.slot.payload);
@@ -248,14 +266,17 @@ Status TableCore::Replace(std::string_view rows) {
     std::memcpy(&size, rows.data() + 8, 8);
   }
   const bool fits = rows.size() >= 16 && (n == 0 ? rows.size() == 16
-                                                  : size == row && n <= (rows.size() - 16) / row &&
-                                                        rows.size() == 16 + n * row);
-  if (!fits) return Status::Error(StatusCode::kCorrupt, file_->path() + ": exported rows do not fit this view's layout");
+                                                 : size == row && n <= (rows.size() - 16) / row &&
+                                                       rows.size() == 16 + n * row);
+  if (!fits)
+    return Status::Error(StatusCode::kCorrupt,
+                         file_->path() + ": exported rows do not fit this view's layout");
   const auto* base = reinterpret_cast<const std::byte*>(rows.data()) + 16;
   for (std::uint64_t i = 0; i < n; ++i) {
     std::uint64_t len;
     std::memcpy(&len, base + i * row + 24, 8);
-    if (len > s.key_size) return Status::Error(StatusCode::kCorrupt, file_->path() + ": exported key too long");
+    if (len > s.key_size)
+      return Status::Error(StatusCode::kCorrupt, file_->path() + ": exported key too long");
   }
   const bool ok = Rebuild(n, [&](auto&& emit) {
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -265,10 +286,13 @@ Status TableCore::Replace(std::string_view rows) {
       KeyRef k;
       k.len = static_cast<std::uint32_t>(head[3]);
       std::memcpy(k.words, p + 32, 8 * key_words);
-      emit(k, static_cast<std::int64_t>(head[2]), static_cast<std::uint16_t>(head[0]), head[1], p + 32 + 8 * key_words);
+      emit(k, static_cast<std::int64_t>(head[2]), static_cast<std::uint16_t>(head[0]), head[1],
+           p + 32 + 8 * key_words);
     }
   });
-  if (!ok) return Status::Error(StatusCode::kResourceExhausted, file_->path() + ": cannot write the restored table");
+  if (!ok)
+    return Status::Error(StatusCode::kResourceExhausted,
+                         file_->path() + ": cannot write the restored table");
   return Status::Ok();
 }
 
@@ -276,10 +300,12 @@ Status TableCore::Replace(std::string_view rows) {
 
 // ---- KeyedTableWriter ----
 
-Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Create(Namespace& ns, std::string_view name,
+Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Create(Namespace& ns,
+                                                                   std::string_view name,
                                                                    std::uint32_t version,
                                                                    const KeyedTableOptions& o) {
-  auto shape = BaseShape(name, version, ViewKind::kKeyed, o.key_type, o.key_size, o.key_name, o.schema);
+  auto shape =
+      BaseShape(name, version, ViewKind::kKeyed, o.key_type, o.key_size, o.key_name, o.schema);
   if (!shape.ok()) return shape.status();
   auto slots = SlotsFor(name, o.expected_keys);
   if (!slots.ok()) return slots.status();
@@ -290,14 +316,17 @@ Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Create(Namespace& ns
   return std::unique_ptr<KeyedTableWriter>(new KeyedTableWriter(std::move(core).value()));
 }
 
-Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Open(Namespace& ns, std::string_view name,
-                                                                 std::uint32_t version, std::uint32_t shard) {
+Result<std::unique_ptr<KeyedTableWriter>> KeyedTableWriter::Open(Namespace& ns,
+                                                                 std::string_view name,
+                                                                 std::uint32_t version,
+                                                                 std::uint32_t shard) {
   auto core = detail::TableCore::Attach(ns, name, version, shard, ViewKind::kKeyed);
   if (!core.ok()) return core.status();
   return std::unique_ptr<KeyedTableWriter>(new KeyedTableWriter(std::move(core).value()));
 }
 
-WriteResult KeyedTableWriter::Set(const KeyRef& k, std::span<const std::byte> value, std::uint64_t offset) {
+WriteResult KeyedTableWriter::Set(const KeyRef& k, std::span<const std::byte> value,
+                                  std::uint64_t offset) {
   const std::uint32_t n = core_->shape().value_size;
   if (value.size() != n) return WriteResult::kBadArgument;
   auto copy = [&](std::span<std::byte> v, bool) { std::memcpy(v.data(), value.data(), n); };
@@ -322,7 +351,8 @@ bool KeyedTableWriter::Erase(std::string_view key) {
   return BytesKey(key, &k) == WriteResult::kOk && Remove(k);
 }
 
-bool KeyedTableWriter::Lookup(const KeyRef& k, std::span<std::byte> value, std::uint64_t* offset) const {
+bool KeyedTableWriter::Lookup(const KeyRef& k, std::span<std::byte> value,
+                              std::uint64_t* offset) const {
   SlotTable& t = core_->table();
   const std::uint32_t n = core_->shape().value_size;
   if (value.size() < n) return false;
@@ -332,24 +362,27 @@ bool KeyedTableWriter::Lookup(const KeyRef& k, std::span<std::byte> value, std::
   if (offset) *offset = t.Offset(static_cast<std::uint64_t>(idx));
   return true;
 }
-bool KeyedTableWriter::Get(std::uint64_t key, std::span<std::byte> value, std::uint64_t* offset) const {
+bool KeyedTableWriter::Get(std::uint64_t key, std::span<std::byte> value,
+                           std::uint64_t* offset) const {
   return core_->shape().key_type == KeyType::kU64 && Lookup(detail::U64Key(key), value, offset);
 }
-bool KeyedTableWriter::Get(std::string_view key, std::span<std::byte> value, std::uint64_t* offset) const {
+bool KeyedTableWriter::Get(std::string_view key, std::span<std::byte> value,
+                           std::uint64_t* offset) const {
   KeyRef k;
   return BytesKey(key, &k) == WriteResult::kOk && Lookup(k, value, offset);
 }
 
 // ---- WindowedTableWriter ----
 
-Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Create(Namespace& ns, std::string_view name,
-                                                                         std::uint32_t version,
-                                                                         const WindowedTableOptions& o) {
-  auto shape = BaseShape(name, version, ViewKind::kWindowed, o.key_type, o.key_size, o.key_name, o.schema);
+Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Create(
+    Namespace& ns, std::string_view name, std::uint32_t version, const WindowedTableOptions& o) {
+  auto shape =
+      BaseShape(name, version, ViewKind::kWindowed, o.key_type, o.key_size, o.key_name, o.schema);
   if (!shape.ok()) return shape.status();
   if (o.window_size_ns <= 0) return Invalid(name, "window size must be > 0");
   const std::int64_t slide = o.window_slide_ns == 0 ? o.window_size_ns : o.window_slide_ns;
-  if (slide < 0 || slide > o.window_size_ns) return Invalid(name, "window slide must be in (0, size]");
+  if (slide < 0 || slide > o.window_size_ns)
+    return Invalid(name, "window slide must be in (0, size]");
   if (o.windows_per_key == 0 || o.windows_per_key > kMaxWindowsPerKey)
     return Invalid(name, "windows per key must be 1 to " + std::to_string(kMaxWindowsPerKey));
   if (o.retention_ns < 0) return Invalid(name, "retention must be >= 0");
@@ -363,12 +396,15 @@ Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Create(Namespa
   if (Status s = SetShards(name, o.shards, o.shard, &*shape); !s.ok()) return s;
   auto core = detail::TableCore::Create(ns, std::move(shape).value());
   if (!core.ok()) return core.status();
-  StoreRelaxed((*core)->file().header()->progress.newest_window, std::numeric_limits<std::int64_t>::min());
+  StoreRelaxed((*core)->file().header()->progress.newest_window,
+               std::numeric_limits<std::int64_t>::min());
   return std::unique_ptr<WindowedTableWriter>(new WindowedTableWriter(std::move(core).value()));
 }
 
-Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Open(Namespace& ns, std::string_view name,
-                                                                       std::uint32_t version, std::uint32_t shard) {
+Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Open(Namespace& ns,
+                                                                       std::string_view name,
+                                                                       std::uint32_t version,
+                                                                       std::uint32_t shard) {
   auto core = detail::TableCore::Attach(ns, name, version, shard, ViewKind::kWindowed);
   if (!core.ok()) return core.status();
   std::unique_ptr<WindowedTableWriter> w(new WindowedTableWriter(std::move(core).value()));
@@ -376,8 +412,8 @@ Result<std::unique_ptr<WindowedTableWriter>> WindowedTableWriter::Open(Namespace
   return w;
 }
 
-WriteResult WindowedTableWriter::Upsert(std::uint64_t key, std::int64_t window, std::span<const std::byte> value,
-                                        std::uint64_t offset) {
+WriteResult WindowedTableWriter::Upsert(std::uint64_t key, std::int64_t window,
+                                        std::span<const std::byte> value, std::uint64_t offset) {
   if (core_->shape().key_type != KeyType::kU64) return WriteResult::kWrongKey;
   return Set(detail::U64Key(key), window, value, offset);
 }
@@ -388,8 +424,8 @@ WriteResult WindowedTableWriter::Upsert(std::string_view key, std::int64_t windo
   return Set(k, window, value, offset);
 }
 
-WriteResult WindowedTableWriter::Set(const KeyRef& k, std::int64_t window, std::span<const std::byte> value,
-                                     std::uint64_t offset) {
+WriteResult WindowedTableWriter::Set(const KeyRef& k, std::int64_t window,
+                                     std::span<const std::byte> value, std::uint64_t offset) {
   const std::uint32_t n = core_->shape().value_size;
   if (value.size() != n || window == detail::kDirectoryWindow) return WriteResult::kBadArgument;
   if (!core_->Owns(k)) return WriteResult::kWrongShard;
@@ -422,7 +458,8 @@ struct Directory {
 static_assert(sizeof(Directory) == DirectorySize(kMaxWindowsPerKey));
 }  // namespace
 
-bool WindowedTableWriter::AddToDirectory(const KeyRef& k, std::int64_t window, std::uint64_t offset) {
+bool WindowedTableWriter::AddToDirectory(const KeyRef& k, std::int64_t window,
+                                         std::uint64_t offset) {
   // Copied: a growth below replaces the file the shape belongs to.
   const std::uint32_t per_key = core_->shape().windows_per_key;
   const std::uint32_t dir_size = DirectorySize(per_key);
@@ -463,8 +500,8 @@ bool WindowedTableWriter::AddToDirectory(const KeyRef& k, std::int64_t window, s
     di = t->FindOrClaim(k, hd, detail::kDirectoryWindow, kSlotFlagDirectory, &inserted);
     if (di < 0) return false;
     core_->Inserted(static_cast<std::uint64_t>(di));
-    t->Write(static_cast<std::uint64_t>(di), k, hd, detail::kDirectoryWindow, kSlotFlagDirectory, offset, &dir,
-             dir_size);
+    t->Write(static_cast<std::uint64_t>(di), k, hd, detail::kDirectoryWindow, kSlotFlagDirectory,
+             offset, &dir, dir_size);
   } else {
     t->Modify(static_cast<std::uint64_t>(di), offset,
               [&](std::byte* p) { std::memcpy(p, &dir, dir_size); });
@@ -473,13 +510,16 @@ bool WindowedTableWriter::AddToDirectory(const KeyRef& k, std::int64_t window, s
   return true;
 }
 
-void WindowedTableWriter::RemoveFromDirectory(const KeyRef& k, std::int64_t window, std::uint64_t offset) {
+void WindowedTableWriter::RemoveFromDirectory(const KeyRef& k, std::int64_t window,
+                                              std::uint64_t offset) {
   const ViewShape& s = core_->shape();
   SlotTable& t = core_->table();
-  const std::int64_t di = t.Find(k, t.Hash(k, detail::kDirectoryWindow), detail::kDirectoryWindow, kSlotFlagDirectory);
+  const std::int64_t di =
+      t.Find(k, t.Hash(k, detail::kDirectoryWindow), detail::kDirectoryWindow, kSlotFlagDirectory);
   if (di < 0) return;
   Directory dir;
-  detail::CopyFromShared(&dir, t.Payload(static_cast<std::uint64_t>(di)), DirectorySize(s.windows_per_key));
+  detail::CopyFromShared(&dir, t.Payload(static_cast<std::uint64_t>(di)),
+                         DirectorySize(s.windows_per_key));
   dir.count = std::min<std::uint64_t>(dir.count, s.windows_per_key);
   std::int64_t* end = std::remove(dir.starts, dir.starts + dir.count, window);
   dir.count = static_cast<std::uint64_t>(end - dir.starts);
@@ -528,7 +568,8 @@ std::uint64_t WindowedTableWriter::Expire(std::int64_t watermark_ns) {
 void WindowedTableWriter::RebuildDirectories() {
   const ViewShape& s = core_->shape();
   SlotTable& t = core_->table();
-  std::map<std::string, std::pair<KeyRef, std::vector<std::pair<std::int64_t, std::uint64_t>>>> windows;
+  std::map<std::string, std::pair<KeyRef, std::vector<std::pair<std::int64_t, std::uint64_t>>>>
+      windows;
   for (std::uint64_t i = 0; i < s.capacity; ++i) {
     const std::uint64_t meta = t.Meta(i);
     if (MetaState(meta) != kSlotLive) continue;
@@ -563,7 +604,8 @@ bool WindowedTableWriter::Lookup(const KeyRef& k, std::int64_t window, std::span
 }
 bool WindowedTableWriter::Get(std::uint64_t key, std::int64_t window, std::span<std::byte> value,
                               std::uint64_t* offset) const {
-  return core_->shape().key_type == KeyType::kU64 && Lookup(detail::U64Key(key), window, value, offset);
+  return core_->shape().key_type == KeyType::kU64 &&
+         Lookup(detail::U64Key(key), window, value, offset);
 }
 bool WindowedTableWriter::Get(std::string_view key, std::int64_t window, std::span<std::byte> value,
                               std::uint64_t* offset) const {
@@ -574,10 +616,13 @@ bool WindowedTableWriter::Get(std::string_view key, std::int64_t window, std::sp
 // ---- TopKWriter ----
 
 Result<std::unique_ptr<TopKWriter>> TopKWriter::Create(Namespace& ns, std::string_view name,
-                                                       std::uint32_t version, const TopKOptions& o) {
-  auto shape = BaseShape(name, version, ViewKind::kTopK, o.key_type, o.key_size, o.key_name, o.schema);
+                                                       std::uint32_t version,
+                                                       const TopKOptions& o) {
+  auto shape =
+      BaseShape(name, version, ViewKind::kTopK, o.key_type, o.key_size, o.key_name, o.schema);
   if (!shape.ok()) return shape.status();
-  if (o.k == 0 || o.k > kMaxTopK) return Invalid(name, "K must be 1 to " + std::to_string(kMaxTopK));
+  if (o.k == 0 || o.k > kMaxTopK)
+    return Invalid(name, "K must be 1 to " + std::to_string(kMaxTopK));
   const int field = o.schema.Find(o.order_field);
   if (field < 0) return Invalid(name, "no field '" + o.order_field + "' to order by");
   if (o.schema.field(static_cast<std::size_t>(field)).type == FieldType::kString)
@@ -596,7 +641,8 @@ Result<std::unique_ptr<TopKWriter>> TopKWriter::Create(Namespace& ns, std::strin
   return std::unique_ptr<TopKWriter>(new TopKWriter(std::move(file).value()));
 }
 
-Result<std::unique_ptr<TopKWriter>> TopKWriter::Open(Namespace& ns, std::string_view name, std::uint32_t version) {
+Result<std::unique_ptr<TopKWriter>> TopKWriter::Open(Namespace& ns, std::string_view name,
+                                                     std::uint32_t version) {
   auto file = ViewFile::Attach(ns, name, version);
   if (!file.ok()) return file.status();
   if ((*file)->shape().kind != ViewKind::kTopK)
@@ -619,13 +665,15 @@ void TopKWriter::LoadPublished() {
     ViewFile::Add(h->counters.repaired, 1);
   }
   const std::byte* buf = file_->slots() + active * s.topk_buffer_size;
-  const std::uint64_t n = std::min<std::uint64_t>(LoadRelaxed(reinterpret_cast<const std::uint64_t*>(buf)[1]), s.capacity);
+  const std::uint64_t n = std::min<std::uint64_t>(
+      LoadRelaxed(reinterpret_cast<const std::uint64_t*>(buf)[1]), s.capacity);
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::byte* r = buf + kTopKBufferHeader + i * s.slot_size;
     Row row;
     const auto* words = reinterpret_cast<const std::uint64_t*>(r);
     row.offset = LoadRelaxed(words[0]);
-    row.key.len = static_cast<std::uint32_t>(std::min<std::uint64_t>(LoadRelaxed(words[1]), s.key_size));
+    row.key.len =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(LoadRelaxed(words[1]), s.key_size));
     detail::CopyFromShared(row.key.words, r + kTopKRowHeader, Align8(s.key_size));
     row.value.resize(s.value_size);
     detail::CopyFromShared(row.value.data(), r + kTopKRowHeader + Align8(s.key_size), s.value_size);
@@ -635,7 +683,8 @@ void TopKWriter::LoadPublished() {
   }
 }
 
-WriteResult TopKWriter::Stage(const KeyRef& k, std::span<const std::byte> value, std::uint64_t offset) {
+WriteResult TopKWriter::Stage(const KeyRef& k, std::span<const std::byte> value,
+                              std::uint64_t offset) {
   const ViewShape& s = file_->shape();
   if (value.size() != s.value_size) return WriteResult::kBadArgument;
   const std::string key = KeyString(k);
@@ -655,11 +704,13 @@ WriteResult TopKWriter::Stage(const KeyRef& k, std::span<const std::byte> value,
   return WriteResult::kOk;
 }
 
-WriteResult TopKWriter::Offer(std::uint64_t key, std::span<const std::byte> value, std::uint64_t offset) {
+WriteResult TopKWriter::Offer(std::uint64_t key, std::span<const std::byte> value,
+                              std::uint64_t offset) {
   if (file_->shape().key_type != KeyType::kU64) return WriteResult::kWrongKey;
   return Stage(detail::U64Key(key), value, offset);
 }
-WriteResult TopKWriter::Offer(std::string_view key, std::span<const std::byte> value, std::uint64_t offset) {
+WriteResult TopKWriter::Offer(std::string_view key, std::span<const std::byte> value,
+                              std::uint64_t offset) {
   if (file_->shape().key_type != KeyType::kBytes) return WriteResult::kWrongKey;
   KeyRef k;
   if (!detail::BytesKey(key, file_->shape().key_size, &k)) return WriteResult::kBadArgument;
@@ -683,8 +734,8 @@ bool TopKWriter::Remove(std::uint64_t key) {
 }
 bool TopKWriter::Remove(std::string_view key) {
   KeyRef k;
-  return file_->shape().key_type == KeyType::kBytes && detail::BytesKey(key, file_->shape().key_size, &k) &&
-         Unstage(k);
+  return file_->shape().key_type == KeyType::kBytes &&
+         detail::BytesKey(key, file_->shape().key_size, &k) && Unstage(k);
 }
 
 void TopKWriter::Publish() {
@@ -696,10 +747,11 @@ void TopKWriter::Publish() {
   auto better = [&](const Row& a, const Row& b) {
     const double x = order(a), y = order(b);
     if (x != y) return s.order_descending ? x > y : x < y;
-    return std::lexicographical_compare(reinterpret_cast<const unsigned char*>(a.key.words),
-                                        reinterpret_cast<const unsigned char*>(a.key.words) + a.key.len,
-                                        reinterpret_cast<const unsigned char*>(b.key.words),
-                                        reinterpret_cast<const unsigned char*>(b.key.words) + b.key.len);
+    return std::lexicographical_compare(
+        reinterpret_cast<const unsigned char*>(a.key.words),
+        reinterpret_cast<const unsigned char*>(a.key.words) + a.key.len,
+        reinterpret_cast<const unsigned char*>(b.key.words),
+        reinterpret_cast<const unsigned char*>(b.key.words) + b.key.len);
   };
   std::sort(rows_.begin(), rows_.end(), better);
   if (rows_.size() > s.capacity) rows_.resize(s.capacity);
@@ -719,7 +771,8 @@ void TopKWriter::Publish() {
     StoreRelaxed(rw[0], rows_[i].offset);
     StoreRelaxed(rw[1], rows_[i].key.len);
     detail::CopyToShared(r + kTopKRowHeader, rows_[i].key.words, Align8(s.key_size));
-    detail::CopyToShared(r + kTopKRowHeader + Align8(s.key_size), rows_[i].value.data(), s.value_size);
+    detail::CopyToShared(r + kTopKRowHeader + Align8(s.key_size), rows_[i].value.data(),
+                         s.value_size);
   }
   SlotTable::EndWrite(words, seq);
   // release: readers that acquire `active` find the buffer complete.
@@ -731,7 +784,8 @@ void TopKWriter::Publish() {
 
 // ---- ResultListWriter ----
 
-Result<std::unique_ptr<ResultListWriter>> ResultListWriter::Create(Namespace& ns, std::string_view name,
+Result<std::unique_ptr<ResultListWriter>> ResultListWriter::Create(Namespace& ns,
+                                                                   std::string_view name,
                                                                    std::uint32_t version,
                                                                    const ResultListOptions& o) {
   auto shape = BaseShape(name, version, ViewKind::kList, KeyType::kNone, 0, "", o.schema);
@@ -749,7 +803,8 @@ Result<std::unique_ptr<ResultListWriter>> ResultListWriter::Create(Namespace& ns
   return std::unique_ptr<ResultListWriter>(new ResultListWriter(std::move(file).value()));
 }
 
-Result<std::unique_ptr<ResultListWriter>> ResultListWriter::Open(Namespace& ns, std::string_view name,
+Result<std::unique_ptr<ResultListWriter>> ResultListWriter::Open(Namespace& ns,
+                                                                 std::string_view name,
                                                                  std::uint32_t version) {
   auto file = ViewFile::Attach(ns, name, version);
   if (!file.ok()) return file.status();

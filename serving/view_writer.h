@@ -6,8 +6,8 @@
 //   KeyedTableOptions o;
 //   o.schema = std::move(Schema::Make({Field::I64("count")})).value();
 //   auto counts = std::move(KeyedTableWriter::Create(*ns, "clicks", 1, o)).value();
-//   counts->Update(user_id, log_offset, [](std::span<std::byte> v, bool) { ++*(int64_t*)v.data(); });
-//   counts->SetProgress(log_offset + 1, watermark_ns);
+//   counts->Update(user_id, log_offset, [](std::span<std::byte> v, bool) { ++*(int64_t*)v.data();
+//   }); counts->SetProgress(log_offset + 1, watermark_ns);
 //
 // Thread safety: one thread at a time per writer. Writes never wait for readers.
 //
@@ -32,12 +32,12 @@
 
 namespace kappa::serving {
 
-enum class [[nodiscard]] WriteResult {
-  kOk,
-  kFull,         // the table could not grow (size limit, or no memory for the new file)
-  kBadArgument,  // a key too long, a value of the wrong size, a reserved window start
-  kWrongKey,     // a u64 key for a bytes-keyed view or the other way round
-  kWrongShard,   // a sharded view: the key belongs to another shard (see serving/shard.h)
+enum class [[nodiscard]] WriteResult{
+    kOk,
+    kFull,         // the table could not grow (size limit, or no memory for the new file)
+    kBadArgument,  // a key too long, a value of the wrong size, a reserved window start
+    kWrongKey,     // a u64 key for a bytes-keyed view or the other way round
+    kWrongShard,   // a sharded view: the key belongs to another shard (see serving/shard.h)
 };
 const char* WriteResultName(WriteResult r);
 // WriteResultName, and for kFull from a keyed or windowed table the reason it could not grow
@@ -46,11 +46,11 @@ std::string DescribeWriteResult(WriteResult r, const std::string& grow_error);
 
 struct KeyedTableOptions {
   KeyType key_type = KeyType::kU64;
-  std::uint32_t key_size = 8;           // kBytes: the longest key, 1 to 32 bytes
+  std::uint32_t key_size = 8;  // kBytes: the longest key, 1 to 32 bytes
   std::string key_name = "key";
   Schema schema;
-  std::uint64_t expected_keys = 1024;   // starting room; the table grows past it
-  std::uint32_t shards = 1;             // > 1: this writer writes shard `shard` of that many
+  std::uint64_t expected_keys = 1024;  // starting room; the table grows past it
+  std::uint32_t shards = 1;            // > 1: this writer writes shard `shard` of that many
   std::uint32_t shard = 0;
 };
 
@@ -74,8 +74,8 @@ struct TopKOptions {
   std::string key_name = "key";
   Schema schema;
   std::uint32_t k = 10;
-  std::string order_field;   // a numeric field of the schema
-  bool descending = true;    // largest first
+  std::string order_field;  // a numeric field of the schema
+  bool descending = true;   // largest first
 };
 
 struct ResultListOptions {
@@ -91,7 +91,8 @@ class TableCore {
  public:
   static Result<std::unique_ptr<TableCore>> Create(Namespace& ns, ViewShape shape);
   static Result<std::unique_ptr<TableCore>> Attach(Namespace& ns, std::string_view name,
-                                                   std::uint32_t version, std::uint32_t shard, ViewKind kind);
+                                                   std::uint32_t version, std::uint32_t shard,
+                                                   ViewKind kind);
 
   ViewFile& file() { return *file_; }
   SlotTable& table() { return table_; }
@@ -107,7 +108,8 @@ class TableCore {
   const std::string& grow_error() const { return grow_error_; }
   // False if `k` belongs to another shard of a sharded view.
   bool Owns(const KeyRef& k) const {
-    return shape().shard_count <= 1 || ShardOf(k, shape().key_type, shape().shard_count) == shape().shard;
+    return shape().shard_count <= 1 ||
+           ShardOf(k, shape().key_type, shape().shard_count) == shape().shard;
   }
 
   // Makes sure one more entry fits under the load limit, growing the table if needed.
@@ -162,7 +164,8 @@ class KeyedTableWriter {
   // Becomes the writer of an existing version or shard (after a restart). Entries a dead writer
   // left mid-update are deleted (counted in the `repaired` counter). kBusy if it has a writer.
   static Result<std::unique_ptr<KeyedTableWriter>> Open(Namespace& ns, std::string_view name,
-                                                        std::uint32_t version, std::uint32_t shard = 0);
+                                                        std::uint32_t version,
+                                                        std::uint32_t shard = 0);
 
   const Schema& schema() const { return core_->shape().schema; }
   std::uint64_t size() const { return core_->live(); }
@@ -224,7 +227,8 @@ class KeyedTableWriter {
   explicit KeyedTableWriter(std::unique_ptr<detail::TableCore> core) : core_(std::move(core)) {}
   WriteResult BytesKey(std::string_view key, detail::KeyRef* k) const {
     if (core_->shape().key_type != KeyType::kBytes) return WriteResult::kWrongKey;
-    return detail::BytesKey(key, core_->shape().key_size, k) ? WriteResult::kOk : WriteResult::kBadArgument;
+    return detail::BytesKey(key, core_->shape().key_size, k) ? WriteResult::kOk
+                                                             : WriteResult::kBadArgument;
   }
   WriteResult Set(const detail::KeyRef& k, std::span<const std::byte> value, std::uint64_t offset);
   bool Lookup(const detail::KeyRef& k, std::span<std::byte> value, std::uint64_t* offset) const;
@@ -239,7 +243,8 @@ class KeyedTableWriter {
     std::int64_t idx = t->FindOrClaim(k, h, 0, 0, &inserted);
     const std::uint32_t n = core_->shape().value_size;
     if (!inserted) {
-      t->Modify(static_cast<std::uint64_t>(idx), offset, [&](std::byte* p) { fn(std::span<std::byte>(p, n), false); });
+      t->Modify(static_cast<std::uint64_t>(idx), offset,
+                [&](std::byte* p) { fn(std::span<std::byte>(p, n), false); });
       core_->CountWrite(false);
       return WriteResult::kOk;
     }
@@ -266,7 +271,8 @@ class WindowedTableWriter {
   // Becomes the writer of an existing version; repairs what a dead writer left mid-update and
   // rebuilds the per-key window directories from the entries.
   static Result<std::unique_ptr<WindowedTableWriter>> Open(Namespace& ns, std::string_view name,
-                                                           std::uint32_t version, std::uint32_t shard = 0);
+                                                           std::uint32_t version,
+                                                           std::uint32_t shard = 0);
 
   const Schema& schema() const { return core_->shape().schema; }
   std::uint64_t size() const { return core_->live(); }  // windows and per-key directories
@@ -285,8 +291,8 @@ class WindowedTableWriter {
   // oldest.
   WriteResult Upsert(std::uint64_t key, std::int64_t window_start, std::span<const std::byte> value,
                      std::uint64_t offset);
-  WriteResult Upsert(std::string_view key, std::int64_t window_start, std::span<const std::byte> value,
-                     std::uint64_t offset);
+  WriteResult Upsert(std::string_view key, std::int64_t window_start,
+                     std::span<const std::byte> value, std::uint64_t offset);
   // Read-modify-write of one window's value, as KeyedTableWriter::Update.
   template <class Fn>
   WriteResult Update(std::uint64_t key, std::int64_t window_start, std::uint64_t offset, Fn&& fn) {
@@ -294,13 +300,16 @@ class WindowedTableWriter {
     return Apply(detail::U64Key(key), window_start, offset, fn);
   }
   template <class Fn>
-  WriteResult Update(std::string_view key, std::int64_t window_start, std::uint64_t offset, Fn&& fn) {
+  WriteResult Update(std::string_view key, std::int64_t window_start, std::uint64_t offset,
+                     Fn&& fn) {
     detail::KeyRef k;
     if (WriteResult r = BytesKey(key, &k); r != WriteResult::kOk) return r;
     return Apply(k, window_start, offset, fn);
   }
-  bool Get(std::uint64_t key, std::int64_t window_start, std::span<std::byte> value, std::uint64_t* offset) const;
-  bool Get(std::string_view key, std::int64_t window_start, std::span<std::byte> value, std::uint64_t* offset) const;
+  bool Get(std::uint64_t key, std::int64_t window_start, std::span<std::byte> value,
+           std::uint64_t* offset) const;
+  bool Get(std::string_view key, std::int64_t window_start, std::span<std::byte> value,
+           std::uint64_t* offset) const;
 
   // Drops every window that ended at or before watermark_ns - retention (no-op without a
   // retention). Returns how many went. Call it as the watermark advances.
@@ -321,10 +330,13 @@ class WindowedTableWriter {
   explicit WindowedTableWriter(std::unique_ptr<detail::TableCore> core) : core_(std::move(core)) {}
   WriteResult BytesKey(std::string_view key, detail::KeyRef* k) const {
     if (core_->shape().key_type != KeyType::kBytes) return WriteResult::kWrongKey;
-    return detail::BytesKey(key, core_->shape().key_size, k) ? WriteResult::kOk : WriteResult::kBadArgument;
+    return detail::BytesKey(key, core_->shape().key_size, k) ? WriteResult::kOk
+                                                             : WriteResult::kBadArgument;
   }
-  WriteResult Set(const detail::KeyRef& k, std::int64_t window, std::span<const std::byte> value, std::uint64_t offset);
-  bool Lookup(const detail::KeyRef& k, std::int64_t window, std::span<std::byte> value, std::uint64_t* offset) const;
+  WriteResult Set(const detail::KeyRef& k, std::int64_t window, std::span<const std::byte> value,
+                  std::uint64_t offset);
+  bool Lookup(const detail::KeyRef& k, std::int64_t window, std::span<std::byte> value,
+              std::uint64_t* offset) const;
   // Records a new window of k in its directory, evicting the oldest beyond windows_per_key.
   bool AddToDirectory(const detail::KeyRef& k, std::int64_t window, std::uint64_t offset);
   void RemoveFromDirectory(const detail::KeyRef& k, std::int64_t window, std::uint64_t offset);
@@ -340,7 +352,8 @@ class WindowedTableWriter {
     std::int64_t idx = t->FindOrClaim(k, h, window, 0, &inserted);
     const std::uint32_t n = core_->shape().value_size;
     if (!inserted) {
-      t->Modify(static_cast<std::uint64_t>(idx), offset, [&](std::byte* p) { fn(std::span<std::byte>(p, n), false); });
+      t->Modify(static_cast<std::uint64_t>(idx), offset,
+                [&](std::byte* p) { fn(std::span<std::byte>(p, n), false); });
       core_->CountWrite(false);
       return WriteResult::kOk;
     }
@@ -355,9 +368,11 @@ class WindowedTableWriter {
 class TopKWriter {
  public:
   static Result<std::unique_ptr<TopKWriter>> Create(Namespace& ns, std::string_view name,
-                                                    std::uint32_t version, const TopKOptions& options);
+                                                    std::uint32_t version,
+                                                    const TopKOptions& options);
   // Becomes the writer of an existing version, starting from the list readers see.
-  static Result<std::unique_ptr<TopKWriter>> Open(Namespace& ns, std::string_view name, std::uint32_t version);
+  static Result<std::unique_ptr<TopKWriter>> Open(Namespace& ns, std::string_view name,
+                                                  std::uint32_t version);
   ~TopKWriter();
 
   const Schema& schema() const { return file_->shape().schema; }
@@ -395,7 +410,8 @@ class TopKWriter {
     std::vector<std::byte> value;
   };
   explicit TopKWriter(std::unique_ptr<detail::ViewFile> f) : file_(std::move(f)) {}
-  WriteResult Stage(const detail::KeyRef& k, std::span<const std::byte> value, std::uint64_t offset);
+  WriteResult Stage(const detail::KeyRef& k, std::span<const std::byte> value,
+                    std::uint64_t offset);
   bool Unstage(const detail::KeyRef& k);
   void LoadPublished();
   static std::string KeyString(const detail::KeyRef& k) {

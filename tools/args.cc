@@ -1,8 +1,7 @@
 #include "tools/args.h"
 
-#include <charconv>
-
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "tools/text.h"
@@ -33,10 +32,20 @@ std::optional<std::uint64_t> ParseSize(std::string_view text) {
   unsigned shift = 0;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'k': case 'K': shift = 10; break;
-      case 'm': case 'M': shift = 20; break;
-      case 'g': case 'G': shift = 30; break;
-      default: break;
+      case 'k':
+      case 'K':
+        shift = 10;
+        break;
+      case 'm':
+      case 'M':
+        shift = 20;
+        break;
+      case 'g':
+      case 'G':
+        shift = 30;
+        break;
+      default:
+        break;
     }
   }
   if (shift != 0) text.remove_suffix(1);
@@ -71,7 +80,8 @@ Args Args::Parse(std::string_view command, std::span<char* const> argv,
     }
     std::string_view name = word;
     std::optional<std::string_view> inline_value;
-    if (const std::size_t eq = word.find('='); word.starts_with("--") && eq != std::string_view::npos) {
+    if (const std::size_t eq = word.find('=');
+        word.starts_with("--") && eq != std::string_view::npos) {
       name = word.substr(0, eq);
       inline_value = word.substr(eq + 1);
     }
@@ -131,7 +141,8 @@ std::uint64_t Args::GetUint(std::string_view flag, std::uint64_t fallback, std::
   return *value;
 }
 
-std::uint64_t Args::GetSize(std::string_view flag, std::uint64_t fallback, std::uint64_t max) const {
+std::uint64_t Args::GetSize(std::string_view flag, std::uint64_t fallback,
+                            std::uint64_t max) const {
   const std::optional<std::string> text = Get(flag);
   if (!text) return fallback;
   const std::optional<std::uint64_t> value = ParseSize(*text);
@@ -143,7 +154,8 @@ std::uint64_t Args::GetSize(std::string_view flag, std::uint64_t fallback, std::
   return *value;
 }
 
-std::chrono::milliseconds Args::GetDuration(std::string_view flag, std::chrono::milliseconds fallback) const {
+std::chrono::milliseconds Args::GetDuration(std::string_view flag,
+                                            std::chrono::milliseconds fallback) const {
   const std::optional<std::string> text = Get(flag);
   if (!text) return fallback;
   const std::string_view t = *text;
@@ -174,8 +186,7 @@ void Args::ExpectPositionals(std::initializer_list<std::string_view> names) cons
 }
 
 UsageError Args::Error(std::string_view what) const {
-  return UsageError(command_ + ": " + std::string(what) + " (see 'kappa " + command_ +
-                    " --help')");
+  return UsageError(command_ + ": " + std::string(what) + " (see 'kappa " + command_ + " --help')");
 }
 
 int RunSubcommand(std::string_view group, std::span<char* const> argv, const char* usage,
@@ -187,7 +198,8 @@ int RunSubcommand(std::string_view group, std::span<char* const> argv, const cha
     choices += c->name;
   }
   const std::string help = " (see 'kappa " + std::string(group) + " --help')";
-  if (argv.empty()) throw UsageError(std::string(group) + ": missing subcommand: " + choices + help);
+  if (argv.empty())
+    throw UsageError(std::string(group) + ": missing subcommand: " + choices + help);
   const std::string_view sub = argv[0];
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::fputs(usage, stdout);
@@ -196,8 +208,10 @@ int RunSubcommand(std::string_view group, std::span<char* const> argv, const cha
   for (const Subcommand& c : table) {
     if (c.name == sub) return c.run(argv.subspan(1));
   }
-  if (sub.starts_with("-")) throw UsageError(std::string(group) + ": unknown flag " + Quote(sub) + help);
-  throw UsageError(std::string(group) + ": unknown subcommand " + Quote(sub) + ": expected " + choices + help);
+  if (sub.starts_with("-"))
+    throw UsageError(std::string(group) + ": unknown flag " + Quote(sub) + help);
+  throw UsageError(std::string(group) + ": unknown subcommand " + Quote(sub) + ": expected " +
+                   choices + help);
 }
 
 }  // namespace kappa::tools

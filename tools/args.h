@@ -59,7 +59,8 @@ class Args {
                         std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) const;
 
   // A duration: a whole number with a unit, ms, s, m, h or d ("250ms", "10s", "7d"), or 0.
-  std::chrono::milliseconds GetDuration(std::string_view flag, std::chrono::milliseconds fallback) const;
+  std::chrono::milliseconds GetDuration(std::string_view flag,
+                                        std::chrono::milliseconds fallback) const;
 
   // Requires exactly one positional argument per entry of `names` (used in the error message).
   void ExpectPositionals(std::initializer_list<std::string_view> names) const;

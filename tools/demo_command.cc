@@ -346,8 +346,8 @@ int RunProducer(const std::string& path, std::uint32_t id, std::uint64_t records
     } while (r == AppendResult::kAbandoned && ++attempts <= 3);
     if (r != AppendResult::kOk) {
       shared->reports[id] = ProducerReport{seq, MonotonicNs() - start};
-      return fail("record " + std::to_string(seq) + ": append failed: " +
-                  memlog::AppendResultName(r));
+      return fail("record " + std::to_string(seq) +
+                  ": append failed: " + memlog::AppendResultName(r));
     }
   }
   shared->reports[id] = ProducerReport{records, MonotonicNs() - start};
@@ -383,8 +383,8 @@ double Rate(double amount, std::int64_t ns) {
 }  // namespace
 
 int RunDemoCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("demo", argv,
-                                {"--producers", "--records", "--payload", "--capacity", "--log", "--rate"});
+  const Args args = Args::Parse(
+      "demo", argv, {"--producers", "--records", "--payload", "--capacity", "--log", "--rate"});
   if (args.help()) {
     std::fputs(kDemoUsage, stdout);
     return 0;
@@ -407,10 +407,9 @@ int RunDemoCommand(std::span<char* const> argv) {
                      std::to_string(payload_limit) + " bytes (a quarter of the capacity), not " +
                      std::to_string(payload));
   const bool keep_log = args.Has("--log");
-  const std::string path =
-      keep_log ? Log::ResolvePath(*args.Get("--log"))
-               : Log::ResolvePath("demo-" + std::to_string(::getpid()) + "-" +
-                                  std::to_string(MonotonicNs()));
+  const std::string path = keep_log ? Log::ResolvePath(*args.Get("--log"))
+                                    : Log::ResolvePath("demo-" + std::to_string(::getpid()) + "-" +
+                                                       std::to_string(MonotonicNs()));
 
   memlog::CreateOptions options;
   options.capacity = capacity;
@@ -450,7 +449,8 @@ int RunDemoCommand(std::span<char* const> argv) {
     children.Add(ForkProducer(path, id, records, rate, payload, shared.get()));
 
   // acquire: pairs with each producer's release of `ready`.
-  for (const std::int64_t deadline = MonotonicNs() + std::chrono::nanoseconds(kStartTimeout).count();
+  for (const std::int64_t deadline =
+           MonotonicNs() + std::chrono::nanoseconds(kStartTimeout).count();
        SharedWord(shared->ready).load(std::memory_order_acquire) < producers;) {
     if (children.ReapExited() < producers)
       throw CommandError("demo: a producer process exited before it started");

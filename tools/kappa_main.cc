@@ -46,7 +46,10 @@ constexpr char kUsage[] =
     "Exit status: 0 on success, 1 when a command fails, 2 on bad usage.\n";
 
 int Run(std::span<char* const> argv) {
-  if (argv.empty()) throw UsageError("missing command: log, view, tour, gen, run, reprocess, stats, top or demo (see 'kappa --help')");
+  if (argv.empty())
+    throw UsageError(
+        "missing command: log, view, tour, gen, run, reprocess, stats, top or demo (see 'kappa "
+        "--help')");
   const std::string_view command = argv[0];
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
@@ -63,8 +66,9 @@ int Run(std::span<char* const> argv) {
   if (command == "demo") return RunDemoCommand(argv.subspan(1));
   if (command.starts_with("-"))
     throw UsageError("unknown flag " + Quote(command) + " (see 'kappa --help')");
-  throw UsageError("unknown command " + Quote(command) +
-                   ": expected log, view, tour, gen, run, reprocess, stats, top or demo (see 'kappa --help')");
+  throw UsageError(
+      "unknown command " + Quote(command) +
+      ": expected log, view, tour, gen, run, reprocess, stats, top or demo (see 'kappa --help')");
 }
 
 int Fail(int status, const char* what) {

@@ -37,7 +37,6 @@ namespace {
 
 using memlog::AppendResult;
 using memlog::Durability;
-using memlog::Status;
 using memlog::Log;
 using memlog::LogInfo;
 using memlog::LogReader;
@@ -47,6 +46,7 @@ using memlog::Record;
 using memlog::RecordBatch;
 using memlog::RecordView;
 using memlog::StartAt;
+using memlog::Status;
 
 // How long an append waits for room before giving up.
 constexpr std::chrono::seconds kAppendTimeout{10};
@@ -209,7 +209,7 @@ std::unique_ptr<Log> OpenLog(std::string_view name_or_path, bool read_only) {
 
 RecordFormat GetRecordFormat(const Args& args) {
   return args.GetChoice("--format", "text", {"text", "jsonl"}) == "text" ? RecordFormat::kText
-                                                                          : RecordFormat::kJsonLines;
+                                                                         : RecordFormat::kJsonLines;
 }
 
 StartAt ParseStartAt(const Args& args, std::string_view fallback) {
@@ -238,7 +238,8 @@ std::string U64(std::uint64_t v) { return std::to_string(v); }
 
 // A record as a line. A record whose type the log's catalog names, with the size of its schema,
 // shows the type's name ("kind") and its fields by name instead of the payload.
-void AppendRecordLine(const Record& r, RecordFormat format, const engine::RecordCatalog* catalog, std::string* out) {
+void AppendRecordLine(const Record& r, RecordFormat format, const engine::RecordCatalog* catalog,
+                      std::string* out) {
   const engine::CatalogEntry* entry = catalog != nullptr ? catalog->Find(r.type) : nullptr;
   if (entry != nullptr && r.payload.size() != entry->schema.value_size()) entry = nullptr;
   if (format == RecordFormat::kText) {
@@ -248,7 +249,10 @@ void AppendRecordLine(const Record& r, RecordFormat format, const engine::Record
     if (entry != nullptr) {
       out->append(" kind=").append(entry->name);
       for (std::size_t i = 0; i < entry->schema.size(); ++i)
-        out->append(" ").append(entry->schema.field(i).name).append("=").append(FieldText(entry->schema, r.payload, i));
+        out->append(" ")
+            .append(entry->schema.field(i).name)
+            .append("=")
+            .append(FieldText(entry->schema, r.payload, i));
     } else {
       out->append(" payload=");
       AppendEscapedText(r.payload, out);
@@ -279,7 +283,8 @@ void AppendRecordLine(const Record& r, RecordFormat format, const engine::Record
 std::optional<engine::RecordCatalog> LoadCatalog(const Log& log) {
   auto catalog = engine::RecordCatalog::Load(log.path());
   if (catalog.ok()) return std::move(catalog).value();
-  std::fprintf(stderr, "kappa: %s; records are shown undecoded\n", catalog.status().message().c_str());
+  std::fprintf(stderr, "kappa: %s; records are shown undecoded\n",
+               catalog.status().message().c_str());
   return std::nullopt;
 }
 
@@ -298,14 +303,17 @@ void ReportLapped(std::uint64_t lost_bytes) {
 }
 
 void ReportExpired(std::uint64_t lost_bytes) {
-  std::fprintf(stderr, "expired: %" PRIu64 " bytes were deleted by the archive's retention before they were read\n",
+  std::fprintf(stderr,
+               "expired: %" PRIu64
+               " bytes were deleted by the archive's retention before they were read\n",
                lost_bytes);
 }
 
 // What a reader's kCorrupt means, for an error message.
 std::string CorruptWhy(const Log& log, const LogReader& reader) {
   if (!reader.error().empty()) return reader.error() + "; stopping";
-  return log.path() + ": corrupt frame at offset " + U64(reader.position()) + ": its header is damaged; stopping";
+  return log.path() + ": corrupt frame at offset " + U64(reader.position()) +
+         ": its header is damaged; stopping";
 }
 
 // What printing one polled batch came to.
@@ -415,17 +423,18 @@ memlog::ArchiveSettings GetArchiveSettings(const Args& args, memlog::ArchiveSett
     base.codec = ParseCodecName(args.GetChoice("--codec", "none", {"none", "lz4", "zstd"}));
     base.codec_level = 0;  // the new codec's default unless --codec-level says otherwise
   }
-  base.codec_level = static_cast<int>(args.GetUint("--codec-level", static_cast<std::uint64_t>(base.codec_level), 0, 19));
+  base.codec_level = static_cast<int>(
+      args.GetUint("--codec-level", static_cast<std::uint64_t>(base.codec_level), 0, 19));
   if (Status s = memlog::ValidateArchiveSettings(base); !s.ok()) throw args.Error(s.message());
   return base;
 }
 
 int CreateCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log create", argv,
-                                {"--capacity", "--policy", "--durability", "--sync-interval-ms",
-                                 "--unblock-timeout-ms", "--max-payload", "--archive", "--segment-size",
-                                 "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
-                                 "--retain-cursor", "--codec", "--codec-level"});
+  const Args args = Args::Parse(
+      "log create", argv,
+      {"--capacity", "--policy", "--durability", "--sync-interval-ms", "--unblock-timeout-ms",
+       "--max-payload", "--archive", "--segment-size", "--segment-age", "--flush-interval",
+       "--retain-size", "--retain-age", "--retain-cursor", "--codec", "--codec-level"});
   if (args.help()) {
     std::fputs(kCreateUsage, stdout);
     return 0;
@@ -434,8 +443,8 @@ int CreateCommand(std::span<char* const> argv) {
   memlog::CreateOptions options;
   options.archive_directory = args.GetString("--archive", "");
   if (options.archive_directory.empty()) {
-    for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
-                             "--retain-cursor"})
+    for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
+                             "--retain-age", "--retain-cursor"})
       if (args.Has(flag)) throw args.Error(std::string(flag) + " needs --archive DIR");
   }
   // Over an existing archive, the ring is made as it was unless the flags say otherwise.
@@ -454,17 +463,19 @@ int CreateCommand(std::span<char* const> argv) {
     options.sync_interval_ms = archived->sync_interval_ms;
     options.unblock_timeout_ms = archived->unblock_timeout_ms;
   }
-  options.archive = GetArchiveSettings(args, archived ? archived->settings : memlog::ArchiveSettings{});
+  options.archive =
+      GetArchiveSettings(args, archived ? archived->settings : memlog::ArchiveSettings{});
   options.capacity = args.GetSize("--capacity", options.capacity);
   if (!std::has_single_bit(options.capacity) || options.capacity < memlog::kMinCapacity ||
       options.capacity > memlog::kMaxCapacity)
     throw args.Error("--capacity must be a power of two from 4K to 1024G, not " +
                      U64(options.capacity));
-  options.policy = args.GetChoice("--policy", memlog::PolicyName(options.policy), {"block", "overwrite"}) == "block"
+  options.policy = args.GetChoice("--policy", memlog::PolicyName(options.policy),
+                                  {"block", "overwrite"}) == "block"
                        ? Policy::kBlock
                        : Policy::kOverwrite;
-  const std::string durability =
-      args.GetChoice("--durability", memlog::DurabilityName(options.durability), {"none", "interval", "sync"});
+  const std::string durability = args.GetChoice(
+      "--durability", memlog::DurabilityName(options.durability), {"none", "interval", "sync"});
   options.durability = durability == "sync"       ? Durability::kSync
                        : durability == "interval" ? Durability::kInterval
                                                   : Durability::kNone;
@@ -494,13 +505,14 @@ int CreateCommand(std::span<char* const> argv) {
   if (info.has_archive) {
     const memlog::ArchiveInfo& a = info.archive;
     if (archived) {
-      std::printf("continues the archived log at offset %" PRIu64 ": %" PRIu64 " segments (%s) from offset %" PRIu64
-                  " in %s\n",
-                  info.latest_offset, a.segments, FormatBytes(a.sealed_bytes).c_str(), a.earliest_offset,
-                  a.directory.c_str());
+      std::printf("continues the archived log at offset %" PRIu64 ": %" PRIu64
+                  " segments (%s) from offset %" PRIu64 " in %s\n",
+                  info.latest_offset, a.segments, FormatBytes(a.sealed_bytes).c_str(),
+                  a.earliest_offset, a.directory.c_str());
     } else {
-      std::printf("archive %s: segments of %s; run 'kappa log archive %s' to keep its history\n", a.directory.c_str(),
-                  FormatBytes(options.archive.segment_bytes).c_str(), args.positionals()[0].c_str());
+      std::printf("archive %s: segments of %s; run 'kappa log archive %s' to keep its history\n",
+                  a.directory.c_str(), FormatBytes(options.archive.segment_bytes).c_str(),
+                  args.positionals()[0].c_str());
     }
   }
   return 0;
@@ -509,10 +521,11 @@ int CreateCommand(std::span<char* const> argv) {
 // ----------------------------------------------------------------------------- archive
 
 int ArchiveCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log archive", argv,
-                                {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
-                                 "--retain-age", "--retain-cursor", "--codec", "--codec-level"},
-                                {"--once"});
+  const Args args =
+      Args::Parse("log archive", argv,
+                  {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
+                   "--retain-age", "--retain-cursor", "--codec", "--codec-level"},
+                  {"--once"});
   if (args.help()) {
     std::fputs(kArchiveUsage, stdout);
     return 0;
@@ -523,22 +536,29 @@ int ArchiveCommand(std::span<char* const> argv) {
     throw CommandError(log->path() + ": has no archive (it was created without --archive DIR)");
   memlog::ArchiverOptions options;
   bool changed = false;
-  for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
-                           "--retain-cursor", "--codec", "--codec-level"})
+  for (const char* flag : {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
+                           "--retain-age", "--retain-cursor", "--codec", "--codec-level"})
     changed |= args.Has(flag);
   if (changed) {
     auto manifest = memlog::ReadManifest(log->archive()->directory());
     if (!manifest.ok()) throw CommandError(manifest.status().message());
     options.settings = GetArchiveSettings(args, manifest->settings);
   }
-  options.report = [](const std::string& note) { std::fprintf(stderr, "kappa: %s\n", note.c_str()); };
+  options.report = [](const std::string& note) {
+    std::fprintf(stderr, "kappa: %s\n", note.c_str());
+  };
   StopSignals::Install();
-  std::unique_ptr<memlog::Archiver> archiver = ValueOrThrow(memlog::Archiver::Open(log.get(), options));
+  std::unique_ptr<memlog::Archiver> archiver =
+      ValueOrThrow(memlog::Archiver::Open(log.get(), options));
   const memlog::ArchiveSettings& s = archiver->settings();
-  std::fprintf(stderr, "archiving %s into %s from offset %" PRIu64 " (segments of %s, %s, flushed every %s)\n",
+  std::fprintf(stderr,
+               "archiving %s into %s from offset %" PRIu64
+               " (segments of %s, %s, flushed every %s)\n",
                log->path().c_str(), log->archive()->directory().c_str(), archiver->written_offset(),
                FormatBytes(s.segment_bytes).c_str(),
-               s.codec == memlog::Codec::kNone ? "uncompressed" : (std::string(memlog::CodecName(s.codec)) + " when sealed").c_str(),
+               s.codec == memlog::Codec::kNone
+                   ? "uncompressed"
+                   : (std::string(memlog::CodecName(s.codec)) + " when sealed").c_str(),
                FormatDuration(std::chrono::nanoseconds(s.flush_interval).count()).c_str());
   Status status = Status::Ok();
   if (args.Has("--once")) {
@@ -564,10 +584,13 @@ int ArchiveCommand(std::span<char* const> argv) {
   }
   if (status.ok()) status = archiver->Flush();
   if (!status.ok()) throw CommandError(status.message());
-  std::fprintf(stderr, "archived up to offset %" PRIu64 ": %zu sealed segments (%s of records in %s of files) from offset %" PRIu64 "\n",
+  std::fprintf(stderr,
+               "archived up to offset %" PRIu64
+               ": %zu sealed segments (%s of records in %s of files) from offset %" PRIu64 "\n",
                archiver->durable_offset(), archiver->manifest().segments.size(),
                FormatBytes(archiver->manifest().sealed_bytes()).c_str(),
-               FormatBytes(archiver->manifest().stored_bytes()).c_str(), archiver->manifest().earliest);
+               FormatBytes(archiver->manifest().stored_bytes()).c_str(),
+               archiver->manifest().earliest);
   return 0;
 }
 
@@ -744,7 +767,8 @@ CommandError AppendError(AppendResult r, const Log& log, const std::string& what
     case AppendResult::kTooLarge:  // single records are checked against the max payload before
       return CommandError(log.path() + ": " + what +
                           ": too large for one batch (a batch may fill at most half the ring); "
-                          "use a smaller --batch" + before);
+                          "use a smaller --batch" +
+                          before);
     case AppendResult::kStalled:
       return CommandError(log.path() + ": " + what + ": append stalled for " +
                           std::to_string(kAppendTimeout.count()) +
@@ -754,10 +778,11 @@ CommandError AppendError(AppendResult r, const Log& log, const std::string& what
     case AppendResult::kAbandoned:
       return CommandError(log.path() + ": " + what +
                           ": append abandoned repeatedly (this process stalled past the log's "
-                          "unblock timeout)" + before);
+                          "unblock timeout)" +
+                          before);
     default:
-      return CommandError(log.path() + ": " + what + ": append failed: " +
-                          memlog::AppendResultName(r) + before);
+      return CommandError(log.path() + ": " + what +
+                          ": append failed: " + memlog::AppendResultName(r) + before);
   }
 }
 
@@ -860,7 +885,8 @@ int TailCommand(std::span<char* const> argv) {
     const bool whole = MappedReadGuard::Run([&] {
       status = reader->Wait(&batch, kWaitSlice);
       if (status == PollStatus::kOk)
-        outcome = PrintBatch(*log, *reader, batch, format, catalog, UINT64_MAX, count - printed, &bad_records, &buffer);
+        outcome = PrintBatch(*log, *reader, batch, format, catalog, UINT64_MAX, count - printed,
+                             &bad_records, &buffer);
     });
     if (!whole) {
       truncated = true;
@@ -915,10 +941,11 @@ int TailCommand(std::span<char* const> argv) {
     log.release();
     FlushStdout();
     struct stat st;
-    const std::string now = ::stat(path_now.c_str(), &st) == 0 ? U64(static_cast<std::uint64_t>(st.st_size)) + " bytes"
-                                                                : std::string("gone");
-    throw CommandError(path_now + ": the file was truncated under the reader (now " + now + ", mapped " +
-                       U64(mapped) + "): stopping");
+    const std::string now = ::stat(path_now.c_str(), &st) == 0
+                                ? U64(static_cast<std::uint64_t>(st.st_size)) + " bytes"
+                                : std::string("gone");
+    throw CommandError(path_now + ": the file was truncated under the reader (now " + now +
+                       ", mapped " + U64(mapped) + "): stopping");
   }
   return bad_records == 0 ? 0 : 1;
 }
@@ -970,8 +997,8 @@ int DumpCommand(std::span<char* const> argv) {
       }
       continue;
     }
-    const BatchOutcome outcome =
-        PrintBatch(*log, *reader, batch, format, catalog, end, count - printed, &bad_records, &buffer);
+    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, catalog, end,
+                                            count - printed, &bad_records, &buffer);
     printed += outcome.printed;
     if (outcome.stopped_at) break;
   }
@@ -1028,9 +1055,9 @@ int VerifyCommand(std::span<char* const> argv) {
       if (r.offset >= end) break;
       if (!r.ChecksumOk()) {
         if (batch.archived())
-          throw CommandError(log->archive()->directory() + ": the record at offset " + U64(r.offset) +
-                             " in an archive segment fails its checksum (type " + U64(r.type) + ", " +
-                             U64(r.payload.size()) + " payload bytes)");
+          throw CommandError(log->archive()->directory() + ": the record at offset " +
+                             U64(r.offset) + " in an archive segment fails its checksum (type " +
+                             U64(r.type) + ", " + U64(r.payload.size()) + " payload bytes)");
         if (!reader->StillValid(batch)) {  // overwritten while we read it, not corrupt
           bytes_lost += batch.end_offset() - r.offset;
           ReportLapped(batch.end_offset() - r.offset);
@@ -1043,7 +1070,8 @@ int VerifyCommand(std::span<char* const> argv) {
       bytes_checked += memlog::RecordFrameSize(r.payload.size());
     }
   }
-  std::string summary = "ok: " + U64(records) + " records, " + U64(bytes_checked) + " bytes checked";
+  std::string summary =
+      "ok: " + U64(records) + " records, " + U64(bytes_checked) + " bytes checked";
   if (log->has_archive()) summary += " (" + U64(archived_records) + " records in the archive)";
   if (bytes_lost > 0)
     summary += " (" + U64(bytes_lost) + " bytes were overwritten before they could be checked)";
@@ -1089,13 +1117,19 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
     row("archive", a.directory);
     row("  segments", U64(a.segments) + " sealed, " + WithUnit(a.sealed_bytes) + " of records in " +
                           WithUnit(a.stored_bytes) + " of files");
-    row("  codec", a.codec == memlog::Codec::kNone ? "none" : std::string(memlog::CodecName(a.codec)) + ", once sealed");
+    row("  codec", a.codec == memlog::Codec::kNone
+                       ? "none"
+                       : std::string(memlog::CodecName(a.codec)) + ", once sealed");
     row("  oldest offset", U64(a.earliest_offset));
-    row("  oldest sealed", a.oldest_sealed_unix_ns == 0 ? "-" : FormatUtcTime(a.oldest_sealed_unix_ns));
-    row("  durable up to", U64(a.durable_offset) + " (lag " +
-                               WithUnit(info.latest_offset - std::min(a.durable_offset, info.latest_offset)) + ")");
-    std::string archiver = a.archiver_running ? "running (pid " + U64(a.archiver_pid) + ")" : "not running";
-    if (a.archiver_running && a.heartbeat_unix_ns != 0) archiver += ", last pass " + FormatUtcTime(a.heartbeat_unix_ns);
+    row("  oldest sealed",
+        a.oldest_sealed_unix_ns == 0 ? "-" : FormatUtcTime(a.oldest_sealed_unix_ns));
+    row("  durable up to",
+        U64(a.durable_offset) + " (lag " +
+            WithUnit(info.latest_offset - std::min(a.durable_offset, info.latest_offset)) + ")");
+    std::string archiver =
+        a.archiver_running ? "running (pid " + U64(a.archiver_pid) + ")" : "not running";
+    if (a.archiver_running && a.heartbeat_unix_ns != 0)
+      archiver += ", last pass " + FormatUtcTime(a.heartbeat_unix_ns);
     if (a.error != 0) archiver += std::string(", failing: ") + std::strerror(a.error);
     row("  archiver", archiver);
   }
@@ -1115,11 +1149,17 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
 
 int RunLogCommand(std::span<char* const> argv) {
   return RunSubcommand("log", argv, kLogUsage,
-                       {{"create", CreateCommand}, {"info", InfoCommand}, {"append", AppendCommand},
-                        {"tail", TailCommand}, {"dump", DumpCommand}, {"verify", VerifyCommand},
+                       {{"create", CreateCommand},
+                        {"info", InfoCommand},
+                        {"append", AppendCommand},
+                        {"tail", TailCommand},
+                        {"dump", DumpCommand},
+                        {"verify", VerifyCommand},
                         {"archive", ArchiveCommand}});
 }
 
-memlog::StartAt GetStartAt(const Args& args, std::string_view fallback) { return ParseStartAt(args, fallback); }
+memlog::StartAt GetStartAt(const Args& args, std::string_view fallback) {
+  return ParseStartAt(args, fallback);
+}
 
 }  // namespace kappa::tools

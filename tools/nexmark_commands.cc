@@ -18,11 +18,11 @@
 #include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
+#include "nexmark/generator.h"
+#include "nexmark/queries.h"
 #include "tools/args.h"
 #include "tools/clock.h"
 #include "tools/log_commands.h"
-#include "nexmark/generator.h"
-#include "nexmark/queries.h"
 #include "tools/progress_bar.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
@@ -54,7 +54,8 @@ constexpr char kGenUsage[] =
     "  --capacity SIZE     ring size of a new log, a power of two with K/M/G (default 1G)\n"
     "  --policy block|overwrite   what a new log does when full (default overwrite)\n"
     "  --archive DIR       a new log keeps its history in DIR ('kappa log create --help'). For a\n"
-    "                      log with an archive, gen archives as it goes unless 'kappa log archive'\n"
+    "                      log with an archive, gen archives as it goes unless 'kappa log "
+    "archive'\n"
     "                      runs\n";
 
 constexpr char kQueryOptionsUsage[] =
@@ -117,12 +118,14 @@ constexpr char kReprocessUsage[] =
 std::unique_ptr<memlog::Log> OpenOrCreateLog(const Args& args, const std::string& path) {
   auto opened = memlog::Log::Open(path);
   if (opened.ok()) return std::move(opened).value();
-  if (opened.status().code() != memlog::StatusCode::kNotFound) throw CommandError(opened.status().message());
+  if (opened.status().code() != memlog::StatusCode::kNotFound)
+    throw CommandError(opened.status().message());
   memlog::CreateOptions o;
   o.archive_directory = args.GetString("--archive", "");
   o.capacity = args.GetSize("--capacity", std::uint64_t{1} << 30);
-  o.policy = args.GetChoice("--policy", "overwrite", {"block", "overwrite"}) == "block" ? memlog::Policy::kBlock
-                                                                                        : memlog::Policy::kOverwrite;
+  o.policy = args.GetChoice("--policy", "overwrite", {"block", "overwrite"}) == "block"
+                 ? memlog::Policy::kBlock
+                 : memlog::Policy::kOverwrite;
   auto created = memlog::Log::Create(path, o);
   if (!created.ok()) throw CommandError(created.status().message());
   return std::move(created).value();
@@ -130,8 +133,8 @@ std::unique_ptr<memlog::Log> OpenOrCreateLog(const Args& args, const std::string
 
 int GenCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("gen", argv,
-                                {"--events", "--rate", "--event-rate", "--seed", "--base-time", "--first-event",
-                                 "--capacity", "--policy", "--archive"});
+                                {"--events", "--rate", "--event-rate", "--seed", "--base-time",
+                                 "--first-event", "--capacity", "--policy", "--archive"});
   if (args.help()) {
     std::fputs(kGenUsage, stdout);
     return 0;
@@ -139,14 +142,16 @@ int GenCommand(std::span<char* const> argv) {
   args.ExpectPositionals({"LOG"});
   const std::uint64_t events = args.GetUint("--events", 10'000'000);
   const std::uint64_t rate = args.GetUint("--rate", 0, 0, 1'000'000'000);
-  const std::uint64_t event_rate = args.GetUint("--event-rate", rate > 0 ? rate : 1'000'000, 1, 1'000'000'000);
+  const std::uint64_t event_rate =
+      args.GetUint("--event-rate", rate > 0 ? rate : 1'000'000, 1, 1'000'000'000);
   nexmark::GeneratorConfig config;
   config.seed = args.GetUint("--seed", 1);
   config.events_per_second = static_cast<double>(event_rate);
   config.base_time_ns = UnixNs();
   if (const auto text = args.Get("--base-time")) {
     const auto t = ParseTime(*text);
-    if (!t) throw args.Error("--base-time: " + Quote(*text) + " is not ISO-8601 or Unix nanoseconds");
+    if (!t)
+      throw args.Error("--base-time: " + Quote(*text) + " is not ISO-8601 or Unix nanoseconds");
     config.base_time_ns = *t;
   }
   const std::uint64_t first = args.GetUint("--first-event", 0);
@@ -154,7 +159,8 @@ int GenCommand(std::span<char* const> argv) {
 
   StopSignals::Install();
   const std::unique_ptr<memlog::Log> log = OpenOrCreateLog(args, path);
-  if (serving::Status s = nexmark::RegisterEventTypes(path); !s.ok()) throw CommandError(s.message());
+  if (serving::Status s = nexmark::RegisterEventTypes(path); !s.ok())
+    throw CommandError(s.message());
   auto producer = std::move(log->NewProducer());
   if (!producer.ok()) throw CommandError(producer.status().message());
   // A log with an archive needs an archiver, or producers stop when the ring is full: run one
@@ -186,7 +192,8 @@ int GenCommand(std::span<char* const> argv) {
     if (events != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, events - done));
     if (rate > 0) {
       // Paced: never ahead of rate × elapsed; small batches keep the stream smooth.
-      const auto due = static_cast<std::uint64_t>(static_cast<double>(SteadyNs() - start) * 1e-9 * static_cast<double>(rate));
+      const auto due = static_cast<std::uint64_t>(static_cast<double>(SteadyNs() - start) * 1e-9 *
+                                                  static_cast<double>(rate));
       if (due <= done) {
         std::this_thread::sleep_for(std::chrono::microseconds(50));
         continue;
@@ -201,7 +208,8 @@ int GenCommand(std::span<char* const> argv) {
     }
     const std::int64_t full_since = SteadyNs();
     memlog::AppendResult r;
-    while ((r = (*producer)->AppendBatch(std::span(views.data(), n))) == memlog::AppendResult::kFull &&
+    while ((r = (*producer)->AppendBatch(std::span(views.data(), n))) ==
+               memlog::AppendResult::kFull &&
            SteadyNs() - full_since < 2'000'000'000 && !StopSignals::requested()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -212,17 +220,20 @@ int GenCommand(std::span<char* const> argv) {
       std::string why;
       if (r == memlog::AppendResult::kFull && log->has_archive()) {
         const memlog::ArchiveInfo a = log->Info().archive;
-        why = a.error != 0 ? " (the archive in " + a.directory + " cannot take more: " + std::strerror(a.error) + ")"
+        why = a.error != 0 ? " (the archive in " + a.directory +
+                                 " cannot take more: " + std::strerror(a.error) + ")"
                            : " (the archiver does not keep up, or none runs: 'kappa log archive')";
         if (archiver) {
           if (memlog::Status st = archiver->Stop(); !st.ok()) why = " (" + st.message() + ")";
         }
       } else if (r == memlog::AppendResult::kFull) {
-        why = " (a block-policy log with nothing consuming it; use a larger --capacity, or create it with --policy "
-              "overwrite)";
+        why =
+            " (a block-policy log with nothing consuming it; use a larger --capacity, or create it "
+            "with --policy "
+            "overwrite)";
       }
-      throw CommandError(path + ": append failed after " + std::to_string(done) + " events: " +
-                         memlog::AppendResultName(r) + why);
+      throw CommandError(path + ": append failed after " + std::to_string(done) +
+                         " events: " + memlog::AppendResultName(r) + why);
     }
     done += n;
     progress.Update(done);
@@ -240,25 +251,30 @@ int GenCommand(std::span<char* const> argv) {
   }
   const double seconds = static_cast<double>(SteadyNs() - start) * 1e-9;
   std::printf("generated %" PRIu64 " events (%" PRIu64 " persons, %" PRIu64 " auctions, %" PRIu64
-              " bids) into %s in %.2f s: %s events/s; offsets %" PRIu64 "..%" PRIu64 "; next --first-event %" PRIu64
-              "%s\n",
+              " bids) into %s in %.2f s: %s events/s; offsets %" PRIu64 "..%" PRIu64
+              "; next --first-event %" PRIu64 "%s\n",
               done, counts[0], counts[1], counts[2], path.c_str(), seconds,
-              ShortCount(seconds > 0 ? static_cast<double>(done) / seconds : 0).c_str(), first_offset,
-              log->latest_offset(), first + done, StopSignals::requested() ? " (interrupted)" : "");
+              ShortCount(seconds > 0 ? static_cast<double>(done) / seconds : 0).c_str(),
+              first_offset, log->latest_offset(), first + done,
+              StopSignals::requested() ? " (interrupted)" : "");
   return 0;
 }
 
 // ---- run and reprocess ----
 
-nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log, memlog::StartAt start) {
+nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log,
+                                      memlog::StartAt start) {
   nexmark::QueryOptions o;
   o.log = log;
   o.source.start = start;
   constexpr std::uint64_t kMaxMs = std::uint64_t{1} << 40;
-  o.window_ns = static_cast<std::int64_t>(args.GetUint("--window-ms", 10'000, 1, kMaxMs)) * 1'000'000;
+  o.window_ns =
+      static_cast<std::int64_t>(args.GetUint("--window-ms", 10'000, 1, kMaxMs)) * 1'000'000;
   o.slide_ns = static_cast<std::int64_t>(args.GetUint("--slide-ms", 2'000, 1, kMaxMs)) * 1'000'000;
-  o.session_gap_ns = static_cast<std::int64_t>(args.GetUint("--gap-ms", 10'000, 1, kMaxMs)) * 1'000'000;
-  o.max_out_of_orderness_ns = static_cast<std::int64_t>(args.GetUint("--delay-ms", 0, 0, kMaxMs)) * 1'000'000;
+  o.session_gap_ns =
+      static_cast<std::int64_t>(args.GetUint("--gap-ms", 10'000, 1, kMaxMs)) * 1'000'000;
+  o.max_out_of_orderness_ns =
+      static_cast<std::int64_t>(args.GetUint("--delay-ms", 0, 0, kMaxMs)) * 1'000'000;
   o.auction_modulus = static_cast<std::int64_t>(args.GetUint("--modulus", 123, 1, 1'000'000'000));
   if (const auto text = args.Get("--euro-rate")) {
     char* end = nullptr;
@@ -276,18 +292,21 @@ engine::EngineOptions GetEngineOptions(const Args& args) {
   o.partitions = static_cast<int>(args.GetUint("--partitions", 0, 0, 64));
   if (o.partitions != 0 && (o.partitions & (o.partitions - 1)) != 0)
     throw args.Error("--partitions: " + std::to_string(o.partitions) + " is not a power of two");
-  o.mode = args.GetChoice("--mode", "throughput", {"throughput", "latency"}) == "latency" ? engine::Mode::kLowLatency
-                                                                                         : engine::Mode::kThroughput;
+  o.mode = args.GetChoice("--mode", "throughput", {"throughput", "latency"}) == "latency"
+               ? engine::Mode::kLowLatency
+               : engine::Mode::kThroughput;
   o.view_namespace = args.GetString("--ns", "default");
   o.checkpoint_dir = args.GetString("--checkpoints", "");
   o.view_version = static_cast<std::uint32_t>(args.GetUint("--version", 1, 1, 1'000'000));
   return o;
 }
 
-engine::Job MakeQueryOrThrow(const Args& args, const std::string& query, const nexmark::QueryOptions& o) {
+engine::Job MakeQueryOrThrow(const Args& args, const std::string& query,
+                             const nexmark::QueryOptions& o) {
   auto job = nexmark::MakeQuery(query, o);
   if (!job.ok()) {
-    if (job.status().code() == serving::StatusCode::kNotFound) throw args.Error(job.status().message());
+    if (job.status().code() == serving::StatusCode::kNotFound)
+      throw args.Error(job.status().message());
     throw CommandError(job.status().message());
   }
   return std::move(job).value();
@@ -301,33 +320,43 @@ std::unique_ptr<memlog::Log> OpenSourceLog(const std::string& path) {
 
 void PrintJobTable(const std::vector<std::unique_ptr<engine::RunningJob>>& jobs, double seconds) {
   using A = TextTable::Align;
-  TextTable table({{"query", A::kLeft}, {"records", A::kRight}, {"results", A::kRight}, {"late", A::kRight},
+  TextTable table({{"query", A::kLeft},
+                   {"records", A::kRight},
+                   {"results", A::kRight},
+                   {"late", A::kRight},
                    {"malformed", A::kRight},
-                   {"records/s", A::kRight}, {"lag", A::kRight}, {"p50", A::kRight}, {"p99", A::kRight},
+                   {"records/s", A::kRight},
+                   {"lag", A::kRight},
+                   {"p50", A::kRight},
+                   {"p99", A::kRight},
                    {"status", A::kLeft}});
   bool replayed = false;
   for (const auto& job : jobs) {
     const engine::JobStats s = job->Stats();
     const engine::Status st = job->status();
     replayed = replayed || s.replayed > 0;
-    table.AddRow({job->name(), std::to_string(s.records_in), std::to_string(s.results), std::to_string(s.late),
-                  std::to_string(s.malformed),
-                  ShortCount(seconds > 0 ? static_cast<double>(s.records_in) / seconds : 0), FormatBytes(s.lag_bytes()),
+    table.AddRow({job->name(), std::to_string(s.records_in), std::to_string(s.results),
+                  std::to_string(s.late), std::to_string(s.malformed),
+                  ShortCount(seconds > 0 ? static_cast<double>(s.records_in) / seconds : 0),
+                  FormatBytes(s.lag_bytes()),
                   s.latency_p50_ns > 0 ? FormatDuration(s.latency_p50_ns) : "-",
-                  s.latency_p99_ns > 0 ? FormatDuration(s.latency_p99_ns) : "-", st.ok() ? "ok" : st.message()});
+                  s.latency_p99_ns > 0 ? FormatDuration(s.latency_p99_ns) : "-",
+                  st.ok() ? "ok" : st.message()});
   }
   std::string out;
   table.Flush(&out);
   if (replayed)
-    out += "p50, p99: of the records appended while the queries ran (those already in the log were replayed)\n";
+    out +=
+        "p50, p99: of the records appended while the queries ran (those already in the log were "
+        "replayed)\n";
   std::fputs(out.c_str(), stdout);
 }
 
 int RunCommand(std::span<char* const> argv) {
   const Args args = Args::Parse("run", argv,
-                                {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--checkpoints",
-                                 "--version", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-                                 "--delay-ms"},
+                                {"--log", "--ns", "--from", "--threads", "--partitions", "--mode",
+                                 "--checkpoints", "--version", "--window-ms", "--slide-ms",
+                                 "--euro-rate", "--modulus", "--gap-ms", "--delay-ms"},
                                 {"--until-caught-up", "--list"});
   if (args.help()) {
     std::fputs(kRunUsage, stdout);
@@ -335,7 +364,8 @@ int RunCommand(std::span<char* const> argv) {
     return 0;
   }
   if (args.Has("--list")) {
-    for (const nexmark::QueryInfo& q : nexmark::Queries()) std::printf("%-5s %s\n", q.name, q.summary);
+    for (const nexmark::QueryInfo& q : nexmark::Queries())
+      std::printf("%-5s %s\n", q.name, q.summary);
     return 0;
   }
   if (args.positionals().empty()) throw args.Error("no QUERY given");
@@ -359,16 +389,19 @@ int RunCommand(std::span<char* const> argv) {
   for (const engine::Job& spec : specs) {
     auto running = (*engine)->Start(spec);
     if (!running.ok() && running.status().code() == serving::StatusCode::kAlreadyExists)
-      throw CommandError(running.status().message() + " (run it as a new version with --version N or 'kappa reprocess " +
-                         spec.name() + "', resume it with --checkpoints DIR, or delete it with 'kappa view drop " +
-                         spec.view() + "')");
+      throw CommandError(
+          running.status().message() +
+          " (run it as a new version with --version N or 'kappa reprocess " + spec.name() +
+          "', resume it with --checkpoints DIR, or delete it with 'kappa view drop " + spec.view() +
+          "')");
     if (!running.ok()) throw CommandError(running.status().message());
     jobs.push_back(std::move(running).value());
   }
   const std::uint64_t start_offset = log->earliest_offset();
   const std::uint64_t target = log->latest_offset();
   const std::int64_t start = SteadyNs();
-  ProgressBar progress("run", "bytes", args.Has("--until-caught-up") ? target - std::min(target, start_offset) : 0);
+  ProgressBar progress("run", "bytes",
+                       args.Has("--until-caught-up") ? target - std::min(target, start_offset) : 0);
   bool failed = false;
   while (!StopSignals::requested()) {
     bool caught_up = true;
@@ -404,11 +437,11 @@ int RunCommand(std::span<char* const> argv) {
 }
 
 int ReprocessCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("reprocess", argv,
-                                {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--max-lag",
-                                 "--timeout-s", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-                                 "--delay-ms"},
-                                {"--exit-after-flip"});
+  const Args args = Args::Parse(
+      "reprocess", argv,
+      {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--max-lag", "--timeout-s",
+       "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms", "--delay-ms"},
+      {"--exit-after-flip"});
   if (args.help()) {
     std::fputs(kReprocessUsage, stdout);
     std::fputs(kQueryOptionsUsage, stdout);
@@ -419,12 +452,14 @@ int ReprocessCommand(std::span<char* const> argv) {
   const std::string query = args.positionals()[0];
   const std::string path = memlog::Log::ResolvePath(*args.Get("--log"));
   const memlog::StartAt from = GetStartAt(args, "earliest");
-  if (from.kind() == memlog::StartAt::Kind::kLatest) throw args.Error("--from latest cannot reprocess anything");
+  if (from.kind() == memlog::StartAt::Kind::kLatest)
+    throw args.Error("--from latest cannot reprocess anything");
   const nexmark::QueryOptions qo = GetQueryOptions(args, path, from);
   const engine::EngineOptions eo = GetEngineOptions(args);
   const engine::Job spec = MakeQueryOrThrow(args, query, qo);
   if (const std::string stage_log = nexmark::StageLog(query, qo);
-      !stage_log.empty() && !memlog::Log::Open(stage_log, memlog::OpenOptions{.read_only = true}).ok())
+      !stage_log.empty() &&
+      !memlog::Log::Open(stage_log, memlog::OpenOptions{.read_only = true}).ok())
     throw CommandError(query + " reads the winning bids its first stage writes to " + stage_log +
                        ", which cannot be opened: run 'kappa run " + query + "' first");
   const std::unique_ptr<memlog::Log> log = OpenSourceLog(spec.log());
@@ -435,8 +470,10 @@ int ReprocessCommand(std::span<char* const> argv) {
   const std::string& view = spec.view();
   const auto listing = (*engine)->views().Describe(view);
   const std::uint32_t before = listing.ok() ? listing->current : 0;
-  std::printf("1. starting %s as a new version of view %s, from the %s of %s, while %s serves\n", query.c_str(),
-              view.c_str(), from.kind() == memlog::StartAt::Kind::kEarliest ? "start" : "given place", spec.log().c_str(),
+  std::printf("1. starting %s as a new version of view %s, from the %s of %s, while %s serves\n",
+              query.c_str(), view.c_str(),
+              from.kind() == memlog::StartAt::Kind::kEarliest ? "start" : "given place",
+              spec.log().c_str(),
               before != 0 ? ("version " + std::to_string(before)).c_str() : "nothing");
   std::fflush(stdout);
   const std::uint64_t begin = log->earliest_offset();
@@ -454,15 +491,19 @@ int ReprocessCommand(std::span<char* const> argv) {
   const double seconds = static_cast<double>(SteadyNs() - start) * 1e-9;
   const engine::JobStats s = (*running)->Stats();
   const auto after = (*engine)->views().Describe(view);
-  std::printf("2. caught up: %" PRIu64 " records in %.2f s (%s records/s), %s behind the log's end\n", s.records_in,
-              seconds, ShortCount(seconds > 0 ? static_cast<double>(s.records_in) / seconds : 0).c_str(),
+  std::printf("2. caught up: %" PRIu64
+              " records in %.2f s (%s records/s), %s behind the log's end\n",
+              s.records_in, seconds,
+              ShortCount(seconds > 0 ? static_cast<double>(s.records_in) / seconds : 0).c_str(),
               FormatBytes(s.lag_bytes()).c_str());
   std::printf("3. flipped %s to version %s: readers of %s now read it\n", view.c_str(),
               after.ok() ? std::to_string(after->current).c_str() : "?", view.c_str());
   if (before != 0) {
-    std::printf("4. version %u stays for an instant revert ('kappa view revert %s'); 'kappa view retire %s@%u' "
-                "deletes it\n",
-                before, view.c_str(), view.c_str(), before);
+    std::printf(
+        "4. version %u stays for an instant revert ('kappa view revert %s'); 'kappa view retire "
+        "%s@%u' "
+        "deletes it\n",
+        before, view.c_str(), view.c_str(), before);
   } else {
     std::printf("4. no earlier version to keep\n");
   }

@@ -31,7 +31,8 @@ std::string ShortCount(double n) {
   return text;
 }
 
-ProgressBar::ProgressBar(std::string label, std::string unit, std::uint64_t total, bool streams_stdout)
+ProgressBar::ProgressBar(std::string label, std::string unit, std::uint64_t total,
+                         bool streams_stdout)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
@@ -41,7 +42,8 @@ ProgressBar::ProgressBar(std::string label, std::string unit, std::uint64_t tota
 
 std::string ProgressBar::Line(std::uint64_t done, std::int64_t elapsed_ns) const {
   std::string line = label_;
-  const double rate = elapsed_ns > 0 ? static_cast<double>(done) * 1e9 / static_cast<double>(elapsed_ns) : 0.0;
+  const double rate =
+      elapsed_ns > 0 ? static_cast<double>(done) * 1e9 / static_cast<double>(elapsed_ns) : 0.0;
   if (total_ > 0) {
     const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(total_));
     const int filled = static_cast<int>(fraction * kBarWidth);
@@ -50,7 +52,8 @@ std::string ProgressBar::Line(std::uint64_t done, std::int64_t elapsed_ns) const
     char percent[8];
     std::snprintf(percent, sizeof percent, "%4d%%", static_cast<int>(fraction * 100));
     line += percent;
-    line += "  " + ShortCount(static_cast<double>(done)) + "/" + ShortCount(static_cast<double>(total_)) + " " + unit_;
+    line += "  " + ShortCount(static_cast<double>(done)) + "/" +
+            ShortCount(static_cast<double>(total_)) + " " + unit_;
   } else {
     line += "  " + ShortCount(static_cast<double>(done)) + " " + unit_;
   }

@@ -19,7 +19,8 @@ class ProgressBar {
  public:
   // `label` starts the line; `unit` names what is counted ("events", "records").
   // `streams_stdout`: the command prints its results as it goes (no bar over them).
-  ProgressBar(std::string label, std::string unit, std::uint64_t total = 0, bool streams_stdout = false);
+  ProgressBar(std::string label, std::string unit, std::uint64_t total = 0,
+              bool streams_stdout = false);
   ~ProgressBar() { Finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;

@@ -63,9 +63,12 @@ RowShape RowShape::Of(const serving::ViewInfo& info) {
 
 RowPosition PositionOf(ViewKind kind) {
   switch (kind) {
-    case ViewKind::kTopK: return RowPosition::kRank;
-    case ViewKind::kList: return RowPosition::kIndex;
-    default: return RowPosition::kNone;
+    case ViewKind::kTopK:
+      return RowPosition::kRank;
+    case ViewKind::kList:
+      return RowPosition::kIndex;
+    default:
+      return RowPosition::kNone;
   }
 }
 
@@ -150,22 +153,36 @@ void RowFormatter::AppendFieldJson(const RowView& row, std::size_t field, std::s
   tools::AppendFieldJson(shape_.schema, row.value, field, out);
 }
 
-std::string FieldText(const serving::Schema& s, std::span<const std::byte> value, std::size_t field) {
+std::string FieldText(const serving::Schema& s, std::span<const std::byte> value,
+                      std::size_t field) {
   switch (s.field(field).type) {
-    case FieldType::kI64: return std::to_string(s.GetI64(value, field));
-    case FieldType::kU64: return std::to_string(s.GetU64(value, field));
-    case FieldType::kF64: return FormatDouble(s.GetF64(value, field));
-    case FieldType::kString: return EscapedText(s.GetString(value, field));
+    case FieldType::kI64:
+      return std::to_string(s.GetI64(value, field));
+    case FieldType::kU64:
+      return std::to_string(s.GetU64(value, field));
+    case FieldType::kF64:
+      return FormatDouble(s.GetF64(value, field));
+    case FieldType::kString:
+      return EscapedText(s.GetString(value, field));
   }
   return "?";
 }
 
-void AppendFieldJson(const serving::Schema& s, std::span<const std::byte> value, std::size_t field, std::string* out) {
+void AppendFieldJson(const serving::Schema& s, std::span<const std::byte> value, std::size_t field,
+                     std::string* out) {
   switch (s.field(field).type) {
-    case FieldType::kI64: out->append(std::to_string(s.GetI64(value, field))); return;
-    case FieldType::kU64: out->append(std::to_string(s.GetU64(value, field))); return;
-    case FieldType::kF64: AppendJsonDouble(s.GetF64(value, field), out); return;
-    case FieldType::kString: AppendJsonString(AsBytes(s.GetString(value, field)), out); return;
+    case FieldType::kI64:
+      out->append(std::to_string(s.GetI64(value, field)));
+      return;
+    case FieldType::kU64:
+      out->append(std::to_string(s.GetU64(value, field)));
+      return;
+    case FieldType::kF64:
+      AppendJsonDouble(s.GetF64(value, field), out);
+      return;
+    case FieldType::kString:
+      AppendJsonString(AsBytes(s.GetString(value, field)), out);
+      return;
   }
   out->append("null");
 }

@@ -37,9 +37,10 @@ enum class RowFormat { kTable, kJsonLines };
 
 // Field `field` of `value` (a record of schema's value size): as JSON (numbers, or a string),
 // and as text for a table or a text line.
-void AppendFieldJson(const serving::Schema& schema, std::span<const std::byte> value, std::size_t field,
-                     std::string* out);
-std::string FieldText(const serving::Schema& schema, std::span<const std::byte> value, std::size_t field);
+void AppendFieldJson(const serving::Schema& schema, std::span<const std::byte> value,
+                     std::size_t field, std::string* out);
+std::string FieldText(const serving::Schema& schema, std::span<const std::byte> value,
+                      std::size_t field);
 
 // What the first column of a row says about its place in the view.
 enum class RowPosition {

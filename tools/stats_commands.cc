@@ -28,7 +28,8 @@ constexpr char kMetricsPrefix[] = "metrics.";
 constexpr char kStatsUsage[] =
     "Usage: kappa stats [JOB...] [--ns NAMESPACE] [--format table|jsonl]\n"
     "\n"
-    "Prints the metrics of engine jobs whose views are in NAMESPACE (default \"default\"): per job\n"
+    "Prints the metrics of engine jobs whose views are in NAMESPACE (default \"default\"): per "
+    "job\n"
     "records read and their rate, records processed, results written, late and malformed records,\n"
     "lag behind the log's end, watermark, append-to-view latency percentiles and checkpoints;\n"
     "then the same per key partition. Without JOB, every job that has published metrics.\n"
@@ -59,10 +60,17 @@ Row ReadRow(const serving::Schema& s, std::span<const std::byte> v) {
   for (std::size_t f = 0; f < s.size(); ++f) {
     const serving::Field& field = s.field(f);
     switch (field.type) {
-      case serving::FieldType::kU64: r.u[field.name] = s.GetU64(v, f); break;
-      case serving::FieldType::kI64: r.i[field.name] = s.GetI64(v, f); break;
-      case serving::FieldType::kF64: r.rate = s.GetF64(v, f); break;
-      default: break;
+      case serving::FieldType::kU64:
+        r.u[field.name] = s.GetU64(v, f);
+        break;
+      case serving::FieldType::kI64:
+        r.i[field.name] = s.GetI64(v, f);
+        break;
+      case serving::FieldType::kF64:
+        r.rate = s.GetF64(v, f);
+        break;
+      default:
+        break;
     }
   }
   return r;
@@ -99,7 +107,8 @@ std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::st
     });
     // Gone: retired or dropped meanwhile. Stale rows (a writer that died mid-update) are left out.
     if (scanned != serving::ReadStatus::kOk && scanned != serving::ReadStatus::kStale) continue;
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [key, row] : rows) {
       if (key == 0) {
         m.total = std::move(row);
@@ -111,7 +120,8 @@ std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::st
   }
   for (const std::string& job : jobs) {
     if (std::none_of(out.begin(), out.end(), [&](const JobMetrics& m) { return m.job == job; }))
-      throw CommandError("no metrics for job " + Quote(job) + " in " + serving::detail::NamespacePath(ns));
+      throw CommandError("no metrics for job " + Quote(job) + " in " +
+                         serving::detail::NamespacePath(ns));
   }
   return out;
 }
@@ -122,33 +132,57 @@ std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
   if (jobs.empty()) return "no job metrics\n";
   using A = TextTable::Align;
   std::string out;
-  TextTable t({{"job"}, {"version", A::kRight}, {"read", A::kRight}, {"per s", A::kRight}, {"processed", A::kRight},
-               {"results", A::kRight}, {"late", A::kRight}, {"malformed", A::kRight}, {"lag", A::kRight},
-               {"latency p50", A::kRight}, {"p99", A::kRight}, {"p99.9", A::kRight}, {"max", A::kRight},
-               {"p99 all", A::kRight}, {"replayed", A::kRight}, {"checkpoints", A::kRight}, {"updated", A::kRight}});
+  TextTable t({{"job"},
+               {"version", A::kRight},
+               {"read", A::kRight},
+               {"per s", A::kRight},
+               {"processed", A::kRight},
+               {"results", A::kRight},
+               {"late", A::kRight},
+               {"malformed", A::kRight},
+               {"lag", A::kRight},
+               {"latency p50", A::kRight},
+               {"p99", A::kRight},
+               {"p99.9", A::kRight},
+               {"max", A::kRight},
+               {"p99 all", A::kRight},
+               {"replayed", A::kRight},
+               {"checkpoints", A::kRight},
+               {"updated", A::kRight}});
   for (const JobMetrics& m : jobs) {
     const Row& r = m.total;
-    t.AddRow({m.job, std::to_string(m.version), std::to_string(U(r, "records_in")), std::to_string(std::llround(r.rate)),
-              std::to_string(U(r, "records_processed")), std::to_string(U(r, "results")),
-              std::to_string(U(r, "late")), std::to_string(U(r, "malformed")), FormatBytes(U(r, "lag_bytes")),
+    t.AddRow({m.job, std::to_string(m.version), std::to_string(U(r, "records_in")),
+              std::to_string(std::llround(r.rate)), std::to_string(U(r, "records_processed")),
+              std::to_string(U(r, "results")), std::to_string(U(r, "late")),
+              std::to_string(U(r, "malformed")), FormatBytes(U(r, "lag_bytes")),
               Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")), Ns(I(r, "latency_p999_ns")),
-              Ns(I(r, "latency_max_ns")), Ns(I(r, "latency_total_p99_ns")), std::to_string(U(r, "replayed")),
-              std::to_string(U(r, "checkpoints")), Ns(now - I(r, "updated_unix_ns")) + " ago"});
+              Ns(I(r, "latency_max_ns")), Ns(I(r, "latency_total_p99_ns")),
+              std::to_string(U(r, "replayed")), std::to_string(U(r, "checkpoints")),
+              Ns(now - I(r, "updated_unix_ns")) + " ago"});
   }
   t.Flush(&out);
-  out += "latency: append to view, over the last publish interval (p99 all: since the job started); records\n"
-         "appended before the job started are replayed, not delayed, and not counted in it\n";
+  out +=
+      "latency: append to view, over the last publish interval (p99 all: since the job started); "
+      "records\n"
+      "appended before the job started are replayed, not delayed, and not counted in it\n";
   for (const JobMetrics& m : jobs) {
     out += "\n" + m.job + " partitions\n";
-    TextTable p({{"partition", A::kRight}, {"processed", A::kRight}, {"results", A::kRight}, {"late", A::kRight},
-                 {"applied offset", A::kRight}, {"lag", A::kRight}, {"latency p50", A::kRight}, {"p99", A::kRight},
+    TextTable p({{"partition", A::kRight},
+                 {"processed", A::kRight},
+                 {"results", A::kRight},
+                 {"late", A::kRight},
+                 {"applied offset", A::kRight},
+                 {"lag", A::kRight},
+                 {"latency p50", A::kRight},
+                 {"p99", A::kRight},
                  {"max", A::kRight}},
                 "  ");
     for (std::size_t i = 0; i < m.partitions.size(); ++i) {
       const Row& r = m.partitions[i];
-      p.AddRow({std::to_string(i), std::to_string(U(r, "records_processed")), std::to_string(U(r, "results")),
-                std::to_string(U(r, "late")), std::to_string(U(r, "applied_offset")),
-                FormatBytes(U(r, "lag_bytes")), Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")),
+      p.AddRow({std::to_string(i), std::to_string(U(r, "records_processed")),
+                std::to_string(U(r, "results")), std::to_string(U(r, "late")),
+                std::to_string(U(r, "applied_offset")), FormatBytes(U(r, "lag_bytes")),
+                Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")),
                 Ns(I(r, "latency_max_ns"))});
     }
     p.Flush(&out);

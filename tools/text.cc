@@ -118,8 +118,7 @@ std::optional<std::int64_t> ParseIsoTime(std::string_view text) {
   }
   if (pos != text.size()) return std::nullopt;
   const std::int64_t day_count = sys_days{date}.time_since_epoch().count();
-  const std::int64_t seconds =
-      day_count * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  const std::int64_t seconds = day_count * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   // Keep within what int64 nanoseconds can hold (years 1678..2262).
   if (seconds > std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1 ||
       seconds < std::numeric_limits<std::int64_t>::min() / 1'000'000'000 + 1)
@@ -197,10 +196,11 @@ std::string FormatUtcTime(std::int64_t unix_ns) {
   }
   const std::chrono::year_month_day date{sys_days{days{day_count}}};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
-                static_cast<int>(second_of_day % 60), static_cast<int>(nanos));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09dZ",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<int>(second_of_day / 3600),
+                static_cast<int>(second_of_day / 60 % 60), static_cast<int>(second_of_day % 60),
+                static_cast<int>(nanos));
   return buf;
 }
 
@@ -231,8 +231,8 @@ std::string FormatBytes(std::uint64_t bytes) {
     std::snprintf(buf, sizeof buf, "%llu %s", static_cast<unsigned long long>(bytes / scale),
                   kUnits[unit]);
   } else {
-    std::snprintf(buf, sizeof buf, "%.1f %s", static_cast<double>(bytes) / static_cast<double>(scale),
-                  kUnits[unit]);
+    std::snprintf(buf, sizeof buf, "%.1f %s",
+                  static_cast<double>(bytes) / static_cast<double>(scale), kUnits[unit]);
   }
   return buf;
 }
@@ -241,15 +241,15 @@ std::string FormatDuration(std::int64_t ns) {
   if (ns < 0) {
     // Negate in unsigned arithmetic: INT64_MIN has no positive counterpart.
     const std::uint64_t magnitude = 0 - static_cast<std::uint64_t>(ns);
-    return "-" + FormatDuration(static_cast<std::int64_t>(std::min<std::uint64_t>(
-                     magnitude, std::numeric_limits<std::int64_t>::max())));
+    return "-" + FormatDuration(static_cast<std::int64_t>(
+                     std::min<std::uint64_t>(magnitude, std::numeric_limits<std::int64_t>::max())));
   }
   struct Unit {
     const char* name;
     double ns;
   };
-  static constexpr Unit kUnits[] = {{"us", 1e3}, {"ms", 1e6},   {"s", 1e9},
-                                     {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
+  static constexpr Unit kUnits[] = {{"us", 1e3},   {"ms", 1e6},   {"s", 1e9},
+                                    {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
   if (ns < 1000) return std::to_string(ns) + " ns";
   const auto value = static_cast<double>(ns);
   std::size_t unit = 0;

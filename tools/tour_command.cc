@@ -32,12 +32,12 @@
 #include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
+#include "nexmark/generator.h"
+#include "nexmark/queries.h"
 #include "serving/namespace.h"
 #include "serving/view_reader.h"
 #include "tools/args.h"
 #include "tools/clock.h"
-#include "nexmark/generator.h"
-#include "nexmark/queries.h"
 #include "tools/progress_bar.h"
 #include "tools/stop_signals.h"
 #include "tools/text.h"
@@ -73,12 +73,12 @@ constexpr char kTourUsage[] =
 struct ReaderReport {
   std::atomic<std::uint64_t> reads{0};
   std::atomic<std::uint64_t> read_ns{0};
-  std::atomic<std::uint64_t> q2_rows{0};        // rows of q2 seen arrive
-  std::atomic<std::int64_t> q2_auction{0};      // the latest of them
+  std::atomic<std::uint64_t> q2_rows{0};    // rows of q2 seen arrive
+  std::atomic<std::int64_t> q2_auction{0};  // the latest of them
   std::atomic<std::int64_t> q2_price{0};
   std::atomic<std::uint32_t> q5_version{0};
-  std::atomic<std::uint64_t> flip_seen_at{0};   // reads done when q5's version changed
-  std::atomic<std::uint64_t> failed_reads{0};   // reads that did not succeed (stale, gone, busy)
+  std::atomic<std::uint64_t> flip_seen_at{0};  // reads done when q5's version changed
+  std::atomic<std::uint64_t> failed_reads{0};  // reads that did not succeed (stale, gone, busy)
   std::atomic<int> stop{0};
 };
 
@@ -106,22 +106,27 @@ struct ReaderReport {
     const std::int64_t start = SteadyNs();
     std::uint64_t rows = 0;
     std::int64_t auction = 0, price = 0;
-    const serving::ReadStatus listed = q2->ListRows(next, 4096, [&](const serving::RowView& row) {
-      ++rows;
-      std::memcpy(&auction, row.value.data(), sizeof auction);  // AuctionPrice
-      std::memcpy(&price, row.value.data() + 8, sizeof price);
-      return true;
-    }, &next);
+    const serving::ReadStatus listed = q2->ListRows(
+        next, 4096,
+        [&](const serving::RowView& row) {
+          ++rows;
+          std::memcpy(&auction, row.value.data(), sizeof auction);  // AuctionPrice
+          std::memcpy(&price, row.value.data() + 8, sizeof price);
+          return true;
+        },
+        &next);
     std::int64_t hottest = 0;
-    const serving::ReadStatus looked_up = q5->GetWindows(1000, [&](const serving::RowView& row) {  // the first auction's windows
-      std::memcpy(&hottest, row.value.data(), sizeof hottest);
-      return true;
-    });
+    const serving::ReadStatus looked_up =
+        q5->GetWindows(1000, [&](const serving::RowView& row) {  // the first auction's windows
+          std::memcpy(&hottest, row.value.data(), sizeof hottest);
+          return true;
+        });
     for (const serving::ReadStatus st : {listed, looked_up})
       if (st != serving::ReadStatus::kOk && st != serving::ReadStatus::kNotFound)
         report->failed_reads.fetch_add(1, std::memory_order_relaxed);
     const std::uint32_t v = q5->version();
-    report->read_ns.fetch_add(static_cast<std::uint64_t>(SteadyNs() - start), std::memory_order_relaxed);
+    report->read_ns.fetch_add(static_cast<std::uint64_t>(SteadyNs() - start),
+                              std::memory_order_relaxed);
     const std::uint64_t reads = report->reads.load(std::memory_order_relaxed) + 2;
     report->reads.store(reads, std::memory_order_relaxed);
     if (rows > 0) {
@@ -152,7 +157,8 @@ std::vector<RowKey> ViewRows(const std::string& ns, const std::string& ref) {
   });
   // A scan that skipped rows equals nothing.
   if (scanned != serving::ReadStatus::kOk)
-    rows.assign(1, RowKey{UINT64_MAX, 0, 0, 0, std::string("scan failed: ") + serving::ReadStatusName(scanned)});
+    rows.assign(1, RowKey{UINT64_MAX, 0, 0, 0,
+                          std::string("scan failed: ") + serving::ReadStatusName(scanned)});
   std::sort(rows.begin(), rows.end());
   return rows;
 }
@@ -174,7 +180,8 @@ void Say(const char* text) {
 
 class Tour {
  public:
-  Tour(std::uint64_t rate, std::uint64_t seconds, int threads) : rate_(rate), seconds_(seconds), threads_(threads) {
+  Tour(std::uint64_t rate, std::uint64_t seconds, int threads)
+      : rate_(rate), seconds_(seconds), threads_(threads) {
     const std::string id = std::to_string(::getpid());
     log_path_ = "/dev/shm/kappa-tour-" + id + ".log";
     ns_path_ = "/dev/shm/kappa-tour-" + id + "-views";
@@ -237,7 +244,8 @@ class Tour {
 };
 
 void Tour::StartReader() {
-  void* shared = ::mmap(nullptr, sizeof(ReaderReport), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* shared = ::mmap(nullptr, sizeof(ReaderReport), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) throw CommandError(std::string("mmap: ") + std::strerror(errno));
   report_ = new (shared) ReaderReport();
   std::fflush(stdout);
@@ -258,7 +266,8 @@ int Tour::Run() {
   // A ring an eighth of what the run appends (about 90 bytes an event): the reprocessing step
   // replays several rings' worth of history, from the archive behind the ring.
   memlog::CreateOptions lo;
-  lo.capacity = std::bit_floor(std::max<std::uint64_t>(std::uint64_t{1} << 20, rate_ * seconds_ * 90 / 8));
+  lo.capacity =
+      std::bit_floor(std::max<std::uint64_t>(std::uint64_t{1} << 20, rate_ * seconds_ * 90 / 8));
   lo.policy = memlog::Policy::kBlock;
   lo.archive_directory = archive_path_;
   lo.archive.segment_bytes = lo.capacity / 2;
@@ -269,12 +278,14 @@ int Tour::Run() {
   if (!archiver.ok()) throw CommandError(archiver.status().message());
   archiver_ = std::move(archiver).value();
   archiver_->Start();
-  if (serving::Status s = nexmark::RegisterEventTypes(log_path_); !s.ok()) throw CommandError(s.message());
-  std::printf("The log: %s, a %s memory-mapped ring: the hot tail of a log whose whole\n"
-              "history an archiver copies into segment files in %s. Every event is\n"
-              "appended here once and never changed; everything below is computed from it, and can be\n"
-              "computed again.\n\n",
-              log_path_.c_str(), FormatBytes(lo.capacity).c_str(), archive_path_.c_str());
+  if (serving::Status s = nexmark::RegisterEventTypes(log_path_); !s.ok())
+    throw CommandError(s.message());
+  std::printf(
+      "The log: %s, a %s memory-mapped ring: the hot tail of a log whose whole\n"
+      "history an archiver copies into segment files in %s. Every event is\n"
+      "appended here once and never changed; everything below is computed from it, and can be\n"
+      "computed again.\n\n",
+      log_path_.c_str(), FormatBytes(lo.capacity).c_str(), archive_path_.c_str());
 
   engine::EngineOptions eo;
   eo.threads = threads_;
@@ -284,8 +295,8 @@ int Tour::Run() {
   engine_ = std::move(engine).value();
 
   const std::vector<std::string> live = {"q1", "q2", "q5", "q7", "q8"};
-  std::printf("1-2. The speed layer: %zu NEXMark queries run live, each into a view in %s:\n", live.size(),
-              ns_path_.c_str());
+  std::printf("1-2. The speed layer: %zu NEXMark queries run live, each into a view in %s:\n",
+              live.size(), ns_path_.c_str());
   for (const std::string& q : live) {
     for (const nexmark::QueryInfo& info : nexmark::Queries()) {
       if (q == info.name) std::printf("       %-4s %s\n", info.name, info.summary);
@@ -294,7 +305,8 @@ int Tour::Run() {
     if (!running.ok()) throw CommandError(running.status().message());
     jobs_[q] = std::move(running).value();
   }
-  std::printf("     Events arrive at %s/s for %" PRIu64 " s (persons, auctions and bids, 1 : 3 : 46).\n\n",
+  std::printf("     Events arrive at %s/s for %" PRIu64
+              " s (persons, auctions and bids, 1 : 3 : 46).\n\n",
               ShortCount(static_cast<double>(rate_)).c_str(), seconds_);
   Say("3. The serving layer: another process reads the views in place while they change.\n");
 
@@ -317,26 +329,32 @@ int Tour::Run() {
   double q5_v2_seconds = 0;
   while (true) {
     const std::int64_t now = SteadyNs();
-    const bool generating = !generator_done_.load(std::memory_order_acquire) && !StopSignals::requested();
+    const bool generating =
+        !generator_done_.load(std::memory_order_acquire) && !StopSignals::requested();
     if (now >= next_line && generating) {
       next_line += 1'000'000'000;
       const engine::JobStats q1 = jobs_["q1"]->Stats();
       const std::uint64_t reads = report_->reads.load(std::memory_order_relaxed);
-      std::printf("   %4.1f s  log: %-5s events  q1 p99 %-8s | reader: %-5s reads, %-5s q2 rows, latest "
-                  "auction %" PRId64 " bid %" PRId64 ", q5 v%u\n",
-                  static_cast<double>(now - started) * 1e-9,
-                  ShortCount(static_cast<double>(generated_.load(std::memory_order_relaxed))).c_str(),
-                  q1.latency_p99_ns > 0 ? FormatDuration(q1.latency_p99_ns).c_str() : "-",
-                  ShortCount(static_cast<double>(reads)).c_str(),
-                  ShortCount(static_cast<double>(report_->q2_rows.load(std::memory_order_relaxed))).c_str(),
-                  report_->q2_auction.load(std::memory_order_relaxed), report_->q2_price.load(std::memory_order_relaxed),
-                  report_->q5_version.load(std::memory_order_acquire));
+      std::printf(
+          "   %4.1f s  log: %-5s events  q1 p99 %-8s | reader: %-5s reads, %-5s q2 rows, latest "
+          "auction %" PRId64 " bid %" PRId64 ", q5 v%u\n",
+          static_cast<double>(now - started) * 1e-9,
+          ShortCount(static_cast<double>(generated_.load(std::memory_order_relaxed))).c_str(),
+          q1.latency_p99_ns > 0 ? FormatDuration(q1.latency_p99_ns).c_str() : "-",
+          ShortCount(static_cast<double>(reads)).c_str(),
+          ShortCount(static_cast<double>(report_->q2_rows.load(std::memory_order_relaxed))).c_str(),
+          report_->q2_auction.load(std::memory_order_relaxed),
+          report_->q2_price.load(std::memory_order_relaxed),
+          report_->q5_version.load(std::memory_order_acquire));
       std::fflush(stdout);
     }
-    if (!reprocessed && (now - started) * 2 >= static_cast<std::int64_t>(seconds_) * 1'000'000'000) {
+    if (!reprocessed &&
+        (now - started) * 2 >= static_cast<std::int64_t>(seconds_) * 1'000'000'000) {
       reprocessed = true;
-      std::printf("\n4. Reprocessing: q5 gets a new definition (20 s windows sliding by 5 s). Version 2\n"
-                  "   replays the log from its first event while version 1 keeps serving the live tail...\n");
+      std::printf(
+          "\n4. Reprocessing: q5 gets a new definition (20 s windows sliding by 5 s). Version 2\n"
+          "   replays the log from its first event while version 1 keeps serving the live "
+          "tail...\n");
       std::fflush(stdout);
       nexmark::QueryOptions o = Options();
       o.window_ns = 20'000'000'000;
@@ -345,10 +363,11 @@ int Tour::Run() {
       ro.progress = [](const engine::JobStats&) {};
       {
         const memlog::LogInfo li = log_->Info();
-        std::printf("   The history so far is %s; the ring holds its last %s, the archive's %" PRIu64
-                    " sealed segments\n   and the one being written hold the rest.\n",
-                    FormatBytes(li.latest_offset - li.earliest_offset).c_str(),
-                    FormatBytes(li.latest_offset - log_->ring().LoadHead()).c_str(), li.archive.segments);
+        std::printf(
+            "   The history so far is %s; the ring holds its last %s, the archive's %" PRIu64
+            " sealed segments\n   and the one being written hold the rest.\n",
+            FormatBytes(li.latest_offset - li.earliest_offset).c_str(),
+            FormatBytes(li.latest_offset - log_->ring().LoadHead()).c_str(), li.archive.segments);
       }
       const std::int64_t t0 = SteadyNs();
       auto running = engine_->Reprocess(Query("q5", o), ro);
@@ -356,10 +375,13 @@ int Tour::Run() {
       q5_v2 = std::move(running).value();
       q5_v2_seconds = static_cast<double>(SteadyNs() - t0) * 1e-9;
       q5_v2_records = q5_v2->Stats().records_in;
-      std::printf("   caught up with the live log (%s events in %.2f s, %s events/s) and flipped: readers of\n"
-                  "   q5 now read version 2; version 1 stays for an instant revert until it is retired.\n\n",
-                  ShortCount(static_cast<double>(q5_v2_records)).c_str(), q5_v2_seconds,
-                  ShortCount(static_cast<double>(q5_v2_records) / std::max(q5_v2_seconds, 1e-9)).c_str());
+      std::printf(
+          "   caught up with the live log (%s events in %.2f s, %s events/s) and flipped: readers "
+          "of\n"
+          "   q5 now read version 2; version 1 stays for an instant revert until it is "
+          "retired.\n\n",
+          ShortCount(static_cast<double>(q5_v2_records)).c_str(), q5_v2_seconds,
+          ShortCount(static_cast<double>(q5_v2_records) / std::max(q5_v2_seconds, 1e-9)).c_str());
       std::fflush(stdout);
       jobs_["q5"]->Stop();  // version 1 stops being updated; its view stays
     }
@@ -372,37 +394,43 @@ int Tour::Run() {
     return 1;
   }
   const auto generated = static_cast<double>(generated_.load(std::memory_order_relaxed));
-  std::printf("   %s events appended in %.1f s (%s events/s).\n\n", ShortCount(generated).c_str(), generate_seconds_,
-              ShortCount(generated / std::max(generate_seconds_, 1e-9)).c_str());
+  std::printf("   %s events appended in %.1f s (%s events/s).\n\n", ShortCount(generated).c_str(),
+              generate_seconds_, ShortCount(generated / std::max(generate_seconds_, 1e-9)).c_str());
   if (q5_v2) jobs_["q5@2"] = std::move(q5_v2);
 
   // The live jobs finish the log: everything applied, every window closed.
   for (auto& [name, job] : jobs_) {
     if (name == "q5") continue;
-    if (!job->WaitCaughtUp(std::chrono::minutes(5))) throw CommandError(name + ": " + job->status().message());
+    if (!job->WaitCaughtUp(std::chrono::minutes(5)))
+      throw CommandError(name + ": " + job->status().message());
     job->FlushWindows();
   }
   // The reader saw the flip?
   const std::uint64_t reads = report_->reads.load(std::memory_order_relaxed);
   const std::uint64_t flip_at = report_->flip_seen_at.load(std::memory_order_relaxed);
-  const double read_ns = reads > 0 ? static_cast<double>(report_->read_ns.load(std::memory_order_relaxed)) /
-                                         static_cast<double>(reads)
-                                   : 0;
+  const double read_ns =
+      reads > 0 ? static_cast<double>(report_->read_ns.load(std::memory_order_relaxed)) /
+                      static_cast<double>(reads)
+                : 0;
   report_->stop.store(1, std::memory_order_release);
   int status = 0;
   ::waitpid(reader_pid_, &status, 0);
   reader_pid_ = -1;
-  std::printf("   The reader process (another address space) made %s reads, %s each on average;\n"
-              "   it saw q5 move from version 1 to 2 at its read #%s, without reopening anything.\n\n",
-              ShortCount(static_cast<double>(reads)).c_str(), FormatDuration(static_cast<std::int64_t>(read_ns)).c_str(),
-              flip_at > 0 ? std::to_string(flip_at).c_str() : "(never: FAILED)");
+  std::printf(
+      "   The reader process (another address space) made %s reads, %s each on average;\n"
+      "   it saw q5 move from version 1 to 2 at its read #%s, without reopening anything.\n\n",
+      ShortCount(static_cast<double>(reads)).c_str(),
+      FormatDuration(static_cast<std::int64_t>(read_ns)).c_str(),
+      flip_at > 0 ? std::to_string(flip_at).c_str() : "(never: FAILED)");
   const std::uint64_t failed_reads = report_->failed_reads.load(std::memory_order_relaxed);
   if (failed_reads > 0)
-    std::printf("   FAILED: %" PRIu64 " of its reads did not succeed (stale, gone or busy).\n\n", failed_reads);
+    std::printf("   FAILED: %" PRIu64 " of its reads did not succeed (stale, gone or busy).\n\n",
+                failed_reads);
   bool ok = flip_at > 0 && failed_reads == 0;
 
-  std::printf("5. Batch is a replay: the unchanged queries run again from the start of the log into\n"
-              "   version 2 of their views, which must equal the live version 1 byte for byte.\n");
+  std::printf(
+      "5. Batch is a replay: the unchanged queries run again from the start of the log into\n"
+      "   version 2 of their views, which must equal the live version 1 byte for byte.\n");
   std::vector<QueryReport> reports;
   for (const std::string q : {"q1", "q2", "q7", "q8"}) {
     QueryReport r;
@@ -411,10 +439,12 @@ int Tour::Run() {
     auto replay = engine_->Start(Query(q, Options()), 2);
     const std::int64_t t0 = SteadyNs();  // from the start of reading (the views exist by now)
     if (!replay.ok()) throw CommandError(replay.status().message());
-    if (!(*replay)->WaitCaughtUp(std::chrono::minutes(5))) throw CommandError(q + ": " + (*replay)->status().message());
+    if (!(*replay)->WaitCaughtUp(std::chrono::minutes(5)))
+      throw CommandError(q + ": " + (*replay)->status().message());
     (*replay)->FlushWindows();
     const double seconds = static_cast<double>(SteadyNs() - t0) * 1e-9;
-    r.replay_records_per_s = static_cast<double>((*replay)->Stats().records_in) / std::max(seconds, 1e-9);
+    r.replay_records_per_s =
+        static_cast<double>((*replay)->Stats().records_in) / std::max(seconds, 1e-9);
     const auto live_rows = ViewRows(ns_path_, q + "@1");
     const auto replay_rows = ViewRows(ns_path_, q + "@2");
     r.rows = live_rows.size();
@@ -423,13 +453,15 @@ int Tour::Run() {
     const bool same = live_rows == replay_rows && !live_rows.empty();
     r.check = same ? "live == replay" : "DIFFERENT";
     if (!same) {
-      std::printf("   %s: %zu rows live, %zu on replay\n", q.c_str(), live_rows.size(), replay_rows.size());
+      std::printf("   %s: %zu rows live, %zu on replay\n", q.c_str(), live_rows.size(),
+                  replay_rows.size());
       for (std::size_t i = 0; i < std::min(live_rows.size(), replay_rows.size()); ++i) {
         if (live_rows[i] == replay_rows[i]) continue;
         const auto& [k1, w1, i1, o1, v1] = live_rows[i];
         const auto& [k2, w2, i2, o2, v2] = replay_rows[i];
-        std::printf("   first difference: live key %" PRIu64 " window %" PRId64 " index %" PRIu64 " offset %" PRIu64
-                    "%s; replay key %" PRIu64 " window %" PRId64 " index %" PRIu64 " offset %" PRIu64 "\n",
+        std::printf("   first difference: live key %" PRIu64 " window %" PRId64 " index %" PRIu64
+                    " offset %" PRIu64 "%s; replay key %" PRIu64 " window %" PRId64
+                    " index %" PRIu64 " offset %" PRIu64 "\n",
                     k1, w1, i1, o1, v1 == v2 ? " (same value)" : " (other value)", k2, w2, i2, o2);
         break;
       }
@@ -441,7 +473,8 @@ int Tour::Run() {
     QueryReport r;
     r.name = "q5 v1 -> v2";
     r.live = jobs_["q5@2"]->Stats();
-    r.live.latency_p50_ns = r.live.latency_p99_ns = 0;  // a replay's "latency" is the age of history
+    r.live.latency_p50_ns = r.live.latency_p99_ns =
+        0;  // a replay's "latency" is the age of history
     r.replay_records_per_s = static_cast<double>(q5_v2_records) / std::max(q5_v2_seconds, 1e-9);
     r.rows = ViewRows(ns_path_, "q5@2").size();
     auto info = serving::ViewReader::Open(ns_path_, "q5@2");
@@ -463,14 +496,16 @@ int Tour::Run() {
     table.AddRow({r.name, std::to_string(r.live.results),
                   r.live.latency_p50_ns > 0 ? FormatDuration(r.live.latency_p50_ns) : "-",
                   r.live.latency_p99_ns > 0 ? FormatDuration(r.live.latency_p99_ns) : "-",
-                  ShortCount(r.replay_records_per_s), std::to_string(r.rows), FormatBytes(r.view_bytes), r.check});
+                  ShortCount(r.replay_records_per_s), std::to_string(r.rows),
+                  FormatBytes(r.view_bytes), r.check});
   }
   std::string out;
   table.Flush(&out);
   std::printf("\n%s\n", out.c_str());
-  std::printf("Latency is from an event's append to the log to its result in the view (p50/p99 over the\n"
-              "live run; windowed results wait for their window to close, which the figures exclude: they\n"
-              "count each batch's updates). Replay speed is events read from the log per second.\n\n");
+  std::printf(
+      "Latency is from an event's append to the log to its result in the view (p50/p99 over the\n"
+      "live run; windowed results wait for their window to close, which the figures exclude: they\n"
+      "count each batch's updates). Replay speed is events read from the log per second.\n\n");
   if (!generate_error_.empty()) {
     std::printf("The event generator stopped early: %s\n", generate_error_.c_str());
     ok = false;
@@ -496,14 +531,17 @@ void Tour::Generate() {
   const std::uint64_t total = rate_ * seconds_;
   const std::int64_t start = SteadyNs();
   std::uint64_t done = 0;
-  while (done < total && !StopSignals::requested() && !stop_generating_.load(std::memory_order_relaxed)) {
+  while (done < total && !StopSignals::requested() &&
+         !stop_generating_.load(std::memory_order_relaxed)) {
     const auto due = std::min<std::uint64_t>(
-        total, static_cast<std::uint64_t>(static_cast<double>(SteadyNs() - start) * 1e-9 * static_cast<double>(rate_)));
+        total, static_cast<std::uint64_t>(static_cast<double>(SteadyNs() - start) * 1e-9 *
+                                          static_cast<double>(rate_)));
     if (due <= done) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
       continue;
     }
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(due - done, events.size()));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(due - done, events.size()));
     for (std::size_t i = 0; i < n; ++i) {
       Event& e = events[i];
       generator.Make(done + i, &e);

@@ -506,9 +506,11 @@ void AppendListingJson(const ViewListing& l, std::string* out) {
 std::uint64_t RemoveOrphans(Namespace& ns) {
   const OrphanSweep sweep = ValueOrThrow(ns.RemoveOrphans());
   if (sweep.files > 0)
-    std::fprintf(stderr, "removed %llu view file%s (%s) that writers killed while creating them left behind\n",
-                 static_cast<unsigned long long>(sweep.files), sweep.files == 1 ? "" : "s",
-                 FormatBytes(sweep.bytes).c_str());
+    std::fprintf(
+        stderr,
+        "removed %llu view file%s (%s) that writers killed while creating them left behind\n",
+        static_cast<unsigned long long>(sweep.files), sweep.files == 1 ? "" : "s",
+        FormatBytes(sweep.bytes).c_str());
   return sweep.files;
 }
 
@@ -550,8 +552,8 @@ int LsCommand(std::span<char* const> argv) {
       const std::string shards = v.shards_present == v.shard_count
                                      ? U64(v.shard_count)
                                      : U64(v.shards_present) + "/" + U64(v.shard_count);
-      table.AddRow({l.name, U64(v.version), alias, serving::ViewKindName(v.kind), shards, U64(v.generation),
-                    U64(l.alias_epoch), FormatUtcTime(v.created_unix_ns)});
+      table.AddRow({l.name, U64(v.version), alias, serving::ViewKindName(v.kind), shards,
+                    U64(v.generation), U64(l.alias_epoch), FormatUtcTime(v.created_unix_ns)});
     }
     if (l.versions.empty()) {  // an alias left without versions (a registry repair can do this)
       table.AddRow({l.name, "-", l.current == 0 ? "" : "current: " + U64(l.current) + " (missing)",
@@ -584,10 +586,10 @@ void AppendShardTable(const std::vector<serving::ShardInfo>& shards, std::int64_
     table.AddRow({U64(s.shard), U64(s.generation), U64(s.capacity),
                   WriterText(s.writer_pid, s.writer_alive),
                   HeartbeatAge(s.heartbeat_unix_ns, now_ns), U64(s.applied_offset),
-                  s.watermark_ns == std::numeric_limits<std::int64_t>::max() ? "end of input"
-                                                                              : std::to_string(s.watermark_ns),
-                  U64(s.counters.updates),
-                  U64(s.counters.entries)});
+                  s.watermark_ns == std::numeric_limits<std::int64_t>::max()
+                      ? "end of input"
+                      : std::to_string(s.watermark_ns),
+                  U64(s.counters.updates), U64(s.counters.entries)});
   }
   table.Flush(out);
 }
@@ -600,7 +602,8 @@ std::string WatermarkText(std::int64_t w) {
 }
 
 // `rows`: a windowed view's windows (its slots hold one more per key, the key's directory).
-std::string InfoTable(const ViewInfo& i, std::int64_t now_ns, std::optional<std::uint64_t> rows = std::nullopt) {
+std::string InfoTable(const ViewInfo& i, std::int64_t now_ns,
+                      std::optional<std::uint64_t> rows = std::nullopt) {
   std::string out;
   auto row = [&out](const char* label, const std::string& value) {
     AppendInfoRow(label, value, &out);
@@ -622,7 +625,9 @@ std::string InfoTable(const ViewInfo& i, std::int64_t now_ns, std::optional<std:
   row("value size", U64(i.schema.value_size()) + " bytes");
   row("fields", U64(i.schema.size()));
   using Align = TextTable::Align;
-  TextTable fields({{"name", Align::kLeft}, {"type", Align::kLeft}, {"size", Align::kRight},
+  TextTable fields({{"name", Align::kLeft},
+                    {"type", Align::kLeft},
+                    {"size", Align::kRight},
                     {"offset", Align::kRight}},
                    "  ");
   for (const serving::Field& f : i.schema.fields())
@@ -630,9 +635,15 @@ std::string InfoTable(const ViewInfo& i, std::int64_t now_ns, std::optional<std:
   fields.Flush(&out);
   switch (i.kind) {
     case ViewKind::kKeyed:
-    case ViewKind::kWindowed: row("capacity", U64(i.capacity) + " slots"); break;
-    case ViewKind::kTopK: row("capacity", U64(i.capacity) + " rows (K)"); break;
-    case ViewKind::kList: row("capacity", U64(i.capacity) + " rows"); break;
+    case ViewKind::kWindowed:
+      row("capacity", U64(i.capacity) + " slots");
+      break;
+    case ViewKind::kTopK:
+      row("capacity", U64(i.capacity) + " rows (K)");
+      break;
+    case ViewKind::kList:
+      row("capacity", U64(i.capacity) + " rows");
+      break;
   }
   if (i.kind == ViewKind::kWindowed) {
     row("window size", DurationNs(i.window_size_ns));
@@ -789,7 +800,8 @@ int InfoCommand(std::span<char* const> argv) {
     std::uint64_t n = 0;
     const ReadStatus scanned = reader->Scan([&](const RowView&) { return ++n, true; });
     if (scanned != ReadStatus::kOk && scanned != ReadStatus::kStale)
-      throw CommandError(info.name + ": cannot count its rows: " + serving::ReadStatusName(scanned));
+      throw CommandError(info.name +
+                         ": cannot count its rows: " + serving::ReadStatusName(scanned));
     rows = n;
   }
   WriteStdout(format == RowFormat::kTable ? InfoTable(info, UnixNs(), rows) : InfoJson(info, rows));
@@ -970,13 +982,15 @@ class WatchScreen {
     std::string rows;
     auto read = [this](const ViewReader::RowFn& fn) {
       switch (reader_->kind()) {
-        case ViewKind::kTopK: return reader_->TopK(fn);
+        case ViewKind::kTopK:
+          return reader_->TopK(fn);
         case ViewKind::kList: {
           const std::uint64_t count = reader_->ListCount();
           std::uint64_t next = 0;
           return reader_->ListRows(count > limit_ ? count - limit_ : 0, limit_, fn, &next);
         }
-        default: return reader_->Scan(fn);
+        default:
+          return reader_->Scan(fn);
       }
     };
     auto on_row = [&](const ViewInfo& info, const RowView& row) {
@@ -1030,9 +1044,9 @@ class WatchScreen {
     }
     char rate_text[32] = "-";
     if (rate) std::snprintf(rate_text, sizeof rate_text, "%.1f", *rate);
-    out += ref_ + ": " + i.name + "@" + U64(i.version) + ", " + serving::ViewKindName(i.kind) + ", " +
-           (i.shard_count > 1 ? U64(i.shard_count) + " shards, " : "") + U64(i.counters.entries) +
-           " entries, at " + FormatUtcTime(now_ns) + "\n";
+    out += ref_ + ": " + i.name + "@" + U64(i.version) + ", " + serving::ViewKindName(i.kind) +
+           ", " + (i.shard_count > 1 ? U64(i.shard_count) + " shards, " : "") +
+           U64(i.counters.entries) + " entries, at " + FormatUtcTime(now_ns) + "\n";
     out += "applied offset " + U64(i.applied_offset) + "   watermark " +
            (i.watermark_ns == 0 ? std::string("none") : FormatUtcTime(i.watermark_ns)) + "\n";
     out += WritersText(i) + "   heartbeat " + HeartbeatAge(i.heartbeat_unix_ns, now_ns) +
@@ -1158,8 +1172,8 @@ int RetireCommand(std::span<char* const> argv) {
   std::string line = ref.text() + ": retired";
   if (serving::Result<ViewListing> after = ns->Describe(ref.name); after.ok()) {
     const ViewListing& l = after.value();
-    line += " (versions left: " +
-            (l.versions.empty() ? std::string("none") : VersionList(l.versions));
+    line +=
+        " (versions left: " + (l.versions.empty() ? std::string("none") : VersionList(l.versions));
     if (l.current != 0) line += "; current " + U64(l.current);
     if (before.ok() && before.value().previous == ref.version) line += "; no revert now";
     line += ")";
@@ -1180,7 +1194,8 @@ int DropCommand(std::span<char* const> argv) {
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
   const std::uint64_t orphans = RemoveOrphans(*ns);
   auto described = ns->Describe(name);
-  if (!described.ok() && described.status().code() == serving::StatusCode::kNotFound && orphans > 0) return 0;
+  if (!described.ok() && described.status().code() == serving::StatusCode::kNotFound && orphans > 0)
+    return 0;
   const ViewListing before = ValueOrThrow(std::move(described));
   ThrowIfFailed(ns->Drop(name));
   PrintLine(name + ": dropped (" +
@@ -1195,9 +1210,16 @@ int DropCommand(std::span<char* const> argv) {
 
 int RunViewCommand(std::span<char* const> argv) {
   return RunSubcommand("view", argv, kViewUsage,
-                       {{"ls", LsCommand}, {"info", InfoCommand}, {"get", GetCommand}, {"scan", ScanCommand},
-                        {"top", TopCommand}, {"watch", WatchCommand}, {"flip", FlipCommand},
-                        {"revert", RevertCommand}, {"retire", RetireCommand}, {"drop", DropCommand}});
+                       {{"ls", LsCommand},
+                        {"info", InfoCommand},
+                        {"get", GetCommand},
+                        {"scan", ScanCommand},
+                        {"top", TopCommand},
+                        {"watch", WatchCommand},
+                        {"flip", FlipCommand},
+                        {"revert", RevertCommand},
+                        {"retire", RetireCommand},
+                        {"drop", DropCommand}});
 }
 
 }  // namespace kappa::tools

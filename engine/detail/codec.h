@@ -30,7 +30,8 @@ struct OutputCodec;
 
 template <class O>
 struct OutputCodec<O, std::enable_if_t<std::is_arithmetic_v<O>>> {
-  static serving::Result<serving::Schema> Schema(const std::string& value_name, const std::string& = "key") {
+  static serving::Result<serving::Schema> Schema(const std::string& value_name,
+                                                 const std::string& = "key") {
     return serving::Schema::Make({std::is_floating_point_v<O> ? serving::Field::F64(value_name)
                                                               : serving::Field::I64(value_name)});
   }
@@ -58,21 +59,26 @@ struct OutputCodec<O, std::enable_if_t<std::is_arithmetic_v<O>>> {
 
 template <class O>
 struct OutputCodec<O, std::enable_if_t<Record<O>>> {
-  static serving::Result<serving::Schema> Schema(const std::string&, const std::string& = "key") { return RecordSchema<O>(); }
-  static void Encode(const O& v, std::span<std::byte> out) { std::memcpy(out.data(), &v, sizeof v); }
+  static serving::Result<serving::Schema> Schema(const std::string&, const std::string& = "key") {
+    return RecordSchema<O>();
+  }
+  static void Encode(const O& v, std::span<std::byte> out) {
+    std::memcpy(out.data(), &v, sizeof v);
+  }
 };
 
 template <>
 struct OutputCodec<operators::DDSketch> {
   static serving::Result<serving::Schema> Schema(const std::string&, const std::string& = "key") {
     using serving::Field;
-    return serving::Schema::Make({Field::I64("count"), Field::F64("min"), Field::F64("max"), Field::F64("p50"),
-                                  Field::F64("p90"), Field::F64("p99"), Field::F64("p999")});
+    return serving::Schema::Make({Field::I64("count"), Field::F64("min"), Field::F64("max"),
+                                  Field::F64("p50"), Field::F64("p90"), Field::F64("p99"),
+                                  Field::F64("p999")});
   }
   static void Encode(const operators::DDSketch& s, std::span<std::byte> out) {
     const std::int64_t count = static_cast<std::int64_t>(s.count);
     const double v[6] = {s.count ? s.min : 0, s.count ? s.max : 0, s.Quantile(0.5),
-                         s.Quantile(0.9), s.Quantile(0.99), s.Quantile(0.999)};
+                         s.Quantile(0.9),     s.Quantile(0.99),    s.Quantile(0.999)};
     std::memcpy(out.data(), &count, 8);
     std::memcpy(out.data() + 8, v, sizeof v);
   }
@@ -117,7 +123,7 @@ struct KeyedResult {
 
 // `prefix`, then the fields of `rest`, laid out again after them.
 inline serving::Result<serving::Schema> PrefixSchema(std::vector<serving::Field> prefix,
-                                                      serving::Result<serving::Schema> rest) {
+                                                     serving::Result<serving::Schema> rest) {
   if (!rest.ok()) return rest.status();
   for (serving::Field f : rest->fields()) {
     f.offset = 0;
@@ -128,7 +134,8 @@ inline serving::Result<serving::Schema> PrefixSchema(std::vector<serving::Field>
 
 template <class O>
 struct OutputCodec<SessionResult<O>> {
-  static serving::Result<serving::Schema> Schema(const std::string& value_name, const std::string& key_name = "key") {
+  static serving::Result<serving::Schema> Schema(const std::string& value_name,
+                                                 const std::string& key_name = "key") {
     return PrefixSchema({serving::Field::I64("session_start"), serving::Field::I64("session_end")},
                         OutputCodec<O>::Schema(value_name, key_name));
   }
@@ -142,9 +149,11 @@ struct OutputCodec<SessionResult<O>> {
 template <class K, class O>
 struct OutputCodec<KeyedResult<K, O>> {
   static_assert(std::is_integral_v<K> && sizeof(K) <= 8, "keys are integers");
-  static serving::Result<serving::Schema> Schema(const std::string& value_name, const std::string& key_name = "key") {
-    return PrefixSchema({std::is_signed_v<K> ? serving::Field::I64(key_name) : serving::Field::U64(key_name)},
-                        OutputCodec<O>::Schema(value_name, key_name));
+  static serving::Result<serving::Schema> Schema(const std::string& value_name,
+                                                 const std::string& key_name = "key") {
+    return PrefixSchema(
+        {std::is_signed_v<K> ? serving::Field::I64(key_name) : serving::Field::U64(key_name)},
+        OutputCodec<O>::Schema(value_name, key_name));
   }
   static void Encode(const KeyedResult<K, O>& r, std::span<std::byte> out) {
     if constexpr (std::is_signed_v<K>) {

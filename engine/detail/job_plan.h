@@ -40,14 +40,14 @@ struct SlotBase {
 
 // Counters a partition keeps; read by any thread (relaxed).
 struct PartitionCounters {
-  std::atomic<std::uint64_t> records{0};        // records processed
-  std::atomic<std::uint64_t> emitted{0};        // results written to the sink
-  std::atomic<std::uint64_t> late{0};           // records no window accepted
-  std::atomic<std::uint64_t> applied_offset{0}; // end offset of the last slot processed
+  std::atomic<std::uint64_t> records{0};         // records processed
+  std::atomic<std::uint64_t> emitted{0};         // results written to the sink
+  std::atomic<std::uint64_t> late{0};            // records no window accepted
+  std::atomic<std::uint64_t> applied_offset{0};  // end offset of the last slot processed
   std::atomic<std::int64_t> watermark{0};
-  std::atomic<std::uint64_t> replayed{0};       // records appended before the job started
-  std::atomic<bool> failed{false};              // the partition failed: `failure` says why
-  std::string failure;                          // written once, before `failed` is set
+  std::atomic<std::uint64_t> replayed{0};  // records appended before the job started
+  std::atomic<bool> failed{false};         // the partition failed: `failure` says why
+  std::string failure;                     // written once, before `failed` is set
   // From a batch's oldest log timestamp to the moment its results were written (the append
   // to view latency of that record, when producers stamp records with the wall clock), counted
   // once for each of the batch's records: an upper bound for each. Only records appended after

@@ -74,7 +74,8 @@ struct Either {
 template <class A, class B>
 struct SourceCodec<Either<A, B>> {
   static_assert(std::is_same_v<A, B> || RecordType<A>::kLogType != RecordType<B>::kLogType,
-                "the two sides of a join read different record types from the log: give them different kLogType");
+                "the two sides of a join read different record types from the log: give them "
+                "different kLogType");
   using E = Either<A, B>;
   static SourceRead Read(const memlog::Record& r, E* out) {
     if (r.type == RecordType<A>::kLogType) {
@@ -112,8 +113,10 @@ struct JoinChain {
   template <class Next>
   void operator()(const Either<InA, InB>& in, Next&& next) const {
     using Out = Either<TA, TB>;
-    if (in.side != Either<InA, InB>::kRight) left(in.left(), [&](const TA& t) { next(Out::Left(t)); });
-    if (in.side != Either<InA, InB>::kLeft) right(in.right(), [&](const TB& t) { next(Out::Right(t)); });
+    if (in.side != Either<InA, InB>::kRight)
+      left(in.left(), [&](const TA& t) { next(Out::Left(t)); });
+    if (in.side != Either<InA, InB>::kLeft)
+      right(in.right(), [&](const TB& t) { next(Out::Right(t)); });
   }
 };
 
@@ -146,7 +149,8 @@ struct JoinSelect {
       kOuter, std::invoke_result<const Select&, const Left&, const Right*>,
       std::invoke_result<const Select&, const Left&, const Right&>>::type>;
   using Out = typename UnwrapOptional<Returned>::type;
-  static_assert(std::is_trivially_copyable_v<Out>, "join results are fixed-layout structs or numbers");
+  static_assert(std::is_trivially_copyable_v<Out>,
+                "join results are fixed-layout structs or numbers");
 
   // Calls emit(Out) with select's result for (left, right), unless it returned no value. An
   // inner join with no right record emits nothing.
@@ -189,8 +193,9 @@ class TableJoinPartition {
         *table_->Insert(k, rec.right()).first = rec.right();
         continue;
       }
-      S::Apply(select_, rec.left(), table_->Find(k),
-               [&](const typename S::Out& out) { sink_.Put(KeyBits(k), 0, b.times[i], out, b.offsets[i]); });
+      S::Apply(select_, rec.left(), table_->Find(k), [&](const typename S::Out& out) {
+        sink_.Put(KeyBits(k), 0, b.times[i], out, b.offsets[i]);
+      });
     }
     sink_.Finish(slot, c);
   }
@@ -235,7 +240,9 @@ class WindowJoinPartition {
   WindowJoinPartition(Select select, Windows windows, Sink sink)
       : select_(std::move(select)), windows_(windows), sink_(std::move(sink)) {}
 
-  serving::Status Open(const JobContext& ctx, int p, bool attach) { return sink_.Open(ctx, p, attach); }
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    return sink_.Open(ctx, p, attach);
+  }
 
   void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
     std::uint64_t late = 0;
@@ -344,7 +351,8 @@ class WindowJoinPartition {
       constexpr std::size_t kAhead = 16;
       std::size_t fetched = 0;
       while (i < p.left.size() && j < p.right.size()) {
-        for (; fetched < std::min(i + kAhead, p.left.size()); ++fetched) sink_.Prefetch(KeyBits(p.left[fetched].key), start);
+        for (; fetched < std::min(i + kAhead, p.left.size()); ++fetched)
+          sink_.Prefetch(KeyBits(p.left[fetched].key), start);
         const std::uint64_t ki = KeyBits(p.left[i].key), kj = KeyBits(p.right[j].key);
         if (ki < kj) {
           ++i;
@@ -355,9 +363,11 @@ class WindowJoinPartition {
           while (j_end < p.right.size() && KeyBits(p.right[j_end].key) == ki) ++j_end;
           for (; i < p.left.size() && KeyBits(p.left[i].key) == ki; ++i) {
             for (std::size_t r = j; r < j_end; ++r) {
-              S::Apply(select_, p.left[i].record, &p.right[r].record, [&](const typename S::Out& out) {
-                sink_.Put(ki, start, start + windows_.size() - 1, out, std::max(p.left[i].offset, p.right[r].offset));
-              });
+              S::Apply(select_, p.left[i].record, &p.right[r].record,
+                       [&](const typename S::Out& out) {
+                         sink_.Put(ki, start, start + windows_.size() - 1, out,
+                                   std::max(p.left[i].offset, p.right[r].offset));
+                       });
             }
           }
           j = j_end;
@@ -415,7 +425,9 @@ class ViewLookup {
 
   serving::Status Open(const JobContext& ctx) {
     auto r = serving::ViewReader::Open(ctx.ns->path(), view_);
-    if (!r.ok()) return serving::Status::Error(r.status().code(), "join with view " + view_ + ": " + r.status().message());
+    if (!r.ok())
+      return serving::Status::Error(r.status().code(),
+                                    "join with view " + view_ + ": " + r.status().message());
     reader_ = std::move(r).value();
     return Check();
   }
@@ -429,7 +441,8 @@ class ViewLookup {
       }
     }
     std::uint64_t offset;
-    return reader_->Get(key, std::as_writable_bytes(std::span(row, 1)), &offset) == serving::ReadStatus::kOk;
+    return reader_->Get(key, std::as_writable_bytes(std::span(row, 1)), &offset) ==
+           serving::ReadStatus::kOk;
   }
 
  private:
@@ -437,15 +450,17 @@ class ViewLookup {
     auto want = RecordSchema<V>();
     if (!want.ok()) return want.status();
     const serving::Schema& have = reader_->schema();
-    bool same = reader_->kind() == serving::ViewKind::kKeyed && reader_->key_type() == serving::KeyType::kU64 &&
-                have.size() == want->size() && have.value_size() == want->value_size();
+    bool same = reader_->kind() == serving::ViewKind::kKeyed &&
+                reader_->key_type() == serving::KeyType::kU64 && have.size() == want->size() &&
+                have.value_size() == want->value_size();
     for (std::size_t f = 0; same && f < have.size(); ++f)
-      same = have.field(f).name == want->field(f).name && have.field(f).type == want->field(f).type &&
-             have.field(f).size == want->field(f).size;
+      same = have.field(f).name == want->field(f).name &&
+             have.field(f).type == want->field(f).type && have.field(f).size == want->field(f).size;
     if (!same)
       return serving::Status::Error(serving::StatusCode::kInvalidArgument,
-                                    "join with view " + view_ + ": it is not a keyed view with integer keys whose "
-                                    "rows have the joined record's schema");
+                                    "join with view " + view_ +
+                                        ": it is not a keyed view with integer keys whose "
+                                        "rows have the joined record's schema");
     checked_version_ = reader_->version();
     checked_generation_ = reader_->generation();
     return serving::Status::Ok();
@@ -509,9 +524,14 @@ class UntilJoinPartition {
  public:
   using Rec = Either<TA, TB>;
   UntilJoinPartition(Deadline deadline, Better better, Select select, Sink sink)
-      : deadline_(std::move(deadline)), better_(std::move(better)), select_(std::move(select)), sink_(std::move(sink)) {}
+      : deadline_(std::move(deadline)),
+        better_(std::move(better)),
+        select_(std::move(select)),
+        sink_(std::move(sink)) {}
 
-  serving::Status Open(const JobContext& ctx, int p, bool attach) { return sink_.Open(ctx, p, attach); }
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    return sink_.Open(ctx, p, attach);
+  }
 
   void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
     std::uint64_t late = 0;
@@ -522,7 +542,9 @@ class UntilJoinPartition {
       if (rec.side == Rec::kLeft) {
         const std::int64_t deadline = deadline_(rec.left());
         if (auto it = open_.find(k); it != open_.end()) Close(it);
-        OpenLeft& o = open_.emplace(k, OpenLeft{rec.left(), t, deadline, b.offsets[i], TB{}, 0, false}).first->second;
+        OpenLeft& o =
+            open_.emplace(k, OpenLeft{rec.left(), t, deadline, b.offsets[i], TB{}, 0, false})
+                .first->second;
         deadlines_.emplace(deadline, k);
         // Right records that came first.
         for (const Early& e : early_) {
@@ -643,8 +665,8 @@ struct UntilJoinOp {
   Select select;
   template <class Sink>
   auto Make(Sink sink) const {
-    return std::make_unique<UntilJoinPartition<TA, TB, K, Deadline, Better, Select, Sink>>(deadline, better, select,
-                                                                                          std::move(sink));
+    return std::make_unique<UntilJoinPartition<TA, TB, K, Deadline, Better, Select, Sink>>(
+        deadline, better, select, std::move(sink));
   }
 };
 
@@ -656,7 +678,8 @@ struct TableJoinOp {
   std::size_t expected_keys;
   template <class Sink>
   auto Make(Sink sink) const {
-    return std::make_unique<TableJoinPartition<TA, TB, K, Select, Sink>>(select, expected_keys, std::move(sink));
+    return std::make_unique<TableJoinPartition<TA, TB, K, Select, Sink>>(select, expected_keys,
+                                                                         std::move(sink));
   }
 };
 
@@ -668,7 +691,8 @@ struct WindowJoinOp {
   Windows windows;
   template <class Sink>
   auto Make(Sink sink) const {
-    return std::make_unique<WindowJoinPartition<TA, TB, K, Windows, Select, Sink>>(select, windows, std::move(sink));
+    return std::make_unique<WindowJoinPartition<TA, TB, K, Windows, Select, Sink>>(select, windows,
+                                                                                   std::move(sink));
   }
 };
 
@@ -680,7 +704,8 @@ struct ViewJoinOp {
   ViewLookup<V> lookup;
   template <class Sink>
   auto Make(Sink sink) const {
-    return std::make_unique<ViewJoinPartition<T, K, V, Select, Sink>>(select, lookup, std::move(sink));
+    return std::make_unique<ViewJoinPartition<T, K, V, Select, Sink>>(select, lookup,
+                                                                      std::move(sink));
   }
 };
 

@@ -36,7 +36,8 @@ class LatencyHistogram {
   };
   Counts Read() const {
     Counts c;
-    for (int i = 0; i < kBuckets; ++i) c.count += c.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
+    for (int i = 0; i < kBuckets; ++i)
+      c.count += c.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
     c.max = max();
     return c;
   }

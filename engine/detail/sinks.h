@@ -30,13 +30,13 @@
 #include <thread>
 #include <vector>
 
-#include "operators/bytes.h"
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
 #include "engine/record.h"
 #include "engine/record_catalog.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
+#include "operators/bytes.h"
 #include "serving/namespace.h"
 #include "serving/view_writer.h"
 
@@ -45,20 +45,20 @@ namespace kappa::engine {
 // Where a job's sinks go.
 struct JobContext {
   serving::Namespace* ns = nullptr;
-  int partitions = 1;               // a power of two: the shards of each view
+  int partitions = 1;  // a power of two: the shards of each view
   std::uint32_t view_version = 1;
 };
 
 struct ViewSinkOptions {
   std::string key_name = "key";
-  std::string value_name = "value";      // the value field of a scalar result
-  std::uint64_t expected_keys = 1 << 16; // per partition; views grow past it (windowed views
-                                         // size for each key's open windows)
-  std::uint32_t windows_per_key = 8;     // windowed views
-  std::int64_t retention_ns = 0;         // windowed views: expire windows this long after they end
-  std::string order_field;               // top-K views: the numeric field rows are ranked by
-                                         // ("": the first field)
-  bool ascending = false;                // top-K views: smallest first instead of largest
+  std::string value_name = "value";       // the value field of a scalar result
+  std::uint64_t expected_keys = 1 << 16;  // per partition; views grow past it (windowed views
+                                          // size for each key's open windows)
+  std::uint32_t windows_per_key = 8;      // windowed views
+  std::int64_t retention_ns = 0;          // windowed views: expire windows this long after they end
+  std::string order_field;                // top-K views: the numeric field rows are ranked by
+                                          // ("": the first field)
+  bool ascending = false;                 // top-K views: smallest first instead of largest
 };
 
 namespace detail {
@@ -102,7 +102,8 @@ class WriteCheck {
       return c.failed.load(std::memory_order_relaxed);
     std::string grow_error;
     if constexpr (requires { writer.grow_error(); }) grow_error = writer.grow_error();
-    FailPartition(c, "cannot write to view " + view + ": " + serving::DescribeWriteResult(first_, grow_error));
+    FailPartition(c, "cannot write to view " + view + ": " +
+                         serving::DescribeWriteResult(first_, grow_error));
     first_ = serving::WriteResult::kOk;
     return true;
   }
@@ -112,14 +113,15 @@ class WriteCheck {
 };
 
 inline serving::Status BadState(const std::string& what) {
-  return serving::Status::Error(serving::StatusCode::kCorrupt, what + ": checkpointed state does not fit this job");
+  return serving::Status::Error(serving::StatusCode::kCorrupt,
+                                what + ": checkpointed state does not fit this job");
 }
 
 // Creates shard `p` of view `name` (version and shard count from `ctx`); with `attach`, opens
 // it if it exists.
 inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedShard(
-    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o, int p,
-    bool attach) {
+    const JobContext& ctx, const std::string& name, const serving::Schema& schema,
+    const ViewSinkOptions& o, int p, bool attach) {
   serving::KeyedTableOptions ko;
   ko.schema = schema;
   ko.key_name = o.key_name;
@@ -128,18 +130,20 @@ inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedSh
   ko.shard = static_cast<std::uint32_t>(p);
   auto w = serving::KeyedTableWriter::Create(*ctx.ns, name, ctx.view_version, ko);
   if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
-    return serving::KeyedTableWriter::Open(*ctx.ns, name, ctx.view_version, static_cast<std::uint32_t>(p));
+    return serving::KeyedTableWriter::Open(*ctx.ns, name, ctx.view_version,
+                                           static_cast<std::uint32_t>(p));
   return w;
 }
 
 inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWindowedShard(
-    const JobContext& ctx, const std::string& name, const serving::Schema& schema, const ViewSinkOptions& o,
-    std::int64_t size, std::int64_t slide, int p, bool attach) {
+    const JobContext& ctx, const std::string& name, const serving::Schema& schema,
+    const ViewSinkOptions& o, std::int64_t size, std::int64_t slide, int p, bool attach) {
   serving::WindowedTableOptions wo;
   wo.schema = schema;
   wo.key_name = o.key_name;
   // A key's row holds its window directory; each of its open windows is one more row.
-  const std::uint64_t open_windows = std::min<std::uint64_t>(o.windows_per_key, slide > 0 ? size / slide + 1 : 1);
+  const std::uint64_t open_windows =
+      std::min<std::uint64_t>(o.windows_per_key, slide > 0 ? size / slide + 1 : 1);
   wo.expected_entries = o.expected_keys * (1 + open_windows);
   wo.window_size_ns = size;
   wo.window_slide_ns = slide;
@@ -149,7 +153,8 @@ inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWind
   wo.shard = static_cast<std::uint32_t>(p);
   auto w = serving::WindowedTableWriter::Create(*ctx.ns, name, ctx.view_version, wo);
   if (!w.ok() && attach && w.status().code() == serving::StatusCode::kAlreadyExists)
-    return serving::WindowedTableWriter::Open(*ctx.ns, name, ctx.view_version, static_cast<std::uint32_t>(p));
+    return serving::WindowedTableWriter::Open(*ctx.ns, name, ctx.view_version,
+                                              static_cast<std::uint32_t>(p));
   return w;
 }
 
@@ -169,7 +174,8 @@ serving::Status RestoreWriter(Writer& w, std::string_view& in, const std::string
 template <class Out>
 class KeyedViewSink {
  public:
-  KeyedViewSink(std::string view, ViewSinkOptions options) : view_(std::move(view)), options_(std::move(options)) {}
+  KeyedViewSink(std::string view, ViewSinkOptions options)
+      : view_(std::move(view)), options_(std::move(options)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
     auto schema = OutputCodec<Out>::Schema(options_.value_name);
@@ -218,8 +224,12 @@ class KeyedViewSink {
 template <class Out>
 class WindowedViewSink {
  public:
-  WindowedViewSink(std::string view, ViewSinkOptions options, std::int64_t window_size, std::int64_t window_slide)
-      : view_(std::move(view)), options_(std::move(options)), size_(window_size), slide_(window_slide) {}
+  WindowedViewSink(std::string view, ViewSinkOptions options, std::int64_t window_size,
+                   std::int64_t window_slide)
+      : view_(std::move(view)),
+        options_(std::move(options)),
+        size_(window_size),
+        slide_(window_slide) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
     auto schema = OutputCodec<Out>::Schema(options_.value_name);
@@ -230,8 +240,11 @@ class WindowedViewSink {
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
-  void Prefetch(std::uint64_t key, std::int64_t window_start) const { writer_->Prefetch(key, window_start); }
-  void Put(std::uint64_t key, std::int64_t window_start, std::int64_t, const Out& out, std::uint64_t offset) {
+  void Prefetch(std::uint64_t key, std::int64_t window_start) const {
+    writer_->Prefetch(key, window_start);
+  }
+  void Put(std::uint64_t key, std::int64_t window_start, std::int64_t, const Out& out,
+           std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
     check_.Note(writer_->Upsert(key, window_start, value_, offset));
     ++written_;
@@ -263,7 +276,9 @@ class ListSink {
  public:
   ListSink(std::string view, std::uint64_t capacity, std::string key_name = "key",
            std::string value_name = "value")
-      : view_(std::move(view)), capacity_(capacity), key_name_(std::move(key_name)),
+      : view_(std::move(view)),
+        capacity_(capacity),
+        key_name_(std::move(key_name)),
         value_name_(std::move(value_name)) {}
 
   serving::Status Open(const JobContext& ctx, int, bool attach) {
@@ -317,7 +332,8 @@ class ListSink {
 // log's catalog, so that tools decode them.
 template <Record T>
 serving::Status OpenLogForAppend(const std::string& path, const memlog::CreateOptions& create,
-                                 std::unique_ptr<memlog::Log>* log, std::unique_ptr<memlog::Producer>* producer) {
+                                 std::unique_ptr<memlog::Log>* log,
+                                 std::unique_ptr<memlog::Producer>* producer) {
   const std::string resolved = memlog::Log::ResolvePath(path);
   auto opened = memlog::Log::Open(resolved);
   if (!opened.ok() && opened.status().code() == memlog::StatusCode::kNotFound)
@@ -333,7 +349,8 @@ serving::Status OpenLogForAppend(const std::string& path, const memlog::CreateOp
 
 // Records appended to a log in chunks a reservation can hold. A full Block log is waited on for
 // at most kFullTimeout: past it, no consumer is committing a cursor. kOk, or why the log refused.
-inline memlog::AppendResult AppendAll(memlog::Producer& producer, std::span<const memlog::RecordView> views) {
+inline memlog::AppendResult AppendAll(memlog::Producer& producer,
+                                      std::span<const memlog::RecordView> views) {
   constexpr std::chrono::seconds kFullTimeout{10};
   std::chrono::steady_clock::time_point full_since{};
   for (std::size_t at = 0; at < views.size();) {
@@ -363,7 +380,9 @@ class LogSink {
  public:
   LogSink(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
 
-  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend<Out>(path_, create_, &log_, &producer_); }
+  serving::Status Open(const JobContext&, int, bool) {
+    return OpenLogForAppend<Out>(path_, create_, &log_, &producer_);
+  }
   void Prefetch(std::uint64_t, std::int64_t) const {}
   void Put(std::uint64_t, std::int64_t, std::int64_t time, const Out& out, std::uint64_t) {
     pending_.push_back(out);
@@ -372,8 +391,10 @@ class LogSink {
   void Finish(const SlotBase&, PartitionCounters& c) {
     views_.clear();
     for (std::size_t i = 0; i < pending_.size(); ++i)
-      views_.push_back(memlog::RecordView{std::as_bytes(std::span(&pending_[i], 1)), RecordType<Out>::kLogType, times_[i]});
-    if (const memlog::AppendResult r = AppendAll(*producer_, views_); r != memlog::AppendResult::kOk) {
+      views_.push_back(memlog::RecordView{std::as_bytes(std::span(&pending_[i], 1)),
+                                          RecordType<Out>::kLogType, times_[i]});
+    if (const memlog::AppendResult r = AppendAll(*producer_, views_);
+        r != memlog::AppendResult::kOk) {
       FailPartition(c, "cannot append to log " + path_ + ": " + memlog::AppendResultName(r));
     } else {
       c.emitted.fetch_add(pending_.size(), std::memory_order_relaxed);

@@ -16,7 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include "operators/bytes.h"
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
 #include "engine/detail/sinks.h"
@@ -24,6 +23,7 @@
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "operators/batch.h"
+#include "operators/bytes.h"
 #include "operators/window_aggregator.h"
 #include "serving/namespace.h"
 #include "serving/shard.h"
@@ -46,7 +46,8 @@ struct SubBatch : operators::Batch<T> {
 };
 
 inline std::int64_t SaturatingSub(std::int64_t a, std::int64_t b) {
-  if (a < std::numeric_limits<std::int64_t>::min() + b) return std::numeric_limits<std::int64_t>::min();
+  if (a < std::numeric_limits<std::int64_t>::min() + b)
+    return std::numeric_limits<std::int64_t>::min();
   return a - b;
 }
 
@@ -130,7 +131,8 @@ class KeyedAggregatePartition {
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     if constexpr (!kStateInView)
-      state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+      state_ =
+          std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
     return serving::Status::Ok();
   }
 
@@ -142,11 +144,12 @@ class KeyedAggregatePartition {
     if constexpr (kStateInView) {
       for (std::size_t i = 0; i < n; ++i) {
         if (i + kAhead < n) writer_->Prefetch(KeyBits(b.keys[i + kAhead]));
-        check_.Note(writer_->Update(KeyBits(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
-          Output acc = inserted ? aggregate_.Init() : OutputCodec<Output>::Decode(v);
-          aggregate_.Add(acc, b.records[i]);
-          OutputCodec<Output>::Encode(acc, v);
-        }));
+        check_.Note(writer_->Update(
+            KeyBits(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
+              Output acc = inserted ? aggregate_.Init() : OutputCodec<Output>::Decode(v);
+              aggregate_.Add(acc, b.records[i]);
+              OutputCodec<Output>::Encode(acc, v);
+            }));
       }
       if (check_.Report(*writer_, view_, c)) return;
       writer_->SetProgress(slot.end_offset, slot.watermark);
@@ -182,7 +185,8 @@ class KeyedAggregatePartition {
   serving::Status Restore(std::string_view in) {
     if (serving::Status s = RestoreWriter(*writer_, in, view_); !s.ok()) return s;
     if constexpr (!kStateInView) {
-      state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
+      state_ =
+          std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
       if (!RestoreKeyedState(in, state_.get())) return BadState(view_);
     }
     return serving::Status::Ok();
@@ -209,7 +213,10 @@ class TopKAggregatePartition {
  public:
   using Output = typename A::Output;
   TopKAggregatePartition(A aggregate, std::string view, std::uint32_t k, ViewSinkOptions options)
-      : aggregate_(std::move(aggregate)), view_(std::move(view)), k_(k), options_(std::move(options)) {}
+      : aggregate_(std::move(aggregate)),
+        view_(std::move(view)),
+        k_(k),
+        options_(std::move(options)) {}
 
   serving::Status Open(const JobContext& ctx, int, bool attach) {
     auto schema = OutputCodec<Output>::Schema(options_.value_name);
@@ -298,10 +305,14 @@ class WindowAggregatePartition {
  public:
   using Output = typename A::Output;
   using Aggregator = operators::WindowAggregator<K, A, Windows>;
-  WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness, std::string view,
-                           ViewSinkOptions options, LateLog late)
-      : aggregate_(std::move(aggregate)), windows_(windows), allowed_lateness_(allowed_lateness),
-        sink_(view, options, windows.size(), windows.slide()), view_(std::move(view)), late_log_(std::move(late)) {}
+  WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness,
+                           std::string view, ViewSinkOptions options, LateLog late)
+      : aggregate_(std::move(aggregate)),
+        windows_(windows),
+        allowed_lateness_(allowed_lateness),
+        sink_(view, options, windows.size(), windows.slide()),
+        view_(std::move(view)),
+        late_log_(std::move(late)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
     if (serving::Status s = late_log_.Open(ctx, p, attach); !s.ok()) return s;
@@ -364,7 +375,8 @@ class WindowAggregatePartition {
 
  private:
   void Emit(std::int64_t watermark) {
-    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o, std::uint64_t offset) {
+    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o,
+                                     std::uint64_t offset) {
       sink_.Put(KeyBits(k), w.start, w.end - 1, o, offset);
     });
   }
@@ -392,16 +404,22 @@ struct NoLateLog {
 template <Record T>
 class LateLogSink {
  public:
-  LateLogSink(std::string log, memlog::CreateOptions create) : path_(std::move(log)), create_(create) {}
+  LateLogSink(std::string log, memlog::CreateOptions create)
+      : path_(std::move(log)), create_(create) {}
   LateLogSink(const LateLogSink& o) : path_(o.path_), create_(o.create_) {}
-  serving::Status Open(const JobContext&, int, bool) { return OpenLogForAppend<T>(path_, create_, &log_, &producer_); }
+  serving::Status Open(const JobContext&, int, bool) {
+    return OpenLogForAppend<T>(path_, create_, &log_, &producer_);
+  }
   void Put(std::uint64_t, std::int64_t, std::int64_t time, const T& record, std::uint64_t) {
-    views_.push_back(memlog::RecordView{std::as_bytes(std::span(&record, 1)), RecordType<T>::kLogType, time});
+    views_.push_back(
+        memlog::RecordView{std::as_bytes(std::span(&record, 1)), RecordType<T>::kLogType, time});
   }
   void Finish(const SlotBase&, PartitionCounters& c) {
     if (views_.empty()) return;
-    if (const memlog::AppendResult r = AppendAll(*producer_, views_); r != memlog::AppendResult::kOk)
-      FailPartition(c, "cannot append late records to log " + path_ + ": " + memlog::AppendResultName(r));
+    if (const memlog::AppendResult r = AppendAll(*producer_, views_);
+        r != memlog::AppendResult::kOk)
+      FailPartition(
+          c, "cannot append late records to log " + path_ + ": " + memlog::AppendResultName(r));
     views_.clear();
   }
 
@@ -423,7 +441,10 @@ class SessionAggregatePartition {
   using Output = typename A::Output;
   using Aggregator = operators::SessionAggregator<K, A>;
   SessionAggregatePartition(A aggregate, std::int64_t gap, std::int64_t allowed_lateness, Sink sink)
-      : aggregate_(std::move(aggregate)), gap_(gap), allowed_lateness_(allowed_lateness), sink_(std::move(sink)) {}
+      : aggregate_(std::move(aggregate)),
+        gap_(gap),
+        allowed_lateness_(allowed_lateness),
+        sink_(std::move(sink)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
     state_ = std::make_unique<Aggregator>(aggregate_, gap_, allowed_lateness_);
@@ -432,7 +453,8 @@ class SessionAggregatePartition {
   void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
     std::uint64_t late = 0;
     for (std::size_t i = 0; i < b.size(); ++i)
-      late += state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i]) ? 0 : 1;
+      late +=
+          state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i]) ? 0 : 1;
     Emit(slot.watermark);
     sink_.Finish(slot, c);
     c.late.fetch_add(late, std::memory_order_relaxed);
@@ -454,12 +476,14 @@ class SessionAggregatePartition {
 
  private:
   void Emit(std::int64_t watermark) {
-    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o, std::uint64_t offset) {
+    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o,
+                                     std::uint64_t offset) {
       const SessionResult<Output> r{w.start, w.end, o};
       if constexpr (std::is_same_v<Sink, KeyedViewSink<SessionResult<Output>>>) {
         sink_.PutUnlessNewer(KeyBits(k), r, offset);
       } else {
-        sink_.Put(KeyBits(k), w.start, w.end - 1, KeyedResult<K, SessionResult<Output>>{k, r}, offset);
+        sink_.Put(KeyBits(k), w.start, w.end - 1, KeyedResult<K, SessionResult<Output>>{k, r},
+                  offset);
       }
     });
   }
@@ -476,9 +500,12 @@ template <class T, class K, class Sink>
 class StreamPartition {
  public:
   explicit StreamPartition(Sink sink) : sink_(std::move(sink)) {}
-  serving::Status Open(const JobContext& ctx, int p, bool attach) { return sink_.Open(ctx, p, attach); }
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    return sink_.Open(ctx, p, attach);
+  }
   void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
-    for (std::size_t i = 0; i < b.size(); ++i) sink_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
+    for (std::size_t i = 0; i < b.size(); ++i)
+      sink_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
     sink_.Finish(slot, c);
   }
   void FlushWindows(PartitionCounters&) {}
@@ -501,10 +528,16 @@ class TypedPlan final : public JobPlan {
   };
   using PartFactory = std::function<std::unique_ptr<Part>(int partition)>;
 
-  TypedPlan(std::string name, TimeFn time, std::int64_t max_out_of_orderness, Chain chain, KeyFn key,
-            PartFactory make_part, JobContext ctx, std::size_t batch_records)
-      : name_(std::move(name)), time_(std::move(time)), bound_(max_out_of_orderness), chain_(std::move(chain)),
-        key_(std::move(key)), make_part_(std::move(make_part)), ctx_(ctx), batch_records_(batch_records),
+  TypedPlan(std::string name, TimeFn time, std::int64_t max_out_of_orderness, Chain chain,
+            KeyFn key, PartFactory make_part, JobContext ctx, std::size_t batch_records)
+      : name_(std::move(name)),
+        time_(std::move(time)),
+        bound_(max_out_of_orderness),
+        chain_(std::move(chain)),
+        key_(std::move(key)),
+        make_part_(std::move(make_part)),
+        ctx_(ctx),
+        batch_records_(batch_records),
         counters_(static_cast<std::size_t>(ctx.partitions)) {}
 
   const std::string& name() const override { return name_; }
@@ -528,10 +561,12 @@ class TypedPlan final : public JobPlan {
   serving::Status Restore(const JobState& c) override {
     if (!c.partitions.empty() && c.partitions.size() != parts_.size())
       return serving::Status::Error(serving::StatusCode::kInvalidArgument,
-                                    "job " + name_ + ": its checkpoint has " + std::to_string(c.partitions.size()) +
+                                    "job " + name_ + ": its checkpoint has " +
+                                        std::to_string(c.partitions.size()) +
                                         " partitions, the engine " + std::to_string(parts_.size()));
     for (std::size_t p = 0; p < parts_.size(); ++p) {
-      if (serving::Status s = parts_[p]->Restore(c.partitions.empty() ? std::string_view() : c.partitions[p]);
+      if (serving::Status s =
+              parts_[p]->Restore(c.partitions.empty() ? std::string_view() : c.partitions[p]);
           !s.ok())
         return s;
     }
@@ -543,7 +578,8 @@ class TypedPlan final : public JobPlan {
   void CountLatencyFrom(std::uint64_t offset) override { live_from_ = offset; }
 
   void ResumeAt(std::uint64_t offset) override {
-    for (PartitionCounters& c : counters_) c.applied_offset.store(offset, std::memory_order_release);
+    for (PartitionCounters& c : counters_)
+      c.applied_offset.store(offset, std::memory_order_release);
   }
 
   std::unique_ptr<SlotBase> NewSlot() override {
@@ -551,7 +587,8 @@ class TypedPlan final : public JobPlan {
     slot->source.reserve(batch_records_);
     slot->out.reserve(batch_records_);
     slot->parts.resize(static_cast<std::size_t>(ctx_.partitions));
-    for (auto& part : slot->parts) part.reserve(batch_records_ / static_cast<std::size_t>(ctx_.partitions) + 16);
+    for (auto& part : slot->parts)
+      part.reserve(batch_records_ / static_cast<std::size_t>(ctx_.partitions) + 16);
     return slot;
   }
 
@@ -638,9 +675,11 @@ class TypedPlan final : public JobPlan {
       timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       // The partition's share of the batch's live records (the rest were replayed).
-      const std::uint64_t n = std::max<std::uint64_t>(1, part.size() * slot->live_records / std::max<std::uint64_t>(1, slot->records_in));
+      const std::uint64_t n = std::max<std::uint64_t>(
+          1, part.size() * slot->live_records / std::max<std::uint64_t>(1, slot->records_in));
       c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns, n);
-      c.replayed.fetch_add(part.size() - std::min<std::uint64_t>(part.size(), n), std::memory_order_relaxed);
+      c.replayed.fetch_add(part.size() - std::min<std::uint64_t>(part.size(), n),
+                           std::memory_order_relaxed);
     } else if (!part.empty()) {
       c.replayed.fetch_add(part.size(), std::memory_order_relaxed);
     }
@@ -657,7 +696,9 @@ class TypedPlan final : public JobPlan {
       parts_[static_cast<std::size_t>(p)]->FlushWindows(counters_[static_cast<std::size_t>(p)]);
   }
 
-  const PartitionCounters& counters(int p) const override { return counters_[static_cast<std::size_t>(p)]; }
+  const PartitionCounters& counters(int p) const override {
+    return counters_[static_cast<std::size_t>(p)];
+  }
   std::uint64_t malformed() const override { return malformed_.load(std::memory_order_relaxed); }
 
  private:

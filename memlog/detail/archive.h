@@ -35,7 +35,8 @@ Ring LayoutOf(const SegmentHeader& header);
 
 // kOk or kCorrupt naming `path`: magic, version, sizes, checksum, ring parameters.
 Status ValidateSegmentHeader(const SegmentHeader& header, const std::string& path);
-SegmentHeader MakeSegmentHeader(const std::uint64_t identity[2], std::uint64_t base, const Ring& ring);
+SegmentHeader MakeSegmentHeader(const std::uint64_t identity[2], std::uint64_t base,
+                                const Ring& ring);
 // Sets header->crc after its fields changed.
 void SealSegmentHeader(SegmentHeader* header);
 
@@ -47,10 +48,12 @@ class SegmentFile {
  public:
   // A sealed segment as the manifest lists it (`segment`): its file must hold exactly its frames.
   static Result<std::unique_ptr<SegmentFile>> OpenSealed(int dir_fd, const std::string& directory,
-                                                         const SegmentInfo& segment, const std::uint64_t identity[2]);
+                                                         const SegmentInfo& segment,
+                                                         const std::uint64_t identity[2]);
   // The segment being written from `base` (never compressed): mapped as far as it is written,
   // and further with Extend().
-  static Result<std::unique_ptr<SegmentFile>> OpenActive(int dir_fd, const std::string& directory, std::uint64_t base,
+  static Result<std::unique_ptr<SegmentFile>> OpenActive(int dir_fd, const std::string& directory,
+                                                         std::uint64_t base,
                                                          const std::uint64_t identity[2]);
   ~SegmentFile();
   SegmentFile(const SegmentFile&) = delete;
@@ -80,12 +83,15 @@ class SegmentFile {
 
  private:
   SegmentFile() = default;
-  static Result<std::unique_ptr<SegmentFile>> OpenFile(int dir_fd, const std::string& directory, std::uint64_t base,
-                                                       Codec codec, const std::uint64_t identity[2], SegmentHeader* header,
-                                                       std::uint64_t* size);
-  Status ReadBlockIndex(const SegmentHeader& header, const SegmentInfo& segment, std::uint64_t file_size);
+  static Result<std::unique_ptr<SegmentFile>> OpenFile(int dir_fd, const std::string& directory,
+                                                       std::uint64_t base, Codec codec,
+                                                       const std::uint64_t identity[2],
+                                                       SegmentHeader* header, std::uint64_t* size);
+  Status ReadBlockIndex(const SegmentHeader& header, const SegmentInfo& segment,
+                        std::uint64_t file_size);
   // Reads and decompresses block `i` into `raw` (kCorrupt naming the file and block).
-  Status ReadBlock(std::size_t i, BlockCodec& codec, std::vector<std::byte>& stored, std::uint64_t* raw) const;
+  Status ReadBlock(std::size_t i, BlockCodec& codec, std::vector<std::byte>& stored,
+                   std::uint64_t* raw) const;
   void StartReadAhead(std::size_t i);
   struct ReadAhead;
   bool Map(std::uint64_t file_size);
@@ -121,7 +127,8 @@ struct FrameScan {
 };
 // Walks the frames of `frames` from `from` while they are committed records with a matching
 // checksum or padding, up to `limit`.
-FrameScan ScanFrames(const FrameSpan& frames, std::uint64_t from, std::uint64_t limit, bool build_index);
+FrameScan ScanFrames(const FrameSpan& frames, std::uint64_t from, std::uint64_t limit,
+                     bool build_index);
 
 class Archive {
  public:

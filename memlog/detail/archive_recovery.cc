@@ -42,20 +42,22 @@ Result<std::vector<std::string>> ListDirectory(int dir_fd, const std::string& di
 }
 
 // Sets a damaged file aside (never deletes what might be evidence).
-void SetAside(int dir_fd, const std::string& name, std::vector<std::string>* notes, const std::string& why,
-              const std::string& directory) {
+void SetAside(int dir_fd, const std::string& name, std::vector<std::string>* notes,
+              const std::string& why, const std::string& directory) {
   const std::string aside = name + ".damaged";
   if (::renameat(dir_fd, name.c_str(), dir_fd, aside.c_str()) == 0) {
     notes->push_back(directory + "/" + name + ": " + why + "; set aside as " + aside);
   } else {
-    notes->push_back(directory + "/" + name + ": " + why + "; could not set it aside: " + std::strerror(errno));
+    notes->push_back(directory + "/" + name + ": " + why +
+                     "; could not set it aside: " + std::strerror(errno));
   }
 }
 
 // Seals the segment file `name` (base `base`) at the end of its valid frames. Returns false if it
 // held no valid frame (then it is gone or set aside); *info describes the sealed segment.
-Result<bool> SealFound(int dir_fd, const std::string& directory, std::uint64_t base, const std::uint64_t identity[2],
-                       bool check_identity, SegmentInfo* info, std::vector<std::string>* notes) {
+Result<bool> SealFound(int dir_fd, const std::string& directory, std::uint64_t base,
+                       const std::uint64_t identity[2], bool check_identity, SegmentInfo* info,
+                       std::vector<std::string>* notes) {
   const std::string name = SegmentFileName(base);
   const std::string path = directory + "/" + name;
   const int fd = ::openat(dir_fd, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -68,26 +70,31 @@ Result<bool> SealFound(int dir_fd, const std::string& directory, std::uint64_t b
   }
   if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
     ::close(fd);
-    return Status::Error(StatusCode::kPermissionDenied, path + ": not a regular file of this user: refused");
+    return Status::Error(StatusCode::kPermissionDenied,
+                         path + ": not a regular file of this user: refused");
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   SegmentHeader h;
   std::memset(&h, 0, sizeof h);
-  Status header = size < kSegmentHeaderSize
-                      ? Status::Error(StatusCode::kCorrupt, path + ": shorter than a segment header")
-                      : Status::Ok();
+  Status header =
+      size < kSegmentHeaderSize
+          ? Status::Error(StatusCode::kCorrupt, path + ": shorter than a segment header")
+          : Status::Ok();
   if (header.ok() && ::pread(fd, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h))
     header = base::ErrnoStatus(path, "cannot read its header", errno);
   if (header.ok()) header = ValidateSegmentHeader(h, path);
   if (header.ok() && h.base_offset != base)
-    header = Status::Error(StatusCode::kCorrupt, path + ": its header names base offset " + std::to_string(h.base_offset));
-  if (header.ok() && check_identity && (h.identity[0] != identity[0] || h.identity[1] != identity[1]))
+    header = Status::Error(StatusCode::kCorrupt, path + ": its header names base offset " +
+                                                     std::to_string(h.base_offset));
+  if (header.ok() && check_identity &&
+      (h.identity[0] != identity[0] || h.identity[1] != identity[1]))
     header = Status::Error(StatusCode::kCorrupt, path + ": belongs to another log");
   if (!header.ok()) {
     ::close(fd);
     SetAside(dir_fd, name, notes,
              "unreadable segment header (" + header.message().substr(path.size() + 2) + "), " +
-                 Bytes(size > kSegmentHeaderSize ? size - kSegmentHeaderSize : 0) + " of frames dropped",
+                 Bytes(size > kSegmentHeaderSize ? size - kSegmentHeaderSize : 0) +
+                 " of frames dropped",
              directory);
     return false;
   }
@@ -102,21 +109,23 @@ Result<bool> SealFound(int dir_fd, const std::string& directory, std::uint64_t b
       return base::ErrnoStatus(path, "cannot map", err);
     }
     const Ring layout = LayoutOf(h);
-    const FrameSpan frames{static_cast<const std::byte*>(map) + kSegmentHeaderSize, base, ~std::uint64_t{0}, &layout};
+    const FrameSpan frames{static_cast<const std::byte*>(map) + kSegmentHeaderSize, base,
+                           ~std::uint64_t{0}, &layout};
     scan = ScanFrames(frames, base, base + held, /*build_index=*/true);
     ::munmap(map, size);
   }
   const std::uint64_t valid = scan.end - base;
   if (valid < held)
-    notes->push_back(path + ": kept its frames up to offset " + std::to_string(scan.end) + "; dropped " +
-                     Bytes(held - valid) + " of a torn or damaged tail");
+    notes->push_back(path + ": kept its frames up to offset " + std::to_string(scan.end) +
+                     "; dropped " + Bytes(held - valid) + " of a torn or damaged tail");
   if (valid == 0) {
     ::close(fd);
     ::unlinkat(dir_fd, name.c_str(), 0);
     return false;
   }
   int err = 0;
-  if (valid < held && ::ftruncate(fd, static_cast<off_t>(kSegmentHeaderSize + valid)) != 0) err = errno;
+  if (valid < held && ::ftruncate(fd, static_cast<off_t>(kSegmentHeaderSize + valid)) != 0)
+    err = errno;
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   ::close(fd);
   if (err != 0) return base::ErrnoStatus(path, "cannot seal", err);
@@ -150,12 +159,13 @@ Status WriteIndex(int dir_fd, const std::string& directory, std::uint64_t base, 
   h.crc = Crc32c(crc, &h, offsetof(IndexHeader, crc));
   std::string bytes(sizeof h + entries.size() * sizeof(IndexEntry), '\0');
   std::memcpy(bytes.data(), &h, sizeof h);
-  if (!entries.empty()) std::memcpy(bytes.data() + sizeof h, entries.data(), entries.size() * sizeof(IndexEntry));
+  if (!entries.empty())
+    std::memcpy(bytes.data() + sizeof h, entries.data(), entries.size() * sizeof(IndexEntry));
   return base::WriteFileAtomically(dir_fd, directory, IndexFileName(base), bytes);
 }
 
-Result<std::vector<IndexEntry>> ReadIndex(int dir_fd, const std::string& directory, std::uint64_t base,
-                                          std::uint64_t end) {
+Result<std::vector<IndexEntry>> ReadIndex(int dir_fd, const std::string& directory,
+                                          std::uint64_t base, std::uint64_t end) {
   const std::string name = IndexFileName(base);
   const std::string path = directory + "/" + name;
   const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -165,52 +175,61 @@ Result<std::vector<IndexEntry>> ReadIndex(int dir_fd, const std::string& directo
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
       static_cast<std::uint64_t>(st.st_size) <= (std::uint64_t{64} << 20)) {
     bytes.resize(static_cast<std::size_t>(st.st_size));
-    if (::pread(fd, bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) bytes.clear();
+    if (::pread(fd, bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+      bytes.clear();
   }
   ::close(fd);
-  auto corrupt = [&](const char* what) { return Status::Error(StatusCode::kCorrupt, path + ": " + what); };
+  auto corrupt = [&](const char* what) {
+    return Status::Error(StatusCode::kCorrupt, path + ": " + what);
+  };
   if (bytes.size() < sizeof(IndexHeader)) return corrupt("not a segment index");
   IndexHeader h;
   std::memcpy(&h, bytes.data(), sizeof h);
   if (std::memcmp(h.magic, kIndexMagic, sizeof h.magic) != 0) return corrupt("bad magic");
   if (h.base_offset != base || h.end_offset != end) return corrupt("describes another segment");
-  if (h.entries != (bytes.size() - sizeof h) / sizeof(IndexEntry) || (bytes.size() - sizeof h) % sizeof(IndexEntry))
+  if (h.entries != (bytes.size() - sizeof h) / sizeof(IndexEntry) ||
+      (bytes.size() - sizeof h) % sizeof(IndexEntry))
     return corrupt("entry count does not match its size");
   std::vector<IndexEntry> entries(h.entries);
-  if (!entries.empty()) std::memcpy(entries.data(), bytes.data() + sizeof h, entries.size() * sizeof(IndexEntry));
+  if (!entries.empty())
+    std::memcpy(entries.data(), bytes.data() + sizeof h, entries.size() * sizeof(IndexEntry));
   std::uint32_t crc = Crc32c(0, entries.data(), entries.size() * sizeof(IndexEntry));
   if (Crc32c(crc, &h, offsetof(IndexHeader, crc)) != h.crc) return corrupt("checksum mismatch");
   std::uint64_t last = base;
   for (const IndexEntry& e : entries) {
-    if (e.offset < last || e.offset >= end || e.offset % kFrameAlignment) return corrupt("entries out of order");
+    if (e.offset < last || e.offset >= end || e.offset % kFrameAlignment)
+      return corrupt("entries out of order");
     last = e.offset;
   }
   return entries;
 }
 
 Result<int> LockArchive(int dir_fd, const std::string& directory) {
-  const int fd = ::openat(dir_fd, kArchiveLockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd =
+      ::openat(dir_fd, kArchiveLockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return base::ErrnoStatus(directory + "/" + kArchiveLockFile, "cannot open", errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK)
-      return Status::Error(StatusCode::kBusy, directory + ": another process is archiving this log (it holds " +
-                                                  directory + "/" + kArchiveLockFile + ")");
+      return Status::Error(StatusCode::kBusy,
+                           directory + ": another process is archiving this log (it holds " +
+                               directory + "/" + kArchiveLockFile + ")");
     return base::ErrnoStatus(directory + "/" + kArchiveLockFile, "cannot lock", err);
   }
   return fd;
 }
 
-Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory, const std::string& identity) {
+Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
+                                       const std::string& identity) {
   ArchiveRecovery r;
   auto manifest = ReadManifest(directory);
   if (!manifest.ok()) return manifest.status();
   Manifest& m = *manifest;
   if (!identity.empty() && m.identity != identity)
     return Status::Error(StatusCode::kFailedPrecondition,
-                         directory + ": holds the archive of another log (identity " + m.identity + ", this log's is " +
-                             identity + ")");
+                         directory + ": holds the archive of another log (identity " + m.identity +
+                             ", this log's is " + identity + ")");
   std::uint64_t id[2];
   if (!ParseIdentityHex(m.identity, id))
     return Status::Error(StatusCode::kCorrupt, directory + "/" + kManifestFile + ": bad identity");
@@ -228,24 +247,28 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
         ++missing_prefix;
         continue;
       }
-      return base::ErrnoStatus(path, "listed in the manifest as offsets [" + std::to_string(s.base) + ", " +
-                                         std::to_string(s.end) + ") but cannot be found",
+      return base::ErrnoStatus(path,
+                               "listed in the manifest as offsets [" + std::to_string(s.base) +
+                                   ", " + std::to_string(s.end) + ") but cannot be found",
                                errno);
     }
     if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != s.stored_bytes)
-      return Status::Error(StatusCode::kCorrupt,
-                           path + ": is " + std::to_string(st.st_size) + " bytes, the manifest says " +
-                               std::to_string(s.stored_bytes) +
-                               " (a sealed segment never changes: restore it, or move it and every segment after it "
-                               "away to continue without that history)");
+      return Status::Error(
+          StatusCode::kCorrupt,
+          path + ": is " + std::to_string(st.st_size) + " bytes, the manifest says " +
+              std::to_string(s.stored_bytes) +
+              " (a sealed segment never changes: restore it, or move it and every segment after it "
+              "away to continue without that history)");
   }
   if (missing_prefix > 0) {
     const std::uint64_t from = m.segments.front().base;
-    m.segments.erase(m.segments.begin(), m.segments.begin() + static_cast<std::ptrdiff_t>(missing_prefix));
+    m.segments.erase(m.segments.begin(),
+                     m.segments.begin() + static_cast<std::ptrdiff_t>(missing_prefix));
     m.earliest = m.segments.empty() ? m.active_base : m.segments.front().base;
     r.notes.push_back(directory + ": the oldest " + std::to_string(missing_prefix) +
                       " segment file(s) were missing: offsets [" + std::to_string(from) + ", " +
-                      std::to_string(m.earliest) + ") are gone; the archive now starts at " + std::to_string(m.earliest));
+                      std::to_string(m.earliest) + ") are gone; the archive now starts at " +
+                      std::to_string(m.earliest));
     changed = true;
   }
 
@@ -266,7 +289,10 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
       ::unlinkat(dir_fd, name.c_str(), 0);
     } else if ((plain || compressed || index) && base < m.earliest) {
       ::unlinkat(dir_fd, name.c_str(), 0);
-      if (!index) r.notes.push_back(directory + "/" + name + ": below the archive's start (left by an interrupted retention); removed");
+      if (!index)
+        r.notes.push_back(
+            directory + "/" + name +
+            ": below the archive's start (left by an interrupted retention); removed");
     } else if (const SegmentInfo* s = listed(base); s != nullptr && (plain || compressed)) {
       // A compression interrupted between its steps: the manifest says which file holds the
       // frames; the other one is a copy.
@@ -292,14 +318,17 @@ Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
   // Segment files past the end that do not continue it cannot be read in one offset space.
   for (const std::string& name : *names) {
     std::uint64_t base = 0;
-    const bool segment = ParseSegmentFileName(name, ".seg", &base) || ParseSegmentFileName(name, ".segz", &base);
-    if (!segment || listed(base) != nullptr || (base <= m.active_base && name.ends_with(".seg"))) continue;
+    const bool segment =
+        ParseSegmentFileName(name, ".seg", &base) || ParseSegmentFileName(name, ".segz", &base);
+    if (!segment || listed(base) != nullptr || (base <= m.active_base && name.ends_with(".seg")))
+      continue;
     struct stat st;
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     SetAside(dir_fd, name, &r.notes,
-             base > m.active_base ? "starts at offset " + std::to_string(base) + ", past the archive's end " +
-                                        std::to_string(m.active_base) + " (not contiguous)"
-                                  : "a compressed segment the manifest does not list",
+             base > m.active_base
+                 ? "starts at offset " + std::to_string(base) + ", past the archive's end " +
+                       std::to_string(m.active_base) + " (not contiguous)"
+                 : "a compressed segment the manifest does not list",
              directory);
   }
   if (m.segments.empty()) m.earliest = m.active_base;

@@ -28,7 +28,8 @@ struct ArchiveRecovery {
 //    its frames); a compressed file the manifest does not list is set aside;
 // Only segments not yet sealed are read; sealed ones are only looked at with stat.
 // REQUIRES: the caller holds the archive's lock (DIR/LOCK).
-Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory, const std::string& identity);
+Result<ArchiveRecovery> RecoverArchive(int dir_fd, const std::string& directory,
+                                       const std::string& identity);
 
 // Writes `manifest` as the archive's MANIFEST, atomically.
 Status WriteManifest(int dir_fd, const std::string& directory, const Manifest& manifest);
@@ -37,8 +38,8 @@ Status WriteManifest(int dir_fd, const std::string& directory, const Manifest& m
 Status WriteIndex(int dir_fd, const std::string& directory, std::uint64_t base, std::uint64_t end,
                   const std::vector<IndexEntry>& entries);
 // Reads the index of segment `base`; kNotFound or kCorrupt (the caller then walks the segment).
-Result<std::vector<IndexEntry>> ReadIndex(int dir_fd, const std::string& directory, std::uint64_t base,
-                                          std::uint64_t end);
+Result<std::vector<IndexEntry>> ReadIndex(int dir_fd, const std::string& directory,
+                                          std::uint64_t base, std::uint64_t end);
 
 // Takes the archive's lock (DIR/LOCK, an exclusive flock held until the returned fd is closed);
 // kBusy if another process holds it.

@@ -19,13 +19,15 @@ namespace {
 
 constexpr int kZstdDefaultLevel = 3;
 
-Status WriteAll(int fd, const void* data, std::size_t size, std::uint64_t at, const std::string& path) {
+Status WriteAll(int fd, const void* data, std::size_t size, std::uint64_t at,
+                const std::string& path) {
   const auto* p = static_cast<const std::byte*>(data);
   std::size_t done = 0;
   while (done < size) {
     const ssize_t w = ::pwrite(fd, p + done, size - done, static_cast<off_t>(at + done));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return base::ErrnoStatus(path, "cannot write compressed segment", w < 0 ? errno : ENOSPC);
+    if (w <= 0)
+      return base::ErrnoStatus(path, "cannot write compressed segment", w < 0 ? errno : ENOSPC);
     done += static_cast<std::size_t>(w);
   }
   return Status::Ok();
@@ -53,7 +55,8 @@ bool BlockCodec::Compress(std::span<const std::byte> raw, std::vector<std::byte>
     out->resize(static_cast<std::size_t>(LZ4_compressBound(n)));
     auto* dst = reinterpret_cast<char*>(out->data());
     const int cap = static_cast<int>(out->size());
-    const int written = level_ == 0 ? LZ4_compress_default(src, dst, n, cap) : LZ4_compress_HC(src, dst, n, cap, level_);
+    const int written = level_ == 0 ? LZ4_compress_default(src, dst, n, cap)
+                                    : LZ4_compress_HC(src, dst, n, cap, level_);
     if (written <= 0) return false;
     out->resize(static_cast<std::size_t>(written));
     return true;
@@ -69,20 +72,23 @@ bool BlockCodec::Compress(std::span<const std::byte> raw, std::vector<std::byte>
 
 bool BlockCodec::Decompress(std::span<const std::byte> stored, std::span<std::byte> raw) {
   if (codec_ == Codec::kLz4) {
-    if (stored.size() > static_cast<std::size_t>(INT32_MAX) || raw.size() > static_cast<std::size_t>(INT32_MAX))
+    if (stored.size() > static_cast<std::size_t>(INT32_MAX) ||
+        raw.size() > static_cast<std::size_t>(INT32_MAX))
       return false;
-    const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored.data()), reinterpret_cast<char*>(raw.data()),
-                                      static_cast<int>(stored.size()), static_cast<int>(raw.size()));
+    const int n = LZ4_decompress_safe(
+        reinterpret_cast<const char*>(stored.data()), reinterpret_cast<char*>(raw.data()),
+        static_cast<int>(stored.size()), static_cast<int>(raw.size()));
     return n >= 0 && static_cast<std::size_t>(n) == raw.size();
   }
   if (dctx_ == nullptr) return false;
-  const std::size_t n = ZSTD_decompressDCtx(dctx_, raw.data(), raw.size(), stored.data(), stored.size());
+  const std::size_t n =
+      ZSTD_decompressDCtx(dctx_, raw.data(), raw.size(), stored.data(), stored.size());
   return !ZSTD_isError(n) && n == raw.size();
 }
 
-Result<std::unique_ptr<SegmentCompressor>> SegmentCompressor::Start(int dir_fd, const std::string& directory,
-                                                                    const SegmentInfo& segment, Codec codec, int level,
-                                                                    const std::uint64_t identity[2]) {
+Result<std::unique_ptr<SegmentCompressor>> SegmentCompressor::Start(
+    int dir_fd, const std::string& directory, const SegmentInfo& segment, Codec codec, int level,
+    const std::uint64_t identity[2]) {
   std::unique_ptr<SegmentCompressor> c(new SegmentCompressor());
   c->dir_fd_ = dir_fd;
   c->directory_ = directory;
@@ -98,7 +104,8 @@ Result<std::unique_ptr<SegmentCompressor>> SegmentCompressor::Start(int dir_fd, 
   c->final_name_ = SegmentFileName(segment.base, codec);
   c->temp_name_ = c->final_name_ + ".tmp.compress";
   ::unlinkat(dir_fd, c->temp_name_.c_str(), 0);  // left by an earlier attempt
-  c->fd_ = ::openat(dir_fd, c->temp_name_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  c->fd_ = ::openat(dir_fd, c->temp_name_.c_str(),
+                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (c->fd_ < 0) return base::ErrnoStatus(directory + "/" + c->temp_name_, "cannot create", errno);
   return c;
 }
@@ -121,14 +128,18 @@ Result<bool> SegmentCompressor::Step() {
     const FrameKind kind = frames.layout->Classify(end, frames.LoadSealRelaxed(end), &bytes);
     if ((kind != FrameKind::kRecord && kind != FrameKind::kPadding) || bytes > segment_.end - end ||
         end - begin + bytes > UINT32_MAX)
-      return Status::Error(StatusCode::kCorrupt, source_path + ": damaged frame at offset " + std::to_string(end));
+      return Status::Error(StatusCode::kCorrupt,
+                           source_path + ": damaged frame at offset " + std::to_string(end));
     end += bytes;
   }
   const std::span<const std::byte> raw(frames.At(begin), end - begin);
   if (!block_codec_->Compress(raw, &out_))
-    return Status::Error(StatusCode::kIoError, source_path + ": " + CodecName(codec_) + " could not compress the block at offset " +
-                                                    std::to_string(begin));
-  if (Status s = WriteAll(fd_, out_.data(), out_.size(), file_at_, directory_ + "/" + temp_name_); !s.ok()) return s;
+    return Status::Error(StatusCode::kIoError, source_path + ": " + CodecName(codec_) +
+                                                   " could not compress the block at offset " +
+                                                   std::to_string(begin));
+  if (Status s = WriteAll(fd_, out_.data(), out_.size(), file_at_, directory_ + "/" + temp_name_);
+      !s.ok())
+    return s;
   BlockEntry e;
   std::memset(&e, 0, sizeof e);
   e.first_offset = begin;
@@ -160,7 +171,8 @@ Result<bool> SegmentCompressor::Finish() {
   if (Status s = WriteAll(fd_, header.data(), header.size(), 0, temp_path); !s.ok()) return s;
   if (::fsync(fd_) != 0) return base::ErrnoStatus(temp_path, "cannot flush (fsync)", errno);
   if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, final_name_.c_str()) != 0)
-    return base::ErrnoStatus(directory_ + "/" + final_name_, "cannot rename the compressed segment into place", errno);
+    return base::ErrnoStatus(directory_ + "/" + final_name_,
+                             "cannot rename the compressed segment into place", errno);
   done_ = true;
   if (::fsync(dir_fd_) != 0) return base::ErrnoStatus(directory_, "cannot flush (fsync)", errno);
   segment_.codec = codec_;

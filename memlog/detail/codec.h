@@ -49,7 +49,8 @@ class BlockCodec {
 class SegmentCompressor {
  public:
   static Result<std::unique_ptr<SegmentCompressor>> Start(int dir_fd, const std::string& directory,
-                                                          const SegmentInfo& segment, Codec codec, int level,
+                                                          const SegmentInfo& segment, Codec codec,
+                                                          int level,
                                                           const std::uint64_t identity[2]);
   ~SegmentCompressor();
   SegmentCompressor(const SegmentCompressor&) = delete;
@@ -78,7 +79,7 @@ class SegmentCompressor {
   std::unique_ptr<BlockCodec> block_codec_;
   std::vector<std::byte> out_;
   std::vector<BlockEntry> blocks_;
-  std::uint64_t next_ = 0;     // offset of the next block's first frame
+  std::uint64_t next_ = 0;  // offset of the next block's first frame
   std::uint64_t file_at_ = kSegmentHeaderSize;
   std::uint32_t max_block_bytes_ = 0;
   std::uint64_t identity_[2] = {0, 0};

@@ -1,17 +1,16 @@
 #include "memlog/detail/ring.h"
 
-#include <algorithm>
-#include <cstring>
-#include <span>
-#include <utility>
-
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
+#include <span>
+#include <utility>
 
 #include "base/check.h"
 #include "memlog/crc32c.h"
@@ -38,13 +37,14 @@ bool Ring::TryUnblock(std::uint64_t offset, std::uint64_t observed) const {
   if (end == 0) {
     return Classify(offset, LoadSeal(offset), &frame_bytes) != FrameKind::kUncommitted;
   }
-  const std::uint64_t padding = MakeSeal(Tag(offset), kSealPadding,
-                                         static_cast<std::uint32_t>(end - offset));
+  const std::uint64_t padding =
+      MakeSeal(Tag(offset), kSealPadding, static_cast<std::uint32_t>(end - offset));
   std::uint64_t expected = observed;
   // release: readers that see the padding also see nothing else of ours; acquire on failure:
   // the producer committed after all and its frame must be visible.
-  if (Atomic(SealWord(offset)).compare_exchange_strong(expected, padding, std::memory_order_release,
-                                                      std::memory_order_acquire)) {
+  if (Atomic(SealWord(offset))
+          .compare_exchange_strong(expected, padding, std::memory_order_release,
+                                   std::memory_order_acquire)) {
     Atomic(header->counters.unblocked_stalls).fetch_add(1, std::memory_order_relaxed);
     Atomic(header->counters.padding_frames).fetch_add(1, std::memory_order_relaxed);
     return true;
@@ -70,8 +70,10 @@ std::uint32_t Ring::BeginSleep() const {
 
 void Ring::Sleep(std::uint32_t seen, std::int64_t timeout_ns) const {
   if (timeout_ns <= 0) return;
-  timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
-  // Returns at once if the sequence moved since `seen` (EAGAIN), on a wake, a signal or the timeout.
+  timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000),
+              static_cast<long>(timeout_ns % 1'000'000'000)};
+  // Returns at once if the sequence moved since `seen` (EAGAIN), on a wake, a signal or the
+  // timeout.
   ::syscall(SYS_futex, &header->wake.sequence, FUTEX_WAIT, seen, &ts, nullptr, 0);
 }
 
@@ -95,7 +97,8 @@ std::uint64_t Ring::RaiseHeadToCursors() const {
   // With an archive, only what the archive does not hold yet is kept: other readers read the
   // rest from the archive.
   if (archive_cursor != nullptr) slowest = LoadArchived();
-  for (CursorSlot& c : archive_cursor != nullptr ? std::span<CursorSlot>() : std::span<CursorSlot>(header->cursors)) {
+  for (CursorSlot& c : archive_cursor != nullptr ? std::span<CursorSlot>()
+                                                 : std::span<CursorSlot>(header->cursors)) {
     // acquire: a consumer releases its position only after it has finished reading.
     if (Atomic(c.state).load(std::memory_order_acquire) !=
         static_cast<std::uint64_t>(CursorState::kActive))
@@ -107,8 +110,9 @@ std::uint64_t Ring::RaiseHeadToCursors() const {
   slowest = std::min(slowest, tail);
   while (head < slowest) {
     // acq_rel: publish the new head to readers that check for laps.
-    if (Atomic(header->head.value).compare_exchange_weak(head, slowest, std::memory_order_acq_rel,
-                                                         std::memory_order_acquire))
+    if (Atomic(header->head.value)
+            .compare_exchange_weak(head, slowest, std::memory_order_acq_rel,
+                                   std::memory_order_acquire))
       return slowest;
   }
   return head;
@@ -133,8 +137,9 @@ bool Ring::AdvanceHeadTo(std::uint64_t limit) const {
     }
     if (walked > head) {
       // acq_rel: publish the new head to readers that check for laps (and to producers).
-      if (Atomic(header->head.value).compare_exchange_strong(
-              head, walked, std::memory_order_acq_rel, std::memory_order_acquire))
+      if (Atomic(header->head.value)
+              .compare_exchange_strong(head, walked, std::memory_order_acq_rel,
+                                       std::memory_order_acquire))
         head = walked;
       continue;
     }

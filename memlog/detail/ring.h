@@ -85,9 +85,13 @@ struct Ring {
   }
   // acquire: pairs with the release of the reservation CAS, so producer slots written before
   // it are visible.
-  std::uint64_t LoadTail() const { return Atomic(header->tail.value).load(std::memory_order_acquire); }
+  std::uint64_t LoadTail() const {
+    return Atomic(header->tail.value).load(std::memory_order_acquire);
+  }
   // acquire: a region behind head may be being overwritten.
-  std::uint64_t LoadHead() const { return Atomic(header->head.value).load(std::memory_order_acquire); }
+  std::uint64_t LoadHead() const {
+    return Atomic(header->head.value).load(std::memory_order_acquire);
+  }
   // acquire: the archive released its cursor only after the frames before it were durable.
   std::uint64_t LoadArchived() const {
     return Atomic(archive_cursor->position).load(std::memory_order_acquire);
@@ -165,7 +169,8 @@ struct FrameSpan {
   // relaxed: a segment's frames never change once written, and a ring's are checked afterwards
   // (LogReader::StillValid).
   std::uint64_t LoadSealRelaxed(std::uint64_t offset) const {
-    return std::atomic_ref<std::uint64_t>(*const_cast<std::uint64_t*>(reinterpret_cast<const std::uint64_t*>(At(offset))))
+    return std::atomic_ref<std::uint64_t>(
+               *const_cast<std::uint64_t*>(reinterpret_cast<const std::uint64_t*>(At(offset))))
         .load(std::memory_order_relaxed);
   }
   static FrameSpan OfRing(const Ring& ring) { return {ring.data, 0, ring.mask, &ring}; }

@@ -54,7 +54,8 @@ inline std::uint64_t Avalanche(std::uint64_t z) {
 }
 inline std::uint32_t ShardOf(const KeyRef& k, KeyType type, std::uint32_t shard_count) {
   if (shard_count <= 1) return 0;
-  return static_cast<std::uint32_t>(Avalanche(KeyHash(k, type, kShardSeed)) >> 40) & (shard_count - 1);
+  return static_cast<std::uint32_t>(Avalanche(KeyHash(k, type, kShardSeed)) >> 40) &
+         (shard_count - 1);
 }
 
 inline bool SameKey(const KeyRef& a, const std::uint64_t* slot_words, std::uint32_t slot_len,

@@ -74,10 +74,12 @@ class RegistryMap {
                      int* fd_out = nullptr) {
     const std::string path = ns_path + "/" + kRegistryFileName;
     Mapping m;
-    Status s = MapFile(dir_fd, kRegistryFileName, path, writable, sizeof(RegistryHeader), &m, fd_out);
+    Status s =
+        MapFile(dir_fd, kRegistryFileName, path, writable, sizeof(RegistryHeader), &m, fd_out);
     if (!s.ok()) {
       if (s.code() == StatusCode::kNotFound)
-        return Status::Error(StatusCode::kNotFound, ns_path + ": not a view namespace (no registry)");
+        return Status::Error(StatusCode::kNotFound,
+                             ns_path + ": not a view namespace (no registry)");
       return s;
     }
     RegistryHeader h;
@@ -86,7 +88,8 @@ class RegistryMap {
       if (fd_out) ::close(*fd_out);
       return Status::Error(StatusCode::kCorrupt, path + ": " + what);
     };
-    if (std::memcmp(h.magic, kRegistryMagic, sizeof kRegistryMagic) != 0) return bad("bad magic: not a kappa view registry");
+    if (std::memcmp(h.magic, kRegistryMagic, sizeof kRegistryMagic) != 0)
+      return bad("bad magic: not a kappa view registry");
     if (h.version != kFormatVersion)
       return bad("format version " + std::to_string(h.version) + ", this build reads version " +
                  std::to_string(kFormatVersion));
@@ -95,7 +98,8 @@ class RegistryMap {
         h.max_aliases != kRegistryAliases)
       return bad("table sizes do not match this build");
     if (m.size() != kRegistrySize)
-      return bad("file is " + std::to_string(m.size()) + " bytes, expected " + std::to_string(kRegistrySize));
+      return bad("file is " + std::to_string(m.size()) + " bytes, expected " +
+                 std::to_string(kRegistrySize));
     out->map_ = std::move(m);
     out->path_ = path;
     return Status::Ok();
@@ -107,7 +111,9 @@ class RegistryMap {
   std::uint64_t changes() const { return LoadAcquire(layout()->header.changes); }
 
   // acquire: the view file a word names was complete before the word was stored.
-  const std::uint64_t& generation_word(std::uint32_t i) const { return layout()->views[i].generation; }
+  const std::uint64_t& generation_word(std::uint32_t i) const {
+    return layout()->views[i].generation;
+  }
   const std::uint64_t& alias_word(std::uint32_t i) const { return layout()->aliases[i].current; }
 
   // Copies view entry i. kNotFound if free; kBusy if it stayed mid-update.
@@ -115,8 +121,11 @@ class RegistryMap {
     const ViewEntry& e = layout()->views[i];
     ViewEntry copy;
     for (int attempt = 0; attempt < kEntryReadAttempts; ++attempt) {
-      if (TrySeqRead(e.seq, [&] { CopyFromShared(&copy, reinterpret_cast<const std::byte*>(&e), sizeof copy); })) {
-        if (copy.state != static_cast<std::uint32_t>(EntryState::kLive)) return StatusCode::kNotFound;
+      if (TrySeqRead(e.seq, [&] {
+            CopyFromShared(&copy, reinterpret_cast<const std::byte*>(&e), sizeof copy);
+          })) {
+        if (copy.state != static_cast<std::uint32_t>(EntryState::kLive))
+          return StatusCode::kNotFound;
         out->index = i;
         out->generation_word = copy.generation;
         out->kind = static_cast<ViewKind>(copy.kind);
@@ -136,8 +145,11 @@ class RegistryMap {
     const AliasEntry& e = layout()->aliases[i];
     AliasEntry copy;
     for (int attempt = 0; attempt < kEntryReadAttempts; ++attempt) {
-      if (TrySeqRead(e.seq, [&] { CopyFromShared(&copy, reinterpret_cast<const std::byte*>(&e), sizeof copy); })) {
-        if (copy.state != static_cast<std::uint32_t>(EntryState::kLive)) return StatusCode::kNotFound;
+      if (TrySeqRead(e.seq, [&] {
+            CopyFromShared(&copy, reinterpret_cast<const std::byte*>(&e), sizeof copy);
+          })) {
+        if (copy.state != static_cast<std::uint32_t>(EntryState::kLive))
+          return StatusCode::kNotFound;
         out->index = i;
         out->current = copy.current;
         out->previous = copy.previous;
@@ -151,16 +163,19 @@ class RegistryMap {
   }
 
   // The entry of shard `shard` of (name, version).
-  Result<ViewRecord> FindView(std::string_view name, std::uint32_t version, std::uint32_t shard = 0) const {
+  Result<ViewRecord> FindView(std::string_view name, std::uint32_t version,
+                              std::uint32_t shard = 0) const {
     for (std::uint32_t i = 0; i < kRegistryViews; ++i) {
       ViewRecord r;
       const StatusCode c = ReadView(i, &r);
       if (c == StatusCode::kBusy) return Busy();
-      if (c == StatusCode::kOk && r.version == version && r.shard == shard && r.name == name) return r;
+      if (c == StatusCode::kOk && r.version == version && r.shard == shard && r.name == name)
+        return r;
     }
-    return Status::Error(StatusCode::kNotFound, std::string(name) + "@" + std::to_string(version) +
-                                                    (shard > 0 ? " shard " + std::to_string(shard) : "") +
-                                                    ": no such view in " + NamespacePath());
+    return Status::Error(StatusCode::kNotFound,
+                         std::string(name) + "@" + std::to_string(version) +
+                             (shard > 0 ? " shard " + std::to_string(shard) : "") +
+                             ": no such view in " + NamespacePath());
   }
 
   // Every entry of (name, version): one, or one per shard, ordered by shard. kNotFound if none;
@@ -171,19 +186,23 @@ class RegistryMap {
       ViewRecord r;
       const StatusCode c = ReadView(i, &r);
       if (c == StatusCode::kBusy) return Busy();
-      if (c == StatusCode::kOk && r.version == version && r.name == name) shards.push_back(std::move(r));
+      if (c == StatusCode::kOk && r.version == version && r.name == name)
+        shards.push_back(std::move(r));
     }
     const std::string ref = std::string(name) + "@" + std::to_string(version);
-    if (shards.empty()) return Status::Error(StatusCode::kNotFound, ref + ": no such view in " + NamespacePath());
-    std::sort(shards.begin(), shards.end(), [](const ViewRecord& a, const ViewRecord& b) { return a.shard < b.shard; });
+    if (shards.empty())
+      return Status::Error(StatusCode::kNotFound, ref + ": no such view in " + NamespacePath());
+    std::sort(shards.begin(), shards.end(),
+              [](const ViewRecord& a, const ViewRecord& b) { return a.shard < b.shard; });
     const std::uint32_t count = shards[0].shard_count;
     for (std::uint32_t i = 0; i < count; ++i) {
       if (i >= shards.size() || shards[i].shard != i || shards[i].shard_count != count)
-        return Status::Error(StatusCode::kFailedPrecondition,
-                             ref + ": shard " + std::to_string(i) + " of " + std::to_string(count) +
-                                 " has not been created yet");
+        return Status::Error(StatusCode::kFailedPrecondition, ref + ": shard " + std::to_string(i) +
+                                                                  " of " + std::to_string(count) +
+                                                                  " has not been created yet");
     }
-    if (shards.size() != count) return Status::Error(StatusCode::kCorrupt, ref + ": shard counts disagree");
+    if (shards.size() != count)
+      return Status::Error(StatusCode::kCorrupt, ref + ": shard counts disagree");
     return shards;
   }
 
@@ -194,7 +213,8 @@ class RegistryMap {
       if (c == StatusCode::kBusy) return Busy();
       if (c == StatusCode::kOk && r.name == name) return r;
     }
-    return Status::Error(StatusCode::kNotFound, std::string(name) + ": no such view in " + NamespacePath());
+    return Status::Error(StatusCode::kNotFound,
+                         std::string(name) + ": no such view in " + NamespacePath());
   }
 
   std::vector<ViewRecord> Views() const {
@@ -217,7 +237,8 @@ class RegistryMap {
  private:
   std::string NamespacePath() const { return path_.substr(0, path_.rfind('/')); }
   Status Busy() const {
-    return Status::Error(StatusCode::kBusy, path_ + ": an entry stayed mid-update (a registry writer died?)");
+    return Status::Error(StatusCode::kBusy,
+                         path_ + ": an entry stayed mid-update (a registry writer died?)");
   }
 
   Mapping map_;

@@ -33,17 +33,21 @@ static_assert(std::atomic_ref<std::uint32_t>::is_always_lock_free);
 // Mapped words. Readers map files read-only and only ever load through these; const_cast is
 // sound because a load never writes.
 inline std::uint64_t LoadRelaxed(const std::uint64_t& w) {
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(w)).load(std::memory_order_relaxed);
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(w))
+      .load(std::memory_order_relaxed);
 }
 inline std::uint32_t LoadRelaxed(const std::uint32_t& w) {
-  return std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(w)).load(std::memory_order_relaxed);
+  return std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(w))
+      .load(std::memory_order_relaxed);
 }
 inline std::int64_t LoadRelaxed(const std::int64_t& w) {
-  return std::atomic_ref<std::int64_t>(const_cast<std::int64_t&>(w)).load(std::memory_order_relaxed);
+  return std::atomic_ref<std::int64_t>(const_cast<std::int64_t&>(w))
+      .load(std::memory_order_relaxed);
 }
 // acquire: everything the writer wrote before its release store of this word is visible.
 inline std::uint64_t LoadAcquire(const std::uint64_t& w) {
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(w)).load(std::memory_order_acquire);
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(w))
+      .load(std::memory_order_acquire);
 }
 inline void StoreRelaxed(std::uint64_t& w, std::uint64_t v) {
   std::atomic_ref<std::uint64_t>(w).store(v, std::memory_order_relaxed);
@@ -116,7 +120,9 @@ inline std::uint64_t HashBytes(const void* data, std::size_t n, std::uint64_t se
   return Mix(h, kHashK0);
 }
 // Checksum of immutable headers.
-inline std::uint64_t Hash64(const void* data, std::size_t n) { return HashBytes(data, n, 0x6b617070u); }
+inline std::uint64_t Hash64(const void* data, std::size_t n) {
+  return HashBytes(data, n, 0x6b617070u);
+}
 
 // ---- Clocks ----
 inline std::int64_t UnixNs() {
@@ -196,8 +202,9 @@ inline std::string NamespacePath(std::string_view ns) {
 
 // "<name>@<version>.<generation>.view", or "<name>@<version>#<shard>.<generation>.view" for a
 // shard of a sharded version.
-inline std::string ViewFileName(std::string_view name, std::uint32_t version, std::uint32_t generation,
-                                std::uint32_t shard = 0, std::uint32_t shard_count = 1) {
+inline std::string ViewFileName(std::string_view name, std::uint32_t version,
+                                std::uint32_t generation, std::uint32_t shard = 0,
+                                std::uint32_t shard_count = 1) {
   std::string f = std::string(name) + "@" + std::to_string(version);
   if (shard_count > 1) f += "#" + std::to_string(shard);
   return f + "." + std::to_string(generation) + ".view";
@@ -218,9 +225,11 @@ inline Status ErrnoStatus(const std::string& path, const std::string& what, int 
   if (err == EEXIST) code = StatusCode::kAlreadyExists;
   if (err == EACCES || err == EPERM || err == EROFS) code = StatusCode::kPermissionDenied;
   if (err == ELOOP)
-    return Status::Error(StatusCode::kPermissionDenied, path + ": is a symbolic link; refusing to follow it");
+    return Status::Error(StatusCode::kPermissionDenied,
+                         path + ": is a symbolic link; refusing to follow it");
   if (err == EISDIR) return Status::Error(StatusCode::kInvalidArgument, path + ": is a directory");
-  if (err == ENOTDIR) return Status::Error(StatusCode::kInvalidArgument, path + ": is not a directory");
+  if (err == ENOTDIR)
+    return Status::Error(StatusCode::kInvalidArgument, path + ": is not a directory");
   return Status::Error(code, path + ": " + what + ": " + std::strerror(err));
 }
 
@@ -228,12 +237,15 @@ inline Status ErrnoStatus(const std::string& path, const std::string& what, int 
 inline Status CheckOwnedRegularFile(int fd, const std::string& path, std::uint64_t* size) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoStatus(path, "cannot stat", errno);
-  if (S_ISDIR(st.st_mode)) return Status::Error(StatusCode::kInvalidArgument, path + ": is a directory");
-  if (!S_ISREG(st.st_mode)) return Status::Error(StatusCode::kInvalidArgument, path + ": is not a regular file");
+  if (S_ISDIR(st.st_mode))
+    return Status::Error(StatusCode::kInvalidArgument, path + ": is a directory");
+  if (!S_ISREG(st.st_mode))
+    return Status::Error(StatusCode::kInvalidArgument, path + ": is not a regular file");
   if (st.st_uid != ::geteuid())
     return Status::Error(StatusCode::kPermissionDenied,
-                         path + ": owned by uid " + std::to_string(st.st_uid) + ", not by this user (uid " +
-                             std::to_string(::geteuid()) + "); refusing to trust it");
+                         path + ": owned by uid " + std::to_string(st.st_uid) +
+                             ", not by this user (uid " + std::to_string(::geteuid()) +
+                             "); refusing to trust it");
   *size = static_cast<std::uint64_t>(st.st_size);
   return Status::Ok();
 }
@@ -243,7 +255,10 @@ class Mapping {
  public:
   Mapping() = default;
   Mapping(void* data, std::size_t size) : data_(data), size_(size) {}
-  Mapping(Mapping&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; o.size_ = 0; }
+  Mapping(Mapping&& o) noexcept : data_(o.data_), size_(o.size_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
   Mapping& operator=(Mapping&& o) noexcept {
     if (this != &o) {
       Reset();
@@ -273,7 +288,8 @@ class Mapping {
 // `min_size`: the file must be at least this large before anything is mapped.
 inline Status MapFile(int dir_fd, const std::string& name, const std::string& path, bool writable,
                       std::uint64_t min_size, Mapping* out, int* fd_out = nullptr) {
-  const int fd = ::openat(dir_fd, name.c_str(), (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+  const int fd =
+      ::openat(dir_fd, name.c_str(), (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(path, "cannot open", errno);
   std::uint64_t size = 0;
   Status s = CheckOwnedRegularFile(fd, path, &size);
@@ -282,7 +298,8 @@ inline Status MapFile(int dir_fd, const std::string& name, const std::string& pa
                                                 " bytes, too short to hold a header of " +
                                                 std::to_string(min_size));
   if (s.ok() && size > (std::uint64_t{1} << 46))
-    s = Status::Error(StatusCode::kCorrupt, path + ": file of " + std::to_string(size) + " bytes is implausibly large");
+    s = Status::Error(StatusCode::kCorrupt,
+                      path + ": file of " + std::to_string(size) + " bytes is implausibly large");
   if (!s.ok()) {
     ::close(fd);
     return s;
@@ -311,7 +328,8 @@ inline Status OpenDirectory(const std::string& path, int* fd_out) {
     if (errno == ENOTDIR || errno == ELOOP) {
       struct stat st;
       if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-        return Status::Error(StatusCode::kPermissionDenied, path + ": is a symbolic link; refusing to follow it");
+        return Status::Error(StatusCode::kPermissionDenied,
+                             path + ": is a symbolic link; refusing to follow it");
       return Status::Error(StatusCode::kInvalidArgument, path + ": is not a directory");
     }
     if (errno == ENOENT)

@@ -36,20 +36,23 @@ class SlotTable {
   std::byte* Slot(std::uint64_t idx) const { return base_ + idx * size_; }
   // Starts fetching the slot where hash h's probe begins.
   void Prefetch(std::uint64_t h) const { __builtin_prefetch(Slot(h & mask_), 1, 3); }
-  std::uint64_t* Words(std::uint64_t idx) const { return reinterpret_cast<std::uint64_t*>(Slot(idx)); }
+  std::uint64_t* Words(std::uint64_t idx) const {
+    return reinterpret_cast<std::uint64_t*>(Slot(idx));
+  }
   std::uint64_t Meta(std::uint64_t idx) const { return LoadRelaxed(Words(idx)[1]); }
   std::byte* Payload(std::uint64_t idx) const { return Slot(idx) + shape_->slot.value_at; }
 
   // The live slot holding (k, window, flags), or -1.
-  std::int64_t Find(const KeyRef& k, std::uint64_t h, std::int64_t window, std::uint16_t flags) const {
+  std::int64_t Find(const KeyRef& k, std::uint64_t h, std::int64_t window,
+                    std::uint16_t flags) const {
     std::int64_t unused;
     return Probe(k, h, window, flags, &unused);
   }
 
   // The slot of (k, window, flags): the live one, or (with *inserted) a claimed free one on its
   // probe path, whose key is written with the first Write. -1 if the table has no room.
-  std::int64_t FindOrClaim(const KeyRef& k, std::uint64_t h, std::int64_t window, std::uint16_t flags,
-                           bool* inserted) const {
+  std::int64_t FindOrClaim(const KeyRef& k, std::uint64_t h, std::int64_t window,
+                           std::uint16_t flags, bool* inserted) const {
     std::int64_t free_slot = -1;
     const std::int64_t found = Probe(k, h, window, flags, &free_slot);
     *inserted = found < 0;
@@ -59,10 +62,12 @@ class SlotTable {
   // Writes a whole slot: key, window, offset and payload (`payload_bytes` of it; the rest of
   // the payload area is zeroed).
   void Write(std::uint64_t idx, const KeyRef& k, std::uint64_t h, std::int64_t window,
-             std::uint16_t flags, std::uint64_t offset, const void* payload, std::uint32_t payload_bytes) {
+             std::uint16_t flags, std::uint64_t offset, const void* payload,
+             std::uint32_t payload_bytes) {
     std::uint64_t* w = Words(idx);
     const std::uint64_t seq = BeginWrite(w);
-    StoreRelaxed(w[1], MakeMeta(kSlotLive, static_cast<std::uint8_t>(k.len), flags, static_cast<std::uint32_t>(h >> 32)));
+    StoreRelaxed(w[1], MakeMeta(kSlotLive, static_cast<std::uint8_t>(k.len), flags,
+                                static_cast<std::uint32_t>(h >> 32)));
     StoreRelaxed(w[2], offset);
     if (windowed_) StoreRelaxed(w[3], static_cast<std::uint64_t>(window));
     CopyToShared(Slot(idx) + shape_->slot.key_at, k.words, key_words_ * 8);
@@ -154,7 +159,8 @@ class SlotTable {
       if (windowed_ && static_cast<std::int64_t>(LoadRelaxed(Words(idx)[3])) != window) continue;
       const auto* key = reinterpret_cast<const std::uint64_t*>(Slot(idx) + shape_->slot.key_at);
       bool same = true;
-      for (std::uint32_t i = 0; i < key_words_ && same; ++i) same = LoadRelaxed(key[i]) == k.words[i];
+      for (std::uint32_t i = 0; i < key_words_ && same; ++i)
+        same = LoadRelaxed(key[i]) == k.words[i];
       if (same) return static_cast<std::int64_t>(idx);
     }
     return -1;

@@ -38,7 +38,8 @@ ViewDescriptor MakeDescriptor(const ViewShape& s) {
   d.shard_count = static_cast<std::uint16_t>(s.shard_count);
   d.created_unix_ns = s.created_unix_ns;
   std::memcpy(d.name, s.name.data(), std::min<std::size_t>(s.name.size(), sizeof d.name - 1));
-  std::memcpy(d.key_name, s.key_name.data(), std::min<std::size_t>(s.key_name.size(), sizeof d.key_name - 1));
+  std::memcpy(d.key_name, s.key_name.data(),
+              std::min<std::size_t>(s.key_name.size(), sizeof d.key_name - 1));
   for (std::size_t i = 0; i < s.schema.size(); ++i) {
     const Field& f = s.schema.field(i);
     FieldDesc& fd = d.fields[i];
@@ -55,14 +56,16 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
   std::unique_ptr<ViewFile> f(new ViewFile());
   f->ns_ = &ns;
   f->shape_ = shape;
-  f->file_ = ViewFileName(shape.name, shape.view_version, shape.generation, shape.shard, shape.shard_count);
+  f->file_ = ViewFileName(shape.name, shape.view_version, shape.generation, shape.shard,
+                          shape.shard_count);
   f->path_ = ns.path() + "/" + f->file_;
   const std::uint64_t size = ViewFileSize(shape);
   if (size == 0)
     return Status::Error(StatusCode::kInvalidArgument, f->path_ + ": view too large (over 1 TiB)");
   int fd = -1;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    fd = ::openat(ns.dir_fd(), f->file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = ::openat(ns.dir_fd(), f->file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
     if (fd >= 0 || errno != EEXIST || attempt > 0) break;
     // A file of this name the registry does not point at was left by a writer that died
     // between creating and publishing it: take its place (under its lock, if nobody holds it).
@@ -74,7 +77,8 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
       const bool free = ::flock(old, LOCK_EX | LOCK_NB) == 0;
       if (free) ::unlinkat(ns.dir_fd(), f->file_.c_str(), 0);
       ::close(old);
-      if (!free) return Status::Error(StatusCode::kBusy, f->path_ + ": another writer is creating it");
+      if (!free)
+        return Status::Error(StatusCode::kBusy, f->path_ + ": another writer is creating it");
     }
   }
   if (fd < 0) return ErrnoStatus(f->path_, "cannot create", errno);
@@ -97,8 +101,8 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Create(Namespace& ns, const ViewShap
   return f;
 }
 
-Result<std::unique_ptr<ViewFile>> ViewFile::Attach(Namespace& ns, std::string_view name, std::uint32_t version,
-                                                   std::uint32_t shard) {
+Result<std::unique_ptr<ViewFile>> ViewFile::Attach(Namespace& ns, std::string_view name,
+                                                   std::uint32_t version, std::uint32_t shard) {
   for (int attempt = 0;; ++attempt) {
     auto view = ns.registry().FindView(name, version, shard);
     if (!view.ok()) return view.status();
@@ -106,12 +110,14 @@ Result<std::unique_ptr<ViewFile>> ViewFile::Attach(Namespace& ns, std::string_vi
     f->ns_ = &ns;
     f->file_ = ViewFileName(name, version, view->generation(), view->shard, view->shard_count);
     f->path_ = ns.path() + "/" + f->file_;
-    Status s = MapView(ns.dir_fd(), f->file_, f->path_, /*writable=*/true, &f->map_, &f->shape_, &f->fd_);
+    Status s =
+        MapView(ns.dir_fd(), f->file_, f->path_, /*writable=*/true, &f->map_, &f->shape_, &f->fd_);
     if (s.code() == StatusCode::kNotFound && attempt < 100) continue;  // it just grew
     if (!s.ok()) return s;
     if (::flock(f->fd_, LOCK_EX | LOCK_NB) != 0) {
       const std::uint64_t pid = LoadRelaxed(f->header()->writer.pid);
-      return Status::Error(StatusCode::kBusy, f->path_ + ": has a writer already (pid " + std::to_string(pid) + ")");
+      return Status::Error(StatusCode::kBusy,
+                           f->path_ + ": has a writer already (pid " + std::to_string(pid) + ")");
     }
     // The lock is ours; is this still the current generation?
     auto again = ns.registry().FindView(name, version, shard);

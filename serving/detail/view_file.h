@@ -27,8 +27,8 @@ class ViewFile {
   static Result<std::unique_ptr<ViewFile>> Create(Namespace& ns, const ViewShape& shape);
   // Attaches to the current generation of shard `shard` of (name, version) as its writer. kBusy
   // if another writer holds it.
-  static Result<std::unique_ptr<ViewFile>> Attach(Namespace& ns, std::string_view name, std::uint32_t version,
-                                                  std::uint32_t shard = 0);
+  static Result<std::unique_ptr<ViewFile>> Attach(Namespace& ns, std::string_view name,
+                                                  std::uint32_t version, std::uint32_t shard = 0);
 
   // Detaches: the writer line says nobody writes (unless superseded), the lock goes.
   ~ViewFile();

@@ -26,7 +26,7 @@ struct ViewShape {
   std::uint32_t slot_size = 0;  // slot (keyed, windowed, list) or row (top-K) bytes
   SlotLayout slot{};            // keyed, windowed
   std::uint64_t capacity = 0;
-  std::uint64_t mask = 0;       // keyed, windowed: capacity - 1
+  std::uint64_t mask = 0;  // keyed, windowed: capacity - 1
   std::uint64_t slots_offset = 0;
   std::uint64_t topk_buffer_size = 0;
   std::uint64_t hash_seed = 0;
@@ -72,7 +72,8 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
   auto bad = [&](const std::string& what) {
     return Status::Error(StatusCode::kCorrupt, path + ": " + what);
   };
-  if (std::memcmp(d.magic, kViewMagic, sizeof kViewMagic) != 0) return bad("bad magic: not a kappa view");
+  if (std::memcmp(d.magic, kViewMagic, sizeof kViewMagic) != 0)
+    return bad("bad magic: not a kappa view");
   if (d.version != kFormatVersion)
     return bad("format version " + std::to_string(d.version) + ", this build reads version " +
                std::to_string(kFormatVersion));
@@ -90,7 +91,8 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
       if (d.key_size != 8) return bad("u64 key of size " + std::to_string(d.key_size));
       break;
     case KeyType::kBytes:
-      if (d.key_size == 0 || d.key_size > kMaxKeyBytes) return bad("key size " + std::to_string(d.key_size));
+      if (d.key_size == 0 || d.key_size > kMaxKeyBytes)
+        return bad("key size " + std::to_string(d.key_size));
       break;
     case KeyType::kNone:
       if (d.key_size != 0) return bad("keyless view with a key size");
@@ -99,9 +101,11 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
       return bad("unknown key type " + std::to_string(d.key_type));
   }
   const bool needs_key = s.kind != ViewKind::kList;
-  if (needs_key == (s.key_type == KeyType::kNone)) return bad("key type does not suit the view kind");
+  if (needs_key == (s.key_type == KeyType::kNone))
+    return bad("key type does not suit the view kind");
   s.key_size = d.key_size;
-  if (d.field_count == 0 || d.field_count > kMaxFields) return bad("field count " + std::to_string(d.field_count));
+  if (d.field_count == 0 || d.field_count > kMaxFields)
+    return bad("field count " + std::to_string(d.field_count));
 
   // The schema: rebuilt from names, types and sizes, then compared with the stored offsets.
   std::vector<Field> fields;
@@ -117,11 +121,13 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
     if (schema->field(i).offset != d.fields[i].offset || schema->field(i).size != d.fields[i].size)
       return bad("field " + std::to_string(i) + " layout does not match its schema");
   }
-  if (schema->value_size() != d.value_size) return bad("value size " + std::to_string(d.value_size));
+  if (schema->value_size() != d.value_size)
+    return bad("value size " + std::to_string(d.value_size));
   s.schema = std::move(schema).value();
   s.value_size = d.value_size;
 
-  if (d.slots_offset != kViewHeaderSize) return bad("slots offset " + std::to_string(d.slots_offset));
+  if (d.slots_offset != kViewHeaderSize)
+    return bad("slots offset " + std::to_string(d.slots_offset));
   s.slots_offset = d.slots_offset;
   s.capacity = d.capacity;
   s.slot_size = d.slot_size;
@@ -130,7 +136,8 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
     case ViewKind::kKeyed:
     case ViewKind::kWindowed: {
       if (!std::has_single_bit(d.capacity) || d.capacity < kMinSlots || d.capacity > kMaxSlots)
-        return bad("capacity " + std::to_string(d.capacity) + " is not a power of two in [16, 2^32]");
+        return bad("capacity " + std::to_string(d.capacity) +
+                   " is not a power of two in [16, 2^32]");
       if (s.kind == ViewKind::kWindowed) {
         if (d.window_size_ns <= 0 || d.window_slide_ns <= 0 || d.window_slide_ns > d.window_size_ns)
           return bad("window size and slide out of range");
@@ -148,25 +155,32 @@ inline Status ValidateDescriptor(const ViewDescriptor& d, std::uint64_t file_siz
       break;
     }
     case ViewKind::kTopK:
-      if (d.capacity == 0 || d.capacity > kMaxTopK) return bad("top-K size " + std::to_string(d.capacity));
-      if (d.slot_size != TopKRowSize(s.key_size, s.value_size)) return bad("row size " + std::to_string(d.slot_size));
-      if (d.order_field >= d.field_count || s.schema.field(d.order_field).type == FieldType::kString)
+      if (d.capacity == 0 || d.capacity > kMaxTopK)
+        return bad("top-K size " + std::to_string(d.capacity));
+      if (d.slot_size != TopKRowSize(s.key_size, s.value_size))
+        return bad("row size " + std::to_string(d.slot_size));
+      if (d.order_field >= d.field_count ||
+          s.schema.field(d.order_field).type == FieldType::kString)
         return bad("order field " + std::to_string(d.order_field) + " is not a numeric field");
       s.order_field = d.order_field;
       s.order_descending = d.order_descending != 0;
       s.topk_buffer_size = TopKBufferSize(d.capacity, d.slot_size);
       break;
     case ViewKind::kList:
-      if (d.capacity == 0 || d.capacity > kMaxListRows) return bad("list capacity " + std::to_string(d.capacity));
-      if (d.slot_size != ListRowSize(s.value_size)) return bad("row size " + std::to_string(d.slot_size));
+      if (d.capacity == 0 || d.capacity > kMaxListRows)
+        return bad("list capacity " + std::to_string(d.capacity));
+      if (d.slot_size != ListRowSize(s.value_size))
+        return bad("row size " + std::to_string(d.slot_size));
       break;
   }
   const std::uint64_t expected = ViewFileSize(s);
   if (expected == 0 || expected != file_size)
-    return bad("file is " + std::to_string(file_size) + " bytes but its layout needs " + std::to_string(expected));
+    return bad("file is " + std::to_string(file_size) + " bytes but its layout needs " +
+               std::to_string(expected));
   if (::strnlen(d.name, sizeof d.name) == sizeof d.name || !ValidName(FixedString(d.name)))
     return bad("bad view name in header");
-  if (::strnlen(d.key_name, sizeof d.key_name) == sizeof d.key_name) return bad("key name not terminated");
+  if (::strnlen(d.key_name, sizeof d.key_name) == sizeof d.key_name)
+    return bad("key name not terminated");
   if (d.shard_count == 0 || d.shard_count > kMaxShards || !std::has_single_bit(d.shard_count) ||
       d.shard >= d.shard_count)
     return bad("shard " + std::to_string(d.shard) + " of " + std::to_string(d.shard_count));

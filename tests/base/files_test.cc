@@ -27,8 +27,11 @@ TEST_F(FilesTest, ShouldWriteAtomicallyAndNeverThroughASymlinkAtTheTemporaryName
   ASSERT_TRUE(WriteFileAtomically(victim, "precious", DirectoryUse::kPrivate).ok());
   const std::string target = dir_ + "/file";
   for (int n = 0; n < 64; ++n)  // every temporary name this process's next writes may take
-    ASSERT_EQ(::symlink(victim.c_str(), (target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n)).c_str()),
-              0);
+    ASSERT_EQ(
+        ::symlink(
+            victim.c_str(),
+            (target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n)).c_str()),
+        0);
   ASSERT_TRUE(WriteFileAtomically(target, "new", DirectoryUse::kPrivate).ok());
   EXPECT_EQ(*ReadOwnFile(target), "new");
   EXPECT_EQ(*ReadOwnFile(victim), "precious");
@@ -53,7 +56,8 @@ TEST_F(FilesTest, ShouldRefuseDirectoriesOthersCanWriteOrThatAreSymlinks) {
   auto open = OpenDirectory(dir_, DirectoryUse::kPrivate, false);
   ASSERT_FALSE(open.ok());
   EXPECT_EQ(open.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_NE(open.status().message().find("writable by others (mode 777)"), std::string::npos) << open.status().message();
+  EXPECT_NE(open.status().message().find("writable by others (mode 777)"), std::string::npos)
+      << open.status().message();
   auto shared = OpenDirectory(dir_, DirectoryUse::kShared, false);  // ours: fine for a log
   ASSERT_TRUE(shared.ok());
   ::close(*shared);
@@ -77,7 +81,8 @@ TEST_F(FilesTest, ShouldRefuseDirectoriesAndFilesOfAnotherUser) {
   ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
   auto d = OpenDirectory(theirs, DirectoryUse::kShared, false);
   ASSERT_FALSE(d.ok());
-  EXPECT_NE(d.status().message().find("owned by another user (uid 65534)"), std::string::npos) << d.status().message();
+  EXPECT_NE(d.status().message().find("owned by another user (uid 65534)"), std::string::npos)
+      << d.status().message();
   ASSERT_EQ(::chmod(theirs.c_str(), 01777), 0);  // sticky, like /tmp: fine for a log's directory
   auto sticky = OpenDirectory(theirs, DirectoryUse::kShared, false);
   ASSERT_TRUE(sticky.ok()) << sticky.status().message();

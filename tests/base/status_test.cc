@@ -13,7 +13,8 @@ namespace {
 
 TEST(StatusTest, ShouldCarryItsCodeAndMessageAcrossModules) {
   // memlog's and serving's statuses are the same type: nothing is converted, nothing lost.
-  const memlog::Status from_memlog = memlog::Status::Error(memlog::StatusCode::kCorrupt, "log: bad frame");
+  const memlog::Status from_memlog =
+      memlog::Status::Error(memlog::StatusCode::kCorrupt, "log: bad frame");
   const serving::Status in_serving = from_memlog;
   EXPECT_EQ(in_serving.code(), serving::StatusCode::kCorrupt);
   const Status prefixed = in_serving.WithPrefix("job q5: ");
@@ -36,7 +37,8 @@ TEST(StatusTest, ShouldHoldAValueOrAnError) {
 }
 
 TEST(StatusDeathTest, ShouldAbortWithTheMessageWhenTheValueOfAnErrorIsTaken) {
-  const Result<int> error = Status::Error(StatusCode::kIoError, "disk.log: No space left on device");
+  const Result<int> error =
+      Status::Error(StatusCode::kIoError, "disk.log: No space left on device");
   EXPECT_DEATH({ (void)error.value(); }, "I/O error.*disk.log: No space left on device");
 }
 

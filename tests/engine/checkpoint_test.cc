@@ -28,7 +28,8 @@ Rows ScanAll(const TempNamespace& ns, const std::string& ref) {
     rows.emplace_back(r.key_u64, r.window_start,
                       std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size()));
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   std::sort(rows.begin(), rows.end());
   return rows;
 }
@@ -66,7 +67,8 @@ Job SessionsPerUser(const std::string& log) {
 
 std::vector<Click> SortedClicks(std::size_t n, std::uint64_t seed) {
   std::vector<Click> clicks = MakeClicks(n, seed, 0);
-  std::sort(clicks.begin(), clicks.end(), [](const Click& a, const Click& b) { return a.time < b.time; });
+  std::sort(clicks.begin(), clicks.end(),
+            [](const Click& a, const Click& b) { return a.time < b.time; });
   return clicks;
 }
 
@@ -92,11 +94,13 @@ TEST(CheckpointTest, ShouldBeCaughtUpAtOnceWhenStartingAtTheEndOfTheLog) {
   TempNamespace ns;
   for (const Click& c : SortedClicks(100, 1)) log.Append(c, c.time);
   auto engine = MakeEngine(ns, 2);
-  auto running = std::move(engine->Start(From<Click>("late_comer", log.path(), SourceOptions{.start = memlog::StartAt::Latest()})
-                                              .KeyBy([](const Click& c) { return c.user; })
-                                              .Aggregate(operators::Count<Click>{})
-                                              .ToView("late_comer")))
-                     .value();
+  auto running =
+      std::move(engine->Start(From<Click>("late_comer", log.path(),
+                                          SourceOptions{.start = memlog::StartAt::Latest()})
+                                  .KeyBy([](const Click& c) { return c.user; })
+                                  .Aggregate(operators::Count<Click>{})
+                                  .ToView("late_comer")))
+          .value();
   EXPECT_TRUE(running->WaitCaughtUp(std::chrono::seconds(5)));
   EXPECT_EQ(running->Stats().applied_offset, log.log().latest_offset());
   EXPECT_EQ(running->Stats().lag_bytes(), 0u);
@@ -177,8 +181,10 @@ TEST(CheckpointTest, ShouldRefuseACheckpointTakenOnAnotherLog) {
   auto refused = engine->Start(PagesPerWindow(path));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("another log"), std::string::npos) << refused.status().message();
-  EXPECT_NE(refused.status().message().find(other->identity()), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("another log"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(other->identity()), std::string::npos)
+      << refused.status().message();
   other.reset();
   RemoveLog(path);
 }
@@ -242,8 +248,10 @@ TEST(CheckpointTest, ShouldNotWriteThroughASymlinkAtItsTemporaryName) {
   const std::string file = dir.path() + "/j@1.ckpt";
   // At every temporary name the next writes of this process can take.
   for (int n = 0; n < 64; ++n)
-    ASSERT_EQ(::symlink(victim.c_str(), (file + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n)).c_str()),
-              0);
+    ASSERT_EQ(
+        ::symlink(victim.c_str(),
+                  (file + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n)).c_str()),
+        0);
   Checkpoint c;
   c.job = "j";
   c.view_version = 1;

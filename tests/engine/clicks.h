@@ -23,8 +23,9 @@ template <>
 struct kappa::engine::RecordType<kappa::engine::testing::Click> {
   using Click = kappa::engine::testing::Click;
   static constexpr std::uint16_t kLogType = 7;
-  static constexpr auto kFields = std::make_tuple(Member("user", &Click::user), Member("page", &Click::page),
-                                                  Member("amount", &Click::amount), Member("time", &Click::time));
+  static constexpr auto kFields =
+      std::make_tuple(Member("user", &Click::user), Member("page", &Click::page),
+                      Member("amount", &Click::amount), Member("time", &Click::time));
 };
 
 namespace kappa::engine::testing {
@@ -45,7 +46,9 @@ inline Job AmountPerPage(const std::string& log) {
       .KeyBy([](const Click& c) { return c.page; })
       .Window(operators::TumblingWindows(2000))
       .Aggregate(operators::MakeAvg<Click>([](const Click& c) { return c.amount; }))
-      .ToView("amount_per_page", ViewSinkOptions{.key_name = "page", .value_name = "avg_amount", .windows_per_key = 64});
+      .ToView(
+          "amount_per_page",
+          ViewSinkOptions{.key_name = "page", .value_name = "avg_amount", .windows_per_key = 64});
 }
 
 }  // namespace kappa::engine::testing

@@ -47,17 +47,18 @@ int Wait(pid_t pid) {
 }
 
 // Every row of `view`: (key, window start, value bytes, offset), sorted.
-std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> Rows(const std::string& ns,
-                                                                                       const std::string& view) {
+std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> Rows(
+    const std::string& ns, const std::string& view) {
   std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uint64_t>> rows;
   auto reader = serving::ViewReader::Open(ns, view);
   EXPECT_TRUE(reader.ok()) << reader.status().message();
   if (!reader.ok()) return rows;
   EXPECT_EQ((*reader)->Scan([&](const serving::RowView& r) {
-              rows.emplace_back(r.key_u64, r.window_start,
-                                std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size()), r.offset);
-              return true;
-            }),
+    rows.emplace_back(r.key_u64, r.window_start,
+                      std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size()),
+                      r.offset);
+    return true;
+  }),
             serving::ReadStatus::kOk);
   std::sort(rows.begin(), rows.end());
   return rows;
@@ -81,10 +82,13 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
     auto append = [&](int n) {
       for (int i = 0; i < n; ++i) {
         clock += static_cast<std::int64_t>(rng() % 20);
-        const Click c{static_cast<std::int64_t>(rng() % 2000), static_cast<std::int64_t>(rng() % 50),
-                      static_cast<std::int64_t>(rng() % 1000), clock - static_cast<std::int64_t>(rng() % 400)};
-        ASSERT_EQ(producer->Append(std::as_bytes(std::span(&c, 1)), RecordType<Click>::kLogType, c.time),
-                  memlog::AppendResult::kOk);
+        const Click c{static_cast<std::int64_t>(rng() % 2000),
+                      static_cast<std::int64_t>(rng() % 50),
+                      static_cast<std::int64_t>(rng() % 1000),
+                      clock - static_cast<std::int64_t>(rng() % 400)};
+        ASSERT_EQ(
+            producer->Append(std::as_bytes(std::span(&c, 1)), RecordType<Click>::kLogType, c.time),
+            memlog::AppendResult::kOk);
       }
     };
     std::mt19937 kill_rng(12);

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   }
   for (auto* job : {&*users, &*pages}) {
     if (!(*job)->WaitCaughtUp(std::chrono::minutes(2))) {
-      std::fprintf(stderr, "%s did not catch up: %s\n", (*job)->name().c_str(), (*job)->status().message().c_str());
+      std::fprintf(stderr, "%s did not catch up: %s\n", (*job)->name().c_str(),
+                   (*job)->status().message().c_str());
       return 1;
     }
     (*job)->Stop();

@@ -1,11 +1,8 @@
 // Pipelines on generated streams: their views compared with a reference computed here.
 #include "engine/engine.h"
 
-#include <gtest/gtest.h>
-
-#include "memlog/archiver.h"
-#include "tests/temp_dir.h"
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -23,11 +20,13 @@
 #include <tuple>
 
 #include "engine/checkpoint.h"
+#include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
 #include "serving/view_reader.h"
 #include "tests/engine/test_util.h"
 #include "tests/serving/test_util.h"
+#include "tests/temp_dir.h"
 
 namespace kappa::engine::testing {
 
@@ -44,8 +43,9 @@ template <>
 struct kappa::engine::RecordType<kappa::engine::testing::AmountRange> {
   using AmountRange = kappa::engine::testing::AmountRange;
   static constexpr std::uint16_t kLogType = 10;
-  static constexpr auto kFields = std::make_tuple(Member("low", &AmountRange::low), Member("high", &AmountRange::high),
-                                                  Member("clicks", &AmountRange::clicks));
+  static constexpr auto kFields =
+      std::make_tuple(Member("low", &AmountRange::low), Member("high", &AmountRange::high),
+                      Member("clicks", &AmountRange::clicks));
 };
 
 namespace kappa::engine {
@@ -55,15 +55,16 @@ using serving::testing::TempNamespace;
 using testing::Click;
 using testing::MakeClicks;
 using testing::MakeEngine;
-using testing::TempLog;
 using testing::RemoveLog;
+using testing::TempLog;
 
 TEST(EngineTest, ShouldCountPerKeyIntoAShardedViewLikeAReference) {
   for (int partitions : {1, 2, 4}) {
     TempLog log;
     TempNamespace ns;
     const auto clicks = MakeClicks(50000, 1, 0);
-    std::map<std::int64_t, std::pair<std::int64_t, std::uint64_t>> ref;  // user -> (count of big clicks, last offset)
+    std::map<std::int64_t, std::pair<std::int64_t, std::uint64_t>>
+        ref;  // user -> (count of big clicks, last offset)
     for (const Click& c : clicks) log.Append(c, c.time);
     // Also records of another type, which the job must skip.
     log.AppendRaw("not a click", 99);
@@ -85,12 +86,15 @@ TEST(EngineTest, ShouldCountPerKeyIntoAShardedViewLikeAReference) {
       }
     }
     auto engine = MakeEngine(ns, partitions);
-    Job job = From<Click>("big_clicks", log.path())
-                  .Filter([](const Click& c) { return c.amount >= 100; })
-                  .Map([](const Click& c) { return Click{c.user % 97, c.page, c.amount, c.time}; })
-                  .KeyBy([](const Click& c) { return c.user; })
-                  .Aggregate(operators::Count<Click>{})
-                  .ToView("big_clicks", ViewSinkOptions{.key_name = "user", .value_name = "clicks"});
+    Job job =
+        From<Click>("big_clicks", log.path())
+            .Filter([](const Click& c) { return c.amount >= 100; })
+            .Map([](const Click& c) {
+              return Click{c.user % 97, c.page, c.amount, c.time};
+            })
+            .KeyBy([](const Click& c) { return c.user; })
+            .Aggregate(operators::Count<Click>{})
+            .ToView("big_clicks", ViewSinkOptions{.key_name = "user", .value_name = "clicks"});
     auto running = std::move(engine->Start(job)).value();
     ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60))) << running->status().message();
     const JobStats stats = running->Stats();
@@ -103,14 +107,14 @@ TEST(EngineTest, ShouldCountPerKeyIntoAShardedViewLikeAReference) {
     EXPECT_EQ(reader->schema().field(0).name, "clicks");
     std::size_t rows = 0;
     ASSERT_EQ(reader->Scan([&](const serving::RowView& row) {
-                ++rows;
-                std::int64_t n;
-                std::memcpy(&n, row.value.data(), 8);
-                const auto& e = ref.at(static_cast<std::int64_t>(row.key_u64));
-                EXPECT_EQ(n, e.first) << "user " << row.key_u64;
-                EXPECT_EQ(row.offset, e.second) << "user " << row.key_u64;
-                return true;
-              }),
+      ++rows;
+      std::int64_t n;
+      std::memcpy(&n, row.value.data(), 8);
+      const auto& e = ref.at(static_cast<std::int64_t>(row.key_u64));
+      EXPECT_EQ(n, e.first) << "user " << row.key_u64;
+      EXPECT_EQ(row.offset, e.second) << "user " << row.key_u64;
+      return true;
+    }),
               serving::ReadStatus::kOk);
     EXPECT_EQ(rows, ref.size());
     EXPECT_EQ(reader->applied_offset(), log.log().latest_offset());
@@ -129,7 +133,8 @@ TEST(EngineTest, ShouldSumPerHoppingWindowLikeAReference) {
   std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
   std::uint64_t late = 0;
   for (const Click& c : clicks) {
-    const std::int64_t wm = max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
+    const std::int64_t wm =
+        max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
     bool any = false;
     operators::HoppingWindows(kSize, kSlide).Assign(c.time, [&](const operators::Window& w) {
       if (w.end <= wm) return;
@@ -149,8 +154,9 @@ TEST(EngineTest, ShouldSumPerHoppingWindowLikeAReference) {
                   .KeyBy([](const Click& c) { return c.page; })
                   .Window(operators::HoppingWindows(kSize, kSlide))
                   .Aggregate(operators::MakeSum<Click>([](const Click& c) { return c.amount; }))
-                  .ToView("page_amounts", ViewSinkOptions{.key_name = "page", .value_name = "amount",
-                                                          .windows_per_key = 64});
+                  .ToView("page_amounts",
+                          ViewSinkOptions{
+                              .key_name = "page", .value_name = "amount", .windows_per_key = 64});
     auto running = std::move(engine->Start(job)).value();
     ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
     running->FlushWindows();  // the end of the input: every window fires
@@ -161,11 +167,11 @@ TEST(EngineTest, ShouldSumPerHoppingWindowLikeAReference) {
     auto reader = std::move(serving::ViewReader::Open(ns.path(), "page_amounts")).value();
     std::map<std::tuple<std::int64_t, std::int64_t>, std::int64_t> got;
     ASSERT_EQ(reader->Scan([&](const serving::RowView& row) {
-                std::int64_t v;
-                std::memcpy(&v, row.value.data(), 8);
-                got[{static_cast<std::int64_t>(row.key_u64), row.window_start}] = v;
-                return true;
-              }),
+      std::int64_t v;
+      std::memcpy(&v, row.value.data(), 8);
+      got[{static_cast<std::int64_t>(row.key_u64), row.window_start}] = v;
+      return true;
+    }),
               serving::ReadStatus::kOk);
     // The view keeps the last 64 windows per page: compare those.
     std::map<std::tuple<std::int64_t, std::int64_t>, std::int64_t> kept;
@@ -196,12 +202,15 @@ TEST(EngineTest, ShouldAppendAStatelessStreamToAListAndFollowALiveLog) {
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "rich_clicks")).value();
   std::vector<std::int64_t> got;
   std::uint64_t next = 0;
-  ASSERT_EQ(reader->ListRows(0, 1 << 20, [&](const serving::RowView& row) {
-              Click c;
-              std::memcpy(&c, row.value.data(), sizeof c);
-              got.push_back(c.amount);
-              return true;
-            }, &next),
+  ASSERT_EQ(reader->ListRows(
+                0, 1 << 20,
+                [&](const serving::RowView& row) {
+                  Click c;
+                  std::memcpy(&c, row.value.data(), sizeof c);
+                  got.push_back(c.amount);
+                  return true;
+                },
+                &next),
             serving::ReadStatus::kOk);
   EXPECT_EQ(got, expected);  // in log order
   EXPECT_EQ(reader->schema().field(2).name, "amount");
@@ -224,11 +233,12 @@ TEST(EngineTest, ShouldChainTwoPipelinesThroughADerivedLog) {
                                            .Filter([](const Click& c) { return c.page < 10; })
                                            .ToLog(derived)))
                    .value();
-  auto second = std::move(engine->Start(From<Click>("stage2", derived, SourceOptions{.cursor = "stage2"})
-                                            .KeyBy([](const Click& c) { return c.page; })
-                                            .Aggregate(operators::Count<Click>{})
-                                            .ToView("pages")))
-                    .value();
+  auto second =
+      std::move(engine->Start(From<Click>("stage2", derived, SourceOptions{.cursor = "stage2"})
+                                  .KeyBy([](const Click& c) { return c.page; })
+                                  .Aggregate(operators::Count<Click>{})
+                                  .ToView("pages")))
+          .value();
   ASSERT_TRUE(first->WaitCaughtUp(std::chrono::seconds(60)));
   ASSERT_TRUE(second->WaitCaughtUp(std::chrono::seconds(60)));
   EXPECT_EQ(second->Stats().records_in, first->Stats().results);
@@ -284,7 +294,8 @@ TEST(EngineTest, ShouldRefuseAMissingLogAnExistingViewAndBadOptions) {
   };
   auto missing = engine->Start(job("/dev/shm/kappa-test-no-such-log"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("kappa-test-no-such-log"), std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find("kappa-test-no-such-log"), std::string::npos)
+      << missing.status().message();
   auto first = engine->Start(job(log.path()));
   ASSERT_TRUE(first.ok()) << first.status().message();
   auto again = engine->Start(job(log.path()));  // view version 1 exists
@@ -299,7 +310,8 @@ TEST(EngineTest, ShouldRefuseAMissingLogAnExistingViewAndBadOptions) {
 std::int64_t ProcessCpuNs() {
   rusage u;
   getrusage(RUSAGE_SELF, &u);
-  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1'000'000'000LL + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1000LL;
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1'000'000'000LL +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1000LL;
 }
 
 // An idle job sleeps until a producer commits: a second of idling costs a small part of a core
@@ -329,7 +341,8 @@ TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResultAndRecoverOnceThereIs
   TempLog log;
   constexpr std::int64_t kUsers = 200'000;
   for (std::int64_t user = 0; user < kUsers; ++user) log.Append(Click{user, 0, 1, user}, user);
-  EngineOptions o = testing::CheckpointingOptions(ns, "/dev/shm/kappa-test-engine-full-" + std::to_string(::getpid()));
+  EngineOptions o = testing::CheckpointingOptions(
+      ns, "/dev/shm/kappa-test-engine-full-" + std::to_string(::getpid()));
   std::system(("rm -rf " + o.checkpoint_dir).c_str());
   o.partitions = 1;
   auto job = [&] {
@@ -353,7 +366,8 @@ TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResultAndRecoverOnceThereIs
   // the checkpoint is past the first user it could not take.
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "users")).value();
   std::uint64_t held = 0;
-  EXPECT_EQ(reader->Scan([&](const serving::RowView&) { return ++held, true; }), serving::ReadStatus::kOk);
+  EXPECT_EQ(reader->Scan([&](const serving::RowView&) { return ++held, true; }),
+            serving::ReadStatus::kOk);
   reader.reset();
   ASSERT_LT(held, static_cast<std::uint64_t>(kUsers));
   const std::uint64_t frame = memlog::RecordFrameSize(sizeof(Click));
@@ -366,7 +380,8 @@ TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResultAndRecoverOnceThereIs
   }
 
   // Room again: the restart applies what was refused, and every key is there.
-  ASSERT_EQ(::mount("tmpfs", disk.path().c_str(), "tmpfs", MS_REMOUNT, "size=256m"), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount("tmpfs", disk.path().c_str(), "tmpfs", MS_REMOUNT, "size=256m"), 0)
+      << std::strerror(errno);
   {
     auto engine = std::move(Engine::Create(o)).value();
     auto running = std::move(engine->Start(job())).value();
@@ -381,7 +396,8 @@ TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResultAndRecoverOnceThereIs
     ++keys;
     total += static_cast<std::uint64_t>(n);
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   EXPECT_EQ(keys, static_cast<std::uint64_t>(kUsers));
   EXPECT_EQ(total, static_cast<std::uint64_t>(kUsers));  // each counted once
   reader.reset();
@@ -392,7 +408,8 @@ TEST(EngineTest, ShouldFailTheJobWhenAViewCannotTakeAResultAndRecoverOnceThereIs
 // into kNotFound, whatever the cause).
 TEST(EngineTest, ShouldKeepTheCodeOfALogItCannotOpen) {
   TempNamespace ns;
-  const std::string path = "/dev/shm/kappa-test-engine-garbage-" + std::to_string(::getpid()) + ".log";
+  const std::string path =
+      "/dev/shm/kappa-test-engine-garbage-" + std::to_string(::getpid()) + ".log";
   {
     std::FILE* f = std::fopen(path.c_str(), "w");
     ASSERT_NE(f, nullptr);
@@ -448,7 +465,8 @@ TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
   };
   const auto clicks = MakeClicks(4000, 8, 0);
   std::vector<Click> sorted = clicks;
-  std::sort(sorted.begin(), sorted.end(), [](const Click& a, const Click& b) { return a.time < b.time; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Click& a, const Click& b) { return a.time < b.time; });
   for (std::size_t i = 0; i < 2000; ++i) log.Append(sorted[i], sorted[i].time);
   {
     auto engine = std::move(Engine::Create(o)).value();
@@ -475,7 +493,8 @@ TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
     std::memcpy(&n, r.value.data(), 8);
     got[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = n;
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   EXPECT_EQ(got, ref);
   running.reset();
   // A damaged checkpoint stops the job from starting, naming the file.
@@ -490,7 +509,8 @@ TEST(EngineTest, ShouldResumeFromItsCheckpoint) {
   auto damaged = engine->Start(job());
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.status().code(), StatusCode::kCorrupt) << damaged.status().message();
-  EXPECT_NE(damaged.status().message().find("checksum"), std::string::npos) << damaged.status().message();
+  EXPECT_NE(damaged.status().message().find("checksum"), std::string::npos)
+      << damaged.status().message();
   std::system(("rm -rf " + dir).c_str());
 }
 
@@ -504,11 +524,12 @@ struct ReaderShared {
     std::atomic<std::uint32_t> seen_versions{0};  // bit v: read version v
     std::atomic<std::uint32_t> version{0};        // the version of the last read
     std::atomic<std::uint64_t> reads{0};
-    std::atomic<std::uint64_t> bad{0};            // failed reads, or counts that went down
+    std::atomic<std::uint64_t> bad{0};  // failed reads, or counts that went down
   } child[2];
 };
 
-[[noreturn]] void ReadUntilStopped(const std::string& ns, ReaderShared::Child& me, const ReaderShared& shared) {
+[[noreturn]] void ReadUntilStopped(const std::string& ns, ReaderShared::Child& me,
+                                   const ReaderShared& shared) {
   std::unique_ptr<serving::ViewReader> r;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!r && std::chrono::steady_clock::now() < deadline) {
@@ -551,7 +572,8 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersInOtherProcesses) {
   for (std::size_t i = 0; i < 20000; ++i) log.Append(clicks[i], clicks[i].time);
 
   // The readers start before the engine (a process with threads should not fork).
-  void* mem = ::mmap(nullptr, sizeof(ReaderShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* mem = ::mmap(nullptr, sizeof(ReaderShared), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(mem, MAP_FAILED);
   auto* shared = new (mem) ReaderShared();
   pid_t readers[2] = {-1, -1};
@@ -621,12 +643,13 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersInOtherProcesses) {
     std::vector<std::byte> v(8);
     std::uint64_t offset;
     std::int64_t n = -1;
-    if (r->Get(static_cast<std::uint64_t>(page), v, &offset) == serving::ReadStatus::kOk) std::memcpy(&n, v.data(), 8);
+    if (r->Get(static_cast<std::uint64_t>(page), v, &offset) == serving::ReadStatus::kOk)
+      std::memcpy(&n, v.data(), 8);
     return n;
   };
   for (std::int64_t page = 0; page < 40; ++page) {
-    EXPECT_EQ(value_of("per_page", page), big[page]) << page;      // readers follow version 2
-    EXPECT_EQ(value_of("per_page@1", page), all[page]) << page;    // version 1 still serves
+    EXPECT_EQ(value_of("per_page", page), big[page]) << page;    // readers follow version 2
+    EXPECT_EQ(value_of("per_page@1", page), all[page]) << page;  // version 1 still serves
   }
   // Revert is instant, and so is going forward again.
   ASSERT_TRUE(engine->views().Revert("per_page").ok());
@@ -636,10 +659,12 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersInOtherProcesses) {
   EXPECT_TRUE(wait_for(2));
   // Version 1 retires once its job stops; readers stay on version 2.
   v1.reset();
-  EXPECT_EQ(engine->views().Retire("per_page", 2).code(), StatusCode::kFailedPrecondition);  // current
+  EXPECT_EQ(engine->views().Retire("per_page", 2).code(),
+            StatusCode::kFailedPrecondition);  // current
   ASSERT_TRUE(engine->views().Retire("per_page", 1).ok());
   EXPECT_EQ(engine->views().Revert("per_page").code(), StatusCode::kFailedPrecondition);
-  const std::uint64_t reads_at_retire = shared->child[0].reads.load() + shared->child[1].reads.load();
+  const std::uint64_t reads_at_retire =
+      shared->child[0].reads.load() + shared->child[1].reads.load();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (shared->child[0].reads.load() + shared->child[1].reads.load() < reads_at_retire + 1000 &&
          std::chrono::steady_clock::now() < deadline) {
@@ -651,7 +676,8 @@ TEST(EngineTest, ShouldReprocessIntoANewVersionAndFlipReadersInOtherProcesses) {
     int status = 0;
     ASSERT_EQ(::waitpid(readers[i], &status, 0), readers[i]);
     readers[i] = -1;
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "reader " << i << " status " << status;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "reader " << i << " status " << status;
     EXPECT_GT(shared->child[i].reads.load(), 0u);
     EXPECT_EQ(shared->child[i].bad.load(), 0u) << "reader " << i;
     EXPECT_EQ(shared->child[i].seen_versions.load(), 0b110u) << "reader " << i;
@@ -682,7 +708,8 @@ TEST(EngineTest, ShouldGiveTheSameViewsLiveAndOnReplay) {
   const auto clicks = MakeClicks(30000, 10, 5000);
   for (std::size_t i = 0; i < clicks.size(); ++i) {
     log.Append(clicks[i], clicks[i].time);
-    if (i % 1000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // live, in small batches
+    if (i % 1000 == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // live, in small batches
   }
   ASSERT_TRUE(live->WaitCaughtUp(std::chrono::seconds(60)));
   auto replay = engine->Reprocess(job());
@@ -714,7 +741,8 @@ TEST(EngineTest, ShouldReprocessFromAnArchiveHoldingTenTimesTheRing) {
         .ToView("pages", ViewSinkOptions{.windows_per_key = 64});
   };
   auto live = std::move(engine->Start(job())).value();
-  const auto clicks = MakeClicks(10 * kRing / memlog::RecordFrameSize(sizeof(Click)) + 1000, 11, 2000);
+  const auto clicks =
+      MakeClicks(10 * kRing / memlog::RecordFrameSize(sizeof(Click)) + 1000, 11, 2000);
   for (const Click& c : clicks) log.Append(c, c.time);
   ASSERT_TRUE(live->WaitCaughtUp(std::chrono::seconds(60)));
   ASSERT_GT(log.log().ring().LoadHead(), 9 * kRing) << "the ring no longer holds the start";
@@ -737,7 +765,8 @@ TEST(EngineTest, ShouldPublishItsMetricsAsAView) {
   TempLog log;
   TempNamespace ns;
   const auto clicks = MakeClicks(5000, 12, 0);
-  for (std::size_t i = 0; i < 1000; ++i) log.Append(clicks[i], memlog::kTimestampNow);  // before the job
+  for (std::size_t i = 0; i < 1000; ++i)
+    log.Append(clicks[i], memlog::kTimestampNow);  // before the job
   auto engine = MakeEngine(ns, 2);
   auto running = std::move(engine->Start(From<Click>("metered", log.path())
                                              .KeyBy([](const Click& c) { return c.page; })
@@ -745,15 +774,20 @@ TEST(EngineTest, ShouldPublishItsMetricsAsAView) {
                                              .ToView("metered")))
                      .value();
   ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
-  for (std::size_t i = 1000; i < clicks.size(); ++i) log.Append(clicks[i], memlog::kTimestampNow);  // live
+  for (std::size_t i = 1000; i < clicks.size(); ++i)
+    log.Append(clicks[i], memlog::kTimestampNow);  // live
   ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
   running->Stop();  // publishes a last time
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "metrics.metered")).value();
   const serving::Schema& s = reader->schema();
   std::vector<std::byte> v(s.value_size());
   std::uint64_t offset;
-  auto field = [&](const char* name) { return s.GetU64(v, static_cast<std::size_t>(s.Find(name))); };
-  auto signed_field = [&](const char* name) { return s.GetI64(v, static_cast<std::size_t>(s.Find(name))); };
+  auto field = [&](const char* name) {
+    return s.GetU64(v, static_cast<std::size_t>(s.Find(name)));
+  };
+  auto signed_field = [&](const char* name) {
+    return s.GetI64(v, static_cast<std::size_t>(s.Find(name)));
+  };
   ASSERT_EQ(reader->Get(0, v, &offset), serving::ReadStatus::kOk);
   EXPECT_EQ(field("records_in"), 5000u);
   EXPECT_EQ(field("records_processed"), 5000u);
@@ -782,7 +816,7 @@ TEST(LatencyHistogramTest, ShouldGivePercentilesOverAnIntervalAndSinceTheStart) 
   detail::LatencyHistogram h;
   h.Record(10'000'000, 1000);  // a slow start: 10 ms
   const detail::LatencyHistogram::Counts before = h.Read();
-  h.Record(1'000, 1000);       // then 1 us
+  h.Record(1'000, 1000);  // then 1 us
   const detail::LatencyHistogram::Counts now = h.Read();
   EXPECT_LE(detail::LatencyHistogram::Percentile(now, before, 0.99), 1'200u);
   EXPECT_LE(detail::LatencyHistogram::Max(now, before), 1'200u);
@@ -849,7 +883,9 @@ struct RangeOfAmounts {
   using Input = Click;
   using Acc = testing::AmountRange;
   using Output = testing::AmountRange;
-  Acc Init() const { return {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(), 0}; }
+  Acc Init() const {
+    return {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(), 0};
+  }
   void Add(Acc& acc, const Click& c) const {
     acc.low = std::min(acc.low, c.amount);
     acc.high = std::max(acc.high, c.amount);
@@ -873,7 +909,8 @@ TEST(EngineTest, ShouldRunAUserDefinedAggregateKeyedAndWindowed) {
   std::map<std::pair<std::int64_t, std::int64_t>, Range> per_window;
   auto add = [](Range& r, const Click& c) {
     if (std::get<2>(r) == 0) r = {c.amount, c.amount, 0};
-    r = {std::min(std::get<0>(r), c.amount), std::max(std::get<1>(r), c.amount), std::get<2>(r) + 1};
+    r = {std::min(std::get<0>(r), c.amount), std::max(std::get<1>(r), c.amount),
+         std::get<2>(r) + 1};
   };
   for (const Click& c : clicks) {
     add(per_page[c.page], c);
@@ -883,7 +920,9 @@ TEST(EngineTest, ShouldRunAUserDefinedAggregateKeyedAndWindowed) {
   auto by_page = [&](const std::string& name) {
     return From<Click>(name, log.path()).KeyBy([](const Click& c) { return c.page; });
   };
-  auto keyed = std::move(engine->Start(by_page("ranges").Aggregate(RangeOfAmounts{}).ToView("ranges"))).value();
+  auto keyed =
+      std::move(engine->Start(by_page("ranges").Aggregate(RangeOfAmounts{}).ToView("ranges")))
+          .value();
   auto windowed = std::move(engine->Start(by_page("window_ranges")
                                               .Window(operators::TumblingWindows(50000))
                                               .Aggregate(RangeOfAmounts{})
@@ -904,14 +943,16 @@ TEST(EngineTest, ShouldRunAUserDefinedAggregateKeyedAndWindowed) {
   EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
     got[static_cast<std::int64_t>(r.key_u64)] = decode(r);
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   EXPECT_EQ(got, per_page);
   std::map<std::pair<std::int64_t, std::int64_t>, Range> got_windows;
   auto wreader = std::move(serving::ViewReader::Open(ns.path(), "window_ranges")).value();
   EXPECT_EQ(wreader->Scan([&](const serving::RowView& r) {
     got_windows[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = decode(r);
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   EXPECT_EQ(got_windows, per_window);
 }
 
@@ -928,18 +969,20 @@ struct LatestAmount {
 
 // The K best of `values` (key -> order value), as a top-K view ranks them: by value, then by the
 // key's bytes.
-std::vector<std::pair<std::uint64_t, std::int64_t>> TopOf(const std::map<std::int64_t, std::int64_t>& values,
-                                                          std::size_t k, bool ascending) {
+std::vector<std::pair<std::uint64_t, std::int64_t>> TopOf(
+    const std::map<std::int64_t, std::int64_t>& values, std::size_t k, bool ascending) {
   std::vector<std::pair<std::uint64_t, std::int64_t>> rows(values.begin(), values.end());
   std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
     if (a.second != b.second) return ascending ? a.second < b.second : a.second > b.second;
-    return std::memcmp(&a.first, &b.first, 8) < 0;  // little-endian bytes, as the view compares keys
+    return std::memcmp(&a.first, &b.first, 8) <
+           0;  // little-endian bytes, as the view compares keys
   });
   if (rows.size() > k) rows.resize(k);
   return rows;
 }
 
-std::vector<std::pair<std::uint64_t, std::int64_t>> TopRows(const TempNamespace& ns, const std::string& view) {
+std::vector<std::pair<std::uint64_t, std::int64_t>> TopRows(const TempNamespace& ns,
+                                                            const std::string& view) {
   std::vector<std::pair<std::uint64_t, std::int64_t>> rows;
   auto reader = std::move(serving::ViewReader::Open(ns.path(), view)).value();
   EXPECT_EQ(reader->TopK([&](const serving::RowView& r) {
@@ -947,7 +990,8 @@ std::vector<std::pair<std::uint64_t, std::int64_t>> TopRows(const TempNamespace&
     std::memcpy(&v, r.value.data(), 8);
     rows.emplace_back(r.key_u64, v);
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   return rows;
 }
 
@@ -957,21 +1001,32 @@ TEST(EngineTest, ShouldKeepTheKBestKeysInATopKViewForAnyAggregate) {
   auto engine = MakeEngine(ns, 2, Mode::kThroughput, 500);  // small batches: many lists published
   const auto clicks = MakeClicks(30000, 21, 0);
   auto by = [&](const std::string& name, bool by_page) {
-    return From<Click>(name, log.path()).KeyBy([by_page](const Click& c) { return by_page ? c.page : c.user; });
+    return From<Click>(name, log.path()).KeyBy([by_page](const Click& c) {
+      return by_page ? c.page : c.user;
+    });
   };
-  auto pages = std::move(engine->Start(by("top_pages", true).Aggregate(operators::Count<Click>{}).ToTopK("top_pages", 10))).value();
-  auto latest = std::move(engine->Start(by("top_latest", false).Aggregate(LatestAmount{}).ToTopK("top_latest", 5))).value();
-  auto lowest = std::move(engine->Start(by("low_latest", false)
-                                            .Aggregate(LatestAmount{})
-                                            .ToTopK("low_latest", 7, ViewSinkOptions{.ascending = true})))
-                    .value();
+  auto pages =
+      std::move(
+          engine->Start(
+              by("top_pages", true).Aggregate(operators::Count<Click>{}).ToTopK("top_pages", 10)))
+          .value();
+  auto latest =
+      std::move(
+          engine->Start(by("top_latest", false).Aggregate(LatestAmount{}).ToTopK("top_latest", 5)))
+          .value();
+  auto lowest =
+      std::move(engine->Start(by("low_latest", false)
+                                  .Aggregate(LatestAmount{})
+                                  .ToTopK("low_latest", 7, ViewSinkOptions{.ascending = true})))
+          .value();
   std::map<std::int64_t, std::int64_t> counts, amounts;
   for (std::size_t i = 0; i < clicks.size(); ++i) {
     log.Append(clicks[i], clicks[i].time);
     ++counts[clicks[i].page];
     amounts[clicks[i].user] = clicks[i].amount;
   }
-  for (auto* job : {pages.get(), latest.get(), lowest.get()}) ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(60)));
+  for (auto* job : {pages.get(), latest.get(), lowest.get()})
+    ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(60)));
   // Then the best users of both lists get worse, in batches of their own: their places go to
   // users whose results did not change.
   std::int64_t time = clicks.back().time;
@@ -984,7 +1039,8 @@ TEST(EngineTest, ShouldKeepTheKBestKeysInATopKViewForAnyAggregate) {
     amounts[static_cast<std::int64_t>(user)] = 999;
   }
   counts[0] += 12;
-  for (auto* job : {pages.get(), latest.get(), lowest.get()}) ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(60)));
+  for (auto* job : {pages.get(), latest.get(), lowest.get()})
+    ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(60)));
   EXPECT_EQ(TopRows(ns, "top_pages"), TopOf(counts, 10, false));
   EXPECT_EQ(TopRows(ns, "top_latest"), TopOf(amounts, 5, false));
   EXPECT_EQ(TopRows(ns, "low_latest"), TopOf(amounts, 7, true));
@@ -999,8 +1055,10 @@ TEST(EngineTest, ShouldRestoreATopKViewFromItsCheckpoint) {
   const std::string dir = ns.path() + "-checkpoints";
   const EngineOptions o = CheckpointingOptions(ns, dir);
   auto job = [&] {
-    return From<Click>("latest", log.path()).KeyBy([](const Click& c) { return c.user; }).Aggregate(LatestAmount{}).ToTopK(
-        "latest", 8);
+    return From<Click>("latest", log.path())
+        .KeyBy([](const Click& c) { return c.user; })
+        .Aggregate(LatestAmount{})
+        .ToTopK("latest", 8);
   };
   const auto clicks = MakeClicks(6000, 5, 0);
   std::map<std::int64_t, std::int64_t> amounts;

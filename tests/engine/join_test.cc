@@ -36,7 +36,8 @@ struct Visit {
 };
 
 inline void PrintTo(const Visit& v, std::ostream* os) {
-  *os << "{user " << v.user << " page " << v.page << " category " << v.category << " amount " << v.amount << "}";
+  *os << "{user " << v.user << " page " << v.page << " category " << v.category << " amount "
+      << v.amount << "}";
 }
 
 }  // namespace kappa::engine::testing
@@ -45,17 +46,18 @@ template <>
 struct kappa::engine::RecordType<kappa::engine::testing::Page> {
   using Page = kappa::engine::testing::Page;
   static constexpr std::uint16_t kLogType = 8;
-  static constexpr auto kFields = std::make_tuple(Member("page", &Page::page), Member("category", &Page::category),
-                                                  Member("owner", &Page::owner), Member("time", &Page::time));
+  static constexpr auto kFields =
+      std::make_tuple(Member("page", &Page::page), Member("category", &Page::category),
+                      Member("owner", &Page::owner), Member("time", &Page::time));
 };
 
 template <>
 struct kappa::engine::RecordType<kappa::engine::testing::Visit> {
   using Visit = kappa::engine::testing::Visit;
   static constexpr std::uint16_t kLogType = 9;
-  static constexpr auto kFields = std::make_tuple(Member("user", &Visit::user), Member("page", &Visit::page),
-                                                  Member("category", &Visit::category),
-                                                  Member("amount", &Visit::amount));
+  static constexpr auto kFields =
+      std::make_tuple(Member("user", &Visit::user), Member("page", &Visit::page),
+                      Member("category", &Visit::category), Member("amount", &Visit::amount));
 };
 
 namespace kappa::engine::testing {
@@ -79,7 +81,8 @@ std::vector<Event> MakeEvents(std::size_t n, std::uint64_t seed, std::int64_t di
   for (const Click& c : MakeClicks(n, seed, disorder)) {
     if (rng() % 8 == 0) {
       const Page p{static_cast<std::int64_t>(rng() % 40), static_cast<std::int64_t>(rng() % 5),
-                   static_cast<std::int64_t>(rng() % 1000), c.time - static_cast<std::int64_t>(rng() % (disorder + 1))};
+                   static_cast<std::int64_t>(rng() % 1000),
+                   c.time - static_cast<std::int64_t>(rng() % (disorder + 1))};
       events.push_back(Event{true, {}, p});
     }
     events.push_back(Event{false, c, {}});
@@ -119,7 +122,8 @@ TEST(JoinTest, ShouldMeetEachClickWithItsPageAsOfItsPlaceInTheLog) {
       continue;
     }
     const auto it = table.find(e.click.page);
-    const Visit v{e.click.user, e.click.page, it == table.end() ? -1 : it->second.category, e.click.amount};
+    const Visit v{e.click.user, e.click.page, it == table.end() ? -1 : it->second.category,
+                  e.click.amount};
     outer.push_back(v);
     if (it != table.end()) {
       inner.push_back(v);
@@ -130,21 +134,23 @@ TEST(JoinTest, ShouldMeetEachClickWithItsPageAsOfItsPlaceInTheLog) {
 
   auto engine = MakeEngine(ns, 4);
   // Inner join into a keyed view: each page's latest visit.
-  auto view_job = std::move(engine->Start(ClicksByPage("visits", log.path())
-                                              .Join(PagesByPage(log.path()))
-                                              .Select([](const Click& c, const Page& p) {
-                                                return Visit{c.user, c.page, p.category, c.amount};
-                                              })
-                                              .ToView("visits", ViewSinkOptions{.key_name = "page_id"})))
-                      .value();
+  auto view_job =
+      std::move(engine->Start(ClicksByPage("visits", log.path())
+                                  .Join(PagesByPage(log.path()))
+                                  .Select([](const Click& c, const Page& p) {
+                                    return Visit{c.user, c.page, p.category, c.amount};
+                                  })
+                                  .ToView("visits", ViewSinkOptions{.key_name = "page_id"})))
+          .value();
   // Left outer join into a list: every click, in log order.
-  auto list_job = std::move(engine->Start(ClicksByPage("all_visits", log.path())
-                                              .Join(PagesByPage(log.path()))
-                                              .Select([](const Click& c, const Page* p) {
-                                                return Visit{c.user, c.page, p ? p->category : -1, c.amount};
-                                              })
-                                              .ToList("all_visits", 1 << 16)))
-                      .value();
+  auto list_job =
+      std::move(engine->Start(ClicksByPage("all_visits", log.path())
+                                  .Join(PagesByPage(log.path()))
+                                  .Select([](const Click& c, const Page* p) {
+                                    return Visit{c.user, c.page, p ? p->category : -1, c.amount};
+                                  })
+                                  .ToList("all_visits", 1 << 16)))
+          .value();
   ASSERT_TRUE(view_job->WaitCaughtUp(std::chrono::seconds(30)));
   ASSERT_TRUE(list_job->WaitCaughtUp(std::chrono::seconds(30)));
   EXPECT_EQ(ScanRows<Visit>(ns, "all_visits"), outer);
@@ -165,20 +171,22 @@ TEST(JoinTest, ShouldMeetEachRecordWithThePreviousOneOfItsKeyWhenBothSidesReadOn
   std::map<std::int64_t, Click> previous;
   std::vector<Visit> ref;  // (user, this page, previous page, this amount)
   for (const Click& c : clicks) {
-    if (auto it = previous.find(c.user); it != previous.end()) ref.push_back(Visit{c.user, c.page, it->second.page, c.amount});
+    if (auto it = previous.find(c.user); it != previous.end())
+      ref.push_back(Visit{c.user, c.page, it->second.page, c.amount});
     previous[c.user] = c;
   }
   auto by_user = [&](const std::string& job) {
     return From<Click>(job, log.path()).KeyBy([](const Click& c) { return c.user; });
   };
   auto engine = MakeEngine(ns, 2);
-  auto job = std::move(engine->Start(by_user("repeat_visits")
-                                         .Join(by_user(""))
-                                         .Select([](const Click& now, const Click& before) {
-                                           return Visit{now.user, now.page, before.page, now.amount};
-                                         })
-                                         .ToList("repeat_visits")))
-                 .value();
+  auto job =
+      std::move(engine->Start(by_user("repeat_visits")
+                                  .Join(by_user(""))
+                                  .Select([](const Click& now, const Click& before) {
+                                    return Visit{now.user, now.page, before.page, now.amount};
+                                  })
+                                  .ToList("repeat_visits")))
+          .value();
   ASSERT_TRUE(job->WaitCaughtUp(std::chrono::seconds(30)));
   EXPECT_EQ(ScanRows<Visit>(ns, "repeat_visits"), ref);
 }
@@ -190,14 +198,16 @@ struct WindowJoinReference {
   std::vector<Visit> pairs;
   std::uint64_t late = 0;
 };
-WindowJoinReference WindowJoin(const std::vector<Event>& events, std::int64_t size, std::int64_t bound,
-                               bool (*keep)(const Click&, const Page&)) {
+WindowJoinReference WindowJoin(const std::vector<Event>& events, std::int64_t size,
+                               std::int64_t bound, bool (*keep)(const Click&, const Page&)) {
   WindowJoinReference ref;
   std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
-  std::map<std::int64_t, std::map<std::int64_t, std::pair<std::vector<Click>, std::vector<Page>>>> windows;
+  std::map<std::int64_t, std::map<std::int64_t, std::pair<std::vector<Click>, std::vector<Page>>>>
+      windows;
   for (const Event& e : events) {
     const std::int64_t t = e.time();
-    const std::int64_t watermark = max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - bound;
+    const std::int64_t watermark =
+        max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - bound;
     max_time = std::max(max_time, t);
     const std::int64_t start = operators::FloorTo(t, size);
     if (start + size <= watermark) {
@@ -250,7 +260,10 @@ TEST(JoinTest, ShouldJoinTwoStreamsPerEventTimeWindowAndCountLateRecords) {
   };
   auto engine = MakeEngine(ns, 2, Mode::kThroughput, 333);
   auto list = std::move(engine->Start(job("met").Select(select).ToList("met", 1 << 20))).value();
-  auto view = std::move(engine->Start(job("met_view").Select(select).ToView("met_view", {.windows_per_key = 64}))).value();
+  auto view =
+      std::move(
+          engine->Start(job("met_view").Select(select).ToView("met_view", {.windows_per_key = 64})))
+          .value();
   ASSERT_TRUE(list->WaitCaughtUp(std::chrono::seconds(30)));
   ASSERT_TRUE(view->WaitCaughtUp(std::chrono::seconds(30)));
   list->FlushWindows();
@@ -269,7 +282,8 @@ TEST(JoinTest, ShouldJoinTwoStreamsPerEventTimeWindowAndCountLateRecords) {
     EXPECT_EQ(r.window_start, v.amount);
     got[{static_cast<std::int64_t>(r.key_u64), r.window_start}] = v;
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   EXPECT_EQ(got, last);
 }
 
@@ -291,12 +305,13 @@ TEST(JoinTest, ShouldResumeAWindowJoinFromItsCheckpoint) {
     return From<Click>("met", log.path())
         .EventTime([](const Click& c) { return c.time; }, 0)
         .KeyBy([](const Click& c) { return c.page; })
-        .WindowJoin(From<Page>("", log.path()).EventTime([](const Page& p) { return p.time; }, 0).KeyBy([](const Page& p) {
-          return p.page;
-        }),
+        .WindowJoin(From<Page>("", log.path())
+                        .EventTime([](const Page& p) { return p.time; }, 0)
+                        .KeyBy([](const Page& p) { return p.page; }),
                     operators::TumblingWindows(kSize))
         .Select([](const Click& c, const Page& p) {
-          return Visit{c.user, c.page, p.category, operators::FloorTo(std::max(c.time, p.time), kWindow)};
+          return Visit{c.user, c.page, p.category,
+                       operators::FloorTo(std::max(c.time, p.time), kWindow)};
         })
         .ToList("met", 1 << 20);
   };
@@ -329,10 +344,12 @@ TEST(JoinTest, ShouldLookUpAServingViewAndRefuseOneOfAnotherSchema) {
   serving::KeyedTableOptions ko;
   ko.schema = std::move(RecordSchema<Page>()).value();
   ko.key_name = "page_id";
-  auto pages = std::move(serving::KeyedTableWriter::Create(engine->views(), "pages", 1, ko)).value();
+  auto pages =
+      std::move(serving::KeyedTableWriter::Create(engine->views(), "pages", 1, ko)).value();
   for (std::int64_t p = 0; p < 40; p += 2) {
     const Page row{p, p % 5, p * 10, 0};
-    ASSERT_EQ(pages->Upsert(static_cast<std::uint64_t>(p), std::as_bytes(std::span(&row, 1)), 0), serving::WriteResult::kOk);
+    ASSERT_EQ(pages->Upsert(static_cast<std::uint64_t>(p), std::as_bytes(std::span(&row, 1)), 0),
+              serving::WriteResult::kOk);
   }
   ASSERT_TRUE(engine->views().Flip("pages", 1).ok());
   std::vector<Visit> ref;
@@ -361,7 +378,8 @@ TEST(JoinTest, ShouldLookUpAServingViewAndRefuseOneOfAnotherSchema) {
                                    .Select([](const Click& c, const Page&) { return c; })
                                    .ToList("missing"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("no_such_view"), std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find("no_such_view"), std::string::npos)
+      << missing.status().message();
 }
 
 TEST(JoinTest, ShouldRefuseAJoinOfTwoLogs) {
@@ -387,11 +405,16 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   for (const Click& c : clicks) log.Append(c, c.time);
   struct Session {
     std::int64_t user, start, end, count;
-    bool operator<(const Session& o) const { return std::tie(user, start, end, count) < std::tie(o.user, o.start, o.end, o.count); }
-    bool operator==(const Session& o) const { return std::tie(user, start, end, count) == std::tie(o.user, o.start, o.end, o.count); }
+    bool operator<(const Session& o) const {
+      return std::tie(user, start, end, count) < std::tie(o.user, o.start, o.end, o.count);
+    }
+    bool operator==(const Session& o) const {
+      return std::tie(user, start, end, count) == std::tie(o.user, o.start, o.end, o.count);
+    }
   };
   std::map<std::int64_t, std::vector<Session>> per_user;
-  for (const Click& c : clicks) {  // times rise: a click extends the user's last session or starts one
+  for (const Click& c :
+       clicks) {  // times rise: a click extends the user's last session or starts one
     auto& sessions = per_user[c.user];
     if (!sessions.empty() && c.time < sessions.back().end) {
       sessions.back().end = c.time + kGap;
@@ -401,7 +424,8 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
     }
   }
   std::vector<Session> ref;
-  for (const auto& [user, sessions] : per_user) ref.insert(ref.end(), sessions.begin(), sessions.end());
+  for (const auto& [user, sessions] : per_user)
+    ref.insert(ref.end(), sessions.begin(), sessions.end());
   std::sort(ref.begin(), ref.end());
 
   auto session_job = [&](const std::string& name) {
@@ -412,8 +436,14 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
         .Aggregate(operators::Count<Click>{});
   };
   auto engine = MakeEngine(ns, 2);
-  auto list = std::move(engine->Start(session_job("sessions").ToList("sessions", 1 << 16, {.key_name = "user"}))).value();
-  auto view = std::move(engine->Start(session_job("last_session").ToView("last_session", {.key_name = "user"}))).value();
+  auto list =
+      std::move(
+          engine->Start(session_job("sessions").ToList("sessions", 1 << 16, {.key_name = "user"})))
+          .value();
+  auto view =
+      std::move(
+          engine->Start(session_job("last_session").ToView("last_session", {.key_name = "user"})))
+          .value();
   ASSERT_TRUE(list->WaitCaughtUp(std::chrono::seconds(30)));
   ASSERT_TRUE(view->WaitCaughtUp(std::chrono::seconds(30)));
   list->FlushWindows();
@@ -428,9 +458,11 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   EXPECT_EQ(s.field(3).name, "value");
   std::vector<Session> got;
   EXPECT_EQ(reader->Scan([&](const serving::RowView& r) {
-    got.push_back(Session{s.GetI64(r.value, 0), s.GetI64(r.value, 1), s.GetI64(r.value, 2), s.GetI64(r.value, 3)});
+    got.push_back(Session{s.GetI64(r.value, 0), s.GetI64(r.value, 1), s.GetI64(r.value, 2),
+                          s.GetI64(r.value, 3)});
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, ref);
 
@@ -439,7 +471,8 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   std::vector<std::byte> v(last->value_size());
   std::uint64_t offset;
   for (const auto& [user, sessions] : per_user) {
-    ASSERT_EQ(last->Get(static_cast<std::uint64_t>(user), v, &offset), serving::ReadStatus::kOk) << user;
+    ASSERT_EQ(last->Get(static_cast<std::uint64_t>(user), v, &offset), serving::ReadStatus::kOk)
+        << user;
     const serving::Schema& ls = last->schema();
     EXPECT_EQ(ls.GetI64(v, 0), sessions.back().start) << user;
     EXPECT_EQ(ls.GetI64(v, 1), sessions.back().end) << user;
@@ -454,11 +487,12 @@ auto BestClickPerPage(const std::string& job, const std::string& log, std::int64
   return From<Page>(job, log)
       .EventTime([](const Page& p) { return p.time; }, bound)
       .KeyBy([](const Page& p) { return p.page; })
-      .JoinUntil(From<Click>("", log).EventTime([](const Click& c) { return c.time; }, bound).KeyBy([](const Click& c) {
-        return c.page;
-      }),
-                 [](const Page& p) { return p.time + 100; },
-                 [](const Click& a, const Click& best) { return a.amount > best.amount; })
+      .JoinUntil(
+          From<Click>("", log)
+              .EventTime([](const Click& c) { return c.time; }, bound)
+              .KeyBy([](const Click& c) { return c.page; }),
+          [](const Page& p) { return p.time + 100; },
+          [](const Click& a, const Click& best) { return a.amount > best.amount; })
       .Select([](const Page& p, const Click* c) {
         return Visit{c ? c->user : -1, p.page, p.category, c ? c->amount : -1};
       });
@@ -468,19 +502,21 @@ TEST(JoinTest, ShouldKeepTheBestRecordUntilTheDeadlineAndMeetEarlyOnes) {
   TempLog log;
   TempNamespace ns;
   auto engine = MakeEngine(ns, 2);
-  auto running = std::move(engine->Start(BestClickPerPage("best", log.path(), 50).ToList("best"))).value();
-  log.Append(Click{1, 1, 50, 100}, 100);         // before its page (waits for it), in range
-  log.Append(Page{1, 7, 0, 90}, 90);             // open until 190
-  log.Append(Click{2, 1, 70, 150}, 150);         // the best
+  auto running =
+      std::move(engine->Start(BestClickPerPage("best", log.path(), 50).ToList("best"))).value();
+  log.Append(Click{1, 1, 50, 100}, 100);  // before its page (waits for it), in range
+  log.Append(Page{1, 7, 0, 90}, 90);      // open until 190
+  log.Append(Click{2, 1, 70, 150}, 150);  // the best
   log.Append(Click{3, 1, 60, 160}, 160);
-  log.Append(Click{4, 2, 10, 170}, 170);         // before its page
+  log.Append(Click{4, 2, 10, 170}, 170);  // before its page
   log.Append(Page{2, 8, 0, 165}, 165);
-  log.Append(Page{3, 9, 0, 175}, 175);           // never clicked
-  log.Append(Click{5, 1, 99, 195}, 195);         // after page 1's deadline
-  log.Append(Click{6, 4, 99, 10'000}, 10'000);   // moves the watermark past every deadline
+  log.Append(Page{3, 9, 0, 175}, 175);          // never clicked
+  log.Append(Click{5, 1, 99, 195}, 195);        // after page 1's deadline
+  log.Append(Click{6, 4, 99, 10'000}, 10'000);  // moves the watermark past every deadline
   ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
   auto rows = ScanRows<Visit>(ns, "best");
-  std::sort(rows.begin(), rows.end(), [](const Visit& a, const Visit& b) { return a.page < b.page; });
+  std::sort(rows.begin(), rows.end(),
+            [](const Visit& a, const Visit& b) { return a.page < b.page; });
   const std::vector<Visit> want = {{2, 1, 7, 70}, {4, 2, 8, 10}, {-1, 3, 9, -1}};
   EXPECT_EQ(rows, want);
 }
@@ -505,7 +541,8 @@ TEST(JoinTest, ShouldResumeAJoinUntilADeadlineFromItsCheckpoint) {
   std::map<std::int64_t, Open> open;
   std::vector<Visit> want;
   auto close = [&](const Open& x) {
-    want.push_back(Visit{x.best ? x.best->user : -1, x.page.page, x.page.category, x.best ? x.best->amount : -1});
+    want.push_back(Visit{x.best ? x.best->user : -1, x.page.page, x.page.category,
+                         x.best ? x.best->amount : -1});
   };
   for (const Event& e : events) {
     if (e.is_page) {
@@ -513,7 +550,8 @@ TEST(JoinTest, ShouldResumeAJoinUntilADeadlineFromItsCheckpoint) {
       open[e.page.page] = Open{e.page, std::nullopt};
     } else if (auto it = open.find(e.click.page); it != open.end()) {
       Open& x = it->second;
-      if (e.click.time >= x.page.time && e.click.time <= x.page.time + 100 && (!x.best || e.click.amount > x.best->amount))
+      if (e.click.time >= x.page.time && e.click.time <= x.page.time + 100 &&
+          (!x.best || e.click.amount > x.best->amount))
         x.best = e.click;
     }
   }
@@ -521,20 +559,25 @@ TEST(JoinTest, ShouldResumeAJoinUntilADeadlineFromItsCheckpoint) {
   {
     AppendAll(log, std::vector<Event>(events.begin(), events.begin() + 10000));
     auto engine = std::move(Engine::Create(o)).value();
-    auto running = std::move(engine->Start(BestClickPerPage("best", log.path(), 0).ToList("best", 1 << 20))).value();
+    auto running =
+        std::move(engine->Start(BestClickPerPage("best", log.path(), 0).ToList("best", 1 << 20)))
+            .value();
     ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
     running->Stop();
     EXPECT_GE(running->checkpoints(), 1u);
   }
   AppendAll(log, std::vector<Event>(events.begin() + 10000, events.end()));
   auto engine = std::move(Engine::Create(o)).value();
-  auto running = std::move(engine->Start(BestClickPerPage("best", log.path(), 0).ToList("best", 1 << 20))).value();
+  auto running =
+      std::move(engine->Start(BestClickPerPage("best", log.path(), 0).ToList("best", 1 << 20)))
+          .value();
   EXPECT_TRUE(running->restored());
   ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
   running->FlushWindows();
   auto got = ScanRows<Visit>(ns, "best");
   auto order = [](const Visit& a, const Visit& b) {
-    return std::tie(a.page, a.category, a.user, a.amount) < std::tie(b.page, b.category, b.user, b.amount);
+    return std::tie(a.page, a.category, a.user, a.amount) <
+           std::tie(b.page, b.category, b.user, b.amount);
   };
   std::sort(got.begin(), got.end(), order);
   std::sort(want.begin(), want.end(), order);
@@ -556,7 +599,8 @@ TEST(LateLogTest, ShouldAppendEveryLateRecordToTheLateLog) {
   std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
   const operators::HoppingWindows windows(kSize, kSlide);
   for (const Click& c : clicks) {
-    const std::int64_t watermark = max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
+    const std::int64_t watermark =
+        max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
     if (windows.LastEnd(c.time) <= watermark) ref.push_back(c);
     max_time = std::max(max_time, c.time);
   }

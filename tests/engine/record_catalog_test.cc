@@ -26,8 +26,8 @@ template <>
 struct kappa::engine::RecordType<kappa::engine::Tick> {
   static constexpr std::uint16_t kLogType = 9;
   static constexpr const char* kName = "tick";
-  static constexpr auto kFields = std::make_tuple(Member("id", &Tick::id), Member("price", &Tick::price),
-                                                  Member("venue", &Tick::venue));
+  static constexpr auto kFields = std::make_tuple(
+      Member("id", &Tick::id), Member("price", &Tick::price), Member("venue", &Tick::venue));
 };
 template <>
 struct kappa::engine::RecordType<kappa::engine::Other> {
@@ -46,7 +46,9 @@ class RecordCatalogTest : public ::testing::Test {
     ::unlink(RecordCatalog::PathFor(log_).c_str());
   }
   void TearDown() override { ::unlink(RecordCatalog::PathFor(log_).c_str()); }
-  void WriteCatalog(const std::string& text) { std::ofstream(RecordCatalog::PathFor(log_)) << text; }
+  void WriteCatalog(const std::string& text) {
+    std::ofstream(RecordCatalog::PathFor(log_)) << text;
+  }
 
   std::string log_;
 };
@@ -60,9 +62,10 @@ TEST_F(RecordCatalogTest, ShouldBeEmptyForALogWithoutOne) {
 
 TEST_F(RecordCatalogTest, ShouldRoundTripRegisteredTypes) {
   ASSERT_TRUE(RecordCatalog::Register<Tick>(log_, RecordName<Tick>()).ok());
-  ASSERT_TRUE(RecordCatalog::Register(log_, 2, "pair", std::move(serving::Schema::Make({serving::Field::I64("a"),
-                                                                                         serving::Field::U64("b")}))
-                                                           .value())
+  ASSERT_TRUE(RecordCatalog::Register(log_, 2, "pair",
+                                      std::move(serving::Schema::Make({serving::Field::I64("a"),
+                                                                       serving::Field::U64("b")}))
+                                          .value())
                   .ok());
   // Registering the same type again changes nothing.
   ASSERT_TRUE(RecordCatalog::Register<Tick>(log_, "tick").ok());
@@ -79,7 +82,8 @@ TEST_F(RecordCatalogTest, ShouldRoundTripRegisteredTypes) {
   EXPECT_EQ(tick->schema.field(2).type, serving::FieldType::kString);
   EXPECT_EQ(tick->schema.field(2).size, 16u);
   EXPECT_EQ(tick->schema.value_size(), sizeof(Tick));
-  EXPECT_NE(catalog->Text().find("9 tick id:i64 price:f64 venue:string16\n"), std::string::npos) << catalog->Text();
+  EXPECT_NE(catalog->Text().find("9 tick id:i64 price:f64 venue:string16\n"), std::string::npos)
+      << catalog->Text();
 }
 
 TEST_F(RecordCatalogTest, ShouldRefuseATypeRegisteredWithOtherFields) {
@@ -111,7 +115,8 @@ TEST_F(RecordCatalogTest, ShouldNameTheLineOfAMalformedCatalog) {
     auto catalog = RecordCatalog::Load(log_);
     ASSERT_FALSE(catalog.ok()) << c.text;
     EXPECT_EQ(catalog.status().code(), serving::StatusCode::kCorrupt) << c.text;
-    EXPECT_NE(catalog.status().message().find(RecordCatalog::PathFor(log_) + c.error), std::string::npos)
+    EXPECT_NE(catalog.status().message().find(RecordCatalog::PathFor(log_) + c.error),
+              std::string::npos)
         << c.text << " -> " << catalog.status().message();
   }
 }

@@ -39,7 +39,8 @@ class TempLog {
   // With `archive_directory`, the log keeps its history there (and needs an archiver).
   explicit TempLog(std::uint64_t capacity = 64 << 20, const std::string& archive_directory = "") {
     static std::atomic<int> counter{0};
-    path_ = "/dev/shm/kappa-test-engine-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".log";
+    path_ = "/dev/shm/kappa-test-engine-" + std::to_string(::getpid()) + "-" +
+            std::to_string(counter.fetch_add(1)) + ".log";
     ::unlink(path_.c_str());
     memlog::CreateOptions o;
     o.capacity = capacity;
@@ -57,7 +58,8 @@ class TempLog {
   const std::string& path() const { return path_; }
   template <class T>
   void Append(const T& rec, std::int64_t timestamp, std::uint16_t type = RecordType<T>::kLogType) {
-    ASSERT_EQ(producer_->AppendBlocking(std::as_bytes(std::span(&rec, 1)), type, timestamp, std::chrono::seconds(30)),
+    ASSERT_EQ(producer_->AppendBlocking(std::as_bytes(std::span(&rec, 1)), type, timestamp,
+                                        std::chrono::seconds(30)),
               memlog::AppendResult::kOk);
   }
   void AppendRaw(std::string_view bytes, std::uint16_t type) {
@@ -79,13 +81,14 @@ inline std::vector<Click> MakeClicks(std::size_t n, std::uint64_t seed, std::int
   for (Click& c : clicks) {
     clock += static_cast<std::int64_t>(rng() % 100);
     c = Click{static_cast<std::int64_t>(rng() % 500), static_cast<std::int64_t>(rng() % 40),
-              static_cast<std::int64_t>(rng() % 1000), clock - static_cast<std::int64_t>(rng() % (disorder + 1))};
+              static_cast<std::int64_t>(rng() % 1000),
+              clock - static_cast<std::int64_t>(rng() % (disorder + 1))};
   }
   return clicks;
 }
 
-inline std::unique_ptr<Engine> MakeEngine(const TempNamespace& ns, int partitions, Mode mode = Mode::kThroughput,
-                                   std::size_t batch = 0) {
+inline std::unique_ptr<Engine> MakeEngine(const TempNamespace& ns, int partitions,
+                                          Mode mode = Mode::kThroughput, std::size_t batch = 0) {
   EngineOptions o;
   o.threads = 2;
   o.partitions = partitions;
@@ -118,9 +121,11 @@ inline std::vector<std::tuple<std::uint64_t, std::int64_t, std::string, std::uin
   if (!reader.ok()) return out;
   EXPECT_EQ((*reader)->Scan([&](const serving::RowView& row) {
     out.emplace_back(row.key_u64, row.window_start,
-                     std::string(reinterpret_cast<const char*>(row.value.data()), row.value.size()), row.offset);
+                     std::string(reinterpret_cast<const char*>(row.value.data()), row.value.size()),
+                     row.offset);
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -141,7 +146,8 @@ std::vector<Row> ScanRows(const TempNamespace& ns, const std::string& ref,
     rows.push_back(row);
     if (keys != nullptr) keys->emplace_back(r.key_u64, r.window_start);
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   return rows;
 }
 

@@ -42,9 +42,10 @@ void WriteFile(const std::string& path, std::string_view bytes) {
 }
 
 void RemoveAll(const std::string& dir) {
-  for (const char* name : {"MANIFEST", "LOCK", "00000000000000000000.seg", "00000000000000000000.idx",
-                           "00000000000000000000.seg.damaged", "00000000000000000000.segz",
-                           "00000000000000000000.segz.damaged", "00000000000000000000.segz.tmp.compress"})
+  for (const char* name :
+       {"MANIFEST", "LOCK", "00000000000000000000.seg", "00000000000000000000.idx",
+        "00000000000000000000.seg.damaged", "00000000000000000000.segz",
+        "00000000000000000000.segz.damaged", "00000000000000000000.segz.tmp.compress"})
     ::unlink((dir + "/" + name).c_str());
 }
 
@@ -82,7 +83,8 @@ std::string Frames(const std::uint8_t* data, std::size_t size) {
       RecordHeader h{};
       h.timestamp_ns = static_cast<std::int64_t>(data[i - 1 < size ? i - 1 : 0]) * 1000;
       h.type = 1;
-      h.crc = RecordCrc(1, 0, h.timestamp_ns, frame.data() + kRecordHeaderSize, len) ^ (kind == 3 ? 1u : 0u);
+      h.crc = RecordCrc(1, 0, h.timestamp_ns, frame.data() + kRecordHeaderSize, len) ^
+              (kind == 3 ? 1u : 0u);
       h.seal = MakeSeal(LapTag(pos, 12, kSalt), kind == 4 ? 0 : kSealRecord, len);
       std::memcpy(frame.data(), &h, sizeof h);
     }
@@ -165,13 +167,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     m.active_base = sealed_end;
     m.segments.back().stored_bytes = kSegmentHeaderSize + sealed_end;
     if (mode & 16) {  // an index from the input
-      std::string idx(reinterpret_cast<const char*>(data + 2), std::min<std::size_t>(size - 2, 4096));
+      std::string idx(reinterpret_cast<const char*>(data + 2),
+                      std::min<std::size_t>(size - 2, 4096));
       WriteFile(dir + "/" + IndexFileName(0), idx);
     }
     if (compress) {  // compressed as an archiver would, then perhaps damaged
       const Codec codec = (mode & 64) ? Codec::kZstd : Codec::kLz4;
       const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-      auto c = kappa::memlog::detail::SegmentCompressor::Start(dir_fd, dir, m.segments.back(), codec, 0, identity);
+      auto c = kappa::memlog::detail::SegmentCompressor::Start(dir_fd, dir, m.segments.back(),
+                                                               codec, 0, identity);
       bool done = false;
       while (c.ok()) {
         auto step = (*c)->Step();
@@ -187,7 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (mode & 128) {
           const std::string path = dir + "/" + SegmentFileName(0, codec);
           const int fd = ::open(path.c_str(), O_RDWR);
-          const off_t at = static_cast<off_t>((std::uint64_t{data[1]} * 2654435761u) % m.segments.back().stored_bytes);
+          const off_t at = static_cast<off_t>((std::uint64_t{data[1]} * 2654435761u) %
+                                              m.segments.back().stored_bytes);
           const char flip = static_cast<char>(data[size - 1] | 1);
           char byte = 0;
           if (fd >= 0 && ::pread(fd, &byte, 1, at) == 1) {

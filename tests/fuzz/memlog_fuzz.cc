@@ -22,9 +22,7 @@ using namespace kappa::memlog;  // NOLINT: a fuzz driver, not a header
 
 namespace {
 
-std::string Path() {
-  return "/dev/shm/kappa-fuzz-" + std::to_string(::getpid()) + ".log";
-}
+std::string Path() { return "/dev/shm/kappa-fuzz-" + std::to_string(::getpid()) + ".log"; }
 
 void Exercise(const std::string& path) {
   auto log = Log::Open(path);
@@ -106,7 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (pos + frame <= kCapacity)
             h.crc = kind == 2 ? 0 : RecordCrc(0, 0, h.timestamp_ns, dst, len);
           h.seal = seal;
-          if (pos + sizeof h <= kCapacity) std::memcpy(image.data() + kHeaderSize + pos, &h, sizeof h);
+          if (pos + sizeof h <= kCapacity)
+            std::memcpy(image.data() + kHeaderSize + pos, &h, sizeof h);
         }
         std::memcpy(image.data() + kHeaderSize + pos, &seal, 8);
         pos += frame;
@@ -116,14 +115,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::memcpy(image.data() + offsetof(LogHeader, head), &head, 8);
       std::memcpy(image.data() + offsetof(LogHeader, tail), &tail, 8);
     } else {
-    // Input bytes after the mode byte: first the dynamic header (positions onwards), then ring.
-    std::size_t n = size - 1;
-    const std::size_t header_part = std::min<std::size_t>(n, 256);
-    std::memcpy(image.data() + 256, data + 1, header_part);
-    if (n > header_part) {
-      std::memcpy(image.data() + kHeaderSize, data + 1 + header_part,
-                  std::min<std::size_t>(n - header_part, kCapacity));
-    }
+      // Input bytes after the mode byte: first the dynamic header (positions onwards), then ring.
+      std::size_t n = size - 1;
+      const std::size_t header_part = std::min<std::size_t>(n, 256);
+      std::memcpy(image.data() + 256, data + 1, header_part);
+      if (n > header_part) {
+        std::memcpy(image.data() + kHeaderSize, data + 1 + header_part,
+                    std::min<std::size_t>(n - header_part, kCapacity));
+      }
     }
   }
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);

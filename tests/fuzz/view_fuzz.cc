@@ -59,7 +59,8 @@ Setup* MakeSetup() {
   auto ns = Namespace::Open(s->dir);
   if (!ns.ok()) std::abort();
   s->ns = std::move(ns).value();
-  auto schema = std::move(Schema::Make({Field::I64("a"), Field::String("s", 9), Field::F64("f")})).value();
+  auto schema =
+      std::move(Schema::Make({Field::I64("a"), Field::String("s", 9), Field::F64("f")})).value();
   std::vector<std::byte> value(schema.value_size());
   {
     KeyedTableOptions o;
@@ -152,7 +153,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ::unlink(path.c_str());
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return 0;
-  const bool written = ::write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
+  const bool written =
+      ::write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
   ::close(fd);
   if (written) Exercise(*setup, kind);
   return 0;

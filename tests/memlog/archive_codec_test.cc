@@ -42,7 +42,8 @@ std::uint64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
-CreateOptions Compressed(const std::string& dir, Codec codec, std::uint64_t segment_bytes = 64 << 10) {
+CreateOptions Compressed(const std::string& dir, Codec codec,
+                         std::uint64_t segment_bytes = 64 << 10) {
   CreateOptions o = Archived(dir, 64 << 10, segment_bytes);
   o.archive.codec = codec;
   return o;
@@ -69,7 +70,9 @@ struct CompressedLog {
     manifest = archiver->manifest();
   }
   const SegmentInfo& Segment(std::size_t i) const { return manifest.segments.at(i); }
-  std::string File(std::size_t i) const { return dir / SegmentFileName(Segment(i).base, Segment(i).codec); }
+  std::string File(std::size_t i) const {
+    return dir / SegmentFileName(Segment(i).base, Segment(i).codec);
+  }
 };
 
 class CodecTest : public ::testing::TestWithParam<Codec> {};
@@ -172,7 +175,8 @@ TEST_P(CodecTest, ShouldSeekByOffsetAndByTimeIntoCompressedBlocks) {
   }
   // An offset inside a frame of a compressed segment is refused.
   const std::uint64_t inside = c.Segment(3).base + 8;
-  EXPECT_EQ(c.log->NewReader(StartAt::Offset(inside)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.log->NewReader(StartAt::Offset(inside)).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CodecTest, ::testing::Values(Codec::kLz4, Codec::kZstd),
@@ -202,7 +206,8 @@ TEST(ArchiveCodecTest, ShouldCompressSegmentsSealedBeforeTheCodecWasChosen) {
   ASSERT_TRUE(archiver);
   EXPECT_TRUE(archiver->compressing());
   ASSERT_TRUE(archiver->CompressAll().ok());
-  for (const SegmentInfo& s : archiver->manifest().segments) EXPECT_EQ(s.codec, Codec::kZstd) << s.base;
+  for (const SegmentInfo& s : archiver->manifest().segments)
+    EXPECT_EQ(s.codec, Codec::kZstd) << s.base;
   EXPECT_EQ(SegmentFiles(dir.str(), ".seg").size(), 1u);  // the active one
   EXPECT_EQ(ReadSequence(**reader, 10), 5000u - 10);
   auto fresh = log->NewReader(StartAt::Earliest());
@@ -266,12 +271,14 @@ TEST(ArchiveCodecTest, ShouldReportADamagedBlockTheReadAheadFoundWhereItIs) {
   CompressedLog c;
   c.Make(Codec::kZstd, 20000, 1 << 20);
   const detail::Archive& archive = *c.log->archive();
-  auto file = detail::SegmentFile::OpenSealed(archive.dir_fd(), c.dir.str(), c.Segment(0), archive.identity());
+  auto file = detail::SegmentFile::OpenSealed(archive.dir_fd(), c.dir.str(), c.Segment(0),
+                                              archive.identity());
   ASSERT_TRUE(file.ok()) << file.status().message();
   const std::vector<BlockEntry> blocks = (*file)->blocks();
   ASSERT_GE(blocks.size(), 4u);
   file->reset();
-  Scribble(c.File(0), static_cast<off_t>(blocks[2].file_at + blocks[2].stored_bytes / 2), std::string(8, '\x33'));
+  Scribble(c.File(0), static_cast<off_t>(blocks[2].file_at + blocks[2].stored_bytes / 2),
+           std::string(8, '\x33'));
   // Blocks 0 and 1 read in order (block 2 read ahead meanwhile); then the damage, at block 2's
   // first offset, named.
   auto reader = c.log->NewReader(StartAt::Earliest());
@@ -303,14 +310,17 @@ TEST(ArchiveCodecTest, ShouldRefuseACompressedSegmentWithABadBlockIndexOrSize) {
   Scribble(second, static_cast<off_t>(size - 24), std::string(8, '\x11'));
   auto reader = c.log->NewReader(StartAt::Offset(c.Segment(1).base));
   EXPECT_FALSE(reader.ok());
-  EXPECT_NE(reader.status().message().find("block index"), std::string::npos) << reader.status().message();
+  EXPECT_NE(reader.status().message().find("block index"), std::string::npos)
+      << reader.status().message();
   // Truncated: recovery refuses to continue, naming the file and both sizes.
   ASSERT_EQ(::truncate(second.c_str(), static_cast<off_t>(size - 100)), 0);
   auto archiver = Archiver::Open(c.log.get());
   ASSERT_FALSE(archiver.ok());
   EXPECT_EQ(archiver.status().code(), StatusCode::kCorrupt);
-  EXPECT_NE(archiver.status().message().find(second), std::string::npos) << archiver.status().message();
-  EXPECT_NE(archiver.status().message().find(std::to_string(size)), std::string::npos) << archiver.status().message();
+  EXPECT_NE(archiver.status().message().find(second), std::string::npos)
+      << archiver.status().message();
+  EXPECT_NE(archiver.status().message().find(std::to_string(size)), std::string::npos)
+      << archiver.status().message();
 }
 
 TEST(ArchiveCodecTest, ShouldFinishACompressionThatWasCutShortAtAnyStep) {
@@ -326,14 +336,16 @@ TEST(ArchiveCodecTest, ShouldFinishACompressionThatWasCutShortAtAnyStep) {
   const SegmentInfo a = m.segments[1];
   {
     const detail::Archive& archive = *c.log->archive();
-    auto file = detail::SegmentFile::OpenSealed(archive.dir_fd(), c.dir.str(), a, archive.identity());
+    auto file =
+        detail::SegmentFile::OpenSealed(archive.dir_fd(), c.dir.str(), a, archive.identity());
     ASSERT_TRUE(file.ok()) << file.status().message();
     std::string raw(kSegmentHeaderSize, '\0');
     const SegmentHeader h = detail::MakeSegmentHeader(archive.identity(), a.base, c.log->ring());
     std::memcpy(raw.data(), &h, sizeof h);
     for (std::uint64_t pos = a.base; pos < a.end; pos = (*file)->window_end()) {
       ASSERT_TRUE((*file)->Load(pos).ok());
-      raw.append(reinterpret_cast<const char*>((*file)->frames().At(pos)), (*file)->window_end() - pos);
+      raw.append(reinterpret_cast<const char*>((*file)->frames().At(pos)),
+                 (*file)->window_end() - pos);
     }
     ASSERT_EQ(raw.size(), kSegmentHeaderSize + a.bytes());
     std::ofstream(c.dir / SegmentFileName(a.base), std::ios::binary) << raw;
@@ -345,7 +357,8 @@ TEST(ArchiveCodecTest, ShouldFinishACompressionThatWasCutShortAtAnyStep) {
   const SegmentInfo b = m.segments[2];
   std::ofstream(c.dir / SegmentFileName(b.base), std::ios::binary) << std::string(4096 + 64, 'x');
   // (c) killed while writing: a temporary file.
-  std::ofstream(c.dir / (SegmentFileName(m.segments[3].base, Codec::kLz4) + ".tmp.compress"), std::ios::binary)
+  std::ofstream(c.dir / (SegmentFileName(m.segments[3].base, Codec::kLz4) + ".tmp.compress"),
+                std::ios::binary)
       << "partial";
   ASSERT_TRUE(detail::WriteManifest(c.log->archive()->dir_fd(), c.dir.str(), m).ok());
 
@@ -355,10 +368,12 @@ TEST(ArchiveCodecTest, ShouldFinishACompressionThatWasCutShortAtAnyStep) {
   // uncompressed copy is gone; (c) the temporary file is gone.
   EXPECT_EQ(SegmentFiles(c.dir.str(), ".seg").size(), 2u);  // (a)'s, and the active one
   EXPECT_EQ(FileSize(c.dir / SegmentFileName(b.base)), 0u);
-  EXPECT_EQ(FileSize(c.dir / (SegmentFileName(m.segments[3].base, Codec::kLz4) + ".tmp.compress")), 0u);
+  EXPECT_EQ(FileSize(c.dir / (SegmentFileName(m.segments[3].base, Codec::kLz4) + ".tmp.compress")),
+            0u);
   EXPECT_TRUE(archiver->compressing());
   ASSERT_TRUE(archiver->CompressAll().ok());
-  for (const SegmentInfo& s : archiver->manifest().segments) EXPECT_EQ(s.codec, Codec::kLz4) << s.base;
+  for (const SegmentInfo& s : archiver->manifest().segments)
+    EXPECT_EQ(s.codec, Codec::kLz4) << s.base;
   EXPECT_EQ(SegmentFiles(c.dir.str(), ".seg").size(), 1u);
   auto reader = c.log->NewReader(StartAt::Earliest());
   ASSERT_TRUE(reader.ok());
@@ -377,7 +392,8 @@ TEST(ArchiveCodecTest, ShouldReadAManifestWrittenBeforeCodecs) {
   };
   drop_line("codec");
   drop_line("crc");
-  for (std::size_t at = text.find("\nsegment "); at != std::string::npos; at = text.find("\nsegment ", at + 1)) {
+  for (std::size_t at = text.find("\nsegment "); at != std::string::npos;
+       at = text.find("\nsegment ", at + 1)) {
     const std::size_t eol = text.find('\n', at + 1);
     const std::size_t cut = text.rfind(" none ", eol);
     text.erase(cut, eol - cut);

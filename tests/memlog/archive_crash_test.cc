@@ -41,7 +41,8 @@ pid_t SpawnArchiver(const std::string& log) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test that failed (it holds ctest's pipes)
+    ::prctl(PR_SET_PDEATHSIG,
+            SIGKILL);  // never outlive a test that failed (it holds ctest's pipes)
     ::execl(KAPPA_ARCHIVER_WORKER, KAPPA_ARCHIVER_WORKER, log.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -69,8 +70,8 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
   ASSERT_TRUE(created.ok()) << created.status().message();
   std::unique_ptr<Log> log = std::move(*created);
 
-  std::atomic<bool> done{false};           // the producer is to stop
-  std::atomic<bool> produced_all{false};   // it has
+  std::atomic<bool> done{false};          // the producer is to stop
+  std::atomic<bool> produced_all{false};  // it has
   std::atomic<std::uint64_t> appended{0};
   std::thread producer([&] {
     auto p = log->NewProducer();
@@ -78,7 +79,8 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
     std::mt19937 rng(7);
     for (std::uint64_t seq = 0; !done.load(std::memory_order_acquire);) {
       auto payload = MakeTagged(0, seq, 12 + rng() % 300);
-      const AppendResult r = (*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq), std::chrono::milliseconds(20));
+      const AppendResult r = (*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq),
+                                                  std::chrono::milliseconds(20));
       if (r == AppendResult::kTimedOut) continue;  // no archiver at the moment: the ring is full
       ASSERT_EQ(r, AppendResult::kOk);
       appended.store(++seq, std::memory_order_release);
@@ -94,9 +96,11 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
     RecordBatch batch;
     std::uint64_t next = 0;
     std::mt19937 rng(9);
-    while (!produced_all.load(std::memory_order_acquire) || next < appended.load(std::memory_order_acquire)) {
+    while (!produced_all.load(std::memory_order_acquire) ||
+           next < appended.load(std::memory_order_acquire)) {
       if (kArchivedOnly && (*r)->position() >= log->ring().LoadArchived()) {
-        // Under ThreadSanitizer (see kArchivedOnly): the records are read once the archive holds them.
+        // Under ThreadSanitizer (see kArchivedOnly): the records are read once the archive holds
+        // them.
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
@@ -128,13 +132,15 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
         continue;
       }
       if (!ok) {
-        ADD_FAILURE() << "offset " << bad_offset << ": expected record " << next << "+, got " << bad_seq;
+        ADD_FAILURE() << "offset " << bad_offset << ": expected record " << next << "+, got "
+                      << bad_seq;
         reader_failed = true;
         return;
       }
       next = seen;
       read.store(next, std::memory_order_release);
-      if (rng() % 64 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));  // falls behind
+      if (rng() % 64 == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));  // falls behind
     }
   });
 
@@ -144,14 +150,17 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
     std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % 30000));
     ::kill(pid, SIGKILL);
     const int status = Reap(pid);
-    ASSERT_EQ(status, 128 + SIGKILL) << "the archiver exited by itself (status " << status << ") on restart " << kill;
+    ASSERT_EQ(status, 128 + SIGKILL)
+        << "the archiver exited by itself (status " << status << ") on restart " << kill;
     if (kill % 10 == 9) {
       // As 'kappa log verify' does: every record from the earliest offset, in order, checksums
       // good, through whatever the archive and the ring hold at this moment.
       auto check = log->NewReader(StartAt::Earliest());
       ASSERT_TRUE(check.ok());
-      // (Under ThreadSanitizer as far as the archive holds: no ring byte is read while it may be lapped.)
-      const std::uint64_t end = kArchivedOnly ? log->Info().archive.durable_offset : log->latest_offset();
+      // (Under ThreadSanitizer as far as the archive holds: no ring byte is read while it may be
+      // lapped.)
+      const std::uint64_t end =
+          kArchivedOnly ? log->Info().archive.durable_offset : log->latest_offset();
       RecordBatch batch;
       std::uint64_t next = 0;
       while ((*check)->position() < end) {
@@ -185,7 +194,8 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
   ASSERT_TRUE((*archiver)->Stop().ok());
   ASSERT_TRUE((*archiver)->Seal().ok());
   ASSERT_TRUE((*archiver)->CompressAll().ok());
-  for (const SegmentInfo& s : (*archiver)->manifest().segments) ASSERT_EQ(s.codec, GetParam()) << s.base;
+  for (const SegmentInfo& s : (*archiver)->manifest().segments)
+    ASSERT_EQ(s.codec, GetParam()) << s.base;
   const std::uint64_t total = appended.load();
   EXPECT_EQ(read.load(), total);
   EXPECT_GT(total, 10'000u);

@@ -1,5 +1,7 @@
 // The archive: segments behind the ring, one offset space, retention, recovery after a lost ring
 // and after damaged files, and a full disk.
+#include "memlog/archive.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,7 +14,6 @@
 #include <sstream>
 #include <thread>
 
-#include "memlog/archive.h"
 #include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "tests/memlog/archive_util.h"
@@ -79,7 +80,8 @@ TEST(ArchiveTest, ShouldBlockProducersUntilTheArchiveHoldsTheirFramesWhateverThe
     // Nothing was overwritten: every record is read from offset 0.
     auto reader = log->NewReader(StartAt::Earliest());
     ASSERT_TRUE(reader.ok());
-    EXPECT_EQ(testing::Drain(**reader).size(), static_cast<std::size_t>(appended + 1)) << PolicyName(policy);
+    EXPECT_EQ(testing::Drain(**reader).size(), static_cast<std::size_t>(appended + 1))
+        << PolicyName(policy);
   }
 }
 
@@ -102,8 +104,8 @@ TEST(ArchiveTest, ShouldReadEveryRecordOnceFromTheEarliestAcrossSegmentsAndRingW
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   auto fall_behind = [&] {  // until the ring's head has passed the reader several times over
     const std::uint64_t from = log->latest_offset();
-    while (log->latest_offset() < from + 4 * log->capacity() && log->latest_offset() < kRecords * 100 &&
-           std::chrono::steady_clock::now() < deadline)
+    while (log->latest_offset() < from + 4 * log->capacity() &&
+           log->latest_offset() < kRecords * 100 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
   };
   fall_behind();
@@ -157,7 +159,8 @@ TEST(ArchiveTest, ShouldSeekByOffsetAndByTimeIntoTheArchive) {
     const std::uint64_t offset = (*batch.begin()).offset;
     auto by_offset = log->NewReader(StartAt::Offset(offset));
     ASSERT_TRUE(by_offset.ok()) << by_offset.status().message();
-    EXPECT_EQ(ReadSequence(**by_offset, static_cast<std::uint64_t>(t)), 20000u - static_cast<std::uint64_t>(t));
+    EXPECT_EQ(ReadSequence(**by_offset, static_cast<std::uint64_t>(t)),
+              20000u - static_cast<std::uint64_t>(t));
   }
   EXPECT_EQ(log->NewReader(StartAt::Offset(4)).status().code(), StatusCode::kInvalidArgument);
 }
@@ -234,7 +237,8 @@ TEST(ArchiveTest, ShouldMakeALostRingAgainFromTheArchiveAndContinueTheLog) {
   archiver.reset();
   auto refused = Log::Create(other.str(), Archived(dir.str(), 64 << 10, 16 << 10));
   EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
-  EXPECT_NE(refused.status().message().find("holds the archive of log"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("holds the archive of log"), std::string::npos)
+      << refused.status().message();
   // Nor is a second ring of the same log elsewhere while the first exists: it would fork the log.
   TempDir elsewhere("/dev/shm");
   const std::string twin = elsewhere / path.str().substr(path.str().rfind('/') + 1);
@@ -389,7 +393,8 @@ TEST(ArchiveRecoveryTest, ShouldRefuseAGarbageManifestNamingIt) {
   auto archiver = Archiver::Open(d.log.get());
   ASSERT_FALSE(archiver.ok());
   EXPECT_EQ(archiver.status().code(), StatusCode::kCorrupt);
-  EXPECT_NE(archiver.status().message().find(d.dir / kManifestFile), std::string::npos) << archiver.status().message();
+  EXPECT_NE(archiver.status().message().find(d.dir / kManifestFile), std::string::npos)
+      << archiver.status().message();
   for (std::string_view image : {"", "kappa-archive-manifest 1\n", "\n\n\n", "crc 00000000\n"}) {
     EXPECT_EQ(ParseManifest(image, "M").status().code(), StatusCode::kCorrupt) << image;
   }
@@ -402,7 +407,8 @@ TEST(ArchiveRecoveryTest, ShouldRefuseAManifestNamingAMissingSegmentInTheMiddle)
   ASSERT_EQ(::unlink((d.dir / second).c_str()), 0);
   auto archiver = Archiver::Open(d.log.get());
   ASSERT_FALSE(archiver.ok());
-  EXPECT_NE(archiver.status().message().find(second), std::string::npos) << archiver.status().message();
+  EXPECT_NE(archiver.status().message().find(second), std::string::npos)
+      << archiver.status().message();
   // A reader reaching it is told which file is missing, and does not skip it.
   auto reader = d.log->NewReader(StartAt::Earliest());
   ASSERT_TRUE(reader.ok());
@@ -424,7 +430,8 @@ TEST(ArchiveRecoveryTest, ShouldRefuseATruncatedSealedSegmentNamingItAndNeverMap
   auto archiver = Archiver::Open(d.log.get());
   ASSERT_FALSE(archiver.ok());
   EXPECT_EQ(archiver.status().code(), StatusCode::kCorrupt);
-  EXPECT_NE(archiver.status().message().find(second), std::string::npos) << archiver.status().message();
+  EXPECT_NE(archiver.status().message().find(second), std::string::npos)
+      << archiver.status().message();
   // A reader stops before it with the file's name (it checks the size before mapping: no SIGBUS).
   auto reader = d.log->NewReader(StartAt::Earliest());
   ASSERT_TRUE(reader.ok());
@@ -504,7 +511,8 @@ TEST(ArchiveRecoveryTest, ShouldRefuseToContinueWhenTheArchiveLostWhatTheRingNoL
   auto archiver = Archiver::Open(d.log.get());
   ASSERT_FALSE(archiver.ok());
   EXPECT_EQ(archiver.status().code(), StatusCode::kCorrupt);
-  EXPECT_NE(archiver.status().message().find("in neither"), std::string::npos) << archiver.status().message();
+  EXPECT_NE(archiver.status().message().find("in neither"), std::string::npos)
+      << archiver.status().message();
 }
 
 TEST(ArchiveTest, ShouldStopProducersOnAFullDiskAndLoseNothing) {
@@ -528,7 +536,8 @@ TEST(ArchiveTest, ShouldStopProducersOnAFullDiskAndLoseNothing) {
   std::uint64_t appended = 0;
   for (;; ++appended) {
     auto payload = MakeTagged(0, appended, 200);
-    const AppendResult r = (*producer)->AppendBlocking(payload, 1, 0, std::chrono::milliseconds(1500));
+    const AppendResult r =
+        (*producer)->AppendBlocking(payload, 1, 0, std::chrono::milliseconds(1500));
     if (r != AppendResult::kOk) {
       EXPECT_EQ(r, AppendResult::kTimedOut);
       break;
@@ -543,10 +552,12 @@ TEST(ArchiveTest, ShouldStopProducersOnAFullDiskAndLoseNothing) {
     EXPECT_NE(notes[0].find("No space left on device"), std::string::npos) << notes[0];
   }
   // Room again: the archiver goes on by itself, and every record appended is there.
-  ASSERT_EQ(::mount("tmpfs", disk.path().c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount("tmpfs", disk.path().c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0)
+      << std::strerror(errno);
   for (std::uint64_t more = 0; more < 1000; ++more, ++appended) {
     auto payload = MakeTagged(0, appended, 200);
-    ASSERT_EQ((*producer)->AppendBlocking(payload, 1, 0, std::chrono::seconds(10)), AppendResult::kOk);
+    ASSERT_EQ((*producer)->AppendBlocking(payload, 1, 0, std::chrono::seconds(10)),
+              AppendResult::kOk);
   }
   ASSERT_TRUE((*archiver)->Stop().ok());
   EXPECT_EQ(log->Info().archive.error, 0);

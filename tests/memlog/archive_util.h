@@ -32,7 +32,8 @@ inline constexpr bool kArchivedOnly = true;
 inline constexpr bool kArchivedOnly = false;
 #endif
 
-inline CreateOptions Archived(const std::string& dir, std::uint64_t capacity, std::uint64_t segment_bytes) {
+inline CreateOptions Archived(const std::string& dir, std::uint64_t capacity,
+                              std::uint64_t segment_bytes) {
   CreateOptions o;
   o.capacity = capacity;
   o.archive_directory = dir;
@@ -47,8 +48,9 @@ inline std::unique_ptr<Log> MustCreate(const std::string& path, const CreateOpti
   return log.ok() ? std::move(*log) : nullptr;
 }
 
-inline std::unique_ptr<Archiver> MustArchive(Log* log, std::vector<std::string>* notes = nullptr,
-                                             std::optional<ArchiveSettings> settings = std::nullopt) {
+inline std::unique_ptr<Archiver> MustArchive(
+    Log* log, std::vector<std::string>* notes = nullptr,
+    std::optional<ArchiveSettings> settings = std::nullopt) {
   ArchiverOptions o;
   o.settings = std::move(settings);
   if (notes) o.report = [notes](const std::string& n) { notes->push_back(n); };
@@ -59,7 +61,8 @@ inline std::unique_ptr<Archiver> MustArchive(Log* log, std::vector<std::string>*
 
 // Appends records tagged (0, first..first+n-1) of `size` bytes, running the archiver's passes
 // whenever the ring is full.
-inline void AppendArchiving(Log* log, Archiver* archiver, std::uint64_t first, std::uint64_t n, std::size_t size = 100) {
+inline void AppendArchiving(Log* log, Archiver* archiver, std::uint64_t first, std::uint64_t n,
+                            std::size_t size = 100) {
   auto producer = log->NewProducer();
   ASSERT_TRUE(producer.ok());
   for (std::uint64_t seq = first; seq < first + n;) {
@@ -84,20 +87,23 @@ inline std::thread ProduceTagged(Log* log, std::uint64_t n) {
     ASSERT_TRUE(p.ok());
     for (std::uint64_t seq = 0; seq < n; ++seq) {
       auto payload = MakeTagged(0, seq, 20 + seq % 200);
-      ASSERT_EQ((*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq), std::chrono::seconds(30)),
+      ASSERT_EQ((*p)->AppendBlocking(payload, 1, static_cast<std::int64_t>(seq),
+                                     std::chrono::seconds(30)),
                 AppendResult::kOk);
     }
   });
 }
 
 // Reads every record from `reader` until it is empty; checks that they are tagged in sequence.
-inline std::uint64_t ReadSequence(LogReader& reader, std::uint64_t expect_first, std::uint64_t* archived = nullptr) {
+inline std::uint64_t ReadSequence(LogReader& reader, std::uint64_t expect_first,
+                                  std::uint64_t* archived = nullptr) {
   RecordBatch batch;
   std::uint64_t next = expect_first;
   for (;;) {
     const PollStatus st = reader.Poll(&batch);
     if (st == PollStatus::kEmpty) break;
-    EXPECT_EQ(st, PollStatus::kOk) << PollStatusName(st) << " at " << reader.position() << ": " << reader.error();
+    EXPECT_EQ(st, PollStatus::kOk)
+        << PollStatusName(st) << " at " << reader.position() << ": " << reader.error();
     if (st != PollStatus::kOk) break;
     if (archived && batch.archived()) *archived += batch.size();
     for (const Record& r : batch) {
@@ -112,7 +118,8 @@ inline std::uint64_t ReadSequence(LogReader& reader, std::uint64_t expect_first,
 }
 
 // The names of the segment files in `dir` that end in `suffix`, sorted.
-inline std::vector<std::string> SegmentFiles(const std::string& dir, std::string_view suffix = ".seg") {
+inline std::vector<std::string> SegmentFiles(const std::string& dir,
+                                             std::string_view suffix = ".seg") {
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
@@ -134,6 +141,8 @@ inline void Scribble(const std::string& path, off_t at, const std::string& bytes
 }
 
 // "lz4" and the like, for tests parameterized by codec.
-inline std::string CodecTestName(const ::testing::TestParamInfo<Codec>& param) { return CodecName(param.param); }
+inline std::string CodecTestName(const ::testing::TestParamInfo<Codec>& param) {
+  return CodecName(param.param);
+}
 
 }  // namespace kappa::memlog::testing

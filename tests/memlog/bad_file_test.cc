@@ -37,7 +37,10 @@ std::string ReadFile(const std::string& path) {
 std::string ValidImage(const TempPath& p) {
   CreateOptions o;
   o.capacity = 4096;
-  { auto log = Log::Create(p.str(), o); EXPECT_TRUE(log.ok()); }
+  {
+    auto log = Log::Create(p.str(), o);
+    EXPECT_TRUE(log.ok());
+  }
   return ReadFile(p.str());
 }
 

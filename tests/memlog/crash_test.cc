@@ -23,7 +23,7 @@ using testing::ParseTagged;
 using testing::Tagged;
 using testing::TempPath;
 
-constexpr int kRounds = 110;          // two producers killed per round: 220 kills
+constexpr int kRounds = 110;  // two producers killed per round: 220 kills
 constexpr int kProducersPerRound = 2;
 constexpr std::uint32_t kUnblockMs = 20;
 
@@ -47,7 +47,8 @@ struct Acks {
       payloads.clear();
       views.clear();
       const unsigned n = 1 + rng() % 8;
-      for (unsigned k = 0; k < n; ++k) payloads.push_back(MakeTagged(id, seq + k, 12 + rng() % 100));
+      for (unsigned k = 0; k < n; ++k)
+        payloads.push_back(MakeTagged(id, seq + k, 12 + rng() % 100));
       for (auto& p : payloads) views.push_back({p, 1, 0});
       r = (*producer)->AppendBatch(views);
       if (r == AppendResult::kOk) {
@@ -85,9 +86,13 @@ TEST(CrashTest, ShouldKeepEveryAcknowledgedRecordAcrossKillNine) {
   CreateOptions o;
   o.capacity = 1 << 20;
   o.unblock_timeout_ms = kUnblockMs;
-  { auto log = Log::Create(p.str(), o); ASSERT_TRUE(log.ok()) << log.status().message(); }
+  {
+    auto log = Log::Create(p.str(), o);
+    ASSERT_TRUE(log.ok()) << log.status().message();
+  }
 
-  void* shared = ::mmap(nullptr, sizeof(Acks), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* shared =
+      ::mmap(nullptr, sizeof(Acks), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(shared, MAP_FAILED);
   auto* acks = new (shared) Acks();
   for (auto& a : acks->acked) a.store(-1);
@@ -172,7 +177,8 @@ TEST(CrashTest, ShouldKeepEveryAcknowledgedRecordAcrossKillNine) {
       log.reset();
       open();
     }
-    ASSERT_TRUE(drain(false)) << "reader stalled at " << reader->position() << " in round " << round;
+    ASSERT_TRUE(drain(false)) << "reader stalled at " << reader->position() << " in round "
+                              << round;
     for (int k = 0; k < kProducersPerRound; ++k) {
       const std::uint32_t id = round * kProducersPerRound + k;
       const std::int64_t acked = acks->acked[id].load();
@@ -195,7 +201,8 @@ TEST(CrashTest, ShouldKeepEveryAcknowledgedRecordAcrossKillNine) {
   std::printf("records=%llu kills=%llu unblocked=%llu recoveries=%llu longest_wait_ms=%lld\n",
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(kills),
               static_cast<unsigned long long>(info.unblocked_stalls),
-              static_cast<unsigned long long>(info.recoveries), static_cast<long long>(longest_wait_ms));
+              static_cast<unsigned long long>(info.recoveries),
+              static_cast<long long>(longest_wait_ms));
   ::munmap(shared, sizeof(Acks));
 }
 

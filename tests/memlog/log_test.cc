@@ -68,8 +68,8 @@ TEST(Crc32cTest, ShouldComputeRecordChecksumsInBatchesAsOneByOne) {
     std::vector<std::uint32_t> out(n);
     RecordCrcs(in.data(), n, out.data());
     for (std::size_t i = 0; i < n; ++i) {
-      EXPECT_EQ(out[i], RecordCrc(in[i].type, in[i].flags, in[i].timestamp_ns, in[i].payload,
-                                  in[i].length))
+      EXPECT_EQ(out[i],
+                RecordCrc(in[i].type, in[i].flags, in[i].timestamp_ns, in[i].payload, in[i].length))
           << "record " << i << " of " << n;
     }
   }
@@ -293,7 +293,8 @@ TEST(LogTest, ShouldCommitACursorAtAnOffsetBehindItsPosition) {
   auto producer = std::move(log->NewProducer()).value();
   std::vector<std::uint64_t> offsets(4);
   for (int i = 0; i < 4; ++i)
-    ASSERT_EQ(producer->Append(Bytes("r" + std::to_string(i)), 0, i, &offsets[static_cast<std::size_t>(i)]),
+    ASSERT_EQ(producer->Append(Bytes("r" + std::to_string(i)), 0, i,
+                               &offsets[static_cast<std::size_t>(i)]),
               AppendResult::kOk);
   {
     auto reader = std::move(log->OpenCursor("ahead")).value();
@@ -321,7 +322,8 @@ TEST(LogTest, ShouldInvalidateBatchOverwrittenWhileHeld) {
   RecordBatch batch;
   ASSERT_EQ(reader->Poll(&batch), PollStatus::kOk);
   EXPECT_TRUE(reader->StillValid(batch));
-  for (int i = 0; i < 200; ++i) ASSERT_EQ(producer->Append(Bytes(std::string(40, 'z'))), AppendResult::kOk);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_EQ(producer->Append(Bytes(std::string(40, 'z'))), AppendResult::kOk);
   EXPECT_FALSE(reader->StillValid(batch));
 }
 
@@ -331,7 +333,8 @@ TEST(LogTest, ShouldAppendBatchesAtomicallyAcrossTheRingEnd) {
   auto producer = std::move(log->NewProducer()).value();
   auto reader = std::move(log->NewReader(StartAt::Earliest())).value();
   std::vector<std::string> payloads;
-  for (int i = 0; i < 7; ++i) payloads.push_back("batch-record-" + std::to_string(i) + std::string(i * 9, '+'));
+  for (int i = 0; i < 7; ++i)
+    payloads.push_back("batch-record-" + std::to_string(i) + std::string(i * 9, '+'));
   std::vector<RecordView> views;
   for (auto& s : payloads) views.push_back({Bytes(s), 3, 42});
   int seen = 0;
@@ -374,7 +377,8 @@ TEST(LogTest, ShouldResumeNamedCursorInAnotherHandle) {
   {
     auto log = MakeLog(p, 1 << 16, Policy::kBlock);
     auto producer = std::move(log->NewProducer()).value();
-    for (int i = 0; i < 10; ++i) ASSERT_EQ(producer->Append(Bytes(std::to_string(i))), AppendResult::kOk);
+    for (int i = 0; i < 10; ++i)
+      ASSERT_EQ(producer->Append(Bytes(std::to_string(i))), AppendResult::kOk);
     auto cursor = std::move(log->OpenCursor("consumer")).value();
     RecordBatch batch;
     ASSERT_EQ(cursor->Poll(&batch, 4), PollStatus::kOk);
@@ -400,7 +404,8 @@ TEST(LogTest, ShouldSeekByEventTimeAndOffset) {
   auto producer = std::move(log->NewProducer()).value();
   std::vector<std::uint64_t> offsets(50);
   for (int i = 0; i < 50; ++i)
-    ASSERT_EQ(producer->Append(Bytes(std::to_string(i)), 0, 1000 * i, &offsets[i]), AppendResult::kOk);
+    ASSERT_EQ(producer->Append(Bytes(std::to_string(i)), 0, 1000 * i, &offsets[i]),
+              AppendResult::kOk);
   auto reader = std::move(log->NewReader(StartAt::Time(25'500))).value();
   EXPECT_EQ(reader->position(), offsets[26]);
   ASSERT_TRUE(reader->Seek(StartAt::Time(0)).ok());
@@ -530,13 +535,16 @@ TEST(LogTest, ShouldReclaimProducerSlotsOfDeadProcesses) {
 TEST(LogTest, ShouldRefuseBadLogNames) {
   CreateOptions o;
   o.capacity = 1 << 16;
-  for (const std::string& bad : {std::string("/dev/shm/kappa-test-bad\nname"), std::string("/dev/shm/.hidden"),
-                                std::string("/dev/shm/tab\tname"), std::string("/dev/shm/") + std::string(200, 'a'),
-                                std::string("/dev/shm/dir\x01/log"), std::string("/dev/shm/sp ace"), std::string("/dev/shm/")}) {
+  for (const std::string& bad :
+       {std::string("/dev/shm/kappa-test-bad\nname"), std::string("/dev/shm/.hidden"),
+        std::string("/dev/shm/tab\tname"), std::string("/dev/shm/") + std::string(200, 'a'),
+        std::string("/dev/shm/dir\x01/log"), std::string("/dev/shm/sp ace"),
+        std::string("/dev/shm/")}) {
     auto created = Log::Create(bad, o);
     ASSERT_FALSE(created.ok()) << bad;
     EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument) << bad;
-    EXPECT_NE(created.status().message().find("bad log name"), std::string::npos) << created.status().message();
+    EXPECT_NE(created.status().message().find("bad log name"), std::string::npos)
+        << created.status().message();
     EXPECT_EQ(created.status().message().find('\n'), std::string::npos) << "shown escaped";
     EXPECT_EQ(Log::Open(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
@@ -568,7 +576,8 @@ TEST(LogTest, ShouldSleepWhileIdleAndWakeOnACommit) {
   // One long wait, then many short ones (a job's source waits a few milliseconds at a time).
   const std::int64_t cpu_before = ThreadCpuNs();
   EXPECT_EQ(reader->Wait(&batch, std::chrono::milliseconds(500)), PollStatus::kEmpty);
-  for (int i = 0; i < 250; ++i) EXPECT_EQ(reader->Wait(&batch, std::chrono::milliseconds(2)), PollStatus::kEmpty);
+  for (int i = 0; i < 250; ++i)
+    EXPECT_EQ(reader->Wait(&batch, std::chrono::milliseconds(2)), PollStatus::kEmpty);
   const std::int64_t idle_cpu = ThreadCpuNs() - cpu_before;
   EXPECT_LT(idle_cpu, 150'000'000) << "idle waits for 1 s used " << idle_cpu / 1000 << " us of CPU";
 

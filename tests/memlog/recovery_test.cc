@@ -41,14 +41,17 @@ std::vector<std::uint64_t> WriteRecords(const TempPath& p, int n, std::uint64_t 
 void MarkUnclean(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR);
   const std::uint64_t zero = 0;
-  ASSERT_EQ(::pwrite(fd, &zero, 8, offsetof(LogHeader, counters) + offsetof(CounterLine, clean_close)), 8);
+  ASSERT_EQ(
+      ::pwrite(fd, &zero, 8, offsetof(LogHeader, counters) + offsetof(CounterLine, clean_close)),
+      8);
   ::close(fd);
 }
 
 void Patch(const std::string& path, std::uint64_t ring_offset, const void* bytes, std::size_t n,
            std::uint64_t capacity = 1 << 16) {
   const int fd = ::open(path.c_str(), O_RDWR);
-  ASSERT_EQ(::pwrite(fd, bytes, n, kHeaderSize + (ring_offset & (capacity - 1))), static_cast<ssize_t>(n));
+  ASSERT_EQ(::pwrite(fd, bytes, n, kHeaderSize + (ring_offset & (capacity - 1))),
+            static_cast<ssize_t>(n));
   ::close(fd);
 }
 
@@ -161,7 +164,10 @@ TEST(RecoveryTest, ShouldTurnADeadProducersReservationIntoPadding) {
   TempPath p;
   CreateOptions o;
   o.capacity = 1 << 16;
-  { auto log = Log::Create(p.str(), o); ASSERT_TRUE(log.ok()); }
+  {
+    auto log = Log::Create(p.str(), o);
+    ASSERT_TRUE(log.ok());
+  }
   // A child process appends, claims without committing and dies without any clean-up.
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);

@@ -135,7 +135,9 @@ TEST(StressTest, ShouldDeliverEveryRecordOnceFromTwoProducerProcesses) {
         auto producer = std::move((*child_log)->NewProducer()).value();
         for (std::uint64_t seq = 0; seq < n && rc == 0; ++seq) {
           auto payload = MakeTagged(id, seq, 16 + seq % 100);
-          if (producer->AppendBlocking(payload, 1, 0, std::chrono::seconds(60)) != AppendResult::kOk) rc = 11;
+          if (producer->AppendBlocking(payload, 1, 0, std::chrono::seconds(60)) !=
+              AppendResult::kOk)
+            rc = 11;
         }
       }
       ::_exit(rc);
@@ -188,17 +190,25 @@ TEST(StressTest, ShouldNeverDeliverAnotherLapsRecordInOverwriteMode) {
         << "reader stuck at " << reader->position() << ", head " << log->earliest_offset()
         << ", tail " << log->latest_offset();
     const PollStatus s = reader->Poll(&batch);
-    if (s == PollStatus::kLapped) { ++laps; continue; }
+    if (s == PollStatus::kLapped) {
+      ++laps;
+      continue;
+    }
     ASSERT_NE(s, PollStatus::kCorrupt);
     if (s != PollStatus::kOk) continue;
     std::vector<Tagged> seen;
     bool intact = true;
     for (const Record& r : batch) {
       Tagged t;
-      if (!r.ChecksumOk() || !ParseTagged(r.payload, &t) || t.producer > 1) intact = false;
-      else seen.push_back(t);
+      if (!r.ChecksumOk() || !ParseTagged(r.payload, &t) || t.producer > 1)
+        intact = false;
+      else
+        seen.push_back(t);
     }
-    if (!reader->StillValid(batch)) { ++discarded; continue; }
+    if (!reader->StillValid(batch)) {
+      ++discarded;
+      continue;
+    }
     ASSERT_TRUE(intact) << "a batch that stayed valid held a damaged record";
     for (const Tagged& t : seen) {
       ASSERT_GT(static_cast<std::int64_t>(t.seq), last[t.producer]);

@@ -45,7 +45,8 @@ struct Tagged {
   std::uint32_t producer;
   std::uint64_t seq;
 };
-inline std::vector<std::byte> MakeTagged(std::uint32_t producer, std::uint64_t seq, std::size_t size) {
+inline std::vector<std::byte> MakeTagged(std::uint32_t producer, std::uint64_t seq,
+                                         std::size_t size) {
   std::vector<std::byte> v(std::max<std::size_t>(size, 12));
   std::memcpy(v.data(), &producer, 4);
   std::memcpy(v.data() + 4, &seq, 8);

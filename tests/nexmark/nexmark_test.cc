@@ -10,10 +10,10 @@
 #include <tuple>
 #include <vector>
 
-#include "serving/view_reader.h"
-#include "tests/engine/test_util.h"
 #include "nexmark/generator.h"
 #include "nexmark/queries.h"
+#include "serving/view_reader.h"
+#include "tests/engine/test_util.h"
 
 namespace kappa::nexmark {
 namespace {
@@ -22,7 +22,9 @@ using engine::testing::MakeEngine;
 using engine::testing::TempLog;
 using serving::testing::TempNamespace;
 
-std::string Text(const char* field, std::size_t size) { return std::string(field, strnlen(field, size)); }
+std::string Text(const char* field, std::size_t size) {
+  return std::string(field, strnlen(field, size));
+}
 
 TEST(GeneratorTest, ShouldMakePersonsAuctionsAndBidsOneToThreeToFortySix) {
   std::uint64_t counts[3] = {0, 0, 0};
@@ -38,7 +40,8 @@ TEST(GeneratorTest, ShouldMakePersonsAuctionsAndBidsOneToThreeToFortySix) {
 }
 
 TEST(GeneratorTest, ShouldBeDeterministicForASeedAndDifferForAnother) {
-  const Generator a(GeneratorConfig{.seed = 7}), b(GeneratorConfig{.seed = 7}), c(GeneratorConfig{.seed = 8});
+  const Generator a(GeneratorConfig{.seed = 7}), b(GeneratorConfig{.seed = 7}),
+      c(GeneratorConfig{.seed = 8});
   int differ = 0;
   for (std::uint64_t n : {0ull, 1ull, 4ull, 99ull, 12345ull, 4ull}) {  // any order
     Event x, y, z;
@@ -59,9 +62,9 @@ TEST(GeneratorTest, ShouldGiveTheSameFirstEventsOfASeedWithAnyCompiler) {
   g.Make(0, &e);
   ASSERT_EQ(e.kind, EventKind::kPerson);
   const Person& p = e.person;
-  EXPECT_EQ(Text(p.name, sizeof p.name) + "|" + Text(p.email_address, sizeof p.email_address) + "|" +
-                Text(p.credit_card, sizeof p.credit_card) + "|" + Text(p.city, sizeof p.city) + "|" +
-                Text(p.state, sizeof p.state),
+  EXPECT_EQ(Text(p.name, sizeof p.name) + "|" + Text(p.email_address, sizeof p.email_address) +
+                "|" + Text(p.credit_card, sizeof p.credit_card) + "|" +
+                Text(p.city, sizeof p.city) + "|" + Text(p.state, sizeof p.state),
             "Saul Spencer| n vio@ wr.com|9659 7785 1926 8267|San Francisco|WA");
 }
 
@@ -86,7 +89,8 @@ TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
         ASSERT_EQ(e.person.id, next_person++);  // dense, in creation order
         ASSERT_EQ(e.person.id, last_person);
         ASSERT_EQ(e.person.name[sizeof e.person.name - 1], '\0');
-        ASSERT_NE(Text(e.person.email_address, sizeof e.person.email_address).find(".com"), std::string::npos);
+        ASSERT_NE(Text(e.person.email_address, sizeof e.person.email_address).find(".com"),
+                  std::string::npos);
         ASSERT_EQ(Text(e.person.credit_card, sizeof e.person.credit_card).size(), 19u);
         states.insert(Text(e.person.state, sizeof e.person.state));
         break;
@@ -141,9 +145,15 @@ class QueryTest : public ::testing::Test {
       g.Make(n, &e);
       events_.push_back(e);
       switch (e.kind) {
-        case EventKind::kPerson: log_.Append(e.person, e.person.date_time); break;
-        case EventKind::kAuction: log_.Append(e.auction, e.auction.date_time); break;
-        case EventKind::kBid: log_.Append(e.bid, e.bid.date_time); break;
+        case EventKind::kPerson:
+          log_.Append(e.person, e.person.date_time);
+          break;
+        case EventKind::kAuction:
+          log_.Append(e.auction, e.auction.date_time);
+          break;
+        case EventKind::kBid:
+          log_.Append(e.bid, e.bid.date_time);
+          break;
       }
     }
   }
@@ -163,19 +173,22 @@ class QueryTest : public ::testing::Test {
       ASSERT_TRUE(r.ok()) << r.status().message();
       running.push_back(std::move(r).value());
     }
-    for (const auto& r : running) {  // in order: a first stage has written all before its second stage catches up
+    for (const auto& r :
+         running) {  // in order: a first stage has written all before its second stage catches up
       ASSERT_TRUE(r->WaitCaughtUp(std::chrono::seconds(60))) << r->status().message();
       r->FlushWindows();
       ASSERT_TRUE(r->status().ok());
     }
-    if (const std::string stage_log = StageLog(query, o); !stage_log.empty()) stage_logs_.push_back(stage_log);
+    if (const std::string stage_log = StageLog(query, o); !stage_log.empty())
+      stage_logs_.push_back(stage_log);
   }
   void TearDown() override {
     for (const std::string& log : stage_logs_) engine::testing::RemoveLog(log);
   }
 
   template <class Row>
-  std::vector<Row> Rows(const std::string& view, std::vector<std::pair<std::uint64_t, std::int64_t>>* keys = nullptr) {
+  std::vector<Row> Rows(const std::string& view,
+                        std::vector<std::pair<std::uint64_t, std::int64_t>>* keys = nullptr) {
     return engine::testing::ScanRows<Row>(ns_, view, keys);
   }
 
@@ -194,9 +207,11 @@ class QueryTest : public ::testing::Test {
     for (const Event& e : events_) {
       if (e.kind != EventKind::kBid) continue;
       auto a = auctions.find(e.bid.auction);
-      if (a == auctions.end() || e.bid.date_time < a->second.date_time || e.bid.date_time > a->second.expires) continue;
-      const WinningBid w{a->second.id, a->second.seller, a->second.category, e.bid.price, e.bid.bidder,
-                         e.bid.date_time, a->second.expires};
+      if (a == auctions.end() || e.bid.date_time < a->second.date_time ||
+          e.bid.date_time > a->second.expires)
+        continue;
+      const WinningBid w{a->second.id, a->second.seller, a->second.category, e.bid.price,
+                         e.bid.bidder, e.bid.date_time,  a->second.expires};
       auto [it, fresh] = best.try_emplace(w.auction, w);
       if (!fresh && w.price > it->second.price) it->second = w;
     }
@@ -217,7 +232,8 @@ TEST_F(QueryTest, ShouldConvertAndSelectBidsLikeQ1AndQ2) {
     want_q1.emplace_back(e.bid.auction, e.bid.bidder, static_cast<double>(e.bid.price) * 0.5);
     if (e.bid.auction % 7 == 0) want_q2.emplace_back(e.bid.auction, e.bid.price);
   }
-  for (const BidInEuros& b : Rows<BidInEuros>("q1")) got_q1.emplace_back(b.auction, b.bidder, b.price);
+  for (const BidInEuros& b : Rows<BidInEuros>("q1"))
+    got_q1.emplace_back(b.auction, b.bidder, b.price);
   for (const AuctionPrice& p : Rows<AuctionPrice>("q2")) got_q2.emplace_back(p.auction, p.price);
   ASSERT_GT(want_q2.size(), 100u);
   EXPECT_EQ(got_q1, want_q1);
@@ -239,7 +255,8 @@ TEST_F(QueryTest, ShouldSuggestLocalItemsLikeQ3) {
         want.emplace_back(Text(it->second.name, 24), Text(it->second.state, 8), e.auction.id);
     }
   }
-  for (const LocalItem& i : Rows<LocalItem>("q3")) got.emplace_back(Text(i.name, 24), Text(i.state, 8), i.auction);
+  for (const LocalItem& i : Rows<LocalItem>("q3"))
+    got.emplace_back(Text(i.name, 24), Text(i.state, 8), i.auction);
   ASSERT_GT(want.size(), 50u);
   std::sort(want.begin(), want.end());
   std::sort(got.begin(), got.end());  // partitions interleave in the list
@@ -252,15 +269,16 @@ TEST_F(QueryTest, ShouldCountBidsPerAuctionInHoppingWindowsLikeQ5) {
   std::map<std::int64_t, std::map<std::int64_t, std::int64_t>> counts;  // auction -> window -> bids
   for (const Event& e : events_) {
     if (e.kind != EventKind::kBid) continue;
-    for (std::int64_t start = operators::FloorTo(e.bid.date_time, kSlide); start > e.bid.date_time - kSize;
-         start -= kSlide)
+    for (std::int64_t start = operators::FloorTo(e.bid.date_time, kSlide);
+         start > e.bid.date_time - kSize; start -= kSlide)
       ++counts[e.bid.auction][start];
   }
   // The view keeps each auction's last six windows.
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> want, got;
   for (const auto& [auction, windows] : counts) {
     int kept = 0;
-    for (auto it = windows.rbegin(); it != windows.rend() && kept < 6; ++it, ++kept) want[{auction, it->first}] = it->second;
+    for (auto it = windows.rbegin(); it != windows.rend() && kept < 6; ++it, ++kept)
+      want[{auction, it->first}] = it->second;
   }
   std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
   const auto rows = Rows<std::int64_t>("q5", &keys);
@@ -325,13 +343,17 @@ TEST_F(QueryTest, ShouldFindNewUsersLikeQ8) {
 
 TEST_F(QueryTest, ShouldFindTheWinningBidOfEachAuctionLikeQ9) {
   Run("q9");
-  std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>> want, got;
-  for (const auto& [id, w] : WinningBids()) want[id] = {w.seller, w.category, w.price, w.bidder, w.expires};
+  std::map<std::int64_t,
+           std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>>
+      want, got;
+  for (const auto& [id, w] : WinningBids())
+    want[id] = {w.seller, w.category, w.price, w.bidder, w.expires};
   std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
   const auto rows = Rows<WinningBid>("q9", &keys);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(static_cast<std::int64_t>(keys[i].first), rows[i].auction);
-    got[rows[i].auction] = {rows[i].seller, rows[i].category, rows[i].price, rows[i].bidder, rows[i].expires};
+    got[rows[i].auction] = {rows[i].seller, rows[i].category, rows[i].price, rows[i].bidder,
+                            rows[i].expires};
   }
   ASSERT_GT(want.size(), 300u);
   EXPECT_EQ(got, want);
@@ -345,10 +367,12 @@ TEST_F(QueryTest, ShouldAverageClosingPricesPerCategoryLikeQ4) {
     ++sums[w.category].second;
   }
   std::map<std::int64_t, double> want, got;
-  for (const auto& [category, sc] : sums) want[category] = static_cast<double>(sc.first) / static_cast<double>(sc.second);
+  for (const auto& [category, sc] : sums)
+    want[category] = static_cast<double>(sc.first) / static_cast<double>(sc.second);
   std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
   const auto rows = Rows<double>("q4", &keys);
-  for (std::size_t i = 0; i < rows.size(); ++i) got[static_cast<std::int64_t>(keys[i].first)] = rows[i];
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    got[static_cast<std::int64_t>(keys[i].first)] = rows[i];
   ASSERT_EQ(want.size(), 5u);
   EXPECT_EQ(got, want);
 }
@@ -358,8 +382,9 @@ TEST_F(QueryTest, ShouldAverageEachSellersLastTenClosingPricesLikeQ6) {
   // Auctions close in order of expiry (then id); a seller's average is over its last ten.
   std::vector<WinningBid> closed;
   for (const auto& [id, w] : WinningBids()) closed.push_back(w);
-  std::sort(closed.begin(), closed.end(),
-            [](const WinningBid& a, const WinningBid& b) { return std::tie(a.expires, a.auction) < std::tie(b.expires, b.auction); });
+  std::sort(closed.begin(), closed.end(), [](const WinningBid& a, const WinningBid& b) {
+    return std::tie(a.expires, a.auction) < std::tie(b.expires, b.auction);
+  });
   std::map<std::int64_t, std::vector<std::int64_t>> prices;
   for (const WinningBid& w : closed) prices[w.seller].push_back(w.price);
   std::map<std::int64_t, double> want, got;
@@ -371,8 +396,11 @@ TEST_F(QueryTest, ShouldAverageEachSellersLastTenClosingPricesLikeQ6) {
   }
   std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
   const auto rows = Rows<double>("q6", &keys);
-  for (std::size_t i = 0; i < rows.size(); ++i) got[static_cast<std::int64_t>(keys[i].first)] = rows[i];
-  ASSERT_GT(std::count_if(prices.begin(), prices.end(), [](const auto& p) { return p.second.size() > 10; }), 0);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    got[static_cast<std::int64_t>(keys[i].first)] = rows[i];
+  ASSERT_GT(std::count_if(prices.begin(), prices.end(),
+                          [](const auto& p) { return p.second.size() > 10; }),
+            0);
   EXPECT_EQ(got, want);
 }
 

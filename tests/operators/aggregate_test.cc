@@ -77,7 +77,8 @@ TEST(AggregateTest, ShouldComputeExactAggregates) {
   EXPECT_EQ(Fold(MakeMax<Sale>([](const Sale& s) { return s.price; }), sales), 30);
   EXPECT_DOUBLE_EQ(Fold(MakeAvg<Sale>([](const Sale& s) { return s.weight; }), sales), 1.0);
   EXPECT_DOUBLE_EQ(Fold(MakeAvg<Sale>([](const Sale& s) { return s.weight; }), {}), 0.0);
-  EXPECT_EQ(Fold(MakeMax<Sale>([](const Sale& s) { return s.price; }), {}), std::numeric_limits<std::int64_t>::lowest());
+  EXPECT_EQ(Fold(MakeMax<Sale>([](const Sale& s) { return s.price; }), {}),
+            std::numeric_limits<std::int64_t>::lowest());
   static_assert(Aggregation<Count<Sale>>);
   static_assert(Aggregation<decltype(MakeAvg<Sale>([](const Sale& s) { return s.weight; }))>);
 }
@@ -85,9 +86,11 @@ TEST(AggregateTest, ShouldComputeExactAggregates) {
 TEST(AggregateTest, ShouldMergeToTheSameResultAsOnePass) {
   std::mt19937_64 rng(1);
   std::vector<Sale> sales(1000);
-  for (auto& s : sales) s = Sale{static_cast<std::int64_t>(rng() % 50), static_cast<std::int64_t>(rng() % 1000), 1.0};
+  for (auto& s : sales)
+    s = Sale{static_cast<std::int64_t>(rng() % 50), static_cast<std::int64_t>(rng() % 1000), 1.0};
   auto sum = MakeSum<Sale>([](const Sale& s) { return s.price; });
-  auto top = MakeTopK<Sale, 5>([](const Sale& s) { return s.price; }, [](const Sale& s) { return s.item; });
+  auto top = MakeTopK<Sale, 5>([](const Sale& s) { return s.price; },
+                               [](const Sale& s) { return s.item; });
   auto a = sum.Init(), b = sum.Init();
   auto ta = top.Init(), tb = top.Init();
   for (std::size_t i = 0; i < sales.size(); ++i) {
@@ -108,12 +111,15 @@ TEST(AggregateTest, ShouldMergeToTheSameResultAsOnePass) {
 TEST(AggregateTest, ShouldKeepTheExactTopKOnePerId) {
   std::mt19937_64 rng(2);
   std::vector<Sale> sales(500);
-  for (auto& s : sales) s = Sale{static_cast<std::int64_t>(rng() % 40), static_cast<std::int64_t>(rng() % 100), 0};
-  const auto got = Fold(MakeTopK<Sale, 7>([](const Sale& s) { return s.price; }, [](const Sale& s) { return s.item; }),
+  for (auto& s : sales)
+    s = Sale{static_cast<std::int64_t>(rng() % 40), static_cast<std::int64_t>(rng() % 100), 0};
+  const auto got = Fold(MakeTopK<Sale, 7>([](const Sale& s) { return s.price; },
+                                          [](const Sale& s) { return s.item; }),
                         sales);
   // Reference: each item's largest price; the 7 largest, ties by smaller item.
   std::map<std::int64_t, std::int64_t> best;
-  for (const Sale& s : sales) best[s.item] = std::max(best.count(s.item) ? best[s.item] : -1, s.price);
+  for (const Sale& s : sales)
+    best[s.item] = std::max(best.count(s.item) ? best[s.item] : -1, s.price);
   std::vector<std::pair<std::int64_t, std::int64_t>> ref;  // (-price, item)
   for (auto [item, price] : best) ref.emplace_back(-price, item);
   std::sort(ref.begin(), ref.end());
@@ -123,7 +129,8 @@ TEST(AggregateTest, ShouldKeepTheExactTopKOnePerId) {
     EXPECT_EQ(got.entries[i].value, static_cast<double>(-ref[i].first)) << i;
   }
   // Fewer ids than K.
-  const auto small = Fold(MakeTopK<Sale, 7>([](const Sale& s) { return s.price; }, [](const Sale& s) { return s.item; }),
+  const auto small = Fold(MakeTopK<Sale, 7>([](const Sale& s) { return s.price; },
+                                            [](const Sale& s) { return s.item; }),
                           {{1, 5, 0}, {2, 9, 0}, {1, 7, 0}});
   ASSERT_EQ(small.size, 2);
   EXPECT_EQ(small.entries[0].id, 2u);
@@ -139,7 +146,8 @@ TEST(HyperLogLogTest, ShouldEstimateWithinItsStatedError) {
     }
     const double est = hll.Estimate();
     // 4 standard errors: a failure would be a 1-in-15,000 event for a correct sketch.
-    const double bound = std::max(1.0, 4 * HyperLogLog<12>::RelativeError() * static_cast<double>(n));
+    const double bound =
+        std::max(1.0, 4 * HyperLogLog<12>::RelativeError() * static_cast<double>(n));
     EXPECT_NEAR(est, static_cast<double>(n), bound) << n;
   }
   EXPECT_NEAR(HyperLogLog<12>::RelativeError(), 0.01625, 1e-4);
@@ -156,7 +164,8 @@ TEST(HyperLogLogTest, ShouldMergeAsTheUnion) {
   auto distinct = MakeDistinctCount<Sale, 12>([](const Sale& s) { return s.item; });
   std::vector<Sale> sales;
   for (int i = 0; i < 3000; ++i) sales.push_back(Sale{i % 1000, 0, 0});
-  EXPECT_NEAR(static_cast<double>(Fold(distinct, sales)), 1000.0, 1000 * 4 * HyperLogLog<12>::RelativeError());
+  EXPECT_NEAR(static_cast<double>(Fold(distinct, sales)), 1000.0,
+              1000 * 4 * HyperLogLog<12>::RelativeError());
 }
 
 TEST(DDSketchTest, ShouldAnswerQuantilesWithinOnePercentRelativeError) {

@@ -6,9 +6,9 @@
 
 #include <limits>
 #include <map>
-#include <string>
 #include <random>
 #include <set>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -66,7 +66,9 @@ using SumAgg = Sum<Event, ValueOf>;
 SumAgg SumValues() { return SumAgg{ValueOf{}}; }
 
 struct Emitted {
-  std::map<std::tuple<std::uint64_t, std::int64_t, std::int64_t>, std::pair<std::int64_t, std::uint64_t>> last;
+  std::map<std::tuple<std::uint64_t, std::int64_t, std::int64_t>,
+           std::pair<std::int64_t, std::uint64_t>>
+      last;
   int emissions = 0;
   void operator()(std::uint64_t key, const Window& w, std::int64_t v, std::uint64_t offset) {
     last[{key, w.start, w.end}] = {v, offset};
@@ -97,13 +99,14 @@ TEST(WindowAggregatorTest, ShouldFireWhenTheWatermarkPassesTheEndAndNotBefore) {
 }
 
 TEST(WindowAggregatorTest, ShouldAcceptLateRecordsWithinTheAllowedLatenessAndReEmit) {
-  WindowAggregator<std::uint64_t, SumAgg, TumblingWindows> agg(SumValues(), TumblingWindows(10), /*allowed_lateness=*/5);
+  WindowAggregator<std::uint64_t, SumAgg, TumblingWindows> agg(SumValues(), TumblingWindows(10),
+                                                               /*allowed_lateness=*/5);
   Emitted out;
   agg.Add(1, {1, 2, 1}, 2, 1, kNoWatermark);
   agg.AdvanceTo(12, std::ref(out));
   EXPECT_EQ(out.last.at({1, 0, 10}).first, 1);
   EXPECT_EQ(out.emissions, 1);
-  EXPECT_TRUE(agg.Add(1, {1, 4, 10}, 4, 2, 14));   // 10 + 5 > 14: still accepted
+  EXPECT_TRUE(agg.Add(1, {1, 4, 10}, 4, 2, 14));  // 10 + 5 > 14: still accepted
   agg.AdvanceTo(14, std::ref(out));
   EXPECT_EQ(out.last.at({1, 0, 10}), (std::pair<std::int64_t, std::uint64_t>{11, 2}));
   EXPECT_EQ(out.emissions, 2);
@@ -132,10 +135,12 @@ TEST(WindowAggregatorTest, ShouldGiveTheSameResultsHoweverTheInputIsBatched) {
   std::int64_t clock = 0;
   for (auto& e : events) {
     clock += static_cast<std::int64_t>(rng() % 3);
-    e = Event{rng() % 50, clock - static_cast<std::int64_t>(rng() % 80), static_cast<std::int64_t>(rng() % 10)};
+    e = Event{rng() % 50, clock - static_cast<std::int64_t>(rng() % 80),
+              static_cast<std::int64_t>(rng() % 10)};
   }
   auto run = [&](std::size_t batch) {
-    WindowAggregator<std::uint64_t, SumAgg, HoppingWindows> agg(SumValues(), HoppingWindows(20, 5), 3);
+    WindowAggregator<std::uint64_t, SumAgg, HoppingWindows> agg(SumValues(), HoppingWindows(20, 5),
+                                                                3);
     Emitted out;
     std::int64_t max_time = kNoWatermark;
     std::int64_t watermark = kNoWatermark;
@@ -196,7 +201,8 @@ TEST(SessionAggregatorTest, ShouldContinueFromASnapshotAsIfUninterrupted) {
     clock += static_cast<std::int64_t>(rng() % 7);
     // Keys 15 to 29 only before the snapshot: their sessions must come out of the restored state.
     const std::uint64_t keys = i < 2001 ? 30 : 15;
-    events[i] = Event{rng() % keys, clock - static_cast<std::int64_t>(rng() % 20), static_cast<std::int64_t>(rng() % 100)};
+    events[i] = Event{rng() % keys, clock - static_cast<std::int64_t>(rng() % 20),
+                      static_cast<std::int64_t>(rng() % 100)};
   }
   // The watermark trails the largest time seen by 2.
   std::vector<std::int64_t> watermarks(events.size());
@@ -205,7 +211,8 @@ TEST(SessionAggregatorTest, ShouldContinueFromASnapshotAsIfUninterrupted) {
     watermarks[i] = max_time - 2;
     max_time = std::max(max_time, events[i].time);
   }
-  auto feed = [&](SessionAggregator<std::uint64_t, SumAgg>& agg, Emitted& out, std::size_t from, std::size_t to) {
+  auto feed = [&](SessionAggregator<std::uint64_t, SumAgg>& agg, Emitted& out, std::size_t from,
+                  std::size_t to) {
     for (std::size_t i = from; i < to; ++i) {
       agg.Add(events[i].key, events[i], events[i].time, i, watermarks[i]);
       if (i % 50 == 0) agg.AdvanceTo(watermarks[i], std::ref(out));
@@ -239,15 +246,19 @@ TEST(KeyedAggregatorTest, ShouldEmitEachChangedKeyOncePerFlush) {
   KeyedAggregator<std::uint64_t, Count<Event>> agg(Count<Event>{});
   for (std::uint64_t i = 0; i < 10; ++i) agg.Add(i % 3, Event{i % 3, 0, 0}, 100 + i);
   std::vector<std::tuple<std::uint64_t, std::int64_t, std::uint64_t>> out;
-  agg.Flush([&](std::uint64_t k, std::int64_t n, std::uint64_t off) { out.emplace_back(k, n, off); });
+  agg.Flush(
+      [&](std::uint64_t k, std::int64_t n, std::uint64_t off) { out.emplace_back(k, n, off); });
   EXPECT_EQ(out, (std::vector<std::tuple<std::uint64_t, std::int64_t, std::uint64_t>>{
                      {0, 4, 109}, {1, 3, 107}, {2, 3, 108}}));
   out.clear();
-  agg.Flush([&](std::uint64_t k, std::int64_t n, std::uint64_t off) { out.emplace_back(k, n, off); });
+  agg.Flush(
+      [&](std::uint64_t k, std::int64_t n, std::uint64_t off) { out.emplace_back(k, n, off); });
   EXPECT_TRUE(out.empty());
   agg.Add(1, Event{1, 0, 0}, 200);
-  agg.Flush([&](std::uint64_t k, std::int64_t n, std::uint64_t off) { out.emplace_back(k, n, off); });
-  EXPECT_EQ(out, (std::vector<std::tuple<std::uint64_t, std::int64_t, std::uint64_t>>{{1, 4, 200}}));
+  agg.Flush(
+      [&](std::uint64_t k, std::int64_t n, std::uint64_t off) { out.emplace_back(k, n, off); });
+  EXPECT_EQ(out,
+            (std::vector<std::tuple<std::uint64_t, std::int64_t, std::uint64_t>>{{1, 4, 200}}));
 }
 
 }  // namespace

@@ -155,7 +155,10 @@ TEST_F(BadViewTest, ShouldRefuseASymlinkADirectoryAndAnotherOwner) {
 
 TEST(BadRegistryTest, ShouldRejectDamagedRegistriesAndNamespaces) {
   TempNamespace t;
-  { auto ns = t.Open(); ASSERT_NE(ns, nullptr); }
+  {
+    auto ns = t.Open();
+    ASSERT_NE(ns, nullptr);
+  }
   const std::string reg = t.path() + "/registry";
   const std::string good = ReadFile(reg);
   auto expect_fails = [&](const std::string& needle) {
@@ -191,7 +194,8 @@ TEST(BadRegistryTest, ShouldRejectDamagedRegistriesAndNamespaces) {
   ::unlink(link.c_str());
   auto not_dir = ViewReader::Open(reg, "v");
   ASSERT_FALSE(not_dir.ok());
-  EXPECT_NE(not_dir.status().message().find("not a directory"), std::string::npos) << not_dir.status().message();
+  EXPECT_NE(not_dir.status().message().find("not a directory"), std::string::npos)
+      << not_dir.status().message();
   auto missing = ViewReader::Open(t.path() + "/nope", "v");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);

@@ -24,10 +24,13 @@ inline bool Refused(std::string* error) {
 }
 
 inline Schema FixtureSchema() {
-  return std::move(Schema::Make({Field::I64("count"), Field::F64("ratio"), Field::String("label", 12)})).value();
+  return std::move(
+             Schema::Make({Field::I64("count"), Field::F64("ratio"), Field::String("label", 12)}))
+      .value();
 }
 
-inline std::vector<std::byte> FixtureValue(const Schema& s, std::int64_t count, double ratio, const std::string& label) {
+inline std::vector<std::byte> FixtureValue(const Schema& s, std::int64_t count, double ratio,
+                                           const std::string& label) {
   std::vector<std::byte> v(s.value_size());
   s.SetI64(v, 0, count);
   s.SetF64(v, 1, ratio);
@@ -48,9 +51,11 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto counts = KeyedTableWriter::Create(ns, "counts", 1, ko);
   if (!counts.ok()) return fail(counts.status());
   for (std::uint64_t id = 0; id < 100; ++id)
-    if ((*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id), static_cast<double>(id) / 4,
-                                       "k" + std::to_string(id)),
-                      1000 + id) != WriteResult::kOk) return Refused(error);
+    if ((*counts)->Upsert(id,
+                          FixtureValue(s, static_cast<std::int64_t>(3 * id),
+                                       static_cast<double>(id) / 4, "k" + std::to_string(id)),
+                          1000 + id) != WriteResult::kOk)
+      return Refused(error);
   (*counts)->SetProgress(5000, 777);
 
   KeyedTableOptions uo;
@@ -60,8 +65,10 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   uo.key_name = "user";
   auto users = KeyedTableWriter::Create(ns, "users", 1, uo);
   if (!users.ok()) return fail(users.status());
-  if ((*users)->Upsert("alice", FixtureValue(s, 1, 0.5, "Alice"), 1) != WriteResult::kOk) return Refused(error);
-  if ((*users)->Upsert("bob", FixtureValue(s, 2, 1.5, "Bob"), 2) != WriteResult::kOk) return Refused(error);
+  if ((*users)->Upsert("alice", FixtureValue(s, 1, 0.5, "Alice"), 1) != WriteResult::kOk)
+    return Refused(error);
+  if ((*users)->Upsert("bob", FixtureValue(s, 2, 1.5, "Bob"), 2) != WriteResult::kOk)
+    return Refused(error);
 
   WindowedTableOptions wo;
   wo.schema = s;
@@ -70,7 +77,9 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto win = WindowedTableWriter::Create(ns, "win", 1, wo);
   if (!win.ok()) return fail(win.status());
   for (std::int64_t i = 0; i < 3; ++i)
-    if ((*win)->Upsert(std::uint64_t{7}, 10 * i, FixtureValue(s, i + 1, 0, "w"), static_cast<std::uint64_t>(i)) != WriteResult::kOk) return Refused(error);
+    if ((*win)->Upsert(std::uint64_t{7}, 10 * i, FixtureValue(s, i + 1, 0, "w"),
+                       static_cast<std::uint64_t>(i)) != WriteResult::kOk)
+      return Refused(error);
 
   TopKOptions to;
   to.schema = s;
@@ -79,7 +88,9 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   auto top = TopKWriter::Create(ns, "top", 1, to);
   if (!top.ok()) return fail(top.status());
   for (std::uint64_t key = 1; key <= 5; ++key)
-    if ((*top)->Offer(key, FixtureValue(s, static_cast<std::int64_t>(10 * key), 0, "t"), key) != WriteResult::kOk) return Refused(error);
+    if ((*top)->Offer(key, FixtureValue(s, static_cast<std::int64_t>(10 * key), 0, "t"), key) !=
+        WriteResult::kOk)
+      return Refused(error);
   (*top)->Publish();
 
   ResultListOptions lo;
@@ -89,7 +100,8 @@ inline bool WriteFixtureViews(Namespace& ns, std::string* error) {
   if (!rows.ok()) return fail(rows.status());
   for (std::int64_t i = 0; i < 5; ++i)
     if ((*rows)->Append(FixtureValue(s, i, static_cast<double>(i) / 2, "row " + std::to_string(i)),
-                    static_cast<std::uint64_t>(100 + i)) != WriteResult::kOk) return Refused(error);
+                        static_cast<std::uint64_t>(100 + i)) != WriteResult::kOk)
+      return Refused(error);
   return true;
 }
 
@@ -104,7 +116,9 @@ inline bool AddSecondVersion(Namespace& ns, std::string* error) {
     return false;
   }
   for (std::uint64_t id = 0; id < 100; ++id)
-    if ((*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id + 1), 0, "v2"), 2000 + id) != WriteResult::kOk) return Refused(error);
+    if ((*counts)->Upsert(id, FixtureValue(s, static_cast<std::int64_t>(3 * id + 1), 0, "v2"),
+                          2000 + id) != WriteResult::kOk)
+      return Refused(error);
   return true;
 }
 

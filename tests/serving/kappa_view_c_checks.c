@@ -5,13 +5,13 @@
 
 #include "serving/kappa_view.h"
 
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      snprintf(error, error_size, "%s:%d: %s (last error: %s)", __FILE__, __LINE__, \
-               #cond, kv_last_error());                                          \
-      return 1;                                                                  \
-    }                                                                            \
+#define CHECK(cond)                                                                        \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      snprintf(error, error_size, "%s:%d: %s (last error: %s)", __FILE__, __LINE__, #cond, \
+               kv_last_error());                                                           \
+      return 1;                                                                            \
+    }                                                                                      \
   } while (0)
 
 struct sum_context {
@@ -36,11 +36,13 @@ int kappa_view_c_checks(const char* ns, char* error, size_t error_size) {
   CHECK(kv_get_info(v, &info) == KV_OK);
   CHECK(info.kind == KV_KIND_KEYED && info.key_type == KV_KEY_U64 && info.field_count == 3);
   CHECK(info.applied_offset == 5000 && info.watermark_ns == 777 && info.entries == 100);
-  CHECK(info.shard_count == 1 && info.writer_alive == 0 && info.writer_pid == 0); /* writers closed */
+  CHECK(info.shard_count == 1 && info.writer_alive == 0 &&
+        info.writer_pid == 0); /* writers closed */
   CHECK(strcmp(kv_key_name(v), "id") == 0);
   kv_field f;
   CHECK(kv_get_field(v, 2, &f) == KV_OK);
-  CHECK(strcmp(f.name, "label") == 0 && f.type == KV_FIELD_STRING && f.size == 12 && f.offset == 16);
+  CHECK(strcmp(f.name, "label") == 0 && f.type == KV_FIELD_STRING && f.size == 12 &&
+        f.offset == 16);
   CHECK(kv_get_field(v, 3, &f) == KV_BAD_ARGUMENT);
 
   unsigned char value[64];
@@ -50,7 +52,8 @@ int kappa_view_c_checks(const char* ns, char* error, size_t error_size) {
   CHECK(kv_get_u64(v, 9, value, sizeof value, &offset) == KV_OK);
   memcpy(&count, value, 8);
   memcpy(&ratio, value + 8, 8);
-  CHECK(count == 27 && ratio == 2.25 && offset == 1009 && strncmp((char*)value + 16, "k9", 12) == 0);
+  CHECK(count == 27 && ratio == 2.25 && offset == 1009 &&
+        strncmp((char*)value + 16, "k9", 12) == 0);
   CHECK(kv_get_u64(v, 100, value, sizeof value, &offset) == KV_NOT_FOUND);
   CHECK(kv_get_u64(v, 9, value, 8, &offset) == KV_BAD_ARGUMENT); /* buffer too small */
   CHECK(kv_get_bytes(v, "x", 1, value, sizeof value, &offset) == KV_WRONG_KIND);
@@ -70,7 +73,8 @@ int kappa_view_c_checks(const char* ns, char* error, size_t error_size) {
 
   CHECK(kv_open(ns, "win", &v) == KV_OK);
   struct sum_context windows = {0, 0, 0};
-  CHECK(kv_windows_u64(v, 7, sum_counts, &windows) == KV_OK && windows.rows == 3 && windows.total == 6);
+  CHECK(kv_windows_u64(v, 7, sum_counts, &windows) == KV_OK && windows.rows == 3 &&
+        windows.total == 6);
   CHECK(kv_get_window_u64(v, 7, 20, value, sizeof value, &offset) == KV_OK && offset == 2);
   kv_close(v);
 
@@ -86,7 +90,8 @@ int kappa_view_c_checks(const char* ns, char* error, size_t error_size) {
   kv_close(v);
 
   /* Failures are codes with a message, never a crash. */
-  CHECK(kv_open(ns, "missing", &v) == KV_ERROR && v == NULL && strstr(kv_last_error(), "missing") != NULL);
+  CHECK(kv_open(ns, "missing", &v) == KV_ERROR && v == NULL &&
+        strstr(kv_last_error(), "missing") != NULL);
   CHECK(kv_open(ns, "bad name!", &v) == KV_ERROR);
   CHECK(kv_open(ns, NULL, &v) == KV_BAD_ARGUMENT);
   CHECK(kv_open(ns, "counts", NULL) == KV_BAD_ARGUMENT);

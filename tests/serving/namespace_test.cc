@@ -1,8 +1,8 @@
 // Registry, aliases, flip, revert and retire, and readers following them.
 #include "serving/namespace.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,12 +31,13 @@ KeyedTableOptions Options() {
 }
 
 // Version `version` of `name`, holding key k -> k * 10 + version for k < keys.
-std::unique_ptr<KeyedTableWriter> MakeVersion(Namespace& ns, const std::string& name, std::uint32_t version,
-                                              std::uint64_t keys = 100) {
+std::unique_ptr<KeyedTableWriter> MakeVersion(Namespace& ns, const std::string& name,
+                                              std::uint32_t version, std::uint64_t keys = 100) {
   auto w = KeyedTableWriter::Create(ns, name, version, Options());
   EXPECT_TRUE(w.ok()) << w.status().message();
   for (std::uint64_t k = 0; k < keys; ++k)
-    EXPECT_EQ((*w)->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + version)), k), WriteResult::kOk);
+    EXPECT_EQ((*w)->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + version)), k),
+              WriteResult::kOk);
   return std::move(w).value();
 }
 
@@ -205,7 +206,9 @@ TEST(NamespaceTest, ShouldFlipRevertAndGrowUnderConcurrentReaders) {
     // Grow the current version under the readers now and then (keys past those read).
     if (round % 50 == 10) {
       KeyedTableWriter* w = current == 1 ? v1.get() : v2.get();
-      for (std::uint64_t k = 1000; k < 3000; ++k) EXPECT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + current)), k), WriteResult::kOk);
+      for (std::uint64_t k = 1000; k < 3000; ++k)
+        EXPECT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k * 10 + current)), k),
+                  WriteResult::kOk);
     }
     announce.store(((step + 1) << 8) | current, std::memory_order_release);
     std::this_thread::sleep_for(std::chrono::microseconds(500));
@@ -245,13 +248,13 @@ TEST(NamespaceTest, ShouldRemoveViewFilesThatNoEntryNamesAndNoWriterHolds) {
   auto counts = MakeVersion(*ns, "counts", 1);
   PlantViewFile(t, "counts@2#1.0.view", std::chrono::seconds(3600));  // a shard never registered
   PlantViewFile(t, "q5@1#0.0.view", std::chrono::seconds(3600));      // a view never registered
-  PlantViewFile(t, "counts@1.7.view", std::chrono::seconds(3600));    // a generation never published
-  PlantViewFile(t, "young@1.0.view", std::chrono::seconds(0));        // maybe being created now
-  PlantViewFile(t, "held@1.0.view", std::chrono::seconds(3600));      // a live writer's
+  PlantViewFile(t, "counts@1.7.view", std::chrono::seconds(3600));  // a generation never published
+  PlantViewFile(t, "young@1.0.view", std::chrono::seconds(0));      // maybe being created now
+  PlantViewFile(t, "held@1.0.view", std::chrono::seconds(3600));    // a live writer's
   const int held = ::open((t.path() + "/held@1.0.view").c_str(), O_RDONLY);
   ASSERT_GE(held, 0);
   ASSERT_EQ(::flock(held, LOCK_EX), 0);
-  PlantViewFile(t, "notes.txt", std::chrono::seconds(3600));          // not a view file
+  PlantViewFile(t, "notes.txt", std::chrono::seconds(3600));  // not a view file
 
   auto sweep = ns->RemoveOrphans();
   ASSERT_TRUE(sweep.ok()) << sweep.status().message();

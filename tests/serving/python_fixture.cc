@@ -10,7 +10,8 @@
 int main(int argc, char** argv) {
   using namespace kappa::serving;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s NAMESPACE_DIR create|second-version|flip VERSION|revert\n", argv[0]);
+    std::fprintf(stderr, "usage: %s NAMESPACE_DIR create|second-version|flip VERSION|revert\n",
+                 argv[0]);
     return 2;
   }
   auto ns = Namespace::Open(argv[1]);

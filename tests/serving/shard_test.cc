@@ -22,7 +22,8 @@ using testing::I64Value;
 using testing::MakeSchema;
 using testing::TempNamespace;
 
-KeyedTableOptions ShardOptions(std::uint32_t shards, std::uint32_t shard, std::uint64_t expected = 64) {
+KeyedTableOptions ShardOptions(std::uint32_t shards, std::uint32_t shard,
+                               std::uint64_t expected = 64) {
   KeyedTableOptions o;
   o.schema = MakeSchema({Field::I64("v")});
   o.shards = shards;
@@ -32,7 +33,8 @@ KeyedTableOptions ShardOptions(std::uint32_t shards, std::uint32_t shard, std::u
 }
 
 std::vector<std::unique_ptr<KeyedTableWriter>> MakeShards(Namespace& ns, const std::string& name,
-                                                          std::uint32_t version, std::uint32_t shards,
+                                                          std::uint32_t version,
+                                                          std::uint32_t shards,
                                                           std::uint64_t expected = 64) {
   std::vector<std::unique_ptr<KeyedTableWriter>> w;
   for (std::uint32_t i = 0; i < shards; ++i) {
@@ -65,15 +67,21 @@ TEST(ShardTest, ShouldReadAShardedViewAsOneOnceEveryShardExists) {
   auto early = ViewReader::Open(t.path(), "s");
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(early.status().message().find("shard 1 of 4"), std::string::npos) << early.status().message();
+  EXPECT_NE(early.status().message().find("shard 1 of 4"), std::string::npos)
+      << early.status().message();
   // A shard with another count or kind is refused.
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(2, 1)).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(4, 0)).status().code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(3, 0)).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(4, 4)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(2, 1)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(4, 0)).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(3, 0)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(4, 4)).status().code(),
+            StatusCode::kInvalidArgument);
   std::vector<std::unique_ptr<KeyedTableWriter>> w;
   w.push_back(std::move(w0).value());
-  for (std::uint32_t i = 1; i < 4; ++i) w.push_back(std::move(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(4, i))).value());
+  for (std::uint32_t i = 1; i < 4; ++i)
+    w.push_back(std::move(KeyedTableWriter::Create(*ns, "s", 1, ShardOptions(4, i))).value());
 
   for (std::uint64_t k = 0; k < 10000; ++k) {
     const std::uint32_t owner = ShardOf(k, 4);
@@ -94,7 +102,8 @@ TEST(ShardTest, ShouldReadAShardedViewAsOneOnceEveryShardExists) {
   }
   EXPECT_EQ(r->Get(10001, v, &offset), ReadStatus::kNotFound);
   std::set<std::uint64_t> keys;
-  ASSERT_EQ(r->Scan([&](const RowView& row) { return keys.insert(row.key_u64).second; }), ReadStatus::kOk);
+  ASSERT_EQ(r->Scan([&](const RowView& row) { return keys.insert(row.key_u64).second; }),
+            ReadStatus::kOk);
   EXPECT_EQ(keys.size(), 10000u);
   const ViewInfo info = r->Info();
   EXPECT_EQ(info.shard_count, 4u);
@@ -123,12 +132,15 @@ TEST(ShardTest, ShouldFlipBetweenShardedAndUnshardedVersionsAndRetireAllShards) 
   TempNamespace t;
   auto ns = t.Open();
   auto v1 = MakeShards(*ns, "q", 1, 2);
-  for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ(v1[ShardOf(k, 2)]->Upsert(k, I64Value(1), k), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < 100; ++k)
+    EXPECT_EQ(v1[ShardOf(k, 2)]->Upsert(k, I64Value(1), k), WriteResult::kOk);
   KeyedTableOptions plain = ShardOptions(1, 0);
   auto v2 = std::move(KeyedTableWriter::Create(*ns, "q", 2, plain)).value();
-  for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ(v2->Upsert(k, I64Value(2), k), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < 100; ++k)
+    EXPECT_EQ(v2->Upsert(k, I64Value(2), k), WriteResult::kOk);
   auto v3 = MakeShards(*ns, "q", 3, 8);
-  for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ(v3[ShardOf(k, 8)]->Upsert(k, I64Value(3), k), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < 100; ++k)
+    EXPECT_EQ(v3[ShardOf(k, 8)]->Upsert(k, I64Value(3), k), WriteResult::kOk);
 
   auto r = std::move(ViewReader::Open(t.path(), "q")).value();
   std::vector<std::byte> v(8);
@@ -179,7 +191,8 @@ TEST(ShardTest, ShouldReportStaleOnlyForTheShardWhoseWriterDied) {
     const std::string file = detail::ViewFileName("d", 1, 0, 1, 2);
     if (!detail::MapView(dir, file, file, true, &map, &shape).ok()) _exit(3);
     for (std::uint64_t i = 0; i < shape.capacity; ++i) {
-      auto* w = reinterpret_cast<std::uint64_t*>(map.data() + shape.slots_offset + i * shape.slot.size);
+      auto* w =
+          reinterpret_cast<std::uint64_t*>(map.data() + shape.slots_offset + i * shape.slot.size);
       if (MetaState(w[1]) == kSlotLive) detail::StoreRelease(w[0], w[0] | 1);
     }
     ::kill(::getpid(), SIGKILL);
@@ -221,19 +234,24 @@ TEST(ShardTest, ShouldKeepAWindowedKeysWindowsInItsShard) {
   }
   for (std::uint64_t k = 0; k < 50; ++k) {
     for (std::int64_t start = 0; start < 30; start += 10) {
-      EXPECT_EQ(w[(ShardOf(k, 4) + 1) % 4]->Upsert(k, start, I64Value(start), 1), WriteResult::kWrongShard);
-      ASSERT_EQ(w[ShardOf(k, 4)]->Upsert(k, start, I64Value(start + static_cast<std::int64_t>(k)), 1), WriteResult::kOk);
+      EXPECT_EQ(w[(ShardOf(k, 4) + 1) % 4]->Upsert(k, start, I64Value(start), 1),
+                WriteResult::kWrongShard);
+      ASSERT_EQ(
+          w[ShardOf(k, 4)]->Upsert(k, start, I64Value(start + static_cast<std::int64_t>(k)), 1),
+          WriteResult::kOk);
     }
   }
   auto r = std::move(ViewReader::Open(t.path(), "w")).value();
   for (std::uint64_t k = 0; k < 50; ++k) {
     std::vector<std::int64_t> got;
-    ASSERT_EQ(r->GetWindows(k, [&](const RowView& row) {
-                got.push_back(AsI64(row.value));
-                return true;
-              }),
+    ASSERT_EQ(r->GetWindows(k,
+                            [&](const RowView& row) {
+                              got.push_back(AsI64(row.value));
+                              return true;
+                            }),
               ReadStatus::kOk);
-    EXPECT_EQ(got, (std::vector<std::int64_t>{10 + static_cast<std::int64_t>(k), 20 + static_cast<std::int64_t>(k)}));
+    EXPECT_EQ(got, (std::vector<std::int64_t>{10 + static_cast<std::int64_t>(k),
+                                              20 + static_cast<std::int64_t>(k)}));
   }
 }
 
@@ -252,7 +270,9 @@ TEST(ShardTest, ShouldServeConcurrentShardWritersToAReader) {
         for (std::uint64_t k = 0; k < 4000; ++k) {
           if (ShardOf(k, 2) != s) continue;
           // Value: key * 1,000,000 + round; the round only grows.
-          EXPECT_EQ(w[s]->Upsert(k, I64Value(static_cast<std::int64_t>(k * 1'000'000 + round)), round), WriteResult::kOk);
+          EXPECT_EQ(
+              w[s]->Upsert(k, I64Value(static_cast<std::int64_t>(k * 1'000'000 + round)), round),
+              WriteResult::kOk);
         }
         written[s].store(round++, std::memory_order_release);
       }
@@ -266,10 +286,15 @@ TEST(ShardTest, ShouldServeConcurrentShardWritersToAReader) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (std::chrono::steady_clock::now() < end) {
     for (std::uint64_t k = 0; k < 4000; k += 3) {
-      if (r->Get(k, v, &offset) != ReadStatus::kOk) { ++bad; continue; }
+      if (r->Get(k, v, &offset) != ReadStatus::kOk) {
+        ++bad;
+        continue;
+      }
       const std::int64_t x = AsI64(v);
       const std::int64_t round = x % 1'000'000;
-      if (x / 1'000'000 != static_cast<std::int64_t>(k) || round < last[k] || static_cast<std::uint64_t>(round) != offset) ++bad;
+      if (x / 1'000'000 != static_cast<std::int64_t>(k) || round < last[k] ||
+          static_cast<std::uint64_t>(round) != offset)
+        ++bad;
       last[k] = round;
       ++reads;
     }

@@ -55,7 +55,9 @@ class TempNamespace {
 
 using kappa::testing::SmallFilesystem;
 
-inline Schema MakeSchema(std::vector<Field> fields) { return std::move(Schema::Make(std::move(fields))).value(); }
+inline Schema MakeSchema(std::vector<Field> fields) {
+  return std::move(Schema::Make(std::move(fields))).value();
+}
 
 // A value record of one i64 field.
 inline std::vector<std::byte> I64Value(std::int64_t v) {

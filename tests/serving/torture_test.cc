@@ -31,7 +31,8 @@ constexpr std::uint32_t kTopK = 16;
 
 // Word i of a value written at counter c for key k.
 std::uint64_t WordOf(std::uint64_t c, std::uint64_t k, int i) {
-  return (c * 0x9E3779B97F4A7C15ULL) ^ (k << 20) ^ (static_cast<std::uint64_t>(i) * 0xD1B54A32D192ED03ULL);
+  return (c * 0x9E3779B97F4A7C15ULL) ^ (k << 20) ^
+         (static_cast<std::uint64_t>(i) * 0xD1B54A32D192ED03ULL);
 }
 std::vector<std::byte> MakeValue(std::uint64_t c, std::uint64_t k) {
   std::vector<std::byte> v(8 * kWords);
@@ -65,7 +66,7 @@ Schema ValueSchema() {
 struct alignas(128) ReaderResult {
   std::atomic<std::uint64_t> reads{0};
   std::atomic<std::uint64_t> torn{0};
-  std::atomic<std::uint64_t> missing{0};   // a key present from the start not found
+  std::atomic<std::uint64_t> missing{0};  // a key present from the start not found
   std::atomic<std::uint64_t> stale{0};
   std::atomic<std::uint64_t> topk_reads{0};
   std::atomic<std::uint64_t> topk_torn{0};
@@ -101,8 +102,10 @@ void RunWriter(const std::string& ns_path, Control* ctl) {
   auto list = ResultListWriter::Create(**ns, "rows", 1, lo);
   if (!table.ok() || !top.ok() || !list.ok()) return void(ctl->writer_failed = 2);
   std::uint64_t c = 1;
-  for (std::uint64_t k = 0; k < kKeys; ++k, ++c) EXPECT_EQ((*table)->Upsert(k, MakeValue(c, k), c), WriteResult::kOk);
-  for (std::uint64_t k = 0; k < kTopK; ++k) EXPECT_EQ((*top)->Offer(k, MakeValue(c, k), c), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < kKeys; ++k, ++c)
+    EXPECT_EQ((*table)->Upsert(k, MakeValue(c, k), c), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < kTopK; ++k)
+    EXPECT_EQ((*top)->Offer(k, MakeValue(c, k), c), WriteResult::kOk);
   (*top)->Publish();
   ctl->ready.store(1, std::memory_order_release);
   std::uint64_t rng = 88172645463325252ULL;
@@ -113,14 +116,16 @@ void RunWriter(const std::string& ns_path, Control* ctl) {
       rng ^= rng >> 7;
       rng ^= rng << 17;
       const std::uint64_t k = rng % kKeys;
-      if ((*table)->Upsert(k, MakeValue(c, k), c) != WriteResult::kOk) return void(ctl->writer_failed = 3);
+      if ((*table)->Upsert(k, MakeValue(c, k), c) != WriteResult::kOk)
+        return void(ctl->writer_failed = 3);
       if (i % 8 == 0 && next_growth < kKeys + kGrowthKeys) {
         EXPECT_EQ((*table)->Upsert(next_growth, MakeValue(c, next_growth), c), WriteResult::kOk);
         ++next_growth;
       }
       if (i % 64 == 0) {
         // Every row of a published list carries the same counter.
-        for (std::uint64_t r = 0; r < kTopK; ++r) EXPECT_EQ((*top)->Offer(r, MakeValue(c, r), c), WriteResult::kOk);
+        for (std::uint64_t r = 0; r < kTopK; ++r)
+          EXPECT_EQ((*top)->Offer(r, MakeValue(c, r), c), WriteResult::kOk);
         (*top)->Publish();
       }
       if (i % 16 == 0) {
@@ -172,15 +177,20 @@ void RunReader(const std::string& ns_path, Control* ctl, ReaderResult* out) {
       if (ts != ReadStatus::kOk || rows != kTopK || torn) out->topk_torn.fetch_add(1);
     }
     if (n % 16 == 0) {
-      EXPECT_EQ((*list)->ListRows(list_next, 256, [&](const RowView& row) {
-        if (!Consistent(row.value, row.index)) out->list_torn.fetch_add(1);
-        out->list_rows.fetch_add(1, std::memory_order_relaxed);
-        return true;
-      }, &list_next), ReadStatus::kOk);
+      EXPECT_EQ((*list)->ListRows(
+                    list_next, 256,
+                    [&](const RowView& row) {
+                      if (!Consistent(row.value, row.index)) out->list_torn.fetch_add(1);
+                      out->list_rows.fetch_add(1, std::memory_order_relaxed);
+                      return true;
+                    },
+                    &list_next),
+                ReadStatus::kOk);
     }
     if (n % 4096 == 0) {
       const std::uint64_t g = (*table)->generation();
-      if (g > out->generations.load(std::memory_order_relaxed)) out->generations.store(g, std::memory_order_relaxed);
+      if (g > out->generations.load(std::memory_order_relaxed))
+        out->generations.store(g, std::memory_order_relaxed);
     }
   }
 }
@@ -206,9 +216,11 @@ void Check(const Control& ctl) {
     EXPECT_GT(r.list_rows.load(), 0u) << "reader " << i;
     EXPECT_EQ(r.list_torn.load(), 0u) << "reader " << i;
     max_generation = std::max(max_generation, r.generations.load());
-    std::printf("reader %d: %lu reads, %lu top-K lists, %lu list rows, followed to generation %lu\n", i,
-                static_cast<unsigned long>(r.reads.load()), static_cast<unsigned long>(r.topk_reads.load()),
-                static_cast<unsigned long>(r.list_rows.load()), static_cast<unsigned long>(r.generations.load()));
+    std::printf(
+        "reader %d: %lu reads, %lu top-K lists, %lu list rows, followed to generation %lu\n", i,
+        static_cast<unsigned long>(r.reads.load()), static_cast<unsigned long>(r.topk_reads.load()),
+        static_cast<unsigned long>(r.list_rows.load()),
+        static_cast<unsigned long>(r.generations.load()));
   }
   EXPECT_GT(max_generation, 0u) << "the table never grew under the readers";
 }
@@ -233,7 +245,8 @@ TEST(TortureTest, ShouldNeverTearAReadAcrossProcesses) {
   };
   spawn([&] { RunWriter(t.path(), ctl); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (ctl->ready.load() == 0 && ctl->writer_failed.load() == 0 && std::chrono::steady_clock::now() < deadline)
+  while (ctl->ready.load() == 0 && ctl->writer_failed.load() == 0 &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_EQ(ctl->ready.load(), 1) << "writer failed: " << ctl->writer_failed.load();
   for (int i = 0; i < 3; ++i) spawn([&, i] { RunReader(t.path(), ctl, &ctl->readers[i]); });
@@ -242,7 +255,8 @@ TEST(TortureTest, ShouldNeverTearAReadAcrossProcesses) {
   for (pid_t pid : pids) {
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "process " << pid << " status " << status;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "process " << pid << " status " << status;
   }
   Check(*ctl);
   ::munmap(ctl, sizeof(Control));
@@ -253,10 +267,12 @@ TEST(TortureTest, ShouldNeverTearAReadAcrossThreads) {
   TempNamespace t;
   Control ctl;
   std::thread writer([&] { RunWriter(t.path(), &ctl); });
-  while (ctl.ready.load() == 0 && ctl.writer_failed.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (ctl.ready.load() == 0 && ctl.writer_failed.load() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_EQ(ctl.ready.load(), 1) << "writer failed: " << ctl.writer_failed.load();
   std::vector<std::thread> readers;
-  for (int i = 0; i < 3; ++i) readers.emplace_back([&, i] { RunReader(t.path(), &ctl, &ctl.readers[i]); });
+  for (int i = 0; i < 3; ++i)
+    readers.emplace_back([&, i] { RunReader(t.path(), &ctl, &ctl.readers[i]); });
   std::this_thread::sleep_for(std::chrono::seconds(Seconds("KAPPA_TORTURE_THREAD_SECONDS", 5)));
   ctl.stop.store(1);
   writer.join();

@@ -39,11 +39,13 @@ bool TearSlot(const std::string& ns_path, const std::string& file, std::uint64_t
   if (!detail::OpenDirectory(ns_path, &dir).ok()) return false;
   detail::Mapping map;
   detail::ViewShape shape;
-  const Status s = detail::MapView(dir, file, ns_path + "/" + file, /*writable=*/true, &map, &shape);
+  const Status s =
+      detail::MapView(dir, file, ns_path + "/" + file, /*writable=*/true, &map, &shape);
   ::close(dir);
   if (!s.ok()) return false;
   for (std::uint64_t i = 0; i < shape.capacity; ++i) {
-    auto* w = reinterpret_cast<std::uint64_t*>(map.data() + shape.slots_offset + i * shape.slot.size);
+    auto* w =
+        reinterpret_cast<std::uint64_t*>(map.data() + shape.slots_offset + i * shape.slot.size);
     if (MetaState(w[1]) == kSlotLive && w[shape.slot.key_at / 8] == key) {
       detail::StoreRelease(w[0], w[0] | 1);
       return true;
@@ -59,7 +61,8 @@ TEST(ViewReaderTest, ShouldReturnStaleForAnEntryWhoseWriterDiedMidUpdate) {
     auto ns = t.Open();
     auto w = KeyedTableWriter::Create(*ns, "s", 1, Options());
     if (!w.ok()) _exit(1);
-    for (std::uint64_t k = 0; k < 100; ++k) EXPECT_EQ((*w)->Upsert(k, Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
+    for (std::uint64_t k = 0; k < 100; ++k)
+      EXPECT_EQ((*w)->Upsert(k, Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
     if (!TearSlot(t.path(), "s@1.0.view", 5)) _exit(2);
     ::kill(::getpid(), SIGKILL);  // dies as the writer, holding the view
   }
@@ -96,7 +99,8 @@ TEST(ViewReaderTest, ShouldReturnStaleAfterTheBoundForAStalledLiveWriter) {
   TempNamespace t;
   auto ns = t.Open();
   auto w = std::move(KeyedTableWriter::Create(*ns, "s", 1, Options())).value();
-  for (std::uint64_t k = 0; k < 10; ++k) EXPECT_EQ(w->Upsert(k, Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < 10; ++k)
+    EXPECT_EQ(w->Upsert(k, Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
   ASSERT_TRUE(TearSlot(t.path(), "s@1.0.view", 3));
   ReaderOptions o;
   o.stale_after_ns = 20'000'000;
@@ -125,7 +129,9 @@ TEST(ViewReaderTest, ShouldRefuseCallsThatDoNotSuitTheView) {
   EXPECT_EQ(r->GetWindow(1, 0, v, &offset), ReadStatus::kWrongKind);
   EXPECT_EQ(r->TopK([](const RowView&) { return true; }), ReadStatus::kWrongKind);
   std::uint64_t next;
-  EXPECT_EQ(r->ListRows(0, 1, [](const RowView&) { return true; }, &next), ReadStatus::kWrongKind);
+  EXPECT_EQ(r->ListRows(
+                0, 1, [](const RowView&) { return true; }, &next),
+            ReadStatus::kWrongKind);
   // Writers refuse the wrong value size.
   EXPECT_EQ(w->Upsert(2, small, 1), WriteResult::kBadArgument);
   EXPECT_EQ(w->Upsert("bytes", v, 1), WriteResult::kWrongKey);
@@ -134,9 +140,11 @@ TEST(ViewReaderTest, ShouldRefuseCallsThatDoNotSuitTheView) {
   wo.schema = MakeSchema({Field::I64("v")});
   wo.window_size_ns = 10;
   auto ww = std::move(WindowedTableWriter::Create(*ns, "w", 1, wo)).value();
-  EXPECT_EQ(ww->Upsert(1, std::numeric_limits<std::int64_t>::min(), I64Value(1), 1), WriteResult::kBadArgument);
+  EXPECT_EQ(ww->Upsert(1, std::numeric_limits<std::int64_t>::min(), I64Value(1), 1),
+            WriteResult::kBadArgument);
   auto wr = std::move(ViewReader::Open(t.path(), "w")).value();
-  EXPECT_EQ(wr->GetWindow(1, std::numeric_limits<std::int64_t>::min(), small, &offset), ReadStatus::kBadArgument);
+  EXPECT_EQ(wr->GetWindow(1, std::numeric_limits<std::int64_t>::min(), small, &offset),
+            ReadStatus::kBadArgument);
   EXPECT_EQ(wr->Get(1, small, &offset), ReadStatus::kWrongKind);
   wo.window_slide_ns = 20;
   EXPECT_FALSE(WindowedTableWriter::Create(*ns, "w2", 1, wo).ok());

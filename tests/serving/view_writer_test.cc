@@ -66,11 +66,12 @@ TEST(KeyedTableTest, ShouldCountInPlaceWithUpdate) {
   auto ns = t.Open();
   auto w = std::move(KeyedTableWriter::Create(*ns, "counts", 1, CountOptions())).value();
   for (std::uint64_t i = 0; i < 1000; ++i) {
-    ASSERT_EQ(w->Update(i % 10, i, [](std::span<std::byte> v, bool) {
-                std::int64_t c = AsI64(v);
-                ++c;
-                std::memcpy(v.data(), &c, 8);
-              }),
+    ASSERT_EQ(w->Update(i % 10, i,
+                        [](std::span<std::byte> v, bool) {
+                          std::int64_t c = AsI64(v);
+                          ++c;
+                          std::memcpy(v.data(), &c, 8);
+                        }),
               WriteResult::kOk);
   }
   auto r = OpenReader(t, "counts");
@@ -147,10 +148,10 @@ TEST(KeyedTableTest, ShouldEraseAndReuseTombstonesWithoutLosingOtherKeys) {
   // Scan returns each live key once.
   std::set<std::uint64_t> seen;
   ASSERT_EQ(r->Scan([&](const RowView& row) {
-              EXPECT_TRUE(seen.insert(row.key_u64).second);
-              EXPECT_EQ(AsI64(row.value), model.at(row.key_u64));
-              return true;
-            }),
+    EXPECT_TRUE(seen.insert(row.key_u64).second);
+    EXPECT_EQ(AsI64(row.value), model.at(row.key_u64));
+    return true;
+  }),
             ReadStatus::kOk);
   EXPECT_EQ(seen.size(), model.size());
 }
@@ -183,8 +184,9 @@ TEST(KeyedTableTest, ShouldKeyByBytesUpToTheirLength) {
   EXPECT_EQ(r->Get(std::uint64_t{1}, v, &offset), ReadStatus::kWrongKind);
   EXPECT_EQ(r->Get("much-too-long-a-key", v, &offset), ReadStatus::kBadArgument);
   std::set<std::string> keys;
-  ASSERT_EQ(r->Scan([&](const RowView& row) { return keys.insert(std::string(row.key_bytes)).second; }),
-            ReadStatus::kOk);
+  ASSERT_EQ(
+      r->Scan([&](const RowView& row) { return keys.insert(std::string(row.key_bytes)).second; }),
+      ReadStatus::kOk);
   EXPECT_EQ(keys, (std::set<std::string>{"alice", "bob", "twelve-bytes", std::string("a\0b", 3)}));
 }
 
@@ -193,7 +195,8 @@ TEST(KeyedTableTest, ShouldReopenAsWriterAndKeepEverything) {
   auto ns = t.Open();
   {
     auto w = std::move(KeyedTableWriter::Create(*ns, "keep", 1, CountOptions())).value();
-    for (std::uint64_t k = 0; k < 100; ++k) ASSERT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
+    for (std::uint64_t k = 0; k < 100; ++k)
+      ASSERT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
     w->SetProgress(100);
     // A second writer is refused while the first holds the view.
     auto second = KeyedTableWriter::Open(*ns, "keep", 1);
@@ -218,18 +221,24 @@ TEST(KeyedTableTest, ShouldRefuseBadOptions) {
   TempNamespace t;
   auto ns = t.Open();
   KeyedTableOptions o = CountOptions();
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "bad name", 1, o).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, ".hidden", 1, o).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 0, o).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "bad name", 1, o).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, ".hidden", 1, o).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 0, o).status().code(),
+            StatusCode::kInvalidArgument);
   KeyedTableOptions no_schema;
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, no_schema).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, no_schema).status().code(),
+            StatusCode::kInvalidArgument);
   KeyedTableOptions long_key = CountOptions();
   long_key.key_type = KeyType::kBytes;
   long_key.key_size = 33;
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, long_key).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, long_key).status().code(),
+            StatusCode::kInvalidArgument);
   KeyedTableOptions clash = CountOptions();
   clash.key_name = "count";
-  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, clash).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, clash).status().code(),
+            StatusCode::kInvalidArgument);
   ASSERT_TRUE(KeyedTableWriter::Create(*ns, "ok", 1, o).ok());
   EXPECT_EQ(KeyedTableWriter::Create(*ns, "ok", 1, o).status().code(), StatusCode::kAlreadyExists);
 }
@@ -238,10 +247,12 @@ TEST(KeyedTableTest, ShouldExportAndRestoreItsContentsAtOnceForReaders) {
   TempNamespace t;
   auto ns = t.Open();
   auto w = std::move(KeyedTableWriter::Create(*ns, "snap", 1, CountOptions())).value();
-  for (std::uint64_t k = 0; k < 500; ++k) ASSERT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < 500; ++k)
+    ASSERT_EQ(w->Upsert(k, I64Value(static_cast<std::int64_t>(k)), k), WriteResult::kOk);
   const std::string saved = w->Export();
   // Later changes: updates, new keys, deletions.
-  for (std::uint64_t k = 0; k < 800; ++k) ASSERT_EQ(w->Upsert(k, I64Value(-1), 1000 + k), WriteResult::kOk);
+  for (std::uint64_t k = 0; k < 800; ++k)
+    ASSERT_EQ(w->Upsert(k, I64Value(-1), 1000 + k), WriteResult::kOk);
   ASSERT_TRUE(w->Erase(3));
   auto r = OpenReader(t, "snap");
   const std::uint32_t generation = r->generation();
@@ -264,18 +275,23 @@ TEST(KeyedTableTest, ShouldExportAndRestoreItsContentsAtOnceForReaders) {
   wo.window_size_ns = 10;
   wo.windows_per_key = 3;
   auto ww = std::move(WindowedTableWriter::Create(*ns, "wsnap", 1, wo)).value();
-  for (std::int64_t s = 0; s < 50; s += 10) EXPECT_EQ(ww->Upsert(std::uint64_t{7}, s, I64Value(s), 1), WriteResult::kOk);
+  for (std::int64_t s = 0; s < 50; s += 10)
+    EXPECT_EQ(ww->Upsert(std::uint64_t{7}, s, I64Value(s), 1), WriteResult::kOk);
   const std::string wsaved = ww->Export();
   EXPECT_EQ(ww->Upsert(std::uint64_t{7}, 100, I64Value(100), 2), WriteResult::kOk);
   ASSERT_TRUE(ww->Restore(wsaved).ok());
   auto wr = OpenReader(t, "wsnap");
   std::vector<std::int64_t> starts;
-  EXPECT_EQ(wr->GetWindows(std::uint64_t{7}, [&](const RowView& row) { return starts.push_back(row.window_start), true; }), ReadStatus::kOk);
+  EXPECT_EQ(
+      wr->GetWindows(std::uint64_t{7},
+                     [&](const RowView& row) { return starts.push_back(row.window_start), true; }),
+      ReadStatus::kOk);
   EXPECT_EQ(starts, (std::vector<std::int64_t>{20, 30, 40}));
 }
 
 TEST(SchemaTest, ShouldLayOutFieldsAndRefuseBadOnes) {
-  auto s = Schema::Make({Field::I64("a"), Field::String("name", 5), Field::F64("c"), Field::U64("d")});
+  auto s =
+      Schema::Make({Field::I64("a"), Field::String("name", 5), Field::F64("c"), Field::U64("d")});
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->field(1).offset, 8u);
   EXPECT_EQ(s->field(2).offset, 16u);
@@ -309,10 +325,12 @@ WindowedTableOptions WindowOptions(std::uint32_t per_key, std::int64_t retention
 
 std::vector<std::pair<std::int64_t, std::int64_t>> Windows(ViewReader& r, std::uint64_t key) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
-  EXPECT_EQ(r.GetWindows(key, [&](const RowView& row) {
-    out.emplace_back(row.window_start, AsI64(row.value));
-    return true;
-  }), ReadStatus::kOk);
+  EXPECT_EQ(r.GetWindows(key,
+                         [&](const RowView& row) {
+                           out.emplace_back(row.window_start, AsI64(row.value));
+                           return true;
+                         }),
+            ReadStatus::kOk);
   return out;
 }
 
@@ -321,13 +339,15 @@ TEST(WindowedTableTest, ShouldKeepTheLastNWindowsOfEachKey) {
   auto ns = t.Open();
   auto w = std::move(WindowedTableWriter::Create(*ns, "win", 1, WindowOptions(3))).value();
   for (std::int64_t start = 0; start < 10; start += 2) {
-    ASSERT_EQ(w->Upsert(1, start, I64Value(start * 10), static_cast<std::uint64_t>(start)), WriteResult::kOk);
+    ASSERT_EQ(w->Upsert(1, start, I64Value(start * 10), static_cast<std::uint64_t>(start)),
+              WriteResult::kOk);
   }
   ASSERT_EQ(w->Upsert(2, 4, I64Value(444), 100), WriteResult::kOk);
   // Out of order: an older window than all retained ones is dropped at once.
   ASSERT_EQ(w->Upsert(1, 0, I64Value(-1), 101), WriteResult::kOk);
   auto r = OpenReader(t, "win");
-  EXPECT_EQ(Windows(*r, 1), (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 40}, {6, 60}, {8, 80}}));
+  EXPECT_EQ(Windows(*r, 1),
+            (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 40}, {6, 60}, {8, 80}}));
   EXPECT_EQ(Windows(*r, 2), (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 444}}));
   EXPECT_EQ(r->GetWindows(3, [](const RowView&) { return true; }), ReadStatus::kNotFound);
   std::vector<std::byte> v(8);
@@ -339,14 +359,16 @@ TEST(WindowedTableTest, ShouldKeepTheLastNWindowsOfEachKey) {
   EXPECT_EQ(r->Info().newest_window, 8);
   // A window in the middle, inserted late, evicts the oldest.
   ASSERT_EQ(w->Upsert(1, 5, I64Value(55), 102), WriteResult::kOk);
-  EXPECT_EQ(Windows(*r, 1), (std::vector<std::pair<std::int64_t, std::int64_t>>{{5, 55}, {6, 60}, {8, 80}}));
+  EXPECT_EQ(Windows(*r, 1),
+            (std::vector<std::pair<std::int64_t, std::int64_t>>{{5, 55}, {6, 60}, {8, 80}}));
   // Scan shows window rows only (directories are internal).
   int rows = 0;
   EXPECT_EQ(r->Scan([&](const RowView& row) {
     ++rows;
     EXPECT_TRUE(row.key_u64 == 1 || row.key_u64 == 2);
     return true;
-  }), ReadStatus::kOk);
+  }),
+            ReadStatus::kOk);
   EXPECT_EQ(rows, 4);
 }
 
@@ -361,7 +383,8 @@ TEST(WindowedTableTest, ShouldExpireWindowsPastTheRetention) {
   // Windows [s, s+10) with s+10 <= 30-5, i.e. s <= 15, go.
   EXPECT_EQ(w->Expire(30), 50u * 5);  // 8 retained per key: 6..20; of those 6,8,10,12,14 go
   auto r = OpenReader(t, "exp");
-  EXPECT_EQ(Windows(*r, 7), (std::vector<std::pair<std::int64_t, std::int64_t>>{{16, 16}, {18, 18}, {20, 20}}));
+  EXPECT_EQ(Windows(*r, 7),
+            (std::vector<std::pair<std::int64_t, std::int64_t>>{{16, 16}, {18, 18}, {20, 20}}));
   EXPECT_EQ(w->Expire(30), 0u);
   EXPECT_EQ(w->Expire(100), 150u);
   EXPECT_EQ(r->GetWindows(7, [](const RowView&) { return true; }), ReadStatus::kNotFound);
@@ -376,10 +399,11 @@ TEST(WindowedTableTest, ShouldRebuildDirectoriesWhenReopenedAndSurviveGrowth) {
     auto w = std::move(WindowedTableWriter::Create(*ns, "re", 1, WindowOptions(4))).value();
     for (std::uint64_t key = 0; key < 300; ++key) {
       for (std::int64_t start = 0; start < 12; start += 2)
-        ASSERT_EQ(w->Update(key, start, 1, [&](std::span<std::byte> v, bool inserted) {
-                    EXPECT_TRUE(inserted);
-                    std::memcpy(v.data(), &start, 8);
-                  }),
+        ASSERT_EQ(w->Update(key, start, 1,
+                            [&](std::span<std::byte> v, bool inserted) {
+                              EXPECT_TRUE(inserted);
+                              std::memcpy(v.data(), &start, 8);
+                            }),
                   WriteResult::kOk);
     }
   }
@@ -387,8 +411,8 @@ TEST(WindowedTableTest, ShouldRebuildDirectoriesWhenReopenedAndSurviveGrowth) {
   EXPECT_EQ(w->size(), 300u * 5);  // 4 windows and a directory per key
   auto r = OpenReader(t, "re");
   for (std::uint64_t key = 0; key < 300; key += 37)
-    EXPECT_EQ(Windows(*r, key),
-              (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 4}, {6, 6}, {8, 8}, {10, 10}}));
+    EXPECT_EQ(Windows(*r, key), (std::vector<std::pair<std::int64_t, std::int64_t>>{
+                                    {4, 4}, {6, 6}, {8, 8}, {10, 10}}));
 }
 
 // ---- Top-K ----
@@ -411,10 +435,10 @@ TEST(TopKTest, ShouldPublishTheKBestSortedAndWhole) {
   auto list = [&] {
     std::vector<std::pair<std::uint64_t, std::int64_t>> out;
     EXPECT_EQ(r->TopK([&](const RowView& row) {
-                out.emplace_back(row.key_u64, r->schema().GetI64(row.value, 1));
-                EXPECT_EQ(row.index, out.size() - 1);
-                return true;
-              }),
+      out.emplace_back(row.key_u64, r->schema().GetI64(row.value, 1));
+      EXPECT_EQ(row.index, out.size() - 1);
+      return true;
+    }),
               ReadStatus::kOk);
     return out;
   };
@@ -425,11 +449,13 @@ TEST(TopKTest, ShouldPublishTheKBestSortedAndWhole) {
   ASSERT_EQ(w->Offer(4, value("d", 5), 4), WriteResult::kOk);
   EXPECT_TRUE(list().empty());  // nothing published yet
   w->Publish();
-  EXPECT_EQ(list(), (std::vector<std::pair<std::uint64_t, std::int64_t>>{{2, 30}, {3, 20}, {1, 10}}));
+  EXPECT_EQ(list(),
+            (std::vector<std::pair<std::uint64_t, std::int64_t>>{{2, 30}, {3, 20}, {1, 10}}));
   ASSERT_EQ(w->Offer(1, value("a", 40), 5), WriteResult::kOk);  // an update moves a row
   ASSERT_EQ(w->Offer(5, value("e", 20), 6), WriteResult::kOk);  // ties go by key
   w->Publish();
-  EXPECT_EQ(list(), (std::vector<std::pair<std::uint64_t, std::int64_t>>{{1, 40}, {2, 30}, {3, 20}}));
+  EXPECT_EQ(list(),
+            (std::vector<std::pair<std::uint64_t, std::int64_t>>{{1, 40}, {2, 30}, {3, 20}}));
   EXPECT_TRUE(w->Remove(2));
   w->Publish();
   EXPECT_EQ(list(), (std::vector<std::pair<std::uint64_t, std::int64_t>>{{1, 40}, {3, 20}}));
@@ -440,7 +466,8 @@ TEST(TopKTest, ShouldPublishTheKBestSortedAndWhole) {
   EXPECT_EQ(w->staged(), 2u);
   ASSERT_EQ(w->Offer(9, value("z", 25), 7), WriteResult::kOk);
   w->Publish();
-  EXPECT_EQ(list(), (std::vector<std::pair<std::uint64_t, std::int64_t>>{{1, 40}, {9, 25}, {3, 20}}));
+  EXPECT_EQ(list(),
+            (std::vector<std::pair<std::uint64_t, std::int64_t>>{{1, 40}, {9, 25}, {3, 20}}));
 }
 
 TEST(TopKTest, ShouldMatchASortOfRandomInputsAscending) {
@@ -472,9 +499,9 @@ TEST(TopKTest, ShouldMatchASortOfRandomInputsAscending) {
   auto r = OpenReader(t, "fast");
   std::vector<std::pair<double, std::string>> got;
   ASSERT_EQ(r->TopK([&](const RowView& row) {
-              got.emplace_back(r->schema().GetF64(row.value, 0), std::string(row.key_bytes));
-              return true;
-            }),
+    got.emplace_back(r->schema().GetF64(row.value, 0), std::string(row.key_bytes));
+    return true;
+  }),
             ReadStatus::kOk);
   EXPECT_EQ(got, expected);
 }
@@ -497,12 +524,16 @@ TEST(ResultListTest, ShouldAppendAndKeepTheLastCapacityRows) {
   }
   std::vector<std::int64_t> seen;
   std::uint64_t next = 0;
-  ASSERT_EQ(r->ListRows(0, 100, [&](const RowView& row) {
-              seen.push_back(r->schema().GetI64(row.value, 0));
-              EXPECT_EQ(row.offset, 100 + row.index);
-              EXPECT_EQ(r->schema().GetString(row.value, 1), "row " + std::to_string(row.index));
-              return true;
-            }, &next),
+  ASSERT_EQ(r->ListRows(
+                0, 100,
+                [&](const RowView& row) {
+                  seen.push_back(r->schema().GetI64(row.value, 0));
+                  EXPECT_EQ(row.offset, 100 + row.index);
+                  EXPECT_EQ(r->schema().GetString(row.value, 1),
+                            "row " + std::to_string(row.index));
+                  return true;
+                },
+                &next),
             ReadStatus::kOk);
   EXPECT_EQ(seen, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
   EXPECT_EQ(next, 5u);
@@ -511,12 +542,16 @@ TEST(ResultListTest, ShouldAppendAndKeepTheLastCapacityRows) {
     ASSERT_EQ(w->Append(v, 100 + static_cast<std::uint64_t>(i)), WriteResult::kOk);
   }
   seen.clear();
-  ASSERT_EQ(r->ListRows(next, 100, [&](const RowView& row) {
-              seen.push_back(r->schema().GetI64(row.value, 0));
-              return true;
-            }, &next),
+  ASSERT_EQ(r->ListRows(
+                next, 100,
+                [&](const RowView& row) {
+                  seen.push_back(r->schema().GetI64(row.value, 0));
+                  return true;
+                },
+                &next),
             ReadStatus::kOk);
-  EXPECT_EQ(seen, (std::vector<std::int64_t>{12, 13, 14, 15, 16, 17, 18, 19}));  // 5..11 overwritten
+  EXPECT_EQ(seen,
+            (std::vector<std::int64_t>{12, 13, 14, 15, 16, 17, 18, 19}));  // 5..11 overwritten
   EXPECT_EQ(next, 20u);
   EXPECT_EQ(r->ListCount(), 20u);
   // Reopened, appends continue after the last row.
@@ -532,7 +567,11 @@ TEST(ResultListTest, ShouldAppendAndKeepTheLastCapacityRows) {
   w->schema().SetI64(v, 0, 77);
   ASSERT_EQ(w->Append(v, 600), WriteResult::kOk);
   std::int64_t last = -1;
-  EXPECT_EQ(r->ListRows(18, 1, [&](const RowView& row) { return last = r->schema().GetI64(row.value, 0), true; }, &next), ReadStatus::kOk);
+  EXPECT_EQ(
+      r->ListRows(
+          18, 1, [&](const RowView& row) { return last = r->schema().GetI64(row.value, 0), true; },
+          &next),
+      ReadStatus::kOk);
   EXPECT_EQ(last, 77);
 }
 

@@ -60,7 +60,8 @@ class HostileUserTest : public ::testing::Test {
     EXPECT_EQ(::mkdir(dir.c_str(), 0777), 0);
     EXPECT_EQ(::chmod(dir.c_str(), 0777), 0);
     EXPECT_EQ(::chown(dir.c_str(), kOtherUser, kOtherUser), 0);
-    for (const std::string planted : {"events", "events.types", "events.types.tmp", "registry", "q1@1.ckpt.tmp"})
+    for (const std::string planted :
+         {"events", "events.types", "events.types.tmp", "registry", "q1@1.ckpt.tmp"})
       EXPECT_EQ(::symlink(victim_.c_str(), (dir + "/" + planted).c_str()), 0);
     return dir;
   }
@@ -73,7 +74,8 @@ TEST_F(HostileUserTest, ShouldRefuseADataDirectoryAnotherUserCreatedFirst) {
   const std::string data = AttackersDirectory("data");
   KappaOptions o;
   o.env = {"KAPPA_DATA_DIR=" + data};
-  const RunResult r = KappaProcess({"gen", "events2", "--events", "100", "--capacity", "1M"}, o).Finish();
+  const RunResult r =
+      KappaProcess({"gen", "events2", "--events", "100", "--capacity", "1M"}, o).Finish();
   EXPECT_NE(r.status, 0);
   EXPECT_TRUE(Contains(r.err, data + ": owned by another user")) << r.err;
   EXPECT_EQ(Read(victim_), "precious");
@@ -93,7 +95,8 @@ TEST_F(HostileUserTest, ShouldRefuseADataDirectoryOthersCanWriteIn) {
   ASSERT_EQ(::chmod(data.c_str(), 0777), 0);
   KappaOptions o;
   o.env = {"KAPPA_DATA_DIR=" + data};
-  const RunResult r = KappaProcess({"gen", "events", "--events", "100", "--capacity", "1M"}, o).Finish();
+  const RunResult r =
+      KappaProcess({"gen", "events", "--events", "100", "--capacity", "1M"}, o).Finish();
   EXPECT_NE(r.status, 0);
   EXPECT_TRUE(Contains(r.err, data + ": writable by others")) << r.err;
 }
@@ -113,13 +116,15 @@ TEST_F(HostileUserTest, ShouldNeverFollowASymlinkAtTheCatalog) {
   // Without it, gen writes its catalog; one swapped for a symlink later is refused when read.
   ASSERT_EQ(::unlink((log + ".types").c_str()), 0);
   ASSERT_EQ(::unlink(log.c_str()), 0);
-  const RunResult again = KappaProcess({"gen", log, "--events", "100", "--capacity", "1M"}).Finish();
+  const RunResult again =
+      KappaProcess({"gen", log, "--events", "100", "--capacity", "1M"}).Finish();
   ASSERT_EQ(again.status, 0) << again.err;
   ASSERT_EQ(::unlink((log + ".types").c_str()), 0);
   ASSERT_EQ(::symlink(victim_.c_str(), (log + ".types").c_str()), 0);
   const RunResult dump = KappaProcess({"log", "dump", log, "--count", "1"}).Finish();
   EXPECT_EQ(dump.status, 0) << dump.err;  // the records, undecoded, and why
-  EXPECT_TRUE(Contains(dump.err, log + ".types: a symlink: refused; records are shown undecoded")) << dump.err;
+  EXPECT_TRUE(Contains(dump.err, log + ".types: a symlink: refused; records are shown undecoded"))
+      << dump.err;
   EXPECT_EQ(Read(victim_), "precious");
 }
 
@@ -134,7 +139,8 @@ TEST_F(HostileUserTest, ShouldRefuseALogOfAnotherUser) {
   auto opened = memlog::Log::Open(log);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), memlog::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Contains(opened.status().message(), "owned by another user")) << opened.status().message();
+  EXPECT_TRUE(Contains(opened.status().message(), "owned by another user"))
+      << opened.status().message();
 }
 
 TEST_F(HostileUserTest, ShouldRefuseViewAndCheckpointDirectoriesOfAnotherUser) {
@@ -152,7 +158,8 @@ TEST_F(HostileUserTest, ShouldRefuseViewAndCheckpointDirectoriesOfAnotherUser) {
   auto e = engine::Engine::Create(eo);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), serving::StatusCode::kPermissionDenied) << e.status().message();
-  EXPECT_TRUE(Contains(e.status().message(), checkpoints + ": owned by another user")) << e.status().message();
+  EXPECT_TRUE(Contains(e.status().message(), checkpoints + ": owned by another user"))
+      << e.status().message();
   EXPECT_EQ(Read(victim_), "precious");
 }
 

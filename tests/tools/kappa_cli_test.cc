@@ -94,11 +94,16 @@ class KappaCliTest : public ::testing::Test {
 
 TEST_F(KappaCliTest, ShouldPrintUsageForHelpAndExitZero) {
   const std::vector<std::vector<std::string>> commands = {
-      {"--help"},         {"-h"},
-      {"log", "--help"},  {"log", "create", "--help"},
-      {"log", "info", "--help"}, {"log", "append", "--help"},
-      {"log", "tail", "--help"}, {"log", "dump", "--help"},
-      {"log", "verify", "--help"}, {"demo", "--help"},
+      {"--help"},
+      {"-h"},
+      {"log", "--help"},
+      {"log", "create", "--help"},
+      {"log", "info", "--help"},
+      {"log", "append", "--help"},
+      {"log", "tail", "--help"},
+      {"log", "dump", "--help"},
+      {"log", "verify", "--help"},
+      {"demo", "--help"},
       {"log", "info", "whatever", "--bogus", "--help"}};
   for (const auto& args : commands) {
     const RunResult r = Kappa(args);
@@ -127,12 +132,13 @@ TEST_F(KappaCliTest, ShouldCreateLogAndDescribeItAsTableAndJson) {
 
   const RunResult json = Kappa({"log", "info", path, "--format", "json"});
   ASSERT_EQ(json.status, 0) << json.err;
-  EXPECT_TRUE(json.out.starts_with("{\"path\":\"" + path + "\",\"version\":2,\"capacity\":1048576,"
+  EXPECT_TRUE(json.out.starts_with("{\"path\":\"" + path +
+                                   "\",\"version\":2,\"capacity\":1048576,"
                                    "\"policy\":\"overwrite\",\"durability\":\"none\","))
       << json.out;
-  for (const char* field : {"\"max_payload\":1024,", "\"unblock_timeout_ms\":250,",
-                            "\"earliest_offset\":0,", "\"latest_offset\":0,",
-                            "\"records_appended\":0,", "\"live_producers\":0,"}) {
+  for (const char* field :
+       {"\"max_payload\":1024,", "\"unblock_timeout_ms\":250,", "\"earliest_offset\":0,",
+        "\"latest_offset\":0,", "\"records_appended\":0,", "\"live_producers\":0,"}) {
     EXPECT_TRUE(Contains(json.out, field)) << field << " in " << json.out;
   }
   EXPECT_TRUE(json.out.ends_with("\"cursors\":[]}\n")) << json.out;
@@ -208,16 +214,16 @@ TEST_F(KappaCliTest, ShouldDumpExactJsonLines) {
   const std::vector<std::string> lines = Lines(dump.out);
   ASSERT_EQ(lines.size(), 1u) << dump.out;
   const std::string prefix = R"({"offset":0,"type":7,"timestamp_ns":)";
-  const std::string suffix = R"(,"payload":"he said \"hi\"\u0009\u00ff )" "\xc3\xa9\"}";
+  const std::string suffix = R"(,"payload":"he said \"hi\"\u0009\u00ff )"
+                             "\xc3\xa9\"}";
   const std::string& line = lines[0];
   ASSERT_TRUE(line.starts_with(prefix)) << line;
   ASSERT_TRUE(line.ends_with(suffix)) << line;
   const std::string ts = line.substr(prefix.size(), line.size() - prefix.size() - suffix.size());
   ASSERT_FALSE(ts.empty());
   ASSERT_TRUE(std::all_of(ts.begin(), ts.end(), [](char c) { return c >= '0' && c <= '9'; })) << ts;
-  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          before.time_since_epoch())
-                          .count();
+  const auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(before.time_since_epoch()).count();
   EXPECT_LT(std::llabs(std::stoll(ts) - now_ns), 120'000'000'000LL);
 }
 
@@ -289,7 +295,8 @@ TEST_F(KappaCliTest, ShouldStopTailCleanlyOnSigterm) {
   // The cursor appears once the handlers are installed and the reader is open.
   bool started = false;
   for (int i = 0; i < 200 && !started; ++i) {
-    started = Contains(Kappa({"log", "info", path, "--format", "json"}).out, "\"name\":\"watcher\"");
+    started =
+        Contains(Kappa({"log", "info", path, "--format", "json"}).out, "\"name\":\"watcher\"");
     if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(started);
@@ -313,7 +320,8 @@ TEST_F(KappaCliTest, ShouldStopTailWithAnErrorWhenTheLogIsTruncatedUnderIt) {
   ASSERT_EQ(::truncate(path.c_str(), 0), 0);
   const RunResult r = tail.Finish(std::chrono::seconds(60));
   EXPECT_EQ(r.status, 1) << r.err;  // not 128 + SIGBUS
-  EXPECT_TRUE(Contains(r.err, path + ": the file was truncated under the reader (now 0 bytes")) << r.err;
+  EXPECT_TRUE(Contains(r.err, path + ": the file was truncated under the reader (now 0 bytes"))
+      << r.err;
 }
 
 TEST_F(KappaCliTest, ShouldVerifyAnIntactLog) {
@@ -453,11 +461,12 @@ TEST_F(KappaCliTest, ShouldDescribeAReadOnlyFile) {
 
 TEST_F(KappaCliTest, ShouldRunTheDemoAndCleanUp) {
   const std::string dir = NewDir();
-  const RunResult r = Kappa({"demo", "--producers", "2", "--records", "20000", "--capacity", "1M"},
-                            "", dir);
+  const RunResult r =
+      Kappa({"demo", "--producers", "2", "--records", "20000", "--capacity", "1M"}, "", dir);
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_TRUE(r.out.starts_with("2 producer processes append to one memory-mapped ring log "
-                                "while a reader process tails it"))
+  EXPECT_TRUE(
+      r.out.starts_with("2 producer processes append to one memory-mapped ring log "
+                        "while a reader process tails it"))
       << r.out;
   EXPECT_TRUE(Contains(r.out, "records read     40000 of 40000\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "p99 ")) << r.out;
@@ -474,8 +483,9 @@ TEST_F(KappaCliTest, ShouldRunTheDemoAndCleanUp) {
 TEST_F(KappaCliTest, ShouldKeepTheHistoryInAnArchiveAndMakeALostRingAgain) {
   kappa::testing::TempDir archive;
   const std::string path = NewPath("log");
-  const RunResult created = Kappa({"log", "create", path, "--capacity", "64K", "--archive", archive.str(),
-                                   "--segment-size", "16K", "--flush-interval", "10ms"});
+  const RunResult created =
+      Kappa({"log", "create", path, "--capacity", "64K", "--archive", archive.str(),
+             "--segment-size", "16K", "--flush-interval", "10ms"});
   ASSERT_EQ(created.status, 0) << created.err;
   EXPECT_TRUE(Contains(created.out, "run 'kappa log archive")) << created.out;
   std::string expected;
@@ -538,8 +548,8 @@ TEST_F(KappaCliTest, ShouldKeepTheHistoryInAnArchiveAndMakeALostRingAgain) {
 TEST_F(KappaCliTest, ShouldCompressSealedSegmentsWithTheCodecTheArchiveNames) {
   kappa::testing::TempDir archive;
   const std::string path = NewPath("log");
-  ASSERT_EQ(Kappa({"log", "create", path, "--capacity", "64K", "--archive", archive.str(), "--segment-size", "16K",
-                   "--codec", "zstd", "--codec-level", "5"})
+  ASSERT_EQ(Kappa({"log", "create", path, "--capacity", "64K", "--archive", archive.str(),
+                   "--segment-size", "16K", "--codec", "zstd", "--codec-level", "5"})
                 .status,
             0);
   std::string expected;
@@ -577,14 +587,18 @@ TEST_F(KappaCliTest, ShouldCompressSealedSegmentsWithTheCodecTheArchiveNames) {
   EXPECT_EQ(manifest->segments.back().codec, memlog::Codec::kNone);
   EXPECT_EQ(manifest->segments.front().codec, memlog::Codec::kZstd);
   got.clear();
-  for (const std::string& line : Lines(Kappa({"log", "dump", path}).out)) got += TextPayload(line) + "\n";
+  for (const std::string& line : Lines(Kappa({"log", "dump", path}).out))
+    got += TextPayload(line) + "\n";
   EXPECT_EQ(got, expected + "one more\n");
-  // A codec this build does not know, and a level out of range, are refused before anything is made.
-  const RunResult bad = Kappa({"log", "create", NewPath("log"), "--archive", archive.str(), "--codec", "brotli"});
+  // A codec this build does not know, and a level out of range, are refused before anything is
+  // made.
+  const RunResult bad =
+      Kappa({"log", "create", NewPath("log"), "--archive", archive.str(), "--codec", "brotli"});
   EXPECT_EQ(bad.status, 2);
   ExpectOneErrorLine(bad);
   EXPECT_TRUE(Contains(bad.err, "--codec must be none, lz4 or zstd")) << bad.err;
-  const RunResult level = Kappa({"log", "archive", path, "--once", "--codec", "lz4", "--codec-level", "13"});
+  const RunResult level =
+      Kappa({"log", "archive", path, "--once", "--codec", "lz4", "--codec-level", "13"});
   EXPECT_EQ(level.status, 2);
   ExpectOneErrorLine(level);
   EXPECT_TRUE(Contains(level.err, "codec level 13 for lz4 must be in [0, 12]")) << level.err;

@@ -82,7 +82,9 @@ TEST_F(NexmarkCliTest, ShouldGenerateEventsThatDumpAsJsonWithTheirFields) {
   const std::string first = without_timestamps(r.out);
   Remove();
   Gen(5000);
-  EXPECT_EQ(without_timestamps(Kappa({"log", "dump", log_, "--format", "jsonl", "--count", "5"}).out), first);
+  EXPECT_EQ(
+      without_timestamps(Kappa({"log", "dump", log_, "--format", "jsonl", "--count", "5"}).out),
+      first);
   // Text shows the fields too.
   const RunResult text = Kappa({"log", "dump", log_, "--count", "1"});
   EXPECT_TRUE(Contains(text.out, " kind=person id=1000 name=")) << text.out;
@@ -94,7 +96,8 @@ TEST_F(NexmarkCliTest, ShouldRunQueriesIntoViewsThatScanAsJsonLines) {
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 4u) << r.out;  // header, q2, q7, what the latency means
-  EXPECT_TRUE(lines[3].starts_with("p50, p99: of the records appended while the queries ran")) << r.out;
+  EXPECT_TRUE(lines[3].starts_with("p50, p99: of the records appended while the queries ran"))
+      << r.out;
   EXPECT_TRUE(Contains(lines[1], "  -    -  ok")) << r.out;  // a replay has no latency
   EXPECT_TRUE(lines[0].starts_with("query")) << r.out;
   EXPECT_TRUE(lines[1].starts_with("q2 ")) << r.out;
@@ -116,8 +119,10 @@ TEST_F(NexmarkCliTest, ShouldRunQueriesIntoViewsThatScanAsJsonLines) {
   ASSERT_EQ(q7.status, 0) << q7.err;
   const auto windows = Lines(q7.out);
   ASSERT_EQ(windows.size(), 2u) << q7.out;
-  EXPECT_TRUE(Contains(q7.out, "{\"key\":0,\"window_start\":1767225600000000000,\"auction\":")) << q7.out;
-  EXPECT_TRUE(Contains(q7.out, "{\"key\":0,\"window_start\":1767225610000000000,\"auction\":")) << q7.out;
+  EXPECT_TRUE(Contains(q7.out, "{\"key\":0,\"window_start\":1767225600000000000,\"auction\":"))
+      << q7.out;
+  EXPECT_TRUE(Contains(q7.out, "{\"key\":0,\"window_start\":1767225610000000000,\"auction\":"))
+      << q7.out;
 }
 
 TEST_F(NexmarkCliTest, ShouldReprocessAChangedQueryAndFlipItsView) {
@@ -138,14 +143,17 @@ TEST_F(NexmarkCliTest, ShouldReprocessAChangedQueryAndFlipItsView) {
   EXPECT_EQ(v1->Scan([&](const serving::RowView& row) {
     old_prices.push_back(v1->schema().GetF64(row.value, 2));
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   EXPECT_EQ(v2->Scan([&](const serving::RowView& row) {
     new_prices.push_back(v2->schema().GetF64(row.value, 2));
     return true;
-  }), serving::ReadStatus::kOk);
+  }),
+            serving::ReadStatus::kOk);
   ASSERT_EQ(old_prices.size(), 9200u);
   ASSERT_EQ(new_prices.size(), old_prices.size());
-  for (std::size_t i = 0; i < old_prices.size(); ++i) ASSERT_DOUBLE_EQ(new_prices[i], old_prices[i] / 0.908 * 2) << i;
+  for (std::size_t i = 0; i < old_prices.size(); ++i)
+    ASSERT_DOUBLE_EQ(new_prices[i], old_prices[i] / 0.908 * 2) << i;
   // Revert goes back to version 1.
   ASSERT_EQ(Kappa({"view", "revert", "q1", "--ns", ns_.path()}).status, 0);
   EXPECT_EQ(std::move(serving::ViewReader::Open(ns_.path(), "q1")).value()->version(), 1u);
@@ -163,16 +171,26 @@ TEST_F(NexmarkCliTest, ShouldRefuseBadInputWithOneLine) {
       {{"run", "q42", "--log", log_, "--ns", ns_.path()}, 2, "unknown query 'q42'"},
       {{"run", "q1", "--ns", ns_.path()}, 2, "--log LOG is required"},
       {{"run", "--log", log_}, 2, "no QUERY given"},
-      {{"run", "q1", "--log", "/dev/shm/kappa-test-no-such.log", "--ns", ns_.path()}, 1, "kappa-test-no-such.log"},
+      {{"run", "q1", "--log", "/dev/shm/kappa-test-no-such.log", "--ns", ns_.path()},
+       1,
+       "kappa-test-no-such.log"},
       {{"run", "q1", "--log", not_a_log, "--ns", ns_.path()}, 1, ".types"},
-      {{"run", "q5", "--log", log_, "--slide-ms", "20000", "--ns", ns_.path()}, 2, "--slide-ms must not exceed"},
-      {{"run", "q1", "--log", log_, "--partitions", "3", "--ns", ns_.path()}, 2, "not a power of two"},
-      {{"run", "q1", "--log", log_, "--euro-rate", "abc", "--ns", ns_.path()}, 2, "--euro-rate: 'abc'"},
+      {{"run", "q5", "--log", log_, "--slide-ms", "20000", "--ns", ns_.path()},
+       2,
+       "--slide-ms must not exceed"},
+      {{"run", "q1", "--log", log_, "--partitions", "3", "--ns", ns_.path()},
+       2,
+       "not a power of two"},
+      {{"run", "q1", "--log", log_, "--euro-rate", "abc", "--ns", ns_.path()},
+       2,
+       "--euro-rate: 'abc'"},
       {{"run", "q1", "--log", log_, "--from", "yesterday", "--ns", ns_.path()}, 2, "--from"},
       {{"gen", log_, "--rate", "fast"}, 2, "--rate"},
       {{"gen"}, 2, "LOG"},
       {{"gen", not_a_log, "--events", "10"}, 1, ".types"},
-      {{"reprocess", "q1", "--log", log_, "--from", "latest", "--ns", ns_.path()}, 2, "--from latest"},
+      {{"reprocess", "q1", "--log", log_, "--from", "latest", "--ns", ns_.path()},
+       2,
+       "--from latest"},
       {{"reprocess", "q1", "q2", "--log", log_, "--ns", ns_.path()}, 2, "unexpected argument 'q2'"},
   };
   for (const Case& c : cases) {
@@ -188,7 +206,8 @@ TEST_F(NexmarkCliTest, ShouldRefuseBadInputWithOneLine) {
   const RunResult again = Kappa(Run({"run", "q2", "--until-caught-up"}));
   EXPECT_EQ(again.status, 1);
   ExpectOneErrorLine(again, "run again");
-  EXPECT_TRUE(Contains(again.err, "already exists (run it as a new version with --version N")) << again.err;
+  EXPECT_TRUE(Contains(again.err, "already exists (run it as a new version with --version N"))
+      << again.err;
   EXPECT_EQ(Kappa(Run({"run", "q2", "--until-caught-up", "--version", "2"})).status, 0);
   // The log is untouched by all that.
   EXPECT_EQ(Kappa({"log", "verify", log_}).status, 0);
@@ -197,7 +216,10 @@ TEST_F(NexmarkCliTest, ShouldRefuseBadInputWithOneLine) {
 TEST_F(NexmarkCliTest, ShouldCountRecordsOfTheWrongShapeAsMalformed) {
   ASSERT_EQ(Kappa({"log", "create", log_, "--capacity", "1M"}).status, 0);
   // Two records of the bid type that are not bids.
-  ASSERT_EQ(KappaProcess({"log", "append", log_, "--type", "3"}, {.input = "not a bid\nnor this\n"}).Finish().status, 0);
+  ASSERT_EQ(KappaProcess({"log", "append", log_, "--type", "3"}, {.input = "not a bid\nnor this\n"})
+                .Finish()
+                .status,
+            0);
   const RunResult r = Kappa(Run({"run", "q1", "--until-caught-up"}));
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = Lines(r.out);
@@ -247,15 +269,17 @@ TEST_F(NexmarkCliTest, ShouldStopARunningQueryCleanlyOnInterrupt) {
 
 // The main job, shortened: every step runs and every check passes, and nothing is left behind.
 TEST(TourCliTest, ShouldWalkThroughTheKappaArchitectureAndPassItsChecks) {
-  const RunResult r = KappaProcess({"tour", "--seconds", "2", "--rate", "20000", "--threads", "2"}).Finish();
+  const RunResult r =
+      KappaProcess({"tour", "--seconds", "2", "--rate", "20000", "--threads", "2"}).Finish();
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  for (const char* step : {"1-2. The speed layer", "3. The serving layer", "4. Reprocessing", "flipped",
-                           "5. Batch is a replay", "All checks passed."})
+  for (const char* step : {"1-2. The speed layer", "3. The serving layer", "4. Reprocessing",
+                           "flipped", "5. Batch is a replay", "All checks passed."})
     EXPECT_TRUE(Contains(r.out, step)) << step << "\n" << r.out;
   EXPECT_TRUE(Contains(r.out, "it saw q5 move from version 1 to 2 at its read #")) << r.out;
   for (const char* q : {"   q1 ", "   q2 ", "   q7 ", "   q8 "}) {
     bool found = false;
-    for (const std::string& line : Lines(r.out)) found = found || (line.starts_with(q) && line.ends_with("live == replay"));
+    for (const std::string& line : Lines(r.out))
+      found = found || (line.starts_with(q) && line.ends_with("live == replay"));
     EXPECT_TRUE(found) << q << "\n" << r.out;
   }
   const auto at = r.out.find("/dev/shm/kappa-tour-");
@@ -266,7 +290,8 @@ TEST(TourCliTest, ShouldWalkThroughTheKappaArchitectureAndPassItsChecks) {
   EXPECT_TRUE(Contains(r.out, "the archive's")) << r.out;
   const auto archive_at = r.out.find("segment files in ");
   ASSERT_NE(archive_at, std::string::npos) << r.out;
-  const std::string archive = r.out.substr(archive_at + 17, r.out.find(". Every", archive_at) - archive_at - 17);
+  const std::string archive =
+      r.out.substr(archive_at + 17, r.out.find(". Every", archive_at) - archive_at - 17);
   EXPECT_NE(::access(archive.c_str(), F_OK), 0) << archive << " is left behind";
 }
 

@@ -34,7 +34,9 @@ std::string Trimmed(std::string s) {
 TEST(ProgressBarTest, ShouldLeaveNothingOfALongerLineWhenRedrawn) {
   std::size_t width = 0;
   std::string screen;
-  const std::string longer = "run  [##########..........]  51%  512M/1.00G bytes  123M/s  4 s left  and more than 78 columns";
+  const std::string longer =
+      "run  [##########..........]  51%  512M/1.00G bytes  123M/s  4 s left  and more than 78 "
+      "columns";
   const std::string shorter = "run  [####################] 100%  1.00G/1.00G bytes  121M/s";
   screen = Show(screen, ProgressBar::Redraw(longer, &width));
   EXPECT_EQ(Trimmed(screen), longer);

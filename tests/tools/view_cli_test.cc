@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "serving/detail/shared.h"     // fault injection: a slot left mid-update
+#include "serving/detail/shared.h"  // fault injection: a slot left mid-update
 #include "serving/detail/view_shape.h"
 #include "serving/namespace.h"
 #include "serving/schema.h"
@@ -274,13 +274,20 @@ class ViewCliTest : public ::testing::Test {
 
 TEST_F(ViewCliTest, ShouldPrintUsageForHelpAndExitZero) {
   const std::vector<std::vector<std::string>> commands = {
-      {"view", "--help"},           {"view", "-h"},
-      {"view", "help"},             {"view", "ls", "--help"},
-      {"view", "info", "--help"},   {"view", "get", "--help"},
-      {"view", "scan", "--help"},   {"view", "top", "--help"},
-      {"view", "watch", "--help"},  {"view", "flip", "--help"},
-      {"view", "revert", "--help"}, {"view", "retire", "--help"},
-      {"view", "drop", "--help"},   {"view", "get", "x@abc", "--bogus", "--help"}};
+      {"view", "--help"},
+      {"view", "-h"},
+      {"view", "help"},
+      {"view", "ls", "--help"},
+      {"view", "info", "--help"},
+      {"view", "get", "--help"},
+      {"view", "scan", "--help"},
+      {"view", "top", "--help"},
+      {"view", "watch", "--help"},
+      {"view", "flip", "--help"},
+      {"view", "revert", "--help"},
+      {"view", "retire", "--help"},
+      {"view", "drop", "--help"},
+      {"view", "get", "x@abc", "--bogus", "--help"}};
   for (const auto& args : commands) {
     const RunResult r = Kappa(args);
     EXPECT_EQ(r.status, 0) << Joined(args);
@@ -546,22 +553,23 @@ TEST_F(ViewCliTest, ShouldDescribeAViewAsExactJson) {
       "{\"updates\":1,\"inserts\":0,\"entries\":3,\"tombstones\":0,\"expired\":0,"
       "\"repaired\":0,\"publishes\":1}";
   const std::string heartbeat = std::to_string(i.heartbeat_unix_ns);
-  EXPECT_EQ(r.out,
-            "{\"namespace\":\"" + ns_path_ + "\",\"name\":\"leaders\",\"version\":1," +
-            "\"alias\":\"leaders\",\"alias_epoch\":1,\"generation\":0,\"shard_count\":1," +
-            "\"kind\":\"topk\",\"key_type\":\"u64\",\"key_name\":\"player\",\"key_size\":8," +
-            "\"value_size\":16,\"fields\":[{\"name\":\"score\",\"type\":\"f64\",\"size\":8," +
-            "\"offset\":0},{\"name\":\"name\",\"type\":\"string\",\"size\":8,\"offset\":8}]," +
-            "\"capacity\":3,\"window_size_ns\":0,\"window_slide_ns\":0,\"retention_ns\":0," +
-            "\"windows_per_key\":0,\"order_field\":\"score\",\"order_descending\":true," +
-            "\"created_unix_ns\":" + std::to_string(i.created_unix_ns) +
-            ",\"file_bytes\":" + std::to_string(i.file_bytes) + ",\"writer_pid\":" + pid +
-            ",\"writer_alive\":true,\"heartbeat_unix_ns\":" + heartbeat +
-            ",\"writer_epoch\":1,\"writer_state\":\"live\",\"applied_offset\":26," +
-            "\"watermark_ns\":123,\"newest_window\":0,\"list_count\":0,\"counters\":" +
-            counters + ",\"shards\":[{\"shard\":0,\"generation\":0,\"capacity\":3," +
-            "\"writer_pid\":" + pid + ",\"writer_alive\":true,\"heartbeat_unix_ns\":" + heartbeat +
-            ",\"applied_offset\":26,\"watermark_ns\":123,\"counters\":" + counters + "}]}\n");
+  EXPECT_EQ(
+      r.out,
+      "{\"namespace\":\"" + ns_path_ + "\",\"name\":\"leaders\",\"version\":1," +
+          "\"alias\":\"leaders\",\"alias_epoch\":1,\"generation\":0,\"shard_count\":1," +
+          "\"kind\":\"topk\",\"key_type\":\"u64\",\"key_name\":\"player\",\"key_size\":8," +
+          "\"value_size\":16,\"fields\":[{\"name\":\"score\",\"type\":\"f64\",\"size\":8," +
+          "\"offset\":0},{\"name\":\"name\",\"type\":\"string\",\"size\":8,\"offset\":8}]," +
+          "\"capacity\":3,\"window_size_ns\":0,\"window_slide_ns\":0,\"retention_ns\":0," +
+          "\"windows_per_key\":0,\"order_field\":\"score\",\"order_descending\":true," +
+          "\"created_unix_ns\":" + std::to_string(i.created_unix_ns) +
+          ",\"file_bytes\":" + std::to_string(i.file_bytes) + ",\"writer_pid\":" + pid +
+          ",\"writer_alive\":true,\"heartbeat_unix_ns\":" + heartbeat +
+          ",\"writer_epoch\":1,\"writer_state\":\"live\",\"applied_offset\":26," +
+          "\"watermark_ns\":123,\"newest_window\":0,\"list_count\":0,\"counters\":" + counters +
+          ",\"shards\":[{\"shard\":0,\"generation\":0,\"capacity\":3," + "\"writer_pid\":" + pid +
+          ",\"writer_alive\":true,\"heartbeat_unix_ns\":" + heartbeat +
+          ",\"applied_offset\":26,\"watermark_ns\":123,\"counters\":" + counters + "}]}\n");
 
   // By version: no alias.
   const RunResult pinned = View("info", {"leaders@1", "--format", "jsonl"});
@@ -615,13 +623,14 @@ TEST_F(ViewCliTest, ShouldDescribeAViewAsATable) {
   // Three windows of two keys: rows apart from the slots (each key has a directory slot too).
   EXPECT_EQ(rest["rows              "], "3");
   EXPECT_EQ(rest["slots used        "], "5 (the rows, and one window directory per key)");
-  for (const char* label : {"tombstones        ", "expired           ", "repaired          ",
-                            "publishes         "})
+  for (const char* label :
+       {"tombstones        ", "expired           ", "repaired          ", "publishes         "})
     EXPECT_EQ(rest[label], "0") << label;
 
   // The end of a bounded run: every window closed.
   windows_->SetProgress(15, std::numeric_limits<std::int64_t>::max());
-  EXPECT_TRUE(Contains(View("info", {"windows"}).out, "\nwatermark          end of input (every window closed)\n"));
+  EXPECT_TRUE(Contains(View("info", {"windows"}).out,
+                       "\nwatermark          end of input (every window closed)\n"));
   // A writer that closed leaves no pid.
   windows_.reset();
   const RunResult closed = View("info", {"windows"});
@@ -646,24 +655,26 @@ TEST_F(ViewCliTest, ShouldListViewsWithVersionsAndAliases) {
   const std::string b1 = Utc(b[0].created_unix_ns);
   EXPECT_EQ(table.out,
             "name     version  alias     kind   shards  generation  epoch  created\n"
-            "a              1  previous  keyed       1           0      2  " + a1 + "\n" +
-            "a              2  current   keyed       1           0      2  " + a2 + "\n" +
-            "leaders        1  current   topk        1           0      1  " + b1 + "\n");
+            "a              1  previous  keyed       1           0      2  " +
+                a1 + "\n" + "a              2  current   keyed       1           0      2  " + a2 +
+                "\n" + "leaders        1  current   topk        1           0      1  " + b1 +
+                "\n");
 
   const RunResult json = View("ls", {"--format", "jsonl"});
   EXPECT_EQ(json.status, 0) << json.err;
   const std::string keyed = "\"kind\":\"keyed\",\"shards\":1,\"shards_present\":1,";
   const std::string topk = "\"kind\":\"topk\",\"shards\":1,\"shards_present\":1,";
-  EXPECT_EQ(json.out,
-            "{\"name\":\"a\",\"current\":2,\"previous\":1,\"alias_epoch\":2,\"flipped_unix_ns\":" +
-            std::to_string(listing[0].flipped_unix_ns) + ",\"versions\":[{\"version\":1," + keyed +
-            "\"generation\":0,\"created_unix_ns\":" + std::to_string(a[0].created_unix_ns) +
-            "},{\"version\":2," + keyed + "\"generation\":0,\"created_unix_ns\":" +
-            std::to_string(a[1].created_unix_ns) + "}]}\n" +
-            "{\"name\":\"leaders\",\"current\":1,\"previous\":null,\"alias_epoch\":1," +
-            "\"flipped_unix_ns\":" + std::to_string(listing[1].flipped_unix_ns) +
-            ",\"versions\":[{\"version\":1," + topk + "\"generation\":0,\"created_unix_ns\":" +
-            std::to_string(b[0].created_unix_ns) + "}]}\n");
+  EXPECT_EQ(
+      json.out,
+      "{\"name\":\"a\",\"current\":2,\"previous\":1,\"alias_epoch\":2,\"flipped_unix_ns\":" +
+          std::to_string(listing[0].flipped_unix_ns) + ",\"versions\":[{\"version\":1," + keyed +
+          "\"generation\":0,\"created_unix_ns\":" + std::to_string(a[0].created_unix_ns) +
+          "},{\"version\":2," + keyed +
+          "\"generation\":0,\"created_unix_ns\":" + std::to_string(a[1].created_unix_ns) + "}]}\n" +
+          "{\"name\":\"leaders\",\"current\":1,\"previous\":null,\"alias_epoch\":1," +
+          "\"flipped_unix_ns\":" + std::to_string(listing[1].flipped_unix_ns) +
+          ",\"versions\":[{\"version\":1," + topk +
+          "\"generation\":0,\"created_unix_ns\":" + std::to_string(b[0].created_unix_ns) + "}]}\n");
 }
 
 TEST_F(ViewCliTest, ShouldReadAndDescribeAShardedView) {
@@ -692,9 +703,9 @@ TEST_F(ViewCliTest, ShouldReadAndDescribeAShardedView) {
 
   for (std::uint64_t user = 1; user <= 8; ++user) {
     const std::string key = std::to_string(user);
-    EXPECT_EQ(View("get", {"split", key, "--format", "jsonl"}).out,
-              "{\"user\":" + key + ",\"n\":" + std::to_string(user * 11) + ",\"offset\":" + key +
-                  "}\n");
+    EXPECT_EQ(
+        View("get", {"split", key, "--format", "jsonl"}).out,
+        "{\"user\":" + key + ",\"n\":" + std::to_string(user * 11) + ",\"offset\":" + key + "}\n");
   }
   const RunResult scan = View("scan", {"split", "--format", "jsonl"});
   EXPECT_EQ(scan.status, 0) << scan.err;
@@ -871,8 +882,9 @@ TEST_F(ViewCliTest, ShouldStopWatchingWithAnErrorWhenTheFileIsTruncated) {
   ASSERT_EQ(::truncate(file.c_str(), 0), 0);
   const RunResult r = p.Finish();
   ASSERT_EQ(::truncate(file.c_str(), st.st_size), 0);  // back, for this process's own writer
-  EXPECT_EQ(r.status, 1) << r.err;  // not 128 + SIGBUS
-  EXPECT_TRUE(Contains(r.err, "clicks: its file was truncated under the reader: stopping")) << r.err;
+  EXPECT_EQ(r.status, 1) << r.err;                     // not 128 + SIGBUS
+  EXPECT_TRUE(Contains(r.err, "clicks: its file was truncated under the reader: stopping"))
+      << r.err;
 }
 
 TEST_F(ViewCliTest, ShouldFollowAFlipWhileWatching) {
@@ -1246,8 +1258,7 @@ TEST_F(ViewCliTest, ShouldStopWatchingAVersionRetiredUnderIt) {
   MakeVersions("old", 3);
   ASSERT_TRUE(ns_->Flip("old", 2).ok());
   ASSERT_TRUE(ns_->Flip("old", 3).ok());
-  KappaProcess p({"view", "watch", "old@1", "--ns", ns_path_, "--interval", "50"},
-                 ViewOptions());
+  KappaProcess p({"view", "watch", "old@1", "--ns", ns_path_, "--interval", "50"}, ViewOptions());
   ASSERT_TRUE(p.WaitForOutput("\n  1  100       1\n"));
   ASSERT_TRUE(ns_->Retire("old", 1).ok());
   const RunResult r = p.Finish();
