@@ -70,9 +70,10 @@ class HoppingWindows {
   std::int64_t slide_;
 };
 
-// Session windows: a key's records closer than `gap` in event time form one session, from its
-// first record's time to its last one's plus the gap. Which session a record joins depends on
-// the key's other records: SessionAggregator keeps them.
+// Session windows: a key's records at most `gap` apart in event time form one session (records
+// exactly one gap apart included, as in Flink's SESSION windows), from its first record's time
+// to its last one's plus the gap. Which session a record joins depends on the key's other
+// records: SessionAggregator keeps them.
 class SessionWindows {
  public:
   // REQUIRES: gap > 0.

@@ -202,9 +202,12 @@ class WindowAggregator {
   std::uint64_t late_ = 0;
 };
 
-// Session windows: a key's records closer than `gap` in event time belong to one session
-// [first time, last time + gap); a record that bridges two sessions merges them. Lateness and
-// emission follow WindowAggregator, with the session's end as the window's end.
+// Session windows, by the rule of Flink's SESSION windows (and so of the nexmark SQL): each
+// record opens [time, time + gap), and windows that overlap or touch merge, so records at most
+// `gap` apart in event time belong to one session [first time, last time + gap) (exactly one gap
+// apart included); a record that bridges two sessions merges them. A session is emitted once the
+// watermark has passed its end (a record at the end itself would still join it); lateness
+// follows WindowAggregator.
 template <class K, Aggregation A>
 class SessionAggregator {
  public:
@@ -224,12 +227,12 @@ class SessionAggregator {
     std::vector<Session>& sessions = sessions_[key];
     Session merged{time, time + gap_, aggregate_.Init(), offset, false};
     aggregate_.Add(merged.acc, in);
-    // Sessions are kept sorted by start and never overlap; gather those the record touches.
-    // A session [start, end) takes records at times t with start - gap < t < end.
+    // Sessions are kept sorted by start and never touch; gather those the record touches.
+    // A session [start, end) takes records at times t with start - gap <= t <= end.
     auto first = sessions.begin();
-    while (first != sessions.end() && first->end <= time) ++first;
+    while (first != sessions.end() && first->end < time) ++first;
     auto last = first;
-    while (last != sessions.end() && last->start < time + gap_) ++last;
+    while (last != sessions.end() && last->start <= time + gap_) ++last;
     std::int64_t start = time, end = time + gap_;
     for (auto it = first; it != last; ++it) {
       start = std::min(start, it->start);
@@ -246,12 +249,11 @@ class SessionAggregator {
     // Keep the offset of the latest record in log order: this one.
     const auto at = sessions.erase(first, last);
     sessions.insert(at, merged);
-    due_.push(Due{end, key});
+    due_.push(Due{end + 1, key});
     return true;
   }
 
-  // Emits sessions that ended at or before `watermark` and were not emitted since their last
-  // change: emit(const K&, const Window&, const Output&, uint64_t offset), in order of end time
+  // Emits sessions that ended before `watermark` and were not emitted since their last change: emit(const K&, const Window&, const Output&, uint64_t offset), in order of end time
   // (then key). Then forgets sessions past their allowed lateness.
   template <class Emit>
   void AdvanceTo(std::int64_t watermark, Emit&& emit) {
@@ -262,7 +264,7 @@ class SessionAggregator {
       if (found == sessions_.end()) continue;
       std::vector<Session>& sessions = found->second;
       for (Session& s : sessions) {
-        if (s.end > watermark) break;
+        if (s.end >= watermark) break;
         if (!s.emitted) {
           s.emitted = true;
           emit(key, Window{s.start, s.end}, aggregate_.Result(s.acc), s.offset);
@@ -271,8 +273,8 @@ class SessionAggregator {
       std::erase_if(sessions, [&](const Session& s) { return Closed(s.end, watermark); });
       if (sessions.empty()) {
         sessions_.erase(found);
-      } else if (sessions.front().end <= watermark) {
-        due_.push(Due{sessions.front().end + allowed_lateness_, key});  // to forget it later
+      } else if (sessions.front().end < watermark) {
+        due_.push(Due{sessions.front().end + allowed_lateness_ + 1, key});  // to forget it later
       }
     }
   }
@@ -306,7 +308,7 @@ class SessionAggregator {
       for (Session& s : sessions) {
         if (!TakeValue(in, &s)) return false;
         // Due to be emitted, or (emitted already) to be forgotten once past the lateness.
-        due_.push(Due{s.emitted ? s.end + allowed_lateness_ : s.end, key});
+        due_.push(Due{s.emitted ? s.end + allowed_lateness_ + 1 : s.end + 1, key});
       }
     }
     return in.empty();
@@ -321,9 +323,10 @@ class SessionAggregator {
       return std::memcmp(&key, &o.key, sizeof(K)) > 0;
     }
   };
+  // Past its allowed lateness: no record can join it any more (one at its end still could).
   bool Closed(std::int64_t end, std::int64_t watermark) const {
     if (watermark < kNoWatermark + allowed_lateness_) return false;
-    return end <= watermark - allowed_lateness_;
+    return end < watermark - allowed_lateness_;
   }
 
   A aggregate_;

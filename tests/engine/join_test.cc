@@ -395,7 +395,7 @@ TEST(JoinTest, ShouldRefuseAJoinOfTwoLogs) {
   EXPECT_NE(job.status().message().find("one log"), std::string::npos) << job.status().message();
 }
 
-// Sessions of clicks per user: records closer than the gap belong to one session.
+// Sessions of clicks per user: records at most one gap apart belong to one session (Flink's rule).
 TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   constexpr std::int64_t kGap = 400;
   TempLog log;
@@ -416,7 +416,7 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   for (const Click& c :
        clicks) {  // times rise: a click extends the user's last session or starts one
     auto& sessions = per_user[c.user];
-    if (!sessions.empty() && c.time < sessions.back().end) {
+    if (!sessions.empty() && c.time <= sessions.back().end) {
       sessions.back().end = c.time + kGap;
       ++sessions.back().count;
     } else {

@@ -160,18 +160,33 @@ TEST(WindowAggregatorTest, ShouldGiveTheSameResultsHoweverTheInputIsBatched) {
   EXPECT_EQ(run(events.size()), one);
 }
 
-TEST(SessionAggregatorTest, ShouldMergeSessionsWithinTheGapAndBridgeThem) {
+TEST(SessionAggregatorTest, ShouldMergeRecordsAtMostOneGapApartAsFlinksSessionsDo) {
   SessionAggregator<std::uint64_t, SumAgg> agg(SumValues(), /*gap=*/10);
   Emitted out;
   agg.Add(1, {1, 0, 1}, 0, 1, kNoWatermark);
-  agg.Add(1, {1, 9, 2}, 9, 2, kNoWatermark);    // joins: 9 < 0 + 10
-  agg.Add(1, {1, 30, 4}, 30, 3, kNoWatermark);  // a new session
-  agg.Add(1, {1, 19, 8}, 19, 4, kNoWatermark);  // 19 is not < 9 + 10, and 30 is not < 19 + 10
+  agg.Add(1, {1, 9, 2}, 9, 2, kNoWatermark);    // joins: 9 - 0 <= 10
+  agg.Add(1, {1, 41, 4}, 41, 3, kNoWatermark);  // a new session: 41 - 9 > 10
+  agg.Add(1, {1, 19, 8}, 19, 4, kNoWatermark);  // exactly one gap after 9: joins [0, 19)
+  agg.Add(1, {1, 31, 16}, 31, 5, kNoWatermark);  // 31 - 19 > 10, 41 - 31 = 10: joins [41, 51)
   agg.AdvanceTo(100, std::ref(out));
-  EXPECT_EQ(out.last.at({1, 0, 19}).first, 3);
-  EXPECT_EQ(out.last.at({1, 19, 29}).first, 8);
-  EXPECT_EQ(out.last.at({1, 30, 40}).first, 4);
-  EXPECT_EQ(out.emissions, 3);
+  EXPECT_EQ(out.last.at({1, 0, 29}).first, 11);
+  EXPECT_EQ(out.last.at({1, 31, 51}).first, 20);
+  EXPECT_EQ(out.emissions, 2);
+}
+
+TEST(SessionAggregatorTest, ShouldEmitASessionOnlyOnceTheWatermarkIsPastItsEnd) {
+  SessionAggregator<std::uint64_t, SumAgg> agg(SumValues(), 10);
+  Emitted out;
+  agg.Add(3, {3, 5, 1}, 5, 1, kNoWatermark);  // [5, 15)
+  agg.AdvanceTo(15, std::ref(out));           // a record at 15 may still come, and join
+  EXPECT_EQ(out.emissions, 0);
+  EXPECT_TRUE(agg.Add(3, {3, 15, 2}, 15, 2, 15));  // it does: [5, 25)
+  agg.AdvanceTo(25, std::ref(out));
+  EXPECT_EQ(out.emissions, 0);
+  agg.AdvanceTo(26, std::ref(out));
+  ASSERT_EQ(out.emissions, 1);
+  EXPECT_EQ(out.last.at({3, 5, 25}).first, 3);
+  EXPECT_FALSE(agg.Add(3, {3, 14, 4}, 14, 3, 26));  // its session has ended: late
 }
 
 TEST(SessionAggregatorTest, ShouldBridgeTwoSessionsIntoOne) {
@@ -180,14 +195,14 @@ TEST(SessionAggregatorTest, ShouldBridgeTwoSessionsIntoOne) {
   agg.Add(7, {7, 0, 1}, 0, 1, kNoWatermark);
   agg.Add(7, {7, 15, 2}, 15, 2, kNoWatermark);  // [0,10) and [15,25)
   agg.Add(7, {7, 8, 4}, 8, 3, kNoWatermark);    // [8,18) touches both: one session [0, 25)
-  agg.AdvanceTo(24, std::ref(out));
-  EXPECT_EQ(out.emissions, 0);
   agg.AdvanceTo(25, std::ref(out));
+  EXPECT_EQ(out.emissions, 0);
+  agg.AdvanceTo(26, std::ref(out));
   ASSERT_EQ(out.emissions, 1);
   EXPECT_EQ(out.last.at({7, 0, 25}), (std::pair<std::int64_t, std::uint64_t>{7, 3}));
   EXPECT_EQ(agg.keys(), 0u);
   // A record for a closed session that would not reopen anything is late.
-  EXPECT_FALSE(agg.Add(7, {7, 3, 1}, 3, 4, 25));
+  EXPECT_FALSE(agg.Add(7, {7, 3, 1}, 3, 4, 26));
   EXPECT_EQ(agg.late_records(), 1u);
 }
 
