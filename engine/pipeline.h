@@ -2,11 +2,12 @@
 // lines and compiled into a job the Engine runs.
 //
 //   using namespace kappa::engine;
+//   using namespace std::chrono_literals;
 //   Job job = From<Bid>("q5", "events")
-//                 .EventTime([](const Bid& b) { return b.date_time; },
-//                 /*max_out_of_orderness=*/1'000'000'000) .Filter([](const Bid& b) { return b.price
-//                 > 0; }) .KeyBy([](const Bid& b) { return b.auction; })
-//                 .Window(operators::HoppingWindows(10'000'000'000, 2'000'000'000))
+//                 .EventTime([](const Bid& b) { return b.date_time; }, /*out of order by*/ 1s)
+//                 .Filter([](const Bid& b) { return b.price > 0; })
+//                 .KeyBy([](const Bid& b) { return b.auction; })
+//                 .Window(operators::HoppingWindows(10s, 2s))
 //                 .Aggregate(operators::Count<Bid>{})
 //                 .ToView("bids_per_auction");
 //
@@ -14,25 +15,30 @@
 // that each partition's state has one owner; keyed operators and sinks run per partition, in log
 // order. A view sink writes one shard per partition (readers see one view).
 //
-// Event time: EventTime(fn, bound) takes it from the record and allows `bound` ns of disorder
-// (the watermark trails the largest time seen by that much); without it, the log record's own
-// timestamp is the event time and the watermark follows it exactly.
+// Event time: EventTime(fn, bound) takes it (nanoseconds since the epoch) from the record and
+// allows `bound` of disorder (a std::chrono duration, or whole nanoseconds: the watermark trails
+// the largest time seen by that much); without it, the log record's own timestamp is the event
+// time and the watermark follows it exactly.
 //
 // Joins meet two keyed streams of one log, or a keyed stream and a serving view
 // (engine/detail/joins.h says exactly how):
 //
 //   // Each bid with its auction, as of the bid's place in the log (stream–table).
-//   Job enriched = From<Bid>("bids_enriched", "events")
-//                      .KeyBy([](const Bid& b) { return b.auction; })
-//                      .Join(From<Auction>("", "events").KeyBy([](const Auction& a) { return a.id;
-//                      })) .Select([](const Bid& b, const Auction& a) { return BidRow{b.auction,
-//                      a.seller, b.price}; }) .ToView("bids_enriched");
+//   Job enriched =
+//       From<Bid>("bids_enriched", "events")
+//           .KeyBy([](const Bid& b) { return b.auction; })
+//           .Join(From<Auction>("", "events").KeyBy([](const Auction& a) { return a.id; }))
+//           .Select([](const Bid& b, const Auction& a) {
+//             return BidRow{b.auction, a.seller, b.price};
+//           })
+//           .ToView("bids_enriched");
 //   // Sellers who opened an auction in the same 10 s window as they registered (windowed).
 //   Job q8 = From<Person>("q8", "events")
 //                .EventTime(...).KeyBy([](const Person& p) { return p.id; })
 //                .WindowJoin(From<Auction>("", "events").EventTime(...).KeyBy(...),
-//                TumblingWindows(10'000'000'000)) .Select([](const Person& p, const Auction& a) {
-//                return NewSeller{p.id, a.id}; }) .ToView("q8");
+//                            TumblingWindows(10s))
+//                .Select([](const Person& p, const Auction& a) { return NewSeller{p.id, a.id}; })
+//                .ToView("q8");
 //   // Each auction's highest bid before it expires, once it has (until a deadline).
 //   Job q9 = From<Auction>("q9", "events")
 //                .EventTime(...).KeyBy([](const Auction& a) { return a.id; })
@@ -47,6 +53,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -187,6 +194,10 @@ class Stream {
                                 std::move(time), max_out_of_orderness};
     return Stream<In, F, T, Chain>(std::move(s), std::move(chain_));
   }
+  template <class F>
+  auto EventTime(F time, std::chrono::nanoseconds max_out_of_orderness) && {
+    return std::move(*this).EventTime(std::move(time), max_out_of_orderness.count());
+  }
 
   // Keeps the records for which pred(record) is true.
   template <class P>
@@ -292,6 +303,10 @@ class KeyedStream {
   auto Window(Windows windows, std::int64_t allowed_lateness = 0) && {
     return WindowedStream<In, TimeFn, T, Chain, K, KeyFn, Windows, detail::NoLateLog>(
         std::move(source_), std::move(chain_), std::move(key_), windows, allowed_lateness, {});
+  }
+  template <class Windows>
+  auto Window(Windows windows, std::chrono::nanoseconds allowed_lateness) && {
+    return std::move(*this).Window(windows, allowed_lateness.count());
   }
 
   // Stream–table join: each record of this stream meets the latest record of `table` (another

@@ -13,10 +13,11 @@
 //   struct kappa::engine::RecordType<Bid> {
 //     static constexpr std::uint16_t kLogType = 3;   // the memlog record type that carries it
 //     static constexpr auto kFields = std::make_tuple(
-//         kappa::engine::Member("auction", &Bid::auction), kappa::engine::Member("bidder",
-//         &Bid::bidder), kappa::engine::Member("price", &Bid::price),
-//         kappa::engine::Member("date_time", &Bid::date_time), kappa::engine::Member("channel",
-//         &Bid::channel));
+//         kappa::engine::Member("auction", &Bid::auction),
+//         kappa::engine::Member("bidder", &Bid::bidder),
+//         kappa::engine::Member("price", &Bid::price),
+//         kappa::engine::Member("date_time", &Bid::date_time),
+//         kappa::engine::Member("channel", &Bid::channel));
 //   };
 //
 // A record's layout must be the schema's: fields in declaration order, each 8-byte aligned,

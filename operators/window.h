@@ -4,8 +4,12 @@
 // holding t starts at floor(t / S) * S; a hopping window of size S sliding every L holds every t
 // in [start, start + S) for each start that is a multiple of L. Session windows depend on a
 // key's other records and are kept by SessionAggregator.
+//
+// Event times are nanoseconds since the epoch; sizes, slides and gaps are std::chrono durations
+// (`HoppingWindows(10s, 2s)`), or whole nanoseconds.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "base/check.h"
@@ -31,8 +35,10 @@ class TumblingWindows {
   explicit constexpr TumblingWindows(std::int64_t size) : size_(size) {
     KAPPA_DCHECK(size > 0, "TumblingWindows: the size must be > 0");
   }
-  std::int64_t size() const { return size_; }
-  std::int64_t slide() const { return size_; }
+  explicit constexpr TumblingWindows(std::chrono::nanoseconds size)
+      : TumblingWindows(size.count()) {}
+  constexpr std::int64_t size() const { return size_; }
+  constexpr std::int64_t slide() const { return size_; }
   // Calls fn(Window) for each window holding t: exactly one.
   template <class Fn>
   void Assign(std::int64_t t, Fn&& fn) const {
@@ -52,8 +58,10 @@ class HoppingWindows {
   constexpr HoppingWindows(std::int64_t size, std::int64_t slide) : size_(size), slide_(slide) {
     KAPPA_DCHECK(slide > 0 && slide <= size, "HoppingWindows: the slide must be in (0, size]");
   }
-  std::int64_t size() const { return size_; }
-  std::int64_t slide() const { return slide_; }
+  constexpr HoppingWindows(std::chrono::nanoseconds size, std::chrono::nanoseconds slide)
+      : HoppingWindows(size.count(), slide.count()) {}
+  constexpr std::int64_t size() const { return size_; }
+  constexpr std::int64_t slide() const { return slide_; }
   // Calls fn(Window) for each window holding t, oldest first (ceil(size / slide) of them, or
   // one fewer when slide does not divide size and t falls late in its slide).
   template <class Fn>
@@ -80,7 +88,8 @@ class SessionWindows {
   explicit constexpr SessionWindows(std::int64_t gap) : gap_(gap) {
     KAPPA_DCHECK(gap > 0, "SessionWindows: the gap must be > 0");
   }
-  std::int64_t gap() const { return gap_; }
+  explicit constexpr SessionWindows(std::chrono::nanoseconds gap) : SessionWindows(gap.count()) {}
+  constexpr std::int64_t gap() const { return gap_; }
 
  private:
   std::int64_t gap_;

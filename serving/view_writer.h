@@ -6,8 +6,9 @@
 //   KeyedTableOptions o;
 //   o.schema = std::move(Schema::Make({Field::I64("count")})).value();
 //   auto counts = std::move(KeyedTableWriter::Create(*ns, "clicks", 1, o)).value();
-//   counts->Update(user_id, log_offset, [](std::span<std::byte> v, bool) { ++*(int64_t*)v.data();
-//   }); counts->SetProgress(log_offset + 1, watermark_ns);
+//   counts->Update(user_id, log_offset,
+//                  [](std::span<std::byte> v, bool) { ++*(int64_t*)v.data(); });
+//   counts->SetProgress(log_offset + 1, watermark_ns);
 //
 // Thread safety: one thread at a time per writer. Writes never wait for readers.
 //

@@ -429,10 +429,11 @@ TEST(SessionTest, ShouldCountClicksPerSessionLikeAReference) {
   std::sort(ref.begin(), ref.end());
 
   auto session_job = [&](const std::string& name) {
+    // (Durations as std::chrono, nanoseconds of event time.)
     return From<Click>(name, log.path())
-        .EventTime([](const Click& c) { return c.time; }, 0)
+        .EventTime([](const Click& c) { return c.time; }, std::chrono::nanoseconds(0))
         .KeyBy([](const Click& c) { return c.user; })
-        .Window(operators::SessionWindows(kGap))
+        .Window(operators::SessionWindows(std::chrono::nanoseconds(kGap)), std::chrono::seconds(0))
         .Aggregate(operators::Count<Click>{});
   };
   auto engine = MakeEngine(ns, 2);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <limits>
 #include <map>
 #include <random>
@@ -35,6 +36,20 @@ TEST(WindowTest, ShouldAssignTumblingWindowsAtTheirBoundaries) {
   EXPECT_EQ(Assigned(w, -1), (std::vector<Window>{{-10, 0}}));
   EXPECT_EQ(Assigned(w, -10), (std::vector<Window>{{-10, 0}}));
   EXPECT_EQ(w.LastEnd(19), 20);
+}
+
+TEST(WindowTest, ShouldTakeSizesAsChronoDurationsInNanosecondsOfEventTime) {
+  using namespace std::chrono_literals;
+  static_assert(TumblingWindows(10s).size() == 10'000'000'000);
+  static_assert(HoppingWindows(10s, 2s).size() == 10'000'000'000);
+  static_assert(HoppingWindows(10s, 2s).slide() == 2'000'000'000);
+  static_assert(HoppingWindows(1min, 250ms).slide() == 250'000'000);
+  static_assert(SessionWindows(500ms).gap() == 500'000'000);
+  static_assert(TumblingWindows(std::chrono::microseconds(3)).size() == 3'000);
+  std::vector<Window> got;
+  HoppingWindows(10s, 5s).Assign(12'000'000'000, [&](Window w) { got.push_back(w); });
+  EXPECT_EQ(got, (std::vector<Window>{{5'000'000'000, 15'000'000'000},
+                                      {10'000'000'000, 20'000'000'000}}));
 }
 
 TEST(WindowTest, ShouldAssignEveryHoppingWindowHoldingATime) {
@@ -164,9 +179,9 @@ TEST(SessionAggregatorTest, ShouldMergeRecordsAtMostOneGapApartAsFlinksSessionsD
   SessionAggregator<std::uint64_t, SumAgg> agg(SumValues(), /*gap=*/10);
   Emitted out;
   agg.Add(1, {1, 0, 1}, 0, 1, kNoWatermark);
-  agg.Add(1, {1, 9, 2}, 9, 2, kNoWatermark);    // joins: 9 - 0 <= 10
-  agg.Add(1, {1, 41, 4}, 41, 3, kNoWatermark);  // a new session: 41 - 9 > 10
-  agg.Add(1, {1, 19, 8}, 19, 4, kNoWatermark);  // exactly one gap after 9: joins [0, 19)
+  agg.Add(1, {1, 9, 2}, 9, 2, kNoWatermark);     // joins: 9 - 0 <= 10
+  agg.Add(1, {1, 41, 4}, 41, 3, kNoWatermark);   // a new session: 41 - 9 > 10
+  agg.Add(1, {1, 19, 8}, 19, 4, kNoWatermark);   // exactly one gap after 9: joins [0, 19)
   agg.Add(1, {1, 31, 16}, 31, 5, kNoWatermark);  // 31 - 19 > 10, 41 - 31 = 10: joins [41, 51)
   agg.AdvanceTo(100, std::ref(out));
   EXPECT_EQ(out.last.at({1, 0, 29}).first, 11);
