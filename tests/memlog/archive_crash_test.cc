@@ -34,6 +34,10 @@ using testing::Tagged;
 using testing::TempPath;
 
 constexpr int kKills = 60;
+// The kills go on until the producer has appended at least this many records too (a slow machine
+// or a sanitizer appends fewer in the same time), up to kMaxKills.
+constexpr std::uint64_t kMinRecords = 20'000;
+constexpr int kMaxKills = 20 * kKills;
 
 using testing::kArchivedOnly;
 
@@ -145,8 +149,21 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
   });
 
   std::mt19937 rng(3);
-  for (int kill = 0; kill < kKills && !reader_failed; ++kill) {
+  for (int kill = 0;
+       (kill < kKills || appended.load() < kMinRecords) && kill < kMaxKills && !reader_failed;
+       ++kill) {
+    const std::uint64_t archived_before = log->ring().LoadArchived();
     const pid_t pid = SpawnArchiver(path.str());
+    if (kill % 2 == 1) {
+      // Every other archiver is let run until it has archived something (a starting process may
+      // take longer than the delay below on a loaded machine, and the log would not move), ...
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (log->ring().LoadArchived() == archived_before &&
+             std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    // ... and each is killed at a random moment: while it starts, recovers, copies, seals or
+    // compresses.
     std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % 30000));
     ::kill(pid, SIGKILL);
     const int status = Reap(pid);
@@ -198,7 +215,7 @@ TEST_P(ArchiveCrashTest, ShouldLoseAndDuplicateNothingWhenTheArchiverIsKilledAga
     ASSERT_EQ(s.codec, GetParam()) << s.base;
   const std::uint64_t total = appended.load();
   EXPECT_EQ(read.load(), total);
-  EXPECT_GT(total, 10'000u);
+  EXPECT_GE(total, kMinRecords);
   EXPECT_GE((*archiver)->manifest().segments.size(), 20u);
   // Everything, once and in order, checksums included, from offset 0.
   auto again = log->NewReader(StartAt::Earliest());
