@@ -324,6 +324,8 @@ class RunningJob::Impl {
     return applied;
   }
 
+  // transform → for each stage: sequencer → split → one node per partition. The last partition
+  // of a stage to finish a slot passes it on to the next stage (or frees it).
   void BuildGraph() {
     graph_ = std::make_unique<flow::graph>();
     transform_ = std::make_unique<flow::function_node<SlotBase*, SlotBase*>>(
@@ -331,27 +333,39 @@ class RunningJob::Impl {
           plan_->Transform(s);
           return s;
         });
-    sequencer_ = std::make_unique<flow::sequencer_node<SlotBase*>>(
-        *graph_, [](SlotBase* const& s) { return static_cast<std::size_t>(s->sequence); });
-    const int parts = plan_->partitions();
-    for (int p = 0; p < parts; ++p) {
-      partitions_.push_back(std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
-          *graph_, flow::serial, [this, p](SlotBase* s) {
-            plan_->Process(p, s);
-            // acq_rel: the last partition sees every other partition's work on the slot.
-            if (s->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) free_.enqueue(s);
+    stages_.resize(static_cast<std::size_t>(plan_->stages()));
+    for (int stage = 0; stage < plan_->stages(); ++stage) {
+      StageNodes& nodes = stages_[static_cast<std::size_t>(stage)];
+      const bool last = stage + 1 == plan_->stages();
+      nodes.sequencer = std::make_unique<flow::sequencer_node<SlotBase*>>(
+          *graph_, [](SlotBase* const& s) { return static_cast<std::size_t>(s->sequence); });
+      for (int p = 0; p < plan_->partitions(stage); ++p) {
+        nodes.partitions.push_back(
+            std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
+                *graph_, flow::serial, [this, stage, p, last](SlotBase* s) {
+                  plan_->Process(stage, p, s);
+                  // acq_rel: the last partition sees every other partition's work on the slot.
+                  if (s->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                    if (last) {
+                      free_.enqueue(s);
+                    } else {
+                      stages_[static_cast<std::size_t>(stage) + 1].sequencer->try_put(s);
+                    }
+                  }
+                  return flow::continue_msg();
+                }));
+      }
+      nodes.split = std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
+          *graph_, flow::serial, [this, stage](SlotBase* s) {
+            StageNodes& n = stages_[static_cast<std::size_t>(stage)];
+            plan_->Split(stage, s);
+            s->pending.store(static_cast<int>(n.partitions.size()), std::memory_order_relaxed);
+            for (auto& node : n.partitions) node->try_put(s);
             return flow::continue_msg();
-          }));
+          });
+      flow::make_edge(*nodes.sequencer, *nodes.split);
     }
-    split_ = std::make_unique<flow::function_node<SlotBase*, flow::continue_msg>>(
-        *graph_, flow::serial, [this](SlotBase* s) {
-          plan_->Split(s);
-          s->pending.store(static_cast<int>(partitions_.size()), std::memory_order_relaxed);
-          for (auto& node : partitions_) node->try_put(s);
-          return flow::continue_msg();
-        });
-    flow::make_edge(*transform_, *sequencer_);
-    flow::make_edge(*sequencer_, *split_);
+    flow::make_edge(*transform_, *stages_[0].sequencer);
   }
 
   // Reads the log into free slots and feeds them to the graph, until stopped.
@@ -535,9 +549,12 @@ class RunningJob::Impl {
 
   std::unique_ptr<flow::graph> graph_;
   std::unique_ptr<flow::function_node<SlotBase*, SlotBase*>> transform_;
-  std::unique_ptr<flow::sequencer_node<SlotBase*>> sequencer_;
-  std::unique_ptr<flow::function_node<SlotBase*, flow::continue_msg>> split_;
-  std::vector<std::unique_ptr<flow::function_node<SlotBase*, flow::continue_msg>>> partitions_;
+  struct StageNodes {
+    std::unique_ptr<flow::sequencer_node<SlotBase*>> sequencer;
+    std::unique_ptr<flow::function_node<SlotBase*, flow::continue_msg>> split;
+    std::vector<std::unique_ptr<flow::function_node<SlotBase*, flow::continue_msg>>> partitions;
+  };
+  std::vector<StageNodes> stages_;
 
   std::thread source_;
   std::atomic<bool> stopping_{false};

@@ -7,6 +7,7 @@
 //   TopKAcc<K>    size, then id_i (u64) and value_i (f64) for i < K
 //   SessionResult<O>  session_start, session_end, then O's fields
 //   KeyedResult<K, O> the key (named by the sink's key_name), then O's fields
+//   WindowResult<K, O> the key, window_start, window_end, then O's fields
 //
 // Each codec: Schema(value_name, key_name) and Encode(value, bytes) (bytes of the schema's
 // value size).
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "engine/record.h"
+#include "engine/results.h"
 #include "operators/aggregate.h"
 #include "serving/schema.h"
 
@@ -114,12 +116,8 @@ struct SessionResult {
   O value;
 };
 
-// A result with the key it belongs to (rows of a list, which has no key of its own).
-template <class K, class O>
-struct KeyedResult {
-  K key;
-  O value;
-};
+using engine::KeyedResult;
+using engine::WindowResult;
 
 // `prefix`, then the fields of `rest`, laid out again after them.
 inline serving::Result<serving::Schema> PrefixSchema(std::vector<serving::Field> prefix,
@@ -164,6 +162,23 @@ struct OutputCodec<KeyedResult<K, O>> {
       std::memcpy(out.data(), &k, 8);
     }
     OutputCodec<O>::Encode(r.value, out.subspan(8));
+  }
+};
+
+template <class K, class O>
+struct OutputCodec<WindowResult<K, O>> {
+  static_assert(std::is_integral_v<K> && sizeof(K) <= 8, "keys are integers");
+  static serving::Result<serving::Schema> Schema(const std::string& value_name,
+                                                 const std::string& key_name = "key") {
+    return PrefixSchema(
+        {std::is_signed_v<K> ? serving::Field::I64(key_name) : serving::Field::U64(key_name),
+         serving::Field::I64("window_start"), serving::Field::I64("window_end")},
+        OutputCodec<O>::Schema(value_name, key_name));
+  }
+  static void Encode(const WindowResult<K, O>& r, std::span<std::byte> out) {
+    OutputCodec<KeyedResult<K, std::int64_t>>::Encode({r.key, r.start}, out);
+    std::memcpy(out.data() + 16, &r.end, 8);
+    OutputCodec<O>::Encode(r.value, out.subspan(24));
   }
 };
 

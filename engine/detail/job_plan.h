@@ -10,6 +10,8 @@
 //   Transform  any thread, slots in parallel: the stateless chain (filter, map, flat_map);
 //   Split      one thread, slots in sequence order: records to partitions by key;
 //   Process    one thread per partition, slots in sequence order: keyed operators and sinks.
+// A pipeline whose keyed results feed another keyed operator has several stages: Split and
+// Process again for each, on the results of the stage before.
 #pragma once
 
 #include <atomic>
@@ -47,6 +49,7 @@ struct PartitionCounters {
   std::atomic<std::int64_t> watermark{0};
   std::atomic<std::uint64_t> replayed{0};  // records appended before the job started
   std::atomic<bool> failed{false};         // the partition failed: `failure` says why
+  std::atomic<bool> failing{false};        // FailPartition's claim on `failure`
   std::string failure;                     // written once, before `failed` is set
   // From a batch's oldest log timestamp to the moment its results were written (the append
   // to view latency of that record, when producers stamp records with the wall clock), counted
@@ -57,7 +60,8 @@ struct PartitionCounters {
 
 // Marks the partition failed (the first failure's reason stays). Called by the partition's thread.
 inline void FailPartition(PartitionCounters& c, std::string why) {
-  if (c.failed.load(std::memory_order_relaxed)) return;
+  // (Partition p of each stage shares counters p: the first to fail writes the reason.)
+  if (c.failing.exchange(true, std::memory_order_acq_rel)) return;
   c.failure = std::move(why);
   c.failed.store(true, std::memory_order_release);
 }
@@ -67,7 +71,12 @@ class JobPlan {
   virtual ~JobPlan() = default;
 
   virtual const std::string& name() const = 0;
+  // The partitions whose counters the job reports (the most any stage has).
   virtual int partitions() const = 0;
+  // The keyed stages (a keyed operator whose results feed another is one stage, the other the
+  // next), and each one's partitions.
+  virtual int stages() const = 0;
+  virtual int partitions(int stage) const = 0;
 
   // Creates sinks and partition state. Called once, before any slot. With `attach`, views
   // that exist already (a restart) are opened instead of refused.
@@ -95,8 +104,10 @@ class JobPlan {
   // the plan's. Called after Decode, before the slot goes on.
   virtual void Accept(SlotBase* slot) = 0;
   virtual void Transform(SlotBase* slot) = 0;
-  virtual void Split(SlotBase* slot) = 0;
-  virtual void Process(int partition, SlotBase* slot) = 0;
+  // Stage `stage` of the slot (each stage after the one before has processed the slot in every
+  // partition), slots in sequence order: Split on one thread, then Process per partition.
+  virtual void Split(int stage, SlotBase* slot) = 0;
+  virtual void Process(int stage, int partition, SlotBase* slot) = 0;
   // Emits the results of every open window, as if the watermark had passed them all (the end
   // of a bounded run). REQUIRES: no slot in flight.
   virtual void FlushWindows() = 0;

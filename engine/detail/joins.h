@@ -236,6 +236,7 @@ class TableJoinPartition {
 template <class TA, class TB, class K, class Windows, class Select, class Sink>
 class WindowJoinPartition {
  public:
+  static constexpr bool kEmitsOnWatermark = true;
   using Rec = Either<TA, TB>;
   WindowJoinPartition(Select select, Windows windows, Sink sink)
       : select_(std::move(select)), windows_(windows), sink_(std::move(sink)) {}
@@ -522,6 +523,7 @@ class ViewJoinPartition {
 template <class TA, class TB, class K, class Deadline, class Better, class Select, class Sink>
 class UntilJoinPartition {
  public:
+  static constexpr bool kEmitsOnWatermark = true;
   using Rec = Either<TA, TB>;
   UntilJoinPartition(Deadline deadline, Better better, Select select, Sink sink)
       : deadline_(std::move(deadline)),

@@ -7,6 +7,7 @@
 //   WindowedViewSink  ToView on a windowed result: upsert by (key, window start)
 //   ListSink          ToList: append to a result list view (one partition)
 //   LogSink           ToLog: append to another log (one partition; at-least-once on restore)
+//   EmitSink          the pipeline goes on: the results are the next keyed stage's records
 //
 // Every sink has the same shape:
 //   Status Open(const JobContext&, int partition, bool attach)
@@ -32,10 +33,12 @@
 
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
+#include "engine/options.h"
 #include "engine/record.h"
 #include "engine/record_catalog.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
+#include "operators/batch.h"
 #include "operators/bytes.h"
 #include "serving/namespace.h"
 #include "serving/view_writer.h"
@@ -47,18 +50,6 @@ struct JobContext {
   serving::Namespace* ns = nullptr;
   int partitions = 1;  // a power of two: the shards of each view
   std::uint32_t view_version = 1;
-};
-
-struct ViewSinkOptions {
-  std::string key_name = "key";
-  std::string value_name = "value";       // the value field of a scalar result
-  std::uint64_t expected_keys = 1 << 16;  // per partition; views grow past it (windowed views
-                                          // size for each key's open windows)
-  std::uint32_t windows_per_key = 8;      // windowed views
-  std::int64_t retention_ns = 0;          // windowed views: expire windows this long after they end
-  std::string order_field;                // top-K views: the numeric field rows are ranked by
-                                          // ("": the first field)
-  bool ascending = false;                 // top-K views: smallest first instead of largest
 };
 
 namespace detail {
@@ -414,6 +405,47 @@ class LogSink {
   std::vector<std::int64_t> times_;
   std::vector<memlog::RecordView> views_;
 };
+
+// Where a keyed stage's results go when the pipeline goes on after it: the slot's batch of the
+// stage's partition, which the next stage reads (TypedPlan sets it before each batch).
+template <class Out>
+struct Outbox {
+  operators::Batch<Out>* batch = nullptr;
+  std::int64_t watermark = operators::kNoWatermark;  // the results' watermark (set per batch)
+};
+template <>
+struct Outbox<void> {};
+
+// The results of a keyed stage as records of the next stage's stream, with their event time,
+// the offset of the record that produced them and the watermark they were produced under
+// (the one before the batch: a window's result is never late for the stage after it, as in
+// Flink). Nothing is kept or checkpointed: the next stage consumes the results within the slot.
+template <class Out>
+class EmitSink {
+ public:
+  static constexpr bool kStream = true;
+  explicit EmitSink(Outbox<Out>* box) : box_(box) {}
+  serving::Status Open(const JobContext&, int, bool) { return serving::Status::Ok(); }
+  void Prefetch(std::uint64_t, std::int64_t) const {}
+  void Put(std::uint64_t, std::int64_t, std::int64_t time, const Out& out, std::uint64_t offset) {
+    box_->batch->push_back(out, offset, time);
+    box_->batch->watermarks.push_back(box_->watermark);
+  }
+  // A result produced under the watermark of the record that produced it (a running aggregate's).
+  void Put(const Out& out, std::int64_t time, std::uint64_t offset, std::int64_t watermark) {
+    box_->batch->push_back(out, offset, time);
+    box_->batch->watermarks.push_back(watermark);
+  }
+  void Finish(const SlotBase&, PartitionCounters&) {}
+  void Snapshot(std::string*) {}
+  serving::Status Restore(std::string_view&) { return serving::Status::Ok(); }
+
+ private:
+  Outbox<Out>* box_;
+};
+
+template <class Sink>
+concept StreamSink = requires { requires Sink::kStream; };
 
 }  // namespace detail
 }  // namespace kappa::engine

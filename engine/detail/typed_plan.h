@@ -14,6 +14,8 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/detail/codec.h"
@@ -202,6 +204,51 @@ class KeyedAggregatePartition {
   WriteCheck check_;
 };
 
+// A running aggregate per key whose results go on as a stream: after each record, its key's
+// result (KeyedResult), in log order, with the record's event time and watermark.
+template <class T, class K, operators::Aggregation A, class Sink>
+class KeyedAggregateStreamPartition {
+ public:
+  using Output = typename A::Output;
+  KeyedAggregateStreamPartition(A aggregate, std::size_t expected_keys, Sink sink,
+                                std::string name)
+      : aggregate_(std::move(aggregate)),
+        expected_keys_(expected_keys),
+        sink_(std::move(sink)),
+        name_(std::move(name)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, expected_keys_);
+    return sink_.Open(ctx, p, attach);
+  }
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    constexpr std::size_t kAhead = operators::KeyedAggregator<K, A>::kLookahead;
+    const std::size_t n = b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) state_->Prefetch(b.keys[i + kAhead]);
+      state_->Add(b.keys[i], b.records[i], b.offsets[i]);
+      const KeyedResult<K, Output> r{b.keys[i], aggregate_.Result(*state_->Find(b.keys[i]))};
+      sink_.Put(r, b.times[i], b.offsets[i], b.watermarks[i]);
+    }
+    state_->Flush([](const K&, const Output&, std::uint64_t) {});  // (marks the keys clean)
+    sink_.Finish(slot, c);
+  }
+  void FlushWindows(PartitionCounters&) {}
+  void Snapshot(std::string* out) { SnapshotKeyedState(*state_, out); }
+  serving::Status Restore(std::string_view in) {
+    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, expected_keys_);
+    if (!RestoreKeyedState(in, state_.get())) return BadState(name_);
+    return serving::Status::Ok();
+  }
+
+ private:
+  A aggregate_;
+  std::size_t expected_keys_;
+  Sink sink_;
+  std::string name_;
+  std::unique_ptr<operators::KeyedAggregator<K, A>> state_;
+};
+
 // The K keys whose aggregate ranks best (by one numeric field of the result), kept as a top-K
 // view: readers see whole lists, best first. One partition, so that one writer sees every key.
 // After each batch the keys it changed are offered with their new results; when a key among the
@@ -300,18 +347,20 @@ class TopKAggregatePartition {
 // An aggregate per key and event-time window (tumbling or hopping), written to a windowed view
 // when the watermark passes the window's end. Records too late for every window they belong to
 // are counted, and appended to the late log if there is one.
-template <class T, class K, operators::Aggregation A, class Windows, class LateLog>
+template <class T, class K, operators::Aggregation A, class Windows, class LateLog, class Sink>
 class WindowAggregatePartition {
  public:
+  static constexpr bool kEmitsOnWatermark = true;
   using Output = typename A::Output;
   using Aggregator = operators::WindowAggregator<K, A, Windows>;
-  WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness,
-                           std::string view, ViewSinkOptions options, LateLog late)
+  // `name` names the state in errors (the view's name, or the job's).
+  WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness, Sink sink,
+                           std::string name, LateLog late)
       : aggregate_(std::move(aggregate)),
         windows_(windows),
         allowed_lateness_(allowed_lateness),
-        sink_(view, options, windows.size(), windows.slide()),
-        view_(std::move(view)),
+        sink_(std::move(sink)),
+        view_(std::move(name)),
         late_log_(std::move(late)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
@@ -377,14 +426,19 @@ class WindowAggregatePartition {
   void Emit(std::int64_t watermark) {
     state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o,
                                      std::uint64_t offset) {
-      sink_.Put(KeyBits(k), w.start, w.end - 1, o, offset);
+      if constexpr (StreamSink<Sink>) {
+        sink_.Put(KeyBits(k), w.start, w.end - 1, WindowResult<K, Output>{k, w.start, w.end, o},
+                  offset);
+      } else {
+        sink_.Put(KeyBits(k), w.start, w.end - 1, o, offset);
+      }
     });
   }
 
   A aggregate_;
   Windows windows_;
   std::int64_t allowed_lateness_;
-  WindowedViewSink<Output> sink_;
+  Sink sink_;
   std::string view_;
   LateLog late_log_;
   std::unique_ptr<Aggregator> state_;
@@ -438,6 +492,7 @@ class LateLogSink {
 template <class T, class K, operators::Aggregation A, class Sink>
 class SessionAggregatePartition {
  public:
+  static constexpr bool kEmitsOnWatermark = true;
   using Output = typename A::Output;
   using Aggregator = operators::SessionAggregator<K, A>;
   SessionAggregatePartition(A aggregate, std::int64_t gap, std::int64_t allowed_lateness, Sink sink)
@@ -479,7 +534,10 @@ class SessionAggregatePartition {
     state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o,
                                      std::uint64_t offset) {
       const SessionResult<Output> r{w.start, w.end, o};
-      if constexpr (std::is_same_v<Sink, KeyedViewSink<SessionResult<Output>>>) {
+      if constexpr (StreamSink<Sink>) {
+        sink_.Put(KeyBits(k), w.start, w.end - 1, WindowResult<K, Output>{k, w.start, w.end, o},
+                  offset);
+      } else if constexpr (std::is_same_v<Sink, KeyedViewSink<SessionResult<Output>>>) {
         sink_.PutUnlessNewer(KeyBits(k), r, offset);
       } else {
         sink_.Put(KeyBits(k), w.start, w.end - 1, KeyedResult<K, SessionResult<Output>>{k, r},
@@ -518,58 +576,148 @@ class StreamPartition {
 
 // ---- The plan ----
 
-template <class In, class TimeFn, class T, class Chain, class K, class KeyFn, class Part>
+// A stage's partitions emit results when the watermark passes (windows, sessions, joins until a
+// deadline), or as records come (running aggregates, stream–table joins, stateless steps).
+template <class Part>
+constexpr bool EmitsOnWatermark() {
+  if constexpr (requires { Part::kEmitsOnWatermark; }) {
+    return Part::kEmitsOnWatermark;
+  } else {
+    return false;
+  }
+}
+
+// The source of a plan: records of type In from the job's log, with their event time.
+template <class In_, class TimeFn_>
+struct LogSource {
+  using In = In_;
+  using TimeFn = TimeFn_;
+  std::string name;  // the job's
+  std::string log;
+  SourceOptions options;
+  TimeFn time;
+  std::int64_t max_out_of_orderness = 0;
+};
+
+// One keyed stage of a plan: its input records (In: the source's, or the stage before's
+// results) go through Chain to records of type T, are split into partitions by KeyFn, and each
+// partition's Part processes them. Out is what Part emits for the next stage through its
+// Outbox; void for the last stage, whose Part writes a sink.
+template <class In_, class T_, class Chain, class KeyFn, class Part_, class Out_>
+struct Stage {
+  using In = In_;
+  using T = T_;
+  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+  using Part = Part_;
+  using Out = Out_;
+  using MakePart = std::function<std::unique_ptr<Part>(int partition, Outbox<Out>* box)>;
+  Chain chain;
+  KeyFn key;
+  MakePart make_part;
+  bool single_partition = false;  // one partition (one writer: a list, a log, a top-K)
+};
+
+// Each partition's results of a slot, for the stage after.
+template <class Out>
+struct Emitted {
+  std::vector<operators::Batch<Out>> parts;
+};
+template <>
+struct Emitted<void> {};
+
+// The plan of a pipeline: a source and one or more keyed stages, each stage's results the next
+// one's records, in one slot: the runtime splits and processes stage after stage (the slots of a
+// stage in log order), so that a checkpoint between slots holds every stage's state at one log
+// position, and exactly-once holds for the whole pipeline.
+//
+// A stage reads the results of the one before from all its partitions, in an order that does
+// not depend on how the log was cut into batches: results released by the watermark by event
+// time, then log offset; results of records by log offset; then by partition.
+template <class Source, class... Stages>
 class TypedPlan final : public JobPlan {
  public:
-  struct Slot : SlotBase {
-    operators::Batch<In> source;
-    operators::Batch<T> out;
-    std::vector<SubBatch<T, K>> parts;
-  };
-  using PartFactory = std::function<std::unique_ptr<Part>(int partition)>;
+  using In = typename Source::In;
+  static constexpr std::size_t kStages = sizeof...(Stages);
+  template <std::size_t I>
+  using StageAt = std::tuple_element_t<I, std::tuple<Stages...>>;
 
-  TypedPlan(std::string name, TimeFn time, std::int64_t max_out_of_orderness, Chain chain,
-            KeyFn key, PartFactory make_part, JobContext ctx, std::size_t batch_records)
-      : name_(std::move(name)),
-        time_(std::move(time)),
-        bound_(max_out_of_orderness),
-        chain_(std::move(chain)),
-        key_(std::move(key)),
-        make_part_(std::move(make_part)),
-        ctx_(ctx),
+  TypedPlan(Source source, std::tuple<Stages...> stages, JobContext ctx, std::size_t batch_records)
+      : source_(std::move(source)),
+        bound_(source_.max_out_of_orderness),
         batch_records_(batch_records),
-        counters_(static_cast<std::size_t>(ctx.partitions)) {}
+        stages_(std::apply(
+            [&](auto&... s) {
+              return std::tuple<StageParts<Stages>...>(StageParts<Stages>(std::move(s), ctx)...);
+            },
+            stages)),
+        counters_(MostPartitions(stages_)) {}
 
-  const std::string& name() const override { return name_; }
-  int partitions() const override { return ctx_.partitions; }
-
-  serving::Status Open(bool attach) override {
-    for (int p = 0; p < ctx_.partitions; ++p) {
-      parts_.push_back(make_part_(p));
-      if (serving::Status s = parts_.back()->Open(ctx_, p, attach); !s.ok()) return s;
-    }
-    return serving::Status::Ok();
+  const std::string& name() const override { return source_.name; }
+  int partitions() const override { return static_cast<int>(counters_.size()); }
+  int stages() const override { return static_cast<int>(kStages); }
+  int partitions(int stage) const override {
+    int n = 0;
+    AtStage(stage, [&](auto I) { n = std::get<I>(stages_).ctx.partitions; });
+    return n;
   }
 
+  serving::Status Open(bool attach) override {
+    serving::Status status = serving::Status::Ok();
+    ForEachStage([&](auto I) {
+      auto& s = std::get<I>(stages_);
+      s.boxes.resize(static_cast<std::size_t>(s.ctx.partitions));  // (pointers into it are kept)
+      for (int p = 0; p < s.ctx.partitions && status.ok(); ++p) {
+        s.parts.push_back(s.spec.make_part(p, &s.boxes[static_cast<std::size_t>(p)]));
+        status = s.parts.back()->Open(s.ctx, p, attach);
+      }
+    });
+    if (status.ok() && kStages > 1) flush_slot_ = NewSlot();
+    return status;
+  }
+
+  // One stage: each partition's state as it is. Several: in each partition's part of the
+  // checkpoint, the state of each stage that has the partition, each with its length.
   void Snapshot(JobState* out) override {
     out->max_time = max_time_;
     out->watermark = watermark_;
-    out->partitions.assign(parts_.size(), std::string());
-    for (std::size_t p = 0; p < parts_.size(); ++p) parts_[p]->Snapshot(&out->partitions[p]);
+    out->partitions.assign(counters_.size(), std::string());
+    ForEachStage([&](auto I) {
+      auto& s = std::get<I>(stages_);
+      for (std::size_t p = 0; p < s.parts.size(); ++p) {
+        if constexpr (kStages == 1) {
+          s.parts[p]->Snapshot(&out->partitions[p]);
+        } else {
+          std::string state;
+          s.parts[p]->Snapshot(&state);
+          PutBytes(out->partitions[p], state);
+        }
+      }
+    });
   }
 
   serving::Status Restore(const JobState& c) override {
-    if (!c.partitions.empty() && c.partitions.size() != parts_.size())
-      return serving::Status::Error(serving::StatusCode::kInvalidArgument,
-                                    "job " + name_ + ": its checkpoint has " +
-                                        std::to_string(c.partitions.size()) +
-                                        " partitions, the engine " + std::to_string(parts_.size()));
-    for (std::size_t p = 0; p < parts_.size(); ++p) {
-      if (serving::Status s =
-              parts_[p]->Restore(c.partitions.empty() ? std::string_view() : c.partitions[p]);
-          !s.ok())
-        return s;
-    }
+    if (!c.partitions.empty() && c.partitions.size() != counters_.size())
+      return serving::Status::Error(
+          serving::StatusCode::kInvalidArgument,
+          "job " + source_.name + ": its checkpoint has " + std::to_string(c.partitions.size()) +
+              " partitions, the engine " + std::to_string(counters_.size()));
+    std::vector<std::string_view> rest(counters_.size());
+    for (std::size_t p = 0; p < c.partitions.size(); ++p) rest[p] = c.partitions[p];
+    serving::Status status = serving::Status::Ok();
+    ForEachStage([&](auto I) {
+      auto& s = std::get<I>(stages_);
+      for (std::size_t p = 0; p < s.parts.size() && status.ok(); ++p) {
+        std::string_view state = rest[p];
+        if constexpr (kStages > 1) {
+          if (!rest[p].empty() && !TakeBytes(rest[p], &state)) {
+            status = BadState("job " + source_.name);
+            return;
+          }
+        }
+        status = s.parts[p]->Restore(state);
+      }
+    });
+    if (!status.ok()) return status;
     max_time_ = c.partitions.empty() ? std::numeric_limits<std::int64_t>::min() : c.max_time;
     watermark_ = c.partitions.empty() ? std::numeric_limits<std::int64_t>::min() : c.watermark;
     return serving::Status::Ok();
@@ -585,10 +733,14 @@ class TypedPlan final : public JobPlan {
   std::unique_ptr<SlotBase> NewSlot() override {
     auto slot = std::make_unique<Slot>();
     slot->source.reserve(batch_records_);
-    slot->out.reserve(batch_records_);
-    slot->parts.resize(static_cast<std::size_t>(ctx_.partitions));
-    for (auto& part : slot->parts)
-      part.reserve(batch_records_ / static_cast<std::size_t>(ctx_.partitions) + 16);
+    ForEachStage([&](auto I) {
+      auto& r = std::get<I>(slot->stages);
+      const auto parts = static_cast<std::size_t>(std::get<I>(stages_).ctx.partitions);
+      r.out.reserve(batch_records_);
+      r.parts.resize(parts);
+      for (auto& part : r.parts) part.reserve(batch_records_ / parts + 16);
+      if constexpr (!std::is_void_v<typename StageAt<I>::Out>) r.emitted.parts.resize(parts);
+    });
     return slot;
   }
 
@@ -601,6 +753,7 @@ class TypedPlan final : public JobPlan {
     std::uint64_t malformed = 0;
     std::int64_t max_time = max_time_;
     std::int64_t watermark = watermark_;
+    slot->watermark_before = watermark_;
     for (const memlog::Record& r : records) {
       In rec;
       const SourceRead read = SourceCodec<In>::Read(r, &rec);
@@ -612,7 +765,7 @@ class TypedPlan final : public JobPlan {
         oldest = std::min(oldest, r.timestamp_ns);
         ++live;
       }
-      const std::int64_t t = EventTimeOf(time_, rec, r.timestamp_ns);
+      const std::int64_t t = EventTimeOf(source_.time, rec, r.timestamp_ns);
       b.push_back(rec, r.offset, t);
       b.watermarks.push_back(watermark);
       if (t > max_time) {
@@ -635,13 +788,15 @@ class TypedPlan final : public JobPlan {
     if (slot->malformed) malformed_.fetch_add(slot->malformed, std::memory_order_relaxed);
   }
 
+  // The first stage's chain, on the source records.
   void Transform(SlotBase* base) override {
     auto* slot = static_cast<Slot*>(base);
     const operators::Batch<In>& in = slot->source;
-    operators::Batch<T>& out = slot->out;
+    auto& out = std::get<0>(slot->stages).out;
     out.clear();
+    const auto& chain = std::get<0>(stages_).spec.chain;
     for (std::size_t i = 0; i < in.size(); ++i) {
-      chain_(in.records[i], [&](const T& t) {
+      chain(in.records[i], [&](const typename StageAt<0>::T& t) {
         out.records.push_back(t);
         out.offsets.push_back(in.offsets[i]);
         out.times.push_back(in.times[i]);
@@ -650,50 +805,37 @@ class TypedPlan final : public JobPlan {
     }
   }
 
-  void Split(SlotBase* base) override {
-    auto* slot = static_cast<Slot*>(base);
-    const operators::Batch<T>& out = slot->out;
-    const auto count = static_cast<std::uint32_t>(ctx_.partitions);
-    for (auto& part : slot->parts) part.clear();
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      const K k = key_(out.records[i]);
-      SubBatch<T, K>& part = slot->parts[count == 1 ? 0 : serving::ShardOf(KeyBits(k), count)];
-      part.records.push_back(out.records[i]);
-      part.offsets.push_back(out.offsets[i]);
-      part.times.push_back(out.times[i]);
-      part.watermarks.push_back(out.watermarks[i]);
-      part.keys.push_back(k);
-    }
+  void Split(int stage, SlotBase* base) override {
+    AtStage(stage, [&](auto I) { SplitStage<I>(static_cast<Slot*>(base)); });
   }
 
-  void Process(int p, SlotBase* base) override {
-    auto* slot = static_cast<Slot*>(base);
-    PartitionCounters& c = counters_[static_cast<std::size_t>(p)];
-    SubBatch<T, K>& part = slot->parts[static_cast<std::size_t>(p)];
-    parts_[static_cast<std::size_t>(p)]->Process(part, *slot, c);
-    if (!part.empty() && slot->live_records > 0) {
-      timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      // The partition's share of the batch's live records (the rest were replayed).
-      const std::uint64_t n = std::max<std::uint64_t>(
-          1, part.size() * slot->live_records / std::max<std::uint64_t>(1, slot->records_in));
-      c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns, n);
-      c.replayed.fetch_add(part.size() - std::min<std::uint64_t>(part.size(), n),
-                           std::memory_order_relaxed);
-    } else if (!part.empty()) {
-      c.replayed.fetch_add(part.size(), std::memory_order_relaxed);
-    }
-    c.records.fetch_add(part.size(), std::memory_order_relaxed);
-    c.watermark.store(slot->watermark, std::memory_order_relaxed);
-    // A partition that failed (a sink refused a result) applies nothing more: its offset stays
-    // before the loss, so that neither a cursor nor "caught up" passes it.
-    if (c.failed.load(std::memory_order_relaxed)) return;
-    c.applied_offset.store(slot->end_offset, std::memory_order_release);
+  void Process(int stage, int p, SlotBase* base) override {
+    AtStage(stage, [&](auto I) { ProcessStage<I>(p, static_cast<Slot*>(base)); });
   }
 
+  // Each stage in turn: the results the stage before let out at the end go through it, then its
+  // own open windows are emitted.
   void FlushWindows() override {
-    for (int p = 0; p < ctx_.partitions; ++p)
-      parts_[static_cast<std::size_t>(p)]->FlushWindows(counters_[static_cast<std::size_t>(p)]);
+    Slot* f = static_cast<Slot*>(flush_slot_.get());
+    if (f) {
+      f->end_offset = counters_[0].applied_offset.load(std::memory_order_relaxed);
+      f->watermark = std::numeric_limits<std::int64_t>::max();
+      f->watermark_before = watermark_;
+      f->live_records = 0;
+    }
+    ForEachStage([&](auto I) {
+      auto& s = std::get<I>(stages_);
+      for (int p = 0; p < s.ctx.partitions; ++p) {
+        if (f) OpenOutbox<I>(p, f);
+        if constexpr (I > 0) {
+          if (p == 0) SplitStage<I>(f);
+          s.parts[static_cast<std::size_t>(p)]->Process(
+              std::get<I>(f->stages).parts[static_cast<std::size_t>(p)], *f,
+              counters_[static_cast<std::size_t>(p)]);
+        }
+        s.parts[static_cast<std::size_t>(p)]->FlushWindows(counters_[static_cast<std::size_t>(p)]);
+      }
+    });
   }
 
   const PartitionCounters& counters(int p) const override {
@@ -702,16 +844,162 @@ class TypedPlan final : public JobPlan {
   std::uint64_t malformed() const override { return malformed_.load(std::memory_order_relaxed); }
 
  private:
-  std::string name_;
-  TimeFn time_;
+  // A slot's records at one stage.
+  template <class S>
+  struct StageRecords {
+    operators::Batch<typename S::T> out;  // after the stage's chain
+    std::vector<SubBatch<typename S::T, typename S::K>> parts;
+    Emitted<typename S::Out> emitted;
+  };
+  struct Slot : SlotBase {
+    operators::Batch<In> source;
+    std::int64_t watermark_before = operators::kNoWatermark;  // the plan's, before the slot
+    std::tuple<StageRecords<Stages>...> stages;
+  };
+  // A stage's partitions.
+  template <class S>
+  struct StageParts {
+    StageParts(S s, JobContext c) : spec(std::move(s)), ctx(c) {
+      if (spec.single_partition) ctx.partitions = 1;
+    }
+    S spec;
+    JobContext ctx;  // with the stage's partitions
+    std::vector<std::unique_ptr<typename S::Part>> parts;
+    std::vector<Outbox<typename S::Out>> boxes;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> order;  // SplitStage's (its thread's)
+  };
+
+  static std::size_t MostPartitions(const std::tuple<StageParts<Stages>...>& stages) {
+    int most = 1;
+    ForEachStage([&](auto I) { most = std::max(most, std::get<I>(stages).ctx.partitions); });
+    return static_cast<std::size_t>(most);
+  }
+
+  template <class F>
+  static void ForEachStage(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::index_sequence_for<Stages...>{});
+  }
+  template <class F>
+  static void AtStage(int stage, F&& f) {
+    ForEachStage([&](auto I) {
+      if (static_cast<int>(I) == stage) f(I);
+    });
+  }
+
+  // Stage I's partition p emits into the slot's batch for it.
+  template <std::size_t I>
+  void OpenOutbox(int p, Slot* slot) {
+    if constexpr (!std::is_void_v<typename StageAt<I>::Out>) {
+      auto& emitted = std::get<I>(slot->stages).emitted.parts[static_cast<std::size_t>(p)];
+      emitted.clear();
+      Outbox<typename StageAt<I>::Out>& box =
+          std::get<I>(stages_).boxes[static_cast<std::size_t>(p)];
+      box.batch = &emitted;
+      box.watermark = slot->watermark_before;
+    }
+  }
+
+  // The records of the stage before (its partitions' results) through stage I's chain.
+  template <std::size_t I>
+  void Gather(Slot* slot) {
+    using Prev = StageAt<I - 1>;
+    auto& s = std::get<I>(stages_);
+    auto& out = std::get<I>(slot->stages).out;
+    out.clear();
+    const auto& from = std::get<I - 1>(slot->stages).emitted.parts;
+    auto take = [&](const operators::Batch<typename Prev::Out>& b, std::size_t i) {
+      s.spec.chain(b.records[i], [&](const typename StageAt<I>::T& t) {
+        out.records.push_back(t);
+        out.offsets.push_back(b.offsets[i]);
+        out.times.push_back(b.times[i]);
+        out.watermarks.push_back(b.watermarks[i]);
+      });
+    };
+    if (from.size() == 1) {
+      for (std::size_t i = 0; i < from[0].size(); ++i) take(from[0], i);
+      return;
+    }
+    s.order.clear();
+    for (std::uint32_t p = 0; p < from.size(); ++p)
+      for (std::uint32_t i = 0; i < from[p].size(); ++i) s.order.emplace_back(p, i);
+    std::stable_sort(s.order.begin(), s.order.end(), [&](const auto& a, const auto& b) {
+      const auto& x = from[a.first];
+      const auto& y = from[b.first];
+      if constexpr (EmitsOnWatermark<typename Prev::Part>()) {
+        if (x.times[a.second] != y.times[b.second]) return x.times[a.second] < y.times[b.second];
+      }
+      return x.offsets[a.second] < y.offsets[b.second];
+    });
+    for (const auto& [p, i] : s.order) take(from[p], i);
+  }
+
+  template <std::size_t I>
+  void SplitStage(Slot* slot) {
+    if constexpr (I > 0) Gather<I>(slot);
+    auto& s = std::get<I>(stages_);
+    auto& r = std::get<I>(slot->stages);
+    const auto count = static_cast<std::uint32_t>(s.ctx.partitions);
+    for (auto& part : r.parts) part.clear();
+    for (std::size_t i = 0; i < r.out.size(); ++i) {
+      const auto k = s.spec.key(r.out.records[i]);
+      auto& part = r.parts[count == 1 ? 0 : serving::ShardOf(KeyBits(k), count)];
+      part.records.push_back(r.out.records[i]);
+      part.offsets.push_back(r.out.offsets[i]);
+      part.times.push_back(r.out.times[i]);
+      part.watermarks.push_back(r.out.watermarks[i]);
+      part.keys.push_back(k);
+    }
+  }
+
+  template <std::size_t I>
+  void ProcessStage(int p, Slot* slot) {
+    auto& s = std::get<I>(stages_);
+    const auto pi = static_cast<std::size_t>(p);
+    PartitionCounters& c = counters_[pi];
+    auto& part = std::get<I>(slot->stages).parts[pi];
+    OpenOutbox<I>(p, slot);
+    s.parts[pi]->Process(part, *slot, c);
+    std::uint64_t live = 0;  // the partition's share of the batch's live records (the rest were
+                             // replayed)
+    if constexpr (I == 0) {
+      if (!part.empty() && slot->live_records > 0)
+        live = std::min<std::uint64_t>(
+            part.size(), std::max<std::uint64_t>(1, part.size() * slot->live_records /
+                                                        std::max<std::uint64_t>(1, slot->records_in)));
+      c.replayed.fetch_add(part.size() - live, std::memory_order_relaxed);
+      c.records.fetch_add(part.size(), std::memory_order_relaxed);
+      c.watermark.store(slot->watermark, std::memory_order_relaxed);
+    }
+    if constexpr (I == kStages - 1) {
+      if constexpr (kStages > 1) {
+        if (slot->live_records > 0)
+          live = std::max<std::uint64_t>(
+              1, slot->live_records / static_cast<std::uint64_t>(s.ctx.partitions));
+      }
+      if (live > 0) {
+        timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        c.latency.Record(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - slot->oldest_append_ns, live);
+      }
+      // A partition that failed (a sink refused a result) applies nothing more: its offset stays
+      // before the loss, so that neither a cursor nor "caught up" passes it. The last stage's
+      // partition p applies for every partition q = p (mod its count) of the stages before.
+      for (std::size_t q = pi; q < counters_.size();
+           q += static_cast<std::size_t>(s.ctx.partitions)) {
+        if (!counters_[q].failed.load(std::memory_order_relaxed))
+          counters_[q].applied_offset.store(slot->end_offset, std::memory_order_release);
+      }
+    }
+  }
+
+  Source source_;
   std::int64_t bound_;
-  Chain chain_;
-  KeyFn key_;
-  PartFactory make_part_;
-  JobContext ctx_;
   std::size_t batch_records_;
-  std::vector<std::unique_ptr<Part>> parts_;
+  std::tuple<StageParts<Stages>...> stages_;
   std::vector<PartitionCounters> counters_;
+  std::unique_ptr<SlotBase> flush_slot_;  // (several stages) FlushWindows's
   std::atomic<std::uint64_t> malformed_{0};
   // Decode's (one thread).
   std::int64_t max_time_ = std::numeric_limits<std::int64_t>::min();
