@@ -102,30 +102,17 @@ void RunQuery(benchmark::State& state, const std::string& query) {
     qo.expected_keys = 1 << 18;
     auto job = nexmark::MakeQuery(query, qo);
     if (!job.ok()) return state.SkipWithError(job.status().message().c_str());
-    std::vector<engine::Job> jobs = nexmark::QueryStages(query, qo);
-    jobs.push_back(*job);
-    std::vector<std::unique_ptr<engine::RunningJob>> running;
-    for (const engine::Job& j : jobs) {
-      auto r = (*engine)->Start(j);
-      if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
-      running.push_back(std::move(r).value());
-    }
+    auto running = (*engine)->Start(*job);
+    if (!running.ok()) return state.SkipWithError(running.status().message().c_str());
     const std::int64_t start = MonotonicNs();
-    for (const auto& r :
-         running) {  // in order: a first stage writes everything before its second catches up
-      if (!r->WaitCaughtUp(std::chrono::minutes(10)))
-        return state.SkipWithError(("did not catch up: " + r->status().message()).c_str());
-      r->FlushWindows();
-    }
+    if (!(*running)->WaitCaughtUp(std::chrono::minutes(10)))
+      return state.SkipWithError(("did not catch up: " + (*running)->status().message()).c_str());
+    (*running)->FlushWindows();
     const double seconds = static_cast<double>(MonotonicNs() - start) * 1e-9;
-    const engine::JobStats stats = running.back()->Stats();
-    running.clear();
+    const engine::JobStats stats = (*running)->Stats();
+    running->reset();
     engine->reset();
     std::system(("rm -rf " + ns).c_str());
-    if (const std::string log = nexmark::StageLog(query, qo); !log.empty()) {
-      ::unlink(log.c_str());
-      ::unlink((log + ".types").c_str());
-    }
     state.SetIterationTime(seconds);
     state.SetItemsProcessed(state.items_processed() + static_cast<std::int64_t>(kEvents));
     const double per_core = static_cast<double>(kEvents) / seconds / OnlineCpus();

@@ -22,11 +22,13 @@ struct ViewSinkOptions {
   std::string value_name = "value";       // the value field of a scalar result
   std::uint64_t expected_keys = 1 << 16;  // per partition; views grow past it (windowed views
                                           // size for each key's open windows)
-  std::uint32_t windows_per_key = 8;      // windowed views
-  std::int64_t retention_ns = 0;          // windowed views: expire windows this long after they end
-  std::string order_field;                // top-K views: the numeric field rows are ranked by
-                                          // ("": the first field)
-  bool ascending = false;                 // top-K views: smallest first instead of largest
+  // Windowed views: the windows of a key the view keeps (its latest), at most 64; 0: those a key
+  // has open at once (size / slide + 1), and at least 8.
+  std::uint32_t windows_per_key = 0;
+  std::int64_t retention_ns = 0;  // windowed views: expire windows this long after they end
+  std::string order_field;        // top-K views: the numeric field rows are ranked by
+                                  // ("": the first field)
+  bool ascending = false;         // top-K views: smallest first instead of largest
 };
 
 }  // namespace kappa::engine

@@ -187,17 +187,17 @@ template <class Out, class F, class KeyFn, class MakePart>
 auto WithStage(F&& flow, KeyFn key, MakePart make_part, bool single_partition) {
   using Part = typename std::invoke_result_t<MakePart&, int, Outbox<Out>*>::element_type;
   using S = Stage<ChainInputOf<F>, typename F::T, typename F::Chain, KeyFn, Part, Out>;
-  return std::tuple_cat(std::move(flow.stages),
-                        std::tuple<S>(S{std::move(flow.chain), std::move(key),
-                                        typename S::MakePart(std::move(make_part)),
-                                        single_partition}));
+  return std::tuple_cat(
+      std::move(flow.stages),
+      std::tuple<S>(S{std::move(flow.chain), std::move(key),
+                      typename S::MakePart(std::move(make_part)), single_partition}));
 }
 
 // The job of `flow` whose last stage (keyed by `key`) writes a sink in partitions make_part makes.
 template <class F, class KeyFn, class MakePart>
 Job Finish(F flow, KeyFn key, MakePart make_part, bool single_partition, std::string view) {
-  auto stages = WithStage<void>(std::move(flow), std::move(key), std::move(make_part),
-                                single_partition);
+  auto stages =
+      WithStage<void>(std::move(flow), std::move(key), std::move(make_part), single_partition);
   std::string name = flow.source.name;
   std::string log = flow.source.log;
   const SourceOptions options = flow.source.options;
@@ -217,10 +217,13 @@ Job Finish(F flow, KeyFn key, MakePart make_part, bool single_partition, std::st
 // The source of a join's two sides: one log read once, with each side's event time.
 template <class A, class B>
 auto JoinSources(A a, B b) {
-  using S = LogSource<Either<typename A::In, typename B::In>,
-                      JoinTime<typename A::In, typename B::In, typename A::TimeFn,
-                               typename B::TimeFn>>;
-  return S{std::move(a.name), std::move(a.log), a.options, {a.time, b.time},
+  using S =
+      LogSource<Either<typename A::In, typename B::In>,
+                JoinTime<typename A::In, typename B::In, typename A::TimeFn, typename B::TimeFn>>;
+  return S{std::move(a.name),
+           std::move(a.log),
+           a.options,
+           {a.time, b.time},
            std::max(a.max_out_of_orderness, b.max_out_of_orderness)};
 }
 inline std::string JoinError(const std::string& job, const std::string& left_log,
@@ -250,14 +253,11 @@ class WindowedAggregation;
 namespace detail {
 // The stream of a stage's results: records of type Out, from the stages so far.
 template <class Out, class F, class KeyFn, class MakePart>
-Stream<Flow<typename F::Source,
-            decltype(WithStage<Out>(std::declval<F>(), std::declval<KeyFn>(),
-                                    std::declval<MakePart>(), false)),
-            Out, Identity>>
-Continue(F flow, KeyFn key, MakePart make_part) {
+auto Continue(F flow, KeyFn key, MakePart make_part) {
   auto stages = WithStage<Out>(std::move(flow), std::move(key), std::move(make_part), false);
-  return {MakeFlow<Out>(std::move(flow.source), std::move(stages), Identity{},
-                        std::move(flow.error))};
+  auto next =
+      MakeFlow<Out>(std::move(flow.source), std::move(stages), Identity{}, std::move(flow.error));
+  return Stream<decltype(next)>(std::move(next));
 }
 }  // namespace detail
 
@@ -327,10 +327,9 @@ class Stream {
   // Keeps the records for which pred(record) is true.
   template <class P>
   auto Filter(P pred) && {
-    return std::move(*this).template Then<T>(
-        [pred = std::move(pred)](const T& t, auto&& next) {
-          if (pred(t)) next(t);
-        });
+    return std::move(*this).template Then<T>([pred = std::move(pred)](const T& t, auto&& next) {
+      if (pred(t)) next(t);
+    });
   }
 
   // Replaces each record by f(record) (a trivially copyable value).
@@ -346,9 +345,8 @@ class Stream {
   template <class U, class Fn>
   auto FlatMap(Fn f) && {
     static_assert(std::is_trivially_copyable_v<U>, "records are fixed-layout structs");
-    return std::move(*this).template Then<U>([f = std::move(f)](const T& t, auto&& next) {
-      f(t, [&](const U& u) { next(u); });
-    });
+    return std::move(*this).template Then<U>(
+        [f = std::move(f)](const T& t, auto&& next) { f(t, [&](const U& u) { next(u); }); });
   }
 
   // Partitions the stream by key(record), an integer.
@@ -361,8 +359,7 @@ class Stream {
 
   // Appends every record to a result list view that keeps the last `capacity` rows (a registered
   // Record type, or an operator's result: WindowResult, KeyedResult).
-  Job ToList(std::string view, std::uint64_t capacity = 1 << 16,
-             ViewSinkOptions options = {}) && {
+  Job ToList(std::string view, std::uint64_t capacity = 1 << 16, ViewSinkOptions options = {}) && {
     return std::move(*this).Into(
         [view, capacity, options] {
           return detail::ListSink<T>(view, capacity, options.key_name, options.value_name);
@@ -387,10 +384,8 @@ class Stream {
   // of type U that comes of `record`.
   template <class U, class Step>
   auto Then(Step step) && {
-    auto chain = [prev = std::move(flow_.chain), step = std::move(step)](const auto& in,
-                                                                         auto&& next) {
-      prev(in, [&](const T& t) { step(t, next); });
-    };
+    auto chain = [prev = std::move(flow_.chain), step = std::move(step)](
+                     const auto& in, auto&& next) { prev(in, [&](const T& t) { step(t, next); }); };
     return Stream<detail::Flow<typename F::Source, typename F::Stages, U, decltype(chain)>>(
         detail::MakeFlow<U>(std::move(flow_.source), std::move(flow_.stages), std::move(chain),
                             std::move(flow_.error)));
@@ -439,8 +434,8 @@ class KeyedStream {
   // late record changes is emitted again.
   template <class Windows>
   auto Window(Windows windows, std::int64_t allowed_lateness = 0) && {
-    return WindowedStream<F, KeyFn, Windows, detail::NoLateLog>(
-        std::move(flow_), std::move(key_), windows, allowed_lateness, {});
+    return WindowedStream<F, KeyFn, Windows, detail::NoLateLog>(std::move(flow_), std::move(key_),
+                                                                windows, allowed_lateness, {});
   }
   template <class Windows>
   auto Window(Windows windows, std::chrono::nanoseconds allowed_lateness) && {
@@ -518,23 +513,21 @@ class KeyedStream {
   // directly (no keyed stage before a join).
   template <class RF, class RKeyFn, class MakeOp>
   auto Combine(KeyedStream<RF, RKeyFn> other, MakeOp make_op) && {
-    static_assert(std::tuple_size_v<typename F::Stages> == 0 &&
-                      std::tuple_size_v<typename RF::Stages> == 0,
-                  "both sides of a join read the log (no keyed operator before a join)");
+    static_assert(
+        std::tuple_size_v<typename F::Stages> == 0 && std::tuple_size_v<typename RF::Stages> == 0,
+        "both sides of a join read the log (no keyed operator before a join)");
     using LS = typename F::Source;
     using RS = typename RF::Source;
     using RT = typename RF::T;
     using Chain = detail::JoinChain<typename LS::In, typename RS::In, T, RT, typename F::Chain,
                                     typename RF::Chain>;
     using Key = detail::JoinKey<T, RT, KeyFn, RKeyFn>;
-    std::string error = flow_.error.empty()
-                            ? detail::JoinError(flow_.source.name, flow_.source.log,
-                                                other.flow_.source.log)
-                            : flow_.error;
+    std::string error = flow_.error.empty() ? detail::JoinError(flow_.source.name, flow_.source.log,
+                                                                other.flow_.source.log)
+                                            : flow_.error;
     auto flow = detail::MakeFlow<detail::Either<T, RT>>(
-        detail::JoinSources(std::move(flow_.source), std::move(other.flow_.source)),
-        std::tuple<>{}, Chain{std::move(flow_.chain), std::move(other.flow_.chain)},
-        std::move(error));
+        detail::JoinSources(std::move(flow_.source), std::move(other.flow_.source)), std::tuple<>{},
+        Chain{std::move(flow_.chain), std::move(other.flow_.chain)}, std::move(error));
     return JoinedStreams<decltype(flow), Key, MakeOp>(
         std::move(flow), Key{std::move(key_), std::move(other.key_)}, std::move(make_op));
   }
@@ -542,8 +535,8 @@ class KeyedStream {
   // The job whose last stage runs the partitions make_part makes (see detail::Finish).
   template <class MakePart>
   Job Finish(MakePart make_part, bool single_partition, std::string view) && {
-    return detail::Finish(std::move(flow_), std::move(key_), std::move(make_part),
-                          single_partition, std::move(view));
+    return detail::Finish(std::move(flow_), std::move(key_), std::move(make_part), single_partition,
+                          std::move(view));
   }
   // The stream of the results (records of type Out) of the partitions make_part makes.
   template <class Out, class MakePart>
@@ -602,14 +595,14 @@ class JoinResults : public StreamSteps<JoinResults<F, KeyFn, Op>> {
   // Every result, appended to a result list view (the join then runs in one partition).
   Job ToList(std::string view, std::uint64_t capacity = 1 << 16) && {
     static_assert(Record<Out>, "list rows are registered records (RecordType<T>)");
-    return std::move(*this).Into(
-        [view, capacity] { return detail::ListSink<Out>(view, capacity); }, true, view);
+    return std::move(*this).Into([view, capacity] { return detail::ListSink<Out>(view, capacity); },
+                                 true, view);
   }
   // Every result, appended to another log (the join then runs in one partition).
   Job ToLog(std::string log, memlog::CreateOptions create = {}) && {
     static_assert(Record<Out>, "log records are registered records (RecordType<T>)");
-    return std::move(*this).Into([log, create] { return detail::LogSink<Out>(log, create); },
-                                 true, "");
+    return std::move(*this).Into([log, create] { return detail::LogSink<Out>(log, create); }, true,
+                                 "");
   }
 
   // The results as a stream (what Filter, Map, KeyBy and the other steps read).
@@ -656,10 +649,8 @@ class WindowedStream {
   auto Aggregate(A aggregate) && {
     static_assert(std::is_same_v<typename A::Input, T>,
                   "the aggregation's Input is the stream's record");
-    return WindowedAggregation<F, KeyFn, Windows, A, LateLog>(std::move(keyed_), windows_,
-                                                              allowed_lateness_,
-                                                              std::move(aggregate),
-                                                              std::move(late_));
+    return WindowedAggregation<F, KeyFn, Windows, A, LateLog>(
+        std::move(keyed_), windows_, allowed_lateness_, std::move(aggregate), std::move(late_));
   }
 
  private:
@@ -726,8 +717,7 @@ class KeyedAggregation : public StreamSteps<KeyedAggregation<F, KeyFn, A>> {
 // A windowed aggregate per key: into a view or a list, or on as a stream of
 // WindowResult<K, Output> (each window's or session's result once the watermark passes it).
 template <class F, class KeyFn, class Windows, operators::Aggregation A, class LateLog>
-class WindowedAggregation
-    : public StreamSteps<WindowedAggregation<F, KeyFn, Windows, A, LateLog>> {
+class WindowedAggregation : public StreamSteps<WindowedAggregation<F, KeyFn, Windows, A, LateLog>> {
  public:
   using T = typename F::T;
   using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
@@ -755,9 +745,7 @@ class WindowedAggregation
       using Sink = detail::WindowedViewSink<Output>;
       const auto windows = windows_;
       return std::move(*this).template Into<Sink>(
-          [view, options, windows] {
-            return Sink(view, options, windows.size(), windows.slide());
-          },
+          [view, options, windows] { return Sink(view, options, windows.size(), windows.slide()); },
           false, view);
     }
   }

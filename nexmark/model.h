@@ -69,12 +69,19 @@ struct LocalItem {
   std::int64_t auction;
 };
 
-// Q7: the highest bid of a window.
+// Q7: the highest bid of a window (the earliest of equal ones, then the smaller auction, then
+// the smaller bidder).
 struct HighestBid {
   std::int64_t auction;
   std::int64_t price;
   std::int64_t bidder;
   std::int64_t date_time;
+};
+
+// Q5: the auction with the most bids in a window (the smaller id of equal ones).
+struct HotItem {
+  std::int64_t auction;
+  std::int64_t bids;
 };
 
 // Q9: the bid that won an auction: the highest (the first of equal ones) between the auction's
@@ -160,6 +167,13 @@ struct kappa::engine::RecordType<kappa::nexmark::HighestBid> {
   static constexpr auto kFields = std::make_tuple(
       KAPPA_NEXMARK_FIELD(HighestBid, auction), KAPPA_NEXMARK_FIELD(HighestBid, price),
       KAPPA_NEXMARK_FIELD(HighestBid, bidder), KAPPA_NEXMARK_FIELD(HighestBid, date_time));
+};
+template <>
+struct kappa::engine::RecordType<kappa::nexmark::HotItem> {
+  static constexpr const char* kName = "hot_item";
+  static constexpr std::uint16_t kLogType = 20;
+  static constexpr auto kFields =
+      std::make_tuple(KAPPA_NEXMARK_FIELD(HotItem, auction), KAPPA_NEXMARK_FIELD(HotItem, bids));
 };
 template <>
 struct kappa::engine::RecordType<kappa::nexmark::NewUser> {

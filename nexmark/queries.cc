@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <tuple>
 
 #include "nexmark/model.h"
 #include "operators/aggregate.h"
@@ -15,17 +16,52 @@ using engine::Job;
 using serving::Status;
 using serving::StatusCode;
 
-// Q7's aggregate: the highest bid of a window (the first of equal ones, in log order).
+// Q7's aggregate: the highest bid of a window (of an auction's bids in the first stage, of the
+// auctions' highest in the second): the earliest of equal ones, then the smaller auction and
+// bidder, so that the result does not depend on the order the partials meet in.
+bool Beats(const HighestBid& a, const HighestBid& b) {
+  return std::tie(b.price, a.date_time, a.auction, a.bidder) <
+         std::tie(a.price, b.date_time, b.auction, b.bidder);
+}
 struct HighestBidOf {
   using Input = Bid;
   using Acc = HighestBid;
   using Output = HighestBid;
   Acc Init() const { return HighestBid{0, -1, 0, 0}; }
   void Add(Acc& acc, const Bid& b) const {
-    if (b.price > acc.price) acc = HighestBid{b.auction, b.price, b.bidder, b.date_time};
+    const HighestBid x{b.auction, b.price, b.bidder, b.date_time};
+    if (Beats(x, acc)) acc = x;
   }
   void Merge(Acc& into, const Acc& from) const {
-    if (from.price > into.price) into = from;
+    if (Beats(from, into)) into = from;
+  }
+  Output Result(const Acc& acc) const { return acc; }
+};
+using AuctionsHighest = engine::WindowResult<std::int64_t, HighestBid>;
+struct HighestOfAuctions {
+  using Input = AuctionsHighest;
+  using Acc = HighestBid;
+  using Output = HighestBid;
+  Acc Init() const { return HighestBid{0, -1, 0, 0}; }
+  void Add(Acc& acc, const AuctionsHighest& r) const { Merge(acc, r.value); }
+  void Merge(Acc& into, const Acc& from) const {
+    if (Beats(from, into)) into = from;
+  }
+  Output Result(const Acc& acc) const { return acc; }
+};
+
+// Q5's second stage: the auction with the most bids among a window's counts (the smaller id of
+// equal ones).
+using AuctionBids = engine::WindowResult<std::int64_t, std::int64_t>;
+struct HottestAuction {
+  using Input = AuctionBids;
+  using Acc = HotItem;
+  using Output = HotItem;
+  Acc Init() const { return HotItem{-1, 0}; }
+  void Add(Acc& acc, const AuctionBids& r) const { Merge(acc, HotItem{r.key, r.value}); }
+  void Merge(Acc& into, const Acc& from) const {
+    if (from.bids > into.bids || (from.bids == into.bids && from.auction < into.auction))
+      into = from;
   }
   Output Result(const Acc& acc) const { return acc; }
 };
@@ -96,9 +132,9 @@ const std::vector<QueryInfo>& Queries() {
       {"q1", "currency conversion: every bid, price in euros"},
       {"q2", "selection: bids on auctions whose id is a multiple of 123"},
       {"q3", "local item suggestion: category-10 auctions of sellers in OR, ID, CA"},
-      {"q4", "average closing price per category (two stages)"},
-      {"q5", "hot items: bids per auction, 10 s windows sliding by 2 s"},
-      {"q6", "average selling price per seller, last 10 auctions (two stages)"},
+      {"q4", "average closing price per category"},
+      {"q5", "hot items: the auction with the most bids, 10 s windows sliding by 2 s"},
+      {"q6", "average selling price per seller, last 10 auctions"},
       {"q7", "highest bid of each 10 s window"},
       {"q8", "new users: persons who opened an auction in their first 10 s window"},
       {"q9", "winning bids: each auction's highest bid before it expired"},
@@ -163,19 +199,18 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .KeyBy([](const Bid& b) { return b.auction; })
         .Window(operators::HoppingWindows(o.window_ns, o.slide_ns))
         .Aggregate(operators::Count<Bid>{})
-        .ToView(view, engine::ViewSinkOptions{
-                          .key_name = "auction",
-                          .value_name = "bids",
-                          .expected_keys = o.expected_keys,
-                          .windows_per_key = static_cast<std::uint32_t>(
-                              std::min<std::int64_t>(64, o.window_ns / o.slide_ns + 1))});
+        .KeyBy([](const AuctionBids& r) { return r.start; })
+        .Aggregate(HottestAuction{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "window_start", .expected_keys = 1024});
   }
   if (name == "q7") {
     return bids()
-        .KeyBy([](const Bid&) { return std::int64_t{0}; })
+        .KeyBy([](const Bid& b) { return b.auction; })
         .Window(operators::TumblingWindows(o.window_ns))
         .Aggregate(HighestBidOf{})
-        .ToView(view, engine::ViewSinkOptions{.expected_keys = 16, .windows_per_key = 64});
+        .KeyBy([](const AuctionsHighest& r) { return r.start; })
+        .Aggregate(HighestOfAuctions{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "window_start", .expected_keys = 1024});
   }
   if (name == "q8") {
     auto time_of_person = [](const Person& p) { return p.date_time; };
@@ -196,15 +231,14 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
           return u;
         })
         .ToView(view,
-                engine::ViewSinkOptions{
-                    .key_name = "person", .expected_keys = o.expected_keys, .windows_per_key = 2});
+                engine::ViewSinkOptions{.key_name = "person", .expected_keys = o.expected_keys});
   }
   if (name == "q9") {
     return WinningBids(view, o).ToView(
         view, engine::ViewSinkOptions{.key_name = "id", .expected_keys = o.expected_keys});
   }
   if (name == "q4") {
-    return From<WinningBid>(view, StageLog(name, o), engine::SourceOptions{})
+    return WinningBids(view, o)
         .KeyBy([](const WinningBid& w) { return w.category; })
         .Aggregate(operators::MakeAvg<WinningBid>([](const WinningBid& w) { return w.price; }))
         .ToView(view,
@@ -212,7 +246,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
                     .key_name = "category", .value_name = "average_price", .expected_keys = 64});
   }
   if (name == "q6") {
-    return From<WinningBid>(view, StageLog(name, o), engine::SourceOptions{})
+    return WinningBids(view, o)
         .KeyBy([](const WinningBid& w) { return w.seller; })
         .Aggregate(LastTenAverage{})
         .ToView(view, engine::ViewSinkOptions{.key_name = "seller",
@@ -232,22 +266,6 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   for (const QueryInfo& q : Queries()) known += (known.empty() ? "" : ", ") + std::string(q.name);
   return Status::Error(StatusCode::kNotFound,
                        "unknown query '" + name + "' (known: " + known + ")");
-}
-
-std::string StageLog(const std::string& name, const QueryOptions& o) {
-  if (name != "q4" && name != "q6") return "";
-  return memlog::Log::ResolvePath(o.log) + "." + name + "-winning";
-}
-
-std::vector<Job> QueryStages(const std::string& name, const QueryOptions& o) {
-  std::vector<Job> stages;
-  if (const std::string log = StageLog(name, o); !log.empty()) {
-    memlog::CreateOptions create;
-    create.capacity = std::uint64_t{1} << 28;
-    create.policy = memlog::Policy::kOverwrite;
-    stages.push_back(WinningBids(name + "-winning", o).ToLog(log, create));
-  }
-  return stages;
 }
 
 }  // namespace kappa::nexmark

@@ -7,10 +7,12 @@
 //   q3   local item suggestion: auctions of category 10 with their seller when the seller lives
 //        in OR, ID or CA (name, city, state, auction), into a result list; a stream–table join,
 //        so an auction meets the seller as of the auction's place in the log
-//   q5   hot items: bids per auction in 10 s windows sliding by 2 s, into a windowed view (the
-//        hottest auction of a window is the row with the most bids among the window's rows)
-//   q7   highest bid: the highest bid of each 10 s tumbling window (the first of equal ones),
-//        into a windowed view with one key (0)
+//   q5   hot items: bids per auction in 10 s windows sliding by 2 s, then the auction with the
+//        most bids of each window (the smaller id of equal ones), into a keyed view by window
+//        start of (auction, bids)
+//   q7   highest bid: the highest bid of each 10 s tumbling window (the earliest of equal ones,
+//        then the smaller auction), found per auction and then over the auctions, into a keyed
+//        view by window start
 //   q8   new users: persons who opened an auction in the 10 s tumbling window they registered
 //        in (id, name, window start), into a windowed view keyed by person id
 //   q9   winning bids: each auction's highest bid (the first of equal ones) between its start and
@@ -22,11 +24,9 @@
 //   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
 //        bidder's latest session
 //
-// q4 and q6 run in two stages: their first (QueryStages) finds the winning bids, as q9 does,
-// and appends them in order of closing to a log of their own ("<log>.q4-winning",
-// "<log>.q6-winning": overwrite rings of 256 MiB); their second (MakeQuery) reads that log.
-// Reprocessing q4 or q6 replays the second stage over that log, whose first stage must run
-// (as 'kappa run' starts it).
+// Each is one job: q4 and q6 find the winning bids as q9 does and aggregate them in a second
+// stage of the same job, q5 and q7 aggregate each window's results again (engine/pipeline.h),
+// so every query is reprocessed as a whole.
 //
 // The windows and parameters are those of the nexmark project's SQL, and can be changed (a new
 // definition to reprocess).
@@ -65,9 +65,4 @@ const std::vector<QueryInfo>& Queries();
 // The pipeline of query `name` ("q0", "q1", ...): the job that writes its view. Error: an
 // unknown name, a bad parameter.
 serving::Result<engine::Job> MakeQuery(const std::string& name, const QueryOptions& options);
-// The jobs that feed query `name`'s job, to start before it (none for most queries).
-std::vector<engine::Job> QueryStages(const std::string& name, const QueryOptions& options);
-// The log a two-stage query's first stage writes and its second reads ("" for other queries).
-std::string StageLog(const std::string& name, const QueryOptions& options);
-
 }  // namespace kappa::nexmark

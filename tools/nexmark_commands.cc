@@ -73,8 +73,7 @@ constexpr char kRunUsage[] =
     "Runs NEXMark queries over LOG, each into a view named after it in NAMESPACE, until\n"
     "SIGINT/SIGTERM (or, with --until-caught-up, until every record in the log when it started\n"
     "is applied and every window is closed). Then prints each query's figures. Queries: q0 to q9\n"
-    "and q11 ('kappa run --list' describes them); q4 and q6 also start their first stage, which\n"
-    "writes the winning bids to LOG.q4-winning or LOG.q6-winning.\n"
+    "and q11 ('kappa run --list' describes them).\n"
     "\n"
     "Options:\n"
     "  --log LOG           the NEXMark log (see 'kappa gen')\n"
@@ -373,13 +372,8 @@ int RunCommand(std::span<char* const> argv) {
   const std::string path = memlog::Log::ResolvePath(*args.Get("--log"));
   const nexmark::QueryOptions qo = GetQueryOptions(args, path, GetStartAt(args, "earliest"));
   const engine::EngineOptions eo = GetEngineOptions(args);
-  // Each query's feeding stages (q4, q6: the winning bids), then the query itself.
   std::vector<engine::Job> specs;
-  for (const std::string& q : args.positionals()) {
-    engine::Job job = MakeQueryOrThrow(args, q, qo);
-    for (engine::Job& stage : nexmark::QueryStages(q, qo)) specs.push_back(std::move(stage));
-    specs.push_back(std::move(job));
-  }
+  for (const std::string& q : args.positionals()) specs.push_back(MakeQueryOrThrow(args, q, qo));
   const std::unique_ptr<memlog::Log> log = OpenSourceLog(path);
 
   StopSignals::Install();
@@ -457,11 +451,6 @@ int ReprocessCommand(std::span<char* const> argv) {
   const nexmark::QueryOptions qo = GetQueryOptions(args, path, from);
   const engine::EngineOptions eo = GetEngineOptions(args);
   const engine::Job spec = MakeQueryOrThrow(args, query, qo);
-  if (const std::string stage_log = nexmark::StageLog(query, qo);
-      !stage_log.empty() &&
-      !memlog::Log::Open(stage_log, memlog::OpenOptions{.read_only = true}).ok())
-    throw CommandError(query + " reads the winning bids its first stage writes to " + stage_log +
-                       ", which cannot be opened: run 'kappa run " + query + "' first");
   const std::unique_ptr<memlog::Log> log = OpenSourceLog(spec.log());
 
   StopSignals::Install();

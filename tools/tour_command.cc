@@ -83,8 +83,8 @@ struct ReaderReport {
 };
 
 // The reader process, as any application on this machine would read the views: tails q2 (a
-// result list) for the rows that arrive, and looks up a key in q5 (which also tells it the
-// version it reads), until told to stop.
+// result list) for the rows that arrive, and reads a window's hottest auction in q5 (which also
+// tells it the version it reads), until told to stop.
 [[noreturn]] void ReaderMain(const std::string& ns, ReaderReport* report) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   std::unique_ptr<serving::ViewReader> q2, q5;
@@ -117,9 +117,9 @@ struct ReaderReport {
         &next);
     std::int64_t hottest = 0;
     const serving::ReadStatus looked_up =
-        q5->GetWindows(1000, [&](const serving::RowView& row) {  // the first auction's windows
-          std::memcpy(&hottest, row.value.data(), sizeof hottest);
-          return true;
+        q5->Scan([&](const serving::RowView& row) {                 // a window's hottest auction
+          std::memcpy(&hottest, row.value.data(), sizeof hottest);  // HotItem
+          return false;
         });
     for (const serving::ReadStatus st : {listed, looked_up})
       if (st != serving::ReadStatus::kOk && st != serving::ReadStatus::kNotFound)

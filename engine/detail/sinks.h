@@ -40,6 +40,7 @@
 #include "memlog/producer.h"
 #include "operators/batch.h"
 #include "operators/bytes.h"
+#include "serving/format.h"
 #include "serving/namespace.h"
 #include "serving/view_writer.h"
 
@@ -133,12 +134,15 @@ inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWind
   wo.schema = schema;
   wo.key_name = o.key_name;
   // A key's row holds its window directory; each of its open windows is one more row.
-  const std::uint64_t open_windows =
-      std::min<std::uint64_t>(o.windows_per_key, slide > 0 ? size / slide + 1 : 1);
-  wo.expected_entries = o.expected_keys * (1 + open_windows);
+  const std::uint64_t open = slide > 0 ? static_cast<std::uint64_t>(size / slide + 1) : 1;
+  const std::uint32_t per_key = o.windows_per_key > 0
+                                    ? o.windows_per_key
+                                    : static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                                          open, 8, serving::kMaxWindowsPerKey));
+  wo.expected_entries = o.expected_keys * (1 + std::min<std::uint64_t>(per_key, open));
   wo.window_size_ns = size;
   wo.window_slide_ns = slide;
-  wo.windows_per_key = o.windows_per_key;
+  wo.windows_per_key = per_key;
   wo.retention_ns = o.retention_ns;
   wo.shards = static_cast<std::uint32_t>(ctx.partitions);
   wo.shard = static_cast<std::uint32_t>(p);
@@ -445,7 +449,9 @@ class EmitSink {
 };
 
 template <class Sink>
-concept StreamSink = requires { requires Sink::kStream; };
+concept StreamSink = requires {
+  requires Sink::kStream;
+};
 
 }  // namespace detail
 }  // namespace kappa::engine

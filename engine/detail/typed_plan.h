@@ -210,8 +210,7 @@ template <class T, class K, operators::Aggregation A, class Sink>
 class KeyedAggregateStreamPartition {
  public:
   using Output = typename A::Output;
-  KeyedAggregateStreamPartition(A aggregate, std::size_t expected_keys, Sink sink,
-                                std::string name)
+  KeyedAggregateStreamPartition(A aggregate, std::size_t expected_keys, Sink sink, std::string name)
       : aggregate_(std::move(aggregate)),
         expected_keys_(expected_keys),
         sink_(std::move(sink)),
@@ -879,7 +878,8 @@ class TypedPlan final : public JobPlan {
   static void ForEachStage(F&& f) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (f(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::index_sequence_for<Stages...>{});
+    }
+    (std::index_sequence_for<Stages...>{});
   }
   template <class F>
   static void AtStage(int stage, F&& f) {
@@ -966,8 +966,9 @@ class TypedPlan final : public JobPlan {
     if constexpr (I == 0) {
       if (!part.empty() && slot->live_records > 0)
         live = std::min<std::uint64_t>(
-            part.size(), std::max<std::uint64_t>(1, part.size() * slot->live_records /
-                                                        std::max<std::uint64_t>(1, slot->records_in)));
+            part.size(),
+            std::max<std::uint64_t>(1, part.size() * slot->live_records /
+                                           std::max<std::uint64_t>(1, slot->records_in)));
       c.replayed.fetch_add(part.size() - live, std::memory_order_relaxed);
       c.records.fetch_add(part.size(), std::memory_order_relaxed);
       c.watermark.store(slot->watermark, std::memory_order_relaxed);
