@@ -1,4 +1,4 @@
-// The record the engine tests use, and two pipelines over it.
+// The record the engine tests use, and pipelines over it.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 
 #include "engine/pipeline.h"
 #include "engine/record.h"
+#include "engine/results.h"
 
 namespace kappa::engine::testing {
 
@@ -49,6 +50,20 @@ inline Job AmountPerPage(const std::string& log) {
       .ToView(
           "amount_per_page",
           ViewSinkOptions{.key_name = "page", .value_name = "avg_amount", .windows_per_key = 64});
+}
+
+// The most clicks a page had in each 1,000-ns tumbling window (500 ns of disorder): clicks per
+// page and window, then, keyed again by window, their maximum. Two keyed stages in one job.
+inline Job BusiestPage(const std::string& log) {
+  using PageClicks = WindowResult<std::int64_t, std::int64_t>;
+  return From<Click>("busiest_page", log)
+      .EventTime([](const Click& c) { return c.time; }, 500)
+      .KeyBy([](const Click& c) { return c.page; })
+      .Window(operators::TumblingWindows(1000))
+      .Aggregate(operators::Count<Click>{})
+      .KeyBy([](const PageClicks& r) { return r.start; })
+      .Aggregate(operators::MakeMax<PageClicks>([](const PageClicks& r) { return r.value; }))
+      .ToView("busiest_page", ViewSinkOptions{.key_name = "window_start", .value_name = "clicks"});
 }
 
 }  // namespace kappa::engine::testing

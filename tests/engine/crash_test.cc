@@ -1,6 +1,9 @@
-// Exactly-once: an engine process killed with SIGKILL at random points, 50 times, while the log
-// grows, then run to the end, leaves views equal to those of one uninterrupted run.
+// Exactly-once: an engine process killed with SIGKILL at random points while its jobs run, 50
+// times, while the log grows, then run to the end, leaves views equal to those of one
+// uninterrupted run: a running aggregate, a windowed one, and a job of two keyed stages (a
+// window's results aggregated again).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,17 +30,41 @@ namespace {
 using serving::testing::TempNamespace;
 using testing::Click;
 
-pid_t Spawn(const std::vector<std::string>& args) {
+// The worker, its standard output on a pipe: `out` reads it.
+pid_t Spawn(const std::vector<std::string>& args, int* out) {
   std::vector<char*> argv{const_cast<char*>(KAPPA_CRASH_WORKER)};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
     ::execv(KAPPA_CRASH_WORKER, argv.data());
     _exit(127);
   }
+  ::close(fds[1]);
+  *out = fds[0];
   return pid;
+}
+
+// What the worker printed up to its "started" line (or its exit), "" after `timeout`.
+std::string ReadUntilStarted(int fd, std::chrono::seconds timeout) {
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (text.find("started\n") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[256];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
 }
 
 int Wait(pid_t pid) {
@@ -92,25 +119,48 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
       }
     };
     std::mt19937 kill_rng(12);
-    int kills = 0, finished = 0;
+    int kills = 0, finished = 0, restored = 0;
     while (kills < 50) {
       append(20000);  // the log grows while the engine works and dies
-      const pid_t pid = Spawn({log_path, crashed.path(), checkpoints, "5"});
-      std::this_thread::sleep_for(std::chrono::milliseconds(5 + kill_rng() % 60));
+      int out = -1;
+      const pid_t pid = Spawn({log_path, crashed.path(), checkpoints, "5"}, &out);
+      ASSERT_GT(pid, 0);
+      // Killed at a random moment after its jobs started: while they read, process, write views
+      // and checkpoint.
+      const std::string said = ReadUntilStarted(out, std::chrono::seconds(60));
+      for (std::size_t at = said.find(" restored"); at != std::string::npos;
+           at = said.find(" restored", at + 1))
+        ++restored;
+      std::this_thread::sleep_for(std::chrono::milliseconds(kill_rng() % 40));
       if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+        ::close(out);
         ++finished;  // it caught up before the kill: fine, the next one has more to do
         continue;
       }
       ::kill(pid, SIGKILL);
       Wait(pid);
+      ::close(out);
       ++kills;
     }
     RecordProperty("runs_finished_before_their_kill", finished);
+    // Most runs resumed their jobs from a checkpoint of a run that was killed.
+    EXPECT_GT(restored, 3 * 50 / 2);
     // The last run goes to the end; then one uninterrupted run over the same log.
-    ASSERT_EQ(Wait(Spawn({log_path, crashed.path(), checkpoints, "5"})), 0);
-    ASSERT_EQ(Wait(Spawn({log_path, reference.path(), reference_checkpoints, "1000"})), 0);
+    int out = -1;
+    const pid_t last = Spawn({log_path, crashed.path(), checkpoints, "5"}, &out);
+    const std::string said = ReadUntilStarted(out, std::chrono::seconds(60));
+    const int last_status = Wait(last);
+    ::close(out);
+    ASSERT_EQ(last_status, 0);
+    for (const char* job : {"clicks_per_user", "amount_per_page", "busiest_page"})
+      EXPECT_NE(said.find(std::string(job) + " restored"), std::string::npos) << said;
+    const pid_t whole = Spawn({log_path, reference.path(), reference_checkpoints, "1000"}, &out);
+    ReadUntilStarted(out, std::chrono::seconds(60));
+    const int whole_status = Wait(whole);
+    ::close(out);
+    ASSERT_EQ(whole_status, 0);
   }
-  for (const char* view : {"clicks_per_user", "amount_per_page"}) {
+  for (const char* view : {"clicks_per_user", "amount_per_page", "busiest_page"}) {
     const auto want = Rows(reference.path(), view);
     const auto got = Rows(crashed.path(), view);
     EXPECT_GT(want.size(), 100u) << view;

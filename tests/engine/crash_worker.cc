@@ -1,5 +1,6 @@
-// The engine process the crash test kills: runs the two test pipelines over a log, with
-// checkpoints, until everything in the log is applied; then stops cleanly (exit 0).
+// The engine process the crash test kills: runs the test pipelines over a log, with
+// checkpoints, until everything in the log is applied; then stops cleanly (exit 0). Once its jobs
+// have started it prints, for each, "NAME restored" or "NAME new", then "started".
 //   engine_crash_worker LOG NAMESPACE CHECKPOINT_DIR INTERVAL_MS
 #include <cstdio>
 #include <cstdlib>
@@ -28,11 +29,20 @@ int main(int argc, char** argv) {
   }
   auto users = (*engine)->Start(testing::ClicksPerUser(argv[1]));
   auto pages = (*engine)->Start(testing::AmountPerPage(argv[1]));
-  if (!users.ok() || !pages.ok()) {
-    std::fprintf(stderr, "%s\n", (users.ok() ? pages.status() : users.status()).message().c_str());
-    return 1;
+  auto busiest = (*engine)->Start(testing::BusiestPage(argv[1]));
+  for (const auto* job : {&users, &pages, &busiest}) {
+    if (!job->ok()) {
+      std::fprintf(stderr, "%s\n", job->status().message().c_str());
+      return 1;
+    }
   }
-  for (auto* job : {&*users, &*pages}) {
+  // The test kills the process only from here on (startup is not what it tests); it also wants
+  // to know which jobs resumed from a checkpoint.
+  for (const auto* job : {&*users, &*pages, &*busiest})
+    std::printf("%s %s\n", (*job)->name().c_str(), (*job)->restored() ? "restored" : "new");
+  std::printf("started\n");
+  std::fflush(stdout);
+  for (auto* job : {&*users, &*pages, &*busiest}) {
     if (!(*job)->WaitCaughtUp(std::chrono::minutes(2))) {
       std::fprintf(stderr, "%s did not catch up: %s\n", (*job)->name().c_str(),
                    (*job)->status().message().c_str());
