@@ -454,6 +454,23 @@ class KeyedStream {
     });
   }
 
+  // Regular (symmetric) join, SQL's plain JOIN: records of this stream and of `other` (another
+  // keyed stream of the same log) with one key meet whichever came first; each record is kept
+  // until the watermark passes its event time + `retention` (operators::kForever: kept for
+  // ever, as SQL keeps them; state then grows with the input). Select(fn) then says what comes
+  // out for each pair, with the later record's time.
+  template <class RF, class RKeyFn>
+  auto RegularJoin(KeyedStream<RF, RKeyFn> other, std::int64_t retention) && {
+    using RT = typename RF::T;
+    return std::move(*this).Combine(std::move(other), [retention]<class Select>(Select select) {
+      return detail::RegularJoinOp<T, RT, K, Select>{std::move(select), retention};
+    });
+  }
+  template <class RF, class RKeyFn>
+  auto RegularJoin(KeyedStream<RF, RKeyFn> other, std::chrono::nanoseconds retention) && {
+    return std::move(*this).RegularJoin(std::move(other), retention.count());
+  }
+
   // Windowed stream–stream join: records of this stream and of `other` (another keyed stream of
   // the same log) with one key in one event-time window (tumbling or hopping) meet once the
   // watermark passes the window's end; records too late for every window are counted.

@@ -178,12 +178,14 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   }
   if (name == "q3") {
     return From<Auction>(view, o.log, o.source)
+        .EventTime([](const Auction& a) { return a.date_time; }, bound)
         .Filter([](const Auction& a) { return a.category == 10; })
         .KeyBy([](const Auction& a) { return a.seller; })
-        .Join(From<Person>("", o.log, o.source)
-                  .Filter([](const Person& p) { return IsLocalState(p); })
-                  .KeyBy([](const Person& p) { return p.id; }),
-              o.expected_keys)
+        .RegularJoin(From<Person>("", o.log, o.source)
+                         .EventTime([](const Person& p) { return p.date_time; }, bound)
+                         .Filter([](const Person& p) { return IsLocalState(p); })
+                         .KeyBy([](const Person& p) { return p.id; }),
+                     o.join_retention_ns)
         .Select([](const Auction& a, const Person& p) {
           LocalItem item{};
           CopyText(item.name, p.name);

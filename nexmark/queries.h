@@ -5,8 +5,9 @@
 //   q2   selection: (auction, price) of bids on auctions whose id is a multiple of 123, into a
 //        result list
 //   q3   local item suggestion: auctions of category 10 with their seller when the seller lives
-//        in OR, ID or CA (name, city, state, auction), into a result list; a stream–table join,
-//        so an auction meets the seller as of the auction's place in the log
+//        in OR, ID or CA (name, city, state, auction), into a result list; a regular join, as
+//        the SQL's: an auction meets its seller whether the seller registered before or after
+//        it (both sides kept for join_retention_ns of event time; by default for ever)
 //   q5   hot items: bids per auction in 10 s windows sliding by 2 s, then the auction with the
 //        most bids of each window (the smaller id of equal ones), into a keyed view by window
 //        start of (auction, bids)
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "engine/pipeline.h"
+#include "operators/regular_join.h"
 #include "serving/status.h"
 
 namespace kappa::nexmark {
@@ -51,8 +53,9 @@ struct QueryOptions {
   std::int64_t slide_ns = 2'000'000'000;         // q5
   std::int64_t session_gap_ns = 10'000'000'000;  // q11
   std::int64_t max_out_of_orderness_ns = 0;      // events' disorder the watermark allows
-  std::uint64_t list_capacity = 1 << 16;         // rows a result list keeps
-  std::uint64_t expected_keys = 1 << 16;         // keyed and windowed views, per partition
+  std::int64_t join_retention_ns = operators::kForever;  // q3: how long each side is kept
+  std::uint64_t list_capacity = 1 << 16;                 // rows a result list keeps
+  std::uint64_t expected_keys = 1 << 16;                 // keyed and windowed views, per partition
 };
 
 struct QueryInfo {

@@ -40,6 +40,7 @@
 #include "engine/detail/sinks.h"
 #include "engine/detail/typed_plan.h"
 #include "operators/flat_map.h"
+#include "operators/regular_join.h"
 #include "operators/window.h"
 #include "serving/view_reader.h"
 
@@ -229,6 +230,92 @@ class TableJoinPartition {
   std::size_t expected_keys_;
   Sink sink_;
   std::unique_ptr<operators::FlatMap<K, TB>> table_;
+};
+
+// ---- Regular (symmetric) stream–stream ----
+
+// Both sides kept (operators::RegularJoin): each record meets the kept records of the other side
+// with its key, those before it and those after it, until the watermark passes its time + the
+// retention. A result has the arriving record's time and offset.
+template <class TA, class TB, class K, class Select, class Sink>
+class RegularJoinPartition {
+ public:
+  using Rec = Either<TA, TB>;
+  using S = JoinSelect<TA, TB, Select>;
+  static_assert(!S::kOuter, "a regular join is an inner join (select takes const Right&)");
+  RegularJoinPartition(Select select, std::int64_t retention, Sink sink)
+      : select_(std::move(select)), retention_(retention), sink_(std::move(sink)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    join_ = std::make_unique<Join>(retention_);
+    return sink_.Open(ctx, p, attach);
+  }
+  void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const Rec& rec = b.records[i];
+      const K& k = b.keys[i];
+      // The watermark before each record decides what it can still meet, whatever the batches.
+      join_->Expire(b.watermarks[i]);
+      auto meet = [&](const TA& l, const TB& r) {
+        S::Apply(select_, l, &r, [&](const typename S::Out& out) {
+          sink_.Put(KeyBits(k), 0, b.times[i], out, b.offsets[i]);
+        });
+      };
+      if (rec.side != Rec::kRight) join_->AddLeft(k, rec.left(), b.times[i], meet);
+      if (rec.side != Rec::kLeft) join_->AddRight(k, rec.right(), b.times[i], meet);
+    }
+    join_->Expire(slot.watermark);  // (the next record's watermark: the same state)
+    sink_.Finish(slot, c);
+  }
+  void FlushWindows(PartitionCounters&) {}
+
+  // The sink's part, then the kept records in the order they came: count, then each one's key,
+  // side, time and bytes.
+  void Snapshot(std::string* out) {
+    sink_.Snapshot(out);
+    PutValue(*out, static_cast<std::uint64_t>(join_->size()));
+    join_->ForEach(
+        [&](const K& k, typename Join::Side side, std::int64_t time, const TA* l, const TB* r) {
+          PutValue(*out, k);
+          PutValue(*out, static_cast<std::uint8_t>(side));
+          PutValue(*out, time);
+          if (l) {
+            PutValue(*out, *l);
+          } else {
+            PutValue(*out, *r);
+          }
+        });
+  }
+  serving::Status Restore(std::string_view in) {
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
+    join_ = std::make_unique<Join>(retention_);
+    std::uint64_t n = 0;
+    if (!in.empty() && !TakeValue(in, &n)) return BadState("join state");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      K k;
+      std::uint8_t side;
+      std::int64_t time;
+      if (!TakeValue(in, &k) || !TakeValue(in, &side) || !TakeValue(in, &time))
+        return BadState("join state");
+      if (side == static_cast<std::uint8_t>(Join::Side::kLeft)) {
+        TA l;
+        if (!TakeValue(in, &l)) return BadState("join state");
+        join_->RestoreLeft(k, l, time);
+      } else {
+        TB r;
+        if (!TakeValue(in, &r)) return BadState("join state");
+        join_->RestoreRight(k, r, time);
+      }
+    }
+    return serving::Status::Ok();
+  }
+
+ private:
+  using Join = operators::RegularJoin<K, TA, TB>;
+  Select select_;
+  std::int64_t retention_;
+  Sink sink_;
+  std::unique_ptr<Join> join_;
 };
 
 // ---- Windowed stream–stream ----
@@ -682,6 +769,19 @@ struct TableJoinOp {
   auto Make(Sink sink) const {
     return std::make_unique<TableJoinPartition<TA, TB, K, Select, Sink>>(select, expected_keys,
                                                                          std::move(sink));
+  }
+};
+
+template <class TA, class TB, class K, class Select>
+struct RegularJoinOp {
+  using Out = typename JoinSelect<TA, TB, Select>::Out;
+  static constexpr bool kWindowed = false;
+  Select select;
+  std::int64_t retention;
+  template <class Sink>
+  auto Make(Sink sink) const {
+    return std::make_unique<RegularJoinPartition<TA, TB, K, Select, Sink>>(select, retention,
+                                                                           std::move(sink));
   }
 };
 
