@@ -9,15 +9,20 @@
 //     std::int64_t date_time;
 //     char channel[16];
 //   };
+//   KAPPA_RECORD(Bid, 3, auction, bidder, price, date_time, channel);   // 3: its memlog type
+//   KAPPA_NAMED_RECORD(Bid, "bid", 3, auction, ...);   // also its name in a log's catalog
+//
+// at namespace scope outside any namespace (the type named as seen from there). The macros
+// write the specialization of RecordType<T> that can also be written by hand (for a field
+// named otherwise than its member, say):
+//
 //   template <>
 //   struct kappa::engine::RecordType<Bid> {
+//     static constexpr const char* kName = "bid";    // optional
 //     static constexpr std::uint16_t kLogType = 3;   // the memlog record type that carries it
 //     static constexpr auto kFields = std::make_tuple(
 //         kappa::engine::Member("auction", &Bid::auction),
-//         kappa::engine::Member("bidder", &Bid::bidder),
-//         kappa::engine::Member("price", &Bid::price),
-//         kappa::engine::Member("date_time", &Bid::date_time),
-//         kappa::engine::Member("channel", &Bid::channel));
+//         kappa::engine::Member("bidder", &Bid::bidder), ...);
 //   };
 //
 // A record's layout must be the schema's: fields in declaration order, each 8-byte aligned,
@@ -128,3 +133,38 @@ serving::Result<serving::Schema> RecordSchema() {
 }
 
 }  // namespace kappa::engine
+
+// KAPPA_RECORD(T, LOG_TYPE, FIELD...) and KAPPA_NAMED_RECORD(T, NAME, LOG_TYPE, FIELD...): see
+// the top of this file. Up to 64 fields.
+#define KAPPA_RECORD(T, log_type, ...)                                                     \
+  template <>                                                                              \
+  struct kappa::engine::RecordType<T> {                                                    \
+    static constexpr std::uint16_t kLogType = log_type;                                    \
+    static constexpr auto kFields = std::make_tuple(KAPPA_RECORD_MEMBERS(T, __VA_ARGS__)); \
+  }
+#define KAPPA_NAMED_RECORD(T, name, log_type, ...)                                         \
+  template <>                                                                              \
+  struct kappa::engine::RecordType<T> {                                                    \
+    static constexpr const char* kName = name;                                             \
+    static constexpr std::uint16_t kLogType = log_type;                                    \
+    static constexpr auto kFields = std::make_tuple(KAPPA_RECORD_MEMBERS(T, __VA_ARGS__)); \
+  }
+
+// Member(#f, &T::f) for each field f, separated by commas.
+#define KAPPA_RECORD_MEMBERS(T, ...) \
+  __VA_OPT__(KAPPA_RECORD_EXPAND(KAPPA_RECORD_MEMBERS_NEXT(T, __VA_ARGS__)))
+#define KAPPA_RECORD_MEMBERS_NEXT(T, f, ...) \
+  ::kappa::engine::Member(#f, &T::f)         \
+      __VA_OPT__(, KAPPA_RECORD_MEMBERS_AGAIN KAPPA_RECORD_PARENS(T, __VA_ARGS__))
+#define KAPPA_RECORD_MEMBERS_AGAIN() KAPPA_RECORD_MEMBERS_NEXT
+#define KAPPA_RECORD_PARENS ()
+#define KAPPA_RECORD_EXPAND(...) \
+  KAPPA_RECORD_EXPAND16(         \
+      KAPPA_RECORD_EXPAND16(KAPPA_RECORD_EXPAND16(KAPPA_RECORD_EXPAND16(__VA_ARGS__))))
+#define KAPPA_RECORD_EXPAND16(...) \
+  KAPPA_RECORD_EXPAND4(            \
+      KAPPA_RECORD_EXPAND4(KAPPA_RECORD_EXPAND4(KAPPA_RECORD_EXPAND4(__VA_ARGS__))))
+#define KAPPA_RECORD_EXPAND4(...) \
+  KAPPA_RECORD_EXPAND1(           \
+      KAPPA_RECORD_EXPAND1(KAPPA_RECORD_EXPAND1(KAPPA_RECORD_EXPAND1(__VA_ARGS__))))
+#define KAPPA_RECORD_EXPAND1(...) __VA_ARGS__

@@ -105,94 +105,18 @@ struct NewUser {
 
 }  // namespace kappa::nexmark
 
-#define KAPPA_NEXMARK_FIELD(T, f) kappa::engine::Member(#f, &kappa::nexmark::T::f)
-
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::Person> {
-  static constexpr const char* kName = "person";
-  static constexpr std::uint16_t kLogType = 1;
-  static constexpr auto kFields =
-      std::make_tuple(KAPPA_NEXMARK_FIELD(Person, id), KAPPA_NEXMARK_FIELD(Person, name),
-                      KAPPA_NEXMARK_FIELD(Person, email_address),
-                      KAPPA_NEXMARK_FIELD(Person, credit_card), KAPPA_NEXMARK_FIELD(Person, city),
-                      KAPPA_NEXMARK_FIELD(Person, state), KAPPA_NEXMARK_FIELD(Person, date_time));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::Auction> {
-  static constexpr const char* kName = "auction";
-  static constexpr std::uint16_t kLogType = 2;
-  static constexpr auto kFields = std::make_tuple(
-      KAPPA_NEXMARK_FIELD(Auction, id), KAPPA_NEXMARK_FIELD(Auction, item_name),
-      KAPPA_NEXMARK_FIELD(Auction, description), KAPPA_NEXMARK_FIELD(Auction, initial_bid),
-      KAPPA_NEXMARK_FIELD(Auction, reserve), KAPPA_NEXMARK_FIELD(Auction, date_time),
-      KAPPA_NEXMARK_FIELD(Auction, expires), KAPPA_NEXMARK_FIELD(Auction, seller),
-      KAPPA_NEXMARK_FIELD(Auction, category));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::Bid> {
-  static constexpr const char* kName = "bid";
-  static constexpr std::uint16_t kLogType = 3;
-  static constexpr auto kFields =
-      std::make_tuple(KAPPA_NEXMARK_FIELD(Bid, auction), KAPPA_NEXMARK_FIELD(Bid, bidder),
-                      KAPPA_NEXMARK_FIELD(Bid, price), KAPPA_NEXMARK_FIELD(Bid, channel),
-                      KAPPA_NEXMARK_FIELD(Bid, date_time));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::BidInEuros> {
-  static constexpr const char* kName = "bid_in_euros";
-  static constexpr std::uint16_t kLogType = 11;
-  static constexpr auto kFields = std::make_tuple(
-      KAPPA_NEXMARK_FIELD(BidInEuros, auction), KAPPA_NEXMARK_FIELD(BidInEuros, bidder),
-      KAPPA_NEXMARK_FIELD(BidInEuros, price), KAPPA_NEXMARK_FIELD(BidInEuros, date_time));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::AuctionPrice> {
-  static constexpr const char* kName = "auction_price";
-  static constexpr std::uint16_t kLogType = 12;
-  static constexpr auto kFields = std::make_tuple(KAPPA_NEXMARK_FIELD(AuctionPrice, auction),
-                                                  KAPPA_NEXMARK_FIELD(AuctionPrice, price));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::LocalItem> {
-  static constexpr const char* kName = "local_item";
-  static constexpr std::uint16_t kLogType = 13;
-  static constexpr auto kFields = std::make_tuple(
-      KAPPA_NEXMARK_FIELD(LocalItem, name), KAPPA_NEXMARK_FIELD(LocalItem, city),
-      KAPPA_NEXMARK_FIELD(LocalItem, state), KAPPA_NEXMARK_FIELD(LocalItem, auction));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::HighestBid> {
-  static constexpr const char* kName = "highest_bid";
-  static constexpr std::uint16_t kLogType = 17;
-  static constexpr auto kFields = std::make_tuple(
-      KAPPA_NEXMARK_FIELD(HighestBid, auction), KAPPA_NEXMARK_FIELD(HighestBid, price),
-      KAPPA_NEXMARK_FIELD(HighestBid, bidder), KAPPA_NEXMARK_FIELD(HighestBid, date_time));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::HotItem> {
-  static constexpr const char* kName = "hot_item";
-  static constexpr std::uint16_t kLogType = 20;
-  static constexpr auto kFields =
-      std::make_tuple(KAPPA_NEXMARK_FIELD(HotItem, auction), KAPPA_NEXMARK_FIELD(HotItem, bids));
-};
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::NewUser> {
-  static constexpr const char* kName = "new_user";
-  static constexpr std::uint16_t kLogType = 18;
-  static constexpr auto kFields =
-      std::make_tuple(KAPPA_NEXMARK_FIELD(NewUser, id), KAPPA_NEXMARK_FIELD(NewUser, name),
-                      KAPPA_NEXMARK_FIELD(NewUser, window_start));
-};
-
-template <>
-struct kappa::engine::RecordType<kappa::nexmark::WinningBid> {
-  static constexpr const char* kName = "winning_bid";
-  static constexpr std::uint16_t kLogType = 19;
-  static constexpr auto kFields = std::make_tuple(
-      KAPPA_NEXMARK_FIELD(WinningBid, auction), KAPPA_NEXMARK_FIELD(WinningBid, seller),
-      KAPPA_NEXMARK_FIELD(WinningBid, category), KAPPA_NEXMARK_FIELD(WinningBid, price),
-      KAPPA_NEXMARK_FIELD(WinningBid, bidder), KAPPA_NEXMARK_FIELD(WinningBid, date_time),
-      KAPPA_NEXMARK_FIELD(WinningBid, expires));
-};
-
-#undef KAPPA_NEXMARK_FIELD
+KAPPA_NAMED_RECORD(kappa::nexmark::Person, "person", 1, id, name, email_address, credit_card, city,
+                   state, date_time);
+KAPPA_NAMED_RECORD(kappa::nexmark::Auction, "auction", 2, id, item_name, description, initial_bid,
+                   reserve, date_time, expires, seller, category);
+KAPPA_NAMED_RECORD(kappa::nexmark::Bid, "bid", 3, auction, bidder, price, channel, date_time);
+KAPPA_NAMED_RECORD(kappa::nexmark::BidInEuros, "bid_in_euros", 11, auction, bidder, price,
+                   date_time);
+KAPPA_NAMED_RECORD(kappa::nexmark::AuctionPrice, "auction_price", 12, auction, price);
+KAPPA_NAMED_RECORD(kappa::nexmark::LocalItem, "local_item", 13, name, city, state, auction);
+KAPPA_NAMED_RECORD(kappa::nexmark::HighestBid, "highest_bid", 17, auction, price, bidder,
+                   date_time);
+KAPPA_NAMED_RECORD(kappa::nexmark::HotItem, "hot_item", 20, auction, bids);
+KAPPA_NAMED_RECORD(kappa::nexmark::NewUser, "new_user", 18, id, name, window_start);
+KAPPA_NAMED_RECORD(kappa::nexmark::WinningBid, "winning_bid", 19, auction, seller, category, price,
+                   bidder, date_time, expires);

@@ -20,14 +20,7 @@ struct Click {
 
 }  // namespace kappa::engine::testing
 
-template <>
-struct kappa::engine::RecordType<kappa::engine::testing::Click> {
-  using Click = kappa::engine::testing::Click;
-  static constexpr std::uint16_t kLogType = 7;
-  static constexpr auto kFields =
-      std::make_tuple(Member("user", &Click::user), Member("page", &Click::page),
-                      Member("amount", &Click::amount), Member("time", &Click::time));
-};
+KAPPA_RECORD(kappa::engine::testing::Click, 7, user, page, amount, time);
 
 namespace kappa::engine::testing {
 

@@ -39,14 +39,21 @@ struct AmountRange {
 
 }  // namespace kappa::engine::testing
 
-template <>
-struct kappa::engine::RecordType<kappa::engine::testing::AmountRange> {
-  using AmountRange = kappa::engine::testing::AmountRange;
-  static constexpr std::uint16_t kLogType = 10;
-  static constexpr auto kFields =
-      std::make_tuple(Member("low", &AmountRange::low), Member("high", &AmountRange::high),
-                      Member("clicks", &AmountRange::clicks));
+KAPPA_RECORD(kappa::engine::testing::AmountRange, 10, low, high, clicks);
+
+namespace kappa::engine::testing {
+// A record of many fields, registered by name.
+struct Wide {
+  std::int64_t f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18,
+      f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29;
+  double ratio;
+  char label[16];
 };
+}  // namespace kappa::engine::testing
+
+KAPPA_NAMED_RECORD(kappa::engine::testing::Wide, "wide", 12, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9,
+                   f10, f11, f12, f13, f14, f15, f16, f17, f18, f19, f20, f21, f22, f23, f24, f25,
+                   f26, f27, f28, f29, ratio, label);
 
 namespace kappa::engine {
 namespace {
@@ -1087,6 +1094,22 @@ TEST(EngineTest, ShouldRestoreATopKViewFromItsCheckpoint) {
   running.reset();
   engine.reset();
   std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(RecordTest, ShouldRegisterEachFieldByItsMemberNameWithTheMacro) {
+  using testing::Wide;
+  static_assert(Record<Wide>);
+  EXPECT_EQ(RecordType<Wide>::kLogType, 12);
+  EXPECT_EQ(RecordName<Wide>(), "wide");
+  EXPECT_EQ(RecordName<Click>(), "record7");  // KAPPA_RECORD gives no name
+  auto schema = RecordSchema<Wide>();
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  ASSERT_EQ(schema->size(), 32u);
+  for (std::size_t i = 0; i < 30; ++i) EXPECT_EQ(schema->field(i).name, "f" + std::to_string(i));
+  EXPECT_EQ(schema->field(30).name, "ratio");
+  EXPECT_EQ(schema->field(31).name, "label");
+  EXPECT_EQ(schema->field(31).offset, offsetof(Wide, label));
+  EXPECT_EQ(schema->value_size(), sizeof(Wide));
 }
 
 TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {

@@ -43,23 +43,9 @@ inline void PrintTo(const Visit& v, std::ostream* os) {
 
 }  // namespace kappa::engine::testing
 
-template <>
-struct kappa::engine::RecordType<kappa::engine::testing::Page> {
-  using Page = kappa::engine::testing::Page;
-  static constexpr std::uint16_t kLogType = 8;
-  static constexpr auto kFields =
-      std::make_tuple(Member("page", &Page::page), Member("category", &Page::category),
-                      Member("owner", &Page::owner), Member("time", &Page::time));
-};
+KAPPA_RECORD(kappa::engine::testing::Page, 8, page, category, owner, time);
 
-template <>
-struct kappa::engine::RecordType<kappa::engine::testing::Visit> {
-  using Visit = kappa::engine::testing::Visit;
-  static constexpr std::uint16_t kLogType = 9;
-  static constexpr auto kFields =
-      std::make_tuple(Member("user", &Visit::user), Member("page", &Visit::page),
-                      Member("category", &Visit::category), Member("amount", &Visit::amount));
-};
+KAPPA_RECORD(kappa::engine::testing::Visit, 9, user, page, category, amount);
 
 namespace kappa::engine::testing {
 namespace {

@@ -27,13 +27,7 @@ struct HottestPage {
 
 }  // namespace kappa::engine::testing
 
-template <>
-struct kappa::engine::RecordType<kappa::engine::testing::HottestPage> {
-  using HottestPage = kappa::engine::testing::HottestPage;
-  static constexpr std::uint16_t kLogType = 11;
-  static constexpr auto kFields =
-      std::make_tuple(Member("page", &HottestPage::page), Member("clicks", &HottestPage::clicks));
-};
+KAPPA_RECORD(kappa::engine::testing::HottestPage, 11, page, clicks);
 
 namespace kappa::engine {
 namespace {
