@@ -20,29 +20,37 @@
 // the largest time seen by that much); without it, the log record's own timestamp is the event
 // time and the watermark follows it exactly.
 //
-// Joins meet two keyed streams of one log, or a keyed stream and a serving view
-// (engine/detail/joins.h says exactly how):
+// Joins meet two keyed streams of one log (read through one Source), or a keyed stream and a
+// serving view (engine/detail/joins.h says exactly how). A job is named after what it writes:
 //
+//   Source events("events");
+//   // Each category-10 auction with its seller, whichever came first (regular, SQL's JOIN).
+//   Job q3 = events.Read<Auction>()
+//                .KeyBy([](const Auction& a) { return a.seller; })
+//                .RegularJoin(events.Read<Person>().KeyBy([](const Person& p) { return p.id; }),
+//                             operators::kForever)
+//                .Select([](const Auction& a, const Person& p) { return Item{a.id, p.id}; })
+//                .ToList("q3");
 //   // Each bid with its auction, as of the bid's place in the log (stream–table).
 //   Job enriched =
-//       From<Bid>("bids_enriched", "events")
+//       events.Read<Bid>()
 //           .KeyBy([](const Bid& b) { return b.auction; })
-//           .Join(From<Auction>("", "events").KeyBy([](const Auction& a) { return a.id; }))
+//           .Join(events.Read<Auction>().KeyBy([](const Auction& a) { return a.id; }))
 //           .Select([](const Bid& b, const Auction& a) {
 //             return BidRow{b.auction, a.seller, b.price};
 //           })
 //           .ToView("bids_enriched");
 //   // Sellers who opened an auction in the same 10 s window as they registered (windowed).
-//   Job q8 = From<Person>("q8", "events")
+//   Job q8 = events.Read<Person>()
 //                .EventTime(...).KeyBy([](const Person& p) { return p.id; })
-//                .WindowJoin(From<Auction>("", "events").EventTime(...).KeyBy(...),
+//                .WindowJoin(events.Read<Auction>().EventTime(...).KeyBy(...),
 //                            TumblingWindows(10s))
 //                .Select([](const Person& p, const Auction& a) { return NewSeller{p.id, a.id}; })
 //                .ToView("q8");
 //   // Each auction's highest bid before it expires, once it has (until a deadline).
-//   Job q9 = From<Auction>("q9", "events")
+//   Job q9 = events.Read<Auction>()
 //                .EventTime(...).KeyBy([](const Auction& a) { return a.id; })
-//                .JoinUntil(From<Bid>("", "events").EventTime(...).KeyBy(...),
+//                .JoinUntil(events.Read<Bid>().EventTime(...).KeyBy(...),
 //                           [](const Auction& a) { return a.expires; },
 //                           [](const Bid& x, const Bid& best) { return x.price > best.price; })
 //                .Select([](const Auction& a, const Bid& b) { return Winner{a.id, b.price}; })
@@ -193,12 +201,20 @@ auto WithStage(F&& flow, KeyFn key, MakePart make_part, bool single_partition) {
                       typename S::MakePart(std::move(make_part)), single_partition}));
 }
 
-// The job of `flow` whose last stage (keyed by `key`) writes a sink in partitions make_part makes.
+// The name of a job its source did not name: its view's, or the file name of the log it writes.
+inline std::string JobNameFor(const std::string& view, const std::string& log) {
+  if (!view.empty()) return view;
+  return log.substr(log.find_last_of('/') + 1);
+}
+
+// The job of `flow` whose last stage (keyed by `key`) writes a sink in partitions make_part makes
+// (into view `view`, or log `sink_log`).
 template <class F, class KeyFn, class MakePart>
-Job Finish(F flow, KeyFn key, MakePart make_part, bool single_partition, std::string view) {
+Job Finish(F flow, KeyFn key, MakePart make_part, bool single_partition, std::string view,
+           const std::string& sink_log = "") {
   auto stages =
       WithStage<void>(std::move(flow), std::move(key), std::move(make_part), single_partition);
-  std::string name = flow.source.name;
+  std::string name = flow.source.name.empty() ? JobNameFor(view, sink_log) : flow.source.name;
   std::string log = flow.source.log;
   const SourceOptions options = flow.source.options;
   auto factory = [source = std::move(flow.source), stages = std::move(stages)](
@@ -371,7 +387,8 @@ class Stream {
   // with `create` if it does not exist: a derived stream that another pipeline can read.
   Job ToLog(std::string log, memlog::CreateOptions create = {}) && {
     static_assert(Record<T>, "log records are registered records (RecordType<T>)");
-    return std::move(*this).Into([log, create] { return detail::LogSink<T>(log, create); }, "");
+    return std::move(*this).Into([log, create] { return detail::LogSink<T>(log, create); }, "",
+                                 log);
   }
 
  private:
@@ -393,18 +410,19 @@ class Stream {
 
   // Every record into the sink make_sink() makes, in one partition.
   template <class MakeSink>
-  Job Into(MakeSink make_sink, std::string view) && {
+  Job Into(MakeSink make_sink, std::string view, const std::string& log = "") && {
     using Part = detail::StreamPartition<T, std::uint64_t, std::invoke_result_t<MakeSink&>>;
     return detail::Finish(
         std::move(flow_), detail::NoKey{},
         [make_sink](int, detail::Outbox<void>*) { return std::make_unique<Part>(make_sink()); },
-        /*single_partition=*/true, std::move(view));
+        /*single_partition=*/true, std::move(view), log);
   }
 
   F flow_;
 };
 
-// The start of every pipeline: records of type In from `log`.
+// The start of a pipeline: records of type In from `log`, in job `job_name` ("": named after
+// what it writes). Source (below) does the same for several reads of one log.
 template <Record In>
 auto From(std::string job_name, std::string log, SourceOptions options = {}) {
   using Source = detail::LogSource<In, detail::LogTimestamp>;
@@ -412,6 +430,42 @@ auto From(std::string job_name, std::string log, SourceOptions options = {}) {
       detail::MakeFlow<In>(Source{std::move(job_name), std::move(log), options, {}, 0},
                            std::tuple<>{}, detail::Identity{}, ""));
 }
+
+// A log that pipelines read: one object gives every side of a job (both sides of a join), and
+// the job is named once, after what it writes (its view, or the log it appends to) unless
+// Named says otherwise.
+//
+//   Source events("events");
+//   Job q9 = events.Read<Auction>().EventTime(...).KeyBy(...)
+//                .JoinUntil(events.Read<Bid>().EventTime(...).KeyBy(...), ...)
+//                .Select(...)
+//                .ToView("q9");                        // job q9
+class Source {
+ public:
+  explicit Source(std::string log, SourceOptions options = {})
+      : log_(std::move(log)), options_(std::move(options)) {}
+
+  // The same log, for a job named `job` (its checkpoints and metrics go by that name).
+  Source Named(std::string job) const {
+    Source s = *this;
+    s.job_ = std::move(job);
+    return s;
+  }
+
+  // The records of type T in the log.
+  template <Record T>
+  auto Read() const {
+    return From<T>(job_, log_, options_);
+  }
+
+  const std::string& log() const { return log_; }
+  const SourceOptions& options() const { return options_; }
+
+ private:
+  std::string log_;
+  SourceOptions options_;
+  std::string job_;
+};
 
 // A stream partitioned by key.
 template <class F, class KeyFn>
@@ -551,9 +605,10 @@ class KeyedStream {
 
   // The job whose last stage runs the partitions make_part makes (see detail::Finish).
   template <class MakePart>
-  Job Finish(MakePart make_part, bool single_partition, std::string view) && {
+  Job Finish(MakePart make_part, bool single_partition, std::string view,
+             const std::string& log = "") && {
     return detail::Finish(std::move(flow_), std::move(key_), std::move(make_part), single_partition,
-                          std::move(view));
+                          std::move(view), log);
   }
   // The stream of the results (records of type Out) of the partitions make_part makes.
   template <class Out, class MakePart>
@@ -619,7 +674,7 @@ class JoinResults : public StreamSteps<JoinResults<F, KeyFn, Op>> {
   Job ToLog(std::string log, memlog::CreateOptions create = {}) && {
     static_assert(Record<Out>, "log records are registered records (RecordType<T>)");
     return std::move(*this).Into([log, create] { return detail::LogSink<Out>(log, create); }, true,
-                                 "");
+                                 "", log);
   }
 
   // The results as a stream (what Filter, Map, KeyBy and the other steps read).
@@ -630,10 +685,11 @@ class JoinResults : public StreamSteps<JoinResults<F, KeyFn, Op>> {
 
  private:
   template <class MakeSink>
-  Job Into(MakeSink make_sink, bool single_partition, std::string view) && {
+  Job Into(MakeSink make_sink, bool single_partition, std::string view,
+           const std::string& log = "") && {
     return std::move(keyed_).Finish(
         [op = op_, make_sink](int, detail::Outbox<void>*) { return op.Make(make_sink()); },
-        single_partition, std::move(view));
+        single_partition, std::move(view), log);
   }
 
   KeyedStream<F, KeyFn> keyed_;

@@ -11,7 +11,6 @@
 namespace kappa::nexmark {
 namespace {
 
-using engine::From;
 using engine::Job;
 using serving::Status;
 using serving::StatusCode;
@@ -92,13 +91,13 @@ struct LastTenAverage {
 };
 
 // Q9's pipeline up to its results: each auction's best bid between its start and its expiry.
-auto WinningBids(const std::string& job, const QueryOptions& o) {
+auto WinningBids(const engine::Source& events, const QueryOptions& o) {
   const std::int64_t bound = o.max_out_of_orderness_ns;
-  return From<Auction>(job, o.log, o.source)
+  return events.Read<Auction>()
       .EventTime([](const Auction& a) { return a.date_time; }, bound)
       .KeyBy([](const Auction& a) { return a.id; })
       .JoinUntil(
-          From<Bid>("", o.log, o.source)
+          events.Read<Bid>()
               .EventTime([](const Bid& b) { return b.date_time; }, bound)
               .KeyBy([](const Bid& b) { return b.auction; }),
           [](const Auction& a) { return a.expires; },
@@ -153,9 +152,9 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   if (o.session_gap_ns <= 0) return Bad(name, "the session gap must be > 0");
   if (o.max_out_of_orderness_ns < 0) return Bad(name, "the out-of-orderness bound must be >= 0");
   const std::int64_t bound = o.max_out_of_orderness_ns;
+  const engine::Source events(o.log, o.source);  // each job is named after its view
   auto bids = [&] {
-    return From<Bid>(view, o.log, o.source)
-        .EventTime([](const Bid& b) { return b.date_time; }, bound);
+    return events.Read<Bid>().EventTime([](const Bid& b) { return b.date_time; }, bound);
   };
 
   if (name == "q0") return bids().Map([](const Bid& b) { return b; }).ToList(view, o.list_capacity);
@@ -177,11 +176,11 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .ToList(view, o.list_capacity);
   }
   if (name == "q3") {
-    return From<Auction>(view, o.log, o.source)
+    return events.Read<Auction>()
         .EventTime([](const Auction& a) { return a.date_time; }, bound)
         .Filter([](const Auction& a) { return a.category == 10; })
         .KeyBy([](const Auction& a) { return a.seller; })
-        .RegularJoin(From<Person>("", o.log, o.source)
+        .RegularJoin(events.Read<Person>()
                          .EventTime([](const Person& p) { return p.date_time; }, bound)
                          .Filter([](const Person& p) { return IsLocalState(p); })
                          .KeyBy([](const Person& p) { return p.id; }),
@@ -218,13 +217,14 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
     auto time_of_person = [](const Person& p) { return p.date_time; };
     auto time_of_auction = [](const Auction& a) { return a.date_time; };
     const std::int64_t window = o.window_ns;
-    return From<Person>(view, o.log, o.source)
+    return events.Read<Person>()
         .EventTime(time_of_person, bound)
         .KeyBy([](const Person& p) { return p.id; })
-        .WindowJoin(From<Auction>("", o.log, o.source)
-                        .EventTime(time_of_auction, bound)
-                        .KeyBy([](const Auction& a) { return a.seller; }),
-                    operators::TumblingWindows(window))
+        .WindowJoin(
+            events.Read<Auction>().EventTime(time_of_auction, bound).KeyBy([](const Auction& a) {
+              return a.seller;
+            }),
+            operators::TumblingWindows(window))
         .Select([window](const Person& p, const Auction& a) {
           NewUser u{};
           u.id = p.id;
@@ -236,11 +236,11 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
                 engine::ViewSinkOptions{.key_name = "person", .expected_keys = o.expected_keys});
   }
   if (name == "q9") {
-    return WinningBids(view, o).ToView(
+    return WinningBids(events, o).ToView(
         view, engine::ViewSinkOptions{.key_name = "id", .expected_keys = o.expected_keys});
   }
   if (name == "q4") {
-    return WinningBids(view, o)
+    return WinningBids(events, o)
         .KeyBy([](const WinningBid& w) { return w.category; })
         .Aggregate(operators::MakeAvg<WinningBid>([](const WinningBid& w) { return w.price; }))
         .ToView(view,
@@ -248,7 +248,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
                     .key_name = "category", .value_name = "average_price", .expected_keys = 64});
   }
   if (name == "q6") {
-    return WinningBids(view, o)
+    return WinningBids(events, o)
         .KeyBy([](const WinningBid& w) { return w.seller; })
         .Aggregate(LastTenAverage{})
         .ToView(view, engine::ViewSinkOptions{.key_name = "seller",

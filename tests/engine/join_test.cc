@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <tuple>
 #include <vector>
 
@@ -484,6 +485,53 @@ TEST(JoinTest, ShouldLookUpAServingViewAndRefuseOneOfAnotherSchema) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("no_such_view"), std::string::npos)
       << missing.status().message();
+}
+
+// One Source object gives both sides of a join; the job is named once, after what it writes.
+TEST(JoinTest, ShouldReadBothSidesFromOneSourceAndNameTheJobOnce) {
+  TempLog log, other;
+  TempNamespace ns;
+  const auto events = MakeEvents(5000, 33, 0);
+  AppendAll(log, events);
+  const Source events_log(log.path());
+  auto by_page = [](const Source& s) {
+    return s.Read<Click>().KeyBy([](const Click& c) { return c.page; });
+  };
+  auto pages = [](const Source& s) {
+    return s.Read<Page>().KeyBy([](const Page& p) { return p.page; });
+  };
+  auto select = [](const Click& c, const Page& p) {
+    return Visit{c.user, c.page, p.category, c.amount};
+  };
+  Job job = by_page(events_log).Join(pages(events_log)).Select(select).ToList("from_source");
+  EXPECT_EQ(job.name(), "from_source");
+  EXPECT_EQ(job.log(), log.path());
+  EXPECT_EQ(job.error(), "");
+  EXPECT_EQ(
+      by_page(events_log.Named("mine")).Join(pages(events_log)).Select(select).ToList("v").name(),
+      "mine");
+  EXPECT_EQ(events_log.Read<Click>().ToLog(other.path() + ".derived").name(),
+            other.path().substr(other.path().rfind('/') + 1) + ".derived");
+  auto engine = MakeEngine(ns, 2);
+  auto running = engine->Start(job);
+  ASSERT_TRUE(running.ok()) << running.status().message();
+  ASSERT_TRUE((*running)->WaitCaughtUp(std::chrono::seconds(30)));
+  std::size_t want = 0;
+  std::set<std::int64_t> described;
+  for (const Event& e : events) {
+    if (e.is_page)
+      described.insert(e.page.page);
+    else if (described.count(e.click.page))
+      ++want;
+  }
+  EXPECT_EQ(ScanRows<Visit>(ns, "from_source").size(), want);
+  // Two Source objects of two logs: a clear error when the job starts.
+  auto two = engine->Start(
+      by_page(events_log).Join(pages(Source(other.path()))).Select(select).ToList("two"));
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().message().find("both sides of a join must read one log"),
+            std::string::npos)
+      << two.status().message();
 }
 
 TEST(JoinTest, ShouldRefuseAJoinOfTwoLogs) {
