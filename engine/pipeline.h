@@ -644,6 +644,8 @@ class JoinedStreams {
 // A join's results: into a sink, or on as a stream of records of type Out.
 template <class F, class KeyFn, class Op>
 class JoinResults : public StreamSteps<JoinResults<F, KeyFn, Op>> {
+  static_assert(detail::JoinOperator<Op>);
+
  public:
   using Out = typename Op::Out;
   JoinResults(KeyedStream<F, KeyFn> keyed, Op op) : keyed_(std::move(keyed)), op_(std::move(op)) {}

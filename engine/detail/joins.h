@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/detail/contracts.h"
 #include "engine/detail/sinks.h"
 #include "engine/detail/typed_plan.h"
 #include "operators/flat_map.h"
@@ -176,6 +177,9 @@ struct JoinSelect {
 
 template <class TA, class TB, class K, class Select, class Sink>
 class TableJoinPartition {
+  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
+                "sinks follow detail::ResultSink");
+
  public:
   using Rec = Either<TA, TB>;
   TableJoinPartition(Select select, std::size_t expected_keys, Sink sink)
@@ -239,6 +243,9 @@ class TableJoinPartition {
 // retention. A result has the arriving record's time and offset.
 template <class TA, class TB, class K, class Select, class Sink>
 class RegularJoinPartition {
+  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
+                "sinks follow detail::ResultSink");
+
  public:
   using Rec = Either<TA, TB>;
   using S = JoinSelect<TA, TB, Select>;
@@ -322,6 +329,9 @@ class RegularJoinPartition {
 
 template <class TA, class TB, class K, class Windows, class Select, class Sink>
 class WindowJoinPartition {
+  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
+                "sinks follow detail::ResultSink");
+
  public:
   static constexpr bool kEmitsOnWatermark = true;
   using Rec = Either<TA, TB>;
@@ -562,6 +572,9 @@ class ViewLookup {
 
 template <class T, class K, class V, class Select, class Sink>
 class ViewJoinPartition {
+  static_assert(ResultSink<Sink, typename JoinSelect<T, V, Select>::Out>,
+                "sinks follow detail::ResultSink");
+
  public:
   ViewJoinPartition(Select select, ViewLookup<V> lookup, Sink sink)
       : select_(std::move(select)), lookup_(std::move(lookup)), sink_(std::move(sink)) {}
@@ -593,8 +606,8 @@ class ViewJoinPartition {
 
 // ---- What the builder keeps of a join until its sink is known ----
 //
-// Each: Out (the result type), kWindowed (results per window), and Make(sink), the partition
-// with that sink.
+// Each (detail::JoinOperator, engine/detail/contracts.h): Out (the result type), kWindowed
+// (results per window), and Make(sink), the partition with that sink.
 
 // ---- Stream–stream until a deadline ----
 
@@ -609,6 +622,9 @@ class ViewJoinPartition {
 // two records'.
 template <class TA, class TB, class K, class Deadline, class Better, class Select, class Sink>
 class UntilJoinPartition {
+  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
+                "sinks follow detail::ResultSink");
+
  public:
   static constexpr bool kEmitsOnWatermark = true;
   using Rec = Either<TA, TB>;

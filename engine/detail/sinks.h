@@ -9,7 +9,7 @@
 //   LogSink           ToLog: append to another log (one partition; at-least-once on restore)
 //   EmitSink          the pipeline goes on: the results are the next keyed stage's records
 //
-// Every sink has the same shape:
+// Every sink has the same shape (detail::ResultSink, engine/detail/contracts.h):
 //   Status Open(const JobContext&, int partition, bool attach)
 //   void Put(std::uint64_t key, std::int64_t window_start, std::int64_t time, const Out&,
 //            std::uint64_t offset)       each uses what it needs of key, window and time

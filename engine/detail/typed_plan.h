@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/detail/codec.h"
+#include "engine/detail/contracts.h"
 #include "engine/detail/job_plan.h"
 #include "engine/detail/sinks.h"
 #include "engine/record.h"
@@ -86,9 +87,9 @@ std::uint64_t KeyBits(const K& k) {
 
 // ---- Partitions: the keyed operator and the sink of one key partition ----
 //
-// Every partition type: Open(ctx, partition, attach), Process(sub-batch, slot, counters) in log
-// order, FlushWindows(counters), Snapshot(std::string*) and Restore(std::string_view) (empty:
-// nothing applied yet).
+// Every partition type (detail::Partition, engine/detail/contracts.h): Open(ctx, partition,
+// attach), Process(sub-batch, slot, counters) in log order, FlushWindows(counters),
+// Snapshot(std::string*) and Restore(std::string_view) (empty: nothing applied yet).
 
 // A keyed aggregator's entries into a checkpoint, and back (consuming its part of `in`; an
 // empty input leaves *state empty). False on a malformed checkpoint.
@@ -351,6 +352,9 @@ class WindowAggregatePartition {
  public:
   static constexpr bool kEmitsOnWatermark = true;
   using Output = typename A::Output;
+  static_assert(
+      ResultSink<Sink, std::conditional_t<StreamSink<Sink>, WindowResult<K, Output>, Output>>,
+      "sinks follow detail::ResultSink");
   using Aggregator = operators::WindowAggregator<K, A, Windows>;
   // `name` names the state in errors (the view's name, or the job's).
   WindowAggregatePartition(A aggregate, Windows windows, std::int64_t allowed_lateness, Sink sink,
@@ -555,6 +559,8 @@ class SessionAggregatePartition {
 // The records of a stream as they are, into a list or a log (one partition).
 template <class T, class K, class Sink>
 class StreamPartition {
+  static_assert(ResultSink<Sink, T>, "sinks follow detail::ResultSink");
+
  public:
   explicit StreamPartition(Sink sink) : sink_(std::move(sink)) {}
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
@@ -610,6 +616,7 @@ struct Stage {
   using Part = Part_;
   using Out = Out_;
   using MakePart = std::function<std::unique_ptr<Part>(int partition, Outbox<Out>* box)>;
+  static_assert(Partition<Part, T, K>, "a stage's partitions follow detail::Partition");
   Chain chain;
   KeyFn key;
   MakePart make_part;
