@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/files.h"
+#include "engine/metrics.h"
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 #include "serving/namespace.h"
@@ -40,34 +41,15 @@ class Engine::Impl {
   std::unique_ptr<serving::Namespace> ns;
 };
 
-// A job's metrics, published as a keyed view "metrics.<job>" (same version as the job's view)
-// in the engine's namespace, so that any process can read them in place (`kappa stats`, `kappa
-// top`): row 0 is the job as a whole, row 1 + p its partition p. Latency percentiles come twice:
-// latency_* over the records applied since the previous publish (about kMetricsInterval), and
-// latency_total_* since the job started; row 0 has the worst partition's. Records appended
-// before the job started are counted as replayed, not as latency (their age is not a delay).
+// A job's metrics (engine/metrics.h), published as keyed view "metrics.<job>" (the version of
+// the job's view) in the engine's namespace.
 class MetricsView {
  public:
-  static serving::Schema MakeSchema() {
-    using serving::Field;
-    std::vector<Field> f;
-    for (const char* name : {"records_in", "records_processed", "results", "batches", "late",
-                             "malformed", "lost_bytes", "read_offset", "applied_offset", "log_end",
-                             "lag_bytes", "checkpoints", "latency_count", "replayed"})
-      f.push_back(Field::U64(name));
-    for (const char* name : {"watermark_ns", "latency_p50_ns", "latency_p99_ns", "latency_p999_ns",
-                             "latency_max_ns", "latency_total_p50_ns", "latency_total_p99_ns",
-                             "latency_total_p999_ns", "updated_unix_ns"})
-      f.push_back(Field::I64(name));
-    f.push_back(Field::F64("records_per_s"));
-    return std::move(serving::Schema::Make(std::move(f))).value();
-  }
-
   Status Open(serving::Namespace& ns, const std::string& job, std::uint32_t version,
               int partitions) {
-    schema_ = MakeSchema();
+    schema_ = MetricsSchema();
     job_ = job;
-    const std::string name = "metrics." + job;
+    const std::string name = MetricsViewName(job);
     serving::KeyedTableOptions o;
     o.schema = schema_;
     o.key_name = "row";
@@ -103,19 +85,35 @@ class MetricsView {
       last_[p] = c;
       worst.MaxWith(latency[p]);
     }
-    Write(0,
-          {s.records_in, s.records_processed, s.results, s.batches, s.late, s.malformed,
-           s.lost_bytes, s.read_offset, s.applied_offset, s.log_end, s.lag_bytes(), checkpoints},
-          s.watermark, worst, s.replayed, now, rate);
+    MetricsRow total;
+    total.records_in = s.records_in;
+    total.records_processed = s.records_processed;
+    total.results = s.results;
+    total.batches = s.batches;
+    total.late = s.late;
+    total.malformed = s.malformed;
+    total.lost_bytes = s.lost_bytes;
+    total.read_offset = s.read_offset;
+    total.applied_offset = s.applied_offset;
+    total.log_end = s.log_end;
+    total.lag_bytes = s.lag_bytes();
+    total.checkpoints = checkpoints;
+    total.replayed = s.replayed;
+    total.watermark_ns = s.watermark;
+    total.records_per_s = rate;
+    Write(0, total, worst, now);
     for (int p = 0; p < plan.partitions(); ++p) {
       const detail::PartitionCounters& c = plan.counters(p);
-      const std::uint64_t applied = c.applied_offset.load(std::memory_order_relaxed);
-      Write(static_cast<std::uint64_t>(p) + 1,
-            {0, c.records.load(std::memory_order_relaxed),
-             c.emitted.load(std::memory_order_relaxed), 0, c.late.load(std::memory_order_relaxed),
-             0, 0, 0, applied, s.log_end, s.log_end > applied ? s.log_end - applied : 0, 0},
-            c.watermark.load(std::memory_order_relaxed), latency[static_cast<std::size_t>(p)],
-            c.replayed.load(std::memory_order_relaxed), now, 0);
+      MetricsRow part;
+      part.records_processed = c.records.load(std::memory_order_relaxed);
+      part.results = c.emitted.load(std::memory_order_relaxed);
+      part.late = c.late.load(std::memory_order_relaxed);
+      part.applied_offset = c.applied_offset.load(std::memory_order_relaxed);
+      part.log_end = s.log_end;
+      part.lag_bytes = s.log_end > part.applied_offset ? s.log_end - part.applied_offset : 0;
+      part.replayed = c.replayed.load(std::memory_order_relaxed);
+      part.watermark_ns = c.watermark.load(std::memory_order_relaxed);
+      Write(static_cast<std::uint64_t>(p) + 1, part, latency[static_cast<std::size_t>(p)], now);
     }
     writer_->SetProgress(s.applied_offset, s.watermark);
     if (result_ == serving::WriteResult::kOk) return true;
@@ -154,19 +152,18 @@ class MetricsView {
     }
   };
 
-  void Write(std::uint64_t row, std::initializer_list<std::uint64_t> counters,
-             std::int64_t watermark, const Latency& l, std::uint64_t replayed, std::int64_t now,
-             double rate) {
-    std::size_t i = 0;
-    for (std::uint64_t c : counters) schema_.SetU64(value_, i++, c);
-    schema_.SetU64(value_, i++, l.total_count);
-    schema_.SetU64(value_, i++, replayed);
-    schema_.SetI64(value_, i++, watermark);
-    for (std::uint64_t v : {l.p50, l.p99, l.p999, l.max, l.total_p50, l.total_p99, l.total_p999})
-      schema_.SetI64(value_, i++, static_cast<std::int64_t>(v));
-    schema_.SetI64(value_, i++, now);
-    schema_.SetF64(value_, i++, rate);
-    if (const serving::WriteResult r = writer_->Upsert(row, value_, 0);
+  void Write(std::uint64_t key, MetricsRow row, const Latency& l, std::int64_t now) {
+    row.latency_count = l.total_count;
+    row.latency_p50_ns = static_cast<std::int64_t>(l.p50);
+    row.latency_p99_ns = static_cast<std::int64_t>(l.p99);
+    row.latency_p999_ns = static_cast<std::int64_t>(l.p999);
+    row.latency_max_ns = static_cast<std::int64_t>(l.max);
+    row.latency_total_p50_ns = static_cast<std::int64_t>(l.total_p50);
+    row.latency_total_p99_ns = static_cast<std::int64_t>(l.total_p99);
+    row.latency_total_p999_ns = static_cast<std::int64_t>(l.total_p999);
+    row.updated_unix_ns = now;
+    std::memcpy(value_.data(), &row, sizeof row);  // (the schema is MetricsRow's layout)
+    if (const serving::WriteResult r = writer_->Upsert(key, value_, 0);
         r != serving::WriteResult::kOk)
       result_ = r;
   }
@@ -682,7 +679,7 @@ Result<std::unique_ptr<RunningJob>> Engine::Reprocess(const Job& job, const Repr
   // 4. Flip readers to it (the previous version stays for Revert until retired), and the job's
   // metrics with it, so that `kappa stats` and `top` show the version that serves.
   if (Status s = impl_->ns->Flip(job.view(), version); !s.ok()) return s;
-  if (Status s = impl_->ns->Flip("metrics." + job.name(), version); !s.ok()) return s;
+  if (Status s = impl_->ns->Flip(MetricsViewName(job.name()), version); !s.ok()) return s;
   return running;
 }
 

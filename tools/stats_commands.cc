@@ -1,5 +1,5 @@
 // kappa stats and kappa top: the metrics engines publish for their jobs, as views named
-// "metrics.<job>" (row 0 the job, row 1 + p its partition p; engine/engine.cc), read in place.
+// "metrics.<job>" (row 0 the job, row 1 + p its partition p; engine/metrics.h), read in place.
 #include "tools/stats_commands.h"
 
 #include <unistd.h>
@@ -10,8 +10,11 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
+#include "engine/metrics.h"
 #include "serving/namespace.h"
 #include "serving/view_reader.h"
 #include "tools/args.h"
@@ -22,8 +25,6 @@
 
 namespace kappa::tools {
 namespace {
-
-constexpr char kMetricsPrefix[] = "metrics.";
 
 constexpr char kStatsUsage[] =
     "Usage: kappa stats [JOB...] [--ns NAMESPACE] [--format table|jsonl]\n"
@@ -42,49 +43,14 @@ constexpr char kTopUsage[] =
     "Shows the metrics 'kappa stats' prints, refreshed in place every --interval milliseconds\n"
     "(default 1000) until interrupted (or --count refreshes).\n";
 
-struct Row {
-  std::map<std::string, std::uint64_t> u;
-  std::map<std::string, std::int64_t> i;
-  double rate = 0;
-};
+using engine::MetricsRow;
 
 struct JobMetrics {
   std::string job;
   std::uint32_t version = 0;
-  Row total;
-  std::vector<Row> partitions;
+  MetricsRow total;
+  std::vector<MetricsRow> partitions;
 };
-
-Row ReadRow(const serving::Schema& s, std::span<const std::byte> v) {
-  Row r;
-  for (std::size_t f = 0; f < s.size(); ++f) {
-    const serving::Field& field = s.field(f);
-    switch (field.type) {
-      case serving::FieldType::kU64:
-        r.u[field.name] = s.GetU64(v, f);
-        break;
-      case serving::FieldType::kI64:
-        r.i[field.name] = s.GetI64(v, f);
-        break;
-      case serving::FieldType::kF64:
-        r.rate = s.GetF64(v, f);
-        break;
-      default:
-        break;
-    }
-  }
-  return r;
-}
-
-// A field of a row, 0 if the view (written by another build) has none.
-std::uint64_t U(const Row& r, const std::string& name) {
-  const auto it = r.u.find(name);
-  return it == r.u.end() ? 0 : it->second;
-}
-std::int64_t I(const Row& r, const std::string& name) {
-  const auto it = r.i.find(name);
-  return it == r.i.end() ? 0 : it->second;
-}
 
 // The metrics of each job asked for (all if none), in name order.
 std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::string>& jobs) {
@@ -92,17 +58,17 @@ std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::st
   if (!opened.ok()) throw CommandError(opened.status().message());
   std::vector<JobMetrics> out;
   for (const serving::ViewListing& l : (*opened)->List()) {
-    if (l.name.rfind(kMetricsPrefix, 0) != 0 || l.current == 0) continue;
-    const std::string job = l.name.substr(sizeof kMetricsPrefix - 1);
+    if (l.name.rfind(engine::kMetricsViewPrefix, 0) != 0 || l.current == 0) continue;
+    const std::string job = l.name.substr(sizeof engine::kMetricsViewPrefix - 1);
     if (!jobs.empty() && std::find(jobs.begin(), jobs.end(), job) == jobs.end()) continue;
     auto reader = serving::ViewReader::Open(ns, l.name);
     if (!reader.ok()) continue;  // dropped meanwhile
     JobMetrics m;
     m.job = job;
     m.version = (*reader)->version();
-    std::vector<std::pair<std::uint64_t, Row>> rows;
+    std::vector<std::pair<std::uint64_t, MetricsRow>> rows;
     const serving::ReadStatus scanned = (*reader)->Scan([&](const serving::RowView& row) {
-      rows.emplace_back(row.key_u64, ReadRow((*reader)->schema(), row.value));
+      rows.emplace_back(row.key_u64, engine::DecodeMetrics((*reader)->schema(), row.value));
       return true;
     });
     // Gone: retired or dropped meanwhile. Stale rows (a writer that died mid-update) are left out.
@@ -150,15 +116,14 @@ std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
                {"checkpoints", A::kRight},
                {"updated", A::kRight}});
   for (const JobMetrics& m : jobs) {
-    const Row& r = m.total;
-    t.AddRow({m.job, std::to_string(m.version), std::to_string(U(r, "records_in")),
-              std::to_string(std::llround(r.rate)), std::to_string(U(r, "records_processed")),
-              std::to_string(U(r, "results")), std::to_string(U(r, "late")),
-              std::to_string(U(r, "malformed")), FormatBytes(U(r, "lag_bytes")),
-              Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")), Ns(I(r, "latency_p999_ns")),
-              Ns(I(r, "latency_max_ns")), Ns(I(r, "latency_total_p99_ns")),
-              std::to_string(U(r, "replayed")), std::to_string(U(r, "checkpoints")),
-              Ns(now - I(r, "updated_unix_ns")) + " ago"});
+    const MetricsRow& r = m.total;
+    t.AddRow({m.job, std::to_string(m.version), std::to_string(r.records_in),
+              std::to_string(std::llround(r.records_per_s)), std::to_string(r.records_processed),
+              std::to_string(r.results), std::to_string(r.late), std::to_string(r.malformed),
+              FormatBytes(r.lag_bytes), Ns(r.latency_p50_ns), Ns(r.latency_p99_ns),
+              Ns(r.latency_p999_ns), Ns(r.latency_max_ns), Ns(r.latency_total_p99_ns),
+              std::to_string(r.replayed), std::to_string(r.checkpoints),
+              Ns(now - r.updated_unix_ns) + " ago"});
   }
   t.Flush(&out);
   out +=
@@ -178,27 +143,33 @@ std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
                  {"max", A::kRight}},
                 "  ");
     for (std::size_t i = 0; i < m.partitions.size(); ++i) {
-      const Row& r = m.partitions[i];
-      p.AddRow({std::to_string(i), std::to_string(U(r, "records_processed")),
-                std::to_string(U(r, "results")), std::to_string(U(r, "late")),
-                std::to_string(U(r, "applied_offset")), FormatBytes(U(r, "lag_bytes")),
-                Ns(I(r, "latency_p50_ns")), Ns(I(r, "latency_p99_ns")),
-                Ns(I(r, "latency_max_ns"))});
+      const MetricsRow& r = m.partitions[i];
+      p.AddRow({std::to_string(i), std::to_string(r.records_processed), std::to_string(r.results),
+                std::to_string(r.late), std::to_string(r.applied_offset), FormatBytes(r.lag_bytes),
+                Ns(r.latency_p50_ns), Ns(r.latency_p99_ns), Ns(r.latency_max_ns)});
     }
     p.Flush(&out);
   }
   return out;
 }
 
-void AppendRowJson(const Row& r, std::string* out) {
+// Every field of a metrics row, by name, in the row's order.
+void AppendRowJson(const MetricsRow& r, std::string* out) {
   bool first = true;
-  for (const auto& [name, v] : r.u) {
-    *out += (first ? "\"" : ",\"") + name + "\":" + std::to_string(v);
-    first = false;
-  }
-  for (const auto& [name, v] : r.i) *out += ",\"" + name + "\":" + std::to_string(v);
-  *out += ",\"records_per_s\":";
-  AppendJsonDouble(r.rate, out);
+  std::apply(
+      [&](const auto&... field) {
+        auto put = [&](const auto& f) {
+          *out += (first ? "\"" : ",\"") + std::string(f.name) + "\":";
+          first = false;
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(r.*(f.member))>, double>) {
+            AppendJsonDouble(r.*(f.member), out);
+          } else {
+            *out += std::to_string(r.*(f.member));
+          }
+        };
+        (put(field), ...);
+      },
+      engine::RecordType<MetricsRow>::kFields);
 }
 
 std::string Jsonl(const std::vector<JobMetrics>& jobs) {

@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "engine/checkpoint.h"
+#include "engine/metrics.h"
 #include "memlog/archiver.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
@@ -819,6 +820,40 @@ TEST(EngineTest, ShouldPublishItsMetricsAsAView) {
 
 // Percentiles over an interval see only that interval's samples: a slow start-up does not set
 // the p99 of the job's whole life.
+// A metrics row decodes by field name, from this build's schema and from one that has other
+// fields, or these in another order (another build's view).
+TEST(MetricsTest, ShouldDecodeARowByFieldName) {
+  MetricsRow row;
+  row.records_in = 7;
+  row.lag_bytes = 9;
+  row.watermark_ns = -3;
+  row.records_per_s = 2.5;
+  const serving::Schema schema = MetricsSchema();
+  ASSERT_EQ(schema.value_size(), sizeof row);
+  std::vector<std::byte> v(sizeof row);
+  std::memcpy(v.data(), &row, sizeof row);
+  const MetricsRow same = DecodeMetrics(schema, v);
+  EXPECT_EQ(same.records_in, 7u);
+  EXPECT_EQ(same.lag_bytes, 9u);
+  EXPECT_EQ(same.watermark_ns, -3);
+  EXPECT_EQ(same.records_per_s, 2.5);
+  using serving::Field;
+  const serving::Schema other =
+      std::move(serving::Schema::Make({Field::I64("watermark_ns"), Field::U64("future"),
+                                       Field::U64("records_in"), Field::F64("lag_bytes")}))
+          .value();
+  std::vector<std::byte> w(other.value_size());
+  other.SetI64(w, 0, 11);
+  other.SetU64(w, 1, 12);
+  other.SetU64(w, 2, 13);
+  other.SetF64(w, 3, 14.0);
+  const MetricsRow theirs = DecodeMetrics(other, w);
+  EXPECT_EQ(theirs.watermark_ns, 11);
+  EXPECT_EQ(theirs.records_in, 13u);
+  EXPECT_EQ(theirs.lag_bytes, 0u);  // another type: left out
+  EXPECT_EQ(theirs.results, 0u);    // absent
+}
+
 TEST(LatencyHistogramTest, ShouldGivePercentilesOverAnIntervalAndSinceTheStart) {
   detail::LatencyHistogram h;
   h.Record(10'000'000, 1000);  // a slow start: 10 ms
