@@ -26,10 +26,10 @@
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
-#include "tools/args.h"
+#include "tools/cli/args.h"
+#include "tools/cli/stop_signals.h"
+#include "tools/cli/text.h"
 #include "tools/log_commands.h"
-#include "tools/stop_signals.h"
-#include "tools/text.h"
 
 namespace kappa::tools {
 
@@ -382,13 +382,7 @@ double Rate(double amount, std::int64_t ns) {
 
 }  // namespace
 
-int RunDemoCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse(
-      "demo", argv, {"--producers", "--records", "--payload", "--capacity", "--log", "--rate"});
-  if (args.help()) {
-    std::fputs(kDemoUsage, stdout);
-    return 0;
-  }
+int RunDemoCommand(const Args& args) {
   args.ExpectPositionals({});
   const auto producers =
       static_cast<std::uint32_t>(args.GetUint("--producers", 3, 1, memlog::kMaxProducers));
@@ -578,6 +572,19 @@ int RunDemoCommand(std::span<char* const> argv) {
                        std::to_string(failed_producers) + " failed producers");
   }
   return 0;
+}
+
+std::vector<Command> DemoCommands() {
+  return {
+      {"demo",
+       "",
+       "run producer processes and a reader on a fresh log and report throughput, latency and "
+       "checks",
+       kDemoUsage,
+       {"--producers", "--records", "--payload", "--capacity", "--log", "--rate"},
+       {},
+       RunDemoCommand},
+  };
 }
 
 }  // namespace kappa::tools

@@ -2,12 +2,13 @@
 // throughput, append-to-read latency and whether every record arrived once and in order.
 #pragma once
 
-#include <span>
+#include <vector>
+
+#include "tools/cli/command.h"
 
 namespace kappa::tools {
 
-// Runs "kappa demo <argv...>" (argv holds the words after "demo") and returns the exit status.
-// Throws UsageError on bad input and CommandError when the demo cannot run.
-int RunDemoCommand(std::span<char* const> argv);
+// kappa demo.
+std::vector<Command> DemoCommands();
 
 }  // namespace kappa::tools

@@ -24,12 +24,12 @@
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
 #include "memlog/status.h"
-#include "tools/args.h"
-#include "tools/mapped_read_guard.h"
-#include "tools/progress_bar.h"
-#include "tools/row_formatter.h"
-#include "tools/stop_signals.h"
-#include "tools/text.h"
+#include "tools/cli/args.h"
+#include "tools/cli/mapped_read_guard.h"
+#include "tools/cli/progress_bar.h"
+#include "tools/cli/row_formatter.h"
+#include "tools/cli/stop_signals.h"
+#include "tools/cli/text.h"
 
 namespace kappa::tools {
 
@@ -52,21 +52,6 @@ using memlog::Status;
 constexpr std::chrono::seconds kAppendTimeout{10};
 // How long a reader waits for records before it looks at the stop flag again.
 constexpr std::chrono::milliseconds kWaitSlice{100};
-
-constexpr char kLogUsage[] =
-    "Usage: kappa log <subcommand> LOG [options]\n"
-    "\n"
-    "Subcommands:\n"
-    "  create   create a new log\n"
-    "  info     show a log's settings, positions, counters and cursors\n"
-    "  append   append standard input to a log, one line per record\n"
-    "  tail     follow a log, printing records as they arrive\n"
-    "  dump     print the records a log holds now, then exit\n"
-    "  verify   check the checksum of every record a log holds\n"
-    "  archive  copy a log's records into its archive's segment files, until stopped\n"
-    "\n"
-    "LOG is a path, or a bare name (no '/') of a log in $KAPPA_DATA_DIR (default /dev/shm/kappa).\n"
-    "Run 'kappa log <subcommand> --help' for its options.\n";
 
 constexpr char kCreateUsage[] =
     "Usage: kappa log create LOG [options]\n"
@@ -429,16 +414,7 @@ memlog::ArchiveSettings GetArchiveSettings(const Args& args, memlog::ArchiveSett
   return base;
 }
 
-int CreateCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse(
-      "log create", argv,
-      {"--capacity", "--policy", "--durability", "--sync-interval-ms", "--unblock-timeout-ms",
-       "--max-payload", "--archive", "--segment-size", "--segment-age", "--flush-interval",
-       "--retain-size", "--retain-age", "--retain-cursor", "--codec", "--codec-level"});
-  if (args.help()) {
-    std::fputs(kCreateUsage, stdout);
-    return 0;
-  }
+int CreateCommand(const Args& args) {
   args.ExpectPositionals({"LOG"});
   memlog::CreateOptions options;
   options.archive_directory = args.GetString("--archive", "");
@@ -520,16 +496,7 @@ int CreateCommand(std::span<char* const> argv) {
 
 // ----------------------------------------------------------------------------- archive
 
-int ArchiveCommand(std::span<char* const> argv) {
-  const Args args =
-      Args::Parse("log archive", argv,
-                  {"--segment-size", "--segment-age", "--flush-interval", "--retain-size",
-                   "--retain-age", "--retain-cursor", "--codec", "--codec-level"},
-                  {"--once"});
-  if (args.help()) {
-    std::fputs(kArchiveUsage, stdout);
-    return 0;
-  }
+int ArchiveCommand(const Args& args) {
   args.ExpectPositionals({"LOG"});
   const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/false);
   if (!log->has_archive())
@@ -660,12 +627,7 @@ std::string InfoJson(const LogInfo& info) {
   return out;
 }
 
-int InfoCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log info", argv, {"--format"});
-  if (args.help()) {
-    std::fputs(kInfoUsage, stdout);
-    return 0;
-  }
+int InfoCommand(const Args& args) {
   const bool json = args.GetChoice("--format", "table", {"table", "json"}) == "json";
   args.ExpectPositionals({"LOG"});
   const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
@@ -786,12 +748,7 @@ CommandError AppendError(AppendResult r, const Log& log, const std::string& what
   }
 }
 
-int AppendCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log append", argv, {"--type", "--batch"});
-  if (args.help()) {
-    std::fputs(kAppendUsage, stdout);
-    return 0;
-  }
+int AppendCommand(const Args& args) {
   const auto type = static_cast<std::uint16_t>(args.GetUint("--type", 0, 0, UINT16_MAX));
   const std::uint64_t batch_size = args.GetUint("--batch", 1, 1, 1 << 20);
   args.ExpectPositionals({"LOG"});
@@ -845,12 +802,7 @@ int AppendCommand(std::span<char* const> argv) {
 
 // ----------------------------------------------------------------------------- tail
 
-int TailCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log tail", argv, {"--from", "--cursor", "--format", "--count"});
-  if (args.help()) {
-    std::fputs(kTailUsage, stdout);
-    return 0;
-  }
+int TailCommand(const Args& args) {
   const StartAt from = ParseStartAt(args, "latest");
   const std::string cursor = GetCursorName(args);
   const RecordFormat format = GetRecordFormat(args);
@@ -952,12 +904,7 @@ int TailCommand(std::span<char* const> argv) {
 
 // ----------------------------------------------------------------------------- dump
 
-int DumpCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log dump", argv, {"--from", "--count", "--format"});
-  if (args.help()) {
-    std::fputs(kDumpUsage, stdout);
-    return 0;
-  }
+int DumpCommand(const Args& args) {
   const StartAt from = ParseStartAt(args, "earliest");
   const RecordFormat format = GetRecordFormat(args);
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
@@ -1008,12 +955,7 @@ int DumpCommand(std::span<char* const> argv) {
 
 // ----------------------------------------------------------------------------- verify
 
-int VerifyCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("log verify", argv, {});
-  if (args.help()) {
-    std::fputs(kVerifyUsage, stdout);
-    return 0;
-  }
+int VerifyCommand(const Args& args) {
   args.ExpectPositionals({"LOG"});
   const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
   const std::uint64_t end = log->latest_offset();
@@ -1147,15 +1089,68 @@ void PrintLogInfoTable(const LogInfo& info, const char* indent, std::FILE* out) 
   }
 }
 
-int RunLogCommand(std::span<char* const> argv) {
-  return RunSubcommand("log", argv, kLogUsage,
-                       {{"create", CreateCommand},
-                        {"info", InfoCommand},
-                        {"append", AppendCommand},
-                        {"tail", TailCommand},
-                        {"dump", DumpCommand},
-                        {"verify", VerifyCommand},
-                        {"archive", ArchiveCommand}});
+CommandGroup LogCommands() {
+  return {
+      "log",
+      "LOG [options]",
+      "create, inspect, write, read and archive logs",
+      "LOG is a path, or a bare name (no '/') of a log in $KAPPA_DATA_DIR (default "
+      "/dev/shm/kappa).\n"
+      "Run 'kappa log <subcommand> --help' for its options.\n",
+      {
+          {"log create",
+           "",
+           "create a new log",
+           kCreateUsage,
+           {"--capacity", "--policy", "--durability", "--sync-interval-ms", "--unblock-timeout-ms",
+            "--max-payload", "--archive", "--segment-size", "--segment-age", "--flush-interval",
+            "--retain-size", "--retain-age", "--retain-cursor", "--codec", "--codec-level"},
+           {},
+           CreateCommand},
+          {"log info",
+           "",
+           "show a log's settings, positions, counters and cursors",
+           kInfoUsage,
+           {"--format"},
+           {},
+           InfoCommand},
+          {"log append",
+           "",
+           "append standard input to a log, one line per record",
+           kAppendUsage,
+           {"--type", "--batch"},
+           {},
+           AppendCommand},
+          {"log tail",
+           "",
+           "follow a log, printing records as they arrive",
+           kTailUsage,
+           {"--from", "--cursor", "--format", "--count"},
+           {},
+           TailCommand},
+          {"log dump",
+           "",
+           "print the records a log holds now, then exit",
+           kDumpUsage,
+           {"--from", "--count", "--format"},
+           {},
+           DumpCommand},
+          {"log verify",
+           "",
+           "check the checksum of every record a log holds",
+           kVerifyUsage,
+           {},
+           {},
+           VerifyCommand},
+          {"log archive",
+           "",
+           "copy a log's records into its archive's segment files, until stopped",
+           kArchiveUsage,
+           {"--segment-size", "--segment-age", "--flush-interval", "--retain-size", "--retain-age",
+            "--retain-cursor", "--codec", "--codec-level"},
+           {"--once"},
+           ArchiveCommand},
+      }};
 }
 
 memlog::StartAt GetStartAt(const Args& args, std::string_view fallback) {

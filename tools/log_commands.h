@@ -1,19 +1,18 @@
-// The "kappa log" subcommands: create, info, append, tail, dump and verify.
+// The "kappa log" subcommands: create, info, append, tail, dump, verify and archive.
 #pragma once
 
 #include <cstdio>
-#include <span>
 #include <string_view>
 
 #include "memlog/log.h"
+#include "tools/cli/command.h"
 
 namespace kappa::tools {
 
 class Args;
 
-// Runs "kappa log <argv...>" (argv holds the words after "log") and returns the exit status.
-// Throws UsageError on bad input and CommandError when the command fails.
-int RunLogCommand(std::span<char* const> argv);
+// The "kappa log" commands.
+CommandGroup LogCommands();
 
 // Prints `info` (from Log::Info()) as an aligned table, every line starting with `indent`.
 void PrintLogInfoTable(const memlog::LogInfo& info, const char* indent, std::FILE* out);

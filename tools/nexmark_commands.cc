@@ -20,13 +20,13 @@
 #include "memlog/producer.h"
 #include "nexmark/generator.h"
 #include "nexmark/queries.h"
-#include "tools/args.h"
-#include "tools/clock.h"
+#include "tools/cli/args.h"
+#include "tools/cli/clock.h"
+#include "tools/cli/progress_bar.h"
+#include "tools/cli/stop_signals.h"
+#include "tools/cli/text.h"
+#include "tools/cli/text_table.h"
 #include "tools/log_commands.h"
-#include "tools/progress_bar.h"
-#include "tools/stop_signals.h"
-#include "tools/text.h"
-#include "tools/text_table.h"
 
 namespace kappa::tools {
 namespace {
@@ -130,14 +130,7 @@ std::unique_ptr<memlog::Log> OpenOrCreateLog(const Args& args, const std::string
   return std::move(created).value();
 }
 
-int GenCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("gen", argv,
-                                {"--events", "--rate", "--event-rate", "--seed", "--base-time",
-                                 "--first-event", "--capacity", "--policy", "--archive"});
-  if (args.help()) {
-    std::fputs(kGenUsage, stdout);
-    return 0;
-  }
+int GenCommand(const Args& args) {
   args.ExpectPositionals({"LOG"});
   const std::uint64_t events = args.GetUint("--events", 10'000'000);
   const std::uint64_t rate = args.GetUint("--rate", 0, 0, 1'000'000'000);
@@ -351,17 +344,7 @@ void PrintJobTable(const std::vector<std::unique_ptr<engine::RunningJob>>& jobs,
   std::fputs(out.c_str(), stdout);
 }
 
-int RunCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("run", argv,
-                                {"--log", "--ns", "--from", "--threads", "--partitions", "--mode",
-                                 "--checkpoints", "--version", "--window-ms", "--slide-ms",
-                                 "--euro-rate", "--modulus", "--gap-ms", "--delay-ms"},
-                                {"--until-caught-up", "--list"});
-  if (args.help()) {
-    std::fputs(kRunUsage, stdout);
-    std::fputs(kQueryOptionsUsage, stdout);
-    return 0;
-  }
+int RunCommand(const Args& args) {
   if (args.Has("--list")) {
     for (const nexmark::QueryInfo& q : nexmark::Queries())
       std::printf("%-5s %s\n", q.name, q.summary);
@@ -430,17 +413,7 @@ int RunCommand(std::span<char* const> argv) {
   return 0;
 }
 
-int ReprocessCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse(
-      "reprocess", argv,
-      {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--max-lag", "--timeout-s",
-       "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms", "--delay-ms"},
-      {"--exit-after-flip"});
-  if (args.help()) {
-    std::fputs(kReprocessUsage, stdout);
-    std::fputs(kQueryOptionsUsage, stdout);
-    return 0;
-  }
+int ReprocessCommand(const Args& args) {
   args.ExpectPositionals({"QUERY"});
   if (!args.Has("--log")) throw args.Error("--log LOG is required");
   const std::string query = args.positionals()[0];
@@ -510,8 +483,35 @@ int ReprocessCommand(std::span<char* const> argv) {
 
 }  // namespace
 
-int RunGenCommand(std::span<char* const> argv) { return GenCommand(argv); }
-int RunRunCommand(std::span<char* const> argv) { return RunCommand(argv); }
-int RunReprocessCommand(std::span<char* const> argv) { return ReprocessCommand(argv); }
+std::vector<Command> NexmarkCommands() {
+  return {
+      {"gen",
+       "LOG",
+       "generate NEXMark events into a log",
+       kGenUsage,
+       {"--events", "--rate", "--event-rate", "--seed", "--base-time", "--first-event",
+        "--capacity", "--policy", "--archive"},
+       {},
+       GenCommand},
+      {"run",
+       "QUERY...",
+       "run NEXMark queries over a log into views",
+       std::string(kRunUsage) + std::string(kQueryOptionsUsage),
+       {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--checkpoints",
+        "--version", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
+        "--delay-ms"},
+       {"--until-caught-up", "--list"},
+       RunCommand},
+      {"reprocess",
+       "QUERY",
+       "replay a changed query into a new view version and flip readers over to it",
+       std::string(kReprocessUsage) + std::string(kQueryOptionsUsage),
+       {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--max-lag",
+        "--timeout-s", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
+        "--delay-ms"},
+       {"--exit-after-flip"},
+       ReprocessCommand},
+  };
+}
 
 }  // namespace kappa::tools

@@ -1,14 +1,13 @@
 // kappa gen, kappa run and kappa reprocess: the NEXMark workload from the command line.
 #pragma once
 
-#include <span>
+#include <vector>
+
+#include "tools/cli/command.h"
 
 namespace kappa::tools {
 
-// Each runs its command on argv (the words after the command's name) and returns the exit
-// status. Throw UsageError on bad input and CommandError when the command fails.
-int RunGenCommand(std::span<char* const> argv);
-int RunRunCommand(std::span<char* const> argv);
-int RunReprocessCommand(std::span<char* const> argv);
+// kappa gen, run and reprocess.
+std::vector<Command> NexmarkCommands();
 
 }  // namespace kappa::tools

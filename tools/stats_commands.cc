@@ -17,11 +17,11 @@
 #include "engine/metrics.h"
 #include "serving/namespace.h"
 #include "serving/view_reader.h"
-#include "tools/args.h"
-#include "tools/clock.h"
-#include "tools/stop_signals.h"
-#include "tools/text.h"
-#include "tools/text_table.h"
+#include "tools/cli/args.h"
+#include "tools/cli/clock.h"
+#include "tools/cli/stop_signals.h"
+#include "tools/cli/text.h"
+#include "tools/cli/text_table.h"
 
 namespace kappa::tools {
 namespace {
@@ -198,24 +198,14 @@ void Print(const std::string& text) {
 
 }  // namespace
 
-int RunStatsCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("stats", argv, {"--ns", "--format"});
-  if (args.help()) {
-    std::fputs(kStatsUsage, stdout);
-    return 0;
-  }
+int RunStatsCommand(const Args& args) {
   const std::string format = args.GetChoice("--format", "table", {"table", "jsonl"});
   const auto jobs = Collect(args.GetString("--ns", "default"), args.positionals());
   Print(format == "jsonl" ? Jsonl(jobs) : Table(jobs, UnixNs()));
   return 0;
 }
 
-int RunTopCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("top", argv, {"--ns", "--interval", "--count"});
-  if (args.help()) {
-    std::fputs(kTopUsage, stdout);
-    return 0;
-  }
+int RunTopCommand(const Args& args) {
   const std::chrono::milliseconds interval(args.GetUint("--interval", 1000, 1, 86'400'000));
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX, 1);
   const std::string ns = args.GetString("--ns", "default");
@@ -232,6 +222,19 @@ int RunTopCommand(std::span<char* const> argv) {
     Print(text);
   }
   return 0;
+}
+
+std::vector<Command> StatsCommands() {
+  return {
+      {"stats", "", "engine jobs' metrics", kStatsUsage, {"--ns", "--format"}, {}, RunStatsCommand},
+      {"top",
+       "",
+       "engine jobs' metrics, refreshed live",
+       kTopUsage,
+       {"--ns", "--interval", "--count"},
+       {},
+       RunTopCommand},
+  };
 }
 
 }  // namespace kappa::tools

@@ -1,11 +1,13 @@
 // kappa stats, kappa top: engine job metrics, read from the views engines publish.
 #pragma once
 
-#include <span>
+#include <vector>
+
+#include "tools/cli/command.h"
 
 namespace kappa::tools {
 
-int RunStatsCommand(std::span<char* const> argv);
-int RunTopCommand(std::span<char* const> argv);
+// kappa stats and top.
+std::vector<Command> StatsCommands();
 
 }  // namespace kappa::tools

@@ -36,12 +36,12 @@
 #include "nexmark/queries.h"
 #include "serving/namespace.h"
 #include "serving/view_reader.h"
-#include "tools/args.h"
-#include "tools/clock.h"
-#include "tools/progress_bar.h"
-#include "tools/stop_signals.h"
-#include "tools/text.h"
-#include "tools/text_table.h"
+#include "tools/cli/args.h"
+#include "tools/cli/clock.h"
+#include "tools/cli/progress_bar.h"
+#include "tools/cli/stop_signals.h"
+#include "tools/cli/text.h"
+#include "tools/cli/text_table.h"
 
 namespace kappa::tools {
 namespace {
@@ -566,12 +566,7 @@ void Tour::Generate() {
 
 }  // namespace
 
-int RunTourCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("tour", argv, {"--rate", "--seconds", "--threads"});
-  if (args.help()) {
-    std::fputs(kTourUsage, stdout);
-    return 0;
-  }
+int RunTourCommand(const Args& args) {
   args.ExpectPositionals({});
   const std::uint64_t rate = args.GetUint("--rate", 200'000, 1000, 100'000'000);
   const std::uint64_t seconds = args.GetUint("--seconds", 10, 2, 3600);
@@ -579,6 +574,18 @@ int RunTourCommand(std::span<char* const> argv) {
   StopSignals::Install();
   Tour tour(rate, seconds, threads);
   return tour.Run();
+}
+
+std::vector<Command> TourCommands() {
+  return {
+      {"tour",
+       "",
+       "a guided run of the Kappa architecture: live queries, readers, reprocessing, replay",
+       kTourUsage,
+       {"--rate", "--seconds", "--threads"},
+       {},
+       RunTourCommand},
+  };
 }
 
 }  // namespace kappa::tools

@@ -1,11 +1,13 @@
 // kappa tour: a guided run of the Kappa architecture (the README's main job).
 #pragma once
 
-#include <span>
+#include <vector>
+
+#include "tools/cli/command.h"
 
 namespace kappa::tools {
 
-// Runs "kappa tour <argv...>" and returns the exit status (1 if a check failed).
-int RunTourCommand(std::span<char* const> argv);
+// kappa tour (its exit status is 1 if a check failed).
+std::vector<Command> TourCommands();
 
 }  // namespace kappa::tools

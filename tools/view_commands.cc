@@ -21,13 +21,13 @@
 #include "serving/schema.h"
 #include "serving/status.h"
 #include "serving/view_reader.h"
-#include "tools/args.h"
-#include "tools/clock.h"
-#include "tools/mapped_read_guard.h"
-#include "tools/row_formatter.h"
-#include "tools/stop_signals.h"
-#include "tools/text.h"
-#include "tools/text_table.h"
+#include "tools/cli/args.h"
+#include "tools/cli/clock.h"
+#include "tools/cli/mapped_read_guard.h"
+#include "tools/cli/row_formatter.h"
+#include "tools/cli/stop_signals.h"
+#include "tools/cli/text.h"
+#include "tools/cli/text_table.h"
 
 namespace kappa::tools {
 
@@ -49,26 +49,6 @@ constexpr char kDefaultNamespace[] = "default";
 constexpr std::size_t kOutputChunk = 64 * 1024;
 // A flip between describing a view and reading it restarts the read this many times at most.
 constexpr int kFlipRetries = 10;
-
-constexpr char kViewUsage[] =
-    "Usage: kappa view <subcommand> [arguments] [--ns NAMESPACE]\n"
-    "\n"
-    "Subcommands:\n"
-    "  ls                     list the views of a namespace: versions, aliases, kinds\n"
-    "  info REF               describe a view: key, fields, writer, progress, counters\n"
-    "  get REF KEY            print the value of one key\n"
-    "  scan REF               print every row of a view\n"
-    "  top REF                print a top-K view's list, best first\n"
-    "  watch REF              show a view's rows and progress, refreshed in place\n"
-    "  flip NAME VERSION      make VERSION the version readers of NAME see\n"
-    "  revert NAME            flip NAME back to its previous version\n"
-    "  retire NAME@VERSION    delete one version of a view\n"
-    "  drop NAME              delete every version of a view, and its name\n"
-    "\n"
-    "REF is NAME (the version its alias names) or NAME@VERSION. NAMESPACE is the name of a\n"
-    "namespace in $KAPPA_VIEW_DIR (default /dev/shm/kappa/views), or a directory path (anything\n"
-    "with a '/'); the default is \"default\".\n"
-    "Run 'kappa view <subcommand> --help' for its options.\n";
 
 constexpr char kLsUsage[] =
     "Usage: kappa view ls [--ns NAMESPACE] [--format table|jsonl]\n"
@@ -514,12 +494,7 @@ std::uint64_t RemoveOrphans(Namespace& ns) {
   return sweep.files;
 }
 
-int LsCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view ls", argv, {"--ns", "--format"});
-  if (args.help()) {
-    std::fputs(kLsUsage, stdout);
-    return 0;
-  }
+int LsCommand(const Args& args) {
   const RowFormat format = GetRowFormat(args);
   args.ExpectPositionals({});
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
@@ -784,12 +759,7 @@ std::string InfoJson(const ViewInfo& i, std::optional<std::uint64_t> rows = std:
   return out;
 }
 
-int InfoCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view info", argv, {"--ns", "--format"});
-  if (args.help()) {
-    std::fputs(kInfoUsage, stdout);
-    return 0;
-  }
+int InfoCommand(const Args& args) {
   const RowFormat format = GetRowFormat(args);
   args.ExpectPositionals({"REF"});
   const ViewRef ref = ParseRef(args, args.positionals()[0]);
@@ -823,12 +793,7 @@ std::optional<std::int64_t> ParseWindowStart(std::string_view text) {
   return ParseTime(text);
 }
 
-int GetCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view get", argv, {"--ns", "--format", "--window"});
-  if (args.help()) {
-    std::fputs(kGetUsage, stdout);
-    return 0;
-  }
+int GetCommand(const Args& args) {
   const RowFormat format = GetRowFormat(args);
   std::optional<std::int64_t> window;
   if (const std::optional<std::string> text = args.Get("--window")) {
@@ -927,12 +892,7 @@ int GetCommand(std::span<char* const> argv) {
 
 // ----------------------------------------------------------------------------- scan, top
 
-int ScanCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view scan", argv, {"--ns", "--format", "--limit"});
-  if (args.help()) {
-    std::fputs(kScanUsage, stdout);
-    return 0;
-  }
+int ScanCommand(const Args& args) {
   const RowFormat format = GetRowFormat(args);
   const std::uint64_t limit = args.GetUint("--limit", UINT64_MAX);
   args.ExpectPositionals({"REF"});
@@ -948,12 +908,7 @@ int ScanCommand(std::span<char* const> argv) {
   return 0;
 }
 
-int TopCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view top", argv, {"--ns", "--format", "--limit"});
-  if (args.help()) {
-    std::fputs(kTopUsage, stdout);
-    return 0;
-  }
+int TopCommand(const Args& args) {
   const RowFormat format = GetRowFormat(args);
   const std::uint64_t limit = args.GetUint("--limit", UINT64_MAX);
   args.ExpectPositionals({"REF"});
@@ -1073,13 +1028,7 @@ class WatchScreen {
   std::optional<Sample> last_;
 };
 
-int WatchCommand(std::span<char* const> argv) {
-  const Args args =
-      Args::Parse("view watch", argv, {"--ns", "--format", "--limit", "--interval", "--count"});
-  if (args.help()) {
-    std::fputs(kWatchUsage, stdout);
-    return 0;
-  }
+int WatchCommand(const Args& args) {
   const RowFormat format = GetRowFormat(args);
   const std::uint64_t limit = args.GetUint("--limit", 20);
   const std::chrono::milliseconds interval(args.GetUint("--interval", 1000, 1, 86'400'000));
@@ -1129,12 +1078,7 @@ void PrintLine(const std::string& line) {
   FlushStdout();
 }
 
-int FlipCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view flip", argv, {"--ns"});
-  if (args.help()) {
-    std::fputs(kFlipUsage, stdout);
-    return 0;
-  }
+int FlipCommand(const Args& args) {
   const ViewRef ref = ParseNameAndVersion(args);
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
   const ViewListing before = ValueOrThrow(ns->Describe(ref.name));
@@ -1143,12 +1087,7 @@ int FlipCommand(std::span<char* const> argv) {
   return 0;
 }
 
-int RevertCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view revert", argv, {"--ns"});
-  if (args.help()) {
-    std::fputs(kRevertUsage, stdout);
-    return 0;
-  }
+int RevertCommand(const Args& args) {
   args.ExpectPositionals({"NAME"});
   const std::string& name = args.positionals()[0];
   CheckViewName(args, name);
@@ -1159,12 +1098,7 @@ int RevertCommand(std::span<char* const> argv) {
   return 0;
 }
 
-int RetireCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view retire", argv, {"--ns"});
-  if (args.help()) {
-    std::fputs(kRetireUsage, stdout);
-    return 0;
-  }
+int RetireCommand(const Args& args) {
   const ViewRef ref = ParseNameAndVersion(args);
   const std::unique_ptr<Namespace> ns = OpenNamespace(args);
   const serving::Result<ViewListing> before = ns->Describe(ref.name);
@@ -1182,12 +1116,7 @@ int RetireCommand(std::span<char* const> argv) {
   return 0;
 }
 
-int DropCommand(std::span<char* const> argv) {
-  const Args args = Args::Parse("view drop", argv, {"--ns"});
-  if (args.help()) {
-    std::fputs(kDropUsage, stdout);
-    return 0;
-  }
+int DropCommand(const Args& args) {
   args.ExpectPositionals({"NAME"});
   const std::string& name = args.positionals()[0];
   CheckViewName(args, name);
@@ -1208,18 +1137,87 @@ int DropCommand(std::span<char* const> argv) {
 
 }  // namespace
 
-int RunViewCommand(std::span<char* const> argv) {
-  return RunSubcommand("view", argv, kViewUsage,
-                       {{"ls", LsCommand},
-                        {"info", InfoCommand},
-                        {"get", GetCommand},
-                        {"scan", ScanCommand},
-                        {"top", TopCommand},
-                        {"watch", WatchCommand},
-                        {"flip", FlipCommand},
-                        {"revert", RevertCommand},
-                        {"retire", RetireCommand},
-                        {"drop", DropCommand}});
+CommandGroup ViewCommands() {
+  return {"view",
+          "[arguments] [--ns NAMESPACE]",
+          "list, describe and read views in place; move a view's alias, delete versions and views",
+          "REF is NAME (the version its alias names) or NAME@VERSION. NAMESPACE is the name of a\n"
+          "namespace in $KAPPA_VIEW_DIR (default /dev/shm/kappa/views), or a directory path "
+          "(anything\n"
+          "with a '/'); the default is \"default\".\n"
+          "Run 'kappa view <subcommand> --help' for its options.\n",
+          {
+              {"view ls",
+               "",
+               "list the views of a namespace: versions, aliases, kinds",
+               kLsUsage,
+               {"--ns", "--format"},
+               {},
+               LsCommand},
+              {"view info",
+               "REF",
+               "describe a view: key, fields, writer, progress, counters",
+               kInfoUsage,
+               {"--ns", "--format"},
+               {},
+               InfoCommand},
+              {"view get",
+               "REF KEY",
+               "print the value of one key",
+               kGetUsage,
+               {"--ns", "--format", "--window"},
+               {},
+               GetCommand},
+              {"view scan",
+               "REF",
+               "print every row of a view",
+               kScanUsage,
+               {"--ns", "--format", "--limit"},
+               {},
+               ScanCommand},
+              {"view top",
+               "REF",
+               "print a top-K view's list, best first",
+               kTopUsage,
+               {"--ns", "--format", "--limit"},
+               {},
+               TopCommand},
+              {"view watch",
+               "REF",
+               "show a view's rows and progress, refreshed in place",
+               kWatchUsage,
+               {"--ns", "--format", "--limit", "--interval", "--count"},
+               {},
+               WatchCommand},
+              {"view flip",
+               "NAME VERSION",
+               "make VERSION the version readers of NAME see",
+               kFlipUsage,
+               {"--ns"},
+               {},
+               FlipCommand},
+              {"view revert",
+               "NAME",
+               "flip NAME back to its previous version",
+               kRevertUsage,
+               {"--ns"},
+               {},
+               RevertCommand},
+              {"view retire",
+               "NAME@VERSION",
+               "delete one version of a view",
+               kRetireUsage,
+               {"--ns"},
+               {},
+               RetireCommand},
+              {"view drop",
+               "NAME",
+               "delete every version of a view, and its name",
+               kDropUsage,
+               {"--ns"},
+               {},
+               DropCommand},
+          }};
 }
 
 }  // namespace kappa::tools

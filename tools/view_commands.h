@@ -2,12 +2,13 @@
 // revert, retire, drop (change a namespace's registry).
 #pragma once
 
-#include <span>
+#include <vector>
+
+#include "tools/cli/command.h"
 
 namespace kappa::tools {
 
-// Runs "kappa view <argv...>" (argv holds the words after "view") and returns the exit status.
-// Throws UsageError on bad input and CommandError when the command fails.
-int RunViewCommand(std::span<char* const> argv);
+// The "kappa view" commands.
+CommandGroup ViewCommands();
 
 }  // namespace kappa::tools

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,6 +112,49 @@ TEST_F(KappaCliTest, ShouldPrintUsageForHelpAndExitZero) {
     EXPECT_EQ(r.status, 0) << args.back();
     EXPECT_TRUE(r.out.starts_with("Usage: kappa")) << r.out;
     EXPECT_EQ(r.err, "");
+  }
+}
+
+// The command lists come from the command table: every command the top-level usage lists (each
+// subcommand of a group too) answers --help with its own usage.
+TEST_F(KappaCliTest, ShouldListEveryCommandOnceAndGiveEachItsOwnHelp) {
+  const RunResult top = Kappa({"--help"});
+  ASSERT_EQ(top.status, 0);
+  std::vector<std::vector<std::string>> listed;
+  std::istringstream lines(top.out.substr(top.out.find("Commands:\n") + 10));
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    if (!line.starts_with("  ") || line[2] == ' ') continue;  // a wrapped summary
+    std::istringstream words(line.substr(2));
+    std::string name, subs;
+    words >> name >> subs;
+    if (subs.find('|') == std::string::npos) {
+      listed.push_back({name});
+      continue;
+    }
+    for (std::size_t at = 0; at <= subs.size();) {
+      const std::size_t bar = std::min(subs.find('|', at), subs.size());
+      listed.push_back({name, subs.substr(at, bar - at)});
+      at = bar + 1;
+    }
+  }
+  ASSERT_GE(listed.size(), 24u) << top.out;
+  std::set<std::vector<std::string>> unique(listed.begin(), listed.end());
+  EXPECT_EQ(unique.size(), listed.size()) << top.out;
+  for (std::vector<std::string> command : listed) {
+    std::string name;
+    for (const std::string& w : command) name += (name.empty() ? "" : " ") + w;
+    command.push_back("--help");
+    const RunResult r = Kappa(command);
+    EXPECT_EQ(r.status, 0) << name;
+    EXPECT_TRUE(r.out.starts_with("Usage: kappa " + name)) << name << ": " << r.out;
+  }
+  // A group lists its subcommands the same way.
+  const RunResult log = Kappa({"log", "help"});
+  EXPECT_EQ(log.status, 0);
+  for (const auto& command : listed) {
+    if (command.size() == 2 && command[0] == "log") {
+      EXPECT_NE(log.out.find("\n  " + command[1] + " "), std::string::npos) << command[1];
+    }
   }
 }
 

@@ -39,8 +39,8 @@ class Args {
   // before "--" sets help() and skips every other check.
   // Throws UsageError on an unknown flag, a missing value or a flag given twice.
   static Args Parse(std::string_view command, std::span<char* const> argv,
-                    std::initializer_list<std::string_view> value_flags,
-                    std::initializer_list<std::string_view> switches = {});
+                    std::span<const std::string_view> value_flags,
+                    std::span<const std::string_view> switches = {});
 
   bool help() const { return help_; }
   const std::string& command() const { return command_; }
@@ -75,17 +75,6 @@ class Args {
   std::map<std::string, std::string, std::less<>> values_;  // flag (with dashes) -> value
   std::vector<std::string> positionals_;
 };
-
-// A command group's subcommands ("log create", "view ls", ...), by name.
-struct Subcommand {
-  std::string_view name;
-  int (*run)(std::span<char* const> argv);  // the words after the subcommand's name
-};
-
-// Runs the subcommand argv[0] of `group` ("log", "view") from `table`; "--help", "-h" or "help"
-// prints `usage`. Throws UsageError for a missing or unknown subcommand, naming the choices.
-int RunSubcommand(std::string_view group, std::span<char* const> argv, const char* usage,
-                  std::initializer_list<Subcommand> table);
 
 // Strict parsers: nullopt unless all of `text` is valid.
 // A decimal whole number that fits in 64 bits.

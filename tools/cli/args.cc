@@ -1,16 +1,16 @@
-#include "tools/args.h"
+#include "tools/cli/args.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 
-#include "tools/text.h"
+#include "tools/cli/text.h"
 
 namespace kappa::tools {
 
 namespace {
 
-bool Contains(std::initializer_list<std::string_view> list, std::string_view name) {
+bool Contains(std::span<const std::string_view> list, std::string_view name) {
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 
@@ -55,8 +55,8 @@ std::optional<std::uint64_t> ParseSize(std::string_view text) {
 }
 
 Args Args::Parse(std::string_view command, std::span<char* const> argv,
-                 std::initializer_list<std::string_view> value_flags,
-                 std::initializer_list<std::string_view> switches) {
+                 std::span<const std::string_view> value_flags,
+                 std::span<const std::string_view> switches) {
   Args args;
   args.command_ = std::string(command);
   for (const char* word : argv) {
@@ -187,31 +187,6 @@ void Args::ExpectPositionals(std::initializer_list<std::string_view> names) cons
 
 UsageError Args::Error(std::string_view what) const {
   return UsageError(command_ + ": " + std::string(what) + " (see 'kappa " + command_ + " --help')");
-}
-
-int RunSubcommand(std::string_view group, std::span<char* const> argv, const char* usage,
-                  std::initializer_list<Subcommand> table) {
-  // "a, b, c or d"
-  std::string choices;
-  for (const Subcommand* c = table.begin(); c != table.end(); ++c) {
-    if (c != table.begin()) choices += c + 1 == table.end() ? " or " : ", ";
-    choices += c->name;
-  }
-  const std::string help = " (see 'kappa " + std::string(group) + " --help')";
-  if (argv.empty())
-    throw UsageError(std::string(group) + ": missing subcommand: " + choices + help);
-  const std::string_view sub = argv[0];
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::fputs(usage, stdout);
-    return 0;
-  }
-  for (const Subcommand& c : table) {
-    if (c.name == sub) return c.run(argv.subspan(1));
-  }
-  if (sub.starts_with("-"))
-    throw UsageError(std::string(group) + ": unknown flag " + Quote(sub) + help);
-  throw UsageError(std::string(group) + ": unknown subcommand " + Quote(sub) + ": expected " +
-                   choices + help);
 }
 
 }  // namespace kappa::tools

@@ -1,4 +1,4 @@
-#include "tools/progress_bar.h"
+#include "tools/cli/progress_bar.h"
 
 #include <unistd.h>
 
@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "tools/clock.h"
-#include "tools/text.h"
+#include "tools/cli/clock.h"
+#include "tools/cli/text.h"
 
 namespace kappa::tools {
 namespace {

@@ -1,10 +1,10 @@
-#include "tools/row_formatter.h"
+#include "tools/cli/row_formatter.h"
 
 #include <algorithm>
 #include <span>
 #include <string_view>
 
-#include "tools/text.h"
+#include "tools/cli/text.h"
 
 namespace kappa::tools {
 

@@ -29,7 +29,7 @@
 #include "serving/format.h"
 #include "serving/schema.h"
 #include "serving/view_reader.h"
-#include "tools/text_table.h"
+#include "tools/cli/text_table.h"
 
 namespace kappa::tools {
 

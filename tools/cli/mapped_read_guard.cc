@@ -1,4 +1,4 @@
-#include "tools/mapped_read_guard.h"
+#include "tools/cli/mapped_read_guard.h"
 
 #include <signal.h>
 

@@ -1,4 +1,4 @@
-#include "tools/text.h"
+#include "tools/cli/text.h"
 
 #include <algorithm>
 #include <charconv>
