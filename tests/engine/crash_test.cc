@@ -96,9 +96,23 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
   const std::string log_path = base + ".log";
   const std::string checkpoints = base + "-checkpoints";
   const std::string reference_checkpoints = base + "-reference-checkpoints";
-  ::unlink(log_path.c_str());
-  std::system(("rm -rf " + checkpoints + " " + reference_checkpoints).c_str());
   TempNamespace crashed, reference;
+  // At the end, whether the test passed or an assertion stopped it: the worker still running is
+  // killed (before the namespaces go), then the log and the checkpoints are removed.
+  struct Cleanup {
+    std::string log, dirs;
+    pid_t worker = -1;
+    ~Cleanup() {
+      if (worker > 0) {
+        ::kill(worker, SIGKILL);
+        ::waitpid(worker, nullptr, 0);
+      }
+      ::unlink(log.c_str());
+      std::system(("rm -rf " + dirs).c_str());
+    }
+  } cleanup{log_path, checkpoints + " " + reference_checkpoints};
+  ::unlink(log_path.c_str());
+  std::system(("rm -rf " + cleanup.dirs).c_str());
   {
     memlog::CreateOptions o;
     o.capacity = std::uint64_t{1} << 27;
@@ -124,6 +138,7 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
       append(20000);  // the log grows while the engine works and dies
       int out = -1;
       const pid_t pid = Spawn({log_path, crashed.path(), checkpoints, "5"}, &out);
+      cleanup.worker = pid;
       ASSERT_GT(pid, 0);
       // Killed at a random moment after its jobs started: while they read, process, write views
       // and checkpoint.
@@ -133,12 +148,14 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
         ++restored;
       std::this_thread::sleep_for(std::chrono::milliseconds(kill_rng() % 40));
       if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+        cleanup.worker = -1;
         ::close(out);
         ++finished;  // it caught up before the kill: fine, the next one has more to do
         continue;
       }
       ::kill(pid, SIGKILL);
       Wait(pid);
+      cleanup.worker = -1;
       ::close(out);
       ++kills;
     }
@@ -148,15 +165,19 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
     // The last run goes to the end; then one uninterrupted run over the same log.
     int out = -1;
     const pid_t last = Spawn({log_path, crashed.path(), checkpoints, "5"}, &out);
+    cleanup.worker = last;
     const std::string said = ReadUntilStarted(out, std::chrono::seconds(60));
     const int last_status = Wait(last);
+    cleanup.worker = -1;
     ::close(out);
     ASSERT_EQ(last_status, 0);
     for (const char* job : {"clicks_per_user", "amount_per_page", "busiest_page"})
       EXPECT_NE(said.find(std::string(job) + " restored"), std::string::npos) << said;
     const pid_t whole = Spawn({log_path, reference.path(), reference_checkpoints, "1000"}, &out);
+    cleanup.worker = whole;
     ReadUntilStarted(out, std::chrono::seconds(60));
     const int whole_status = Wait(whole);
+    cleanup.worker = -1;
     ::close(out);
     ASSERT_EQ(whole_status, 0);
   }
@@ -167,8 +188,6 @@ TEST(EngineCrashTest, ShouldEndWithTheViewsOfOneUninterruptedRunAfter50Kills) {
     EXPECT_EQ(got.size(), want.size()) << view;
     EXPECT_TRUE(got == want) << view << ": the views differ after the kills";
   }
-  ::unlink(log_path.c_str());
-  std::system(("rm -rf " + checkpoints + " " + reference_checkpoints).c_str());
 }
 
 }  // namespace
