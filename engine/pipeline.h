@@ -1,5 +1,6 @@
-// Pipelines: a source log, stateless steps, a key, a keyed operator and a sink, written in a few
-// lines and compiled into a job the Engine runs.
+// Pipelines: a source log, stateless steps, a key, a keyed operator (and, on its results, more
+// steps, keys and keyed operators) and a sink, written in a few lines and compiled into a job the
+// Engine runs.
 //
 //   using namespace kappa::engine;
 //   using namespace std::chrono_literals;
