@@ -4,7 +4,7 @@
 //
 // Every struct here is a plain fixed-width layout with explicit padding, shared between
 // processes through file mappings. Fields that change after creation are accessed only through
-// std::atomic_ref (serving/detail/shared.h); the rest is written once, before the file is
+// std::atomic_ref (serving/detail/mapped_words.h); the rest is written once, before the file is
 // published, and covered by a checksum.
 #pragma once
 

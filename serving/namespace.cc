@@ -16,7 +16,10 @@
 #include <set>
 #include <tuple>
 
-#include "serving/detail/shared.h"
+#include "serving/detail/clock.h"
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
+#include "serving/detail/names.h"
 #include "serving/detail/view_shape.h"
 
 namespace kappa::serving {

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "serving/detail/hash.h"
 #include "serving/detail/keys.h"
-#include "serving/detail/shared.h"
 
 namespace kappa::serving {
 

@@ -29,9 +29,13 @@
 #include <string_view>
 #include <vector>
 
+#include "serving/detail/clock.h"
 #include "serving/detail/keys.h"
+#include "serving/detail/liveness.h"
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
+#include "serving/detail/names.h"
 #include "serving/detail/registry.h"
-#include "serving/detail/shared.h"
 #include "serving/detail/view_shape.h"
 #include "serving/format.h"
 #include "serving/schema.h"

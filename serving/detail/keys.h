@@ -6,7 +6,7 @@
 #include <limits>
 #include <string_view>
 
-#include "serving/detail/shared.h"
+#include "serving/detail/hash.h"
 #include "serving/format.h"
 
 namespace kappa::serving::detail {

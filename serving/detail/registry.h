@@ -13,7 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "serving/detail/shared.h"
+#include "serving/detail/hash.h"
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
+#include "serving/detail/names.h"
 #include "serving/format.h"
 #include "serving/status.h"
 

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "serving/detail/keys.h"
-#include "serving/detail/shared.h"
+#include "serving/detail/mapped_words.h"
 #include "serving/detail/view_file.h"
 #include "serving/format.h"
 

@@ -7,6 +7,10 @@
 
 #include <cstring>
 
+#include "serving/detail/liveness.h"
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
+#include "serving/detail/names.h"
 #include "serving/namespace.h"
 
 namespace kappa::serving::detail {

@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "serving/detail/shared.h"
+#include "serving/detail/clock.h"
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
 #include "serving/detail/view_shape.h"
 #include "serving/format.h"
 #include "serving/status.h"

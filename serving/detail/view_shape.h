@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "serving/detail/shared.h"
+#include "serving/detail/hash.h"
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
+#include "serving/detail/names.h"
 #include "serving/format.h"
 #include "serving/schema.h"
 #include "serving/status.h"

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "serving/detail/mapped_words.h"
 #include "serving/view_reader.h"
 #include "serving/view_writer.h"
 #include "tests/serving/test_util.h"

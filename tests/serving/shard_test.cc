@@ -10,6 +10,9 @@
 #include <set>
 #include <thread>
 
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
+#include "serving/detail/names.h"
 #include "serving/view_reader.h"
 #include "serving/view_writer.h"
 #include "tests/serving/test_util.h"

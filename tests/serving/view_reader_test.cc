@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include "serving/detail/mapped_file.h"
+#include "serving/detail/mapped_words.h"
 #include "serving/view_writer.h"
 #include "tests/serving/test_util.h"
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "serving/detail/names.h"
 #include "serving/view_reader.h"
 #include "tests/serving/test_util.h"
 

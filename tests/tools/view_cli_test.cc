@@ -21,7 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "serving/detail/shared.h"  // fault injection: a slot left mid-update
+#include "serving/detail/mapped_file.h"  // fault injection: a slot left mid-update
+#include "serving/detail/mapped_words.h"
 #include "serving/detail/view_shape.h"
 #include "serving/namespace.h"
 #include "serving/schema.h"
