@@ -253,8 +253,9 @@ class SessionAggregator {
     return true;
   }
 
-  // Emits sessions that ended before `watermark` and were not emitted since their last change: emit(const K&, const Window&, const Output&, uint64_t offset), in order of end time
-  // (then key). Then forgets sessions past their allowed lateness.
+  // Emits sessions that ended before `watermark` and were not emitted since their last change:
+  // emit(const K&, const Window&, const Output&, uint64_t offset), in order of end time (then key).
+  // Then forgets sessions past their allowed lateness.
   template <class Emit>
   void AdvanceTo(std::int64_t watermark, Emit&& emit) {
     while (!due_.empty() && due_.top().time <= watermark) {
