@@ -8,14 +8,19 @@
 // of its keys interleaved in log order. So a join's result depends only on the log: a replay
 // gives the same results, and checkpoints make them exactly-once like any other operator's.
 //
-//   TableJoinPartition   each left record meets the latest right record with its key, as of
-//                        its place in the log (a stream–table join; the table is kept in the
-//                        partition and checkpointed)
-//   WindowJoinPartition  left and right records of one key in one event-time window meet when
-//                        the watermark passes the window's end (a windowed stream–stream join)
-//   ViewJoinPartition    each record meets the current row of a serving view with its key (a
-//                        lookup in another job's results; it depends on when it runs, so a
-//                        replay may see other rows)
+//   TableJoinPartition    each left record meets the latest right record with its key, as of
+//                         its place in the log (a stream–table join: operators::TableJoin)
+//   RegularJoinPartition  both sides kept within a retention (operators::RegularJoin)
+//   WindowJoinPartition   left and right records of one key in one event-time window meet when
+//                         the watermark passes the window's end (operators::WindowJoin)
+//   UntilJoinPartition    each left record keeps the best right record of its key until its
+//                         deadline (operators::UntilJoin)
+//   ViewJoinPartition     each record meets the current row of a serving view with its key (a
+//                         lookup in another job's results; it depends on when it runs, so a
+//                         replay may see other rows)
+//
+// The state machines are the operators' (plain C++ with their own tests); the partitions here
+// adapt them to the engine: sub-batches in, results to the sink, their state in checkpoints.
 //
 // The join's function decides what comes out: select(left, right) returns the result record;
 // returning std::optional<Out> drops the pairs it returns no value for; a select that takes
@@ -27,11 +32,10 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <map>
 #include <memory>
 #include <new>
 #include <optional>
-#include <set>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -40,9 +44,11 @@
 #include "engine/detail/contracts.h"
 #include "engine/detail/sinks.h"
 #include "engine/detail/typed_plan.h"
-#include "operators/flat_map.h"
 #include "operators/regular_join.h"
+#include "operators/table_join.h"
+#include "operators/until_join.h"
 #include "operators/window.h"
+#include "operators/window_join.h"
 #include "serving/view_reader.h"
 
 namespace kappa::engine::detail {
@@ -186,7 +192,7 @@ class TableJoinPartition {
       : select_(std::move(select)), expected_keys_(expected_keys), sink_(std::move(sink)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
-    table_ = std::make_unique<operators::FlatMap<K, TB>>(expected_keys_);
+    table_ = std::make_unique<operators::TableJoin<K, TB>>(expected_keys_);
     return sink_.Open(ctx, p, attach);
   }
   void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
@@ -195,7 +201,7 @@ class TableJoinPartition {
       const Rec& rec = b.records[i];
       const K& k = b.keys[i];
       if (rec.side == Rec::kRight) {
-        *table_->Insert(k, rec.right()).first = rec.right();
+        table_->Update(k, rec.right());
         continue;
       }
       S::Apply(select_, rec.left(), table_->Find(k), [&](const typename S::Out& out) {
@@ -210,21 +216,21 @@ class TableJoinPartition {
   void Snapshot(std::string* out) {
     sink_.Snapshot(out);
     PutValue(*out, static_cast<std::uint64_t>(table_->size()));
-    table_->ForEach([&](const K& k, TB& row) {
+    table_->ForEach([&](const K& k, const TB& row) {
       PutValue(*out, k);
       PutValue(*out, row);
     });
   }
   serving::Status Restore(std::string_view in) {
     if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
-    table_ = std::make_unique<operators::FlatMap<K, TB>>(expected_keys_);
+    table_ = std::make_unique<operators::TableJoin<K, TB>>(expected_keys_);
     std::uint64_t n = 0;
     if (!in.empty() && !TakeValue(in, &n)) return BadState("join table");
     for (std::uint64_t i = 0; i < n; ++i) {
       K k;
       TB row;
       if (!TakeValue(in, &k) || !TakeValue(in, &row)) return BadState("join table");
-      *table_->Insert(k, row).first = row;
+      table_->Update(k, row);
     }
     return serving::Status::Ok();
   }
@@ -233,7 +239,7 @@ class TableJoinPartition {
   Select select_;
   std::size_t expected_keys_;
   Sink sink_;
-  std::unique_ptr<operators::FlatMap<K, TB>> table_;
+  std::unique_ptr<operators::TableJoin<K, TB>> table_;
 };
 
 // ---- Regular (symmetric) stream–stream ----
@@ -327,16 +333,21 @@ class RegularJoinPartition {
 
 // ---- Windowed stream–stream ----
 
+// operators::WindowJoin's state, its results to the sink: a result has its window's key, start
+// and last instant as event time, and the later offset of its two records.
 template <class TA, class TB, class K, class Windows, class Select, class Sink>
 class WindowJoinPartition {
-  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
-                "sinks follow detail::ResultSink");
+  using S = JoinSelect<TA, TB, Select>;
+  static_assert(ResultSink<Sink, typename S::Out>, "sinks follow detail::ResultSink");
+  using Join = operators::WindowJoin<K, TA, TB, Windows>;
 
  public:
   static constexpr bool kEmitsOnWatermark = true;
   using Rec = Either<TA, TB>;
   WindowJoinPartition(Select select, Windows windows, Sink sink)
-      : select_(std::move(select)), windows_(windows), sink_(std::move(sink)) {}
+      : select_(std::move(select)),
+        join_(windows, S::kOuter ? operators::JoinKind::kLeftOuter : operators::JoinKind::kInner),
+        sink_(std::move(sink)) {}
 
   serving::Status Open(const JobContext& ctx, int p, bool attach) {
     return sink_.Open(ctx, p, attach);
@@ -345,22 +356,12 @@ class WindowJoinPartition {
   void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
     std::uint64_t late = 0;
     for (std::size_t i = 0; i < b.size(); ++i) {
-      const std::int64_t t = b.times[i];
-      const std::int64_t watermark = b.watermarks[i];
-      if (windows_.LastEnd(t) <= watermark) {  // every window holding it has fired
-        ++late;
-        continue;
-      }
       const Rec& rec = b.records[i];
-      windows_.Assign(t, [&](const operators::Window& w) {
-        if (w.end <= watermark) return;
-        Pending& p = Open(w.start);
-        if (rec.side == Rec::kLeft) {
-          p.left.push_back(Entry<TA>{b.keys[i], b.offsets[i], rec.left()});
-        } else {
-          p.right.push_back(Entry<TB>{b.keys[i], b.offsets[i], rec.right()});
-        }
-      });
+      const bool kept =
+          rec.side == Rec::kLeft
+              ? join_.AddLeft(b.keys[i], b.offsets[i], rec.left(), b.times[i], b.watermarks[i])
+              : join_.AddRight(b.keys[i], b.offsets[i], rec.right(), b.times[i], b.watermarks[i]);
+      late += !kept;
     }
     Fire(slot.watermark);
     sink_.Finish(slot, c);
@@ -374,141 +375,64 @@ class WindowJoinPartition {
   // The sink's part, then each open window: its start and both sides' entries.
   void Snapshot(std::string* out) {
     sink_.Snapshot(out);
-    PutValue(*out, static_cast<std::uint64_t>(open_.size()));
-    for (const auto& [start, p] : open_) {
+    PutValue(*out, static_cast<std::uint64_t>(join_.open_windows()));
+    join_.ForEach([&](std::int64_t start, std::span<const LeftEntry> left,
+                      std::span<const RightEntry> right) {
       PutValue(*out, start);
-      PutValue(*out, static_cast<std::uint64_t>(p.left.size()));
-      for (const Entry<TA>& e : p.left) PutValue(*out, e);
-      PutValue(*out, static_cast<std::uint64_t>(p.right.size()));
-      for (const Entry<TB>& e : p.right) PutValue(*out, e);
-    }
+      PutValue(*out, static_cast<std::uint64_t>(left.size()));
+      for (const LeftEntry& e : left) PutValue(*out, e);
+      PutValue(*out, static_cast<std::uint64_t>(right.size()));
+      for (const RightEntry& e : right) PutValue(*out, e);
+    });
   }
   serving::Status Restore(std::string_view in) {
     if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
-    open_.clear();
+    join_.Clear();
     std::uint64_t windows = 0;
     if (!in.empty() && !TakeValue(in, &windows)) return BadState("join windows");
     for (std::uint64_t w = 0; w < windows; ++w) {
       std::int64_t start;
-      if (!TakeValue(in, &start)) return BadState("join windows");
-      Pending& p = Open(start);
-      if (!TakeEntries(in, &p.left) || !TakeEntries(in, &p.right)) return BadState("join windows");
+      std::vector<LeftEntry> left;
+      std::vector<RightEntry> right;
+      if (!TakeValue(in, &start) || !TakeEntries(in, &left) || !TakeEntries(in, &right))
+        return BadState("join windows");
+      join_.Restore(start, std::move(left), std::move(right));
     }
     return serving::Status::Ok();
   }
 
  private:
-  template <class T>
-  struct Entry {
-    K key;
-    std::uint64_t offset;
-    T record;
-  };
-  struct Pending {
-    std::vector<Entry<TA>> left;
-    std::vector<Entry<TB>> right;
-  };
+  using LeftEntry = typename Join::template Entry<TA>;
+  using RightEntry = typename Join::template Entry<TB>;
 
-  template <class T>
-  static bool TakeEntries(std::string_view& in, std::vector<Entry<T>>* entries) {
+  template <class E>
+  static bool TakeEntries(std::string_view& in, std::vector<E>* entries) {
     std::uint64_t n = 0;
-    if (!TakeValue(in, &n) || n > in.size() / sizeof(Entry<T>)) return false;
+    if (!TakeValue(in, &n) || n > in.size() / sizeof(E)) return false;
     entries->resize(n);
-    for (Entry<T>& e : *entries) {
+    for (E& e : *entries) {
       if (!TakeValue(in, &e)) return false;
     }
     return true;
   }
 
-  // The window starting at `start`, opened (with vectors kept from a fired one) if new.
-  Pending& Open(std::int64_t start) {
-    auto it = open_.find(start);
-    if (it != open_.end()) return it->second;
-    Pending p;
-    if (!spare_.empty()) {
-      p = std::move(spare_.back());
-      spare_.pop_back();
-    }
-    return open_.emplace(start, std::move(p)).first->second;
-  }
-
-  // Joins and emits every window that ended at or before `watermark`, oldest first: per window,
-  // keys in order, and a key's pairs in log order of their left then right records. A result's
-  // offset is the later of its two records'.
   void Fire(std::int64_t watermark) {
-    using S = JoinSelect<TA, TB, Select>;
-    while (!open_.empty() && open_.begin()->first + windows_.size() <= watermark) {
-      auto node = open_.extract(open_.begin());
-      const std::int64_t start = node.key();
-      Pending& p = node.mapped();
-      SortByKey(p.left, scratch_left_);
-      SortByKey(p.right, scratch_right_);
-      std::size_t i = 0, j = 0;
-      // Results go to the sink in key order, which is random in a view's table: fetch the
-      // slots of the keys a few left entries ahead, so that the misses overlap.
-      constexpr std::size_t kAhead = 16;
-      std::size_t fetched = 0;
-      while (i < p.left.size() && j < p.right.size()) {
-        for (; fetched < std::min(i + kAhead, p.left.size()); ++fetched)
-          sink_.Prefetch(KeyBits(p.left[fetched].key), start);
-        const std::uint64_t ki = KeyBits(p.left[i].key), kj = KeyBits(p.right[j].key);
-        if (ki < kj) {
-          ++i;
-        } else if (kj < ki) {
-          ++j;
-        } else {
-          std::size_t j_end = j;
-          while (j_end < p.right.size() && KeyBits(p.right[j_end].key) == ki) ++j_end;
-          for (; i < p.left.size() && KeyBits(p.left[i].key) == ki; ++i) {
-            for (std::size_t r = j; r < j_end; ++r) {
-              S::Apply(select_, p.left[i].record, &p.right[r].record,
-                       [&](const typename S::Out& out) {
-                         sink_.Put(ki, start, start + windows_.size() - 1, out,
-                                   std::max(p.left[i].offset, p.right[r].offset));
-                       });
-            }
-          }
-          j = j_end;
-        }
-      }
-      if constexpr (S::kOuter) {  // left records with no right record in the window
-        std::size_t r = 0;
-        for (const Entry<TA>& l : p.left) {
-          const std::uint64_t k = KeyBits(l.key);
-          while (r < p.right.size() && KeyBits(p.right[r].key) < k) ++r;
-          if (r < p.right.size() && KeyBits(p.right[r].key) == k) continue;
-          S::Apply(select_, l.record, nullptr, [&](const typename S::Out& out) {
-            sink_.Put(k, start, start + windows_.size() - 1, out, l.offset);
+    join_.Fire(
+        watermark,
+        [&](const operators::Window& w, const K& k, const TA& l, const TB* r,
+            std::uint64_t offset) {
+          S::Apply(select_, l, r, [&](const typename S::Out& out) {
+            sink_.Put(KeyBits(k), w.start, w.end - 1, out, offset);
           });
-        }
-      }
-      p.left.clear();
-      p.right.clear();
-      spare_.push_back(std::move(p));
-    }
-  }
-
-  // Orders `entries` by key, keeping log order within a key: sorts 16-byte (key, index) pairs,
-  // then moves each entry once (through `scratch`), instead of moving entries while sorting.
-  template <class E>
-  void SortByKey(std::vector<E>& entries, std::vector<E>& scratch) {
-    order_.resize(entries.size());
-    for (std::size_t i = 0; i < entries.size(); ++i) order_[i] = {KeyBits(entries[i].key), i};
-    std::sort(order_.begin(), order_.end());
-    scratch.clear();
-    scratch.reserve(entries.size());
-    for (const auto& [key, i] : order_) scratch.push_back(entries[i]);
-    entries.swap(scratch);
+        },
+        // Results go to the sink in key order, which is random in a view's table: its slots are
+        // fetched a few keys ahead, so that the misses overlap.
+        [&](const K& k, const operators::Window& w) { sink_.Prefetch(KeyBits(k), w.start); });
   }
 
   Select select_;
-  Windows windows_;
+  Join join_;
   Sink sink_;
-  std::map<std::int64_t, Pending> open_;
-  std::vector<Pending> spare_;
-  std::vector<std::pair<std::uint64_t, std::size_t>> order_;  // SortByKey's, kept for their memory
-  std::vector<Entry<TA>> scratch_left_;
-  std::vector<Entry<TB>> scratch_right_;
 };
 
 // ---- Stream–view ----
@@ -611,26 +535,21 @@ class ViewJoinPartition {
 
 // ---- Stream–stream until a deadline ----
 
-// Each left record (an auction, say) collects the right records with its key (its bids) whose
-// event time lies between its own and its deadline (deadline(left), an event time), keeping the
-// best by better(candidate, best) (the first of equals, in log order); once the watermark passes
-// the deadline, select(left, best) comes out (an inner join gives nothing for a left record that
-// met none; a `const Right*` select gets nullptr). A key has one open left record: a later one
-// closes the earlier one at once. Right records that come before their left record wait for it
-// until the watermark passes their own time: after that, no left record at or before them can
-// come. Results come out in order of deadline, then key. A result's offset is the later of its
-// two records'.
+// operators::UntilJoin's state (each left record keeps the best right record of its key until
+// its deadline), its results to the sink: a result has the deadline as event time and the later
+// offset of its two records.
 template <class TA, class TB, class K, class Deadline, class Better, class Select, class Sink>
 class UntilJoinPartition {
-  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
-                "sinks follow detail::ResultSink");
+  using S = JoinSelect<TA, TB, Select>;
+  static_assert(ResultSink<Sink, typename S::Out>, "sinks follow detail::ResultSink");
+  using Join = operators::UntilJoin<K, TA, TB, Better>;
 
  public:
   static constexpr bool kEmitsOnWatermark = true;
   using Rec = Either<TA, TB>;
   UntilJoinPartition(Deadline deadline, Better better, Select select, Sink sink)
       : deadline_(std::move(deadline)),
-        better_(std::move(better)),
+        join_(std::move(better)),
         select_(std::move(select)),
         sink_(std::move(sink)) {}
 
@@ -640,125 +559,69 @@ class UntilJoinPartition {
 
   void Process(SubBatch<Rec, K>& b, const SlotBase& slot, PartitionCounters& c) {
     std::uint64_t late = 0;
+    auto emit = Emitter();
     for (std::size_t i = 0; i < b.size(); ++i) {
       const Rec& rec = b.records[i];
-      const K& k = b.keys[i];
-      const std::int64_t t = b.times[i];
       if (rec.side == Rec::kLeft) {
-        const std::int64_t deadline = deadline_(rec.left());
-        if (auto it = open_.find(k); it != open_.end()) Close(it);
-        OpenLeft& o =
-            open_.emplace(k, OpenLeft{rec.left(), t, deadline, b.offsets[i], TB{}, 0, false})
-                .first->second;
-        deadlines_.emplace(deadline, k);
-        // Right records that came first.
-        for (const Early& e : early_) {
-          if (e.key == k) Offer(o, e.right, e.time, e.offset);
-        }
-        continue;
-      }
-      if (auto it = open_.find(k); it != open_.end()) {
-        Offer(it->second, rec.right(), t, b.offsets[i]);
-      } else if (t >= b.watermarks[i]) {
-        early_.push_back(Early{k, rec.right(), t, b.offsets[i]});
+        join_.AddLeft(b.keys[i], rec.left(), b.times[i], deadline_(rec.left()), b.offsets[i], emit);
       } else {
-        ++late;  // its left record has closed or will never come
+        late += !join_.AddRight(b.keys[i], rec.right(), b.times[i], b.offsets[i], b.watermarks[i]);
       }
     }
-    Fire(slot.watermark);
-    std::erase_if(early_, [&](const Early& e) { return e.time < slot.watermark; });
+    join_.Advance(slot.watermark, emit);
     sink_.Finish(slot, c);
     c.late.fetch_add(late, std::memory_order_relaxed);
   }
   void FlushWindows(PartitionCounters& c) {
-    Fire(std::numeric_limits<std::int64_t>::max());
+    join_.CloseAll(Emitter());
     FinishAtEnd(sink_, c);
   }
 
   // The sink's part, then the open left records and the right records waiting for theirs.
   void Snapshot(std::string* out) {
     sink_.Snapshot(out);
-    PutValue(*out, static_cast<std::uint64_t>(open_.size()));
-    for (const auto& [k, o] : open_) {
+    PutValue(*out, static_cast<std::uint64_t>(join_.open()));
+    join_.ForEachOpen([&](const K& k, const typename Join::Open& o) {
       PutValue(*out, k);
       PutValue(*out, o);
-    }
-    PutValue(*out, static_cast<std::uint64_t>(early_.size()));
-    for (const Early& e : early_) PutValue(*out, e);
+    });
+    PutValue(*out, static_cast<std::uint64_t>(join_.waiting()));
+    join_.ForEachWaiting([&](const typename Join::Early& e) { PutValue(*out, e); });
   }
   serving::Status Restore(std::string_view in) {
     if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
-    open_.clear();
-    deadlines_.clear();
-    early_.clear();
+    join_.Clear();
     std::uint64_t n = 0;
     if (!in.empty() && !TakeValue(in, &n)) return BadState("until join");
     for (std::uint64_t i = 0; i < n; ++i) {
       K k;
-      OpenLeft o;
+      typename Join::Open o;
       if (!TakeValue(in, &k) || !TakeValue(in, &o)) return BadState("until join");
-      open_.emplace(k, o);
-      deadlines_.emplace(o.deadline, k);
+      join_.RestoreOpen(k, o);
     }
     if (!in.empty() && !TakeValue(in, &n)) return BadState("until join");
     for (std::uint64_t i = 0; i < n; ++i) {
-      Early e;
+      typename Join::Early e;
       if (!TakeValue(in, &e)) return BadState("until join");
-      early_.push_back(e);
+      join_.RestoreWaiting(e);
     }
     return serving::Status::Ok();
   }
 
  private:
-  struct OpenLeft {
-    TA left;
-    std::int64_t time;
-    std::int64_t deadline;
-    std::uint64_t offset;
-    TB best;
-    std::uint64_t best_offset;
-    bool has_best;
-  };
-  struct Early {
-    K key;
-    TB right;
-    std::int64_t time;
-    std::uint64_t offset;
-  };
-
-  void Offer(OpenLeft& o, const TB& right, std::int64_t t, std::uint64_t offset) {
-    if (t < o.time || t > o.deadline) return;
-    if (o.has_best && !better_(right, o.best)) return;
-    o.best = right;
-    o.best_offset = offset;
-    o.has_best = true;
-  }
-  void Emit(const K& k, const OpenLeft& o) {
-    using S = JoinSelect<TA, TB, Select>;
-    S::Apply(select_, o.left, o.has_best ? &o.best : nullptr, [&](const typename S::Out& out) {
-      sink_.Put(KeyBits(k), 0, o.deadline, out, std::max(o.offset, o.has_best ? o.best_offset : 0));
-    });
-  }
-  void Close(typename std::map<K, OpenLeft>::iterator it) {
-    Emit(it->first, it->second);
-    deadlines_.erase({it->second.deadline, it->first});
-    open_.erase(it);
-  }
-  // Emits every open left record whose deadline the watermark has passed.
-  void Fire(std::int64_t watermark) {
-    while (!deadlines_.empty() && deadlines_.begin()->first < watermark) {
-      const K k = deadlines_.begin()->second;
-      Close(open_.find(k));
-    }
+  auto Emitter() {
+    return [this](const K& k, const TA& left, const TB* best, std::int64_t deadline,
+                  std::uint64_t offset) {
+      S::Apply(select_, left, best, [&](const typename S::Out& out) {
+        sink_.Put(KeyBits(k), 0, deadline, out, offset);
+      });
+    };
   }
 
   Deadline deadline_;
-  Better better_;
+  Join join_;
   Select select_;
   Sink sink_;
-  std::map<K, OpenLeft> open_;
-  std::set<std::pair<std::int64_t, K>> deadlines_;
-  std::vector<Early> early_;
 };
 
 template <class TA, class TB, class K, class Deadline, class Better, class Select>
