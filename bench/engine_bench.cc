@@ -325,6 +325,7 @@ void RunEngine(benchmark::State& state, const std::string& name, MakeJob make_jo
     const std::string ns = UniqueShmPath("engine-views");
     engine::EngineOptions o;
     o.threads = threads;
+    o.raise_tbb_parallelism = true;
     o.partitions = threads == 1 ? 1 : 2;
     o.view_namespace = ns;
     if (const char* b = std::getenv("KAPPA_BENCH_BATCH"))

@@ -94,6 +94,7 @@ void RunQuery(benchmark::State& state, const std::string& query) {
     const std::string ns = UniqueShmPath("nexmark-views");
     engine::EngineOptions o;
     o.threads = threads;
+    o.raise_tbb_parallelism = true;
     o.view_namespace = ns;
     auto engine = engine::Engine::Create(o);
     if (!engine.ok()) return state.SkipWithError(engine.status().message().c_str());

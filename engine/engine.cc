@@ -34,9 +34,10 @@ using detail::SlotBase;
 class Engine::Impl {
  public:
   EngineOptions options;
-  // oneTBB gives a process one worker per CPU but one by default (the main thread counts as
-  // the other); the engine's arena wants `threads` workers besides the threads that feed it.
+  // Held only with EngineOptions::raise_tbb_parallelism: the process-wide limit raised so that
+  // the arena gets `threads` workers besides the threads that feed it.
   std::unique_ptr<oneapi::tbb::global_control> parallelism;
+  int threads = 0;  // what the arena can have: Engine::threads()
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::unique_ptr<serving::Namespace> ns;
 };
@@ -620,11 +621,11 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   // What a writer killed while creating a view left behind goes before new views come.
   if (auto swept = impl->ns->RemoveOrphans(); !swept.ok()) return swept.status();
   // oneTBB gives a process max_allowed_parallelism - 1 worker threads (one per CPU, less one, by
-  // default); an engine that needs more raises the limit while it lives and leaves it alone
-  // otherwise (EngineOptions::threads says so).
+  // default). The engine raises that limit only when told to (EngineOptions says so).
   using oneapi::tbb::global_control;
   const std::size_t wanted = static_cast<std::size_t>(o.threads) + 1;
-  if (global_control::active_value(global_control::max_allowed_parallelism) < wanted)
+  if (o.raise_tbb_parallelism &&
+      global_control::active_value(global_control::max_allowed_parallelism) < wanted)
     impl->parallelism =
         std::make_unique<global_control>(global_control::max_allowed_parallelism, wanted);
   // Throughput: every slot goes to `threads` workers; the source threads feed the arena from
@@ -633,6 +634,15 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   // of the `threads` (with 1, there are no workers at all: no thread to wake, none to compete
   // for a core).
   const int masters = o.mode == Mode::kLowLatency ? 1 : 0;
+  const auto workers_allowed = static_cast<int>(std::min<std::size_t>(
+      global_control::active_value(global_control::max_allowed_parallelism) - 1, 1 << 20));
+  impl->threads = masters + std::min(o.threads - masters, workers_allowed);
+  if (impl->threads < 1)
+    return Status::Error(
+        StatusCode::kFailedPrecondition,
+        "engine: oneTBB allows this process no worker thread (its max_allowed_parallelism is 1), "
+        "and a throughput-mode engine needs one: set EngineOptions::raise_tbb_parallelism, or "
+        "use Mode::kLowLatency");
   impl->arena =
       std::make_unique<oneapi::tbb::task_arena>(std::max(o.threads, masters + 0), masters);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -641,6 +651,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 const EngineOptions& Engine::options() const { return impl_->options; }
+int Engine::threads() const { return impl_->threads; }
 
 Result<std::unique_ptr<RunningJob>> Engine::Start(const Job& job) {
   return Start(job, impl_->options.view_version);

@@ -39,11 +39,16 @@ enum class Mode {
 
 struct EngineOptions {
   // Threads that process batches; 0: one per CPU. In low latency mode a job's source thread is
-  // one of them. oneTBB allows a process one worker thread per CPU, less one, unless told
-  // otherwise: while an Engine whose threads need more exists (the default does: its workers
-  // plus the threads that feed them), it raises oneTBB's max_allowed_parallelism to threads + 1
-  // for the process (a tbb::global_control it holds), and leaves a higher limit alone.
+  // one of them. The workers among them are oneTBB's, which allows a process
+  // max_allowed_parallelism - 1 worker threads (one per CPU, less one, unless the program set
+  // it): the engine gets at most that many (Engine::threads() says how many it has) and leaves
+  // the process-wide limit alone, unless raise_tbb_parallelism says otherwise.
   int threads = 0;
+  // true: while the Engine lives, it raises oneTBB's max_allowed_parallelism for the whole
+  // process to threads + 1 when it is lower (a tbb::global_control it holds), so that all
+  // `threads` run besides the threads that feed them. For a program that owns its process (the
+  // `kappa` program does this); a library embedding the engine leaves it off.
+  bool raise_tbb_parallelism = false;
   int partitions = 0;                      // key partitions per job, a power of two up to 64;
                                            // 0: the worker threads, rounded up
   std::string view_namespace = "default";  // where job views go (a name or a directory)
@@ -134,6 +139,9 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   const EngineOptions& options() const;
+  // The threads that process batches: options().threads, or fewer when oneTBB's process-wide
+  // limit allows fewer workers (see EngineOptions::raise_tbb_parallelism).
+  int threads() const;
   // Opens the job's log, creates its views (version options().view_version, one shard per
   // partition) and starts it. Fails if the log cannot be opened or a view version exists.
   Result<std::unique_ptr<RunningJob>> Start(const Job& job);

@@ -281,6 +281,7 @@ nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log,
 engine::EngineOptions GetEngineOptions(const Args& args) {
   engine::EngineOptions o;
   o.threads = static_cast<int>(args.GetUint("--threads", 0, 0, 256));
+  o.raise_tbb_parallelism = true;  // the program owns its process: --threads means all of them
   o.partitions = static_cast<int>(args.GetUint("--partitions", 0, 0, 64));
   if (o.partitions != 0 && (o.partitions & (o.partitions - 1)) != 0)
     throw args.Error("--partitions: " + std::to_string(o.partitions) + " is not a power of two");

@@ -289,6 +289,7 @@ int Tour::Run() {
 
   engine::EngineOptions eo;
   eo.threads = threads_;
+  eo.raise_tbb_parallelism = true;
   eo.view_namespace = ns_path_;
   auto engine = engine::Engine::Create(eo);
   if (!engine.ok()) throw CommandError(engine.status().message());

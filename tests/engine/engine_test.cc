@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <oneapi/tbb/global_control.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -1157,6 +1158,44 @@ TEST(RecordTest, ShouldDeriveASchemaFromARecordAndCheckItsLayout) {
 
 // Linking the engine leaves the program's allocator alone: mimalloc comes only with
 // kappa::mimalloc, which this test does not link.
+// An engine is library code: it does not change oneTBB's process-wide limit unless asked to, and
+// says how many threads it got; a throughput engine that could get no worker refuses to start.
+TEST(EngineTest, ShouldLeaveTheProcessWideThreadLimitAloneUnlessAskedTo) {
+  using oneapi::tbb::global_control;
+  const std::size_t limit = global_control::active_value(global_control::max_allowed_parallelism);
+  ASSERT_GE(limit, 2u);
+  const TempNamespace views;
+  const std::string& ns = views.path();
+  {
+    auto engine = Engine::Create({.threads = static_cast<int>(limit) + 3, .view_namespace = ns});
+    ASSERT_TRUE(engine.ok()) << engine.status().message();
+    EXPECT_EQ(global_control::active_value(global_control::max_allowed_parallelism), limit);
+    EXPECT_EQ((*engine)->threads(), static_cast<int>(limit) - 1);  // the workers oneTBB allows
+    EXPECT_EQ((*engine)->options().threads, static_cast<int>(limit) + 3);
+  }
+  {
+    auto engine = Engine::Create({.threads = static_cast<int>(limit) + 3,
+                                  .raise_tbb_parallelism = true,
+                                  .view_namespace = ns});
+    ASSERT_TRUE(engine.ok()) << engine.status().message();
+    EXPECT_EQ(global_control::active_value(global_control::max_allowed_parallelism), limit + 4);
+    EXPECT_EQ((*engine)->threads(), static_cast<int>(limit) + 3);
+  }
+  EXPECT_EQ(global_control::active_value(global_control::max_allowed_parallelism), limit);
+  {
+    global_control one(global_control::max_allowed_parallelism, 1);
+    auto refused = Engine::Create({.threads = 2, .view_namespace = ns});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("raise_tbb_parallelism"), std::string::npos)
+        << refused.status().message();
+    auto low_latency =
+        Engine::Create({.threads = 2, .view_namespace = ns, .mode = Mode::kLowLatency});
+    ASSERT_TRUE(low_latency.ok()) << low_latency.status().message();
+    EXPECT_EQ((*low_latency)->threads(), 1);  // its source thread alone
+  }
+}
+
 TEST(EngineLinkTest, ShouldNotBringAnAllocatorOfItsOwn) {
   EXPECT_EQ(::dlsym(RTLD_DEFAULT, "mi_version"), nullptr);
   EXPECT_EQ(::dlsym(RTLD_DEFAULT, "mi_malloc"), nullptr);
