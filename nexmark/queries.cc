@@ -92,7 +92,7 @@ struct LastTenAverage {
 
 // Q9's pipeline up to its results: each auction's best bid between its start and its expiry.
 auto WinningBids(const engine::Source& events, const QueryOptions& o) {
-  const std::int64_t bound = o.max_out_of_orderness_ns;
+  const std::int64_t bound = o.max_out_of_orderness.count();
   return events.Read<Auction>()
       .EventTime([](const Auction& a) { return a.date_time; }, bound)
       .KeyBy([](const Auction& a) { return a.id; })
@@ -145,13 +145,15 @@ const std::vector<QueryInfo>& Queries() {
 serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   const std::string view = o.view.empty() ? name : o.view;
   if (o.log.empty()) return Bad(name, "no log given");
-  if (o.window_ns <= 0) return Bad(name, "the window must be > 0");
-  if (o.slide_ns <= 0 || o.slide_ns > o.window_ns)
+  if (o.window.count() <= 0) return Bad(name, "the window must be > 0");
+  if (o.slide.count() <= 0 || o.slide > o.window)
     return Bad(name, "the slide must be in (0, window]");
   if (o.auction_modulus <= 0) return Bad(name, "the auction modulus must be > 0");
-  if (o.session_gap_ns <= 0) return Bad(name, "the session gap must be > 0");
-  if (o.max_out_of_orderness_ns < 0) return Bad(name, "the out-of-orderness bound must be >= 0");
-  const std::int64_t bound = o.max_out_of_orderness_ns;
+  if (o.session_gap.count() <= 0) return Bad(name, "the session gap must be > 0");
+  if (o.max_out_of_orderness.count() < 0)
+    return Bad(name, "the out-of-orderness bound must be >= 0");
+  if (o.join_retention.count() < 0) return Bad(name, "the join retention must be >= 0");
+  const std::int64_t bound = o.max_out_of_orderness.count();
   const engine::Source events(o.log, o.source);  // each job is named after its view
   auto bids = [&] {
     return events.Read<Bid>().EventTime([](const Bid& b) { return b.date_time; }, bound);
@@ -184,7 +186,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
                          .EventTime([](const Person& p) { return p.date_time; }, bound)
                          .Filter([](const Person& p) { return IsLocalState(p); })
                          .KeyBy([](const Person& p) { return p.id; }),
-                     o.join_retention_ns)
+                     o.join_retention)
         .Select([](const Auction& a, const Person& p) {
           LocalItem item{};
           CopyText(item.name, p.name);
@@ -198,7 +200,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   if (name == "q5") {
     return bids()
         .KeyBy([](const Bid& b) { return b.auction; })
-        .Window(operators::HoppingWindows(o.window_ns, o.slide_ns))
+        .Window(operators::HoppingWindows(o.window, o.slide))
         .Aggregate(operators::Count<Bid>{})
         .KeyBy([](const AuctionBids& r) { return r.start; })
         .Aggregate(HottestAuction{})
@@ -207,7 +209,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   if (name == "q7") {
     return bids()
         .KeyBy([](const Bid& b) { return b.auction; })
-        .Window(operators::TumblingWindows(o.window_ns))
+        .Window(operators::TumblingWindows(o.window))
         .Aggregate(HighestBidOf{})
         .KeyBy([](const AuctionsHighest& r) { return r.start; })
         .Aggregate(HighestOfAuctions{})
@@ -216,7 +218,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   if (name == "q8") {
     auto time_of_person = [](const Person& p) { return p.date_time; };
     auto time_of_auction = [](const Auction& a) { return a.date_time; };
-    const std::int64_t window = o.window_ns;
+    const std::int64_t window = o.window.count();
     return events.Read<Person>()
         .EventTime(time_of_person, bound)
         .KeyBy([](const Person& p) { return p.id; })
@@ -258,7 +260,7 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   if (name == "q11") {
     return bids()
         .KeyBy([](const Bid& b) { return b.bidder; })
-        .Window(operators::SessionWindows(o.session_gap_ns))
+        .Window(operators::SessionWindows(o.session_gap))
         .Aggregate(operators::Count<Bid>{})
         .ToView(view,
                 engine::ViewSinkOptions{

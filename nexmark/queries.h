@@ -7,7 +7,7 @@
 //   q3   local item suggestion: auctions of category 10 with their seller when the seller lives
 //        in OR, ID or CA (name, city, state, auction), into a result list; a regular join, as
 //        the SQL's: an auction meets its seller whether the seller registered before or after
-//        it (both sides kept for join_retention_ns of event time; by default for ever)
+//        it (both sides kept for join_retention of event time; by default for ever)
 //   q5   hot items: bids per auction in 10 s windows sliding by 2 s, then the auction with the
 //        most bids of each window (the smaller id of equal ones), into a keyed view by window
 //        start of (auction, bids)
@@ -33,6 +33,7 @@
 // definition to reprocess).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -44,18 +45,19 @@
 namespace kappa::nexmark {
 
 struct QueryOptions {
-  std::string log;                               // the NEXMark log (a path or a bare name)
-  engine::SourceOptions source;                  // where the query starts reading
-  std::string view;                              // the view (and job) name; "" for the query's name
-  double euro_rate = 0.908;                      // q1
-  std::int64_t auction_modulus = 123;            // q2
-  std::int64_t window_ns = 10'000'000'000;       // q5, q7, q8
-  std::int64_t slide_ns = 2'000'000'000;         // q5
-  std::int64_t session_gap_ns = 10'000'000'000;  // q11
-  std::int64_t max_out_of_orderness_ns = 0;      // events' disorder the watermark allows
-  std::int64_t join_retention_ns = operators::kForever;  // q3: how long each side is kept
-  std::uint64_t list_capacity = 1 << 16;                 // rows a result list keeps
-  std::uint64_t expected_keys = 1 << 16;                 // keyed and windowed views, per partition
+  std::string log;                     // the NEXMark log (a path or a bare name)
+  engine::SourceOptions source;        // where the query starts reading
+  std::string view;                    // the view (and job) name; "" for the query's name
+  double euro_rate = 0.908;            // q1
+  std::int64_t auction_modulus = 123;  // q2
+  std::chrono::nanoseconds window = std::chrono::seconds(10);       // q5, q7, q8
+  std::chrono::nanoseconds slide = std::chrono::seconds(2);         // q5
+  std::chrono::nanoseconds session_gap = std::chrono::seconds(10);  // q11
+  std::chrono::nanoseconds max_out_of_orderness{0};  // events' disorder the watermark allows
+  // q3: how long (in event time) each side is kept; by default for ever.
+  std::chrono::nanoseconds join_retention{operators::kForever};
+  std::uint64_t list_capacity = 1 << 16;  // rows a result list keeps
+  std::uint64_t expected_keys = 1 << 16;  // keyed and windowed views, per partition
 };
 
 struct QueryInfo {

@@ -260,13 +260,14 @@ nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log,
   o.log = log;
   o.source.start = start;
   constexpr std::uint64_t kMaxMs = std::uint64_t{1} << 40;
-  o.window_ns =
-      static_cast<std::int64_t>(args.GetUint("--window-ms", 10'000, 1, kMaxMs)) * 1'000'000;
-  o.slide_ns = static_cast<std::int64_t>(args.GetUint("--slide-ms", 2'000, 1, kMaxMs)) * 1'000'000;
-  o.session_gap_ns =
-      static_cast<std::int64_t>(args.GetUint("--gap-ms", 10'000, 1, kMaxMs)) * 1'000'000;
-  o.max_out_of_orderness_ns =
-      static_cast<std::int64_t>(args.GetUint("--delay-ms", 0, 0, kMaxMs)) * 1'000'000;
+  auto ms = [&](const char* flag, std::uint64_t fallback, std::uint64_t least) {
+    return std::chrono::milliseconds(
+        static_cast<std::int64_t>(args.GetUint(flag, fallback, least, kMaxMs)));
+  };
+  o.window = ms("--window-ms", 10'000, 1);
+  o.slide = ms("--slide-ms", 2'000, 1);
+  o.session_gap = ms("--gap-ms", 10'000, 1);
+  o.max_out_of_orderness = ms("--delay-ms", 0, 0);
   o.auction_modulus = static_cast<std::int64_t>(args.GetUint("--modulus", 123, 1, 1'000'000'000));
   if (const auto text = args.Get("--euro-rate")) {
     char* end = nullptr;
@@ -274,7 +275,7 @@ nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log,
     if (text->empty() || *end != '\0' || !std::isfinite(o.euro_rate) || o.euro_rate <= 0)
       throw args.Error("--euro-rate: " + Quote(*text) + " is not a positive number");
   }
-  if (o.slide_ns > o.window_ns) throw args.Error("--slide-ms must not exceed --window-ms");
+  if (o.slide > o.window) throw args.Error("--slide-ms must not exceed --window-ms");
   return o;
 }
 

@@ -358,8 +358,8 @@ int Tour::Run() {
           "tail...\n");
       std::fflush(stdout);
       nexmark::QueryOptions o = Options();
-      o.window_ns = 20'000'000'000;
-      o.slide_ns = 5'000'000'000;
+      o.window = std::chrono::seconds(20);
+      o.slide = std::chrono::seconds(5);
       engine::ReprocessOptions ro;
       ro.progress = [](const engine::JobStats&) {};
       {

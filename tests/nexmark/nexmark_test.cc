@@ -308,16 +308,16 @@ TEST_F(QueryTest, ShouldFindTheHighestBidOfEachWindowLikeQ7) {
 
 TEST_F(QueryTest, ShouldFindNewUsersLikeQ8) {
   QueryOptions o;
-  o.window_ns = 5'000'000'000;
+  o.window = std::chrono::seconds(5);
   Run("q8", o);
   std::map<std::int64_t, std::set<std::int64_t>> persons, sellers;  // window -> ids
   std::map<std::int64_t, std::string> names;
   for (const Event& e : events_) {
     if (e.kind == EventKind::kPerson) {
-      persons[operators::FloorTo(e.person.date_time, o.window_ns)].insert(e.person.id);
+      persons[operators::FloorTo(e.person.date_time, o.window.count())].insert(e.person.id);
       names[e.person.id] = Text(e.person.name, 24);
     } else if (e.kind == EventKind::kAuction) {
-      sellers[operators::FloorTo(e.auction.date_time, o.window_ns)].insert(e.auction.seller);
+      sellers[operators::FloorTo(e.auction.date_time, o.window.count())].insert(e.auction.seller);
     }
   }
   std::set<std::tuple<std::int64_t, std::string, std::int64_t>> want, got;
@@ -407,8 +407,11 @@ TEST(QueriesTest, ShouldRefuseUnknownQueriesAndBadParameters) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), serving::StatusCode::kNotFound);
   EXPECT_NE(unknown.status().message().find("known: q0, q1"), std::string::npos);
-  o.slide_ns = o.window_ns + 1;
+  o.slide = o.window + std::chrono::nanoseconds(1);
   EXPECT_EQ(MakeQuery("q5", o).status().code(), serving::StatusCode::kInvalidArgument);
+  o.slide = std::chrono::seconds(2);
+  o.join_retention = std::chrono::seconds(-1);
+  EXPECT_EQ(MakeQuery("q3", o).status().code(), serving::StatusCode::kInvalidArgument);
   o = QueryOptions{};
   EXPECT_EQ(MakeQuery("q1", o).status().code(), serving::StatusCode::kInvalidArgument);  // no log
   for (const QueryInfo& q : Queries()) {
