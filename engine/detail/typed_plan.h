@@ -101,18 +101,23 @@ void SnapshotKeyedState(operators::KeyedAggregator<K, A>& state, std::string* ou
     PutValue(*out, e);
   });
 }
+// *state becomes a new aggregator (sized for `expected_keys`) holding the entries of `in`.
 template <class K, operators::Aggregation A>
-bool RestoreKeyedState(std::string_view& in, operators::KeyedAggregator<K, A>* state) {
+serving::Status RestoreKeyedState(std::string_view& in, const A& aggregate,
+                                  std::size_t expected_keys,
+                                  std::unique_ptr<operators::KeyedAggregator<K, A>>* state,
+                                  const std::string& what) {
+  *state = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate, expected_keys);
   std::uint64_t n = 0;
-  if (!in.empty() && !TakeValue(in, &n)) return false;
+  if (!in.empty() && !TakeValue(in, &n)) return BadState(what);
   for (std::uint64_t i = 0; i < n; ++i) {
     K k;
     typename operators::KeyedAggregator<K, A>::Entry e;
-    if (!TakeValue(in, &k) || !TakeValue(in, &e)) return false;
+    if (!TakeValue(in, &k) || !TakeValue(in, &e)) return BadState(what);
     e.dirty = 0;
-    *state->state().Insert(k, e).first = e;
+    *(*state)->state().Insert(k, e).first = e;
   }
-  return true;
+  return serving::Status::Ok();
 }
 
 // A running aggregate per key, kept in a keyed view: updated in place per record when the
@@ -187,11 +192,8 @@ class KeyedAggregatePartition {
   }
   serving::Status Restore(std::string_view in) {
     if (serving::Status s = RestoreWriter(*writer_, in, view_); !s.ok()) return s;
-    if constexpr (!kStateInView) {
-      state_ =
-          std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
-      if (!RestoreKeyedState(in, state_.get())) return BadState(view_);
-    }
+    if constexpr (!kStateInView)
+      return RestoreKeyedState(in, aggregate_, options_.expected_keys, &state_, view_);
     return serving::Status::Ok();
   }
 
@@ -236,9 +238,7 @@ class KeyedAggregateStreamPartition {
   void FlushWindows(PartitionCounters&) {}
   void Snapshot(std::string* out) { SnapshotKeyedState(*state_, out); }
   serving::Status Restore(std::string_view in) {
-    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, expected_keys_);
-    if (!RestoreKeyedState(in, state_.get())) return BadState(name_);
-    return serving::Status::Ok();
+    return RestoreKeyedState(in, aggregate_, expected_keys_, &state_, name_);
   }
 
  private:
@@ -314,8 +314,10 @@ class TopKAggregatePartition {
   // The state table's entries (the list is derived from them).
   void Snapshot(std::string* out) { SnapshotKeyedState(*state_, out); }
   serving::Status Restore(std::string_view in) {
-    state_ = std::make_unique<operators::KeyedAggregator<K, A>>(aggregate_, options_.expected_keys);
-    if (!RestoreKeyedState(in, state_.get())) return BadState(view_);
+    if (serving::Status s =
+            RestoreKeyedState(in, aggregate_, options_.expected_keys, &state_, view_);
+        !s.ok())
+      return s;
     OfferAll();
     writer_->Publish();
     return serving::Status::Ok();
