@@ -643,8 +643,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
         "engine: oneTBB allows this process no worker thread (its max_allowed_parallelism is 1), "
         "and a throughput-mode engine needs one: set EngineOptions::raise_tbb_parallelism, or "
         "use Mode::kLowLatency");
-  impl->arena =
-      std::make_unique<oneapi::tbb::task_arena>(std::max(o.threads, masters + 0), masters);
+  // Sized to what it can have: asking for more makes oneTBB warn on stderr.
+  impl->arena = std::make_unique<oneapi::tbb::task_arena>(impl->threads, masters);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
