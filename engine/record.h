@@ -28,6 +28,15 @@
 // A record's layout must be the schema's: fields in declaration order, each 8-byte aligned,
 // numbers as std::int64_t, std::uint64_t or double, strings as char[N] with N a multiple of 8.
 // RecordSchema<T>() checks this and says what is wrong.
+//
+// A record type may also have a tail: text that follows the record in a log record's payload,
+// of any length (NEXMark's `extra` padding, say):
+//
+//   KAPPA_RECORD_TAIL(Bid, "extra");
+//
+// Pipelines then read payloads of sizeof(T) bytes or more (the record; the tail is skipped);
+// without a tail, only payloads of exactly sizeof(T). The log's catalog names the tail, so
+// that tools show it as a text field after the others.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +53,18 @@ namespace kappa::engine {
 
 template <class T>
 struct RecordType;  // specialize for each record type (see above)
+
+// The name of T's tail, or nullptr if it has none (see above).
+template <class T>
+struct RecordTail {
+  static constexpr const char* kName = nullptr;
+};
+
+// Whether a log record's payload of `size` bytes holds a T (and perhaps its tail).
+template <class T>
+constexpr bool PayloadFits(std::size_t size) {
+  return RecordTail<T>::kName != nullptr ? size >= sizeof(T) : size == sizeof(T);
+}
 
 template <class T>
 concept Record = std::is_trivially_copyable_v<T> && requires {
@@ -148,6 +169,12 @@ serving::Result<serving::Schema> RecordSchema() {
     static constexpr const char* kName = name;                                             \
     static constexpr std::uint16_t kLogType = log_type;                                    \
     static constexpr auto kFields = std::make_tuple(KAPPA_RECORD_MEMBERS(T, __VA_ARGS__)); \
+  }
+
+#define KAPPA_RECORD_TAIL(T, name)             \
+  template <>                                  \
+  struct kappa::engine::RecordTail<T> {        \
+    static constexpr const char* kName = name; \
   }
 
 // Member(#f, &T::f) for each field f, separated by commas.

@@ -24,7 +24,8 @@ using serving::Schema;
 using serving::Status;
 using serving::StatusCode;
 
-constexpr char kHeader[] = "# kappa record types: <type> <name> <field>:<i64|u64|f64|string<N>>...";
+constexpr char kHeader[] =
+    "# kappa record types: <type> <name> <field>:<i64|u64|f64|string<N>>... [<field>:tail]";
 
 Status Malformed(const std::string& source, std::size_t line, const std::string& why) {
   return Status::Error(StatusCode::kCorrupt, source + ":" + std::to_string(line) + ": " + why);
@@ -105,7 +106,13 @@ Result<RecordCatalog> RecordCatalog::Parse(const std::string& text, const std::s
       std::string field = field_text.substr(0, colon);
       const std::string_view type = std::string_view(field_text).substr(colon + 1);
       std::uint32_t size = 0;
-      if (type == "i64") {
+      if (!e.tail.empty())
+        return Malformed(source, number, "field '" + field_text + "' comes after the tail");
+      if (type == "tail") {
+        if (!Schema::ValidFieldName(field))
+          return Malformed(source, number, "bad tail name '" + field + "'");
+        e.tail = std::move(field);
+      } else if (type == "i64") {
         fields.push_back(Field::I64(std::move(field)));
       } else if (type == "u64") {
         fields.push_back(Field::U64(std::move(field)));
@@ -120,6 +127,8 @@ Result<RecordCatalog> RecordCatalog::Parse(const std::string& text, const std::s
     auto schema = Schema::Make(std::move(fields));
     if (!schema.ok()) return Malformed(source, number, schema.status().message());
     e.schema = std::move(schema).value();
+    if (!e.tail.empty() && e.schema.Find(e.tail) >= 0)
+      return Malformed(source, number, "the tail '" + e.tail + "' is also a field's name");
     if (catalog.Find(e.type) != nullptr)
       return Malformed(source, number, "type " + std::to_string(e.type) + " is listed twice");
     catalog.entries_.push_back(std::move(e));
@@ -134,6 +143,7 @@ std::string RecordCatalog::Text() const {
   for (const CatalogEntry& e : entries_) {
     text += std::to_string(e.type) + " " + e.name;
     for (const Field& f : e.schema.fields()) text += " " + FieldText(f);
+    if (!e.tail.empty()) text += " " + e.tail + ":tail";
     text += "\n";
   }
   return text;
@@ -147,19 +157,23 @@ const CatalogEntry* RecordCatalog::Find(std::uint16_t type) const {
 }
 
 Status RecordCatalog::Register(const std::string& log_path, std::uint16_t type,
-                               const std::string& name, const Schema& schema) {
+                               const std::string& name, const Schema& schema,
+                               const std::string& tail) {
   if (!ValidName(name))
     return Status::Error(StatusCode::kInvalidArgument, PathFor(log_path) + ": bad type name '" +
                                                            name + "' (1 to 31 of [A-Za-z0-9_])");
   auto catalog = Load(log_path);
   if (!catalog.ok()) return catalog.status();
   if (const CatalogEntry* e = catalog->Find(type)) {
-    if (e->name == name && SameSchema(e->schema, schema)) return Status::Ok();
+    if (e->name == name && SameSchema(e->schema, schema) && e->tail == tail) return Status::Ok();
     return Status::Error(StatusCode::kAlreadyExists, PathFor(log_path) + ": record type " +
                                                          std::to_string(type) + " is already " +
                                                          e->name + ", with other fields");
   }
-  catalog->entries_.push_back(CatalogEntry{type, name, schema});
+  if (!tail.empty() && (!Schema::ValidFieldName(tail) || schema.Find(tail) >= 0))
+    return Status::Error(StatusCode::kInvalidArgument,
+                         PathFor(log_path) + ": bad tail name '" + tail + "' for " + name);
+  catalog->entries_.push_back(CatalogEntry{type, name, schema, tail});
   std::sort(catalog->entries_.begin(), catalog->entries_.end(),
             [](const CatalogEntry& a, const CatalogEntry& b) { return a.type < b.type; });
   return WriteAtomically(PathFor(log_path), catalog->Text());

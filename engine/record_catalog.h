@@ -5,7 +5,10 @@
 //
 //   # kappa record types
 //   1 person id:i64 name:string16 email:string24 date_time:i64
-//   3 bid auction:i64 bidder:i64 price:i64 channel:string16 date_time:i64
+//   3 bid auction:i64 bidder:i64 price:i64 channel:string16 date_time:i64 extra:tail
+//
+// A last field of type `tail` names the text that may follow the record in a payload (a record
+// tail, engine/record.h): such a type's payloads are the schema's size or longer.
 //
 // A type is registered once: registering it again with the same name and schema is a no-op,
 // with another is an error. Writes replace the file atomically (write, fsync, rename), so a
@@ -28,6 +31,12 @@ struct CatalogEntry {
   std::uint16_t type = 0;
   std::string name;  // 1 to 31 characters of [A-Za-z0-9_]
   serving::Schema schema;
+  std::string tail;  // the name of its tail, or "" if it has none
+
+  // Whether a payload of `size` bytes is a record of this type.
+  bool Fits(std::size_t size) const {
+    return tail.empty() ? size == schema.value_size() : size >= schema.value_size();
+  }
 };
 
 class RecordCatalog {
@@ -39,14 +48,16 @@ class RecordCatalog {
   // unreadable or malformed (naming the file and line).
   static serving::Result<RecordCatalog> Load(const std::string& log_path);
 
-  // Adds (type, name, schema) to the log's catalog on disk. Ok if it is there already.
+  // Adds (type, name, schema, tail) to the log's catalog on disk. Ok if it is there already.
   static serving::Status Register(const std::string& log_path, std::uint16_t type,
-                                  const std::string& name, const serving::Schema& schema);
+                                  const std::string& name, const serving::Schema& schema,
+                                  const std::string& tail = "");
   template <Record T>
   static serving::Status Register(const std::string& log_path, const std::string& name) {
     auto schema = RecordSchema<T>();
     if (!schema.ok()) return schema.status();
-    return Register(log_path, RecordType<T>::kLogType, name, *schema);
+    const char* tail = RecordTail<T>::kName;
+    return Register(log_path, RecordType<T>::kLogType, name, *schema, tail ? tail : "");
   }
 
   // The entry for `type`, or nullptr.

@@ -222,11 +222,15 @@ std::string GetCursorName(const Args& args) {
 std::string U64(std::uint64_t v) { return std::to_string(v); }
 
 // A record as a line. A record whose type the log's catalog names, with the size of its schema,
-// shows the type's name ("kind") and its fields by name instead of the payload.
+// shows the type's name ("kind") and its fields by name instead of the payload, then its tail
+// (the bytes after the record, for a type with one) as text.
 void AppendRecordLine(const Record& r, RecordFormat format, const engine::RecordCatalog* catalog,
                       std::string* out) {
   const engine::CatalogEntry* entry = catalog != nullptr ? catalog->Find(r.type) : nullptr;
-  if (entry != nullptr && r.payload.size() != entry->schema.value_size()) entry = nullptr;
+  if (entry != nullptr && !entry->Fits(r.payload.size())) entry = nullptr;
+  const std::span<const std::byte> tail = entry != nullptr && !entry->tail.empty()
+                                              ? r.payload.subspan(entry->schema.value_size())
+                                              : std::span<const std::byte>();
   if (format == RecordFormat::kText) {
     out->append("offset=").append(U64(r.offset));
     out->append(" type=").append(U64(r.type));
@@ -238,6 +242,10 @@ void AppendRecordLine(const Record& r, RecordFormat format, const engine::Record
             .append(entry->schema.field(i).name)
             .append("=")
             .append(FieldText(entry->schema, r.payload, i));
+      if (!entry->tail.empty()) {
+        out->append(" ").append(entry->tail).append("=");
+        AppendEscapedText(tail, out);
+      }
     } else {
       out->append(" payload=");
       AppendEscapedText(r.payload, out);
@@ -254,6 +262,12 @@ void AppendRecordLine(const Record& r, RecordFormat format, const engine::Record
         AppendJsonString(entry->schema.field(i).name, out);
         out->push_back(':');
         AppendFieldJson(entry->schema, r.payload, i, out);
+      }
+      if (!entry->tail.empty()) {
+        out->push_back(',');
+        AppendJsonString(entry->tail, out);
+        out->push_back(':');
+        AppendJsonString(tail, out);
       }
     } else {
       out->append(",\"payload\":");

@@ -87,13 +87,13 @@ struct SourceCodec<Either<A, B>> {
   using E = Either<A, B>;
   static SourceRead Read(const memlog::Record& r, E* out) {
     if (r.type == RecordType<A>::kLogType) {
-      if (r.payload.size() != sizeof(A)) return SourceRead::kMalformed;
+      if (!PayloadFits<A>(r.payload.size())) return SourceRead::kMalformed;
       std::memcpy(out->bytes, r.payload.data(), sizeof(A));
       out->side = std::is_same_v<A, B> ? E::kBoth : E::kLeft;
       return SourceRead::kOk;
     }
     if (r.type == RecordType<B>::kLogType) {
-      if (r.payload.size() != sizeof(B)) return SourceRead::kMalformed;
+      if (!PayloadFits<B>(r.payload.size())) return SourceRead::kMalformed;
       std::memcpy(out->bytes, r.payload.data(), sizeof(B));
       out->side = E::kRight;
       return SourceRead::kOk;

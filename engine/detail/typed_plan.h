@@ -60,7 +60,7 @@ template <class In>
 struct SourceCodec {
   static SourceRead Read(const memlog::Record& r, In* out) {
     if (r.type != RecordType<In>::kLogType) return SourceRead::kSkip;
-    if (r.payload.size() != sizeof(In)) return SourceRead::kMalformed;
+    if (!PayloadFits<In>(r.payload.size())) return SourceRead::kMalformed;
     std::memcpy(out, r.payload.data(), sizeof(In));
     return SourceRead::kOk;
   }

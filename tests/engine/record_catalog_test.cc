@@ -18,6 +18,9 @@ struct Tick {
 struct Other {
   std::uint64_t n;
 };
+struct Padded {
+  std::int64_t id;
+};
 
 }  // namespace
 }  // namespace kappa::engine
@@ -34,6 +37,9 @@ struct kappa::engine::RecordType<kappa::engine::Other> {
   static constexpr std::uint16_t kLogType = 9;
   static constexpr auto kFields = std::make_tuple(Member("n", &Other::n));
 };
+
+KAPPA_NAMED_RECORD(kappa::engine::Padded, "padded", 5, id);
+KAPPA_RECORD_TAIL(kappa::engine::Padded, "extra");
 
 namespace kappa::engine {
 namespace {
@@ -109,6 +115,9 @@ TEST_F(RecordCatalogTest, ShouldNameTheLineOfAMalformedCatalog) {
       {"1 ok a:i64\n1 again b:i64\n", ":2: type 1 is listed twice"},
       {"1 b@d a:i64\n", ":1: bad type name 'b@d'"},
       {"1 s a:string\n", ":1: field 'a:string' has an unknown type"},
+      {"1 t a:i64 x:tail b:i64\n", ":1: field 'b:i64' comes after the tail"},
+      {"1 t a:i64 a:tail\n", ":1: the tail 'a' is also a field's name"},
+      {"1 t a:i64 x-y:tail\n", ":1: bad tail name 'x-y'"},
   };
   for (const auto& c : cases) {
     WriteCatalog(c.text);
@@ -119,6 +128,35 @@ TEST_F(RecordCatalogTest, ShouldNameTheLineOfAMalformedCatalog) {
               std::string::npos)
         << c.text << " -> " << catalog.status().message();
   }
+}
+
+// A type with a tail: its payloads are its size or longer, and the catalog names the tail.
+TEST_F(RecordCatalogTest, ShouldNameATailAndFitPayloadsThatCarryOne) {
+  static_assert(PayloadFits<Padded>(sizeof(Padded)) && PayloadFits<Padded>(sizeof(Padded) + 9) &&
+                !PayloadFits<Padded>(sizeof(Padded) - 1));
+  static_assert(PayloadFits<Tick>(sizeof(Tick)) && !PayloadFits<Tick>(sizeof(Tick) + 1));
+  ASSERT_TRUE(RecordCatalog::Register<Padded>(log_, RecordName<Padded>()).ok());
+  ASSERT_TRUE(RecordCatalog::Register<Padded>(log_, "padded").ok());  // the same: a no-op
+  ASSERT_TRUE(RecordCatalog::Register<Tick>(log_, "tick").ok());
+  auto catalog = RecordCatalog::Load(log_);
+  ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+  EXPECT_NE(catalog->Text().find("5 padded id:i64 extra:tail\n"), std::string::npos)
+      << catalog->Text();
+  const CatalogEntry* padded = catalog->Find(5);
+  ASSERT_NE(padded, nullptr);
+  EXPECT_EQ(padded->tail, "extra");
+  EXPECT_TRUE(padded->Fits(8));
+  EXPECT_TRUE(padded->Fits(100));
+  EXPECT_FALSE(padded->Fits(7));
+  const CatalogEntry* tick = catalog->Find(9);
+  ASSERT_NE(tick, nullptr);
+  EXPECT_TRUE(tick->tail.empty());
+  EXPECT_TRUE(tick->Fits(sizeof(Tick)));
+  EXPECT_FALSE(tick->Fits(sizeof(Tick) + 1));
+  // The same type without its tail is another schema.
+  const serving::Status other = RecordCatalog::Register(
+      log_, 5, "padded", std::move(serving::Schema::Make({serving::Field::I64("id")})).value());
+  EXPECT_EQ(other.code(), serving::StatusCode::kAlreadyExists);
 }
 
 }  // namespace
