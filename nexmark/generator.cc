@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
 
 #include "engine/record_catalog.h"
+#include "nexmark/java_random.h"
 
 namespace kappa::nexmark {
 namespace {
@@ -17,6 +19,17 @@ constexpr std::int64_t kHotSellerRatio = 100;  // hot ids are multiples of 100
 constexpr std::int64_t kHotAuctionRatio = 100;
 constexpr std::int64_t kHotBidderRatio = 100;
 constexpr int kMinStringLength = 3;
+constexpr int kHotChannelRatio = 2;  // 1 in N bids on a channel that is not hot
+constexpr int kChannels = 10000;
+constexpr std::int64_t kChannelSeed = 0x6368616e6e656c;  // "channel"
+// The reference's sizes its `extra` padding makes records average, and what it counts as the
+// size of each record before the padding.
+constexpr int kPersonAverageBytes = 200, kPersonBaseBytes = 8;
+constexpr int kAuctionAverageBytes = 500, kAuctionBaseBytes = 48;
+constexpr int kBidAverageBytes = 100, kBidBaseBytes = 32;
+// Events before the one whose time bounds an auction's expiry: those that make 100 more
+// auctions.
+constexpr std::uint64_t kEventsForAuctions = 100 * 50 / 3;
 
 constexpr std::string_view kFirstNames[] = {"Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
                                             "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
@@ -58,23 +71,79 @@ void Put(char (&field)[N], std::string_view text) {
   std::memcpy(field, text.data(), std::min(text.size(), N - 1));
 }
 
-// Lower-case letters with a space now and then, 3 to max_length - 1 long (nexmark's nextString).
-template <std::size_t N>
-void PutRandomString(char (&field)[N], EventRandom& r, int max_length) {
-  char text[128];
-  const auto length =
-      static_cast<std::size_t>(kMinStringLength + r.Below(max_length - kMinStringLength));
-  for (std::size_t i = 0; i < length && i < sizeof text; ++i)
+// Without leading and trailing spaces (Java's String.trim, for these strings).
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// Lower-case letters with a space now and then, 3 to max_length - 1 long, trimmed (nexmark's
+// nextString). `text` holds at least max_length characters.
+template <class Random>
+std::string_view RandomString(Random& r, int max_length, char* text) {
+  const int length = kMinStringLength + static_cast<int>(r.Below(max_length - kMinStringLength));
+  for (int i = 0; i < length; ++i)
     text[i] = r.Below(13) == 0 ? ' ' : static_cast<char>('a' + r.Below(26));
-  Put(field, std::string_view(text, std::min(length, sizeof text)));
+  return Trim(std::string_view(text, static_cast<std::size_t>(length)));
+}
+template <std::size_t N, class Random>
+std::string_view PutRandomString(char (&field)[N], Random& r, int max_length) {
+  char text[128];
+  const std::string_view s = RandomString(r, max_length, text);
+  Put(field, s);
+  return s;
 }
 
-std::int64_t NextPrice(EventRandom& r) {
-  return std::llround(std::pow(10.0, r.Unit() * 6.0) * 100.0);
+// 10^(6u) × 100, rounded half up (Java's Math.round).
+template <class Random>
+std::int64_t NextPrice(Random& r) {
+  return static_cast<std::int64_t>(std::floor(std::pow(10.0, r.Unit() * 6.0) * 100.0 + 0.5));
 }
 
-template <std::size_t N>
-std::string_view Pick(EventRandom& r, const std::string_view (&choices)[N]) {
+// java.util.Random with the names the drawing code shares with EventRandom.
+class ReferenceRandom {
+ public:
+  explicit ReferenceRandom(std::int64_t seed) : r_(seed) {}
+  std::int64_t Below(std::int64_t n) { return r_.NextInt(static_cast<std::int32_t>(n)); }
+  double Unit() { return r_.NextDouble(); }
+  std::int32_t Any() { return r_.NextInt(); }
+
+ private:
+  JavaRandom r_;
+};
+
+// nexmark's nextExtra: padding that brings a record of `size` bytes to about `average`, written
+// at `out`; its length. Letters from one 32-bit draw per six of them ('a' + v % 26, v /= 26,
+// truncating: a negative draw gives the characters below 'a').
+std::size_t PutExtra(ReferenceRandom& r, int size, int average, char* out) {
+  if (size > average) return 0;
+  const int wanted = average - size;
+  const auto delta = static_cast<int>(std::floor(wanted * 0.2 + 0.5));
+  const int length = wanted - delta + (delta == 0 ? 0 : static_cast<int>(r.Below(2 * delta)));
+  std::int32_t v = 0;
+  for (int i = 0; i < length; ++i) {
+    if (i % 6 == 0) v = r.Any();
+    out[i] = static_cast<char>('a' + v % 26);
+    v /= 26;
+  }
+  return static_cast<std::size_t>(length);
+}
+
+// A bid's channel: hot half of the time.
+template <std::size_t N, class Random>
+void PutChannel(char (&field)[N], Random& r) {
+  if (r.Below(kHotChannelRatio) > 0) {
+    Put(field, kHotChannels[r.Below(std::size(kHotChannels))]);
+  } else {
+    char channel[N];
+    std::snprintf(channel, sizeof channel, "channel-%d", static_cast<int>(r.Below(kChannels)));
+    Put(field, channel);
+  }
+}
+
+template <std::size_t N, class Random>
+std::string_view Pick(Random& r, const std::string_view (&choices)[N]) {
   return choices[r.Below(static_cast<std::int64_t>(N))];
 }
 
@@ -104,16 +173,24 @@ std::uint16_t Event::type() const {
   return 0;
 }
 
-std::span<const std::byte> Event::payload() const {
+std::size_t Event::record_size() const {
   switch (kind) {
     case EventKind::kPerson:
-      return std::as_bytes(std::span(&person, 1));
+      return sizeof(Person);
     case EventKind::kAuction:
-      return std::as_bytes(std::span(&auction, 1));
+      return sizeof(Auction);
     case EventKind::kBid:
-      return std::as_bytes(std::span(&bid, 1));
+      return sizeof(Bid);
   }
-  return {};
+  return 0;
+}
+
+std::span<const std::byte> Event::payload() const {
+  return std::span(bytes, record_size() + extra_size);
+}
+
+std::string_view Event::extra() const {
+  return std::string_view(reinterpret_cast<const char*>(bytes) + record_size(), extra_size);
 }
 
 serving::Status RegisterEventTypes(const std::string& log_path) {
@@ -127,7 +204,31 @@ serving::Status RegisterEventTypes(const std::string& log_path) {
 }
 
 Generator::Generator(const GeneratorConfig& config)
-    : config_(config), ns_per_event_(1e9 / std::max(config.events_per_second, 1e-9)) {}
+    : config_(config),
+      ns_per_event_(1e9 / std::max(config.events_per_second, 1e-9)),
+      us_per_event_(1e6 / std::max(config.events_per_second, 1e-9)) {}
+
+serving::Status Generator::CheckConfig(const GeneratorConfig& config) {
+  auto bad = [](const std::string& what) {
+    return serving::Status::Error(serving::StatusCode::kInvalidArgument, "generator: " + what);
+  };
+  if (!(config.events_per_second > 0)) return bad("the event rate must be > 0");
+  if (config.kind == GeneratorKind::kReference && config.base_time_ns % 1'000'000 != 0)
+    return bad(
+        "the reference generator counts time in milliseconds: its base time must be a "
+        "whole number of them");
+  return serving::Status::Ok();
+}
+
+const char* Generator::kind_name() const {
+  return config_.kind == GeneratorKind::kReference ? "reference" : "default";
+}
+
+std::int64_t Generator::ReferenceTimeMs(std::uint64_t n) const {
+  // The reference's: base + (the integer part of n × the delay in µs) div 1000, in whole ms.
+  return config_.base_time_ns / 1'000'000 +
+         static_cast<std::int64_t>(static_cast<double>(n) * us_per_event_) / 1000;
+}
 
 EventKind Generator::KindOf(std::uint64_t n) {
   const auto rem = static_cast<int>(n % kTotalProportion);
@@ -137,6 +238,7 @@ EventKind Generator::KindOf(std::uint64_t n) {
 }
 
 std::int64_t Generator::TimeOf(std::uint64_t n) const {
+  if (config_.kind == GeneratorKind::kReference) return ReferenceTimeMs(n) * 1'000'000;
   return config_.base_time_ns + static_cast<std::int64_t>(static_cast<double>(n) * ns_per_event_);
 }
 
@@ -162,6 +264,14 @@ std::int64_t Generator::LastBase0AuctionId(std::uint64_t n) {
 }
 
 void Generator::Make(std::uint64_t n, Event* out) const {
+  if (config_.kind == GeneratorKind::kReference) {
+    MakeReference(n, out);
+  } else {
+    MakeDefault(n, out);
+  }
+}
+
+void Generator::MakeDefault(std::uint64_t n, Event* out) const {
   EventRandom r(config_.seed, n);
   const std::int64_t time = TimeOf(n);
   const std::int64_t last_person = LastBase0PersonId(n);
@@ -171,7 +281,8 @@ void Generator::Make(std::uint64_t n, Event* out) const {
     const std::int64_t active = std::min(people, config_.active_people);
     return people - active + r.Below(active + kPersonIdLead);
   };
-  std::memset(static_cast<void*>(out), 0, sizeof *out);  // every byte defined, padding too
+  // Every byte of the record defined, padding too.
+  std::memset(static_cast<void*>(out), 0, offsetof(Event, bytes) + sizeof(Auction));
   out->kind = KindOf(n);
   switch (out->kind) {
     case EventKind::kPerson: {
@@ -236,14 +347,101 @@ void Generator::Make(std::uint64_t n, Event* out) const {
                       : some_person()) +
                  kFirstPersonId;
       b.price = NextPrice(r);
-      if (r.Below(100) > 0) {
-        Put(b.channel, Pick(r, kHotChannels));
-      } else {
-        char channel[16];
-        std::snprintf(channel, sizeof channel, "channel-%d", static_cast<int>(r.Below(10000)));
-        Put(b.channel, channel);
-      }
+      PutChannel(b.channel, r);
       b.date_time = time;
+      return;
+    }
+  }
+}
+
+// The reference's draws, in its order (nexmark's PersonGenerator, AuctionGenerator and
+// BidGenerator), from java.util.Random seeded with the event id; every string trimmed.
+void Generator::MakeReference(std::uint64_t n, Event* out) const {
+  ReferenceRandom r(static_cast<std::int64_t>(n));
+  const std::int64_t time_ms = ReferenceTimeMs(n);
+  const std::int64_t last_person = LastBase0PersonId(n);
+  auto some_person = [&] {
+    const std::int64_t people = last_person + 1;
+    const std::int64_t active = std::min(people, config_.active_people);
+    return people - active + r.Below(active + kPersonIdLead);
+  };
+  std::memset(static_cast<void*>(out), 0, offsetof(Event, bytes) + sizeof(Auction));
+  out->kind = KindOf(n);
+  char* const extra = reinterpret_cast<char*>(out->bytes) + out->record_size();
+  switch (out->kind) {
+    case EventKind::kPerson: {
+      Person& p = out->person;
+      p.id = last_person + kFirstPersonId;
+      const std::string_view first = Pick(r, kFirstNames);
+      const std::string_view last = Pick(r, kLastNames);
+      char text[64];
+      std::snprintf(text, sizeof text, "%.*s %.*s", static_cast<int>(first.size()), first.data(),
+                    static_cast<int>(last.size()), last.data());
+      Put(p.name, text);
+      const std::size_t name_size = std::strlen(text);
+      char user[8], domain[8];
+      const std::string_view u = RandomString(r, 7, user);
+      const std::string_view d = RandomString(r, 5, domain);
+      std::snprintf(text, sizeof text, "%.*s@%.*s.com", static_cast<int>(u.size()), u.data(),
+                    static_cast<int>(d.size()), d.data());
+      Put(p.email_address, text);
+      const std::size_t email_size = std::strlen(text);
+      int group[4];
+      for (int& g : group) g = static_cast<int>(r.Below(10000));
+      std::snprintf(text, sizeof text, "%04d %04d %04d %04d", group[0], group[1], group[2],
+                    group[3]);
+      Put(p.credit_card, text);
+      const std::size_t card_size = std::strlen(text);
+      const std::string_view city = Pick(r, kCities);
+      const std::string_view state = Pick(r, kStates);
+      Put(p.city, city);
+      Put(p.state, state);
+      p.date_time = time_ms * 1'000'000;
+      const auto size = static_cast<int>(kPersonBaseBytes + name_size + email_size + card_size +
+                                         city.size() + state.size());
+      out->extra_size = static_cast<std::uint32_t>(PutExtra(r, size, kPersonAverageBytes, extra));
+      return;
+    }
+    case EventKind::kAuction: {
+      Auction& a = out->auction;
+      a.id = LastBase0AuctionId(n) + kFirstAuctionId;
+      a.seller =
+          (r.Below(config_.hot_seller_ratio) > 0 ? (last_person / kHotSellerRatio) * kHotSellerRatio
+                                                 : some_person()) +
+          kFirstPersonId;
+      a.category = kFirstCategoryId + r.Below(kCategories);
+      a.initial_bid = NextPrice(r);
+      const std::int64_t horizon_ms = ReferenceTimeMs(n + kEventsForAuctions) - time_ms;
+      a.date_time = time_ms * 1'000'000;
+      a.expires = (time_ms + 1 + r.Below(std::max<std::int64_t>(horizon_ms * 2, 1))) * 1'000'000;
+      const std::string_view item = PutRandomString(a.item_name, r, 20);
+      const std::string_view description = PutRandomString(a.description, r, 100);
+      a.reserve = a.initial_bid + NextPrice(r);
+      const auto size = static_cast<int>(kAuctionBaseBytes + item.size() + description.size());
+      out->extra_size = static_cast<std::uint32_t>(PutExtra(r, size, kAuctionAverageBytes, extra));
+      return;
+    }
+    case EventKind::kBid: {
+      Bid& b = out->bid;
+      const std::int64_t last_auction = LastBase0AuctionId(n);
+      if (r.Below(config_.hot_auction_ratio) > 0) {
+        b.auction = (last_auction / kHotAuctionRatio) * kHotAuctionRatio;
+      } else {
+        const std::int64_t first =
+            std::max<std::int64_t>(last_auction - config_.auctions_in_flight, 0);
+        b.auction = first + r.Below(last_auction - first + 1 + kAuctionIdLead);
+      }
+      b.auction += kFirstAuctionId;
+      b.bidder = (r.Below(config_.hot_bidder_ratio) > 0
+                      ? (last_person / kHotBidderRatio) * kHotBidderRatio + 1
+                      : some_person()) +
+                 kFirstPersonId;
+      b.price = NextPrice(r);
+      b.date_time = time_ms * 1'000'000;
+      out->extra_size =
+          static_cast<std::uint32_t>(PutExtra(r, kBidBaseBytes, kBidAverageBytes, extra));
+      ReferenceRandom channels(static_cast<std::int64_t>(n) ^ kChannelSeed);
+      PutChannel(b.channel, channels);
       return;
     }
   }

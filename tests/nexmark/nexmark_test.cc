@@ -48,8 +48,10 @@ TEST(GeneratorTest, ShouldBeDeterministicForASeedAndDifferForAnother) {
     a.Make(n, &x);
     b.Make(n, &y);
     c.Make(n, &z);
-    EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0) << n;
-    differ += std::memcmp(&x, &z, sizeof x) != 0;
+    ASSERT_EQ(x.payload().size(), y.payload().size());
+    EXPECT_EQ(std::memcmp(x.payload().data(), y.payload().data(), x.payload().size()), 0) << n;
+    differ += x.payload().size() != z.payload().size() ||
+              std::memcmp(x.payload().data(), z.payload().data(), x.payload().size()) != 0;
   }
   EXPECT_GE(differ, 5);
 }
@@ -65,7 +67,7 @@ TEST(GeneratorTest, ShouldGiveTheSameFirstEventsOfASeedWithAnyCompiler) {
   EXPECT_EQ(Text(p.name, sizeof p.name) + "|" + Text(p.email_address, sizeof p.email_address) +
                 "|" + Text(p.credit_card, sizeof p.credit_card) + "|" +
                 Text(p.city, sizeof p.city) + "|" + Text(p.state, sizeof p.state),
-            "Saul Spencer| n vio@ wr.com|9659 7785 1926 8267|San Francisco|WA");
+            "Saul Spencer|n vio@wr.com|9659 7785 1926 8267|San Francisco|WA");
 }
 
 TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
@@ -75,8 +77,13 @@ TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
   const Generator g(config);
   constexpr std::uint64_t kEvents = 200'000;
   std::int64_t next_person = Generator::kFirstPersonId, next_auction = Generator::kFirstAuctionId;
-  std::uint64_t bids = 0, hot_auction_bids = 0, hot_bidder_bids = 0;
+  std::uint64_t bids = 0, hot_auction_bids = 0, hot_bidder_bids = 0, hot_channel_bids = 0;
+  std::uint64_t long_descriptions = 0;
   std::set<std::string> states;
+  // Strings are trimmed, as the nexmark project's.
+  auto trimmed = [](const std::string& s) {
+    return !s.empty() && s.front() != ' ' && s.back() != ' ';
+  };
   for (std::uint64_t n = 0; n < kEvents; ++n) {
     Event e;
     g.Make(n, &e);
@@ -92,6 +99,7 @@ TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
         ASSERT_NE(Text(e.person.email_address, sizeof e.person.email_address).find(".com"),
                   std::string::npos);
         ASSERT_EQ(Text(e.person.credit_card, sizeof e.person.credit_card).size(), 19u);
+        ASSERT_TRUE(trimmed(Text(e.person.email_address, sizeof e.person.email_address))) << n;
         states.insert(Text(e.person.state, sizeof e.person.state));
         break;
       case EventKind::kAuction:
@@ -105,6 +113,11 @@ TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
         ASSERT_LE(e.auction.initial_bid, 100'000'000);
         ASSERT_GT(e.auction.reserve, e.auction.initial_bid);
         ASSERT_GT(e.auction.expires, e.auction.date_time);
+        for (const std::string& text : {Text(e.auction.item_name, sizeof e.auction.item_name),
+                                        Text(e.auction.description, sizeof e.auction.description)})
+          ASSERT_TRUE(text.empty() || trimmed(text)) << n << ": '" << text << "'";
+        ASSERT_LE(Text(e.auction.description, sizeof e.auction.description).size(), 99u);
+        long_descriptions += Text(e.auction.description, sizeof e.auction.description).size() > 31;
         break;
       case EventKind::kBid:
         ++bids;
@@ -116,6 +129,7 @@ TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
         ASSERT_LE(e.bid.bidder, last_person + 10);
         hot_auction_bids += e.bid.auction % 100 == 0;
         hot_bidder_bids += e.bid.bidder % 100 == 1;
+        hot_channel_bids += !Text(e.bid.channel, sizeof e.bid.channel).starts_with("channel-");
         break;
     }
   }
@@ -127,6 +141,11 @@ TEST(GeneratorTest, ShouldFollowTheSpecificationsRules) {
   EXPECT_LT(hot_auctions, 0.53);
   EXPECT_GT(hot_bidders, 0.73);
   EXPECT_LT(hot_bidders, 0.78);
+  // Half of the bids on a hot channel; descriptions up to 99 characters.
+  const double hot_channels = static_cast<double>(hot_channel_bids) / static_cast<double>(bids);
+  EXPECT_GT(hot_channels, 0.48);
+  EXPECT_LT(hot_channels, 0.52);
+  EXPECT_GT(long_descriptions, kEvents * 3 / 50 / 2);
   EXPECT_EQ(states, (std::set<std::string>{"AZ", "CA", "ID", "OR", "WA", "WY"}));
 }
 
