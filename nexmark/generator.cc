@@ -136,9 +136,18 @@ void PutChannel(char (&field)[N], Random& r) {
   if (r.Below(kHotChannelRatio) > 0) {
     Put(field, kHotChannels[r.Below(std::size(kHotChannels))]);
   } else {
-    char channel[N];
-    std::snprintf(channel, sizeof channel, "channel-%d", static_cast<int>(r.Below(kChannels)));
-    Put(field, channel);
+    // "channel-K" without snprintf, which would cost as much as the rest of the bid.
+    static_assert(N >= sizeof("channel-9999"));
+    std::memset(field, 0, N);
+    std::memcpy(field, "channel-", 8);
+    auto k = static_cast<unsigned>(r.Below(kChannels));
+    char digits[8];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + k % 10);
+      k /= 10;
+    } while (k != 0);
+    for (int i = 0; i < n; ++i) field[8 + i] = digits[n - 1 - i];
   }
 }
 
