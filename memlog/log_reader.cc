@@ -13,6 +13,11 @@ namespace kappa::memlog {
 using detail::Atomic;
 using detail::FrameKind;
 
+namespace {
+// How far ahead of a batch's walk Poll fetches the ring (see there).
+constexpr std::uint64_t kPrefetchAhead = 4096;
+}  // namespace
+
 const char* PollStatusName(PollStatus status) {
   switch (status) {
     case PollStatus::kOk:
@@ -115,6 +120,10 @@ PollStatus LogReader::Poll(RecordBatch* batch, std::size_t max_records,
       kind = ring_->Classify(p, seal, &bytes);
       if (kind == FrameKind::kRecord) {
         ++n;
+        // Each frame's length is in its seal, so the walk is a chain of dependent loads: the
+        // ring a few KiB ahead is fetched while the walk goes on, so that it does not wait for
+        // each new page. (Not from an idle reader: its spin stays on one line.)
+        __builtin_prefetch(ring_->Header(p + kPrefetchAhead));
       } else if (kind != FrameKind::kPadding) {
         break;
       }
