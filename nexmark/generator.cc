@@ -156,6 +156,93 @@ std::string_view Pick(Random& r, const std::string_view (&choices)[N]) {
   return choices[r.Below(static_cast<std::int64_t>(N))];
 }
 
+// The nexmark project's rules for what an event refers to (ids, hot or random) and for a
+// person's fields, in its order of draws, over either generator's random numbers.
+template <class Random>
+class Rules {
+ public:
+  Rules(Random& r, const GeneratorConfig& config, std::uint64_t n)
+      : r_(r),
+        config_(config),
+        last_person_(Generator::LastBase0PersonId(n)),
+        last_auction_(Generator::LastBase0AuctionId(n)) {}
+
+  std::int64_t person_id() const { return last_person_ + Generator::kFirstPersonId; }
+  std::int64_t auction_id() const { return last_auction_ + Generator::kFirstAuctionId; }
+
+  // The latest hot seller (three times in four), else a random person.
+  std::int64_t Seller() {
+    return (r_.Below(config_.hot_seller_ratio) > 0
+                ? (last_person_ / kHotSellerRatio) * kHotSellerRatio
+                : SomePerson()) +
+           Generator::kFirstPersonId;
+  }
+  std::int64_t Category() { return Generator::kFirstCategoryId + r_.Below(Generator::kCategories); }
+  // A bid's auction, bidder and price: the latest hot auction half of the time, else one in
+  // flight or a few ahead; a hot bidder three times in four, else a random person.
+  void PutBid(Bid& b) {
+    if (r_.Below(config_.hot_auction_ratio) > 0) {
+      b.auction = (last_auction_ / kHotAuctionRatio) * kHotAuctionRatio;
+    } else {
+      const std::int64_t first =
+          std::max<std::int64_t>(last_auction_ - config_.auctions_in_flight, 0);
+      b.auction = first + r_.Below(last_auction_ - first + 1 + kAuctionIdLead);
+    }
+    b.auction += Generator::kFirstAuctionId;
+    b.bidder = (r_.Below(config_.hot_bidder_ratio) > 0
+                    ? (last_person_ / kHotBidderRatio) * kHotBidderRatio + 1
+                    : SomePerson()) +
+               Generator::kFirstPersonId;
+    b.price = NextPrice(r_);
+  }
+  // A person's fields but its time; the total length of its strings (the reference counts them
+  // into the record's size).
+  std::size_t PutPerson(Person& p) {
+    p.id = person_id();
+    char text[64];
+    const std::string_view first = Pick(r_, kFirstNames);
+    const std::string_view last = Pick(r_, kLastNames);
+    std::size_t size = Format(p.name, text, "%.*s %.*s", first, last);
+    char user[8], domain[8];
+    const std::string_view u = RandomString(r_, 7, user);
+    const std::string_view d = RandomString(r_, 5, domain);
+    size += Format(p.email_address, text, "%.*s@%.*s.com", u, d);
+    // Each draw in its own statement: the order of a call's arguments is unspecified, and
+    // compilers differ in it.
+    int group[4];
+    for (int& g : group) g = static_cast<int>(r_.Below(10000));
+    std::snprintf(text, sizeof text, "%04d %04d %04d %04d", group[0], group[1], group[2], group[3]);
+    Put(p.credit_card, text);
+    size += std::strlen(text);
+    const std::string_view city = Pick(r_, kCities);
+    const std::string_view state = Pick(r_, kStates);
+    Put(p.city, city);
+    Put(p.state, state);
+    return size + city.size() + state.size();
+  }
+
+ private:
+  // A random person among the active ones, or a few not created yet (base 0).
+  std::int64_t SomePerson() {
+    const std::int64_t people = last_person_ + 1;
+    const std::int64_t active = std::min(people, config_.active_people);
+    return people - active + r_.Below(active + kPersonIdLead);
+  }
+  template <std::size_t N>
+  static std::size_t Format(char (&field)[N], char (&text)[64], const char* format,
+                            std::string_view a, std::string_view b) {
+    std::snprintf(text, sizeof text, format, static_cast<int>(a.size()), a.data(),
+                  static_cast<int>(b.size()), b.data());
+    Put(field, text);
+    return std::strlen(text);
+  }
+
+  Random& r_;
+  const GeneratorConfig& config_;
+  std::int64_t last_person_;
+  std::int64_t last_auction_;
+};
+
 }  // namespace
 
 std::int64_t Event::date_time() const {
@@ -282,52 +369,21 @@ void Generator::Make(std::uint64_t n, Event* out) const {
 
 void Generator::MakeDefault(std::uint64_t n, Event* out) const {
   EventRandom r(config_.seed, n);
+  Rules<EventRandom> rules(r, config_, n);
   const std::int64_t time = TimeOf(n);
-  const std::int64_t last_person = LastBase0PersonId(n);
-  // A random person among the active ones, or a few not created yet.
-  auto some_person = [&] {
-    const std::int64_t people = last_person + 1;
-    const std::int64_t active = std::min(people, config_.active_people);
-    return people - active + r.Below(active + kPersonIdLead);
-  };
   // Every byte of the record defined, padding too.
   std::memset(static_cast<void*>(out), 0, offsetof(Event, bytes) + sizeof(Auction));
   out->kind = KindOf(n);
   switch (out->kind) {
-    case EventKind::kPerson: {
-      Person& p = out->person;
-      p.id = last_person + kFirstPersonId;
-      char name[32];
-      const std::string_view first = Pick(r, kFirstNames), last = Pick(r, kLastNames);
-      std::snprintf(name, sizeof name, "%.*s %.*s", static_cast<int>(first.size()), first.data(),
-                    static_cast<int>(last.size()), last.data());
-      Put(p.name, name);
-      char user[8], domain[8], email[24];
-      PutRandomString(user, r, 7);
-      PutRandomString(domain, r, 5);
-      std::snprintf(email, sizeof email, "%s@%s.com", user, domain);
-      Put(p.email_address, email);
-      // Each draw in its own statement: the order of a call's arguments is unspecified, and
-      // compilers differ in it.
-      int group[4];
-      for (int& g : group) g = static_cast<int>(r.Below(10000));
-      char card[24];
-      std::snprintf(card, sizeof card, "%04d %04d %04d %04d", group[0], group[1], group[2],
-                    group[3]);
-      Put(p.credit_card, card);
-      Put(p.city, Pick(r, kCities));
-      Put(p.state, Pick(r, kStates));
-      p.date_time = time;
+    case EventKind::kPerson:
+      rules.PutPerson(out->person);
+      out->person.date_time = time;
       return;
-    }
     case EventKind::kAuction: {
       Auction& a = out->auction;
-      a.id = LastBase0AuctionId(n) + kFirstAuctionId;
-      a.seller =
-          (r.Below(config_.hot_seller_ratio) > 0 ? (last_person / kHotSellerRatio) * kHotSellerRatio
-                                                 : some_person()) +
-          kFirstPersonId;
-      a.category = kFirstCategoryId + r.Below(kCategories);
+      a.id = rules.auction_id();
+      a.seller = rules.Seller();
+      a.category = rules.Category();
       a.initial_bid = NextPrice(r);
       a.reserve = a.initial_bid + NextPrice(r);
       a.date_time = time;
@@ -340,26 +396,11 @@ void Generator::MakeDefault(std::uint64_t n, Event* out) const {
       PutRandomString(a.description, r, 100);
       return;
     }
-    case EventKind::kBid: {
-      Bid& b = out->bid;
-      const std::int64_t last_auction = LastBase0AuctionId(n);
-      if (r.Below(config_.hot_auction_ratio) > 0) {
-        b.auction = (last_auction / kHotAuctionRatio) * kHotAuctionRatio;
-      } else {
-        const std::int64_t first =
-            std::max<std::int64_t>(last_auction - config_.auctions_in_flight, 0);
-        b.auction = first + r.Below(last_auction - first + 1 + kAuctionIdLead);
-      }
-      b.auction += kFirstAuctionId;
-      b.bidder = (r.Below(config_.hot_bidder_ratio) > 0
-                      ? (last_person / kHotBidderRatio) * kHotBidderRatio + 1
-                      : some_person()) +
-                 kFirstPersonId;
-      b.price = NextPrice(r);
-      PutChannel(b.channel, r);
-      b.date_time = time;
+    case EventKind::kBid:
+      rules.PutBid(out->bid);
+      PutChannel(out->bid.channel, r);
+      out->bid.date_time = time;
       return;
-    }
   }
 }
 
@@ -367,58 +408,24 @@ void Generator::MakeDefault(std::uint64_t n, Event* out) const {
 // BidGenerator), from java.util.Random seeded with the event id; every string trimmed.
 void Generator::MakeReference(std::uint64_t n, Event* out) const {
   ReferenceRandom r(static_cast<std::int64_t>(n));
+  Rules<ReferenceRandom> rules(r, config_, n);
   const std::int64_t time_ms = ReferenceTimeMs(n);
-  const std::int64_t last_person = LastBase0PersonId(n);
-  auto some_person = [&] {
-    const std::int64_t people = last_person + 1;
-    const std::int64_t active = std::min(people, config_.active_people);
-    return people - active + r.Below(active + kPersonIdLead);
-  };
   std::memset(static_cast<void*>(out), 0, offsetof(Event, bytes) + sizeof(Auction));
   out->kind = KindOf(n);
   char* const extra = reinterpret_cast<char*>(out->bytes) + out->record_size();
   switch (out->kind) {
     case EventKind::kPerson: {
-      Person& p = out->person;
-      p.id = last_person + kFirstPersonId;
-      const std::string_view first = Pick(r, kFirstNames);
-      const std::string_view last = Pick(r, kLastNames);
-      char text[64];
-      std::snprintf(text, sizeof text, "%.*s %.*s", static_cast<int>(first.size()), first.data(),
-                    static_cast<int>(last.size()), last.data());
-      Put(p.name, text);
-      const std::size_t name_size = std::strlen(text);
-      char user[8], domain[8];
-      const std::string_view u = RandomString(r, 7, user);
-      const std::string_view d = RandomString(r, 5, domain);
-      std::snprintf(text, sizeof text, "%.*s@%.*s.com", static_cast<int>(u.size()), u.data(),
-                    static_cast<int>(d.size()), d.data());
-      Put(p.email_address, text);
-      const std::size_t email_size = std::strlen(text);
-      int group[4];
-      for (int& g : group) g = static_cast<int>(r.Below(10000));
-      std::snprintf(text, sizeof text, "%04d %04d %04d %04d", group[0], group[1], group[2],
-                    group[3]);
-      Put(p.credit_card, text);
-      const std::size_t card_size = std::strlen(text);
-      const std::string_view city = Pick(r, kCities);
-      const std::string_view state = Pick(r, kStates);
-      Put(p.city, city);
-      Put(p.state, state);
-      p.date_time = time_ms * 1'000'000;
-      const auto size = static_cast<int>(kPersonBaseBytes + name_size + email_size + card_size +
-                                         city.size() + state.size());
-      out->extra_size = static_cast<std::uint32_t>(PutExtra(r, size, kPersonAverageBytes, extra));
+      const std::size_t strings = rules.PutPerson(out->person);
+      out->person.date_time = time_ms * 1'000'000;
+      out->extra_size = static_cast<std::uint32_t>(
+          PutExtra(r, static_cast<int>(kPersonBaseBytes + strings), kPersonAverageBytes, extra));
       return;
     }
     case EventKind::kAuction: {
       Auction& a = out->auction;
-      a.id = LastBase0AuctionId(n) + kFirstAuctionId;
-      a.seller =
-          (r.Below(config_.hot_seller_ratio) > 0 ? (last_person / kHotSellerRatio) * kHotSellerRatio
-                                                 : some_person()) +
-          kFirstPersonId;
-      a.category = kFirstCategoryId + r.Below(kCategories);
+      a.id = rules.auction_id();
+      a.seller = rules.Seller();
+      a.category = rules.Category();
       a.initial_bid = NextPrice(r);
       const std::int64_t horizon_ms = ReferenceTimeMs(n + kEventsForAuctions) - time_ms;
       a.date_time = time_ms * 1'000'000;
@@ -431,26 +438,12 @@ void Generator::MakeReference(std::uint64_t n, Event* out) const {
       return;
     }
     case EventKind::kBid: {
-      Bid& b = out->bid;
-      const std::int64_t last_auction = LastBase0AuctionId(n);
-      if (r.Below(config_.hot_auction_ratio) > 0) {
-        b.auction = (last_auction / kHotAuctionRatio) * kHotAuctionRatio;
-      } else {
-        const std::int64_t first =
-            std::max<std::int64_t>(last_auction - config_.auctions_in_flight, 0);
-        b.auction = first + r.Below(last_auction - first + 1 + kAuctionIdLead);
-      }
-      b.auction += kFirstAuctionId;
-      b.bidder = (r.Below(config_.hot_bidder_ratio) > 0
-                      ? (last_person / kHotBidderRatio) * kHotBidderRatio + 1
-                      : some_person()) +
-                 kFirstPersonId;
-      b.price = NextPrice(r);
-      b.date_time = time_ms * 1'000'000;
+      rules.PutBid(out->bid);
+      out->bid.date_time = time_ms * 1'000'000;
       out->extra_size =
           static_cast<std::uint32_t>(PutExtra(r, kBidBaseBytes, kBidAverageBytes, extra));
       ReferenceRandom channels(static_cast<std::int64_t>(n) ^ kChannelSeed);
-      PutChannel(b.channel, channels);
+      PutChannel(out->bid.channel, channels);
       return;
     }
   }
