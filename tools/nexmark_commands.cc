@@ -20,6 +20,7 @@
 #include "memlog/producer.h"
 #include "nexmark/generator.h"
 #include "nexmark/queries.h"
+#include "serving/format.h"
 #include "tools/cli/args.h"
 #include "tools/cli/clock.h"
 #include "tools/cli/progress_bar.h"
@@ -76,7 +77,9 @@ constexpr char kQueryOptionsUsage[] =
     "  --euro-rate X       q1 exchange rate (default 0.908)\n"
     "  --modulus N         q2 keeps bids on auctions whose id is a multiple of N (default 123)\n"
     "  --gap-ms N          q11 session gap (default 10000)\n"
-    "  --delay-ms N        out-of-orderness the watermark allows (default 0)\n";
+    "  --delay-ms N        out-of-orderness the watermark allows (default 0)\n"
+    "  --list-rows N       rows the result lists of q0 to q3 keep, the newest (default 65536,\n"
+    "                      up to 2^32: a list's view file holds them all)\n";
 
 constexpr char kRunUsage[] =
     "Usage: kappa run QUERY... --log LOG [options]\n"
@@ -290,6 +293,7 @@ nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log,
   o.session_gap = ms("--gap-ms", 10'000, 1);
   o.max_out_of_orderness = ms("--delay-ms", 0, 0);
   o.auction_modulus = static_cast<std::int64_t>(args.GetUint("--modulus", 123, 1, 1'000'000'000));
+  o.list_capacity = args.GetUint("--list-rows", o.list_capacity, 1, serving::kMaxListRows);
   if (const auto text = args.Get("--euro-rate")) {
     char* end = nullptr;
     o.euro_rate = std::strtod(text->c_str(), &end);
@@ -522,7 +526,7 @@ std::vector<Command> NexmarkCommands() {
        std::string(kRunUsage) + std::string(kQueryOptionsUsage),
        {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--checkpoints",
         "--version", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-        "--delay-ms"},
+        "--delay-ms", "--list-rows"},
        {"--until-caught-up", "--list"},
        RunCommand},
       {"reprocess",
@@ -531,7 +535,7 @@ std::vector<Command> NexmarkCommands() {
        std::string(kReprocessUsage) + std::string(kQueryOptionsUsage),
        {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--max-lag",
         "--timeout-s", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-        "--delay-ms"},
+        "--delay-ms", "--list-rows"},
        {"--exit-after-flip"},
        ReprocessCommand},
   };

@@ -53,6 +53,7 @@ class NexmarkCliTest : public ::testing::Test {
 
   std::string log_;
   TempNamespace ns_;
+  int version_ = 0;
 };
 
 TEST_F(NexmarkCliTest, ShouldGenerateEventsThatDumpAsJsonWithTheirFields) {
@@ -123,6 +124,28 @@ TEST_F(NexmarkCliTest, ShouldGenerateTheReferenceEventsWithTheirPadding) {
   const RunResult unknown = Kappa({"gen", log_, "--generator", "beam", "--events", "5"});
   EXPECT_EQ(unknown.status, 2);
   EXPECT_TRUE(Contains(unknown.err, "'beam' is not default or reference")) << unknown.err;
+}
+
+// A pass-through query keeps the newest 65,536 rows by default, and all of them with enough
+// --list-rows.
+TEST_F(NexmarkCliTest, ShouldKeepAsManyResultRowsAsAskedFor) {
+  Gen(80'000);  // 73,600 bids
+  auto rows_of = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"run", "q0", "--until-caught-up", "--version",
+                                     std::to_string(++version_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunResult r = Kappa(Run(args));
+    EXPECT_EQ(r.status, 0) << r.err;
+    const RunResult scan = Kappa({"view", "scan", "q0@" + std::to_string(version_), "--ns",
+                                  ns_.path(), "--format", "jsonl"});
+    EXPECT_EQ(scan.status, 0) << scan.err;
+    return Lines(scan.out).size();
+  };
+  EXPECT_EQ(rows_of({}), 65'536u);
+  EXPECT_EQ(rows_of({"--list-rows", "100000"}), 73'600u);
+  EXPECT_EQ(rows_of({"--list-rows", "10"}), 10u);
+  const RunResult bad = Kappa(Run({"run", "q0", "--until-caught-up", "--list-rows", "0"}));
+  EXPECT_EQ(bad.status, 2) << bad.err;
 }
 
 TEST_F(NexmarkCliTest, ShouldRunQueriesIntoViewsThatScanAsJsonLines) {
