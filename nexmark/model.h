@@ -105,6 +105,24 @@ struct WinningBid {
   std::int64_t expires;
 };
 
+// Q20: a bid with its auction (of category 10): the bid's fields, then the auction's (the
+// auction's time as auction_date_time).
+struct AuctionBid {
+  std::int64_t auction;
+  std::int64_t bidder;
+  std::int64_t price;
+  char channel[16];
+  std::int64_t date_time;
+  char item_name[24];
+  char description[104];
+  std::int64_t initial_bid;
+  std::int64_t reserve;
+  std::int64_t auction_date_time;
+  std::int64_t expires;
+  std::int64_t seller;
+  std::int64_t category;
+};
+
 // Q8: a person who opened an auction in the window they registered in.
 struct NewUser {
   std::int64_t id;
@@ -126,6 +144,9 @@ KAPPA_NAMED_RECORD(kappa::nexmark::LocalItem, "local_item", 13, name, city, stat
 KAPPA_NAMED_RECORD(kappa::nexmark::HighestBid, "highest_bid", 17, auction, price, bidder,
                    date_time);
 KAPPA_NAMED_RECORD(kappa::nexmark::HotItem, "hot_item", 20, auction, bids);
+KAPPA_NAMED_RECORD(kappa::nexmark::AuctionBid, "auction_bid", 21, auction, bidder, price, channel,
+                   date_time, item_name, description, initial_bid, reserve, auction_date_time,
+                   expires, seller, category);
 KAPPA_NAMED_RECORD(kappa::nexmark::NewUser, "new_user", 18, id, name, window_start);
 KAPPA_NAMED_RECORD(kappa::nexmark::WinningBid, "winning_bid", 19, auction, seller, category, price,
                    bidder, date_time, expires);

@@ -138,6 +138,7 @@ const std::vector<QueryInfo>& Queries() {
       {"q8", "new users: persons who opened an auction in their first 10 s window"},
       {"q9", "winning bids: each auction's highest bid before it expired"},
       {"q11", "user sessions: bids per bidder per session (10 s gap)"},
+      {"q20", "expanded bids: every bid with its auction, when that is of category 10"},
   };
   return queries;
 }
@@ -194,6 +195,33 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
           CopyText(item.state, p.state);
           item.auction = a.id;
           return item;
+        })
+        .ToList(view, o.list_capacity);
+  }
+  if (name == "q20") {
+    return bids()
+        .KeyBy([](const Bid& b) { return b.auction; })
+        .RegularJoin(events.Read<Auction>()
+                         .EventTime([](const Auction& a) { return a.date_time; }, bound)
+                         .Filter([](const Auction& a) { return a.category == 10; })
+                         .KeyBy([](const Auction& a) { return a.id; }),
+                     o.join_retention)
+        .Select([](const Bid& b, const Auction& a) {
+          AuctionBid r{};
+          r.auction = b.auction;
+          r.bidder = b.bidder;
+          r.price = b.price;
+          CopyText(r.channel, b.channel);
+          r.date_time = b.date_time;
+          CopyText(r.item_name, a.item_name);
+          CopyText(r.description, a.description);
+          r.initial_bid = a.initial_bid;
+          r.reserve = a.reserve;
+          r.auction_date_time = a.date_time;
+          r.expires = a.expires;
+          r.seller = a.seller;
+          r.category = a.category;
+          return r;
         })
         .ToList(view, o.list_capacity);
   }

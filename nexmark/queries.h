@@ -24,6 +24,11 @@
 //        10 closed auctions, into a keyed view by seller
 //   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
 //        bidder's latest session
+//   q20  expanded bids: every bid with its auction when the auction is of category 10, into a
+//        result list; a regular join (a bid meets its auction whether that came before or after
+//        it; both sides kept for join_retention, by default for ever, as the SQL's join keeps
+//        them); the bid's url and both sides' extra are not in the row (no url yet; tails are
+//        not read by pipelines)
 //
 // Each is one job: q4 and q6 find the winning bids as q9 does and aggregate them in a second
 // stage of the same job, q5 and q7 aggregate each window's results again (engine/pipeline.h),
@@ -54,7 +59,7 @@ struct QueryOptions {
   std::chrono::nanoseconds slide = std::chrono::seconds(2);         // q5
   std::chrono::nanoseconds session_gap = std::chrono::seconds(10);  // q11
   std::chrono::nanoseconds max_out_of_orderness{0};  // events' disorder the watermark allows
-  // q3: how long (in event time) each side is kept; by default for ever.
+  // q3, q20: how long (in event time) each side is kept; by default for ever.
   std::chrono::nanoseconds join_retention{operators::kForever};
   std::uint64_t list_capacity = 1 << 16;  // rows a result list keeps
   std::uint64_t expected_keys = 1 << 16;  // keyed and windowed views, per partition

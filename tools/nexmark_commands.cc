@@ -78,16 +78,16 @@ constexpr char kQueryOptionsUsage[] =
     "  --modulus N         q2 keeps bids on auctions whose id is a multiple of N (default 123)\n"
     "  --gap-ms N          q11 session gap (default 10000)\n"
     "  --delay-ms N        out-of-orderness the watermark allows (default 0)\n"
-    "  --list-rows N       rows the result lists of q0 to q3 keep, the newest (default 65536,\n"
-    "                      up to 2^32: a list's view file holds them all)\n";
+    "  --list-rows N       rows the result lists of q0-q3 and q20 keep, the newest\n"
+    "                      (default 65536, up to 2^32: a list's view file holds them all)\n";
 
 constexpr char kRunUsage[] =
     "Usage: kappa run QUERY... --log LOG [options]\n"
     "\n"
     "Runs NEXMark queries over LOG, each into a view named after it in NAMESPACE, until\n"
     "SIGINT/SIGTERM (or, with --until-caught-up, until every record in the log when it started\n"
-    "is applied and every window is closed). Then prints each query's figures. Queries: q0 to q9\n"
-    "and q11 ('kappa run --list' describes them).\n"
+    "is applied and every window is closed). Then prints each query's figures. Queries: q0 to q9,\n"
+    "q11 and q20 ('kappa run --list' describes them).\n"
     "\n"
     "Options:\n"
     "  --log LOG           the NEXMark log (see 'kappa gen')\n"

@@ -269,6 +269,42 @@ TEST_F(QueryTest, ShouldSuggestLocalItemsLikeQ3) {
   EXPECT_EQ(got, want);
 }
 
+TEST_F(QueryTest, ShouldJoinBidsWithTheirCategoryTenAuctionsLikeQ20) {
+  QueryOptions o;
+  o.list_capacity = 1 << 20;
+  Run("q20", o);
+  // Every bid whose auction is of category 10, whether the auction came before the bid or
+  // after it (bids go up to 10 auctions ahead): SQL's JOIN.
+  std::map<std::int64_t, Auction> auctions;
+  for (const Event& e : events_) {
+    if (e.kind == EventKind::kAuction && e.auction.category == 10)
+      auctions[e.auction.id] = e.auction;
+  }
+  using Row = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::string,
+                         std::string, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+  std::vector<Row> want, got;
+  std::size_t ahead = 0;  // bids that came before their auction
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    auto it = auctions.find(e.bid.auction);
+    if (it == auctions.end()) continue;
+    const Auction& a = it->second;
+    ahead += e.bid.date_time < a.date_time;
+    want.emplace_back(e.bid.auction, e.bid.bidder, e.bid.price, e.bid.date_time,
+                      Text(e.bid.channel, 16), Text(a.description, sizeof a.description), a.reserve,
+                      a.date_time, a.seller, a.category);
+  }
+  for (const AuctionBid& r : Rows<AuctionBid>("q20"))
+    got.emplace_back(r.auction, r.bidder, r.price, r.date_time, Text(r.channel, 16),
+                     Text(r.description, sizeof r.description), r.reserve, r.auction_date_time,
+                     r.seller, r.category);
+  ASSERT_GT(want.size(), 1000u);
+  EXPECT_GT(ahead, 0u);
+  std::sort(want.begin(), want.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
+}
+
 TEST_F(QueryTest, ShouldFindTheHottestAuctionOfEachHoppingWindowLikeQ5) {
   Run("q5");
   constexpr std::int64_t kSize = 10'000'000'000, kSlide = 2'000'000'000;
