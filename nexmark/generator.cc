@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/check.h"
 #include "engine/record_catalog.h"
 #include "nexmark/java_random.h"
 
@@ -27,9 +28,18 @@ constexpr std::int64_t kChannelSeed = 0x6368616e6e656c;  // "channel"
 constexpr int kPersonAverageBytes = 200, kPersonBaseBytes = 8;
 constexpr int kAuctionAverageBytes = 500, kAuctionBaseBytes = 48;
 constexpr int kBidAverageBytes = 100, kBidBaseBytes = 32;
-// Events before the one whose time bounds an auction's expiry: those that make 100 more
-// auctions.
-constexpr std::uint64_t kEventsForAuctions = 100 * 50 / 3;
+// The longest padding PutExtra can draw for a record of `size` bytes: wanted - delta + 2 delta - 1.
+constexpr int MaxExtra(int size, int average) {
+  const int wanted = average - size;
+  const int delta = (wanted * 2 + 5) / 10;  // round(0.2 × wanted), half up
+  return wanted - delta + (delta == 0 ? 0 : 2 * delta - 1);
+}
+// The smallest sizes: a person's strings are at least 10 + 5 + 19 + 4 + 2 characters; an
+// auction's may trim to nothing.
+static_assert(MaxExtra(kPersonBaseBytes + 40, kPersonAverageBytes) <= int{kMaxExtraBytes});
+static_assert(MaxExtra(kAuctionBaseBytes, kAuctionAverageBytes) == 541);
+static_assert(MaxExtra(kAuctionBaseBytes, kAuctionAverageBytes) <= int{kMaxExtraBytes});
+static_assert(MaxExtra(kBidBaseBytes, kBidAverageBytes) <= int{kMaxExtraBytes});
 
 constexpr std::string_view kFirstNames[] = {"Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
                                             "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
@@ -121,6 +131,7 @@ std::size_t PutExtra(ReferenceRandom& r, int size, int average, char* out) {
   const int wanted = average - size;
   const auto delta = static_cast<int>(std::floor(wanted * 0.2 + 0.5));
   const int length = wanted - delta + (delta == 0 ? 0 : static_cast<int>(r.Below(2 * delta)));
+  KAPPA_DCHECK(length <= static_cast<int>(kMaxExtraBytes), "PutExtra: the padding is too long");
   std::int32_t v = 0;
   for (int i = 0; i < length; ++i) {
     if (i % 6 == 0) v = r.Any();
@@ -309,6 +320,15 @@ serving::Status Generator::CheckConfig(const GeneratorConfig& config) {
     return serving::Status::Error(serving::StatusCode::kInvalidArgument, "generator: " + what);
   };
   if (!(config.events_per_second > 0)) return bad("the event rate must be > 0");
+  // The reference draws an auction's length with nextInt (32 bits), as twice the time of
+  // auctions_in_flight × 50 / 3 events in ms: that must stay below 2^31.
+  if (config.kind == GeneratorKind::kReference &&
+      2e3 * static_cast<double>(config.auctions_in_flight) * kTotalProportion / kAuctionProportion /
+              config.events_per_second >=
+          2147483647.0)
+    return bad(
+        "the reference generator needs a higher event rate (an auction's length in ms "
+        "must fit in 31 bits)");
   if (config.kind == GeneratorKind::kReference && config.base_time_ns % 1'000'000 != 0)
     return bad(
         "the reference generator counts time in milliseconds: its base time must be a "
@@ -427,7 +447,10 @@ void Generator::MakeReference(std::uint64_t n, Event* out) const {
       a.seller = rules.Seller();
       a.category = rules.Category();
       a.initial_bid = NextPrice(r);
-      const std::int64_t horizon_ms = ReferenceTimeMs(n + kEventsForAuctions) - time_ms;
+      // Open until within twice the time that auctions_in_flight more auctions take to come.
+      const auto events_for_auctions = static_cast<std::uint64_t>(
+          config_.auctions_in_flight * kTotalProportion / kAuctionProportion);
+      const std::int64_t horizon_ms = ReferenceTimeMs(n + events_for_auctions) - time_ms;
       a.date_time = time_ms * 1'000'000;
       a.expires = (time_ms + 1 + r.Below(std::max<std::int64_t>(horizon_ms * 2, 1))) * 1'000'000;
       const std::string_view item = PutRandomString(a.item_name, r, 20);

@@ -20,7 +20,8 @@
 // by a hot bidder three times in four. Event time advances by 1e9 / events_per_second ns per
 // event from base_time_ns (the reference: in whole milliseconds, as it counts). Prices are
 // 10^(6u) × 100 rounded (100 to 10^8); auctions expire within twice the time it takes to create
-// 100 more auctions. Strings are 3 to N-1 lower-case letters and spaces, trimmed.
+// auctions_in_flight more auctions. Strings are 3 to N-1 lower-case letters and spaces, then
+// trimmed (so they may be shorter, or empty).
 //
 // Channels (both kinds): half of the bids go to one of four hot channels (Google, Facebook,
 // Baidu, Apple), the rest to "channel-K" with K in [0, 10000), as the nexmark project's later
@@ -60,7 +61,8 @@ struct GeneratorConfig {
 
 enum class EventKind : std::uint8_t { kPerson, kAuction, kBid };
 
-// The longest `extra` padding the reference draws (an auction's: at most 1.2 × (500 - 48)).
+// Room for the longest `extra` padding the reference can draw: an auction's whose strings trim to
+// nothing, 541 bytes (generator.cc checks the bound at compile time).
 inline constexpr std::size_t kMaxExtraBytes = 552;
 
 struct Event {

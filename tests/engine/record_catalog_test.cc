@@ -153,6 +153,12 @@ TEST_F(RecordCatalogTest, ShouldNameATailAndFitPayloadsThatCarryOne) {
   EXPECT_TRUE(tick->tail.empty());
   EXPECT_TRUE(tick->Fits(sizeof(Tick)));
   EXPECT_FALSE(tick->Fits(sizeof(Tick) + 1));
+  // A tail needs a field's kind of name, and not one of the fields'.
+  const auto id = std::move(serving::Schema::Make({serving::Field::I64("id")})).value();
+  EXPECT_EQ(RecordCatalog::Register(log_, 6, "t6", id, "x-y").code(),
+            serving::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordCatalog::Register(log_, 6, "t6", id, "id").code(),
+            serving::StatusCode::kInvalidArgument);
   // The same type without its tail is another schema.
   const serving::Status other = RecordCatalog::Register(
       log_, 5, "padded", std::move(serving::Schema::Make({serving::Field::I64("id")})).value());

@@ -281,7 +281,8 @@ TEST_F(QueryTest, ShouldJoinBidsWithTheirCategoryTenAuctionsLikeQ20) {
       auctions[e.auction.id] = e.auction;
   }
   using Row = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::string,
-                         std::string, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+                         std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
+                         std::int64_t, std::int64_t, std::int64_t>;
   std::vector<Row> want, got;
   std::size_t ahead = 0;  // bids that came before their auction
   for (const Event& e : events_) {
@@ -291,13 +292,15 @@ TEST_F(QueryTest, ShouldJoinBidsWithTheirCategoryTenAuctionsLikeQ20) {
     const Auction& a = it->second;
     ahead += e.bid.date_time < a.date_time;
     want.emplace_back(e.bid.auction, e.bid.bidder, e.bid.price, e.bid.date_time,
-                      Text(e.bid.channel, 16), Text(a.description, sizeof a.description), a.reserve,
-                      a.date_time, a.seller, a.category);
+                      Text(e.bid.channel, 16), Text(a.item_name, sizeof a.item_name),
+                      Text(a.description, sizeof a.description), a.initial_bid, a.reserve,
+                      a.date_time, a.expires, a.seller, a.category);
   }
   for (const AuctionBid& r : Rows<AuctionBid>("q20"))
     got.emplace_back(r.auction, r.bidder, r.price, r.date_time, Text(r.channel, 16),
-                     Text(r.description, sizeof r.description), r.reserve, r.auction_date_time,
-                     r.seller, r.category);
+                     Text(r.item_name, sizeof r.item_name),
+                     Text(r.description, sizeof r.description), r.initial_bid, r.reserve,
+                     r.auction_date_time, r.expires, r.seller, r.category);
   ASSERT_GT(want.size(), 1000u);
   EXPECT_GT(ahead, 0u);
   std::sort(want.begin(), want.end());
