@@ -298,7 +298,7 @@ class StreamSteps {
   auto FlatMap(F f) && {
     return Self().AsStream().template FlatMap<U>(std::move(f));
   }
-  // Partitions the stream by key(record), an integer.
+  // Partitions the stream by key(record), an integer or a composite key (engine/key.h).
   template <class KeyFn>
   auto KeyBy(KeyFn key) && {
     return Self().AsStream().KeyBy(std::move(key));
@@ -366,11 +366,10 @@ class Stream {
         [f = std::move(f)](const T& t, auto&& next) { f(t, [&](const U& u) { next(u); }); });
   }
 
-  // Partitions the stream by key(record), an integer.
+  // Partitions the stream by key(record), an integer or a composite key (engine/key.h).
   template <class KeyFn>
   auto KeyBy(KeyFn key) && {
-    using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
-    static_assert(std::is_integral_v<K>, "keys are integers");
+    detail::CheckKey<std::decay_t<std::invoke_result_t<KeyFn&, const T&>>>();
     return KeyedStream<F, KeyFn>(std::move(flow_), std::move(key));
   }
 
@@ -649,6 +648,7 @@ class JoinResults : public StreamSteps<JoinResults<F, KeyFn, Op>> {
 
  public:
   using Out = typename Op::Out;
+  using K = typename KeyedStream<F, KeyFn>::K;
   JoinResults(KeyedStream<F, KeyFn> keyed, Op op) : keyed_(std::move(keyed)), op_(std::move(op)) {}
 
   // Into a view, one shard per partition: a window join's into a windowed view (each key's
@@ -659,12 +659,12 @@ class JoinResults : public StreamSteps<JoinResults<F, KeyFn, Op>> {
       const auto windows = op_.windows;
       return std::move(*this).Into(
           [view, options, windows] {
-            return detail::WindowedViewSink<Out>(view, options, windows.size(), windows.slide());
+            return detail::WindowedViewSink<K, Out>(view, options, windows.size(), windows.slide());
           },
           false, view);
     } else {
       return std::move(*this).Into(
-          [view, options] { return detail::KeyedViewSink<Out>(view, options); }, false, view);
+          [view, options] { return detail::KeyedViewSink<K, Out>(view, options); }, false, view);
     }
   }
   // Every result, appended to a result list view (the join then runs in one partition).
@@ -814,11 +814,11 @@ class WindowedAggregation : public StreamSteps<WindowedAggregation<F, KeyFn, Win
   // `view`, as session_start, session_end and the aggregate's fields.
   Job ToView(std::string view, ViewSinkOptions options = {}) && {
     if constexpr (kSessions) {
-      using Sink = detail::KeyedViewSink<detail::SessionResult<Output>>;
+      using Sink = detail::KeyedViewSink<K, detail::SessionResult<Output>>;
       return std::move(*this).template Into<Sink>([view, options] { return Sink(view, options); },
                                                   false, view);
     } else {
-      using Sink = detail::WindowedViewSink<Output>;
+      using Sink = detail::WindowedViewSink<K, Output>;
       const auto windows = windows_;
       return std::move(*this).template Into<Sink>(
           [view, options, windows] { return Sink(view, options, windows.size(), windows.slide()); },

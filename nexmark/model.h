@@ -123,6 +123,69 @@ struct AuctionBid {
   std::int64_t category;
 };
 
+// Q15: a day's bids, bidders and auctions, in all and by price rank (rank 1: price < 10,000;
+// rank 2: 10,000 to 999,999; rank 3: 1,000,000 and more). Bidders and auctions are counted
+// exactly (each once per day and rank). The day is "yyyy-MM-dd" in UTC.
+struct DayBidStats {
+  char day[16];
+  std::int64_t total_bids;
+  std::int64_t rank1_bids;
+  std::int64_t rank2_bids;
+  std::int64_t rank3_bids;
+  std::int64_t total_bidders;
+  std::int64_t rank1_bidders;
+  std::int64_t rank2_bidders;
+  std::int64_t rank3_bidders;
+  std::int64_t total_auctions;
+  std::int64_t rank1_auctions;
+  std::int64_t rank2_auctions;
+  std::int64_t rank3_auctions;
+};
+
+// Q16: Q15's figures per channel and day, with the day's latest minute ("HH:mm", UTC).
+struct ChannelDayStats {
+  char channel[16];
+  char day[16];
+  char minute[8];
+  std::int64_t total_bids;
+  std::int64_t rank1_bids;
+  std::int64_t rank2_bids;
+  std::int64_t rank3_bids;
+  std::int64_t total_bidders;
+  std::int64_t rank1_bidders;
+  std::int64_t rank2_bidders;
+  std::int64_t rank3_bidders;
+  std::int64_t total_auctions;
+  std::int64_t rank1_auctions;
+  std::int64_t rank2_auctions;
+  std::int64_t rank3_auctions;
+};
+
+// Q17: an auction's bids of a day: counts by price rank, and the lowest, highest, mean (an
+// integer, truncated, as the SQL's AVG of a BIGINT) and total price.
+struct AuctionDayStats {
+  std::int64_t auction;
+  char day[16];
+  std::int64_t total_bids;
+  std::int64_t rank1_bids;
+  std::int64_t rank2_bids;
+  std::int64_t rank3_bids;
+  std::int64_t min_price;
+  std::int64_t max_price;
+  std::int64_t avg_price;
+  std::int64_t sum_price;
+};
+
+// Q19: one of an auction's 10 highest bids, with its rank (1 the highest).
+struct RankedBid {
+  std::int64_t auction;
+  std::int64_t bidder;
+  std::int64_t price;
+  char channel[16];
+  std::int64_t date_time;
+  std::int64_t rank_number;
+};
+
 // Q8: a person who opened an auction in the window they registered in.
 struct NewUser {
   std::int64_t id;
@@ -148,6 +211,18 @@ KAPPA_NAMED_RECORD(kappa::nexmark::AuctionBid, "auction_bid", 21, auction, bidde
                    date_time, item_name, description, initial_bid, reserve, auction_date_time,
                    expires, seller, category);
 KAPPA_NAMED_RECORD(kappa::nexmark::NewUser, "new_user", 18, id, name, window_start);
+KAPPA_NAMED_RECORD(kappa::nexmark::DayBidStats, "day_bid_stats", 22, day, total_bids, rank1_bids,
+                   rank2_bids, rank3_bids, total_bidders, rank1_bidders, rank2_bidders,
+                   rank3_bidders, total_auctions, rank1_auctions, rank2_auctions, rank3_auctions);
+KAPPA_NAMED_RECORD(kappa::nexmark::ChannelDayStats, "channel_day_stats", 23, channel, day, minute,
+                   total_bids, rank1_bids, rank2_bids, rank3_bids, total_bidders, rank1_bidders,
+                   rank2_bidders, rank3_bidders, total_auctions, rank1_auctions, rank2_auctions,
+                   rank3_auctions);
+KAPPA_NAMED_RECORD(kappa::nexmark::AuctionDayStats, "auction_day_stats", 24, auction, day,
+                   total_bids, rank1_bids, rank2_bids, rank3_bids, min_price, max_price, avg_price,
+                   sum_price);
+KAPPA_NAMED_RECORD(kappa::nexmark::RankedBid, "ranked_bid", 25, auction, bidder, price, channel,
+                   date_time, rank_number);
 KAPPA_NAMED_RECORD(kappa::nexmark::WinningBid, "winning_bid", 19, auction, seller, category, price,
                    bidder, date_time, expires);
 // The nexmark project's `extra` padding follows each event's record in the log.

@@ -1,6 +1,9 @@
 #include "nexmark/queries.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <limits>
 #include <string_view>
 #include <tuple>
 
@@ -90,6 +93,283 @@ struct LastTenAverage {
   }
 };
 
+// ---- Q15 to Q19: statistics per day, the latest and the highest bids ----
+
+constexpr std::int64_t kDay = 86'400'000'000'000;
+constexpr std::int64_t kMinute = 60'000'000'000;
+std::int64_t DayOf(std::int64_t t) { return operators::FloorTo(t, kDay) / kDay; }
+
+// Writes `value` as `digits` decimal digits at `out`.
+void PutDigits(char* out, std::int64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i, value /= 10) out[i] = static_cast<char>('0' + value % 10);
+}
+// DATE_FORMAT(t, 'yyyy-MM-dd') in UTC, NUL-padded.
+void FormatDay(std::int64_t day, char (&out)[16]) {
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
+  std::memset(out, 0, sizeof out);
+  PutDigits(out, static_cast<int>(ymd.year()), 4);
+  out[4] = '-';
+  PutDigits(out + 5, static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
+  PutDigits(out + 8, static_cast<unsigned>(ymd.day()), 2);
+}
+// DATE_FORMAT(t, 'HH:mm') in UTC, NUL-padded.
+void FormatMinute(std::int64_t t, char (&out)[8]) {
+  const std::int64_t minute = (t - operators::FloorTo(t, kDay)) / kMinute;
+  std::memset(out, 0, sizeof out);
+  PutDigits(out, minute / 60, 2);
+  out[2] = ':';
+  PutDigits(out + 3, minute % 60, 2);
+}
+
+// The price ranks of Q15 to Q17: 1 below 10,000, 2 below 1,000,000, 3 from there.
+std::int64_t PriceRank(std::int64_t price) {
+  return price < 10'000 ? 1 : price < 1'000'000 ? 2 : 3;
+}
+
+// Q15, Q16: each bid is seen twice, as its bidder's and as its auction's. Stage 1, keyed by
+// (channel, day, who), finds the first bid of each bidder and of each auction in a day, in all and
+// in each price rank; stage 2 counts those firsts, so distinct counts are exact.
+struct Probe {
+  char channel[16];  // Q16's (zeros for Q15)
+  std::int64_t day;
+  std::int64_t who;  // the bidder, or -1 - the auction
+  std::int64_t rank;
+  std::int64_t date_time;
+};
+struct ProbeKey {
+  char channel[16];
+  std::int64_t day;
+  std::int64_t who;
+};
+struct FirstSeen {
+  Probe last;          // the probe just added
+  std::int64_t seen;   // bit 0: any rank; bit r: rank r
+  std::int64_t fresh;  // the bits the last probe set first
+};
+struct FirstsOf {
+  using Input = Probe;
+  using Acc = FirstSeen;
+  using Output = FirstSeen;
+  Acc Init() const { return FirstSeen{}; }
+  void Add(Acc& acc, const Probe& p) const {
+    const std::int64_t bits = 1 | (std::int64_t{1} << p.rank);
+    acc.last = p;
+    acc.fresh = bits & ~acc.seen;
+    acc.seen |= bits;
+  }
+  void Merge(Acc& into, const Acc& from) const {
+    into.fresh = from.seen & ~into.seen;
+    into.seen |= from.seen;
+    into.last = from.last;
+  }
+  Output Result(const Acc& acc) const { return acc; }
+};
+using Firsts = engine::KeyedResult<ProbeKey, FirstSeen>;
+
+// Stage 2: a day's (and channel's) counts. Each bid comes twice: its bidder's probe counts the
+// bid, both count their firsts.
+struct DayCounts {
+  char channel[16];
+  std::int64_t day;
+  std::int64_t last_time;
+  std::int64_t bids[4];  // [0] all, [r] rank r
+  std::int64_t bidders[4];
+  std::int64_t auctions[4];
+};
+template <class Row>
+struct BidStatistics {
+  using Input = Firsts;
+  using Acc = DayCounts;
+  using Output = Row;
+  Acc Init() const {
+    return DayCounts{{}, 0, std::numeric_limits<std::int64_t>::min(), {}, {}, {}};
+  }
+  void Add(Acc& acc, const Firsts& f) const {
+    const Probe& p = f.value.last;
+    std::memcpy(acc.channel, p.channel, sizeof acc.channel);
+    acc.day = p.day;
+    acc.last_time = std::max(acc.last_time, p.date_time);
+    std::int64_t* distinct = p.who >= 0 ? acc.bidders : acc.auctions;
+    if (p.who >= 0) {
+      ++acc.bids[0];
+      ++acc.bids[p.rank];
+    }
+    if (f.value.fresh & 1) ++distinct[0];
+    if (f.value.fresh & (std::int64_t{1} << p.rank)) ++distinct[p.rank];
+  }
+  void Merge(Acc& into, const Acc& from) const {
+    into.last_time = std::max(into.last_time, from.last_time);
+    for (int i = 0; i < 4; ++i) {
+      into.bids[i] += from.bids[i];
+      into.bidders[i] += from.bidders[i];
+      into.auctions[i] += from.auctions[i];
+    }
+  }
+  Output Result(const Acc& acc) const {
+    Row r{};
+    if constexpr (std::is_same_v<Row, ChannelDayStats>) {
+      std::memcpy(r.channel, acc.channel, sizeof r.channel);
+      FormatMinute(acc.last_time, r.minute);
+    }
+    FormatDay(acc.day, r.day);
+    std::int64_t* out[] = {&r.total_bids,     &r.rank1_bids,     &r.rank2_bids,
+                           &r.rank3_bids,     &r.total_bidders,  &r.rank1_bidders,
+                           &r.rank2_bidders,  &r.rank3_bidders,  &r.total_auctions,
+                           &r.rank1_auctions, &r.rank2_auctions, &r.rank3_auctions};
+    for (int i = 0; i < 4; ++i) {
+      *out[i] = acc.bids[i];
+      *out[4 + i] = acc.bidders[i];
+      *out[8 + i] = acc.auctions[i];
+    }
+    return r;
+  }
+};
+
+// Q15 (per_channel false) and Q16: the probes of each bid, counted per day (and channel).
+template <class Row>
+auto BidStatisticsOf(auto bids, bool per_channel) {
+  return std::move(bids)
+      .template FlatMap<Probe>([per_channel](const Bid& b, auto&& emit) {
+        Probe p{};
+        if (per_channel) std::memcpy(p.channel, b.channel, sizeof p.channel);
+        p.day = DayOf(b.date_time);
+        p.rank = PriceRank(b.price);
+        p.date_time = b.date_time;
+        p.who = b.bidder;
+        emit(p);
+        p.who = -1 - b.auction;
+        emit(p);
+      })
+      .KeyBy([](const Probe& p) {
+        ProbeKey k;
+        std::memcpy(k.channel, p.channel, sizeof k.channel);
+        k.day = p.day;
+        k.who = p.who;
+        return k;
+      })
+      .Aggregate(FirstsOf{});
+}
+
+// Q17: an auction's bids of a day.
+struct AuctionDay {
+  std::int64_t auction;
+  std::int64_t day;
+};
+struct AuctionDayOf {
+  struct Acc {
+    std::int64_t auction, day, bids[4], min_price, max_price, sum_price;
+  };
+  using Input = Bid;
+  using Output = AuctionDayStats;
+  Acc Init() const {
+    return Acc{0,
+               0,
+               {},
+               std::numeric_limits<std::int64_t>::max(),
+               std::numeric_limits<std::int64_t>::min(),
+               0};
+  }
+  void Add(Acc& acc, const Bid& b) const {
+    acc.auction = b.auction;
+    acc.day = DayOf(b.date_time);
+    ++acc.bids[0];
+    ++acc.bids[PriceRank(b.price)];
+    acc.min_price = std::min(acc.min_price, b.price);
+    acc.max_price = std::max(acc.max_price, b.price);
+    acc.sum_price += b.price;
+  }
+  void Merge(Acc& into, const Acc& from) const {
+    for (int i = 0; i < 4; ++i) into.bids[i] += from.bids[i];
+    into.min_price = std::min(into.min_price, from.min_price);
+    into.max_price = std::max(into.max_price, from.max_price);
+    into.sum_price += from.sum_price;
+  }
+  Output Result(const Acc& acc) const {
+    AuctionDayStats r{};
+    r.auction = acc.auction;
+    FormatDay(acc.day, r.day);
+    r.total_bids = acc.bids[0];
+    r.rank1_bids = acc.bids[1];
+    r.rank2_bids = acc.bids[2];
+    r.rank3_bids = acc.bids[3];
+    r.min_price = acc.min_price;
+    r.max_price = acc.max_price;
+    r.avg_price = acc.bids[0] > 0 ? acc.sum_price / acc.bids[0] : 0;
+    r.sum_price = acc.sum_price;
+    return r;
+  }
+};
+
+// Q18: a bidder's latest bid on an auction (the later in the log of equal times).
+struct BidderAuction {
+  std::int64_t bidder;
+  std::int64_t auction;
+};
+struct LatestBid {
+  using Input = Bid;
+  using Acc = Bid;
+  using Output = Bid;
+  Acc Init() const {
+    Bid b{};
+    b.date_time = std::numeric_limits<std::int64_t>::min();
+    return b;
+  }
+  void Add(Acc& acc, const Bid& b) const {
+    if (b.date_time >= acc.date_time) acc = b;
+  }
+  void Merge(Acc& into, const Acc& from) const { Add(into, from); }
+  Output Result(const Acc& acc) const { return acc; }
+};
+
+// Q19: an auction's 10 highest bids (of equal prices, the earlier ranks higher), and the first
+// rank the last bid changed (10: none).
+struct TopTen {
+  static constexpr int kN = 10;
+  Bid bids[kN];
+  std::int64_t size;
+  std::int64_t changed;
+};
+struct TopTenOf {
+  using Input = Bid;
+  using Acc = TopTen;
+  using Output = TopTen;
+  Acc Init() const { return TopTen{{}, 0, TopTen::kN}; }
+  void Add(Acc& acc, const Bid& b) const {
+    std::int64_t at = 0;
+    while (at < acc.size && acc.bids[at].price >= b.price) ++at;
+    acc.changed = at;
+    if (at == TopTen::kN) return;
+    acc.size = std::min<std::int64_t>(acc.size + 1, TopTen::kN);
+    for (std::int64_t i = acc.size - 1; i > at; --i) acc.bids[i] = acc.bids[i - 1];
+    acc.bids[at] = b;
+  }
+  void Merge(Acc& into, const Acc& from) const {
+    std::int64_t changed = TopTen::kN;
+    for (std::int64_t i = 0; i < from.size; ++i) {
+      Add(into, from.bids[i]);
+      changed = std::min(changed, into.changed);
+    }
+    into.changed = changed;
+  }
+  Output Result(const Acc& acc) const { return acc; }
+};
+struct AuctionRank {
+  std::int64_t auction;
+  std::int64_t rank;
+};
+// The latest record of a key.
+template <class T>
+struct Latest {
+  using Input = T;
+  using Acc = T;
+  using Output = T;
+  Acc Init() const { return T{}; }
+  void Add(Acc& acc, const T& t) const { acc = t; }
+  void Merge(Acc& into, const Acc& from) const { into = from; }
+  Output Result(const Acc& acc) const { return acc; }
+};
+
 // Q9's pipeline up to its results: each auction's best bid between its start and its expiry.
 auto WinningBids(const engine::Source& events, const QueryOptions& o) {
   const std::int64_t bound = o.max_out_of_orderness.count();
@@ -138,6 +418,11 @@ const std::vector<QueryInfo>& Queries() {
       {"q8", "new users: persons who opened an auction in their first 10 s window"},
       {"q9", "winning bids: each auction's highest bid before it expired"},
       {"q11", "user sessions: bids per bidder per session (10 s gap)"},
+      {"q15", "bidding statistics per day: bids, bidders and auctions by price rank"},
+      {"q16", "channel statistics per channel and day, as q15"},
+      {"q17", "auction statistics per auction and day: bids by price rank, min, max, avg, sum"},
+      {"q18", "each bidder's latest bid on each auction"},
+      {"q19", "each auction's 10 highest bids, ranked"},
       {"q20", "expanded bids: every bid with its auction, when that is of category 10"},
   };
   return queries;
@@ -224,6 +509,71 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
           return r;
         })
         .ToList(view, o.list_capacity);
+  }
+  if (name == "q15") {
+    return BidStatisticsOf<DayBidStats>(bids(), false)
+        .KeyBy([](const Firsts& f) { return f.value.last.day; })
+        .Aggregate(BidStatistics<DayBidStats>{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "day_number", .expected_keys = 64});
+  }
+  if (name == "q16") {
+    struct ChannelDay {
+      char channel[16];
+      std::int64_t day;
+    };
+    return BidStatisticsOf<ChannelDayStats>(bids(), true)
+        .KeyBy([](const Firsts& f) {
+          ChannelDay k;
+          std::memcpy(k.channel, f.value.last.channel, sizeof k.channel);
+          k.day = f.value.last.day;
+          return k;
+        })
+        .Aggregate(BidStatistics<ChannelDayStats>{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "channel_day",
+                                              .expected_keys = o.expected_keys});
+  }
+  if (name == "q17") {
+    return bids()
+        .KeyBy([](const Bid& b) {
+          return AuctionDay{b.auction, DayOf(b.date_time)};
+        })
+        .Aggregate(AuctionDayOf{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "auction_day",
+                                              .expected_keys = o.expected_keys});
+  }
+  if (name == "q18") {
+    return bids()
+        .KeyBy([](const Bid& b) {
+          return BidderAuction{b.bidder, b.auction};
+        })
+        .Aggregate(LatestBid{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "bidder_auction",
+                                              .expected_keys = o.expected_keys});
+  }
+  if (name == "q19") {
+    using Ranking = engine::KeyedResult<std::int64_t, TopTen>;
+    return bids()
+        .KeyBy([](const Bid& b) { return b.auction; })
+        .Aggregate(TopTenOf{})
+        .template FlatMap<RankedBid>([](const Ranking& r, auto&& emit) {
+          for (std::int64_t i = r.value.changed; i < r.value.size; ++i) {
+            const Bid& b = r.value.bids[i];
+            RankedBid row{};
+            row.auction = b.auction;
+            row.bidder = b.bidder;
+            row.price = b.price;
+            CopyText(row.channel, b.channel);
+            row.date_time = b.date_time;
+            row.rank_number = i + 1;
+            emit(row);
+          }
+        })
+        .KeyBy([](const RankedBid& r) {
+          return AuctionRank{r.auction, r.rank_number};
+        })
+        .Aggregate(Latest<RankedBid>{})
+        .ToView(view, engine::ViewSinkOptions{.key_name = "auction_rank",
+                                              .expected_keys = 8 * o.expected_keys});
   }
   if (name == "q5") {
     return bids()

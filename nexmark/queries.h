@@ -24,6 +24,20 @@
 //        10 closed auctions, into a keyed view by seller
 //   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
 //        bidder's latest session
+//   q15  bidding statistics report: per day (UTC), bids, distinct bidders and distinct
+//        auctions, in all and by price rank (below 10,000; below 1,000,000; from there), into a
+//        keyed view by day number; distinct counts are exact (a first stage keyed by
+//        (day, bidder) and (day, auction) finds the firsts, a second counts them)
+//   q16  channel statistics report: q15's figures per channel and day with the day's latest
+//        minute, into a keyed view by (channel, day) (a composite key, engine/key.h)
+//   q17  auction statistics report: per auction and day, bids by price rank and the lowest,
+//        highest, mean (truncated to an integer, as the SQL's AVG of a BIGINT) and total
+//        price, into a keyed view by (auction, day)
+//   q18  find last bid: each bidder's latest bid on each auction (the later in the log of equal
+//        times), into a keyed view by (bidder, auction)
+//   q19  auction top-10 price: each auction's 10 highest bids with their rank (equal prices in
+//        the order they came), into a keyed view by (auction, rank); a bid that enters the top
+//        10 rewrites the ranks from its own down
 //   q20  expanded bids: every bid with its auction when the auction is of category 10, into a
 //        result list; a regular join (a bid meets its auction whether that came before or after
 //        it; both sides kept for join_retention, by default for ever, as the SQL's join keeps

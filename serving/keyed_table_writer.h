@@ -77,6 +77,12 @@ class KeyedTableWriter {
     const detail::SlotTable& t = core_->table();
     t.Prefetch(t.Hash(detail::U64Key(key), 0));
   }
+  void Prefetch(std::string_view key) const {
+    detail::KeyRef k;
+    if (!detail::BytesKey(key, core_->shape().key_size, &k)) return;
+    const detail::SlotTable& t = core_->table();
+    t.Prefetch(t.Hash(k, 0));
+  }
 
   // Deletes key. False if it was not there.
   bool Erase(std::uint64_t key);

@@ -56,6 +56,13 @@ class WindowedTableWriter {
     t.Prefetch(t.Hash(detail::U64Key(key), window_start));
     t.Prefetch(t.Hash(detail::U64Key(key), detail::kDirectoryWindow));
   }
+  void Prefetch(std::string_view key, std::int64_t window_start) const {
+    detail::KeyRef k;
+    if (!detail::BytesKey(key, core_->shape().key_size, &k)) return;
+    const detail::SlotTable& t = core_->table();
+    t.Prefetch(t.Hash(k, window_start));
+    t.Prefetch(t.Hash(k, detail::kDirectoryWindow));
+  }
 
   // Sets the value of key's window starting at window_start. A key's (N+1)-th window evicts its
   // oldest.

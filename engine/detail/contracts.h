@@ -18,16 +18,16 @@ namespace kappa::engine::detail {
 template <class T, class K>
 struct SubBatch;
 
-// Where a partition's results of type Out go (engine/detail/sinks.h): opened per partition,
-// given each result with its key, window start, event time and offset, finished after each
-// batch, and checkpointed with the partition (Restore consumes its part; an empty input resets
+// Where a partition's results of type Out, keyed by K, go (engine/detail/sinks.h): opened per
+// partition, given each result with its key, window start, event time and offset, finished after
+// each batch, and checkpointed with the partition (Restore consumes its part; an empty input resets
 // it to nothing written).
-template <class S, class Out>
-concept ResultSink = requires(S sink, const JobContext& ctx, const Out& out, const SlotBase& slot,
-                              PartitionCounters& counters, std::string* snapshot,
-                              std::string_view& in) {
+template <class S, class Out, class K>
+concept ResultSink = requires(S sink, const JobContext& ctx, const K& key, const Out& out,
+                              const SlotBase& slot, PartitionCounters& counters,
+                              std::string* snapshot, std::string_view& in) {
   { sink.Open(ctx, 0, true) } -> std::same_as<serving::Status>;
-  sink.Put(std::uint64_t{}, std::int64_t{}, std::int64_t{}, out, std::uint64_t{});
+  sink.Put(key, std::int64_t{}, std::int64_t{}, out, std::uint64_t{});
   sink.Finish(slot, counters);
   sink.Snapshot(snapshot);
   { sink.Restore(in) } -> std::same_as<serving::Status>;

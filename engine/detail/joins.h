@@ -183,7 +183,7 @@ struct JoinSelect {
 
 template <class TA, class TB, class K, class Select, class Sink>
 class TableJoinPartition {
-  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
+  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out, K>,
                 "sinks follow detail::ResultSink");
 
  public:
@@ -204,9 +204,8 @@ class TableJoinPartition {
         table_->Update(k, rec.right());
         continue;
       }
-      S::Apply(select_, rec.left(), table_->Find(k), [&](const typename S::Out& out) {
-        sink_.Put(KeyBits(k), 0, b.times[i], out, b.offsets[i]);
-      });
+      S::Apply(select_, rec.left(), table_->Find(k),
+               [&](const typename S::Out& out) { sink_.Put(k, 0, b.times[i], out, b.offsets[i]); });
     }
     sink_.Finish(slot, c);
   }
@@ -249,7 +248,7 @@ class TableJoinPartition {
 // retention. A result has the arriving record's time and offset.
 template <class TA, class TB, class K, class Select, class Sink>
 class RegularJoinPartition {
-  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out>,
+  static_assert(ResultSink<Sink, typename JoinSelect<TA, TB, Select>::Out, K>,
                 "sinks follow detail::ResultSink");
 
  public:
@@ -271,7 +270,7 @@ class RegularJoinPartition {
       join_->Expire(b.watermarks[i]);
       auto meet = [&](const TA& l, const TB& r) {
         S::Apply(select_, l, &r, [&](const typename S::Out& out) {
-          sink_.Put(KeyBits(k), 0, b.times[i], out, b.offsets[i]);
+          sink_.Put(k, 0, b.times[i], out, b.offsets[i]);
         });
       };
       if (rec.side != Rec::kRight) join_->AddLeft(k, rec.left(), b.times[i], meet);
@@ -338,7 +337,7 @@ class RegularJoinPartition {
 template <class TA, class TB, class K, class Windows, class Select, class Sink>
 class WindowJoinPartition {
   using S = JoinSelect<TA, TB, Select>;
-  static_assert(ResultSink<Sink, typename S::Out>, "sinks follow detail::ResultSink");
+  static_assert(ResultSink<Sink, typename S::Out, K>, "sinks follow detail::ResultSink");
   using Join = operators::WindowJoin<K, TA, TB, Windows>;
 
  public:
@@ -422,12 +421,12 @@ class WindowJoinPartition {
         [&](const operators::Window& w, const K& k, const TA& l, const TB* r,
             std::uint64_t offset) {
           S::Apply(select_, l, r, [&](const typename S::Out& out) {
-            sink_.Put(KeyBits(k), w.start, w.end - 1, out, offset);
+            sink_.Put(k, w.start, w.end - 1, out, offset);
           });
         },
         // Results go to the sink in key order, which is random in a view's table: its slots are
         // fetched a few keys ahead, so that the misses overlap.
-        [&](const K& k, const operators::Window& w) { sink_.Prefetch(KeyBits(k), w.start); });
+        [&](const K& k, const operators::Window& w) { sink_.Prefetch(k, w.start); });
   }
 
   Select select_;
@@ -496,8 +495,9 @@ class ViewLookup {
 
 template <class T, class K, class V, class Select, class Sink>
 class ViewJoinPartition {
-  static_assert(ResultSink<Sink, typename JoinSelect<T, V, Select>::Out>,
+  static_assert(ResultSink<Sink, typename JoinSelect<T, V, Select>::Out, K>,
                 "sinks follow detail::ResultSink");
+  static_assert(IntegerKey<K>, "a view join looks up integer keys (the table's u64 keys)");
 
  public:
   ViewJoinPartition(Select select, ViewLookup<V> lookup, Sink sink)
@@ -511,9 +511,9 @@ class ViewJoinPartition {
     using S = JoinSelect<T, V, Select>;
     for (std::size_t i = 0; i < b.size(); ++i) {
       V row;
-      const bool found = lookup_.Find(KeyBits(b.keys[i]), &row, c);
+      const bool found = lookup_.Find(ViewKeyOf(b.keys[i]), &row, c);
       S::Apply(select_, b.records[i], found ? &row : nullptr, [&](const typename S::Out& out) {
-        sink_.Put(KeyBits(b.keys[i]), 0, b.times[i], out, b.offsets[i]);
+        sink_.Put(b.keys[i], 0, b.times[i], out, b.offsets[i]);
       });
     }
     sink_.Finish(slot, c);
@@ -541,7 +541,7 @@ class ViewJoinPartition {
 template <class TA, class TB, class K, class Deadline, class Better, class Select, class Sink>
 class UntilJoinPartition {
   using S = JoinSelect<TA, TB, Select>;
-  static_assert(ResultSink<Sink, typename S::Out>, "sinks follow detail::ResultSink");
+  static_assert(ResultSink<Sink, typename S::Out, K>, "sinks follow detail::ResultSink");
   using Join = operators::UntilJoin<K, TA, TB, Better>;
 
  public:
@@ -612,9 +612,8 @@ class UntilJoinPartition {
   auto Emitter() {
     return [this](const K& k, const TA& left, const TB* best, std::int64_t deadline,
                   std::uint64_t offset) {
-      S::Apply(select_, left, best, [&](const typename S::Out& out) {
-        sink_.Put(KeyBits(k), 0, deadline, out, offset);
-      });
+      S::Apply(select_, left, best,
+               [&](const typename S::Out& out) { sink_.Put(k, 0, deadline, out, offset); });
     };
   }
 

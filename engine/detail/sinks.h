@@ -11,9 +11,9 @@
 //
 // Every sink has the same shape (detail::ResultSink, engine/detail/contracts.h):
 //   Status Open(const JobContext&, int partition, bool attach)
-//   void Put(std::uint64_t key, std::int64_t window_start, std::int64_t time, const Out&,
+//   void Put(const K& key, std::int64_t window_start, std::int64_t time, const Out&,
 //            std::uint64_t offset)       each uses what it needs of key, window and time
-//   void Prefetch(std::uint64_t key, std::int64_t window_start)   a Put of them comes soon:
+//   void Prefetch(const K& key, std::int64_t window_start)   a Put of them comes soon:
 //                                     start fetching what it touches (a view's slots)
 //   void Finish(const SlotBase&, PartitionCounters&)    after each batch: progress, flush
 //   void Snapshot(std::string*)  /  Status Restore(std::string_view&)  (consumes its part;
@@ -33,6 +33,7 @@
 
 #include "engine/detail/codec.h"
 #include "engine/detail/job_plan.h"
+#include "engine/key.h"
 #include "engine/options.h"
 #include "engine/record.h"
 #include "engine/record_catalog.h"
@@ -109,12 +110,16 @@ inline serving::Status BadState(const std::string& what) {
                                 what + ": checkpointed state does not fit this job");
 }
 
-// Creates shard `p` of view `name` (version and shard count from `ctx`); with `attach`, opens
-// it if it exists.
+// Creates shard `p` of view `name` (version and shard count from `ctx`; u64 keys, or bytes keys
+// of `key_bytes` bytes when that is not 0); with `attach`, opens it if it exists.
 inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedShard(
     const JobContext& ctx, const std::string& name, const serving::Schema& schema,
-    const ViewSinkOptions& o, int p, bool attach) {
+    const ViewSinkOptions& o, std::uint32_t key_bytes, int p, bool attach) {
   serving::KeyedTableOptions ko;
+  if (key_bytes > 0) {
+    ko.key_type = serving::KeyType::kBytes;
+    ko.key_size = key_bytes;
+  }
   ko.schema = schema;
   ko.key_name = o.key_name;
   ko.expected_keys = o.expected_keys;
@@ -129,8 +134,13 @@ inline serving::Result<std::unique_ptr<serving::KeyedTableWriter>> CreateKeyedSh
 
 inline serving::Result<std::unique_ptr<serving::WindowedTableWriter>> CreateWindowedShard(
     const JobContext& ctx, const std::string& name, const serving::Schema& schema,
-    const ViewSinkOptions& o, std::int64_t size, std::int64_t slide, int p, bool attach) {
+    const ViewSinkOptions& o, std::uint32_t key_bytes, std::int64_t size, std::int64_t slide, int p,
+    bool attach) {
   serving::WindowedTableOptions wo;
+  if (key_bytes > 0) {
+    wo.key_type = serving::KeyType::kBytes;
+    wo.key_size = key_bytes;
+  }
   wo.schema = schema;
   wo.key_name = o.key_name;
   // A key's row holds its window directory; each of its open windows is one more row.
@@ -166,7 +176,7 @@ serving::Status RestoreWriter(Writer& w, std::string_view& in, const std::string
   return w.Restore(contents);
 }
 
-template <class Out>
+template <class K, class Out>
 class KeyedViewSink {
  public:
   KeyedViewSink(std::string view, ViewSinkOptions options)
@@ -176,24 +186,24 @@ class KeyedViewSink {
     auto schema = OutputCodec<Out>::Schema(options_.value_name);
     if (!schema.ok()) return schema.status();
     value_.resize(schema->value_size());
-    auto w = CreateKeyedShard(ctx, view_, *schema, options_, p, attach);
+    auto w = CreateKeyedShard(ctx, view_, *schema, options_, kViewKeyBytes<K>, p, attach);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
-  void Prefetch(std::uint64_t key, std::int64_t) const { writer_->Prefetch(key); }
-  void Put(std::uint64_t key, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
+  void Prefetch(const K& key, std::int64_t) const { writer_->Prefetch(ViewKeyOf(key)); }
+  void Put(const K& key, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
-    check_.Note(writer_->Upsert(key, value_, offset));
+    check_.Note(writer_->Upsert(ViewKeyOf(key), value_, offset));
     ++written_;
   }
   // As Put, unless the key's value holds a larger first field (an i64: a session's start), so
   // that a result re-emitted late does not replace a newer one.
-  void PutUnlessNewer(std::uint64_t key, const Out& out, std::uint64_t offset) {
+  void PutUnlessNewer(const K& key, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
     std::int64_t start;
     std::memcpy(&start, value_.data(), 8);
-    check_.Note(writer_->Update(key, offset, [&](std::span<std::byte> v, bool inserted) {
+    check_.Note(writer_->Update(ViewKeyOf(key), offset, [&](std::span<std::byte> v, bool inserted) {
       std::int64_t held;
       std::memcpy(&held, v.data(), 8);
       if (inserted || held <= start) std::memcpy(v.data(), value_.data(), value_.size());
@@ -216,7 +226,7 @@ class KeyedViewSink {
   WriteCheck check_;
 };
 
-template <class Out>
+template <class K, class Out>
 class WindowedViewSink {
  public:
   WindowedViewSink(std::string view, ViewSinkOptions options, std::int64_t window_size,
@@ -230,18 +240,19 @@ class WindowedViewSink {
     auto schema = OutputCodec<Out>::Schema(options_.value_name);
     if (!schema.ok()) return schema.status();
     value_.resize(schema->value_size());
-    auto w = CreateWindowedShard(ctx, view_, *schema, options_, size_, slide_, p, attach);
+    auto w = CreateWindowedShard(ctx, view_, *schema, options_, kViewKeyBytes<K>, size_, slide_, p,
+                                 attach);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
-  void Prefetch(std::uint64_t key, std::int64_t window_start) const {
-    writer_->Prefetch(key, window_start);
+  void Prefetch(const K& key, std::int64_t window_start) const {
+    writer_->Prefetch(ViewKeyOf(key), window_start);
   }
-  void Put(std::uint64_t key, std::int64_t window_start, std::int64_t, const Out& out,
+  void Put(const K& key, std::int64_t window_start, std::int64_t, const Out& out,
            std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
-    check_.Note(writer_->Upsert(key, window_start, value_, offset));
+    check_.Note(writer_->Upsert(ViewKeyOf(key), window_start, value_, offset));
     ++written_;
   }
   void Finish(const SlotBase& slot, PartitionCounters& c) {
@@ -290,8 +301,10 @@ class ListSink {
     writer_ = std::move(w).value();
     return serving::Status::Ok();
   }
-  void Prefetch(std::uint64_t, std::int64_t) const {}
-  void Put(std::uint64_t, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
+  template <class K>
+  void Prefetch(const K&, std::int64_t) const {}
+  template <class K>
+  void Put(const K&, std::int64_t, std::int64_t, const Out& out, std::uint64_t offset) {
     OutputCodec<Out>::Encode(out, value_);
     check_.Note(writer_->Append(value_, offset));
     ++written_;
@@ -378,8 +391,10 @@ class LogSink {
   serving::Status Open(const JobContext&, int, bool) {
     return OpenLogForAppend<Out>(path_, create_, &log_, &producer_);
   }
-  void Prefetch(std::uint64_t, std::int64_t) const {}
-  void Put(std::uint64_t, std::int64_t, std::int64_t time, const Out& out, std::uint64_t) {
+  template <class K>
+  void Prefetch(const K&, std::int64_t) const {}
+  template <class K>
+  void Put(const K&, std::int64_t, std::int64_t time, const Out& out, std::uint64_t) {
     pending_.push_back(out);
     times_.push_back(time);
   }
@@ -430,8 +445,10 @@ class EmitSink {
   static constexpr bool kStream = true;
   explicit EmitSink(Outbox<Out>* box) : box_(box) {}
   serving::Status Open(const JobContext&, int, bool) { return serving::Status::Ok(); }
-  void Prefetch(std::uint64_t, std::int64_t) const {}
-  void Put(std::uint64_t, std::int64_t, std::int64_t time, const Out& out, std::uint64_t offset) {
+  template <class K>
+  void Prefetch(const K&, std::int64_t) const {}
+  template <class K>
+  void Put(const K&, std::int64_t, std::int64_t time, const Out& out, std::uint64_t offset) {
     box_->batch->push_back(out, offset, time);
     box_->batch->watermarks.push_back(box_->watermark);
   }

@@ -22,6 +22,7 @@
 #include "engine/detail/contracts.h"
 #include "engine/detail/job_plan.h"
 #include "engine/detail/sinks.h"
+#include "engine/key.h"
 #include "engine/record.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
@@ -79,12 +80,6 @@ std::int64_t EventTimeOf(const TimeFn& time, const In& rec, std::int64_t log_tim
   }
 }
 
-template <class K>
-std::uint64_t KeyBits(const K& k) {
-  static_assert(std::is_integral_v<K>, "keys are integers");
-  return static_cast<std::uint64_t>(k);
-}
-
 // ---- Partitions: the keyed operator and the sink of one key partition ----
 //
 // Every partition type (detail::Partition, engine/detail/contracts.h): Open(ctx, partition,
@@ -135,7 +130,7 @@ class KeyedAggregatePartition {
     auto schema = OutputCodec<Output>::Schema(options_.value_name);
     if (!schema.ok()) return schema.status();
     value_.resize(schema->value_size());
-    auto w = CreateKeyedShard(ctx, view_, *schema, options_, p, attach);
+    auto w = CreateKeyedShard(ctx, view_, *schema, options_, kViewKeyBytes<K>, p, attach);
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     if constexpr (!kStateInView)
@@ -151,9 +146,9 @@ class KeyedAggregatePartition {
     const std::size_t n = b.size();
     if constexpr (kStateInView) {
       for (std::size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) writer_->Prefetch(KeyBits(b.keys[i + kAhead]));
+        if (i + kAhead < n) writer_->Prefetch(ViewKeyOf(b.keys[i + kAhead]));
         check_.Note(writer_->Update(
-            KeyBits(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
+            ViewKeyOf(b.keys[i]), b.offsets[i], [&](std::span<std::byte> v, bool inserted) {
               Output acc = inserted ? aggregate_.Init() : OutputCodec<Output>::Decode(v);
               aggregate_.Add(acc, b.records[i]);
               OutputCodec<Output>::Encode(acc, v);
@@ -172,12 +167,12 @@ class KeyedAggregatePartition {
     state_->Flush(
         [&](const K& k, const Output& o, std::uint64_t offset) {
           OutputCodec<Output>::Encode(o, value_);
-          check_.Note(writer_->Upsert(KeyBits(k), value_, offset));
+          check_.Note(writer_->Upsert(ViewKeyOf(k), value_, offset));
           ++emitted;
         },
         [&](const K& k) {
           state_->Prefetch(k);
-          writer_->Prefetch(KeyBits(k));
+          writer_->Prefetch(ViewKeyOf(k));
         });
     if (check_.Report(*writer_, view_, c)) return;
     writer_->SetProgress(slot.end_offset, slot.watermark);
@@ -259,6 +254,7 @@ template <class T, class K, operators::Aggregation A>
 class TopKAggregatePartition {
  public:
   using Output = typename A::Output;
+  static_assert(IntegerKey<K>, "a top-K view ranks integer keys");
   TopKAggregatePartition(A aggregate, std::string view, std::uint32_t k, ViewSinkOptions options)
       : aggregate_(std::move(aggregate)),
         view_(std::move(view)),
@@ -296,11 +292,11 @@ class TopKAggregatePartition {
     state_->Flush([&](const K& k, const Output& o, std::uint64_t offset) {
       OutputCodec<Output>::Encode(o, value_);
       double before;
-      if (writer_->Holds(KeyBits(k), &before)) {
+      if (writer_->Holds(ViewKeyOf(k), &before)) {
         const double now = writer_->schema().GetNumber(value_, OrderField());
         worse = worse || (options_.ascending ? now > before : now < before) || std::isnan(now);
       }
-      check_.Note(writer_->Offer(KeyBits(k), value_, offset));
+      check_.Note(writer_->Offer(ViewKeyOf(k), value_, offset));
       ++offered;
     });
     if (worse) OfferAll();
@@ -332,7 +328,7 @@ class TopKAggregatePartition {
   void OfferAll() {
     state_->state().ForEach([&](const K& k, typename operators::KeyedAggregator<K, A>::Entry& e) {
       OutputCodec<Output>::Encode(aggregate_.Result(e.acc), value_);
-      check_.Note(writer_->Offer(KeyBits(k), value_, e.offset));
+      check_.Note(writer_->Offer(ViewKeyOf(k), value_, e.offset));
     });
   }
 
@@ -355,7 +351,7 @@ class WindowAggregatePartition {
   static constexpr bool kEmitsOnWatermark = true;
   using Output = typename A::Output;
   static_assert(
-      ResultSink<Sink, std::conditional_t<StreamSink<Sink>, WindowResult<K, Output>, Output>>,
+      ResultSink<Sink, std::conditional_t<StreamSink<Sink>, WindowResult<K, Output>, Output>, K>,
       "sinks follow detail::ResultSink");
   using Aggregator = operators::WindowAggregator<K, A, Windows>;
   // `name` names the state in errors (the view's name, or the job's).
@@ -432,10 +428,9 @@ class WindowAggregatePartition {
     state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const Output& o,
                                      std::uint64_t offset) {
       if constexpr (StreamSink<Sink>) {
-        sink_.Put(KeyBits(k), w.start, w.end - 1, WindowResult<K, Output>{k, w.start, w.end, o},
-                  offset);
+        sink_.Put(k, w.start, w.end - 1, WindowResult<K, Output>{k, w.start, w.end, o}, offset);
       } else {
-        sink_.Put(KeyBits(k), w.start, w.end - 1, o, offset);
+        sink_.Put(k, w.start, w.end - 1, o, offset);
       }
     });
   }
@@ -452,8 +447,8 @@ class WindowAggregatePartition {
 // No late log: late records are only counted.
 struct NoLateLog {
   serving::Status Open(const JobContext&, int, bool) { return serving::Status::Ok(); }
-  template <class T>
-  void Put(std::uint64_t, std::int64_t, std::int64_t, const T&, std::uint64_t) {}
+  template <class Key, class T>
+  void Put(const Key&, std::int64_t, std::int64_t, const T&, std::uint64_t) {}
   void Finish(const SlotBase&, PartitionCounters&) {}
 };
 
@@ -469,7 +464,8 @@ class LateLogSink {
   serving::Status Open(const JobContext&, int, bool) {
     return OpenLogForAppend<T>(path_, create_, &log_, &producer_);
   }
-  void Put(std::uint64_t, std::int64_t, std::int64_t time, const T& record, std::uint64_t) {
+  template <class Key>
+  void Put(const Key&, std::int64_t, std::int64_t time, const T& record, std::uint64_t) {
     views_.push_back(
         memlog::RecordView{std::as_bytes(std::span(&record, 1)), RecordType<T>::kLogType, time});
   }
@@ -540,13 +536,11 @@ class SessionAggregatePartition {
                                      std::uint64_t offset) {
       const SessionResult<Output> r{w.start, w.end, o};
       if constexpr (StreamSink<Sink>) {
-        sink_.Put(KeyBits(k), w.start, w.end - 1, WindowResult<K, Output>{k, w.start, w.end, o},
-                  offset);
-      } else if constexpr (std::is_same_v<Sink, KeyedViewSink<SessionResult<Output>>>) {
-        sink_.PutUnlessNewer(KeyBits(k), r, offset);
+        sink_.Put(k, w.start, w.end - 1, WindowResult<K, Output>{k, w.start, w.end, o}, offset);
+      } else if constexpr (std::is_same_v<Sink, KeyedViewSink<K, SessionResult<Output>>>) {
+        sink_.PutUnlessNewer(k, r, offset);
       } else {
-        sink_.Put(KeyBits(k), w.start, w.end - 1, KeyedResult<K, SessionResult<Output>>{k, r},
-                  offset);
+        sink_.Put(k, w.start, w.end - 1, KeyedResult<K, SessionResult<Output>>{k, r}, offset);
       }
     });
   }
@@ -561,7 +555,7 @@ class SessionAggregatePartition {
 // The records of a stream as they are, into a list or a log (one partition).
 template <class T, class K, class Sink>
 class StreamPartition {
-  static_assert(ResultSink<Sink, T>, "sinks follow detail::ResultSink");
+  static_assert(ResultSink<Sink, T, K>, "sinks follow detail::ResultSink");
 
  public:
   explicit StreamPartition(Sink sink) : sink_(std::move(sink)) {}
@@ -953,7 +947,7 @@ class TypedPlan final : public JobPlan {
     for (auto& part : r.parts) part.clear();
     for (std::size_t i = 0; i < r.out.size(); ++i) {
       const auto k = s.spec.key(r.out.records[i]);
-      auto& part = r.parts[count == 1 ? 0 : serving::ShardOf(KeyBits(k), count)];
+      auto& part = r.parts[count == 1 ? 0 : ShardOfKey(k, count)];
       part.records.push_back(r.out.records[i]);
       part.offsets.push_back(r.out.offsets[i]);
       part.times.push_back(r.out.times[i]);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
@@ -156,8 +158,9 @@ class QueryTest : public ::testing::Test {
   static constexpr std::uint64_t kEvents = 30'000;
   void SetUp() override {
     GeneratorConfig config;
-    config.base_time_ns = 1'700'000'000'000'000'000;
-    config.events_per_second = 500;  // 60 s of event time
+    // 60 s of event time, across a midnight (UTC) half way: the per-day queries see two days.
+    config.base_time_ns = 1'700'006'370'000'000'000;
+    config.events_per_second = 500;
     const Generator g(config);
     for (std::uint64_t n = 0; n < kEvents; ++n) {
       Event e;
@@ -456,6 +459,192 @@ TEST_F(QueryTest, ShouldAverageEachSellersLastTenClosingPricesLikeQ6) {
                           [](const auto& p) { return p.second.size() > 10; }),
             0);
   EXPECT_EQ(got, want);
+}
+
+// DATE_FORMAT(t, 'yyyy-MM-dd') and 'HH:mm' in UTC, by the C library.
+std::string DayText(std::int64_t t_ns) {
+  const std::time_t s = static_cast<std::time_t>(t_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%d", &tm);
+  return out;
+}
+std::string MinuteText(std::int64_t t_ns) {
+  const std::time_t s = static_cast<std::time_t>(t_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%H:%M", &tm);
+  return out;
+}
+int PriceRankOf(std::int64_t price) { return price < 10'000 ? 1 : price < 1'000'000 ? 2 : 3; }
+
+// Q15 and Q16's figures of a group: bids, and distinct bidders and auctions, in all and by rank.
+struct Statistics {
+  std::int64_t bids[4] = {};
+  std::set<std::int64_t> bidders[4], auctions[4];
+  std::int64_t last_time = 0;
+  void Add(const Bid& b) {
+    const int r = PriceRankOf(b.price);
+    for (int i : {0, r}) {
+      ++bids[i];
+      bidders[i].insert(b.bidder);
+      auctions[i].insert(b.auction);
+    }
+    last_time = std::max(last_time, b.date_time);
+  }
+  std::vector<std::int64_t> Figures() const {
+    std::vector<std::int64_t> v(bids, bids + 4);
+    for (const auto& s : bidders) v.push_back(static_cast<std::int64_t>(s.size()));
+    for (const auto& s : auctions) v.push_back(static_cast<std::int64_t>(s.size()));
+    return v;
+  }
+};
+template <class Row>
+std::vector<std::int64_t> FiguresOf(const Row& r) {
+  return {r.total_bids,     r.rank1_bids,     r.rank2_bids,     r.rank3_bids,
+          r.total_bidders,  r.rank1_bidders,  r.rank2_bidders,  r.rank3_bidders,
+          r.total_auctions, r.rank1_auctions, r.rank2_auctions, r.rank3_auctions};
+}
+
+TEST_F(QueryTest, ShouldReportEachDaysBidsBiddersAndAuctionsLikeQ15) {
+  Run("q15");
+  std::map<std::string, Statistics> ref;
+  for (const Event& e : events_)
+    if (e.kind == EventKind::kBid) ref[DayText(e.bid.date_time)].Add(e.bid);
+  std::map<std::string, std::vector<std::int64_t>> want, got;
+  for (const auto& [day, s] : ref) want[day] = s.Figures();
+  for (const DayBidStats& r : Rows<DayBidStats>("q15")) got[Text(r.day, 16)] = FiguresOf(r);
+  ASSERT_EQ(want.size(), 2u);  // both sides of midnight
+  // Bidders bid in several ranks: the per-rank distinct counts add up to more than the total.
+  for (const auto& [day, f] : want) EXPECT_LT(f[4], f[5] + f[6] + f[7]) << day;
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldReportEachChannelsDaysLikeQ16) {
+  Run("q16");
+  std::map<std::pair<std::string, std::string>, Statistics> ref;
+  for (const Event& e : events_)
+    if (e.kind == EventKind::kBid)
+      ref[{Text(e.bid.channel, 16), DayText(e.bid.date_time)}].Add(e.bid);
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<std::int64_t>> want, got;
+  for (const auto& [at, s] : ref)
+    want[{at.first, at.second, MinuteText(s.last_time)}] = s.Figures();
+  for (const ChannelDayStats& r : Rows<ChannelDayStats>("q16"))
+    got[{Text(r.channel, 16), Text(r.day, 16), Text(r.minute, 8)}] = FiguresOf(r);
+  ASSERT_GT(want.size(), 100u);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldReportEachAuctionsDaysLikeQ17) {
+  Run("q17");
+  using Figures = std::vector<std::int64_t>;  // bids by rank, min, max, avg, sum
+  std::map<std::pair<std::int64_t, std::string>, Figures> want, got;
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    Figures& f = want[{e.bid.auction, DayText(e.bid.date_time)}];
+    if (f.empty()) f = {0, 0, 0, 0, e.bid.price, e.bid.price, 0, 0};
+    ++f[0];
+    ++f[PriceRankOf(e.bid.price)];
+    f[4] = std::min(f[4], e.bid.price);
+    f[5] = std::max(f[5], e.bid.price);
+    f[7] += e.bid.price;
+    f[6] = f[7] / f[0];
+  }
+  std::map<std::int64_t, int> days;  // auction -> the days it had bids on
+  for (const auto& [at, f] : want) ++days[at.first];
+  for (const AuctionDayStats& r : Rows<AuctionDayStats>("q17"))
+    got[{r.auction, Text(r.day, 16)}] = {r.total_bids, r.rank1_bids, r.rank2_bids, r.rank3_bids,
+                                         r.min_price,  r.max_price,  r.avg_price,  r.sum_price};
+  ASSERT_GT(want.size(), 1000u);
+  EXPECT_GT(std::count_if(days.begin(), days.end(), [](const auto& d) { return d.second == 2; }),
+            0);  // an auction's two days are two rows
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldKeepEachBiddersLatestBidOnEachAuctionLikeQ18) {
+  Run("q18");
+  using Row = std::tuple<std::int64_t, std::int64_t, std::string>;  // price, date_time, channel
+  std::map<std::pair<std::int64_t, std::int64_t>, Row> want, got;
+  std::size_t replaced = 0;
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    auto [it, fresh] = want.try_emplace({e.bid.bidder, e.bid.auction});
+    if (!fresh && std::get<1>(it->second) > e.bid.date_time) continue;
+    replaced += !fresh;
+    it->second = {e.bid.price, e.bid.date_time, Text(e.bid.channel, 16)};
+  }
+  for (const Bid& b : Rows<Bid>("q18"))
+    got[{b.bidder, b.auction}] = {b.price, b.date_time, Text(b.channel, 16)};
+  ASSERT_GT(replaced, 100u);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, ShouldRankEachAuctionsTenHighestBidsLikeQ19) {
+  Run("q19");
+  // ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) <= 10, equal prices in the
+  // order the bids came.
+  std::map<std::int64_t, std::vector<Bid>> per_auction;
+  for (const Event& e : events_)
+    if (e.kind == EventKind::kBid) per_auction[e.bid.auction].push_back(e.bid);
+  using Row = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // bidder, price, date_time
+  std::map<std::pair<std::int64_t, std::int64_t>, Row> want, got;
+  std::size_t ties = 0, full = 0;
+  for (auto& [auction, bids] : per_auction) {
+    std::stable_sort(bids.begin(), bids.end(),
+                     [](const Bid& a, const Bid& b) { return a.price > b.price; });
+    full += bids.size() > 10;
+    for (std::size_t i = 0; i < std::min<std::size_t>(bids.size(), 10); ++i) {
+      want[{auction, static_cast<std::int64_t>(i + 1)}] = {bids[i].bidder, bids[i].price,
+                                                           bids[i].date_time};
+      ties += i > 0 && bids[i].price == bids[i - 1].price;
+    }
+  }
+  for (const RankedBid& r : Rows<RankedBid>("q19"))
+    got[{r.auction, r.rank_number}] = {r.bidder, r.price, r.date_time};
+  ASSERT_GT(full, 50u);
+  EXPECT_EQ(got, want);
+  std::cout << ties << " ties among the ranked bids\n";
+}
+
+// Ties and disorder, by hand: Q18 keeps the latest time (the later in the log of equal times,
+// never an older one that came later); Q19 ranks equal prices in the order they came, and a bid
+// that enters the top 10 pushes the others down a rank.
+TEST(QueriesTest, ShouldBreakQ18AndQ19TiesAsDocumented) {
+  TempLog log;
+  TempNamespace ns;
+  auto bid = [&](std::int64_t auction, std::int64_t bidder, std::int64_t price, std::int64_t t) {
+    Bid b{};
+    b.auction = auction;
+    b.bidder = bidder;
+    b.price = price;
+    b.date_time = t;
+    log.Append(b, t);
+  };
+  bid(1, 7, 100, 5'000);
+  bid(1, 7, 200, 5'000);  // the same time, later: Q18 keeps it
+  bid(1, 7, 300, 3'000);  // older, later in the log: Q18 keeps the one before
+  for (std::int64_t i = 0; i < 11; ++i) bid(2, 10 + i, 50, 6'000 + i);  // 11 equal prices
+  bid(2, 99, 60, 7'000);  // the highest, last: rank 1, the others one down
+  for (const char* query : {"q18", "q19"}) {
+    QueryOptions o;
+    o.log = log.path();
+    auto engine = MakeEngine(ns, 2);
+    auto running = std::move(engine->Start(std::move(MakeQuery(query, o)).value())).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+    ASSERT_TRUE(running->status().ok()) << running->status().message();
+  }
+  std::map<std::int64_t, std::int64_t> latest;  // bidder 7's, auction -> price
+  for (const Bid& b : engine::testing::ScanRows<Bid>(ns, "q18"))
+    if (b.bidder == 7) latest[b.auction] = b.price;
+  EXPECT_EQ(latest, (std::map<std::int64_t, std::int64_t>{{1, 200}}));
+  std::map<std::int64_t, std::int64_t> rank_of_bidder;  // auction 2
+  for (const RankedBid& r : engine::testing::ScanRows<RankedBid>(ns, "q19"))
+    if (r.auction == 2) rank_of_bidder[r.bidder] = r.rank_number;
+  std::map<std::int64_t, std::int64_t> want = {{99, 1}};
+  for (std::int64_t i = 0; i < 9; ++i) want[10 + i] = i + 2;  // the first nine of the equal ones
+  EXPECT_EQ(rank_of_bidder, want);
 }
 
 TEST(QueriesTest, ShouldRefuseUnknownQueriesAndBadParameters) {
