@@ -36,12 +36,14 @@
 //
 // Pipelines then read payloads of sizeof(T) bytes or more (the record; the tail is skipped);
 // without a tail, only payloads of exactly sizeof(T). The log's catalog names the tail, so
-// that tools show it as a text field after the others.
+// that tools show it as a text field after the others. A pipeline that needs the tail reads
+// WithTail<T, N> instead of T (below): each record with up to N bytes of its tail.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -71,6 +73,29 @@ concept Record = std::is_trivially_copyable_v<T> && requires {
   { RecordType<T>::kLogType } -> std::convertible_to<std::uint16_t>;
   RecordType<T>::kFields;
 };
+
+// A record with its tail, as a source reads it: Source::Read<WithTail<Bid, 88>>() gives each
+// bid with its tail's first tail_size bytes (the rest of `tail` zeros). A record whose tail is
+// longer than N is malformed (counted in the job's stats), never cut. Only a pipeline's source
+// reads it (not a join's side, not a sink: results copy what they need of the tail).
+template <class T, std::size_t N>
+struct WithTail {
+  static_assert(RecordTail<T>::kName != nullptr,
+                "WithTail<T, N>: T has no tail (KAPPA_RECORD_TAIL)");
+  T record;
+  std::uint64_t tail_size;
+  char tail[N];
+  std::string_view tail_text() const { return std::string_view(tail, tail_size); }
+};
+template <class T, std::size_t N>
+struct RecordType<WithTail<T, N>> {
+  static constexpr std::uint16_t kLogType = RecordType<T>::kLogType;
+  static constexpr auto kFields = RecordType<T>::kFields;
+};
+template <class T>
+inline constexpr bool kIsWithTail = false;
+template <class T, std::size_t N>
+inline constexpr bool kIsWithTail<WithTail<T, N>> = true;
 
 template <class T, class M>
 struct MemberField {

@@ -40,6 +40,8 @@ static_assert(MaxExtra(kPersonBaseBytes + 40, kPersonAverageBytes) <= int{kMaxEx
 static_assert(MaxExtra(kAuctionBaseBytes, kAuctionAverageBytes) == 541);
 static_assert(MaxExtra(kAuctionBaseBytes, kAuctionAverageBytes) <= int{kMaxExtraBytes});
 static_assert(MaxExtra(kBidBaseBytes, kBidAverageBytes) <= int{kMaxExtraBytes});
+static_assert(MaxExtra(kBidBaseBytes, kBidAverageBytes) == 81);
+static_assert(MaxExtra(kBidBaseBytes, kBidAverageBytes) <= int{kMaxBidExtraBytes});
 
 constexpr std::string_view kFirstNames[] = {"Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
                                             "Kate",  "Julie", "Sarah", "Deiter", "Walter"};

@@ -16,6 +16,7 @@
 // reference generator's are whole milliseconds).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <tuple>
 
@@ -55,6 +56,9 @@ struct Bid {
 
 static_assert(sizeof(Person) == 112 && sizeof(Auction) == 184 && sizeof(Bid) == 48,
               "the sizes the header states");
+
+// Room for the longest `extra` padding the reference generator draws for a bid (81 bytes).
+inline constexpr std::size_t kMaxBidExtraBytes = 88;
 
 // Q1: a bid with its price in euros.
 struct BidInEuros {
@@ -176,6 +180,19 @@ struct AuctionDayStats {
   std::int64_t sum_price;
 };
 
+// Q14: a bid of 1,000,000 to 50,000,000 euros (exclusive), with the part of the day it was made
+// in ("dayTime" 08:00 to 18:59 UTC, "nightTime" 20:00 to 06:59, else "otherTime"), its `extra`
+// padding and the number of 'c' characters in it.
+struct BidCalculation {
+  std::int64_t auction;
+  std::int64_t bidder;
+  double price;  // in euros (price × 0.908)
+  char bid_time_type[16];
+  std::int64_t date_time;
+  std::int64_t c_counts;
+  char extra[kMaxBidExtraBytes];
+};
+
 // Q19: one of an auction's 10 highest bids, with its rank (1 the highest).
 struct RankedBid {
   std::int64_t auction;
@@ -221,6 +238,8 @@ KAPPA_NAMED_RECORD(kappa::nexmark::ChannelDayStats, "channel_day_stats", 23, cha
 KAPPA_NAMED_RECORD(kappa::nexmark::AuctionDayStats, "auction_day_stats", 24, auction, day,
                    total_bids, rank1_bids, rank2_bids, rank3_bids, min_price, max_price, avg_price,
                    sum_price);
+KAPPA_NAMED_RECORD(kappa::nexmark::BidCalculation, "bid_calculation", 26, auction, bidder, price,
+                   bid_time_type, date_time, c_counts, extra);
 KAPPA_NAMED_RECORD(kappa::nexmark::RankedBid, "ranked_bid", 25, auction, bidder, price, channel,
                    date_time, rank_number);
 KAPPA_NAMED_RECORD(kappa::nexmark::WinningBid, "winning_bid", 19, auction, seller, category, price,

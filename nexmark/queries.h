@@ -24,6 +24,14 @@
 //        10 closed auctions, into a keyed view by seller
 //   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
 //        bidder's latest session
+//   q12  processing-time windows: bids per bidder in 10 s tumbling windows of processing time,
+//        which is the log's append timestamp (the time a record entered the log; `kappa gen`
+//        stamps each event with its event time), so a replay gives what the live run gave;
+//        into a result list of (bidder, window_start, window_end, bid_count)
+//   q14  calculation: bids whose price × 0.908 is between 1,000,000 and 50,000,000 (exclusive,
+//        compared exactly), with that price, the part of the day (UTC) they came in, their
+//        `extra` padding and its count of 'c', into a result list (the source reads each bid's
+//        tail: engine::WithTail)
 //   q15  bidding statistics report: per day (UTC), bids, distinct bidders and distinct
 //        auctions, in all and by price rank (below 10,000; below 1,000,000; from there), into a
 //        keyed view by day number; distinct counts are exact (a first stage keyed by
@@ -69,7 +77,7 @@ struct QueryOptions {
   std::string view;                    // the view (and job) name; "" for the query's name
   double euro_rate = 0.908;            // q1
   std::int64_t auction_modulus = 123;  // q2
-  std::chrono::nanoseconds window = std::chrono::seconds(10);       // q5, q7, q8
+  std::chrono::nanoseconds window = std::chrono::seconds(10);       // q5, q7, q8, q12
   std::chrono::nanoseconds slide = std::chrono::seconds(2);         // q5
   std::chrono::nanoseconds session_gap = std::chrono::seconds(10);  // q11
   std::chrono::nanoseconds max_out_of_orderness{0};  // events' disorder the watermark allows

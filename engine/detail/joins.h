@@ -81,6 +81,7 @@ struct Either {
 
 template <class A, class B>
 struct SourceCodec<Either<A, B>> {
+  static_assert(!kIsWithTail<A> && !kIsWithTail<B>, "a join's sides read records without tails");
   static_assert(std::is_same_v<A, B> || RecordType<A>::kLogType != RecordType<B>::kLogType,
                 "the two sides of a join read different record types from the log: give them "
                 "different kLogType");

@@ -66,6 +66,20 @@ struct SourceCodec {
     return SourceRead::kOk;
   }
 };
+// A record and its tail (engine/record.h): a tail longer than N is malformed.
+template <class T, std::size_t N>
+struct SourceCodec<WithTail<T, N>> {
+  static SourceRead Read(const memlog::Record& r, WithTail<T, N>* out) {
+    if (r.type != RecordType<T>::kLogType) return SourceRead::kSkip;
+    const std::size_t size = r.payload.size();
+    if (size < sizeof(T) || size - sizeof(T) > N) return SourceRead::kMalformed;
+    std::memcpy(&out->record, r.payload.data(), sizeof(T));
+    out->tail_size = size - sizeof(T);
+    std::memcpy(out->tail, r.payload.data() + sizeof(T), out->tail_size);
+    std::memset(out->tail + out->tail_size, 0, N - out->tail_size);
+    return SourceRead::kOk;
+  }
+};
 
 // A source record's event time: the log record's timestamp, or the pipeline's time function of
 // the record (a function of the record and the timestamp, for a join's two sides).

@@ -608,6 +608,101 @@ TEST_F(QueryTest, ShouldRankEachAuctionsTenHighestBidsLikeQ19) {
   std::cout << ties << " ties among the ranked bids\n";
 }
 
+// Q12 windows by the log's append time, not by the bids' own times.
+TEST(QueriesTest, ShouldWindowBidsByTheirAppendTimeLikeQ12) {
+  TempLog log;
+  TempNamespace ns;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> want;  // (bidder, start) -> bids
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  for (std::int64_t i = 0; i < 2000; ++i) {
+    Bid b{};
+    b.auction = 1000 + i % 7;
+    b.bidder = i % 13;
+    b.price = 100;
+    b.date_time = 5'000 * kSecond - i * kSecond;  // event times run backwards
+    const std::int64_t appended = 9'000 * kSecond + i * (kSecond / 20);
+    log.Append(b, appended);
+    ++want[{b.bidder, operators::FloorTo(appended, 10 * kSecond)}];
+  }
+  QueryOptions o;
+  o.log = log.path();
+  auto engine = MakeEngine(ns, 2);
+  auto running = std::move(engine->Start(std::move(MakeQuery("q12", o)).value())).value();
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+  running->FlushWindows();
+  ASSERT_TRUE(running->status().ok()) << running->status().message();
+  EXPECT_EQ(running->Stats().late, 0u);
+  struct Row {
+    std::int64_t bidder, window_start, window_end, bid_count;
+  };
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> got;
+  for (const Row& r : engine::testing::ScanRows<Row>(ns, "q12")) {
+    EXPECT_EQ(r.window_end, r.window_start + 10 * kSecond);
+    got[{r.bidder, r.window_start}] = r.bid_count;
+  }
+  EXPECT_EQ(got, want);
+}
+
+// Q14 over the reference generator's bids, which carry their `extra` padding as a tail.
+TEST(QueriesTest, ShouldCalculateLikeQ14OverBidsWithTheirExtra) {
+  TempLog log{64 << 20};
+  TempNamespace ns;
+  GeneratorConfig config;
+  config.kind = GeneratorKind::kReference;
+  config.base_time_ns = 1'700'020'000'000'000'000;  // 03:46 UTC: 60 s in each part of the day
+  const Generator g(config);
+  using Row = std::tuple<std::int64_t, std::int64_t, double, std::string, std::int64_t,
+                         std::int64_t, std::string>;
+  std::vector<Row> want;
+  std::set<std::string> types;
+  constexpr std::int64_t kHour = 3'600'000'000'000;
+  for (std::uint64_t n = 0; n < 20'000; ++n) {
+    Event e;
+    g.Make(n, &e);
+    // Spread the bids over the day's hours (the log's order kept), so that every part of the
+    // day is seen.
+    std::vector<std::byte> payload(e.payload().begin(), e.payload().end());
+    if (e.kind == EventKind::kBid) {
+      Bid b;
+      std::memcpy(&b, payload.data(), sizeof b);
+      b.date_time += static_cast<std::int64_t>(n % 24) * kHour;
+      std::memcpy(payload.data(), &b, sizeof b);
+      const std::string extra(e.extra());
+      if (b.price * 908 > 1'000'000'000 && b.price * 908 < 50'000'000'000) {
+        const std::string hour = MinuteText(b.date_time).substr(0, 2);
+        const std::string type = hour >= "08" && hour <= "18"   ? "dayTime"
+                                 : hour <= "06" || hour >= "20" ? "nightTime"
+                                                                : "otherTime";
+        types.insert(type);
+        want.emplace_back(b.auction, b.bidder, static_cast<double>(b.price) * 0.908, type,
+                          b.date_time, std::count(extra.begin(), extra.end(), 'c'), extra);
+      }
+    }
+    ASSERT_EQ(log.log().NewProducer().value()->Append(payload, e.type(), e.date_time()),
+              memlog::AppendResult::kOk);
+  }
+  QueryOptions o;
+  o.log = log.path();
+  o.list_capacity = 1 << 20;
+  auto engine = MakeEngine(ns, 2);
+  auto running = std::move(engine->Start(std::move(MakeQuery("q14", o)).value())).value();
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+  ASSERT_TRUE(running->status().ok()) << running->status().message();
+  EXPECT_EQ(running->Stats().malformed, 0u);
+  std::vector<Row> got;
+  for (const BidCalculation& r : engine::testing::ScanRows<BidCalculation>(ns, "q14"))
+    got.emplace_back(r.auction, r.bidder, r.price, Text(r.bid_time_type, 16), r.date_time,
+                     r.c_counts, Text(r.extra, sizeof r.extra));
+  ASSERT_GT(want.size(), 100u);
+  EXPECT_EQ(types.size(), 3u);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(std::get<2>(got[i]), std::get<2>(want[i]), 1e-6) << i;
+    std::get<2>(got[i]) = std::get<2>(want[i]);
+  }
+  EXPECT_EQ(got, want);
+}
+
 // Ties and disorder, by hand: Q18 keeps the latest time (the later in the log of equal times,
 // never an older one that came later); Q19 ranks equal prices in the order they came, and a bid
 // that enters the top 10 pushes the others down a rank.
