@@ -180,6 +180,18 @@ struct AuctionDayStats {
   std::int64_t sum_price;
 };
 
+// Q10: a bid as the SQL logs it to files partitioned by day and minute: its fields, its `extra`
+// padding, and the partition's day ("yyyy-MM-dd") and minute ("HH:mm"), in UTC.
+struct LoggedBid {
+  std::int64_t auction;
+  std::int64_t bidder;
+  std::int64_t price;
+  std::int64_t date_time;
+  char extra[kMaxBidExtraBytes];
+  char dt[16];
+  char hm[8];
+};
+
 // Q14: a bid of 1,000,000 to 50,000,000 euros (exclusive), with the part of the day it was made
 // in ("dayTime" 08:00 to 18:59 UTC, "nightTime" 20:00 to 06:59, else "otherTime"), its `extra`
 // padding and the number of 'c' characters in it.
@@ -238,6 +250,8 @@ KAPPA_NAMED_RECORD(kappa::nexmark::ChannelDayStats, "channel_day_stats", 23, cha
 KAPPA_NAMED_RECORD(kappa::nexmark::AuctionDayStats, "auction_day_stats", 24, auction, day,
                    total_bids, rank1_bids, rank2_bids, rank3_bids, min_price, max_price, avg_price,
                    sum_price);
+KAPPA_NAMED_RECORD(kappa::nexmark::LoggedBid, "logged_bid", 27, auction, bidder, price, date_time,
+                   extra, dt, hm);
 KAPPA_NAMED_RECORD(kappa::nexmark::BidCalculation, "bid_calculation", 26, auction, bidder, price,
                    bid_time_type, date_time, c_counts, extra);
 KAPPA_NAMED_RECORD(kappa::nexmark::RankedBid, "ranked_bid", 25, auction, bidder, price, channel,

@@ -370,6 +370,9 @@ struct Latest {
   Output Result(const Acc& acc) const { return acc; }
 };
 
+// A bid with its `extra` padding (Q10, Q14).
+using BidWithExtra = engine::WithTail<Bid, kMaxBidExtraBytes>;
+
 // Q9's pipeline up to its results: each auction's best bid between its start and its expiry.
 auto WinningBids(const engine::Source& events, const QueryOptions& o) {
   const std::int64_t bound = o.max_out_of_orderness.count();
@@ -418,6 +421,7 @@ const std::vector<QueryInfo>& Queries() {
       {"q8", "new users: persons who opened an auction in their first 10 s window"},
       {"q9", "winning bids: each auction's highest bid before it expired"},
       {"q11", "user sessions: bids per bidder per session (10 s gap)"},
+      {"q10", "log to file system: every bid with its extra, day and minute (the partitions)"},
       {"q12", "processing-time windows: bids per bidder per 10 s of append time"},
       {"q14", "calculation: bids of 1 to 50 million euros, with the part of the day, extra's c's"},
       {"q15", "bidding statistics per day: bids, bidders and auctions by price rank"},
@@ -512,6 +516,22 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         })
         .ToList(view, o.list_capacity);
   }
+  if (name == "q10") {
+    return events.Read<BidWithExtra>()
+        .EventTime([](const BidWithExtra& b) { return b.record.date_time; }, bound)
+        .Map([](const BidWithExtra& in) {
+          LoggedBid r{};
+          r.auction = in.record.auction;
+          r.bidder = in.record.bidder;
+          r.price = in.record.price;
+          r.date_time = in.record.date_time;
+          std::memcpy(r.extra, in.tail, sizeof r.extra);
+          FormatDay(DayOf(in.record.date_time), r.dt);
+          FormatMinute(in.record.date_time, r.hm);
+          return r;
+        })
+        .ToList(view, o.list_capacity);
+  }
   if (name == "q12") {
     // Processing time is the log's: each record's append timestamp (no EventTime), so a replay
     // windows every bid as the live run did.
@@ -524,15 +544,13 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
   }
   if (name == "q14") {
     // The SQL's 0.908 * price is a DECIMAL: compared here in thousandths, exactly.
-    return events.Read<engine::WithTail<Bid, kMaxBidExtraBytes>>()
-        .EventTime(
-            [](const engine::WithTail<Bid, kMaxBidExtraBytes>& b) { return b.record.date_time; },
-            bound)
-        .Filter([](const engine::WithTail<Bid, kMaxBidExtraBytes>& b) {
+    return events.Read<BidWithExtra>()
+        .EventTime([](const BidWithExtra& b) { return b.record.date_time; }, bound)
+        .Filter([](const BidWithExtra& b) {
           const std::int64_t thousandths = b.record.price * 908;
           return thousandths > 1'000'000'000 && thousandths < 50'000'000'000;
         })
-        .Map([](const engine::WithTail<Bid, kMaxBidExtraBytes>& in) {
+        .Map([](const BidWithExtra& in) {
           const Bid& b = in.record;
           BidCalculation r{};
           r.auction = b.auction;

@@ -24,6 +24,9 @@
 //        10 closed auctions, into a keyed view by seller
 //   q11  user sessions: bids per bidder per session (10 s gap), into a keyed view of each
 //        bidder's latest session
+//   q10  log to file system: every bid with its `extra` and the day (dt) and minute (hm) the
+//        SQL partitions its files by, into a result list (the rows a file sink would write; the
+//        list's capacity is how many a user keeps)
 //   q12  processing-time windows: bids per bidder in 10 s tumbling windows of processing time,
 //        which is the log's append timestamp (the time a record entered the log; `kappa gen`
 //        stamps each event with its event time), so a replay gives what the live run gave;

@@ -72,13 +72,13 @@ constexpr char kGenUsage[] =
 
 constexpr char kQueryOptionsUsage[] =
     "Query options (the defaults are the nexmark project's):\n"
-    "  --window-ms N       q5, q7, q8 window size (default 10000)\n"
+    "  --window-ms N       q5, q7, q8, q12 window size (default 10000)\n"
     "  --slide-ms N        q5 window slide (default 2000)\n"
     "  --euro-rate X       q1 exchange rate (default 0.908)\n"
     "  --modulus N         q2 keeps bids on auctions whose id is a multiple of N (default 123)\n"
     "  --gap-ms N          q11 session gap (default 10000)\n"
     "  --delay-ms N        out-of-orderness the watermark allows (default 0)\n"
-    "  --list-rows N       rows the result lists of q0-q3 and q20 keep, the newest\n"
+    "  --list-rows N       rows the result lists of q0-q3, q10, q12, q14, q20 keep, the newest\n"
     "                      (default 65536, up to 2^32: a list's view file holds them all)\n";
 
 constexpr char kRunUsage[] =

@@ -643,8 +643,8 @@ TEST(QueriesTest, ShouldWindowBidsByTheirAppendTimeLikeQ12) {
   EXPECT_EQ(got, want);
 }
 
-// Q14 over the reference generator's bids, which carry their `extra` padding as a tail.
-TEST(QueriesTest, ShouldCalculateLikeQ14OverBidsWithTheirExtra) {
+// Q10 and Q14 over the reference generator's bids, which carry their `extra` padding as a tail.
+TEST(QueriesTest, ShouldLogAndCalculateLikeQ10AndQ14OverBidsWithTheirExtra) {
   TempLog log{64 << 20};
   TempNamespace ns;
   GeneratorConfig config;
@@ -654,6 +654,9 @@ TEST(QueriesTest, ShouldCalculateLikeQ14OverBidsWithTheirExtra) {
   using Row = std::tuple<std::int64_t, std::int64_t, double, std::string, std::int64_t,
                          std::int64_t, std::string>;
   std::vector<Row> want;
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::string,
+                         std::string, std::string>>
+      want_q10, got_q10;
   std::set<std::string> types;
   constexpr std::int64_t kHour = 3'600'000'000'000;
   for (std::uint64_t n = 0; n < 20'000; ++n) {
@@ -668,6 +671,8 @@ TEST(QueriesTest, ShouldCalculateLikeQ14OverBidsWithTheirExtra) {
       b.date_time += static_cast<std::int64_t>(n % 24) * kHour;
       std::memcpy(payload.data(), &b, sizeof b);
       const std::string extra(e.extra());
+      want_q10.emplace_back(b.auction, b.bidder, b.price, b.date_time, extra, DayText(b.date_time),
+                            MinuteText(b.date_time));
       if (b.price * 908 > 1'000'000'000 && b.price * 908 < 50'000'000'000) {
         const std::string hour = MinuteText(b.date_time).substr(0, 2);
         const std::string type = hour >= "08" && hour <= "18"   ? "dayTime"
@@ -685,10 +690,17 @@ TEST(QueriesTest, ShouldCalculateLikeQ14OverBidsWithTheirExtra) {
   o.log = log.path();
   o.list_capacity = 1 << 20;
   auto engine = MakeEngine(ns, 2);
-  auto running = std::move(engine->Start(std::move(MakeQuery("q14", o)).value())).value();
-  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
-  ASSERT_TRUE(running->status().ok()) << running->status().message();
-  EXPECT_EQ(running->Stats().malformed, 0u);
+  for (const char* query : {"q10", "q14"}) {
+    auto running = std::move(engine->Start(std::move(MakeQuery(query, o)).value())).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+    ASSERT_TRUE(running->status().ok()) << running->status().message();
+    EXPECT_EQ(running->Stats().malformed, 0u);
+  }
+  for (const LoggedBid& r : engine::testing::ScanRows<LoggedBid>(ns, "q10"))
+    got_q10.emplace_back(r.auction, r.bidder, r.price, r.date_time, Text(r.extra, sizeof r.extra),
+                         Text(r.dt, 16), Text(r.hm, 8));
+  EXPECT_GT(want_q10.size(), 15'000u);
+  EXPECT_EQ(got_q10, want_q10);
   std::vector<Row> got;
   for (const BidCalculation& r : engine::testing::ScanRows<BidCalculation>(ns, "q14"))
     got.emplace_back(r.auction, r.bidder, r.price, Text(r.bid_time_type, 16), r.date_time,
