@@ -7,7 +7,8 @@
 // (which brings the nexmark project's events to 200, 500 and 100 bytes on average, as it counts
 // their sizes) is not a field: it follows the record in the log (a record tail, engine/record.h),
 // where the reference generator writes it; pipelines read the fixed part. A bid has a channel (the
-// nexmark project's later generators draw one) but no url yet.
+// nexmark project's later generators draw one); its url is a function of the channel
+// (nexmark/url.h), not a field.
 //
 // Sizes: Person 112 bytes, Auction 184, Bid 48; with the reference's padding, payloads of 253,
 // 575 and 116 bytes on average (over the reference's first 10,000 events).
@@ -215,6 +216,27 @@ struct RankedBid {
   std::int64_t rank_number;
 };
 
+// Q21: a bid with its channel's id: 0 to 3 for Apple, Google, Facebook, Baidu (in any case),
+// else the url's channel_id parameter (nexmark/url.h).
+struct ChannelBid {
+  std::int64_t auction;
+  std::int64_t bidder;
+  std::int64_t price;
+  char channel[16];
+  char channel_id[16];
+};
+
+// Q22: a bid with the first three directories of its url (empty where the url has fewer).
+struct UrlDirectories {
+  std::int64_t auction;
+  std::int64_t bidder;
+  std::int64_t price;
+  char channel[16];
+  char dir1[8];
+  char dir2[8];
+  char dir3[8];
+};
+
 // Q8: a person who opened an auction in the window they registered in.
 struct NewUser {
   std::int64_t id;
@@ -254,6 +276,10 @@ KAPPA_NAMED_RECORD(kappa::nexmark::LoggedBid, "logged_bid", 27, auction, bidder,
                    extra, dt, hm);
 KAPPA_NAMED_RECORD(kappa::nexmark::BidCalculation, "bid_calculation", 26, auction, bidder, price,
                    bid_time_type, date_time, c_counts, extra);
+KAPPA_NAMED_RECORD(kappa::nexmark::ChannelBid, "channel_bid", 28, auction, bidder, price, channel,
+                   channel_id);
+KAPPA_NAMED_RECORD(kappa::nexmark::UrlDirectories, "url_directories", 29, auction, bidder, price,
+                   channel, dir1, dir2, dir3);
 KAPPA_NAMED_RECORD(kappa::nexmark::RankedBid, "ranked_bid", 25, auction, bidder, price, channel,
                    date_time, rank_number);
 KAPPA_NAMED_RECORD(kappa::nexmark::WinningBid, "winning_bid", 19, auction, seller, category, price,

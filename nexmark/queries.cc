@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <tuple>
 
 #include "nexmark/model.h"
+#include "nexmark/url.h"
 #include "operators/aggregate.h"
 #include "operators/window.h"
 
@@ -370,6 +372,43 @@ struct Latest {
   Output Result(const Acc& acc) const { return acc; }
 };
 
+// ---- Q21, Q22: a bid's url (nexmark/url.h) ----
+
+std::string_view TextOf(const char* field, std::size_t size) {
+  return std::string_view(field, strnlen(field, size));
+}
+bool EqualsLowered(std::string_view s, std::string_view lower) {
+  return s.size() == lower.size() &&
+         std::equal(s.begin(), s.end(), lower.begin(), [](char a, char b) {
+           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+         });
+}
+// REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2): the leftmost channel_id parameter's value.
+std::optional<std::string_view> ChannelIdParameter(std::string_view url) {
+  constexpr std::string_view kName = "channel_id=";
+  for (std::size_t at = url.find(kName); at != std::string_view::npos;
+       at = url.find(kName, at + 1)) {
+    if (at != 0 && url[at - 1] != '&') continue;
+    const std::string_view value = url.substr(at + kName.size());
+    return value.substr(0, value.find('&'));
+  }
+  return std::nullopt;
+}
+// SPLIT_INDEX(s, '/', i): the i-th (from 0) piece of s split at '/', or nothing.
+std::optional<std::string_view> SplitIndex(std::string_view s, int index) {
+  for (int i = 0;; ++i) {
+    const std::size_t slash = s.find('/');
+    if (i == index) return s.substr(0, slash);
+    if (slash == std::string_view::npos) return std::nullopt;
+    s.remove_prefix(slash + 1);
+  }
+}
+template <std::size_t N>
+void PutText(char (&to)[N], std::string_view text) {
+  std::memset(to, 0, N);
+  std::memcpy(to, text.data(), std::min(text.size(), N - 1));
+}
+
 // A bid with its `extra` padding (Q10, Q14).
 using BidWithExtra = engine::WithTail<Bid, kMaxBidExtraBytes>;
 
@@ -430,6 +469,8 @@ const std::vector<QueryInfo>& Queries() {
       {"q18", "each bidder's latest bid on each auction"},
       {"q19", "each auction's 10 highest bids, ranked"},
       {"q20", "expanded bids: every bid with its auction, when that is of category 10"},
+      {"q21", "add channel id: bids on a named channel or with a channel_id in their url"},
+      {"q22", "get url directories: every bid with its url's first three directories"},
   };
   return queries;
 }
@@ -634,6 +675,48 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .Aggregate(Latest<RankedBid>{})
         .ToView(view, engine::ViewSinkOptions{.key_name = "auction_rank",
                                               .expected_keys = 8 * o.expected_keys});
+  }
+  if (name == "q21") {
+    return bids()
+        .template FlatMap<ChannelBid>([](const Bid& b, auto&& emit) {
+          const std::string_view channel = TextOf(b.channel, sizeof b.channel);
+          constexpr std::string_view kNamed[] = {"apple", "google", "facebook", "baidu"};
+          ChannelBid r{};
+          r.auction = b.auction;
+          r.bidder = b.bidder;
+          r.price = b.price;
+          CopyText(r.channel, b.channel);
+          for (std::size_t i = 0; i < std::size(kNamed); ++i) {
+            if (EqualsLowered(channel, kNamed[i])) {
+              r.channel_id[0] = static_cast<char>('0' + i);
+              emit(r);
+              return;
+            }
+          }
+          std::string scratch;
+          if (const auto id = ChannelIdParameter(UrlOf(channel, &scratch))) {
+            PutText(r.channel_id, *id);
+            emit(r);
+          }
+        })
+        .ToList(view, o.list_capacity);
+  }
+  if (name == "q22") {
+    return bids()
+        .Map([](const Bid& b) {
+          UrlDirectories r{};
+          r.auction = b.auction;
+          r.bidder = b.bidder;
+          r.price = b.price;
+          CopyText(r.channel, b.channel);
+          std::string scratch;
+          const std::string_view url = UrlOf(TextOf(b.channel, sizeof b.channel), &scratch);
+          PutText(r.dir1, SplitIndex(url, 3).value_or(""));
+          PutText(r.dir2, SplitIndex(url, 4).value_or(""));
+          PutText(r.dir3, SplitIndex(url, 5).value_or(""));
+          return r;
+        })
+        .ToList(view, o.list_capacity);
   }
   if (name == "q5") {
     return bids()

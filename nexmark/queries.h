@@ -52,8 +52,13 @@
 //   q20  expanded bids: every bid with its auction when the auction is of category 10, into a
 //        result list; a regular join (a bid meets its auction whether that came before or after
 //        it; both sides kept for join_retention, by default for ever, as the SQL's join keeps
-//        them); the bid's url and both sides' extra are not in the row (no url yet; tails are
-//        not read by pipelines)
+//        them); the bid's url and both sides' extra are not in the row
+//   q21  add channel id: bids on Apple, Google, Facebook or Baidu (any case) with their id 0 to
+//        3, and other bids whose url has a channel_id parameter with its value, into a result
+//        list (a bid's url is its channel's: nexmark/url.h)
+//   q22  get url directories: every bid with the 4th, 5th and 6th pieces of its url split at
+//        '/' (SPLIT_INDEX 3, 4, 5: the three directories), into a result list; a piece the url
+//        does not have is empty (the SQL's NULL)
 //
 // Each is one job: q4 and q6 find the winning bids as q9 does and aggregate them in a second
 // stage of the same job, q5 and q7 aggregate each window's results again (engine/pipeline.h),

@@ -78,8 +78,8 @@ constexpr char kQueryOptionsUsage[] =
     "  --modulus N         q2 keeps bids on auctions whose id is a multiple of N (default 123)\n"
     "  --gap-ms N          q11 session gap (default 10000)\n"
     "  --delay-ms N        out-of-orderness the watermark allows (default 0)\n"
-    "  --list-rows N       rows the result lists of q0-q3, q10, q12, q14, q20 keep, the newest\n"
-    "                      (default 65536, up to 2^32: a list's view file holds them all)\n";
+    "  --list-rows N       rows the result lists (q0-q3, q10, q12, q14, q20-q22) keep, the\n"
+    "                      newest (default 65536, up to 2^32: a list's view file holds them all)\n";
 
 constexpr char kRunUsage[] =
     "Usage: kappa run QUERY... --log LOG [options]\n"

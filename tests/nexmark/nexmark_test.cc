@@ -7,6 +7,8 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <tuple>
@@ -14,6 +16,7 @@
 
 #include "nexmark/generator.h"
 #include "nexmark/queries.h"
+#include "nexmark/url.h"
 #include "serving/view_reader.h"
 #include "tests/engine/test_util.h"
 
@@ -606,6 +609,103 @@ TEST_F(QueryTest, ShouldRankEachAuctionsTenHighestBidsLikeQ19) {
   ASSERT_GT(full, 50u);
   EXPECT_EQ(got, want);
   std::cout << ties << " ties among the ranked bids\n";
+}
+
+// A bid's url is its channel's (nexmark/url.h): the same in every call, of the documented shape,
+// channel-K's with Math.abs(Integer.reverse(K)) as its channel_id.
+TEST(UrlTest, ShouldGiveEachChannelItsUrl) {
+  const std::regex shape(
+      R"(https://www\.nexmark\.com/[a-z_]{3,4}/[a-z_]{3,4}/[a-z_]{3,4}/item\.htm\?query=1)");
+  std::string scratch;
+  std::set<std::string> distinct;
+  for (const char* hot : {"Google", "Facebook", "Baidu", "Apple"}) {
+    const std::string url(UrlOf(hot, &scratch));
+    EXPECT_TRUE(std::regex_match(url, shape)) << url;
+    distinct.insert(url);
+  }
+  EXPECT_EQ(distinct.size(), 4u);
+  const std::pair<const char*, const char*> ids[] = {{"channel-0", "0"},
+                                                     {"channel-1", "-2147483648"},
+                                                     {"channel-2", "1073741824"},
+                                                     {"channel-3", "1073741824"},
+                                                     {"channel-9999", "253493248"}};
+  for (const auto& [channel, id] : ids) {
+    const std::string url(UrlOf(channel, &scratch));
+    const std::size_t at = url.find("&channel_id=");
+    ASSERT_NE(at, std::string::npos) << url;
+    EXPECT_TRUE(std::regex_match(url.substr(0, at), shape)) << url;
+    EXPECT_EQ(url.substr(at + 12), id) << channel;
+  }
+  // channel-3 is -(reverse(3)) = -(0xC0000000 as an int) = 1073741824, as channel-2: two urls
+  // still differ in their directories.
+  EXPECT_NE(UrlOf("channel-2", &scratch), std::string(UrlOf("channel-3", &scratch)));
+  // Other channels: a base url of their own, no channel_id; a NUL ends the channel.
+  const std::string other(UrlOf("channel-0009", &scratch));
+  EXPECT_TRUE(std::regex_match(other, shape)) << other;
+  EXPECT_EQ(std::string(UrlOf(std::string_view("Apple\0\0", 7), &scratch)),
+            std::string(UrlOf("Apple", &scratch)));
+}
+
+// REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2) and SPLIT_INDEX(url, '/', i), by std::regex
+// and by hand, independently of the queries' code.
+std::optional<std::string> ReferenceChannelId(const std::string& url) {
+  static const std::regex re("(&|^)channel_id=([^&]*)");
+  std::smatch m;
+  if (!std::regex_search(url, m, re)) return std::nullopt;
+  return m[2].str();
+}
+std::string ReferenceSplit(const std::string& url, std::size_t index) {
+  std::vector<std::string> pieces(1);
+  for (char c : url) {
+    if (c == '/') {
+      pieces.emplace_back();
+    } else {
+      pieces.back().push_back(c);
+    }
+  }
+  return index < pieces.size() ? pieces[index] : "";
+}
+
+TEST_F(QueryTest, ShouldAddChannelIdsAndSplitUrlsLikeQ21AndQ22) {
+  QueryOptions o;
+  o.list_capacity = 1 << 20;
+  Run("q21", o);
+  Run("q22", o);
+  using Q21 = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::string, std::string>;
+  using Q22 = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::string, std::string,
+                         std::string, std::string>;
+  std::vector<Q21> want21, got21;
+  std::vector<Q22> want22, got22;
+  std::string scratch;
+  std::size_t named = 0;
+  for (const Event& e : events_) {
+    if (e.kind != EventKind::kBid) continue;
+    const Bid& b = e.bid;
+    const std::string channel = Text(b.channel, 16);
+    const std::string url(UrlOf(channel, &scratch));
+    std::string lower = channel;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::map<std::string, std::string> ids = {
+        {"apple", "0"}, {"google", "1"}, {"facebook", "2"}, {"baidu", "3"}};
+    const auto id = ReferenceChannelId(url);
+    if (ids.count(lower)) {
+      ++named;
+      want21.emplace_back(b.auction, b.bidder, b.price, channel, ids.at(lower));
+    } else if (id) {
+      want21.emplace_back(b.auction, b.bidder, b.price, channel, *id);
+    }
+    want22.emplace_back(b.auction, b.bidder, b.price, channel, ReferenceSplit(url, 3),
+                        ReferenceSplit(url, 4), ReferenceSplit(url, 5));
+  }
+  for (const ChannelBid& r : Rows<ChannelBid>("q21"))
+    got21.emplace_back(r.auction, r.bidder, r.price, Text(r.channel, 16), Text(r.channel_id, 16));
+  for (const UrlDirectories& r : Rows<UrlDirectories>("q22"))
+    got22.emplace_back(r.auction, r.bidder, r.price, Text(r.channel, 16), Text(r.dir1, 8),
+                       Text(r.dir2, 8), Text(r.dir3, 8));
+  EXPECT_GT(named, 1000u);
+  EXPECT_GT(want21.size(), named + 1000);  // channel-K bids too
+  EXPECT_EQ(got21, want21);
+  EXPECT_EQ(got22, want22);
 }
 
 // Q12 windows by the log's append time, not by the bids' own times.
