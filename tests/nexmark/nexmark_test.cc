@@ -465,22 +465,16 @@ TEST_F(QueryTest, ShouldAverageEachSellersLastTenClosingPricesLikeQ6) {
 }
 
 // DATE_FORMAT(t, 'yyyy-MM-dd') and 'HH:mm' in UTC, by the C library.
-std::string DayText(std::int64_t t_ns) {
+std::string UtcText(std::int64_t t_ns, const char* format) {
   const std::time_t s = static_cast<std::time_t>(t_ns / 1'000'000'000);
   std::tm tm{};
   gmtime_r(&s, &tm);
   char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%d", &tm);
+  std::strftime(out, sizeof out, format, &tm);
   return out;
 }
-std::string MinuteText(std::int64_t t_ns) {
-  const std::time_t s = static_cast<std::time_t>(t_ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%H:%M", &tm);
-  return out;
-}
+std::string DayText(std::int64_t t_ns) { return UtcText(t_ns, "%Y-%m-%d"); }
+std::string MinuteText(std::int64_t t_ns) { return UtcText(t_ns, "%H:%M"); }
 int PriceRankOf(std::int64_t price) { return price < 10'000 ? 1 : price < 1'000'000 ? 2 : 3; }
 
 // Q15 and Q16's figures of a group: bids, and distinct bidders and auctions, in all and by rank.
