@@ -1,7 +1,8 @@
 // Keys: what KeyBy returns, the unit of partitioning, state and views.
 //
-// A key is an integer, or a composite of integers: a trivially copyable struct without padding
-// bytes, of at most 32 bytes, compared and hashed by its bytes:
+// A key is an integer, or a composite of integers and char arrays: a trivially copyable struct
+// without padding bytes, of at most 32 bytes, compared and hashed by its bytes (so a char
+// array's unused bytes must be zeros, as records' strings are):
 //
 //   struct AuctionDay {
 //     std::int64_t auction;
