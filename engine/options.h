@@ -16,6 +16,13 @@ struct SourceOptions {
   std::string cursor;
 };
 
+// How ArgMax (engine/pipeline.h) bounds its windows.
+struct ArgMaxOptions {
+  // The records at a window's end instant also tie with the window (never setting its max):
+  // SQL's `time BETWEEN window_start AND window_end`, both ends included.
+  bool include_end = false;
+};
+
 // How results become a view.
 struct ViewSinkOptions {
   std::string key_name = "key";

@@ -62,16 +62,19 @@
 //
 // Every keyed operator's results are again a stream (engine/results.h): filtered, mapped, keyed
 // again and aggregated again in the same job, or sent to any sink. NEXMark Q5, the hottest
-// auction of each window, as one job:
+// auctions of each window (all those tied for the most bids), as one job:
 //
+//   using Counts = WindowResult<std::int64_t, std::int64_t>;
 //   Job q5 = From<Bid>("q5", "events")
 //                .EventTime([](const Bid& b) { return b.date_time; }, 0s)
 //                .KeyBy([](const Bid& b) { return b.auction; })
 //                .Window(operators::HoppingWindows(10s, 2s))
-//                .Aggregate(operators::Count<Bid>{})   // WindowResult{auction, start, end, n}
-//                .KeyBy([](const WindowResult<std::int64_t, std::int64_t>& r) { return r.start; })
-//                .Aggregate(HottestAuction{})          // the largest n of each window start
-//                .ToView("q5");
+//                .Aggregate(operators::Count<Bid>{})   // Counts{auction, start, end, n}
+//                .KeyBy([](const Counts& r) { return r.start; })
+//                .Window(operators::TumblingWindows(2s))  // closes once a window's counts are in
+//                .ArgMax([](const Counts& r) { return r.value; })  // every count at the max
+//                .Map([](const WindowResult<std::int64_t, Counts>& r) { return Hot{r.value}; })
+//                .ToList("q5");
 //
 // Each keyed operator is a stage: its partitions' results are split by the next key into the
 // next stage's partitions, in the same slot (a checkpoint holds every stage at one log position,
@@ -266,6 +269,8 @@ template <class F, class KeyFn, operators::Aggregation A>
 class KeyedAggregation;
 template <class F, class KeyFn, class Windows, operators::Aggregation A, class LateLog>
 class WindowedAggregation;
+template <class F, class KeyFn, class Windows, class ScoreFn, class LateLog>
+class WindowedArgMax;
 
 namespace detail {
 // The stream of a stage's results: records of type Out, from the stages so far.
@@ -577,6 +582,8 @@ class KeyedStream {
   friend class JoinedStreams;
   template <class, class, class, operators::Aggregation, class>
   friend class WindowedAggregation;
+  template <class, class, class, class, class>
+  friend class WindowedArgMax;
   template <class, class, class>
   friend class JoinResults;
 
@@ -727,6 +734,21 @@ class WindowedStream {
                   "the aggregation's Input is the stream's record");
     return WindowedAggregation<F, KeyFn, Windows, A, LateLog>(
         std::move(keyed_), windows_, allowed_lateness_, std::move(aggregate), std::move(late_));
+  }
+
+  // Every record whose score(record) (a number) is its (key, window)'s highest: all the tied
+  // ones, as SQL's join of a window's rows with its MAX gives them (operators/arg_max.h). A stream
+  // of WindowResult<K, T>, one per record, emitted when the watermark passes the window's end,
+  // by key within a window and in arrival order within a key.
+  template <class ScoreFn>
+  auto ArgMax(ScoreFn score, ArgMaxOptions options = {}) && {
+    static_assert(!std::is_same_v<Windows, operators::SessionWindows>,
+                  "ArgMax takes tumbling or hopping windows");
+    static_assert(std::is_arithmetic_v<std::decay_t<std::invoke_result_t<ScoreFn&, const T&>>>,
+                  "ArgMax's score is a number");
+    return WindowedArgMax<F, KeyFn, Windows, ScoreFn, LateLog>(std::move(keyed_), windows_,
+                                                               allowed_lateness_, std::move(score),
+                                                               options, std::move(late_));
   }
 
  private:
@@ -883,6 +905,51 @@ class WindowedAggregation : public StreamSteps<WindowedAggregation<F, KeyFn, Win
   Windows windows_;
   std::int64_t allowed_lateness_;
   A aggregate_;
+  LateLog late_;
+};
+
+// The records at each (key, window)'s highest score: into a result list, or on as a stream of
+// WindowResult<K, T>.
+template <class F, class KeyFn, class Windows, class ScoreFn, class LateLog>
+class WindowedArgMax : public StreamSteps<WindowedArgMax<F, KeyFn, Windows, ScoreFn, LateLog>> {
+ public:
+  using T = typename F::T;
+  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+  using Result = WindowResult<K, T>;
+
+  WindowedArgMax(KeyedStream<F, KeyFn> keyed, Windows windows, std::int64_t allowed_lateness,
+                 ScoreFn score, ArgMaxOptions options, LateLog late)
+      : keyed_(std::move(keyed)),
+        windows_(windows),
+        allowed_lateness_(allowed_lateness),
+        score_(std::move(score)),
+        options_(options),
+        late_(std::move(late)) {}
+
+  // Every result, into a result list view of WindowResult rows (key, window_start, window_end,
+  // the record's fields).
+  Job ToList(std::string view, std::uint64_t capacity = 1 << 16, ViewSinkOptions options = {}) && {
+    return std::move(*this).AsStream().ToList(std::move(view), capacity, std::move(options));
+  }
+
+  // The results as a stream (what Filter, Map, KeyBy and the other steps read).
+  auto AsStream() && {
+    using Part = detail::ArgMaxPartition<T, K, Windows, ScoreFn, LateLog, detail::EmitSink<Result>>;
+    return std::move(keyed_).template Continue<Result>(
+        [score = score_, windows = windows_, lateness = allowed_lateness_,
+         include_end = options_.include_end, late = late_,
+         name = keyed_.flow_.source.name](int, detail::Outbox<Result>* box) {
+          return std::make_unique<Part>(score, windows, lateness, include_end,
+                                        detail::EmitSink<Result>(box), name, late);
+        });
+  }
+
+ private:
+  KeyedStream<F, KeyFn> keyed_;
+  Windows windows_;
+  std::int64_t allowed_lateness_;
+  ScoreFn score_;
+  ArgMaxOptions options_;
   LateLog late_;
 };
 

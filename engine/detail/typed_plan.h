@@ -26,6 +26,7 @@
 #include "engine/record.h"
 #include "memlog/log.h"
 #include "memlog/producer.h"
+#include "operators/arg_max.h"
 #include "operators/batch.h"
 #include "operators/bytes.h"
 #include "operators/window_aggregator.h"
@@ -456,6 +457,79 @@ class WindowAggregatePartition {
   std::string view_;
   LateLog late_log_;
   std::unique_ptr<Aggregator> state_;
+};
+
+// Every record at its (key, window)'s highest score (operators::WindowArgMax), emitted when the
+// watermark passes the window's end as WindowResult<K, T> rows, into a stream sink. Late records
+// are counted, and appended to the late log if there is one.
+template <class T, class K, class Windows, class ScoreFn, class LateLog, class Sink>
+class ArgMaxPartition {
+ public:
+  static constexpr bool kEmitsOnWatermark = true;
+  static_assert(StreamSink<Sink>, "ArgMax's results go on as a stream");
+  using State = operators::WindowArgMax<K, T, Windows, ScoreFn>;
+  ArgMaxPartition(ScoreFn score, Windows windows, std::int64_t allowed_lateness, bool include_end,
+                  Sink sink, std::string name, LateLog late)
+      : score_(std::move(score)),
+        windows_(windows),
+        allowed_lateness_(allowed_lateness),
+        include_end_(include_end),
+        sink_(std::move(sink)),
+        name_(std::move(name)),
+        late_log_(std::move(late)) {}
+
+  serving::Status Open(const JobContext& ctx, int p, bool attach) {
+    if (serving::Status s = late_log_.Open(ctx, p, attach); !s.ok()) return s;
+    state_ = MakeState();
+    return sink_.Open(ctx, p, attach);
+  }
+  void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
+    std::uint64_t late = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      if (state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i])) continue;
+      ++late;
+      late_log_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
+    }
+    Emit(slot.watermark);
+    sink_.Finish(slot, c);
+    late_log_.Finish(slot, c);
+    c.late.fetch_add(late, std::memory_order_relaxed);
+  }
+  void FlushWindows(PartitionCounters& c) {
+    Emit(std::numeric_limits<std::int64_t>::max());
+    FinishAtEnd(sink_, c);
+  }
+  void Snapshot(std::string* out) {
+    sink_.Snapshot(out);
+    state_->Snapshot(out);
+  }
+  serving::Status Restore(std::string_view in) {
+    if (serving::Status s = sink_.Restore(in); !s.ok()) return s;
+    state_ = MakeState();
+    if (!in.empty() && !state_->Restore(in)) return BadState(name_ + ": arg max state");
+    return serving::Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<State> MakeState() const {
+    return std::make_unique<State>(score_, windows_, allowed_lateness_, include_end_);
+  }
+  void Emit(std::int64_t watermark) {
+    state_->AdvanceTo(watermark, [&](const K& k, const operators::Window& w, const T& record,
+                                     std::uint64_t offset) {
+      sink_.Put(k, w.start, state_->LastInstant(w), WindowResult<K, T>{k, w.start, w.end, record},
+                offset);
+    });
+  }
+
+  ScoreFn score_;
+  Windows windows_;
+  std::int64_t allowed_lateness_;
+  bool include_end_;
+  Sink sink_;
+  std::string name_;
+  LateLog late_log_;
+  std::unique_ptr<State> state_;
 };
 
 // No late log: late records are only counted.
