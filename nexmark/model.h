@@ -83,19 +83,34 @@ struct LocalItem {
   std::int64_t auction;
 };
 
-// Q7: the highest bid of a window (the earliest of equal ones, then the smaller auction, then
-// the smaller bidder).
+// Q7: a bid equal to its window's highest price (every one of them), with the window
+// [window_start, window_end] it is the highest of: the SQL matches a bid at window_end itself
+// too (BETWEEN includes both ends), so a bid at a window boundary may come for two windows.
 struct HighestBid {
   std::int64_t auction;
   std::int64_t price;
   std::int64_t bidder;
   std::int64_t date_time;
+  char extra[kMaxBidExtraBytes];
+  std::int64_t window_start;
+  std::int64_t window_end;
 };
 
-// Q5: the auction with the most bids in a window (the smaller id of equal ones).
+// Q13: a bid with a value of the side input row it met (its key: the bid's auction % 10,000).
+struct SideInputBid {
+  std::int64_t auction;
+  std::int64_t bidder;
+  std::int64_t price;
+  std::int64_t date_time;
+  char value[32];  // nexmark::kMaxSideValueBytes, NUL-padded
+};
+
+// Q5: an auction with the most bids of a window (every one tied for the most).
 struct HotItem {
   std::int64_t auction;
-  std::int64_t bids;
+  std::int64_t num;
+  std::int64_t window_start;
+  std::int64_t window_end;
 };
 
 // Q9: the bid that won an auction: the highest (the first of equal ones) between the auction's
@@ -255,9 +270,11 @@ KAPPA_NAMED_RECORD(kappa::nexmark::BidInEuros, "bid_in_euros", 11, auction, bidd
                    date_time);
 KAPPA_NAMED_RECORD(kappa::nexmark::AuctionPrice, "auction_price", 12, auction, price);
 KAPPA_NAMED_RECORD(kappa::nexmark::LocalItem, "local_item", 13, name, city, state, auction);
-KAPPA_NAMED_RECORD(kappa::nexmark::HighestBid, "highest_bid", 17, auction, price, bidder,
-                   date_time);
-KAPPA_NAMED_RECORD(kappa::nexmark::HotItem, "hot_item", 20, auction, bids);
+KAPPA_NAMED_RECORD(kappa::nexmark::HighestBid, "highest_bid", 17, auction, price, bidder, date_time,
+                   extra, window_start, window_end);
+KAPPA_NAMED_RECORD(kappa::nexmark::SideInputBid, "side_input_bid", 30, auction, bidder, price,
+                   date_time, value);
+KAPPA_NAMED_RECORD(kappa::nexmark::HotItem, "hot_item", 20, auction, num, window_start, window_end);
 KAPPA_NAMED_RECORD(kappa::nexmark::AuctionBid, "auction_bid", 21, auction, bidder, price, channel,
                    date_time, item_name, description, initial_bid, reserve, auction_date_time,
                    expires, seller, category);

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <tuple>
 
 #include "nexmark/model.h"
+#include "nexmark/side_input.h"
 #include "nexmark/url.h"
 #include "operators/aggregate.h"
 #include "operators/window.h"
@@ -19,56 +21,6 @@ namespace {
 using engine::Job;
 using serving::Status;
 using serving::StatusCode;
-
-// Q7's aggregate: the highest bid of a window (of an auction's bids in the first stage, of the
-// auctions' highest in the second): the earliest of equal ones, then the smaller auction and
-// bidder, so that the result does not depend on the order the partials meet in.
-bool Beats(const HighestBid& a, const HighestBid& b) {
-  return std::tie(b.price, a.date_time, a.auction, a.bidder) <
-         std::tie(a.price, b.date_time, b.auction, b.bidder);
-}
-struct HighestBidOf {
-  using Input = Bid;
-  using Acc = HighestBid;
-  using Output = HighestBid;
-  Acc Init() const { return HighestBid{0, -1, 0, 0}; }
-  void Add(Acc& acc, const Bid& b) const {
-    const HighestBid x{b.auction, b.price, b.bidder, b.date_time};
-    if (Beats(x, acc)) acc = x;
-  }
-  void Merge(Acc& into, const Acc& from) const {
-    if (Beats(from, into)) into = from;
-  }
-  Output Result(const Acc& acc) const { return acc; }
-};
-using AuctionsHighest = engine::WindowResult<std::int64_t, HighestBid>;
-struct HighestOfAuctions {
-  using Input = AuctionsHighest;
-  using Acc = HighestBid;
-  using Output = HighestBid;
-  Acc Init() const { return HighestBid{0, -1, 0, 0}; }
-  void Add(Acc& acc, const AuctionsHighest& r) const { Merge(acc, r.value); }
-  void Merge(Acc& into, const Acc& from) const {
-    if (Beats(from, into)) into = from;
-  }
-  Output Result(const Acc& acc) const { return acc; }
-};
-
-// Q5's second stage: the auction with the most bids among a window's counts (the smaller id of
-// equal ones).
-using AuctionBids = engine::WindowResult<std::int64_t, std::int64_t>;
-struct HottestAuction {
-  using Input = AuctionBids;
-  using Acc = HotItem;
-  using Output = HotItem;
-  Acc Init() const { return HotItem{-1, 0}; }
-  void Add(Acc& acc, const AuctionBids& r) const { Merge(acc, HotItem{r.key, r.value}); }
-  void Merge(Acc& into, const Acc& from) const {
-    if (from.bids > into.bids || (from.bids == into.bids && from.auction < into.auction))
-      into = from;
-  }
-  Output Result(const Acc& acc) const { return acc; }
-};
 
 // Q6's aggregate: the mean of a seller's last 10 winning prices.
 struct LastTenAverage {
@@ -454,14 +406,15 @@ const std::vector<QueryInfo>& Queries() {
       {"q2", "selection: bids on auctions whose id is a multiple of 123"},
       {"q3", "local item suggestion: category-10 auctions of sellers in OR, ID, CA"},
       {"q4", "average closing price per category"},
-      {"q5", "hot items: the auction with the most bids, 10 s windows sliding by 2 s"},
+      {"q5", "hot items: the auctions with the most bids (all tied), 10 s windows sliding by 2 s"},
       {"q6", "average selling price per seller, last 10 auctions"},
-      {"q7", "highest bid of each 10 s window"},
+      {"q7", "highest bid: every bid at the highest price of its 10 s window"},
       {"q8", "new users: persons who opened an auction in their first 10 s window"},
       {"q9", "winning bids: each auction's highest bid before it expired"},
       {"q11", "user sessions: bids per bidder per session (10 s gap)"},
       {"q10", "log to file system: every bid with its extra, day and minute (the partitions)"},
       {"q12", "processing-time windows: bids per bidder per 10 s of append time"},
+      {"q13", "bounded side input join: bids with the side input's rows of auction % 10000"},
       {"q14", "calculation: bids of 1 to 50 million euros, with the part of the day, extra's c's"},
       {"q15", "bidding statistics per day: bids, bidders and auctions by price rank"},
       {"q16", "channel statistics per channel and day, as q15"},
@@ -582,6 +535,31 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .Aggregate(operators::Count<Bid>{})
         .ToList(view, o.list_capacity,
                 engine::ViewSinkOptions{.key_name = "bidder", .value_name = "bid_count"});
+  }
+  if (name == "q13") {
+    // The SQL's processing-time lookup join on a bounded table: the table as the file holds it
+    // when the query is made.
+    auto table = std::make_shared<const SideInput>(ReferenceSideInput());
+    if (!o.side_input.empty()) {
+      auto loaded = LoadSideInput(o.side_input);
+      if (!loaded.ok()) return loaded.status().WithPrefix(name + ": ");
+      table = std::make_shared<const SideInput>(std::move(loaded).value());
+    }
+    return bids()
+        .template FlatMap<SideInputBid>([table](const Bid& b, auto&& emit) {
+          const auto* values = table->Find(b.auction % 10'000);  // SQL's MOD: the dividend's sign
+          if (values == nullptr) return;
+          SideInputBid r{};
+          r.auction = b.auction;
+          r.bidder = b.bidder;
+          r.price = b.price;
+          r.date_time = b.date_time;
+          for (const SideInput::Value& v : *values) {
+            std::memcpy(r.value, v.data(), sizeof r.value);
+            emit(r);
+          }
+        })
+        .ToList(view, o.list_capacity);
   }
   if (name == "q14") {
     // The SQL's 0.908 * price is a DECIMAL: compared here in thousandths, exactly.
@@ -719,22 +697,44 @@ serving::Result<Job> MakeQuery(const std::string& name, const QueryOptions& o) {
         .ToList(view, o.list_capacity);
   }
   if (name == "q5") {
+    // Each window's counts meet in the stage keyed by window start, in the tumbling window of
+    // the slide that holds the window's last instant: it closes once every count has come.
+    using AuctionBids = engine::WindowResult<std::int64_t, std::int64_t>;
     return bids()
         .KeyBy([](const Bid& b) { return b.auction; })
         .Window(operators::HoppingWindows(o.window, o.slide))
         .Aggregate(operators::Count<Bid>{})
         .KeyBy([](const AuctionBids& r) { return r.start; })
-        .Aggregate(HottestAuction{})
-        .ToView(view, engine::ViewSinkOptions{.key_name = "window_start", .expected_keys = 1024});
+        .Window(operators::TumblingWindows(o.slide))
+        .ArgMax([](const AuctionBids& r) { return r.value; })
+        .Map([](const engine::WindowResult<std::int64_t, AuctionBids>& r) {
+          const AuctionBids& c = r.value;
+          return HotItem{c.key, c.value, c.start, c.end};
+        })
+        .ToList(view, o.list_capacity);
   }
   if (name == "q7") {
-    return bids()
-        .KeyBy([](const Bid& b) { return b.auction; })
+    // One window at a time holds every bid: one partition keeps each window's highest, and the
+    // bids at its end instant that equal it (the SQL's BETWEEN takes both ends).
+    return events.Read<BidWithExtra>()
+        .EventTime([](const BidWithExtra& b) { return b.record.date_time; }, bound)
+        .KeyBy([](const BidWithExtra&) { return std::int64_t{0}; })
         .Window(operators::TumblingWindows(o.window))
-        .Aggregate(HighestBidOf{})
-        .KeyBy([](const AuctionsHighest& r) { return r.start; })
-        .Aggregate(HighestOfAuctions{})
-        .ToView(view, engine::ViewSinkOptions{.key_name = "window_start", .expected_keys = 1024});
+        .ArgMax([](const BidWithExtra& b) { return b.record.price; },
+                engine::ArgMaxOptions{.include_end = true})
+        .Map([](const engine::WindowResult<std::int64_t, BidWithExtra>& r) {
+          const Bid& b = r.value.record;
+          HighestBid h{};
+          h.auction = b.auction;
+          h.price = b.price;
+          h.bidder = b.bidder;
+          h.date_time = b.date_time;
+          std::memcpy(h.extra, r.value.tail, sizeof h.extra);
+          h.window_start = r.start;
+          h.window_end = r.end;
+          return h;
+        })
+        .ToList(view, o.list_capacity);
   }
   if (name == "q8") {
     auto time_of_person = [](const Person& p) { return p.date_time; };

@@ -8,12 +8,13 @@
 //        in OR, ID or CA (name, city, state, auction), into a result list; a regular join, as
 //        the SQL's: an auction meets its seller whether the seller registered before or after
 //        it (both sides kept for join_retention of event time; by default for ever)
-//   q5   hot items: bids per auction in 10 s windows sliding by 2 s, then the auction with the
-//        most bids of each window (the smaller id of equal ones), into a keyed view by window
-//        start of (auction, bids)
-//   q7   highest bid: the highest bid of each 10 s tumbling window (the earliest of equal ones,
-//        then the smaller auction), found per auction and then over the auctions, into a keyed
-//        view by window start
+//   q5   hot items: bids per auction in 10 s windows sliding by 2 s, then every auction tied
+//        for the most bids of each window (auction, num, window_start, window_end), into a
+//        result list; a second stage keyed by window start keeps each window's highest counts
+//        (ArgMax) until all have come
+//   q7   highest bid: every bid equal to the highest price of its 10 s tumbling window, with
+//        its `extra` and the window, into a result list; as the SQL's BETWEEN, a bid at a
+//        window's end instant is compared with that window too (and may come twice)
 //   q8   new users: persons who opened an auction in the 10 s tumbling window they registered
 //        in (id, name, window start), into a windowed view keyed by person id
 //   q9   winning bids: each auction's highest bid (the first of equal ones) between its start and
@@ -31,6 +32,9 @@
 //        which is the log's append timestamp (the time a record entered the log; `kappa gen`
 //        stamps each event with its event time), so a replay gives what the live run gave;
 //        into a result list of (bidder, window_start, window_end, bid_count)
+//   q13  bounded side input join: every bid with the value of each side input row whose key is
+//        the bid's auction % 10,000 (a file's rows, or the nexmark project's 10,000 rows "i,i":
+//        nexmark/side_input.h), into a result list; a key's several rows give several rows
 //   q14  calculation: bids whose price × 0.908 is between 1,000,000 and 50,000,000 (exclusive,
 //        compared exactly), with that price, the part of the day (UTC) they came in, their
 //        `extra` padding and its count of 'c', into a result list (the source reads each bid's
@@ -61,8 +65,8 @@
 //        does not have is empty (the SQL's NULL)
 //
 // Each is one job: q4 and q6 find the winning bids as q9 does and aggregate them in a second
-// stage of the same job, q5 and q7 aggregate each window's results again (engine/pipeline.h),
-// so every query is reprocessed as a whole.
+// stage of the same job, q5 keeps each window's highest counts in a second stage
+// (engine/pipeline.h), so every query is reprocessed as a whole.
 //
 // The windows and parameters are those of the nexmark project's SQL, and can be changed (a new
 // definition to reprocess).
@@ -91,6 +95,9 @@ struct QueryOptions {
   std::chrono::nanoseconds max_out_of_orderness{0};  // events' disorder the watermark allows
   // q3, q20: how long (in event time) each side is kept; by default for ever.
   std::chrono::nanoseconds join_retention{operators::kForever};
+  // q13: the side input's CSV file (nexmark/side_input.h); "" for the nexmark project's 10,000
+  // rows "i,i". Read when the query is made: a changed file is a new definition to reprocess.
+  std::string side_input;
   std::uint64_t list_capacity = 1 << 16;  // rows a result list keeps
   std::uint64_t expected_keys = 1 << 16;  // keyed and windowed views, per partition
 };

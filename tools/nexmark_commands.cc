@@ -78,16 +78,19 @@ constexpr char kQueryOptionsUsage[] =
     "  --modulus N         q2 keeps bids on auctions whose id is a multiple of N (default 123)\n"
     "  --gap-ms N          q11 session gap (default 10000)\n"
     "  --delay-ms N        out-of-orderness the watermark allows (default 0)\n"
-    "  --list-rows N       rows the result lists (q0-q3, q10, q12, q14, q20-q22) keep, the\n"
-    "                      newest (default 65536, up to 2^32: a list's view file holds them all)\n";
+    "  --side-input FILE   q13's side input, CSV rows key,value (default: the nexmark\n"
+    "                      project's 10000 rows i,i); read when the query starts\n"
+    "  --list-rows N       rows the result lists (q0-q3, q5, q7, q10, q12 to q14, q20-q22)\n"
+    "                      keep, the newest (default 65536, up to 2^32: a list's view file\n"
+    "                      holds them all)\n";
 
 constexpr char kRunUsage[] =
     "Usage: kappa run QUERY... --log LOG [options]\n"
     "\n"
     "Runs NEXMark queries over LOG, each into a view named after it in NAMESPACE, until\n"
     "SIGINT/SIGTERM (or, with --until-caught-up, until every record in the log when it started\n"
-    "is applied and every window is closed). Then prints each query's figures. Queries: q0 to q9,\n"
-    "q11 and q20 ('kappa run --list' describes them).\n"
+    "is applied and every window is closed). Then prints each query's figures. Queries: q0 to\n"
+    "q22 ('kappa run --list' describes them).\n"
     "\n"
     "Options:\n"
     "  --log LOG           the NEXMark log (see 'kappa gen')\n"
@@ -294,6 +297,7 @@ nexmark::QueryOptions GetQueryOptions(const Args& args, const std::string& log,
   o.max_out_of_orderness = ms("--delay-ms", 0, 0);
   o.auction_modulus = static_cast<std::int64_t>(args.GetUint("--modulus", 123, 1, 1'000'000'000));
   o.list_capacity = args.GetUint("--list-rows", o.list_capacity, 1, serving::kMaxListRows);
+  o.side_input = args.Get("--side-input").value_or("");
   if (const auto text = args.Get("--euro-rate")) {
     char* end = nullptr;
     o.euro_rate = std::strtod(text->c_str(), &end);
@@ -526,7 +530,7 @@ std::vector<Command> NexmarkCommands() {
        std::string(kRunUsage) + std::string(kQueryOptionsUsage),
        {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--checkpoints",
         "--version", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-        "--delay-ms", "--list-rows"},
+        "--delay-ms", "--list-rows", "--side-input"},
        {"--until-caught-up", "--list"},
        RunCommand},
       {"reprocess",
@@ -535,7 +539,7 @@ std::vector<Command> NexmarkCommands() {
        std::string(kReprocessUsage) + std::string(kQueryOptionsUsage),
        {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--max-lag",
         "--timeout-s", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-        "--delay-ms", "--list-rows"},
+        "--delay-ms", "--list-rows", "--side-input"},
        {"--exit-after-flip"},
        ReprocessCommand},
   };

@@ -83,8 +83,8 @@ struct ReaderReport {
 };
 
 // The reader process, as any application on this machine would read the views: tails q2 (a
-// result list) for the rows that arrive, and reads a window's hottest auction in q5 (which also
-// tells it the version it reads), until told to stop.
+// result list) for the rows that arrive, and reads the newest window's hottest auction in q5
+// (another list, which also tells it the version it reads), until told to stop.
 [[noreturn]] void ReaderMain(const std::string& ns, ReaderReport* report) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   std::unique_ptr<serving::ViewReader> q2, q5;
@@ -116,11 +116,15 @@ struct ReaderReport {
         },
         &next);
     std::int64_t hottest = 0;
-    const serving::ReadStatus looked_up =
-        q5->Scan([&](const serving::RowView& row) {                 // a window's hottest auction
+    std::uint64_t after_newest = 0;
+    const std::uint64_t count = q5->ListCount();
+    const serving::ReadStatus looked_up = q5->ListRows(
+        count == 0 ? 0 : count - 1, 1,
+        [&](const serving::RowView& row) {  // the newest window's (a) hottest auction
           std::memcpy(&hottest, row.value.data(), sizeof hottest);  // HotItem
           return false;
-        });
+        },
+        &after_newest);
     for (const serving::ReadStatus st : {listed, looked_up})
       if (st != serving::ReadStatus::kOk && st != serving::ReadStatus::kNotFound)
         report->failed_reads.fetch_add(1, std::memory_order_relaxed);
