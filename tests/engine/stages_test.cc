@@ -29,6 +29,29 @@ struct HottestPage {
 
 KAPPA_RECORD(kappa::engine::testing::HottestPage, 11, page, clicks);
 
+namespace kappa::engine::testing {
+
+// A page tied for the most clicks of a window.
+struct TiedPage {
+  std::int64_t window_start;
+  std::int64_t page;
+  std::int64_t clicks;
+};
+
+// A click at the highest amount (in hundreds) of its page's window.
+struct TopClick {
+  std::int64_t window_start;
+  std::int64_t page;
+  std::int64_t user;
+  std::int64_t amount;
+  std::int64_t time;
+};
+
+}  // namespace kappa::engine::testing
+
+KAPPA_RECORD(kappa::engine::testing::TiedPage, 12, window_start, page, clicks);
+KAPPA_RECORD(kappa::engine::testing::TopClick, 13, window_start, page, user, amount, time);
+
 namespace kappa::engine {
 namespace {
 
@@ -38,6 +61,8 @@ using testing::HottestPage;
 using testing::MakeClicks;
 using testing::MakeEngine;
 using testing::TempLog;
+using testing::TiedPage;
+using testing::TopClick;
 
 using PageWindow = WindowResult<std::int64_t, std::int64_t>;  // a page's clicks in a window
 
@@ -88,6 +113,119 @@ std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> HottestReference(
     if (!inserted && n > it->second.second) it->second = {at.second, n};
   }
   return ref;
+}
+
+// Every page tied for the most clicks of each window (ArgMax in the second stage, in the tumbling
+// window of the slide that holds each window's last instant), into a list: one job.
+Job TiedPages(const std::string& log, const std::string& name = "tied") {
+  return From<Click>(name, log)
+      .EventTime([](const Click& c) { return c.time; }, kBound)
+      .KeyBy([](const Click& c) { return c.page; })
+      .Window(operators::HoppingWindows(kSize, kSlide))
+      .Aggregate(operators::Count<Click>{})
+      .KeyBy([](const PageWindow& r) { return r.start; })
+      .Window(operators::TumblingWindows(kSlide))
+      .ArgMax([](const PageWindow& r) { return r.value; })
+      .Map([](const WindowResult<std::int64_t, PageWindow>& r) {
+        return TiedPage{r.key, r.value.key, r.value.value};
+      })
+      .ToList(name, 1 << 20);
+}
+
+// The reference: each window's pages with the most clicks (as HottestReference counts them).
+std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> TiedReference(
+    const std::vector<Click>& clicks, std::size_t* tied_windows) {
+  std::map<std::int64_t, std::map<std::int64_t, std::int64_t>> counts;  // start -> page -> n
+  std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
+  for (const Click& c : clicks) {
+    const std::int64_t wm =
+        max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
+    operators::HoppingWindows(kSize, kSlide).Assign(c.time, [&](const operators::Window& w) {
+      if (w.end > wm) ++counts[w.start][c.page];
+    });
+    max_time = std::max(max_time, c.time);
+  }
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> ref;
+  *tied_windows = 0;
+  for (const auto& [start, pages] : counts) {
+    std::int64_t most = 0;
+    for (const auto& [page, n] : pages) most = std::max(most, n);
+    std::size_t tied = 0;
+    for (const auto& [page, n] : pages) {
+      if (n != most) continue;
+      ref.emplace_back(start, page, n);
+      ++tied;
+    }
+    *tied_windows += tied > 1;
+  }
+  return ref;
+}
+
+// The clicks at the highest amount in hundreds of each page's tumbling window, a click at a
+// window's end instant tying with it too: ArgMax in the first stage, its windows open across
+// checkpoints.
+Job TopClicks(const std::string& log, const std::string& name = "top") {
+  return From<Click>(name, log)
+      .EventTime([](const Click& c) { return c.time; }, kBound)
+      .KeyBy([](const Click& c) { return c.page; })
+      .Window(operators::TumblingWindows(kSize))
+      .ArgMax([](const Click& c) { return c.amount / 100; }, ArgMaxOptions{.include_end = true})
+      .Map([](const WindowResult<std::int64_t, Click>& r) {
+        return TopClick{r.start, r.key, r.value.user, r.value.amount, r.value.time};
+      })
+      .ToList(name, 1 << 20);
+}
+
+// The reference: a click is in its window while the watermark before it is below the window's
+// end instant, and ties with the window it ends while that is so too.
+std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>>
+TopClicksReference(const std::vector<Click>& clicks, std::size_t* at_ends) {
+  struct Group {
+    std::int64_t max = -1;
+    std::vector<Click> seen;  // members and candidates
+  };
+  std::map<std::pair<std::int64_t, std::int64_t>, Group> groups;  // (start, page)
+  std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
+  for (const Click& c : clicks) {
+    const std::int64_t wm =
+        max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
+    const std::int64_t start = operators::FloorTo(c.time, kSize);
+    if (start + kSize >= wm) {
+      Group& g = groups[{start, c.page}];
+      g.max = std::max(g.max, c.amount / 100);
+      g.seen.push_back(c);
+    }
+    if (c.time == start && start >= wm) groups[{start - kSize, c.page}].seen.push_back(c);
+    max_time = std::max(max_time, c.time);
+  }
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>> ref;
+  *at_ends = 0;
+  for (const auto& [at, g] : groups) {
+    for (const Click& c : g.seen) {
+      if (c.amount / 100 != g.max) continue;
+      ref.emplace_back(at.first, at.second, c.user, c.amount, c.time);
+      *at_ends += c.time == at.first + kSize;
+    }
+  }
+  std::sort(ref.begin(), ref.end());
+  return ref;
+}
+
+// The list's rows, in list order.
+std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> ReadTied(
+    const TempNamespace& ns, const std::string& view) {
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> got;
+  auto reader = serving::ViewReader::Open(ns.path(), view);
+  EXPECT_TRUE(reader.ok()) << reader.status().message();
+  if (!reader.ok()) return got;
+  EXPECT_EQ((*reader)->Scan([&](const serving::RowView& row) {
+    TiedPage t;
+    std::memcpy(&t, row.value.data(), sizeof t);
+    got.emplace_back(t.window_start, t.page, t.clicks);
+    return true;
+  }),
+            serving::ReadStatus::kOk);
+  return got;
 }
 
 std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> ReadHottest(const TempNamespace& ns,
@@ -249,6 +387,87 @@ TEST(StagesTest, ShouldResumeBothStagesFromACheckpoint) {
   EXPECT_EQ(running->Stats().records_in, clicks.size() - clicks.size() / 2);
   running->FlushWindows();
   EXPECT_EQ(ReadHottest(ns, "hottest"), ref);
+  running.reset();
+  std::system(("rm -rf " + dir).c_str());
+}
+
+// Every tied page of every window, across partition counts and live against replay: the
+// reference's rows, each once, windows in order.
+TEST(StagesTest, ShouldListEveryTiedPageOfEachWindowLiveAndOnReplay) {
+  const auto clicks = MakeClicks(20000, 13, 3000);
+  std::size_t tied_windows = 0;
+  const auto ref = TiedReference(clicks, &tied_windows);
+  ASSERT_GT(tied_windows, 10u);
+  auto by_window = [](auto rows) {  // the order within a window is the partitions' meeting order
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    return rows;
+  };
+  for (const int partitions : {1, 4}) {
+    SCOPED_TRACE(partitions);
+    TempLog log;
+    TempNamespace ns;
+    auto engine = MakeEngine(ns, partitions, Mode::kLowLatency);
+    auto live = std::move(engine->Start(TiedPages(log.path()))).value();
+    for (std::size_t i = 0; i < clicks.size(); ++i) {
+      log.Append(clicks[i], clicks[i].time);
+      if (i % 1000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(live->WaitCaughtUp(std::chrono::seconds(60)));
+    live->FlushWindows();
+    auto replay = engine->Reprocess(TiedPages(log.path()));
+    ASSERT_TRUE(replay.ok()) << replay.status().message();
+    (*replay)->FlushWindows();
+    const auto a = ReadTied(ns, "tied@1"), b = ReadTied(ns, "tied@2");
+    auto sorted = a;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, ref);
+    EXPECT_EQ(by_window(a), a) << "windows in order";
+    EXPECT_EQ(a, b) << "live and replay";
+  }
+}
+
+// Clicks at their page's window's highest amount, stopped half way with windows open and
+// restarted from the checkpoint (the records ArgMax keeps in it): the rows of one run, each once.
+TEST(StagesTest, ShouldResumeArgMaxsOpenWindowsFromACheckpoint) {
+  // Clicks on whole multiples of 50 so that some fall on window ends.
+  auto clicks = MakeClicks(20000, 14, 3000);
+  for (Click& c : clicks) c.time -= c.time % 50;
+  std::size_t at_ends = 0;
+  const auto ref = TopClicksReference(clicks, &at_ends);
+  ASSERT_GT(at_ends, 0u);
+  ASSERT_GT(ref.size(), 1000u);
+  TempLog log;
+  TempNamespace ns;
+  const std::string dir = ns.path() + "-checkpoints";
+  const EngineOptions o = testing::CheckpointingOptions(ns, dir);
+  for (std::size_t i = 0; i < clicks.size() / 2; ++i) log.Append(clicks[i], clicks[i].time);
+  {
+    auto engine = std::move(Engine::Create(o)).value();
+    auto running = std::move(engine->Start(TopClicks(log.path()))).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+    running->Stop();
+    EXPECT_GE(running->checkpoints(), 1u);
+  }
+  for (std::size_t i = clicks.size() / 2; i < clicks.size(); ++i)
+    log.Append(clicks[i], clicks[i].time);
+  auto engine = std::move(Engine::Create(o)).value();
+  auto running = std::move(engine->Start(TopClicks(log.path()))).value();
+  EXPECT_TRUE(running->restored());
+  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  running->FlushWindows();
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>> got;
+  auto reader = std::move(serving::ViewReader::Open(ns.path(), "top")).value();
+  EXPECT_EQ(reader->Scan([&](const serving::RowView& row) {
+    TopClick t;
+    std::memcpy(&t, row.value.data(), sizeof t);
+    got.emplace_back(t.window_start, t.page, t.user, t.amount, t.time);
+    return true;
+  }),
+            serving::ReadStatus::kOk);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, ref);
+  reader.reset();
   running.reset();
   std::system(("rm -rf " + dir).c_str());
 }
