@@ -7,8 +7,10 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <tuple>
@@ -1053,6 +1055,112 @@ TEST(QueriesTest, ShouldKeepQ7sTiesAndItsWindowEndsAsTheSql) {
           {0, 1, "one"}, {0, 2, ""}, {0, 4, "at the end"}, {10, 4, "at the end"}, {20, 6, ""}}));
   std::sort(rows.begin(), rows.end());
   EXPECT_EQ(rows, HighestBidsAsTheSql(bids, 10 * kS));
+}
+
+// Late bids: a tenth of the bids are stamped up to 15 s earlier than their place in the log, with
+// 1 s of disorder allowed, so that some come after some or all of their windows closed. A bid
+// counts in the windows still open at the watermark just before it (the largest time before it,
+// less 1 s): for q5's counts those whose end is past it, for q7's highest those whose end instant
+// is not before it (q7's windows take their end instant too), and q7's bids at a window's end meet
+// that window while it is open so. Late bids count in no window, as Flink's windows drop them.
+TEST(QueriesTest, ShouldLeaveLateBidsOutOfQ5sAndQ7sWindowsAsTheWatermarkSays) {
+  TempLog log(256 << 20);
+  TempNamespace ns;
+  GeneratorConfig config;
+  config.base_time_ns = 1'700'006'370'000'000'000;
+  config.events_per_second = 500;
+  const Generator g(config);
+  constexpr std::int64_t kSecond = 1'000'000'000, kBound = kSecond;
+  std::mt19937_64 rng(5);
+  std::vector<Bid> bids;
+  for (std::uint64_t n = 0; bids.size() < 20'000; ++n) {
+    Event e;
+    g.Make(n, &e);
+    if (e.kind != EventKind::kBid) continue;
+    if (rng() % 10 == 0) e.bid.date_time -= static_cast<std::int64_t>(rng() % (15 * kSecond));
+    bids.push_back(e.bid);
+    log.Append(e.bid, e.bid.date_time);
+  }
+  QueryOptions o;
+  o.log = log.path();
+  o.max_out_of_orderness = std::chrono::nanoseconds(kBound);
+  o.list_capacity = 1 << 20;
+  auto engine = MakeEngine(ns, 2);
+  std::uint64_t late[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    auto running =
+        std::move(engine->Start(std::move(MakeQuery(i == 0 ? "q5" : "q7", o)).value())).value();
+    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(60)));
+    running->FlushWindows();
+    ASSERT_TRUE(running->status().ok()) << running->status().message();
+    late[i] = running->Stats().late;
+  }
+  // The watermark just before each bid.
+  std::vector<std::int64_t> watermarks;
+  std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
+  for (const Bid& b : bids) {
+    watermarks.push_back(max_time == std::numeric_limits<std::int64_t>::min() ? max_time
+                                                                              : max_time - kBound);
+    max_time = std::max(max_time, b.date_time);
+  }
+  constexpr std::int64_t kSize = 10 * kSecond, kSlide = 2 * kSecond;
+  // q5: every auction tied for the most bids that counted in a window.
+  std::map<std::int64_t, std::map<std::int64_t, std::int64_t>> counts;
+  std::uint64_t late_for_q5 = 0;
+  for (std::size_t i = 0; i < bids.size(); ++i) {
+    bool counted = false;
+    operators::HoppingWindows(kSize, kSlide).Assign(bids[i].date_time, [&](operators::Window w) {
+      if (w.end <= watermarks[i]) return;
+      ++counts[w.start][bids[i].auction];
+      counted = true;
+    });
+    late_for_q5 += !counted;
+  }
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> want5, got5;
+  for (const auto& [start, auctions] : counts) {
+    std::int64_t most = 0;
+    for (const auto& [auction, n] : auctions) most = std::max(most, n);
+    for (const auto& [auction, n] : auctions)
+      if (n == most) want5.emplace_back(start, auction, n);
+  }
+  for (const HotItem& r : engine::testing::ScanRows<HotItem>(ns, "q5"))
+    got5.emplace_back(r.window_start, r.auction, r.num);
+  std::sort(got5.begin(), got5.end());
+  EXPECT_GT(late_for_q5, 10u);  // late bids are seen
+  EXPECT_EQ(late[0], late_for_q5);
+  EXPECT_EQ(got5, want5);
+  // q7: each window's highest among the bids that counted in it, and every bid that equals it,
+  // at the window's end instant too.
+  std::map<std::int64_t, std::int64_t> highest;
+  std::uint64_t late_for_q7 = 0;
+  for (std::size_t i = 0; i < bids.size(); ++i) {
+    const std::int64_t start = operators::FloorTo(bids[i].date_time, kSize);
+    const bool counted = start + kSize >= watermarks[i];
+    if (counted) {
+      auto [it, fresh] = highest.try_emplace(start, bids[i].price);
+      if (!fresh) it->second = std::max(it->second, bids[i].price);
+    }
+    late_for_q7 += !counted && !(bids[i].date_time == start && start >= watermarks[i]);
+  }
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>> want7, got7;
+  for (std::size_t i = 0; i < bids.size(); ++i) {
+    const Bid& b = bids[i];
+    const std::int64_t start = operators::FloorTo(b.date_time, kSize);
+    auto own = highest.find(start);
+    if (start + kSize >= watermarks[i] && own != highest.end() && own->second == b.price)
+      want7.emplace_back(start, b.auction, b.price, b.date_time);
+    auto before = highest.find(start - kSize);
+    if (b.date_time == start && start >= watermarks[i] && before != highest.end() &&
+        before->second == b.price)
+      want7.emplace_back(start - kSize, b.auction, b.price, b.date_time);
+  }
+  std::sort(want7.begin(), want7.end());
+  for (const HighestBid& r : engine::testing::ScanRows<HighestBid>(ns, "q7"))
+    got7.emplace_back(r.window_start, r.auction, r.price, r.date_time);
+  std::sort(got7.begin(), got7.end());
+  EXPECT_GT(late_for_q7, 10u);
+  EXPECT_EQ(late[1], late_for_q7);
+  EXPECT_EQ(got7, want7);
 }
 
 TEST(QueriesTest, ShouldRefuseUnknownQueriesAndBadParameters) {
