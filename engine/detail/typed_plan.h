@@ -357,6 +357,24 @@ class TopKAggregatePartition {
   WriteCheck check_;
 };
 
+// A windowed partition's batch: each record into `state` (its Add false: late, counted and
+// appended to the late log), then emit(slot watermark) for what that closes, and the batch's end
+// for the sink and the late log.
+template <class T, class K, class State, class LateLog, class Sink, class EmitFn>
+void ProcessWindows(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c, State& state,
+                    LateLog& late_log, Sink& sink, EmitFn&& emit) {
+  std::uint64_t late = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (state.Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i])) continue;
+    ++late;
+    late_log.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
+  }
+  emit(slot.watermark);
+  sink.Finish(slot, c);
+  late_log.Finish(slot, c);
+  c.late.fetch_add(late, std::memory_order_relaxed);
+}
+
 // An aggregate per key and event-time window (tumbling or hopping), written to a windowed view
 // when the watermark passes the window's end. Records too late for every window they belong to
 // are counted, and appended to the late log if there is one.
@@ -386,16 +404,8 @@ class WindowAggregatePartition {
   }
 
   void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
-    std::uint64_t late = 0;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-      if (state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i])) continue;
-      ++late;
-      late_log_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
-    }
-    Emit(slot.watermark);
-    sink_.Finish(slot, c);
-    late_log_.Finish(slot, c);
-    c.late.fetch_add(late, std::memory_order_relaxed);
+    ProcessWindows(b, slot, c, *state_, late_log_, sink_,
+                   [&](std::int64_t watermark) { Emit(watermark); });
   }
   void FlushWindows(PartitionCounters& c) {
     Emit(std::numeric_limits<std::int64_t>::max());
@@ -484,16 +494,8 @@ class ArgMaxPartition {
     return sink_.Open(ctx, p, attach);
   }
   void Process(SubBatch<T, K>& b, const SlotBase& slot, PartitionCounters& c) {
-    std::uint64_t late = 0;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-      if (state_->Add(b.keys[i], b.records[i], b.times[i], b.offsets[i], b.watermarks[i])) continue;
-      ++late;
-      late_log_.Put(0, 0, b.times[i], b.records[i], b.offsets[i]);
-    }
-    Emit(slot.watermark);
-    sink_.Finish(slot, c);
-    late_log_.Finish(slot, c);
-    c.late.fetch_add(late, std::memory_order_relaxed);
+    ProcessWindows(b, slot, c, *state_, late_log_, sink_,
+                   [&](std::int64_t watermark) { Emit(watermark); });
   }
   void FlushWindows(PartitionCounters& c) {
     Emit(std::numeric_limits<std::int64_t>::max());

@@ -81,23 +81,28 @@ struct Hottest {
 
 constexpr std::int64_t kSize = 20000, kSlide = 5000, kBound = 2000;
 
-// Clicks per page in hopping windows, then the hottest page of each window: one job.
-Job HottestPages(const std::string& log, const std::string& name = "hottest") {
+// Clicks per page in hopping windows, keyed again by window start: the first stage of the jobs
+// below.
+auto PageCountsByWindow(const std::string& log, const std::string& name) {
   return From<Click>(name, log)
       .EventTime([](const Click& c) { return c.time; }, kBound)
       .KeyBy([](const Click& c) { return c.page; })
       .Window(operators::HoppingWindows(kSize, kSlide))
       .Aggregate(operators::Count<Click>{})
-      .KeyBy([](const PageWindow& r) { return r.start; })
-      .Aggregate(Hottest{})
-      .ToView(name, ViewSinkOptions{.key_name = "window_start"});
+      .KeyBy([](const PageWindow& r) { return r.start; });
 }
 
-// The reference: each window's clicks per page (a record counts in the windows whose end is past
-// the watermark before it), then each window's hottest page.
-std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> HottestReference(
+// Then the hottest page of each window: one job.
+Job HottestPages(const std::string& log, const std::string& name = "hottest") {
+  return PageCountsByWindow(log, name).Aggregate(Hottest{}).ToView(
+      name, ViewSinkOptions{.key_name = "window_start"});
+}
+
+// The reference's clicks per (window start, page): a record counts in the windows whose end is
+// past the watermark before it.
+std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> CountsReference(
     const std::vector<Click>& clicks) {
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> counts;  // (start, page) -> n
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> counts;
   std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
   for (const Click& c : clicks) {
     const std::int64_t wm =
@@ -107,8 +112,14 @@ std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> HottestReference(
     });
     max_time = std::max(max_time, c.time);
   }
+  return counts;
+}
+
+// Each window's hottest page.
+std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> HottestReference(
+    const std::vector<Click>& clicks) {
   std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> ref;  // start -> (page, n)
-  for (const auto& [at, n] : counts) {
+  for (const auto& [at, n] : CountsReference(clicks)) {
     auto [it, inserted] = ref.try_emplace(at.first, at.second, n);
     if (!inserted && n > it->second.second) it->second = {at.second, n};
   }
@@ -118,12 +129,7 @@ std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> HottestReference(
 // Every page tied for the most clicks of each window (ArgMax in the second stage, in the tumbling
 // window of the slide that holds each window's last instant), into a list: one job.
 Job TiedPages(const std::string& log, const std::string& name = "tied") {
-  return From<Click>(name, log)
-      .EventTime([](const Click& c) { return c.time; }, kBound)
-      .KeyBy([](const Click& c) { return c.page; })
-      .Window(operators::HoppingWindows(kSize, kSlide))
-      .Aggregate(operators::Count<Click>{})
-      .KeyBy([](const PageWindow& r) { return r.start; })
+  return PageCountsByWindow(log, name)
       .Window(operators::TumblingWindows(kSlide))
       .ArgMax([](const PageWindow& r) { return r.value; })
       .Map([](const WindowResult<std::int64_t, PageWindow>& r) {
@@ -132,19 +138,11 @@ Job TiedPages(const std::string& log, const std::string& name = "tied") {
       .ToList(name, 1 << 20);
 }
 
-// The reference: each window's pages with the most clicks (as HottestReference counts them).
+// The reference: each window's pages with the most clicks.
 std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> TiedReference(
     const std::vector<Click>& clicks, std::size_t* tied_windows) {
   std::map<std::int64_t, std::map<std::int64_t, std::int64_t>> counts;  // start -> page -> n
-  std::int64_t max_time = std::numeric_limits<std::int64_t>::min();
-  for (const Click& c : clicks) {
-    const std::int64_t wm =
-        max_time == std::numeric_limits<std::int64_t>::min() ? max_time : max_time - kBound;
-    operators::HoppingWindows(kSize, kSlide).Assign(c.time, [&](const operators::Window& w) {
-      if (w.end > wm) ++counts[w.start][c.page];
-    });
-    max_time = std::max(max_time, c.time);
-  }
+  for (const auto& [at, n] : CountsReference(clicks)) counts[at.first][at.second] = n;
   std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> ref;
   *tied_windows = 0;
   for (const auto& [start, pages] : counts) {
@@ -361,6 +359,34 @@ TEST(StagesTest, ShouldGiveTheSameResultsLiveAndOnReplay) {
   EXPECT_GT(live->Stats().batches, (*replay)->Stats().batches);  // really cut differently
 }
 
+// Runs make_job() over the first half of `clicks` and stops it (it checkpoints), appends the rest
+// and starts it again from its checkpoint (*engine runs it), until caught up with every window
+// flushed: the restarted job, or nullptr after a failed expectation.
+template <class MakeJob>
+std::unique_ptr<RunningJob> ResumedHalfWay(TempLog& log, const std::vector<Click>& clicks,
+                                           const EngineOptions& o, MakeJob make_job,
+                                           std::unique_ptr<Engine>* engine) {
+  for (std::size_t i = 0; i < clicks.size() / 2; ++i) log.Append(clicks[i], clicks[i].time);
+  {
+    auto first = std::move(Engine::Create(o)).value();
+    auto running = std::move(first->Start(make_job())).value();
+    EXPECT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+    running->Stop();
+    EXPECT_GE(running->checkpoints(), 1u);
+  }
+  for (std::size_t i = clicks.size() / 2; i < clicks.size(); ++i)
+    log.Append(clicks[i], clicks[i].time);
+  *engine = std::move(Engine::Create(o)).value();
+  auto running = std::move((*engine)->Start(make_job())).value();
+  EXPECT_TRUE(running->restored());
+  if (!running->WaitCaughtUp(std::chrono::seconds(30))) {
+    ADD_FAILURE() << "not caught up";
+    return nullptr;
+  }
+  running->FlushWindows();
+  return running;
+}
+
 // Stopped half way and restarted from its checkpoint (both stages' state in it), the job ends
 // with what one run over everything gives.
 TEST(StagesTest, ShouldResumeBothStagesFromACheckpoint) {
@@ -370,22 +396,11 @@ TEST(StagesTest, ShouldResumeBothStagesFromACheckpoint) {
   const EngineOptions o = testing::CheckpointingOptions(ns, dir);
   const auto clicks = MakeClicks(20000, 12, 3000);
   const auto ref = HottestReference(clicks);
-  for (std::size_t i = 0; i < clicks.size() / 2; ++i) log.Append(clicks[i], clicks[i].time);
-  {
-    auto engine = std::move(Engine::Create(o)).value();
-    auto running = std::move(engine->Start(HottestPages(log.path()))).value();
-    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
-    running->Stop();
-    EXPECT_GE(running->checkpoints(), 1u);
-  }
-  for (std::size_t i = clicks.size() / 2; i < clicks.size(); ++i)
-    log.Append(clicks[i], clicks[i].time);
-  auto engine = std::move(Engine::Create(o)).value();
-  auto running = std::move(engine->Start(HottestPages(log.path()))).value();
-  EXPECT_TRUE(running->restored());
-  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
+  std::unique_ptr<Engine> engine;
+  auto running = ResumedHalfWay(
+      log, clicks, o, [&] { return HottestPages(log.path()); }, &engine);
+  ASSERT_NE(running, nullptr);
   EXPECT_EQ(running->Stats().records_in, clicks.size() - clicks.size() / 2);
-  running->FlushWindows();
   EXPECT_EQ(ReadHottest(ns, "hottest"), ref);
   running.reset();
   std::system(("rm -rf " + dir).c_str());
@@ -441,21 +456,10 @@ TEST(StagesTest, ShouldResumeArgMaxsOpenWindowsFromACheckpoint) {
   TempNamespace ns;
   const std::string dir = ns.path() + "-checkpoints";
   const EngineOptions o = testing::CheckpointingOptions(ns, dir);
-  for (std::size_t i = 0; i < clicks.size() / 2; ++i) log.Append(clicks[i], clicks[i].time);
-  {
-    auto engine = std::move(Engine::Create(o)).value();
-    auto running = std::move(engine->Start(TopClicks(log.path()))).value();
-    ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
-    running->Stop();
-    EXPECT_GE(running->checkpoints(), 1u);
-  }
-  for (std::size_t i = clicks.size() / 2; i < clicks.size(); ++i)
-    log.Append(clicks[i], clicks[i].time);
-  auto engine = std::move(Engine::Create(o)).value();
-  auto running = std::move(engine->Start(TopClicks(log.path()))).value();
-  EXPECT_TRUE(running->restored());
-  ASSERT_TRUE(running->WaitCaughtUp(std::chrono::seconds(30)));
-  running->FlushWindows();
+  std::unique_ptr<Engine> engine;
+  auto running = ResumedHalfWay(
+      log, clicks, o, [&] { return TopClicks(log.path()); }, &engine);
+  ASSERT_NE(running, nullptr);
   std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>> got;
   auto reader = std::move(serving::ViewReader::Open(ns.path(), "top")).value();
   EXPECT_EQ(reader->Scan([&](const serving::RowView& row) {
