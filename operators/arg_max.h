@@ -43,12 +43,13 @@ class WindowArgMax {
     T record;
     std::uint64_t offset;
     Score score;
-    std::uint8_t candidate;  // at the window's end instant: ties its max, never sets it
   };
   struct Group {
     bool has_max = false;  // a record of the window itself came
     Score max{};
-    std::vector<Row> rows;  // not yet emitted: those at max, and candidates at or above it
+    // Not yet emitted: the records at max, and the candidates (records at the window's end
+    // instant, which never set the max) at or above it.
+    std::vector<Row> rows;
   };
   using Groups = std::map<K, Group, KeyLess>;
 
@@ -77,7 +78,7 @@ class WindowArgMax {
       } else if (score < g.max) {
         return;
       }
-      g.rows.push_back(Row{record, offset, score, 0});
+      g.rows.push_back(Row{record, offset, score});
     });
     if (include_end_) {
       windows_.Assign(time - 1, [&](const Window& w) {
@@ -85,7 +86,7 @@ class WindowArgMax {
         accepted = true;
         Group& g = open_[w.start][key];
         if (g.has_max && score < g.max) return;
-        g.rows.push_back(Row{record, offset, score, 1});
+        g.rows.push_back(Row{record, offset, score});
       });
     }
     if (!accepted) ++late_;
