@@ -48,6 +48,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "memlog/format.h"
 #include "serving/schema.h"
 #include "serving/status.h"
 
@@ -187,14 +188,18 @@ serving::Result<serving::Schema> RecordSchema() {
   struct kappa::engine::RecordType<T> {                                                    \
     static constexpr std::uint16_t kLogType = log_type;                                    \
     static constexpr auto kFields = std::make_tuple(KAPPA_RECORD_MEMBERS(T, __VA_ARGS__)); \
-  }
+  };                                                                                       \
+  static_assert(!kappa::memlog::IsReservedType(log_type),                                  \
+                "record type " #log_type " is reserved for kappa's own records")
 #define KAPPA_NAMED_RECORD(T, name, log_type, ...)                                         \
   template <>                                                                              \
   struct kappa::engine::RecordType<T> {                                                    \
     static constexpr const char* kName = name;                                             \
     static constexpr std::uint16_t kLogType = log_type;                                    \
     static constexpr auto kFields = std::make_tuple(KAPPA_RECORD_MEMBERS(T, __VA_ARGS__)); \
-  }
+  };                                                                                       \
+  static_assert(!kappa::memlog::IsReservedType(log_type),                                  \
+                "record type " #log_type " is reserved for kappa's own records")
 
 #define KAPPA_RECORD_TAIL(T, name)             \
   template <>                                  \

@@ -96,6 +96,8 @@ Result<RecordCatalog> RecordCatalog::Parse(const std::string& text, const std::s
     CatalogEntry e;
     if (!ParseNumber(type_text, &e.type))
       return Malformed(source, number, "bad record type '" + type_text + "'");
+    if (memlog::IsReservedType(e.type))
+      return Malformed(source, number, "record type " + type_text + " is reserved for kappa's own");
     if (!ValidName(name)) return Malformed(source, number, "bad type name '" + name + "'");
     e.name = name;
     std::vector<Field> fields;
@@ -162,6 +164,11 @@ Status RecordCatalog::Register(const std::string& log_path, std::uint16_t type,
   if (!ValidName(name))
     return Status::Error(StatusCode::kInvalidArgument, PathFor(log_path) + ": bad type name '" +
                                                            name + "' (1 to 31 of [A-Za-z0-9_])");
+  if (memlog::IsReservedType(type))
+    return Status::Error(StatusCode::kInvalidArgument,
+                         PathFor(log_path) + ": record type " + std::to_string(type) + " (" + name +
+                             ") is reserved: application types are 0 to " +
+                             std::to_string(memlog::kFirstReservedType - 1));
   auto catalog = Load(log_path);
   if (!catalog.ok()) return catalog.status();
   if (const CatalogEntry* e = catalog->Find(type)) {

@@ -25,6 +25,15 @@ inline constexpr std::size_t kMaxCursorName = 63;
 inline constexpr std::size_t kFrameAlignment = 8;
 inline constexpr std::uint32_t kMaxPayloadLimit = std::uint32_t{1} << 28;  // 256 MiB
 
+// Record types kFirstReservedType and up are kappa's own bookkeeping records, written into a log
+// next to the data (FORMAT.md, "Reserved record types"): applications' types are below it, and
+// jobs, which read records of their own types only, pass over them.
+inline constexpr std::uint16_t kFirstReservedType = 0xFF00;
+// A Kafka ingester's position (topic, partitions, next Kafka offsets), appended in the same batch
+// as the records it consumed, so that a restarted ingester resumes from the log itself.
+inline constexpr std::uint16_t kKafkaPositionType = 0xFF01;
+inline constexpr bool IsReservedType(std::uint16_t type) { return type >= kFirstReservedType; }
+
 enum class Policy : std::uint8_t { kBlock = 1, kOverwrite = 2 };
 enum class Durability : std::uint8_t { kNone = 0, kInterval = 1, kSync = 2 };
 

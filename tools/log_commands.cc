@@ -129,7 +129,7 @@ constexpr char kAppendUsage[] =
     "for room, then fails with \"log full\".\n"
     "\n"
     "Options:\n"
-    "  --type N    record type, 0 to 65535 (default 0)\n"
+    "  --type N    record type, 0 to 65279 (default 0; 65280 and up are kappa's own)\n"
     "  --batch N   append N lines at a time as one atomic batch (default 1)\n";
 
 constexpr char kTailUsage[] =
@@ -763,7 +763,8 @@ CommandError AppendError(AppendResult r, const Log& log, const std::string& what
 }
 
 int AppendCommand(const Args& args) {
-  const auto type = static_cast<std::uint16_t>(args.GetUint("--type", 0, 0, UINT16_MAX));
+  const auto type =
+      static_cast<std::uint16_t>(args.GetUint("--type", 0, 0, memlog::kFirstReservedType - 1));
   const std::uint64_t batch_size = args.GetUint("--batch", 1, 1, 1 << 20);
   args.ExpectPositionals({"LOG"});
   const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/false);

@@ -103,6 +103,23 @@ TEST_F(RecordCatalogTest, ShouldRefuseATypeRegisteredWithOtherFields) {
   EXPECT_FALSE(RecordCatalog::Register<Tick>(log_, "bad name").ok());
 }
 
+// Types from memlog::kFirstReservedType up are kappa's own records (a Kafka ingester's
+// positions, say): no application type may take one.
+TEST_F(RecordCatalogTest, ShouldRefuseReservedTypes) {
+  const auto id = std::move(serving::Schema::Make({serving::Field::I64("id")})).value();
+  for (const std::uint16_t type :
+       {memlog::kFirstReservedType, memlog::kKafkaPositionType, std::uint16_t{0xFFFF}}) {
+    const serving::Status s = RecordCatalog::Register(log_, type, "mine", id);
+    EXPECT_EQ(s.code(), serving::StatusCode::kInvalidArgument) << type;
+    EXPECT_NE(s.message().find("is reserved: application types are 0 to 65279"), std::string::npos)
+        << s.message();
+  }
+  ASSERT_TRUE(RecordCatalog::Register(log_, memlog::kFirstReservedType - 1, "last", id).ok());
+  auto catalog = RecordCatalog::Load(log_);
+  ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+  ASSERT_EQ(catalog->entries().size(), 1u);
+}
+
 TEST_F(RecordCatalogTest, ShouldNameTheLineOfAMalformedCatalog) {
   const struct {
     const char* text;
@@ -118,6 +135,7 @@ TEST_F(RecordCatalogTest, ShouldNameTheLineOfAMalformedCatalog) {
       {"1 t a:i64 x:tail b:i64\n", ":1: field 'b:i64' comes after the tail"},
       {"1 t a:i64 a:tail\n", ":1: the tail 'a' is also a field's name"},
       {"1 t a:i64 x-y:tail\n", ":1: bad tail name 'x-y'"},
+      {"1 ok a:i64\n65281 position a:i64\n", ":2: record type 65281 is reserved"},
   };
   for (const auto& c : cases) {
     WriteCatalog(c.text);
