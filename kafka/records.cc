@@ -127,6 +127,7 @@ Result<IngestPosition> IngestPosition::Decode(std::span<const std::byte> bytes) 
   std::uint16_t topic_size = 0;
   if (!r.Get(&version) || !r.Get(&zero) || !r.Get(&topic_size)) return Malformed("truncated");
   if (version != kVersion) return Malformed("version " + std::to_string(version));
+  if (zero != 0) return Malformed("reserved byte " + std::to_string(zero) + ", not 0");
   if (topic_size == 0 || topic_size > 249)
     return Malformed("topic length " + std::to_string(topic_size));
   IngestPosition position;

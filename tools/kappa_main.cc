@@ -12,6 +12,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/text.h"
 #include "tools/demo_command.h"
+#include "tools/kafka_commands.h"
 #include "tools/log_commands.h"
 #include "tools/nexmark_commands.h"
 #include "tools/stats_commands.h"
@@ -40,7 +41,7 @@ std::vector<CommandGroup> Commands() {
   CommandGroup top{"", "", "", "", {}};
   for (auto* commands : {&TourCommands, &NexmarkCommands, &StatsCommands, &DemoCommands})
     for (Command& c : (*commands)()) top.commands.push_back(std::move(c));
-  return {LogCommands(), ViewCommands(), std::move(top)};
+  return {LogCommands(), ViewCommands(), KafkaCommands(), std::move(top)};
 }
 
 int Fail(int status, const char* what) {

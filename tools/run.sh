@@ -56,11 +56,11 @@ cmake --build build-tsan -j"$jobs"
 (cd build-tsan && export KAPPA_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 &&
   run_ctest -L concurrency)
 
-echo "== libFuzzer: memlog image, archive image and view image fuzzers, 45 s each"
+echo "== libFuzzer: memlog image, archive image, view image and Kafka record fuzzers, 45 s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_SANITIZE= \
   -DKAPPA_BUILD_FUZZERS=ON -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target memlog_fuzz archive_fuzz view_fuzz
-for target in memlog_fuzz archive_fuzz view_fuzz; do
+cmake --build build-fuzz -j"$jobs" --target memlog_fuzz archive_fuzz view_fuzz kafka_records_fuzz
+for target in memlog_fuzz archive_fuzz view_fuzz kafka_records_fuzz; do
   mkdir -p "build-fuzz/corpus-$target"
   "build-fuzz/tests/fuzz/$target" -max_total_time=45 -max_len=16384 -print_final_stats=1 \
     "build-fuzz/corpus-$target" 2>&1 | tail -n 5

@@ -86,7 +86,8 @@ Args Args::Parse(std::string_view command, std::span<char* const> argv,
       inline_value = word.substr(eq + 1);
     }
     std::string value;
-    if (Contains(value_flags, name)) {
+    const bool repeats = Contains(value_flags, std::string(name) + "...");
+    if (repeats || Contains(value_flags, name)) {
       if (inline_value) {
         value = std::string(*inline_value);
       } else if (i + 1 < argv.size()) {
@@ -99,6 +100,11 @@ Args Args::Parse(std::string_view command, std::span<char* const> argv,
     } else {
       throw args.Error("unknown flag " + Quote(name));
     }
+    if (repeats) {
+      args.repeated_[std::string(name)].push_back(value);
+      args.values_[std::string(name)] = std::move(value);
+      continue;
+    }
     if (!args.values_.emplace(std::string(name), std::move(value)).second)
       throw args.Error("flag " + std::string(name) + " given more than once");
   }
@@ -106,6 +112,12 @@ Args Args::Parse(std::string_view command, std::span<char* const> argv,
 }
 
 bool Args::Has(std::string_view flag) const { return values_.find(flag) != values_.end(); }
+
+std::vector<std::string> Args::GetAll(std::string_view flag) const {
+  const auto it = repeated_.find(flag);
+  if (it == repeated_.end()) return {};
+  return it->second;
+}
 
 std::optional<std::string> Args::Get(std::string_view flag) const {
   const auto it = values_.find(flag);

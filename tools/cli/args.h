@@ -37,7 +37,9 @@ class Args {
   // Parses `argv`, the words after `command` (for example "log create"). `value_flags` take a
   // value, `switches` do not; both are spelled with their dashes ("--count"). "--help" or "-h"
   // before "--" sets help() and skips every other check.
-  // Throws UsageError on an unknown flag, a missing value or a flag given twice.
+  // A value flag listed with "..." after its name ("--conf...") may be given any number of times
+  // (GetAll has every value, Get the last).
+  // Throws UsageError on an unknown flag, a missing value or another flag given twice.
   static Args Parse(std::string_view command, std::span<char* const> argv,
                     std::span<const std::string_view> value_flags,
                     std::span<const std::string_view> switches = {});
@@ -47,6 +49,8 @@ class Args {
 
   bool Has(std::string_view flag) const;
   std::optional<std::string> Get(std::string_view flag) const;
+  // Every value of a repeatable flag, in the order given.
+  std::vector<std::string> GetAll(std::string_view flag) const;
   std::string GetString(std::string_view flag, std::string_view fallback) const;
   // The flag's value, which must be one of `choices`.
   std::string GetChoice(std::string_view flag, std::string_view fallback,
@@ -74,6 +78,7 @@ class Args {
   bool help_ = false;
   std::map<std::string, std::string, std::less<>> values_;  // flag (with dashes) -> value
   std::vector<std::string> positionals_;
+  std::map<std::string, std::vector<std::string>, std::less<>> repeated_;
 };
 
 // Strict parsers: nullopt unless all of `text` is valid.
