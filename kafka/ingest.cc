@@ -73,6 +73,7 @@ Result<std::vector<IngestPosition>> Ingester::ReadPositions(memlog::Log* log,
 
 struct Ingester::State {
   memlog::Log* log = nullptr;
+  OriginId own_identity{};
   IngestOptions options;
   std::unique_ptr<memlog::Producer> producer;
   std::map<std::int32_t, PartitionPosition> positions;  // what the log holds once appended
@@ -180,6 +181,14 @@ struct Ingester::State {
         return Status::Error(StatusCode::kCorrupt, "the Kafka record at " + Where(m) +
                                                        " claims the reserved type " +
                                                        std::to_string(header->type));
+      if (header->origin == own_identity) {
+        // This log's own records, mirrored out and come back: taking them would append them
+        // again, and a mirror of this log would send them again, for ever.
+        p.next_offset = m->offset + 1;
+        pending_consumed = true;
+        ++stats.own_records_dropped;
+        return Status::Ok();
+      }
       auto origin = std::find_if(p.origins.begin(), p.origins.end(), [&](const OriginProgress& o) {
         return o.origin == header->origin;
       });
@@ -230,6 +239,7 @@ Ingester::~Ingester() = default;
 Result<std::unique_ptr<Ingester>> Ingester::Open(memlog::Log* log, IngestOptions options) {
   auto state = std::make_unique<State>();
   state->log = log;
+  if (std::optional<OriginId> id = ParseOriginId(log->identity())) state->own_identity = *id;
   state->options = std::move(options);
   const IngestOptions& o = state->options;
   if (o.topic.empty()) return Status::Error(StatusCode::kInvalidArgument, "no Kafka topic given");

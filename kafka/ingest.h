@@ -11,7 +11,8 @@
 // back, and one whose kappa offset is below what this log has already taken from that origin
 // log through that partition is dropped: a mirror that re-sent after a restart leaves duplicates
 // in Kafka but none in the log. Records of other producers need a record type (`foreign_type`)
-// and keep Kafka's timestamp.
+// and keep Kafka's timestamp. Records a mirror of this very log published are dropped too (a log
+// that both mirrors to and ingests from one topic takes only the others' records).
 //
 // One ingester per log and topic partition: two that take the same partition into one log at
 // once both append it.
@@ -55,10 +56,11 @@ struct IngestOptions {
 };
 
 struct IngestStats {
-  std::uint64_t records_appended = 0;    // Kafka records appended to the log by this run
-  std::uint64_t bytes_appended = 0;      // their payload bytes
-  std::uint64_t duplicates_dropped = 0;  // mirrored records the log already had
-  std::uint64_t batches = 0;             // AppendBatch calls (each with its position record)
+  std::uint64_t records_appended = 0;     // Kafka records appended to the log by this run
+  std::uint64_t bytes_appended = 0;       // their payload bytes
+  std::uint64_t duplicates_dropped = 0;   // mirrored records the log already had
+  std::uint64_t own_records_dropped = 0;  // records a mirror of this very log published
+  std::uint64_t batches = 0;              // AppendBatch calls (each with its position record)
 };
 
 class Ingester {

@@ -149,10 +149,10 @@ int RunIngest(const Args& args) {
   if (!stats.ok()) throw CommandError(stats.status().message());
   std::fprintf(stderr,
                "ingested %" PRIu64 " records (%s) from Kafka topic %s into %s in %" PRIu64
-               " appends; %" PRIu64 " re-sent records dropped\n",
+               " appends; %" PRIu64 " re-sent records and %" PRIu64 " of the log's own dropped\n",
                stats->records_appended, FormatBytes(stats->bytes_appended).c_str(),
                options.topic.c_str(), log->path().c_str(), stats->batches,
-               stats->duplicates_dropped);
+               stats->duplicates_dropped, stats->own_records_dropped);
   return 0;
 }
 

@@ -12,7 +12,9 @@
 #include "tools/cli/command.h"
 #include "tools/cli/text.h"
 #include "tools/demo_command.h"
+#if KAPPA_WITH_KAFKA
 #include "tools/kafka_commands.h"
+#endif
 #include "tools/log_commands.h"
 #include "tools/nexmark_commands.h"
 #include "tools/stats_commands.h"
@@ -41,7 +43,12 @@ std::vector<CommandGroup> Commands() {
   CommandGroup top{"", "", "", "", {}};
   for (auto* commands : {&TourCommands, &NexmarkCommands, &StatsCommands, &DemoCommands})
     for (Command& c : (*commands)()) top.commands.push_back(std::move(c));
-  return {LogCommands(), ViewCommands(), KafkaCommands(), std::move(top)};
+  std::vector<CommandGroup> groups = {LogCommands(), ViewCommands()};
+#if KAPPA_WITH_KAFKA
+  groups.push_back(KafkaCommands());
+#endif
+  groups.push_back(std::move(top));
+  return groups;
 }
 
 int Fail(int status, const char* what) {

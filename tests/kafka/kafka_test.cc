@@ -213,6 +213,27 @@ TEST_F(KafkaTest, ReSentRecordsReachKafkaButNotTheLog) {
   EXPECT_EQ(Rows(b.get()), Rows(a.get()));
 }
 
+TEST_F(KafkaTest, ALogThatMirrorsToAndIngestsFromOneTopicTakesOnlyTheOthersRecords) {
+  auto a = MustCreate(a_path_.str());
+  auto other = MustCreate(b_path_.str());
+  AppendNumbered(a.get(), 0, 100);
+  AppendNumbered(other.get(), 100, 50);
+  MirrorAll(a.get(), cluster_, "t");
+  MirrorAll(other.get(), cluster_, "t");
+  auto taken = IngestAll(a.get(), cluster_, "t");
+  ASSERT_TRUE(taken.ok()) << taken.status().message();
+  EXPECT_EQ(taken->records_appended, 50u);
+  EXPECT_EQ(taken->own_records_dropped, 100u);
+  ASSERT_EQ(Rows(a.get()).size(), 150u);
+  // What it took goes out again under its own name, and does not come back in.
+  EXPECT_EQ(MirrorAll(a.get(), cluster_, "t").records_sent, 50u);
+  taken = IngestAll(a.get(), cluster_, "t");
+  ASSERT_TRUE(taken.ok()) << taken.status().message();
+  EXPECT_EQ(taken->records_appended, 0u);
+  EXPECT_EQ(taken->own_records_dropped, 50u);
+  EXPECT_EQ(Rows(a.get()).size(), 150u);
+}
+
 TEST_F(KafkaTest, IngesterResumesFromTheLogsPosition) {
   auto b = MustCreate(b_path_.str());
   ProduceForeign(cluster_, "t", 0, 500);
