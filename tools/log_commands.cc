@@ -146,6 +146,8 @@ constexpr char kTailUsage[] =
     "                      (--from applies only when it is new) and commit what was printed\n"
     "  --format text|jsonl output format (default text)\n"
     "  --count N           exit after N records\n"
+    "  --data-only         leave out the log's own records (types 0xFF00 and up, such as the\n"
+    "                      positions 'kappa kafka ingest' keeps; see memlog/FORMAT.md)\n"
     "\n"
     "text:  offset=N type=N ts=ISO-8601 payload=TEXT (bytes outside printable ASCII as \\xHH)\n"
     "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"payload\":\"JSON string\"}\n"
@@ -156,7 +158,7 @@ constexpr char kTailUsage[] =
     "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"kind\":\"NAME\",\"FIELD\":VALUE,...}\n";
 
 constexpr char kDumpUsage[] =
-    "Usage: kappa log dump LOG [--from WHERE] [--count N] [--format text|jsonl]\n"
+    "Usage: kappa log dump LOG [--from WHERE] [--count N] [--format text|jsonl] [--data-only]\n"
     "\n"
     "Prints the records from the start position up to the latest offset at the time it starts,\n"
     "then exits. Checks every record's checksum; a bad record is reported on standard error,\n"
@@ -166,6 +168,8 @@ constexpr char kDumpUsage[] =
     "  --from WHERE        earliest, latest, offset:N, or time:T with T in ISO-8601 or Unix\n"
     "                      nanoseconds (default earliest)\n"
     "  --count N           print at most N records\n"
+    "  --data-only         leave out the log's own records (types 0xFF00 and up, such as the\n"
+    "                      positions 'kappa kafka ingest' keeps; see memlog/FORMAT.md)\n"
     "  --format text|jsonl output format (default text; see 'kappa log tail --help')\n";
 
 constexpr char kVerifyUsage[] =
@@ -324,14 +328,14 @@ struct BatchOutcome {
   bool lapped = false;
 };
 
-// Prints the records of `batch` before `end_offset`, at most `limit` of them, checking each
-// checksum. A record that fails its checksum is reported on stderr, counted in *bad_records and
-// skipped. Output goes through `*buffer` so that a batch overwritten while it was formatted
-// prints nothing.
+// Prints the records of `batch` before `end_offset`, at most `limit` of them (with `data_only`,
+// leaving out the log's own records of reserved types), checking each checksum. A record that fails
+// its checksum is reported on stderr, counted in *bad_records and skipped. Output goes through
+// `*buffer` so that a batch overwritten while it was formatted prints nothing.
 BatchOutcome PrintBatch(const Log& log, LogReader& reader, const RecordBatch& batch,
                         RecordFormat format, const std::optional<engine::RecordCatalog>& catalog,
-                        std::uint64_t end_offset, std::uint64_t limit, std::uint64_t* bad_records,
-                        std::string* buffer) {
+                        bool data_only, std::uint64_t end_offset, std::uint64_t limit,
+                        std::uint64_t* bad_records, std::string* buffer) {
   BatchOutcome outcome;
   buffer->clear();
   std::vector<std::uint64_t> bad_offsets;
@@ -344,6 +348,7 @@ BatchOutcome PrintBatch(const Log& log, LogReader& reader, const RecordBatch& ba
       bad_offsets.push_back(r.offset);
       continue;
     }
+    if (data_only && memlog::IsReservedType(r.type)) continue;
     AppendRecordLine(r, format, catalog ? &*catalog : nullptr, buffer);
     ++outcome.printed;
   }
@@ -821,6 +826,7 @@ int TailCommand(const Args& args) {
   const StartAt from = ParseStartAt(args, "latest");
   const std::string cursor = GetCursorName(args);
   const RecordFormat format = GetRecordFormat(args);
+  const bool data_only = args.Has("--data-only");
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
   args.ExpectPositionals({"LOG"});
 
@@ -852,8 +858,8 @@ int TailCommand(const Args& args) {
     const bool whole = MappedReadGuard::Run([&] {
       status = reader->Wait(&batch, kWaitSlice);
       if (status == PollStatus::kOk)
-        outcome = PrintBatch(*log, *reader, batch, format, catalog, UINT64_MAX, count - printed,
-                             &bad_records, &buffer);
+        outcome = PrintBatch(*log, *reader, batch, format, catalog, data_only, UINT64_MAX,
+                             count - printed, &bad_records, &buffer);
     });
     if (!whole) {
       truncated = true;
@@ -922,6 +928,7 @@ int TailCommand(const Args& args) {
 int DumpCommand(const Args& args) {
   const StartAt from = ParseStartAt(args, "earliest");
   const RecordFormat format = GetRecordFormat(args);
+  const bool data_only = args.Has("--data-only");
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
   args.ExpectPositionals({"LOG"});
   const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/true);
@@ -959,7 +966,7 @@ int DumpCommand(const Args& args) {
       }
       continue;
     }
-    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, catalog, end,
+    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, catalog, data_only, end,
                                             count - printed, &bad_records, &buffer);
     printed += outcome.printed;
     if (outcome.stopped_at) break;
@@ -1141,14 +1148,14 @@ CommandGroup LogCommands() {
            "follow a log, printing records as they arrive",
            kTailUsage,
            {"--from", "--cursor", "--format", "--count"},
-           {},
+           {"--data-only"},
            TailCommand},
           {"log dump",
            "",
            "print the records a log holds now, then exit",
            kDumpUsage,
            {"--from", "--count", "--format"},
-           {},
+           {"--data-only"},
            DumpCommand},
           {"log verify",
            "",
