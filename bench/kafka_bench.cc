@@ -34,6 +34,7 @@
 #include "kafka/ingest.h"
 #include "kafka/mirror.h"
 #include "kafka/records.h"
+#include "memlog/detail/ring.h"
 #include "memlog/log.h"
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
@@ -74,11 +75,8 @@ rd_kafka_t* NewClient(rd_kafka_type_t type, const std::string& brokers,
 
 constexpr const char* kFetchWait = "10";
 
-std::int64_t WallNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
+// The clock a log stamps records with (CLOCK_REALTIME), for both sides' latencies.
+std::int64_t WallNs() { return memlog::detail::UnixNs(); }
 
 struct Workload {
   std::string name;
