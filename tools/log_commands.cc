@@ -48,8 +48,6 @@ using memlog::RecordView;
 using memlog::StartAt;
 using memlog::Status;
 
-// How long an append waits for room before giving up.
-constexpr std::chrono::seconds kAppendTimeout{10};
 // How long a reader waits for records before it looks at the stop flag again.
 constexpr std::chrono::milliseconds kWaitSlice{100};
 
@@ -121,17 +119,6 @@ constexpr char kInfoUsage[] =
     "Options:\n"
     "  --format table|json   output format (default table)\n";
 
-constexpr char kAppendUsage[] =
-    "Usage: kappa log append LOG [--type N] [--batch N]\n"
-    "\n"
-    "Appends standard input to the log, one line per record (without its newline), and prints\n"
-    "\"appended N records\" on standard error at the end. When the log is full, waits up to 10 s\n"
-    "for room, then fails with \"log full\".\n"
-    "\n"
-    "Options:\n"
-    "  --type N    record type, 0 to 65279 (default 0; 65280 and up are kappa's own)\n"
-    "  --batch N   append N lines at a time as one atomic batch (default 1)\n";
-
 constexpr char kTailUsage[] =
     "Usage: kappa log tail LOG [options]\n"
     "\n"
@@ -188,12 +175,6 @@ template <class T>
 T ValueOrThrow(memlog::Result<T> result) {
   if (!result.ok()) throw CommandError(result.status().message());
   return std::move(result).value();
-}
-
-std::unique_ptr<Log> OpenLog(std::string_view name_or_path, bool read_only) {
-  memlog::OpenOptions options;
-  options.read_only = read_only;
-  return ValueOrThrow(Log::Open(Log::ResolvePath(name_or_path), options));
 }
 
 RecordFormat GetRecordFormat(const Args& args) {
@@ -661,165 +642,6 @@ int InfoCommand(const Args& args) {
   return 0;
 }
 
-// ----------------------------------------------------------------------------- append
-
-// Reads standard input one line at a time (any bytes, including NUL).
-class LineReader {
- public:
-  LineReader() = default;
-  ~LineReader() { std::free(buffer_); }
-  LineReader(const LineReader&) = delete;
-  LineReader& operator=(const LineReader&) = delete;
-
-  // The next line without its newline, or nullopt at the end of the input.
-  std::optional<std::string_view> Next() {
-    const ssize_t n = ::getline(&buffer_, &capacity_, stdin);
-    if (n < 0) {
-      if (std::ferror(stdin))
-        throw CommandError(std::string("cannot read standard input: ") + std::strerror(errno));
-      return std::nullopt;
-    }
-    std::size_t length = static_cast<std::size_t>(n);
-    if (length > 0 && buffer_[length - 1] == '\n') --length;
-    return std::string_view(buffer_, length);
-  }
-
- private:
-  char* buffer_ = nullptr;
-  std::size_t capacity_ = 0;
-};
-
-std::span<const std::byte> AsBytes(std::string_view s) {
-  return std::as_bytes(std::span<const char>(s.data(), s.size()));
-}
-
-// Runs `append(time_left)` until it succeeds, waiting while the log is full (or, under the
-// overwrite policy, stalled behind an older reservation) for at most kAppendTimeout in all,
-// and retrying when memlog abandoned our reservation because this process stalled (nothing of
-// it was published, so retrying cannot duplicate a record).
-template <class AppendFn>
-AppendResult AppendWithRetries(AppendFn&& append) {
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point deadline = Clock::now() + kAppendTimeout;
-  for (int abandoned = 0;;) {
-    const auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
-    const AppendResult r = append(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-    if (r == AppendResult::kAbandoned && ++abandoned <= 3) continue;
-    if (r == AppendResult::kFull || r == AppendResult::kStalled) {
-      if (Clock::now() >= deadline) return r == AppendResult::kFull ? AppendResult::kTimedOut : r;
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-      continue;
-    }
-    return r;
-  }
-}
-
-// Why a block-policy log stays full, and what would free it.
-std::string FullHint(const Log& log) {
-  const LogInfo info = log.Info();
-  if (info.cursors.empty())
-    return "a block-policy log without cursors keeps every record, so it stays full (use "
-           "--policy overwrite or a larger --capacity)";
-  const memlog::CursorInfo* slowest = &info.cursors[0];
-  for (const memlog::CursorInfo& c : info.cursors) {
-    if (c.position < slowest->position) slowest = &c;
-  }
-  return "the slowest cursor " + Quote(slowest->name) + " is " +
-         U64(info.latest_offset - std::min(slowest->position, info.latest_offset)) +
-         " bytes behind, and space is freed only as it advances (for example 'kappa log tail " +
-         log.path() + " --cursor " + slowest->name + "')";
-}
-
-CommandError LineTooLarge(const Log& log, std::uint64_t line_number, std::size_t size,
-                          std::uint32_t max_payload, std::uint64_t appended) {
-  return CommandError(log.path() + ": line " + U64(line_number) + " has " + U64(size) +
-                      " bytes, more than the log's max payload of " + U64(max_payload) +
-                      " bytes (" + U64(appended) + " records appended before it)");
-}
-
-// `what` names the records ("line 3", "lines 1-100"); `appended` counts the records before.
-CommandError AppendError(AppendResult r, const Log& log, const std::string& what,
-                         std::uint64_t appended) {
-  const std::string before = " (" + U64(appended) + " records appended before it)";
-  switch (r) {
-    case AppendResult::kTimedOut:
-      return CommandError("log full: " + log.path() + ": no room for " + what + " after " +
-                          std::to_string(kAppendTimeout.count()) + " s; " + FullHint(log) + before);
-    case AppendResult::kTooLarge:  // single records are checked against the max payload before
-      return CommandError(log.path() + ": " + what +
-                          ": too large for one batch (a batch may fill at most half the ring); "
-                          "use a smaller --batch" +
-                          before);
-    case AppendResult::kStalled:
-      return CommandError(log.path() + ": " + what + ": append stalled for " +
-                          std::to_string(kAppendTimeout.count()) +
-                          " s behind an older reservation that could not be unblocked" + before);
-    case AppendResult::kIoError:
-      return CommandError(log.failure() + before);
-    case AppendResult::kAbandoned:
-      return CommandError(log.path() + ": " + what +
-                          ": append abandoned repeatedly (this process stalled past the log's "
-                          "unblock timeout)" +
-                          before);
-    default:
-      return CommandError(log.path() + ": " + what +
-                          ": append failed: " + memlog::AppendResultName(r) + before);
-  }
-}
-
-int AppendCommand(const Args& args) {
-  const auto type =
-      static_cast<std::uint16_t>(args.GetUint("--type", 0, 0, memlog::kFirstReservedType - 1));
-  const std::uint64_t batch_size = args.GetUint("--batch", 1, 1, 1 << 20);
-  args.ExpectPositionals({"LOG"});
-  const std::unique_ptr<Log> log = OpenLog(args.positionals()[0], /*read_only=*/false);
-  const std::unique_ptr<memlog::Producer> producer = ValueOrThrow(log->NewProducer());
-  const std::uint32_t max_payload = log->Info().max_payload;
-
-  std::uint64_t appended = 0;
-  std::uint64_t line_number = 0;
-  std::vector<std::string> lines;
-  std::vector<RecordView> views;
-  auto append_batch = [&] {
-    if (lines.empty()) return;
-    const std::uint64_t first_line = line_number - lines.size() + 1;
-    const std::string what = "lines " + U64(first_line) + "-" + U64(line_number);
-    views.clear();
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      if (lines[i].size() > max_payload)
-        throw LineTooLarge(*log, first_line + i, lines[i].size(), max_payload, appended);
-      views.push_back(RecordView{.payload = AsBytes(lines[i]), .type = type});
-    }
-    const AppendResult r =
-        AppendWithRetries([&](std::chrono::nanoseconds) { return producer->AppendBatch(views); });
-    if (r != AppendResult::kOk) throw AppendError(r, *log, what, appended);
-    appended += lines.size();
-    lines.clear();
-  };
-
-  LineReader input;
-  while (const std::optional<std::string_view> line = input.Next()) {
-    ++line_number;
-    if (batch_size > 1) {
-      lines.emplace_back(*line);
-      if (lines.size() == batch_size) append_batch();
-      continue;
-    }
-    if (line->size() > max_payload)
-      throw LineTooLarge(*log, line_number, line->size(), max_payload, appended);
-    const AppendResult r = AppendWithRetries([&](std::chrono::nanoseconds left) {
-      return producer->AppendBlocking(AsBytes(*line), type, memlog::kTimestampNow, left);
-    });
-    if (r != AppendResult::kOk)
-      throw AppendError(r, *log, "line " + U64(line_number) + " (" + U64(line->size()) + " bytes)",
-                        appended);
-    ++appended;
-  }
-  append_batch();
-  std::fprintf(stderr, "appended %" PRIu64 " records\n", appended);
-  return 0;
-}
-
 // ----------------------------------------------------------------------------- tail
 
 int TailCommand(const Args& args) {
@@ -1046,6 +868,12 @@ int VerifyCommand(const Args& args) {
 
 }  // namespace
 
+std::unique_ptr<Log> OpenLog(std::string_view name_or_path, bool read_only) {
+  memlog::OpenOptions options;
+  options.read_only = read_only;
+  return ValueOrThrow(Log::Open(Log::ResolvePath(name_or_path), options));
+}
+
 memlog::Durability CreatedDurability(const memlog::Log& log) {
   return log.Info().creation_durability;
 }
@@ -1136,13 +964,8 @@ CommandGroup LogCommands() {
            {"--format"},
            {},
            InfoCommand},
-          {"log append",
-           "",
-           "append standard input to a log, one line per record",
-           kAppendUsage,
-           {"--type", "--batch"},
-           {},
-           AppendCommand},
+          LogAppendCommand(),
+          LogSchemaCommand(),
           {"log tail",
            "",
            "follow a log, printing records as they arrive",

@@ -1,7 +1,8 @@
-// The "kappa log" subcommands: create, info, append, tail, dump, verify and archive.
+// The "kappa log" subcommands: create, info, append, schema, tail, dump, verify and archive.
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string_view>
 
 #include "memlog/log.h"
@@ -13,6 +14,13 @@ class Args;
 
 // The "kappa log" commands.
 CommandGroup LogCommands();
+// "kappa log append" and "kappa log schema" (tools/log_append_command.cc).
+Command LogAppendCommand();
+Command LogSchemaCommand();
+
+// The log at `name_or_path` (a path, or a bare name in $KAPPA_DATA_DIR). Throws CommandError
+// naming the file if it cannot be opened.
+std::unique_ptr<memlog::Log> OpenLog(std::string_view name_or_path, bool read_only);
 
 // Prints `info` (from Log::Info()) as an aligned table, every line starting with `indent`.
 void PrintLogInfoTable(const memlog::LogInfo& info, const char* indent, std::FILE* out);

@@ -13,7 +13,7 @@ case "$mode" in
 esac
 
 packages=(g++ make cmake ccache libtbb-dev libconcurrentqueue-dev libmimalloc-dev libbenchmark-dev
-          libgtest-dev liblz4-dev libzstd-dev librdkafka-dev)
+          libgtest-dev liblz4-dev libzstd-dev librdkafka-dev libsimdjson-dev)
 [ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3)
 missing=()
 for p in "${packages[@]}"; do

@@ -490,7 +490,8 @@ TEST_F(KappaCliTest, ShouldRejectALineOverTheMaxPayload) {
     const RunResult r = Kappa(args, "short\nthis line is too long\n");
     EXPECT_EQ(r.status, 1);
     ExpectOneErrorLine(r);
-    EXPECT_TRUE(Contains(r.err, "line 2 has 21 bytes, more than the log's max payload of 8 bytes"))
+    EXPECT_TRUE(
+        Contains(r.err, "line 2: a record of 21 bytes, more than the log's max payload of 8 bytes"))
         << r.err;
   }
 }

@@ -45,6 +45,8 @@ struct KappaOptions {
   std::vector<std::string> env;
   // Standard output is a pseudo-terminal instead of a pipe, for output drawn only on terminals.
   bool stdout_is_terminal = false;
+  // Standard input stays open once `input` is written, until CloseInput().
+  bool hold_input_open = false;
 };
 
 // A running `kappa` process: standard input from a pipe, standard output to a pipe (or a
@@ -54,7 +56,7 @@ class KappaProcess {
  public:
   // Starts `kappa args...`.
   explicit KappaProcess(const std::vector<std::string>& args, const KappaOptions& options = {})
-      : input_(options.input) {
+      : input_(options.input), hold_input_open_(options.hold_input_open) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(KAPPA_BINARY));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -95,7 +97,7 @@ class KappaProcess {
     in_ = in[1];
     out_ = out[0];
     err_ = err[0];
-    if (input_.empty()) {
+    if (input_.empty() && !hold_input_open_) {
       CloseFd(&in_);
     } else {
       ::fcntl(in_, F_SETFL, O_NONBLOCK);
@@ -113,6 +115,13 @@ class KappaProcess {
   }
 
   void Signal(int signal) { ::kill(pid_, signal); }
+  // With KappaOptions::hold_input_open: writes `more` to standard input (all of it, unless
+  // the process stops reading), or with `end` then ends the input.
+  void WriteInput(std::string_view more, bool end = false) {
+    input_.append(more);
+    while (in_ >= 0 && written_ < input_.size()) Pump(std::chrono::milliseconds(100));
+    if (end) CloseFd(&in_);
+  }
 
   // Feeds the input and collects output until standard output holds `text`; false if the
   // process closed its output or `timeout` passed first.
@@ -167,7 +176,7 @@ class KappaProcess {
     int* owners[3];
     nfds_t n = 0;
     for (int* fd : {&in_, &out_, &err_}) {
-      if (*fd < 0) continue;
+      if (*fd < 0 || (fd == &in_ && written_ == input_.size())) continue;
       fds[n] = pollfd{*fd, static_cast<short>(fd == &in_ ? POLLOUT : POLLIN), 0};
       owners[n++] = fd;
     }
@@ -178,7 +187,8 @@ class KappaProcess {
       if (owners[i] == &in_) {
         const ssize_t w = ::write(in_, input_.data() + written_, input_.size() - written_);
         if (w > 0) written_ += static_cast<std::size_t>(w);
-        if ((w < 0 && errno != EAGAIN) || written_ == input_.size()) CloseFd(&in_);
+        if ((w < 0 && errno != EAGAIN) || (written_ == input_.size() && !hold_input_open_))
+          CloseFd(&in_);
         continue;
       }
       char buf[65536];
@@ -192,6 +202,7 @@ class KappaProcess {
   }
 
   std::string input_;
+  bool hold_input_open_ = false;
   std::size_t written_ = 0;  // bytes of `input_` written so far
   pid_t pid_ = -1;
   int in_ = -1;
