@@ -46,6 +46,17 @@ bool CsvEncoder::SplitCells(std::string_view record, std::string* error) {
   quoted_cells_ = 0;
   quoted_.clear();
   const char delimiter = options_.delimiter;
+  if (std::memchr(record.data(), '"', record.size()) == nullptr) {  // the usual case: no quotes
+    for (std::size_t i = 0;;) {
+      const void* next = std::memchr(record.data() + i, delimiter, record.size() - i);
+      const std::size_t end =
+          next ? static_cast<std::size_t>(static_cast<const char*>(next) - record.data())
+               : record.size();
+      cells_.push_back(record.substr(i, end - i));
+      if (next == nullptr) return true;
+      i = end + 1;
+    }
+  }
   std::size_t i = 0;
   for (;;) {
     if (i < record.size() && record[i] == '"') {
@@ -113,8 +124,7 @@ bool CsvEncoder::ReadHeader(std::string* error) {
   }
   for (std::size_t i = 0; i < builder_.field_count(); ++i) {
     if (!seen[i]) {
-      *error = "no column '" + builder_.Name(i) + "' (a field of " +
-               builder_.entry().name + ")";
+      *error = "no column '" + builder_.Name(i) + "' (a field of " + builder_.entry().name + ")";
       return false;
     }
   }

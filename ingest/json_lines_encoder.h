@@ -5,8 +5,9 @@
 // integer for i64 and u64 fields, a number for f64 fields (null reads as NaN, which is how
 // `kappa log dump --format jsonl` writes NaN and the infinities), and a string for string
 // fields; a member named as the type's tail (a string) becomes the tail. Members that name no
-// field are ignored, so that the lines `kappa log dump --format jsonl` writes (with "offset",
-// "type", "timestamp_ns" and "kind") read back as they are.
+// field are skipped by their brackets without their values being parsed or checked, so that the
+// lines `kappa log dump --format jsonl` writes (with "offset", "type", "timestamp_ns" and "kind")
+// read back as they are, quickly. Nothing may follow the object on its line.
 //
 // Thread safety: none; one encoder per thread.
 #pragma once
@@ -15,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/record_catalog.h"
 #include "ingest/record_builder.h"
@@ -39,8 +41,10 @@ class JsonLinesEncoder {
 
  private:
   struct Parser;
+  struct KeyPattern;
   RecordBuilder builder_;
   std::unique_ptr<Parser> parser_;
+  std::vector<KeyPattern> keys_;  // per field, then the tail
 };
 
 }  // namespace kappa::ingest

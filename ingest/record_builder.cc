@@ -78,43 +78,14 @@ void RecordBuilder::Begin(std::string* out) {
   tail_ = {};
 }
 
-std::byte* RecordBuilder::FieldBytes(std::size_t i) const {
-  return reinterpret_cast<std::byte*>(out_->data() + start_ + entry_.schema.field(i).offset);
-}
-
-bool RecordBuilder::Claim(std::size_t i, std::string* error) {
-  if (IsSet(i)) {
-    *error = "field '" + Name(i) + "' appears twice";
-    return false;
-  }
-  set_ |= std::uint64_t{1} << i;
-  return true;
+bool RecordBuilder::Repeated(std::size_t i, std::string* error) const {
+  *error = "field '" + Name(i) + "' appears twice";
+  return false;
 }
 
 bool RecordBuilder::TypeError(std::size_t i, const char* what, std::string* error) const {
   *error = "field '" + Name(i) + "' holds " + Expected(i) + ", not " + what;
   return false;
-}
-
-bool RecordBuilder::SetI64(std::size_t i, std::int64_t v, std::string* error) {
-  KAPPA_DCHECK(entry_.schema.field(i).type == FieldType::kI64, "SetI64 on another type");
-  if (!Claim(i, error)) return false;
-  std::memcpy(FieldBytes(i), &v, sizeof v);
-  return true;
-}
-
-bool RecordBuilder::SetU64(std::size_t i, std::uint64_t v, std::string* error) {
-  KAPPA_DCHECK(entry_.schema.field(i).type == FieldType::kU64, "SetU64 on another type");
-  if (!Claim(i, error)) return false;
-  std::memcpy(FieldBytes(i), &v, sizeof v);
-  return true;
-}
-
-bool RecordBuilder::SetF64(std::size_t i, double v, std::string* error) {
-  KAPPA_DCHECK(entry_.schema.field(i).type == FieldType::kF64, "SetF64 on another type");
-  if (!Claim(i, error)) return false;
-  std::memcpy(FieldBytes(i), &v, sizeof v);
-  return true;
 }
 
 bool RecordBuilder::SetString(std::size_t i, std::string_view v, std::string* error) {
@@ -125,7 +96,9 @@ bool RecordBuilder::SetString(std::size_t i, std::string_view v, std::string* er
              std::to_string(v.size()) + " (" + Shown(v) + ")";
     return false;
   }
-  if (std::memchr(v.data(), '\0', v.size()) != nullptr) {
+  bool has_nul = false;  // a loop: most strings are short
+  for (const char c : v) has_nul |= c == '\0';
+  if (has_nul) {
     *error = "field '" + f.name + "' holds text without NUL bytes, not " + Shown(v);
     return false;
   }

@@ -14,9 +14,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
+#include "base/check.h"
 #include "engine/record_catalog.h"
 
 namespace kappa::ingest {
@@ -42,9 +44,18 @@ class RecordBuilder {
   // Set field `i` of the record begun. On failure *error says why and the record is unchanged.
   // REQUIRES: i < field_count(), and the field has the type the setter's name says (SetNumber
   // and SetText take any field).
-  bool SetI64(std::size_t i, std::int64_t v, std::string* error);
-  bool SetU64(std::size_t i, std::uint64_t v, std::string* error);
-  bool SetF64(std::size_t i, double v, std::string* error);
+  bool SetI64(std::size_t i, std::int64_t v, std::string* error) {
+    KAPPA_DCHECK(entry_.schema.field(i).type == serving::FieldType::kI64, "SetI64 on another type");
+    return SetWord(i, v, error);
+  }
+  bool SetU64(std::size_t i, std::uint64_t v, std::string* error) {
+    KAPPA_DCHECK(entry_.schema.field(i).type == serving::FieldType::kU64, "SetU64 on another type");
+    return SetWord(i, v, error);
+  }
+  bool SetF64(std::size_t i, double v, std::string* error) {
+    KAPPA_DCHECK(entry_.schema.field(i).type == serving::FieldType::kF64, "SetF64 on another type");
+    return SetWord(i, v, error);
+  }
   bool SetString(std::size_t i, std::string_view v, std::string* error);
   // Field `i` from its text: a decimal integer (i64, u64), a decimal or exponent number, "nan",
   // "inf" or "-inf" (f64), or the text itself (strings).
@@ -61,9 +72,23 @@ class RecordBuilder {
   void Cancel();
 
  private:
-  bool Claim(std::size_t i, std::string* error);
+  // Marks field `i` set; false (a repeated field) if it was.
+  bool Claim(std::size_t i, std::string* error) {
+    if (IsSet(i)) return Repeated(i, error);
+    set_ |= std::uint64_t{1} << i;
+    return true;
+  }
+  template <class T>
+  bool SetWord(std::size_t i, T v, std::string* error) {
+    if (!Claim(i, error)) return false;
+    std::memcpy(FieldBytes(i), &v, sizeof v);
+    return true;
+  }
+  std::byte* FieldBytes(std::size_t i) const {
+    return reinterpret_cast<std::byte*>(out_->data() + start_ + entry_.schema.field(i).offset);
+  }
+  bool Repeated(std::size_t i, std::string* error) const;
   bool TypeError(std::size_t i, const char* what, std::string* error) const;
-  std::byte* FieldBytes(std::size_t i) const;
 
   const engine::CatalogEntry& entry_;
   std::string* out_ = nullptr;

@@ -61,23 +61,38 @@ TEST_F(JsonLinesEncoderTest, ShouldSayWhatDoesNotFitAndWhere) {
   EXPECT_EQ(Encode(R"({"user":"1","page":"","ms":1,"n":0})"),
             "field 'user' holds an integer (i64), not a string");
   EXPECT_EQ(Encode(R"({"user":1.0,"page":"","ms":1,"n":0})"),
-            "field 'user' holds an integer (i64), not a number with a fraction or an exponent");
+            "field 'user' holds an integer (i64), not 1.0");
   EXPECT_EQ(Encode(R"({"user":9223372036854775808,"page":"","ms":1,"n":0})"),
-            "field 'user' holds an integer (i64), not 9223372036854775808 (out of range)");
+            "field 'user' holds an integer (i64), not 9223372036854775808");
   EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":-1})"),
             "field 'n' holds a non-negative integer (u64), not -1");
   EXPECT_EQ(Encode(R"({"user":1,"page":7,"ms":1,"n":0})"),
-            "field 'page' holds a string, not an integer");
+            "field 'page' holds a string, not a number");
   EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":true,"n":0})"),
             "field 'ms' holds a number (f64), not a boolean");
   EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0,"note":5})"),
-            "field 'note' holds text (the tail), not an integer");
+            "field 'note' holds text (the tail), not a number");
   EXPECT_EQ(Encode(R"({"user":1,"page":"","n":0})"), "field 'ms' is missing");
   EXPECT_EQ(Encode(R"({"user":1,"user":2,"page":"","ms":1,"n":0})"), "field 'user' appears twice");
   EXPECT_EQ(Encode(R"([1,2])"), "not a JSON object but an array");
   EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0)").substr(0, 9), "not JSON:");
   EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0} {})").substr(0, 9), "not JSON:");
+  EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0x})"),
+            "field 'n' holds a non-negative integer (u64), not 0x");
+  EXPECT_EQ(Encode(R"({"user":1,"page":"\x","ms":1,"n":0})").substr(0, 9), "not JSON:");
   EXPECT_EQ(out_.size(), 0u);
+}
+
+// The values of members that name no field are skipped by their brackets, not parsed.
+TEST_F(JsonLinesEncoderTest, ShouldSkipMembersThatNameNoFieldWithoutParsingThem) {
+  ASSERT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0,"x":[1,}})"), "");
+  EXPECT_EQ(Last().user, 1);
+}
+
+TEST_F(JsonLinesEncoderTest, ShouldMatchEscapedKeys) {
+  ASSERT_EQ(Encode(R"({"user":5,"page":"p","ms":1,"n":0})"), "");
+  EXPECT_EQ(Last().user, 5);
+  EXPECT_EQ(Last().page, "p");
 }
 
 TEST_F(JsonLinesEncoderTest, ShouldEncodeLineAfterLineIntoOneBuffer) {
