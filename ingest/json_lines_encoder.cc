@@ -49,6 +49,53 @@ std::optional<std::string_view> PlainKey(const od::raw_json_string& key) {
   }
 }
 
+// Decodes base64 (RFC 4648, padded) or hex into *out; false if `text` is neither.
+bool DecodeBase64(std::string_view text, std::string* out) {
+  auto digit = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out->clear();
+  if (text.size() % 4 != 0) return false;
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const int pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;
+    std::uint32_t v = 0;
+    for (int k = 0; k < 4 - pad; ++k) {
+      const int d = digit(text[i + k]);
+      if (d < 0) return false;
+      v |= static_cast<std::uint32_t>(d) << (18 - 6 * k);
+    }
+    if (pad == 2 && text[i + 2] != '=') return false;
+    out->push_back(static_cast<char>(v >> 16));
+    if (pad < 2) out->push_back(static_cast<char>(v >> 8));
+    if (pad < 1) out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+bool DecodeHex(std::string_view text, std::string* out) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  if (text.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int high = digit(text[i]);
+    const int low = digit(text[i + 1]);
+    if (high < 0 || low < 0) return false;
+    out->push_back(static_cast<char>(high * 16 + low));
+  }
+  return true;
+}
+
 }  // namespace
 
 // A field's name and the quote that closes it, as 8-byte words to compare with a key's raw
@@ -90,6 +137,10 @@ struct JsonLinesEncoder::Parser {
 JsonLinesEncoder::JsonLinesEncoder(const engine::CatalogEntry& entry)
     : builder_(entry), parser_(std::make_unique<Parser>()) {
   static_assert(serving::kMaxFieldName < 32, "a name and its quote in four words");
+  if (!entry.tail.empty()) {
+    tail_base64_ = entry.tail + "_base64";
+    tail_hex_ = entry.tail + "_hex";
+  }
   const std::size_t names = builder_.field_count() + (entry.tail.empty() ? 0 : 1);
   for (std::size_t i = 0; i < names; ++i) keys_.emplace_back(builder_.Name(i));
 }
@@ -140,6 +191,23 @@ bool JsonLinesEncoder::Encode(std::string_view line, std::string* out, std::stri
       }
       index = builder_.Find(*name);
       if (index == static_cast<int>(fields) && !has_tail) index = -1;
+      if (index < 0 && has_tail && (*name == tail_base64_ || *name == tail_hex_)) {
+        // The tail's bytes in base64 or hex, as `kappa log dump --format jsonl` writes bytes
+        // that are not UTF-8 text.
+        const bool hex = *name == tail_hex_;
+        od::value& value = field.value();
+        std::string_view text;
+        if (value.get_string().get(text)) {
+          *error = "'" + std::string(*name) + "' holds a string";
+          return fail();
+        }
+        if (!(hex ? DecodeHex(text, &tail_bytes_) : DecodeBase64(text, &tail_bytes_))) {
+          *error = "'" + std::string(*name) + "' is not " + (hex ? "hex" : "base64");
+          return fail();
+        }
+        if (!builder_.SetTail(tail_bytes_, error)) return fail();
+        continue;
+      }
     }
     if (index < 0) continue;  // a member that names no field: the parser skips its value
     const auto i = static_cast<std::size_t>(index);

@@ -4,10 +4,12 @@
 // The object's members name the type's fields: every field must be present once, with a JSON
 // integer for i64 and u64 fields, a number for f64 fields (null reads as NaN, which is how
 // `kappa log dump --format jsonl` writes NaN and the infinities), and a string for string
-// fields; a member named as the type's tail (a string) becomes the tail. Members that name no
-// field are skipped by their brackets without their values being parsed or checked, so that the
-// lines `kappa log dump --format jsonl` writes (with "offset", "type", "timestamp_ns" and "kind")
-// read back as they are, quickly. Nothing may follow the object on its line.
+// fields; a member named as the type's tail (a string) becomes the tail, or one named as the
+// tail with "_base64" or "_hex" appended (bytes that are not UTF-8 text, as `kappa log dump
+// --format jsonl` writes them). Members that name no field are skipped by their brackets without
+// their values being parsed or checked, so that the lines `kappa log dump --format jsonl` writes
+// (with "offset", "type", "timestamp_ns" and "kind") read back as they are, quickly. Nothing may
+// follow the object on its line.
 //
 // Thread safety: none; one encoder per thread.
 #pragma once
@@ -45,6 +47,9 @@ class JsonLinesEncoder {
   RecordBuilder builder_;
   std::unique_ptr<Parser> parser_;
   std::vector<KeyPattern> keys_;  // per field, then the tail
+  std::string tail_base64_;       // the tail's name with "_base64" and "_hex" appended
+  std::string tail_hex_;
+  std::string tail_bytes_;  // a tail decoded from base64 or hex
 };
 
 }  // namespace kappa::ingest

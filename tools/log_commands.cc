@@ -135,9 +135,13 @@ constexpr char kTailUsage[] =
     "  --count N           exit after N records\n"
     "  --data-only         leave out the log's own records (types 0xFF00 and up, such as the\n"
     "                      positions 'kappa kafka ingest' keeps; see memlog/FORMAT.md)\n"
+    "  --bytes auto|base64|hex  jsonl: how payloads (and tails) are written: auto as a JSON\n"
+    "                      string when they are UTF-8 text, in base64 otherwise; or always\n"
+    "                      in base64 or hex (default auto; every byte is kept either way)\n"
     "\n"
     "text:  offset=N type=N ts=ISO-8601 payload=TEXT (bytes outside printable ASCII as \\xHH)\n"
-    "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"payload\":\"JSON string\"}\n"
+    "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"payload\":\"JSON string\"}, or\n"
+    "       \"payload_base64\":\"...\" (\"payload_hex\") for bytes that are not UTF-8 text\n"
     "\n"
     "A record whose type the log's catalog (LOG.types, written by 'kappa gen' and by jobs that\n"
     "write logs) names shows its kind and fields instead of the payload:\n"
@@ -145,7 +149,8 @@ constexpr char kTailUsage[] =
     "jsonl: {\"offset\":N,\"type\":N,\"timestamp_ns\":N,\"kind\":\"NAME\",\"FIELD\":VALUE,...}\n";
 
 constexpr char kDumpUsage[] =
-    "Usage: kappa log dump LOG [--from WHERE] [--count N] [--format text|jsonl] [--data-only]\n"
+    "Usage: kappa log dump LOG [--from WHERE] [--count N] [--format text|jsonl] [--bytes ...]\n"
+    "                          [--data-only]\n"
     "\n"
     "Prints the records from the start position up to the latest offset at the time it starts,\n"
     "then exits. Checks every record's checksum; a bad record is reported on standard error,\n"
@@ -157,7 +162,9 @@ constexpr char kDumpUsage[] =
     "  --count N           print at most N records\n"
     "  --data-only         leave out the log's own records (types 0xFF00 and up, such as the\n"
     "                      positions 'kappa kafka ingest' keeps; see memlog/FORMAT.md)\n"
-    "  --format text|jsonl output format (default text; see 'kappa log tail --help')\n";
+    "  --format text|jsonl output format (default text; see 'kappa log tail --help')\n"
+    "  --bytes auto|base64|hex  jsonl: payloads that are not UTF-8 text in base64 (auto, the\n"
+    "                      default), or every payload in base64 or hex\n";
 
 constexpr char kVerifyUsage[] =
     "Usage: kappa log verify LOG\n"
@@ -168,6 +175,15 @@ constexpr char kVerifyUsage[] =
     "log (or which segment file) is corrupt and exits 1.\n";
 
 enum class RecordFormat { kText, kJsonLines };
+// How JSON lines carry bytes: "auto" as a JSON string when they are UTF-8 text (every byte kept)
+// and in base64 otherwise, or always in base64 or hex, under the member's name with "_base64"
+// or "_hex" appended.
+enum class BytesEncoding { kAuto, kBase64, kHex };
+
+struct RecordOutput {
+  RecordFormat format = RecordFormat::kText;
+  BytesEncoding bytes = BytesEncoding::kAuto;
+};
 
 // The value of a memlog Result, or a CommandError carrying its status message (which names
 // the file).
@@ -177,9 +193,34 @@ T ValueOrThrow(memlog::Result<T> result) {
   return std::move(result).value();
 }
 
-RecordFormat GetRecordFormat(const Args& args) {
-  return args.GetChoice("--format", "text", {"text", "jsonl"}) == "text" ? RecordFormat::kText
-                                                                         : RecordFormat::kJsonLines;
+RecordOutput GetRecordOutput(const Args& args) {
+  RecordOutput output;
+  output.format = args.GetChoice("--format", "text", {"text", "jsonl"}) == "text"
+                      ? RecordFormat::kText
+                      : RecordFormat::kJsonLines;
+  const std::string bytes = args.GetChoice("--bytes", "auto", {"auto", "base64", "hex"});
+  if (args.Has("--bytes") && output.format != RecordFormat::kJsonLines)
+    throw args.Error("--bytes is for --format jsonl (text escapes every byte that is not text)");
+  output.bytes = bytes == "auto"     ? BytesEncoding::kAuto
+                 : bytes == "base64" ? BytesEncoding::kBase64
+                                     : BytesEncoding::kHex;
+  return output;
+}
+
+// `"name":` and `bytes` as the encoding says (see BytesEncoding).
+void AppendJsonBytes(std::string_view name, std::span<const std::byte> bytes,
+                     BytesEncoding encoding, std::string* out) {
+  if (encoding == BytesEncoding::kAuto && IsUtf8(bytes)) {
+    AppendJsonString(name, out);
+    out->push_back(':');
+    AppendJsonString(bytes, out);
+    return;
+  }
+  const bool hex = encoding == BytesEncoding::kHex;
+  AppendJsonString(std::string(name) + (hex ? "_hex" : "_base64"), out);
+  out->append(":\"");
+  hex ? AppendHex(bytes, out) : AppendBase64(bytes, out);
+  out->push_back('"');
 }
 
 StartAt ParseStartAt(const Args& args, std::string_view fallback) {
@@ -209,14 +250,14 @@ std::string U64(std::uint64_t v) { return std::to_string(v); }
 // A record as a line. A record whose type the log's catalog names, with the size of its schema,
 // shows the type's name ("kind") and its fields by name instead of the payload, then its tail
 // (the bytes after the record, for a type with one) as text.
-void AppendRecordLine(const Record& r, RecordFormat format, const engine::RecordCatalog* catalog,
-                      std::string* out) {
+void AppendRecordLine(const Record& r, const RecordOutput& output,
+                      const engine::RecordCatalog* catalog, std::string* out) {
   const engine::CatalogEntry* entry = catalog != nullptr ? catalog->Find(r.type) : nullptr;
   if (entry != nullptr && !entry->Fits(r.payload.size())) entry = nullptr;
   const std::span<const std::byte> tail = entry != nullptr && !entry->tail.empty()
                                               ? r.payload.subspan(entry->schema.value_size())
                                               : std::span<const std::byte>();
-  if (format == RecordFormat::kText) {
+  if (output.format == RecordFormat::kText) {
     out->append("offset=").append(U64(r.offset));
     out->append(" type=").append(U64(r.type));
     out->append(" ts=").append(FormatUtcTime(r.timestamp_ns));
@@ -250,13 +291,11 @@ void AppendRecordLine(const Record& r, RecordFormat format, const engine::Record
       }
       if (!entry->tail.empty()) {
         out->push_back(',');
-        AppendJsonString(entry->tail, out);
-        out->push_back(':');
-        AppendJsonString(tail, out);
+        AppendJsonBytes(entry->tail, tail, output.bytes, out);
       }
     } else {
-      out->append(",\"payload\":");
-      AppendJsonString(r.payload, out);
+      out->push_back(',');
+      AppendJsonBytes("payload", r.payload, output.bytes, out);
     }
     out->push_back('}');
   }
@@ -314,9 +353,10 @@ struct BatchOutcome {
 // its checksum is reported on stderr, counted in *bad_records and skipped. Output goes through
 // `*buffer` so that a batch overwritten while it was formatted prints nothing.
 BatchOutcome PrintBatch(const Log& log, LogReader& reader, const RecordBatch& batch,
-                        RecordFormat format, const std::optional<engine::RecordCatalog>& catalog,
-                        bool data_only, std::uint64_t end_offset, std::uint64_t limit,
-                        std::uint64_t* bad_records, std::string* buffer) {
+                        const RecordOutput& output,
+                        const std::optional<engine::RecordCatalog>& catalog, bool data_only,
+                        std::uint64_t end_offset, std::uint64_t limit, std::uint64_t* bad_records,
+                        std::string* buffer) {
   BatchOutcome outcome;
   buffer->clear();
   std::vector<std::uint64_t> bad_offsets;
@@ -330,7 +370,7 @@ BatchOutcome PrintBatch(const Log& log, LogReader& reader, const RecordBatch& ba
       continue;
     }
     if (data_only && memlog::IsReservedType(r.type)) continue;
-    AppendRecordLine(r, format, catalog ? &*catalog : nullptr, buffer);
+    AppendRecordLine(r, output, catalog ? &*catalog : nullptr, buffer);
     ++outcome.printed;
   }
   if (!reader.StillValid(batch)) {
@@ -647,7 +687,7 @@ int InfoCommand(const Args& args) {
 int TailCommand(const Args& args) {
   const StartAt from = ParseStartAt(args, "latest");
   const std::string cursor = GetCursorName(args);
-  const RecordFormat format = GetRecordFormat(args);
+  const RecordOutput output = GetRecordOutput(args);
   const bool data_only = args.Has("--data-only");
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
   args.ExpectPositionals({"LOG"});
@@ -680,7 +720,7 @@ int TailCommand(const Args& args) {
     const bool whole = MappedReadGuard::Run([&] {
       status = reader->Wait(&batch, kWaitSlice);
       if (status == PollStatus::kOk)
-        outcome = PrintBatch(*log, *reader, batch, format, catalog, data_only, UINT64_MAX,
+        outcome = PrintBatch(*log, *reader, batch, output, catalog, data_only, UINT64_MAX,
                              count - printed, &bad_records, &buffer);
     });
     if (!whole) {
@@ -749,7 +789,7 @@ int TailCommand(const Args& args) {
 
 int DumpCommand(const Args& args) {
   const StartAt from = ParseStartAt(args, "earliest");
-  const RecordFormat format = GetRecordFormat(args);
+  const RecordOutput output = GetRecordOutput(args);
   const bool data_only = args.Has("--data-only");
   const std::uint64_t count = args.GetUint("--count", UINT64_MAX);
   args.ExpectPositionals({"LOG"});
@@ -788,7 +828,7 @@ int DumpCommand(const Args& args) {
       }
       continue;
     }
-    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, format, catalog, data_only, end,
+    const BatchOutcome outcome = PrintBatch(*log, *reader, batch, output, catalog, data_only, end,
                                             count - printed, &bad_records, &buffer);
     printed += outcome.printed;
     if (outcome.stopped_at) break;
@@ -970,14 +1010,14 @@ CommandGroup LogCommands() {
            "",
            "follow a log, printing records as they arrive",
            kTailUsage,
-           {"--from", "--cursor", "--format", "--count"},
+           {"--from", "--cursor", "--format", "--count", "--bytes"},
            {"--data-only"},
            TailCommand},
           {"log dump",
            "",
            "print the records a log holds now, then exit",
            kDumpUsage,
-           {"--from", "--count", "--format"},
+           {"--from", "--count", "--format", "--bytes"},
            {"--data-only"},
            DumpCommand},
           {"log verify",

@@ -57,6 +57,18 @@ TEST_F(JsonLinesEncoderTest, ShouldTakeTheTailAndNullAsNaN) {
   EXPECT_EQ(Last().ms, 3.0);
 }
 
+TEST_F(JsonLinesEncoderTest, ShouldTakeATailInBase64OrHex) {
+  ASSERT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0,"note_base64":"/wBh"})"), "");
+  last_tail_ = 3;
+  EXPECT_EQ(Last().note, std::string("\xff\0a", 3));
+  ASSERT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0,"note_hex":"ff0062"})"), "");
+  EXPECT_EQ(Last().note, std::string("\xff\0b", 3));
+  EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0,"note_base64":"/wB"})"),
+            "'note_base64' is not base64");
+  EXPECT_EQ(Encode(R"({"user":1,"page":"","ms":1,"n":0,"note":"a","note_hex":"61"})"),
+            "field 'note' appears twice");
+}
+
 TEST_F(JsonLinesEncoderTest, ShouldSayWhatDoesNotFitAndWhere) {
   EXPECT_EQ(Encode(R"({"user":"1","page":"","ms":1,"n":0})"),
             "field 'user' holds an integer (i64), not a string");

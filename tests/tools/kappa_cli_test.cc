@@ -259,8 +259,8 @@ TEST_F(KappaCliTest, ShouldDumpExactJsonLines) {
   const std::vector<std::string> lines = Lines(dump.out);
   ASSERT_EQ(lines.size(), 1u) << dump.out;
   const std::string prefix = R"({"offset":0,"type":7,"timestamp_ns":)";
-  const std::string suffix = R"(,"payload":"he said \"hi\"\u0009\u00ff )"
-                             "\xc3\xa9\"}";
+  // Not UTF-8 (the \xff): in base64, every byte kept.
+  const std::string suffix = R"(,"payload_base64":"aGUgc2FpZCAiaGkiCf8gw6k="})";
   const std::string& line = lines[0];
   ASSERT_TRUE(line.starts_with(prefix)) << line;
   ASSERT_TRUE(line.ends_with(suffix)) << line;
@@ -270,6 +270,18 @@ TEST_F(KappaCliTest, ShouldDumpExactJsonLines) {
   const auto now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(before.time_since_epoch()).count();
   EXPECT_LT(std::llabs(std::stoll(ts) - now_ns), 120'000'000'000LL);
+
+  const RunResult hex = Kappa({"log", "dump", path, "--format=jsonl", "--bytes", "hex"});
+  ASSERT_EQ(hex.status, 0) << hex.err;
+  EXPECT_TRUE(hex.out.ends_with(R"(,"payload_hex":"68652073616964202268692209ff20c3a9"})"
+                                "\n"))
+      << hex.out;
+  // UTF-8 text, control characters and all, is a JSON string.
+  const std::string text = LogWith("tab\there \xc3\xa9\n");
+  const RunResult json = Kappa({"log", "dump", text, "--format=jsonl"});
+  EXPECT_TRUE(json.out.ends_with(R"(,"payload":"tab\u0009here )"
+                                 "\xc3\xa9\"}\n"))
+      << json.out;
 }
 
 TEST_F(KappaCliTest, ShouldAppendInAtomicBatches) {

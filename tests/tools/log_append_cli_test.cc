@@ -124,6 +124,38 @@ TEST_F(LogAppendCliTest, ShouldReadBackWhatDumpWritesAsJsonLines) {
   EXPECT_TRUE(Contains(got[0], "\"extra\":\"")) << got[0];
 }
 
+// Bytes that are not UTF-8 text come out of a dump in base64 and go back in unchanged.
+TEST_F(LogAppendCliTest, ShouldReadBackBinaryTailsFromBase64AndHex) {
+  std::vector<std::string> paths;
+  for (const std::string name : {"from", "to_base64", "to_hex"}) {
+    paths.push_back(dir_ / name);
+    ASSERT_EQ(Kappa({"log", "create", paths.back(), "--capacity", "1M"}).status, 0);
+    ASSERT_EQ(Kappa({"log", "schema", paths.back(), "add", "blob", "id:i64", "data:tail"}).status,
+              0);
+  }
+  std::string record(8, '\0');
+  record[0] = 42;
+  record += std::string("\xff\0\n", 3);
+  RunResult r =
+      Kappa({"log", "append", paths[0], "--format", "raw", "--type", "blob", "--record-size", "11"},
+            record);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::vector<std::string> base64 = Dump(paths[0], "jsonl");
+  ASSERT_EQ(base64.size(), 1u);
+  EXPECT_TRUE(Contains(base64[0], R"("kind":"blob","id":42,"data_base64":"/wAK"})")) << base64[0];
+  const RunResult hex = Kappa({"log", "dump", paths[0], "--format", "jsonl", "--bytes", "hex"});
+  EXPECT_TRUE(Contains(hex.out, R"("data_hex":"ff000a")")) << hex.out;
+  r = Kappa({"log", "append", paths[1], "--format", "jsonl", "--type", "blob"}, base64[0] + "\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = Kappa({"log", "append", paths[2], "--format", "jsonl", "--type", "blob"}, hex.out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (int i = 1; i <= 2; ++i) {
+    const std::vector<std::string> back = Dump(paths[i], "jsonl");
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(WithoutPlace(back[0]), WithoutPlace(base64[0]));
+  }
+}
+
 TEST_F(LogAppendCliTest, ShouldStopAtABadLineWithNothingAfterItAppended) {
   const std::string path = ClickLog();
   const std::string input = R"({"user":1,"page":"a","ms":1,"n":1})"

@@ -168,6 +168,48 @@ void AppendJsonString(std::span<const std::byte> bytes, std::string* out) {
   out->push_back('"');
 }
 
+bool IsUtf8(std::span<const std::byte> bytes) {
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  for (std::size_t i = 0; i < bytes.size();) {
+    if (s[i] < 0x80) {
+      ++i;
+    } else if (const std::size_t len = Utf8SequenceLength(s + i, bytes.size() - i); len > 0) {
+      i += len;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AppendBase64(std::span<const std::byte> bytes, std::string* out) {
+  static constexpr char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t v = (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
+    const char four[4] = {kDigits[v >> 18], kDigits[(v >> 12) & 63], kDigits[(v >> 6) & 63],
+                          kDigits[v & 63]};
+    out->append(four, 4);
+  }
+  if (const std::size_t left = bytes.size() - i; left > 0) {
+    const std::uint32_t v = (s[i] << 16) | (left == 2 ? s[i + 1] << 8 : 0);
+    out->push_back(kDigits[v >> 18]);
+    out->push_back(kDigits[(v >> 12) & 63]);
+    out->push_back(left == 2 ? kDigits[(v >> 6) & 63] : '=');
+    out->push_back('=');
+  }
+}
+
+void AppendHex(std::span<const std::byte> bytes, std::string* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (const std::byte b : bytes) {
+    out->push_back(kDigits[std::to_integer<unsigned>(b) >> 4]);
+    out->push_back(kDigits[std::to_integer<unsigned>(b) & 15]);
+  }
+}
+
 void AppendJsonString(std::string_view text, std::string* out) {
   AppendJsonString(std::as_bytes(std::span<const char>(text.data(), text.size())), out);
 }

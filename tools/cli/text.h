@@ -20,6 +20,12 @@ void AppendEscapedText(std::span<const std::byte> bytes, std::string* out);
 void AppendJsonString(std::span<const std::byte> bytes, std::string* out);
 void AppendJsonString(std::string_view text, std::string* out);
 
+// Whether `bytes` is valid UTF-8 (so that AppendJsonString keeps every byte of it).
+bool IsUtf8(std::span<const std::byte> bytes);
+// Appends `bytes` in base64 (RFC 4648, with padding) or as lowercase hex digits.
+void AppendBase64(std::span<const std::byte> bytes, std::string* out);
+void AppendHex(std::span<const std::byte> bytes, std::string* out);
+
 // `text` in single quotes, escaped as by AppendEscapedText: safe to put in a one-line message.
 std::string Quote(std::string_view text);
 
