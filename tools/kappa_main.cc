@@ -34,9 +34,20 @@ constexpr char kNotes[] =
     "A LOG argument is a path, or a bare name (no '/') of a log in $KAPPA_DATA_DIR (default\n"
     "/dev/shm/kappa). A view namespace (--ns) is a directory path, or a bare name of one in\n"
     "$KAPPA_VIEW_DIR (default /dev/shm/kappa/views). Run 'kappa <command> --help' for a\n"
-    "command's options.\n"
+    "command's options, 'kappa --version' for the version.\n"
     "\n"
     "Exit status: 0 on success, 1 when a command fails, 2 on bad usage.\n";
+
+// "kappa 0.1.0", and what this build holds.
+void PrintVersion() {
+  std::printf("kappa %s (%s build; Kafka: %s)\n", KAPPA_VERSION, KAPPA_BUILD_TYPE,
+#if KAPPA_WITH_KAFKA
+              "yes"
+#else
+              "no"
+#endif
+  );
+}
 
 // Every command of the program, in the order the usage lists them.
 std::vector<CommandGroup> Commands() {
@@ -63,6 +74,11 @@ int Fail(int status, const char* what) {
 int main(int argc, char** argv) {
   using kappa::tools::Fail;
   try {
+    if (argc == 2 && (std::string_view(argv[1]) == "--version" ||
+                      std::string_view(argv[1]) == "version")) {
+      kappa::tools::PrintVersion();
+      return 0;
+    }
     return kappa::tools::RunCommandLine(std::span<char* const>(argv + 1, argc > 0 ? argc - 1 : 0),
                                         kappa::tools::Commands(), kappa::tools::kHead,
                                         kappa::tools::kNotes);

@@ -14,7 +14,7 @@ esac
 
 packages=(g++ make cmake ccache libtbb-dev libconcurrentqueue-dev libmimalloc-dev libbenchmark-dev
           libgtest-dev liblz4-dev libzstd-dev librdkafka-dev libsimdjson-dev)
-[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3)
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3 pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -56,15 +56,33 @@ cmake --build build-tsan -j"$jobs"
 (cd build-tsan && export KAPPA_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 &&
   run_ctest -L concurrency)
 
-echo "== libFuzzer: memlog image, archive image, view image and Kafka record fuzzers, 45 s each"
+echo "== libFuzzer: memlog image, archive image, view image, Kafka record and ingest fuzzers, 45 s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_SANITIZE= \
   -DKAPPA_BUILD_FUZZERS=ON -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target memlog_fuzz archive_fuzz view_fuzz kafka_records_fuzz
-for target in memlog_fuzz archive_fuzz view_fuzz kafka_records_fuzz; do
+cmake --build build-fuzz -j"$jobs" --target memlog_fuzz archive_fuzz view_fuzz kafka_records_fuzz ingest_fuzz
+for target in memlog_fuzz archive_fuzz view_fuzz kafka_records_fuzz ingest_fuzz; do
   mkdir -p "build-fuzz/corpus-$target"
   "build-fuzz/tests/fuzz/$target" -max_total_time=45 -max_len=16384 -print_final_stats=1 \
     "build-fuzz/corpus-$target" 2>&1 | tail -n 5
 done
+
+echo "== library-only build (no tests, benchmarks or tools), installed; examples/ built against it and run"
+cmake -S . -B build-lib -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAPPA_WARNINGS_AS_ERRORS=ON \
+  -DKAPPA_BUILD_TESTS=OFF -DKAPPA_BUILD_BENCHMARKS=OFF -DKAPPA_BUILD_TOOLS=OFF -DKAPPA_BUILD_FUZZERS=OFF \
+  -DKAPPA_SANITIZE= -DCMAKE_INSTALL_PREFIX="$PWD/build-lib/prefix" >/dev/null
+cmake --build build-lib -j"$jobs"
+rm -rf build-lib/prefix build-examples
+cmake --install build-lib >/dev/null
+cmake -S examples -B build-examples -DCMAKE_PREFIX_PATH="$PWD/build-lib/prefix" >/dev/null
+cmake --build build-examples -j"$jobs"
+examples_data=$(mktemp -d /dev/shm/kappa-examples-XXXXXX)
+(export KAPPA_DATA_DIR="$examples_data" KAPPA_VIEW_DIR="$examples_data/views" &&
+  build-examples/clicks && build-examples/read_clicks &&
+  # The C reader again, built with the pkg-config files instead of CMake.
+  cc examples/read_clicks.c -o build-examples/read_clicks_pc -Wl,-rpath,"$PWD/build-lib/prefix/lib" \
+    $(PKG_CONFIG_PATH="$PWD/build-lib/prefix/lib/pkgconfig" pkg-config --cflags --libs kappa-view kappa-log) &&
+  build-examples/read_clicks_pc) || { rm -rf "$examples_data"; exit 1; }
+rm -rf "$examples_data"
 
 echo "== normal build: whole suite"
 configure build

@@ -117,6 +117,13 @@ TEST_F(KappaCliTest, ShouldPrintUsageForHelpAndExitZero) {
 
 // The command lists come from the command table: every command the top-level usage lists (each
 // subcommand of a group too) answers --help with its own usage.
+TEST_F(KappaCliTest, ShouldPrintItsVersion) {
+  const RunResult r = Kappa({"--version"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with(std::string("kappa ") + KAPPA_VERSION + " (")) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
 TEST_F(KappaCliTest, ShouldListEveryCommandOnceAndGiveEachItsOwnHelp) {
   const RunResult top = Kappa({"--help"});
   ASSERT_EQ(top.status, 0);
