@@ -223,8 +223,9 @@ void AppendJsonBytes(std::string_view name, std::span<const std::byte> bytes,
   out->push_back('"');
 }
 
-StartAt ParseStartAt(const Args& args, std::string_view fallback) {
-  const std::string text = args.GetString("--from", fallback);
+StartAt ParseStartAt(const Args& args, std::string_view fallback,
+                     std::string_view flag = "--from") {
+  const std::string text = args.GetString(flag, fallback);
   if (text == "earliest") return StartAt::Earliest();
   if (text == "latest") return StartAt::Latest();
   const std::string_view view = text;
@@ -233,7 +234,7 @@ StartAt ParseStartAt(const Args& args, std::string_view fallback) {
   } else if (view.starts_with("time:")) {
     if (const auto unix_ns = ParseTime(view.substr(5))) return StartAt::Time(*unix_ns);
   }
-  throw args.Error("--from: " + Quote(text) +
+  throw args.Error(std::string(flag) + ": " + Quote(text) +
                    " is not earliest, latest, offset:N or time:T (ISO-8601 or Unix nanoseconds)");
 }
 
@@ -1006,6 +1007,8 @@ CommandGroup LogCommands() {
            InfoCommand},
           LogAppendCommand(),
           LogSchemaCommand(),
+          LogCursorsCommand(),
+          LogCursorCommand(),
           {"log tail",
            "",
            "follow a log, printing records as they arrive",
@@ -1038,8 +1041,8 @@ CommandGroup LogCommands() {
       }};
 }
 
-memlog::StartAt GetStartAt(const Args& args, std::string_view fallback) {
-  return ParseStartAt(args, fallback);
+memlog::StartAt GetStartAt(const Args& args, std::string_view fallback, std::string_view flag) {
+  return ParseStartAt(args, fallback, flag);
 }
 
 }  // namespace kappa::tools

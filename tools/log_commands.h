@@ -1,4 +1,5 @@
-// The "kappa log" subcommands: create, info, append, schema, tail, dump, verify and archive.
+// The "kappa log" subcommands: create, info, append, schema, cursors, cursor, tail, dump, verify
+// and archive.
 #pragma once
 
 #include <cstdio>
@@ -17,6 +18,9 @@ CommandGroup LogCommands();
 // "kappa log append" and "kappa log schema" (tools/log_append_command.cc).
 Command LogAppendCommand();
 Command LogSchemaCommand();
+// "kappa log cursors" and "kappa log cursor" (tools/log_cursor_commands.cc).
+Command LogCursorsCommand();
+Command LogCursorCommand();
 
 // The log at `name_or_path` (a path, or a bare name in $KAPPA_DATA_DIR). Throws CommandError
 // naming the file if it cannot be opened.
@@ -29,8 +33,9 @@ void PrintLogInfoTable(const memlog::LogInfo& info, const char* indent, std::FIL
 // which is always kNone on a read-only handle.)
 memlog::Durability CreatedDurability(const memlog::Log& log);
 
-// The start position in "--from WHERE" (earliest, latest, offset:N, time:T), or `fallback`'s.
-// Throws UsageError naming the flag.
-memlog::StartAt GetStartAt(const Args& args, std::string_view fallback);
+// The start position in "--from WHERE" (or `flag`): earliest, latest, offset:N, time:T, or
+// `fallback`'s. Throws UsageError naming the flag.
+memlog::StartAt GetStartAt(const Args& args, std::string_view fallback,
+                           std::string_view flag = "--from");
 
 }  // namespace kappa::tools
