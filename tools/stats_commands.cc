@@ -2,13 +2,16 @@
 // "metrics.<job>" (row 0 the job, row 1 + p its partition p; engine/metrics.h), read in place.
 #include "tools/stats_commands.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -41,7 +44,10 @@ constexpr char kTopUsage[] =
     "Usage: kappa top [JOB...] [--ns NAMESPACE] [--interval MS] [--count N]\n"
     "\n"
     "Shows the metrics 'kappa stats' prints, refreshed in place every --interval milliseconds\n"
-    "(default 1000) until interrupted (or --count refreshes).\n";
+    "(default 1000) until interrupted (or --count refreshes), under a header line. It fits the\n"
+    "terminal (or $COLUMNS and $LINES when it writes elsewhere): columns that do not fit are\n"
+    "left out, the least needed first (p99.9, max, checkpoints, ...: 'kappa stats' shows them\n"
+    "all), and lines that do not fit are cut, the header kept.\n";
 
 using engine::MetricsRow;
 
@@ -94,63 +100,165 @@ std::vector<JobMetrics> Collect(const std::string& ns, const std::vector<std::st
 
 std::string Ns(std::int64_t ns) { return ns <= 0 ? "-" : FormatDuration(ns); }
 
-std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now) {
+std::size_t WidestLine(const std::string& text) {
+  std::size_t widest = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    widest = std::max(widest, end - at);
+    at = end + 1;
+  }
+  return widest;
+}
+
+// `text` with every line cut to `width` bytes (0: as it is).
+std::string CutLines(const std::string& text, std::size_t width) {
+  if (width == 0) return text;
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    out.append(text, at, std::min(end - at, width));
+    if (end < text.size()) out.push_back('\n');
+    at = end + 1;
+  }
+  return out;
+}
+
+// A table of `columns` and `rows`, leaving out the columns `droppable` names, in its order,
+// while the table is wider than `width` (0: no limit); lines still wider are cut.
+std::string FitTable(std::vector<TextTable::Column> columns,
+                     std::vector<std::vector<std::string>> rows,
+                     const std::vector<std::string_view>& droppable, std::size_t width,
+                     const std::string& indent = "") {
+  for (std::size_t dropped = 0;; ++dropped) {
+    TextTable table(columns, indent);
+    for (const std::vector<std::string>& row : rows) table.AddRow(row);
+    std::string out;
+    table.Flush(&out);
+    if (width == 0 || WidestLine(out) <= width) return out;
+    if (dropped == droppable.size()) return CutLines(out, width);
+    const auto it = std::find_if(columns.begin(), columns.end(), [&](const TextTable::Column& c) {
+      return c.name == droppable[dropped];
+    });
+    if (it == columns.end()) continue;
+    const auto index = static_cast<std::size_t>(it - columns.begin());
+    columns.erase(it);
+    for (std::vector<std::string>& row : rows) row.erase(row.begin() + index);
+  }
+}
+
+// The metrics as tables, fitted to `width` columns (0: every column).
+std::string Table(const std::vector<JobMetrics>& jobs, std::int64_t now, std::size_t width = 0) {
   if (jobs.empty()) return "no job metrics\n";
   using A = TextTable::Align;
   std::string out;
-  TextTable t({{"job"},
-               {"version", A::kRight},
-               {"read", A::kRight},
-               {"per s", A::kRight},
-               {"processed", A::kRight},
-               {"results", A::kRight},
-               {"late", A::kRight},
-               {"malformed", A::kRight},
-               {"lag", A::kRight},
-               {"latency p50", A::kRight},
-               {"p99", A::kRight},
-               {"p99.9", A::kRight},
-               {"max", A::kRight},
-               {"p99 all", A::kRight},
-               {"replayed", A::kRight},
-               {"checkpoints", A::kRight},
-               {"updated", A::kRight}});
+  std::vector<TextTable::Column> columns = {{"job"},
+                                            {"version", A::kRight},
+                                            {"read", A::kRight},
+                                            {"per s", A::kRight},
+                                            {"processed", A::kRight},
+                                            {"results", A::kRight},
+                                            {"late", A::kRight},
+                                            {"malformed", A::kRight},
+                                            {"lag", A::kRight},
+                                            {"latency p50", A::kRight},
+                                            {"p99", A::kRight},
+                                            {"p99.9", A::kRight},
+                                            {"max", A::kRight},
+                                            {"p99 all", A::kRight},
+                                            {"replayed", A::kRight},
+                                            {"checkpoints", A::kRight},
+                                            {"updated", A::kRight}};
+  std::vector<std::vector<std::string>> rows;
   for (const JobMetrics& m : jobs) {
     const MetricsRow& r = m.total;
-    t.AddRow({m.job, std::to_string(m.version), std::to_string(r.records_in),
-              std::to_string(std::llround(r.records_per_s)), std::to_string(r.records_processed),
-              std::to_string(r.results), std::to_string(r.late), std::to_string(r.malformed),
-              FormatBytes(r.lag_bytes), Ns(r.latency_p50_ns), Ns(r.latency_p99_ns),
-              Ns(r.latency_p999_ns), Ns(r.latency_max_ns), Ns(r.latency_total_p99_ns),
-              std::to_string(r.replayed), std::to_string(r.checkpoints),
-              Ns(now - r.updated_unix_ns) + " ago"});
+    rows.push_back({m.job, std::to_string(m.version), std::to_string(r.records_in),
+                    std::to_string(std::llround(r.records_per_s)),
+                    std::to_string(r.records_processed), std::to_string(r.results),
+                    std::to_string(r.late), std::to_string(r.malformed), FormatBytes(r.lag_bytes),
+                    Ns(r.latency_p50_ns), Ns(r.latency_p99_ns), Ns(r.latency_p999_ns),
+                    Ns(r.latency_max_ns), Ns(r.latency_total_p99_ns), std::to_string(r.replayed),
+                    std::to_string(r.checkpoints), Ns(now - r.updated_unix_ns) + " ago"});
   }
-  t.Flush(&out);
-  out +=
-      "latency: append to view, over the last publish interval (p99 all: since the job started); "
-      "records\n"
-      "appended before the job started are replayed, not delayed, and not counted in it\n";
+  out += FitTable(columns, rows,
+                  {"p99.9", "max", "checkpoints", "replayed", "p99 all", "malformed", "late",
+                   "version", "results", "updated", "processed"},
+                  width);
+  out += CutLines(
+      "latency: append to view, over the last publish interval (p99 all: since the job\n"
+      "started); records appended before the job started are replayed, not counted in it\n",
+      width);
   for (const JobMetrics& m : jobs) {
-    out += "\n" + m.job + " partitions\n";
-    TextTable p({{"partition", A::kRight},
-                 {"processed", A::kRight},
-                 {"results", A::kRight},
-                 {"late", A::kRight},
-                 {"applied offset", A::kRight},
-                 {"lag", A::kRight},
-                 {"latency p50", A::kRight},
-                 {"p99", A::kRight},
-                 {"max", A::kRight}},
-                "  ");
+    out += CutLines("\n" + m.job + " partitions\n", width);
+    std::vector<TextTable::Column> part_columns = {{"partition", A::kRight},
+                                                   {"processed", A::kRight},
+                                                   {"results", A::kRight},
+                                                   {"late", A::kRight},
+                                                   {"applied offset", A::kRight},
+                                                   {"lag", A::kRight},
+                                                   {"latency p50", A::kRight},
+                                                   {"p99", A::kRight},
+                                                   {"max", A::kRight}};
+    std::vector<std::vector<std::string>> part_rows;
     for (std::size_t i = 0; i < m.partitions.size(); ++i) {
       const MetricsRow& r = m.partitions[i];
-      p.AddRow({std::to_string(i), std::to_string(r.records_processed), std::to_string(r.results),
-                std::to_string(r.late), std::to_string(r.applied_offset), FormatBytes(r.lag_bytes),
-                Ns(r.latency_p50_ns), Ns(r.latency_p99_ns), Ns(r.latency_max_ns)});
+      part_rows.push_back({std::to_string(i), std::to_string(r.records_processed),
+                           std::to_string(r.results), std::to_string(r.late),
+                           std::to_string(r.applied_offset), FormatBytes(r.lag_bytes),
+                           Ns(r.latency_p50_ns), Ns(r.latency_p99_ns), Ns(r.latency_max_ns)});
     }
-    p.Flush(&out);
+    out += FitTable(part_columns, part_rows, {"max", "results", "late", "applied offset", "p99"},
+                    width, "  ");
   }
   return out;
+}
+
+// The size of the screen `kappa top` draws on: the terminal's, else $COLUMNS and $LINES (0:
+// no limit).
+struct Screen {
+  std::size_t columns = 0;
+  std::size_t lines = 0;
+};
+
+Screen ScreenSize() {
+  Screen screen;
+  if (::isatty(STDOUT_FILENO) == 1) {
+    winsize size{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+      screen.columns = size.ws_col;
+      screen.lines = size.ws_row;
+      return screen;
+    }
+    screen = {80, 24};  // a terminal that does not say
+  }
+  auto from_env = [](const char* name, std::size_t fallback) {
+    const char* text = std::getenv(name);
+    if (text == nullptr) return fallback;
+    const std::optional<std::uint64_t> n = ParseUint(text);
+    return n && *n > 0 && *n < 100'000 ? static_cast<std::size_t>(*n) : fallback;
+  };
+  screen.columns = from_env("COLUMNS", screen.columns);
+  screen.lines = from_env("LINES", screen.lines);
+  return screen;
+}
+
+// `text` cut to `lines` lines (0: as it is), the last saying how many were left out.
+std::string CutToLines(const std::string& text, std::size_t lines, std::size_t width) {
+  if (lines == 0) return text;
+  std::size_t at = 0;
+  for (std::size_t kept = 0; kept + 1 < lines && at < text.size(); ++kept) {
+    const std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) return text;
+    at = end + 1;
+  }
+  if (at >= text.size()) return text;
+  const std::size_t rest =
+      static_cast<std::size_t>(std::count(text.begin() + at, text.end(), '\n'));
+  if (rest <= 1) return text;
+  return text.substr(0, at) +
+         CutLines("(" + std::to_string(rest) + " more lines: 'kappa stats' prints them all)\n",
+                  width);
 }
 
 // Every field of a metrics row, by name, in the row's order.
@@ -213,7 +321,17 @@ int RunTopCommand(const Args& args) {
   const bool redraw = ::isatty(STDOUT_FILENO) == 1;
   for (std::uint64_t n = 0; n < count && !StopSignals::requested(); ++n) {
     if (n > 0 && !StopSignals::SleepUnlessStopped(interval)) break;
-    std::string text = Table(Collect(ns, args.positionals()), UnixNs());
+    const Screen screen = ScreenSize();  // again each time: the terminal may have been resized
+    const std::vector<JobMetrics> jobs = Collect(ns, args.positionals());
+    const std::int64_t now = UnixNs();
+    std::string text = CutLines("kappa top: " + std::to_string(jobs.size()) +
+                                    (jobs.size() == 1 ? " job in " : " jobs in ") + ns +
+                                    ", every " + FormatDuration(interval.count() * 1'000'000) +
+                                    ", " + FormatUtcTime(now).substr(0, 19) + "Z\n",
+                                screen.columns);
+    // One line fewer than the screen: a last newline on the last line would scroll the header off.
+    text = CutToLines(text + Table(jobs, now, screen.columns),
+                      screen.lines > 1 ? screen.lines - 1 : screen.lines, screen.columns);
     if (redraw) {
       text.insert(0, "\x1b[H\x1b[J");  // cursor home, clear to the end of the screen
     } else if (n > 0) {

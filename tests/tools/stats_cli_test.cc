@@ -103,6 +103,52 @@ TEST_F(StatsCliTest, ShouldRefreshTopAsManyTimesAsAsked) {
   EXPECT_EQ(tables, 3u) << r.out;
 }
 
+// kappa top fits the screen: an 80-column one leaves out the columns least needed and keeps
+// its header; a short one cuts lines and says so.
+TEST_F(StatsCliTest, ShouldFitTopToTheScreen) {
+  auto top = [&](std::vector<std::string> env, bool terminal = false) {
+    testing::KappaOptions options;
+    options.env = std::move(env);
+    options.unset_env = {"COLUMNS", "LINES"};
+    options.stdout_is_terminal = terminal;
+    return KappaProcess({"top", "--ns", ns_.path(), "--count", "1"}, options).Finish();
+  };
+  RunResult r = top({"COLUMNS=80"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 4u) << r.out;
+  EXPECT_TRUE(lines[0].starts_with("kappa top: 1 job in " + ns_.path() + ", every 1 s, "))
+      << lines[0];
+  for (const std::string& line : lines) EXPECT_LE(line.size(), 80u) << line;
+  EXPECT_TRUE(lines[1].starts_with("job ")) << r.out;
+  EXPECT_TRUE(Contains(lines[1], " read ") && Contains(lines[1], " lag ")) << lines[1];
+  EXPECT_FALSE(Contains(lines[1], "p99.9")) << lines[1];  // left out first
+  EXPECT_TRUE(Contains(lines[2], " " + std::to_string(kClicks) + " ")) << lines[2];
+
+  r = top({"COLUMNS=300"});  // wide enough for all of them
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(Contains(Lines(r.out)[1], "p99.9")) << r.out;
+  EXPECT_TRUE(Contains(Lines(r.out)[1], "checkpoints")) << r.out;
+
+  r = top({"COLUMNS=80", "LINES=6"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 5u) << r.out;  // one line fewer than the screen
+  EXPECT_TRUE(lines[0].starts_with("kappa top: ")) << r.out;
+  EXPECT_TRUE(lines[4].starts_with("(") && Contains(lines[4], "more lines")) << r.out;
+
+  r = top({}, /*terminal=*/true);  // a terminal that does not give its size: 80 x 24
+  ASSERT_EQ(r.status, 0) << r.err;
+  lines = Lines(r.out);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_TRUE(lines[0].starts_with("\x1b[H\x1b[Jkappa top: ")) << lines[0];
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    std::string line = lines[i];
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // the terminal's line ends
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+}
+
 TEST_F(StatsCliTest, ShouldFailWithOneLineForAnUnknownJobOrNamespace) {
   RunResult r = Kappa({"stats", "no_such_job", "--ns", ns_.path()});
   EXPECT_EQ(r.status, 1);
