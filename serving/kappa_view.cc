@@ -259,6 +259,16 @@ KV_EXPORT int kv_scan(kv_view* view, kv_row_fn fn, void* context) {
   });
 }
 
+KV_EXPORT int kv_scan_from(kv_view* view, uint64_t from, uint64_t max_rows, kv_row_fn fn,
+                           void* context, uint64_t* next) {
+  return Guard("kv_scan_from", [&] {
+    if (view == nullptr || fn == nullptr || next == nullptr)
+      return Fail(KV_BAD_ARGUMENT, "kv_scan_from: null argument");
+    return FromRead(view->reader->ScanFrom(from, max_rows, Adapt(fn, context), next),
+                    "kv_scan_from");
+  });
+}
+
 KV_EXPORT int kv_topk(kv_view* view, kv_row_fn fn, void* context) {
   return Guard("kv_topk", [&] {
     if (view == nullptr || fn == nullptr) return Fail(KV_BAD_ARGUMENT, "kv_topk: null argument");

@@ -143,6 +143,11 @@ int kv_windows_bytes(kv_view* view, const void* key, size_t key_len, kv_row_fn f
 /* Every row: keyed and windowed in slot order, top-K best first, lists oldest first. KV_STALE
  * if some entries were skipped because they stayed mid-update (all others were visited). */
 int kv_scan(kv_view* view, kv_row_fn fn, void* context);
+/* kv_scan a chunk at a time: at most `max_rows` rows from position `from` (0: the start);
+ * *next receives where the next chunk starts, UINT64_MAX once every row has been visited.
+ * Positions are slots (keyed, windowed), ranks (top-K) or indexes (list). */
+int kv_scan_from(kv_view* view, uint64_t from, uint64_t max_rows, kv_row_fn fn, void* context,
+                 uint64_t* next);
 /* A top-K view's list, read as one snapshot. */
 int kv_topk(kv_view* view, kv_row_fn fn, void* context);
 /* A list's rows from index `from`, at most `max_rows`; *next receives where to continue. */

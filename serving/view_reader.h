@@ -277,6 +277,48 @@ class ViewReader {
     return ReadStatus::kWrongKind;
   }
 
+  // Scan a chunk at a time: at most `max_rows` rows from position `from` (0: the start); *next
+  // receives where the next chunk starts, UINT64_MAX once every row has been visited, so that
+  // a reader of a large view holds one chunk at a time. Positions: keyed and windowed, the
+  // slots (an entry that moves between chunks may be missed or seen twice, as by one Scan);
+  // top-K, the ranks of the list as it is at each chunk; list, the rows' indexes.
+  ReadStatus ScanFrom(std::uint64_t from, std::uint64_t max_rows, const RowFn& fn,
+                      std::uint64_t* next) {
+    *next = UINT64_MAX;
+    if (ReadStatus s = Follow(); s != ReadStatus::kOk) return s;
+    if (max_rows == 0) {
+      *next = from;
+      return ReadStatus::kOk;
+    }
+    switch (shape().kind) {
+      case ViewKind::kKeyed:
+      case ViewKind::kWindowed:
+        return ScanSlots(fn, from, max_rows, next);
+      case ViewKind::kTopK: {
+        std::uint64_t delivered = 0;
+        const ReadStatus s = TopK([&](const RowView& v) {
+          if (v.index < from) return true;
+          if (delivered == max_rows) {
+            *next = v.index;
+            return false;
+          }
+          ++delivered;
+          if (fn(v)) return true;
+          *next = v.index + 1;
+          return false;
+        });
+        return s == ReadStatus::kNotFound ? ReadStatus::kOk : s;
+      }
+      case ViewKind::kList: {
+        const ReadStatus s = ListRows(from, max_rows, fn, next);
+        // acquire: as ListRows read it; rows appended since are the next chunk's.
+        if (*next >= detail::LoadAcquire(header()->list.count)) *next = UINT64_MAX;
+        return s;
+      }
+    }
+    return ReadStatus::kWrongKind;
+  }
+
   // ---- Top-K ----
   // The current list, best first, read as one consistent snapshot.
   ReadStatus TopK(const RowFn& fn) {
@@ -671,13 +713,24 @@ class ViewReader {
     return any ? ReadStatus::kOk : ReadStatus::kNotFound;
   }
 
-  ReadStatus ScanSlots(const RowFn& fn) {
+  // Every live slot from position `from` (the slots of all parts, in order), at most
+  // `max_rows` of them; *next (if given) is the position after the last one visited, or
+  // UINT64_MAX at the end.
+  ReadStatus ScanSlots(const RowFn& fn, std::uint64_t from = 0, std::uint64_t max_rows = UINT64_MAX,
+                       std::uint64_t* next = nullptr) {
     const std::uint32_t size = shape().slot.size;
     std::uint64_t* buf = Scratch(size);
     const auto* bytes = reinterpret_cast<const std::byte*>(buf);
     bool skipped = false;
+    std::uint64_t base = 0;  // the position of the part's first slot
+    std::uint64_t delivered = 0;
+    if (next != nullptr) *next = UINT64_MAX;
     for (const Part& part : parts_) {
-      for (std::uint64_t idx = 0; idx < part.shape.capacity; ++idx) {
+      const std::uint64_t part_base = base;
+      base += part.shape.capacity;
+      if (from >= base) continue;
+      for (std::uint64_t idx = from > part_base ? from - part_base : 0; idx < part.shape.capacity;
+           ++idx) {
         const std::byte* slot = part.slots + idx * size;
         const auto& seq = *reinterpret_cast<const std::uint64_t*>(slot);
         // Most slots of a sparse table are empty: skip them on the meta word alone.
@@ -703,7 +756,11 @@ class ViewReader {
                   MetaKeyLen(meta), &v);
         v.index = idx;
         v.value = std::span<const std::byte>(bytes + shape().slot.value_at, shape().value_size);
-        if (!fn(v)) return ReadStatus::kOk;
+        const bool go_on = fn(v);
+        if (!go_on || ++delivered == max_rows) {
+          if (next != nullptr) *next = part_base + idx + 1;
+          return !go_on || !skipped ? ReadStatus::kOk : ReadStatus::kStale;
+        }
       }
     }
     return skipped ? ReadStatus::kStale : ReadStatus::kOk;

@@ -1,25 +1,33 @@
 """Read kappa views from Python, in place, through the C ABI (libkappa_view.so) and ctypes.
 
     import kappa_view
-    with kappa_view.open("q5") as view:            # namespace "default"; or open(name, ns=...)
-        print(view.info()["applied_offset"])
-        row = view.get(42)                          # {"auction": 42, "bids": 17, "offset": 901}
-        for row in view.scan():
+    with kappa_view.open("q3") as view:            # namespace "default"; or open(name, ns=...)
+        view.wait_for(offset)                       # until the view has applied that log offset
+        row = view[42]                              # {"auction": 42, "bids": 17, "offset": 901}
+        42 in view, len(view), view.applied_offset, view.watermark, view.version
+        for key, row in view.items():               # streamed a chunk at a time
             ...
+        columns = view.to_numpy()                   # {"auction": array([...]), ...}
+        frame = view.to_pandas()                    # with pandas installed
 
-Values come back as dicts: the key under the view's key name, each value field by its name
-(i64/u64 as int, f64 as float, strings as str), and "offset", the log offset of the entry's
-last update. A missing key gives None. A stale entry (its writer died mid-update), a retired
-view or a wrong call raises ViewError.
+A view is a read-only mapping. Its keys: a keyed view's keys (int for integer keys, str for
+bytes keys), a windowed view's (key, window_start) pairs, a top-K list's ranks (0 = best), a
+result list's row indexes. Rows come back as dicts: the key under the view's key name (and
+"window_start", "rank" or "index"), each value field by its name (i64/u64 as int, f64 as float,
+strings as str), and "offset", the log offset of the entry's last update. get() gives None for a
+missing key, view[key] raises KeyError. A stale entry (its writer died mid-update), a retired
+view or a wrong call raises ViewError, which says what to do instead.
 
-The library is found through $KAPPA_VIEW_LIB, then next to this file, then the system loader.
-No compiled extension: only the standard library.
+The library is found through $KAPPA_VIEW_LIB, then next to this file, then in the lib directory
+of the prefix this file is installed under, then the system loader. No compiled extension: only
+the standard library (NumPy and pandas for to_numpy() and to_pandas()).
 """
 
 import ctypes
 import ctypes.util
 import os
 import struct
+import time
 
 __all__ = ["open", "View", "ViewError", "load_library"]
 
@@ -71,12 +79,16 @@ def load_library(path=None):
     global _lib
     if _lib is not None and path is None:
         return _lib
-    candidates = [path, os.environ.get("KAPPA_VIEW_LIB"),
-                  os.path.join(os.path.dirname(os.path.abspath(__file__)), "libkappa_view.so"),
-                  ctypes.util.find_library("kappa_view")]
+    here = os.path.dirname(os.path.abspath(__file__))
+    # Installed: <prefix>/share/kappa/python/kappa_view.py and <prefix>/lib*/libkappa_view.so.
+    prefix = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    candidates = [path, os.environ.get("KAPPA_VIEW_LIB"), os.path.join(here, "libkappa_view.so")]
+    candidates += [os.path.join(prefix, d, "libkappa_view.so")
+                   for d in ("lib", "lib64", os.path.join("lib", "x86_64-linux-gnu"))]
+    candidates.append(ctypes.util.find_library("kappa_view"))
     errors = []
     for candidate in candidates:
-        if not candidate:
+        if not candidate or (os.path.sep in candidate and not os.path.exists(candidate)):
             continue
         try:
             lib = ctypes.CDLL(candidate)
@@ -102,6 +114,7 @@ def load_library(path=None):
         "kv_windows_u64": (ctypes.c_int, [p, u64, _ROW_FN, p]),
         "kv_windows_bytes": (ctypes.c_int, [p, ctypes.c_char_p, sz, _ROW_FN, p]),
         "kv_scan": (ctypes.c_int, [p, _ROW_FN, p]),
+        "kv_scan_from": (ctypes.c_int, [p, u64, u64, _ROW_FN, p, pu64]),
         "kv_topk": (ctypes.c_int, [p, _ROW_FN, p]),
         "kv_list_rows": (ctypes.c_int, [p, u64, u64, _ROW_FN, p, pu64]),
     }
@@ -125,15 +138,18 @@ class View:
 
     def __init__(self, name, ns="default", library=None):
         self._lib = load_library(library)
+        self._handle = None
         handle = ctypes.c_void_p()
         _check(self._lib, self._lib.kv_open(ns.encode(), name.encode(), ctypes.byref(handle)))
         self._handle = handle
+        self.name = name
         self._load_schema()
 
     def _load_schema(self):
         info = _Info()
         _check(self._lib, self._lib.kv_get_info(self._handle, ctypes.byref(info)))
         self._version = info.version
+        self._kind = info.kind
         self._key_type = info.key_type
         self._value_size = info.value_size
         self.key_name = self._lib.kv_key_name(self._handle).decode()
@@ -143,6 +159,13 @@ class View:
             f = _Field()
             _check(self._lib, self._lib.kv_get_field(self._handle, i, ctypes.byref(f)))
             self.fields.append((f.name.decode(), f.type, f.size, f.offset, formats.get(f.type)))
+
+    def _raw_info(self):
+        if not self._handle:
+            raise ViewError(BAD_ARGUMENT, "%s is closed" % self.name)
+        info = _Info()
+        _check(self._lib, self._lib.kv_get_info(self._handle, ctypes.byref(info)))
+        return info
 
     def close(self):
         if self._handle:
@@ -226,6 +249,14 @@ class View:
         """The row of `key` (int for u64 keys, str or bytes for bytes keys), or None. For a
         windowed view, give window_start."""
         self._refresh_schema()
+        if self._kind == 2 and window_start is None:
+            raise ViewError(WRONG_KIND, "%s is windowed: pass window_start= or use windows(key)" % self.name)
+        if self._kind in (3, 4):
+            raise ViewError(WRONG_KIND, "%s is a %s: use view[%s], %s or scan()" % (
+                self.name, "top-K list" if self._kind == 3 else "result list",
+                "rank" if self._kind == 3 else "index", "top()" if self._kind == 3 else "rows()"))
+        if window_start is not None and self._kind != 2:
+            raise ViewError(WRONG_KIND, "%s is not windowed: leave out window_start" % self.name)
         buf = ctypes.create_string_buffer(max(self._value_size, 8))
         offset = ctypes.c_uint64()
         if isinstance(key, str):
@@ -291,6 +322,173 @@ class View:
                                         ctypes.byref(next_index))
         _check(self._lib, status)
         return rows, next_index.value
+
+
+    # ---- progress ----
+
+    @property
+    def applied_offset(self):
+        """The log offset up to which the writer has applied records."""
+        return self._raw_info().applied_offset
+
+    @property
+    def watermark(self):
+        """The writer's event-time watermark, in nanoseconds since the epoch."""
+        return self._raw_info().watermark_ns
+
+    @property
+    def version(self):
+        """The version read now (it follows flips)."""
+        return self._raw_info().version
+
+    @property
+    def kind(self):
+        return KIND_NAMES.get(self._raw_info().kind, "unknown")
+
+    def wait_for(self, offset, timeout=None):
+        """Blocks until the view has applied the log up to `offset` (a record's offset: until it
+        is applied); True then, False if `timeout` seconds passed first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.0005
+        while self._raw_info().applied_offset <= offset:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic())))
+            pause = min(pause * 2, 0.05)
+        return True
+
+    # ---- streaming ----
+
+    def iter_rows(self, chunk=4096):
+        """Every row, as scan() gives them, read `chunk` rows at a time: a large view is never
+        held in memory whole."""
+        self._refresh_schema()
+        kind = self._kind
+        position = 0
+        while position != 2 ** 64 - 1:
+            rows = []
+
+            def collect(row, _context):
+                rows.append(self._row(row, kind))
+                return 0
+
+            next_position = ctypes.c_uint64()
+            status = self._lib.kv_scan_from(self._handle, position, chunk, _ROW_FN(collect), None,
+                                            ctypes.byref(next_position))
+            yield from rows
+            _check(self._lib, status, allow_not_found=True)
+            position = next_position.value
+
+    # ---- the read-only mapping ----
+
+    def _key_of(self, row):
+        if self._kind == 2:
+            return (row[self.key_name], row["window_start"])
+        if self._kind == 3:
+            return row["rank"]
+        if self._kind == 4:
+            return row["index"]
+        return row[self.key_name]
+
+    def _lookup(self, key):
+        """The row of a mapping key, or None."""
+        self._refresh_schema()
+        if self._kind == 2:
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ViewError(WRONG_KIND, "%s is windowed: its keys are (key, window_start) pairs; pass "
+                                "view[key, window_start], get(key, window_start=...), or use "
+                                "windows(key)" % self.name)
+            return self.get(key[0], window_start=key[1])
+        if self._kind in (3, 4):
+            if not isinstance(key, int) or isinstance(key, bool):
+                raise ViewError(WRONG_KIND, "%s is a %s: its keys are %s (int), not %r" % (
+                    self.name, "top-K list" if self._kind == 3 else "result list",
+                    "ranks" if self._kind == 3 else "row indexes", key))
+            if self._kind == 3:
+                rows = self.top()
+                return rows[key] if 0 <= key < len(rows) else None
+            rows, _ = self.rows(key, 1)
+            return rows[0] if rows and rows[0]["index"] == key else None
+        if self._key_type == KEY_U64 and not isinstance(key, int):
+            raise ViewError(BAD_ARGUMENT, "%s has integer keys (%s), not %r" % (self.name, self.key_name, key))
+        if self._key_type == KEY_BYTES and not isinstance(key, (str, bytes)):
+            raise ViewError(BAD_ARGUMENT, "%s has text keys (%s), not %r" % (self.name, self.key_name, key))
+        return self.get(key)
+
+    def __getitem__(self, key):
+        row = self._lookup(key)
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __contains__(self, key):
+        try:
+            return self._lookup(key) is not None
+        except ViewError as e:
+            if e.status in (WRONG_KIND, BAD_ARGUMENT):
+                return False
+            raise
+
+    def __len__(self):
+        info = self._raw_info()
+        if info.kind == 4:
+            return min(info.list_count, info.capacity)
+        if info.kind == 3:
+            return len(self.top())
+        return info.entries
+
+    def __iter__(self):
+        for row in self.iter_rows():
+            yield self._key_of(row)
+
+    def keys(self):
+        return iter(self)
+
+    def values(self):
+        return self.iter_rows()
+
+    def items(self):
+        for row in self.iter_rows():
+            yield self._key_of(row), row
+
+    # ---- columnar export ----
+
+    def to_numpy(self):
+        """The whole view as columns: a dict of NumPy arrays, one per column of its rows (the
+        key, window_start/rank/index, each field, offset), integers as int64/uint64, f64 as
+        float64, strings as str."""
+        try:
+            import numpy
+        except ImportError:
+            raise ViewError(ERROR, "to_numpy() needs NumPy (Debian: apt install python3-numpy)") from None
+        self._refresh_schema()
+        names = []
+        types = {}
+        if self._kind in (1, 2, 3) and self._key_type != KEY_NONE:
+            names.append(self.key_name)
+            types[self.key_name] = numpy.uint64 if self._key_type == KEY_U64 else str
+        place = {2: "window_start", 3: "rank", 4: "index"}.get(self._kind)
+        if place:
+            names.append(place)
+            types[place] = numpy.int64 if place == "window_start" else numpy.uint64
+        for name, ftype, _, _, _ in self.fields:
+            names.append(name)
+            types[name] = {FIELD_I64: numpy.int64, FIELD_U64: numpy.uint64, FIELD_F64: numpy.float64}.get(ftype, str)
+        names.append("offset")
+        types["offset"] = numpy.uint64
+        columns = {name: [] for name in names}
+        for row in self.iter_rows():
+            for name in names:
+                columns[name].append(row[name])
+        return {name: numpy.array(values, dtype=types[name]) for name, values in columns.items()}
+
+    def to_pandas(self):
+        """The whole view as a pandas DataFrame (columns as to_numpy() gives them)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ViewError(ERROR, "to_pandas() needs pandas (Debian: apt install python3-pandas)") from None
+        return pandas.DataFrame(self.to_numpy())
 
 
 def open(name, ns="default", library=None):  # noqa: A001 - mirrors the builtin on purpose

@@ -62,6 +62,18 @@ int kappa_view_c_checks(const char* ns, char* error, size_t error_size) {
   struct sum_context sum = {0, 0, 0};
   CHECK(kv_scan(v, sum_counts, &sum) == KV_OK);
   CHECK(sum.rows == 100 && sum.total == 3 * 4950);
+  /* A chunk at a time: every row once, then UINT64_MAX. */
+  struct sum_context chunks = {0, 0, 0};
+  uint64_t position = 0;
+  int calls = 0;
+  while (position != UINT64_MAX && calls++ < 1000) {
+    uint64_t next = 0;
+    CHECK(kv_scan_from(v, position, 9, sum_counts, &chunks, &next) == KV_OK);
+    CHECK(next == UINT64_MAX || next > position);
+    position = next;
+  }
+  CHECK(chunks.rows == 100 && chunks.total == 3 * 4950);
+  CHECK(kv_scan_from(v, 0, 9, sum_counts, &chunks, NULL) == KV_BAD_ARGUMENT);
   struct sum_context stop = {0, 0, 10};
   CHECK(kv_scan(v, sum_counts, &stop) == KV_OK && stop.rows == 10); /* the callback stopped it */
   kv_close(v);

@@ -30,6 +30,14 @@ int main(int argc, char** argv) {
     const Status s = (*ns)->Flip("counts", static_cast<std::uint32_t>(std::atoi(argv[3])));
     ok = s.ok();
     error = s.message();
+  } else if (what == "progress" && argc == 4) {  // counts@1 has applied the log up to N
+    auto writer = KeyedTableWriter::Open(**ns, "counts", 1);
+    ok = writer.ok();
+    if (ok) {
+      (*writer)->SetProgress(std::strtoull(argv[3], nullptr, 10), 777);
+    } else {
+      error = writer.status().message();
+    }
   } else if (what == "revert") {
     const Status s = (*ns)->Revert("counts");
     ok = s.ok();

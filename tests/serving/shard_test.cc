@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -307,6 +308,47 @@ TEST(ShardTest, ShouldServeConcurrentShardWritersToAReader) {
   EXPECT_EQ(bad, 0u);
   EXPECT_GT(reads, 10000u);
   EXPECT_GT(r->generation(), 0u);
+}
+
+// A scan a chunk at a time visits every entry of every shard once, whatever the chunk size.
+TEST(ShardTest, ShouldScanEveryShardAChunkAtATime) {
+  TempNamespace t;
+  auto ns = t.Open();
+  auto w = MakeShards(*ns, "s", 1, 4);
+  for (std::uint64_t k = 0; k < 500; ++k)
+    ASSERT_EQ(w[ShardOf(k, 4)]->Upsert(k, I64Value(static_cast<std::int64_t>(k)), k),
+              WriteResult::kOk);
+  auto r = std::move(ViewReader::Open(t.path(), "s")).value();
+  for (const std::uint64_t chunk : {1u, 7u, 64u, 1000u}) {
+    std::vector<std::uint64_t> keys;
+    std::uint64_t position = 0;
+    int calls = 0;
+    while (position != UINT64_MAX) {
+      std::uint64_t next = 0;
+      std::uint64_t rows = 0;
+      ASSERT_EQ(r->ScanFrom(
+                    position, chunk,
+                    [&](const RowView& row) {
+                      keys.push_back(row.key_u64);
+                      ++rows;
+                      return true;
+                    },
+                    &next),
+                ReadStatus::kOk);
+      ASSERT_LE(rows, chunk);
+      ASSERT_TRUE(next == UINT64_MAX || next > position) << "chunk " << chunk;
+      position = next;
+      ASSERT_LT(++calls, 1000);
+    }
+    std::sort(keys.begin(), keys.end());
+    ASSERT_EQ(keys.size(), 500u) << "chunk " << chunk;
+    for (std::uint64_t k = 0; k < 500; ++k) ASSERT_EQ(keys[k], k);
+  }
+  std::uint64_t next = 0;
+  EXPECT_EQ(r->ScanFrom(
+                12, 0, [](const RowView&) { return true; }, &next),
+            ReadStatus::kOk);
+  EXPECT_EQ(next, 12u);  // no rows asked for: the same position
 }
 
 }  // namespace
