@@ -27,6 +27,8 @@
 #include "memlog/log_reader.h"
 #include "memlog/producer.h"
 #include "tools/cli/args.h"
+#include "tools/cli/clock.h"
+#include "tools/cli/metrics_recorder.h"
 #include "tools/cli/stop_signals.h"
 #include "tools/cli/text.h"
 #include "tools/log_commands.h"
@@ -63,6 +65,8 @@ constexpr char kDemoUsage[] =
     "  --log LOG         create and keep this log (a path, or a bare name in $KAPPA_DATA_DIR);\n"
     "                    by default a uniquely named log in $KAPPA_DATA_DIR (default\n"
     "                    /dev/shm/kappa) is created and deleted at the end\n"
+    "  --metrics-out FILE  write the reader's measurements every 200 ms (records/s, lag,\n"
+    "                    latency percentiles of the interval) as JSON lines, for 'kappa report'\n"
     "\n"
     "SIZE is a whole number of bytes with an optional K, M or G suffix (powers of 1024).\n";
 
@@ -72,6 +76,8 @@ constexpr char kCursorName[] = "kappa-demo-reader";
 constexpr std::chrono::seconds kAppendTimeout{10};
 constexpr std::chrono::seconds kStartTimeout{30};
 constexpr std::int64_t kProgressIntervalNs = 250'000'000;
+// How often --metrics-out samples the reader.
+constexpr std::int64_t kSampleIntervalNs = 200'000'000;
 
 std::int64_t MonotonicNs() {
   timespec ts;
@@ -421,6 +427,9 @@ int RunDemoCommand(const Args& args) {
     return std::move(opened).value();
   }();
   const std::unique_ptr<DemoShared, Unmapper> shared = MapShared();
+  std::unique_ptr<MetricsRecorder> metrics;
+  if (args.Has("--metrics-out"))
+    metrics = std::make_unique<MetricsRecorder>(*args.Get("--metrics-out"), "demo");
 
   std::printf(
       "%u producer process%s append to one memory-mapped ring log while a reader process tails "
@@ -460,6 +469,7 @@ int RunDemoCommand(const Args& args) {
 
   DeliveryCheck check(producers, records);
   LatencyHistogram latency;
+  LatencyHistogram interval_latency;  // since the last --metrics-out sample
   std::uint64_t malformed = 0;
   std::uint64_t bad_checksums = 0;
   std::uint64_t lapped_bytes = 0;
@@ -482,6 +492,7 @@ int RunDemoCommand(const Args& args) {
         continue;
       }
       latency.Record(now - h.send_mono_ns);
+      if (metrics) interval_latency.Record(now - h.send_mono_ns);
       check.Observe(h.producer, h.seq);
     }
     // Consumed: under the block policy this frees the space for the producers.
@@ -491,6 +502,27 @@ int RunDemoCommand(const Args& args) {
 
   const bool show_progress = ::isatty(STDERR_FILENO) == 1;
   std::int64_t next_progress = start + kProgressIntervalNs;
+  std::int64_t next_sample = start + kSampleIntervalNs;
+  std::int64_t last_sample = start;
+  std::uint64_t sampled_records = 0;
+  // One line of --metrics-out: what was read since the previous one.
+  auto sample = [&](std::int64_t now) {
+    const double seconds = static_cast<double>(now - last_sample) * 1e-9;
+    metrics->Sample(
+        "log", UnixNs(),
+        {{"records_in", static_cast<double>(check.received())},
+         {"records_per_s",
+          seconds > 0 ? static_cast<double>(check.received() - sampled_records) / seconds : 0},
+         {"lag_bytes", static_cast<double>(log->latest_offset() -
+                                           std::min(reader->position(), log->latest_offset()))},
+         {"latency_p50_ns", interval_latency.Percentile(50)},
+         {"latency_p99_ns", interval_latency.Percentile(99)},
+         {"latency_p999_ns", interval_latency.Percentile(99.9)},
+         {"latency_max_ns", static_cast<double>(interval_latency.max())}});
+    interval_latency = LatencyHistogram();
+    sampled_records = check.received();
+    last_sample = now;
+  };
   RecordBatch batch;
   bool interrupted = false;
   while (check.received() < check.expected()) {
@@ -509,6 +541,10 @@ int RunDemoCommand(const Args& args) {
     } else if (children.ReapExited() == 0 && reader->position() >= log->latest_offset()) {
       break;  // every producer has gone and everything they appended has been read
     }
+    if (metrics && MonotonicNs() >= next_sample) {
+      next_sample += kSampleIntervalNs;
+      sample(MonotonicNs());
+    }
     if (show_progress && MonotonicNs() >= next_progress) {
       next_progress += kProgressIntervalNs;
       std::fprintf(stderr, "\r  read %" PRIu64 " of %" PRIu64 " records", check.received(),
@@ -523,6 +559,10 @@ int RunDemoCommand(const Args& args) {
   children.ReapAll();
   // Anything appended after the last expected record (duplicates) is counted too.
   while (reader->Poll(&batch) == PollStatus::kOk) consume(batch);
+  if (metrics) {
+    sample(MonotonicNs());
+    metrics->Close();
+  }
 
   const std::int64_t elapsed = last_read - start;
   const std::uint64_t read = check.received();
@@ -581,7 +621,7 @@ std::vector<Command> DemoCommands() {
        "run producer processes and a reader on a fresh log and report throughput, latency and "
        "checks",
        kDemoUsage,
-       {"--producers", "--records", "--payload", "--capacity", "--log", "--rate"},
+       {"--producers", "--records", "--payload", "--capacity", "--log", "--rate", "--metrics-out"},
        {},
        RunDemoCommand},
   };

@@ -17,6 +17,7 @@
 #endif
 #include "tools/log_commands.h"
 #include "tools/nexmark_commands.h"
+#include "tools/report_command.h"
 #include "tools/stats_commands.h"
 #include "tools/tour_command.h"
 #include "tools/view_commands.h"
@@ -52,7 +53,8 @@ void PrintVersion() {
 // Every command of the program, in the order the usage lists them.
 std::vector<CommandGroup> Commands() {
   CommandGroup top{"", "", "", "", {}};
-  for (auto* commands : {&TourCommands, &NexmarkCommands, &StatsCommands, &DemoCommands})
+  for (auto* commands :
+       {&TourCommands, &NexmarkCommands, &StatsCommands, &ReportCommands, &DemoCommands})
     for (Command& c : (*commands)()) top.commands.push_back(std::move(c));
   std::vector<CommandGroup> groups = {LogCommands(), ViewCommands()};
 #if KAPPA_WITH_KAFKA

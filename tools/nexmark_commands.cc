@@ -23,6 +23,7 @@
 #include "serving/format.h"
 #include "tools/cli/args.h"
 #include "tools/cli/clock.h"
+#include "tools/cli/metrics_recorder.h"
 #include "tools/cli/progress_bar.h"
 #include "tools/cli/stop_signals.h"
 #include "tools/cli/text.h"
@@ -105,6 +106,9 @@ constexpr char kRunUsage[] =
     "                      it has nothing to do, over a grown one it applies only the new records\n"
     "  --version N         write version N of the views (default 1)\n"
     "  --until-caught-up   stop once the log as it was at the start is processed\n"
+    "  --metrics-out FILE  write each query's measurements as they are published (about every\n"
+    "                      200 ms: throughput, lag, latency percentiles) as JSON lines, for\n"
+    "                      'kappa report'\n"
     "  --list              list the queries and exit\n"
     "\n";
 
@@ -389,6 +393,9 @@ int RunCommand(const Args& args) {
   std::vector<engine::Job> specs;
   for (const std::string& q : args.positionals()) specs.push_back(MakeQueryOrThrow(args, q, qo));
   const std::unique_ptr<memlog::Log> log = OpenSourceLog(path);
+  std::unique_ptr<MetricsRecorder> metrics;
+  if (args.Has("--metrics-out"))
+    metrics = std::make_unique<MetricsRecorder>(*args.Get("--metrics-out"), "run");
 
   StopSignals::Install();
   auto engine = engine::Engine::Create(eo);
@@ -405,6 +412,8 @@ int RunCommand(const Args& args) {
     if (!running.ok()) throw CommandError(running.status().message());
     jobs.push_back(std::move(running).value());
   }
+  std::vector<std::string> job_names;
+  for (const auto& job : jobs) job_names.push_back(job->name());
   const std::uint64_t start_offset = log->earliest_offset();
   const std::uint64_t target = log->latest_offset();
   const std::int64_t start = SteadyNs();
@@ -422,6 +431,7 @@ int RunCommand(const Args& args) {
       if (s.applied_offset < target) caught_up = false;
     }
     if (failed) break;
+    if (metrics) metrics->SampleJobs(eo.view_namespace, job_names);
     progress.Update(slowest > start_offset ? slowest - start_offset : 0);
     if (args.Has("--until-caught-up") && caught_up) break;
     StopSignals::SleepUnlessStopped(std::chrono::milliseconds(50));
@@ -437,6 +447,10 @@ int RunCommand(const Args& args) {
     }
   }
   const double seconds = static_cast<double>(SteadyNs() - start) * 1e-9;
+  if (metrics) {  // what the stopped jobs published last
+    metrics->SampleJobs(eo.view_namespace, job_names);
+    metrics->Close();
+  }
   PrintJobTable(jobs, seconds);
   for (const auto& job : jobs) {
     if (!job->status().ok()) throw CommandError(job->name() + ": " + job->status().message());
@@ -530,7 +544,7 @@ std::vector<Command> NexmarkCommands() {
        std::string(kRunUsage) + std::string(kQueryOptionsUsage),
        {"--log", "--ns", "--from", "--threads", "--partitions", "--mode", "--checkpoints",
         "--version", "--window-ms", "--slide-ms", "--euro-rate", "--modulus", "--gap-ms",
-        "--delay-ms", "--list-rows", "--side-input"},
+        "--delay-ms", "--list-rows", "--side-input", "--metrics-out"},
        {"--until-caught-up", "--list"},
        RunCommand},
       {"reprocess",

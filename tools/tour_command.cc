@@ -38,6 +38,7 @@
 #include "serving/view_reader.h"
 #include "tools/cli/args.h"
 #include "tools/cli/clock.h"
+#include "tools/cli/metrics_recorder.h"
 #include "tools/cli/progress_bar.h"
 #include "tools/cli/stop_signals.h"
 #include "tools/cli/text.h"
@@ -67,7 +68,10 @@ constexpr char kTourUsage[] =
     "Options:\n"
     "  --rate N        events per second appended live (default 200000)\n"
     "  --seconds N     how long events are generated (default 10)\n"
-    "  --threads N     engine threads (default: one per CPU)\n";
+    "  --threads N     engine threads (default: one per CPU)\n"
+    "  --metrics-out FILE  write the queries' measurements (throughput, lag, latency\n"
+    "                  percentiles, about every 200 ms; the reprocessing and the replays too) as\n"
+    "                  JSON lines, for 'kappa report'\n";
 
 // What the reader process saw, in shared memory.
 struct ReaderReport {
@@ -184,8 +188,9 @@ void Say(const char* text) {
 
 class Tour {
  public:
-  Tour(std::uint64_t rate, std::uint64_t seconds, int threads)
+  Tour(std::uint64_t rate, std::uint64_t seconds, int threads, const std::string& metrics_out)
       : rate_(rate), seconds_(seconds), threads_(threads) {
+    if (!metrics_out.empty()) metrics_ = std::make_unique<MetricsRecorder>(metrics_out, "tour");
     const std::string id = std::to_string(::getpid());
     log_path_ = "/dev/shm/kappa-tour-" + id + ".log";
     ns_path_ = "/dev/shm/kappa-tour-" + id + "-views";
@@ -230,6 +235,16 @@ class Tour {
   }
   void Generate();
   void StartReader();
+  // A sample of the jobs named (by their job names, "q5@2" for a version) for --metrics-out.
+  void Sample(const std::vector<std::string>& names) {
+    if (metrics_) metrics_->SampleJobs(ns_path_, names);
+  }
+  void SampleLiveJobs() {
+    if (!metrics_) return;
+    std::vector<std::string> names;
+    for (const auto& [name, job] : jobs_) names.push_back(name);
+    Sample(names);
+  }
 
   std::uint64_t rate_, seconds_;
   int threads_;
@@ -238,6 +253,7 @@ class Tour {
   std::unique_ptr<memlog::Archiver> archiver_;
   std::unique_ptr<engine::Engine> engine_;
   std::map<std::string, std::unique_ptr<engine::RunningJob>> jobs_;
+  std::unique_ptr<MetricsRecorder> metrics_;
   ReaderReport* report_ = nullptr;
   pid_t reader_pid_ = -1;
   std::atomic<std::uint64_t> generated_{0};
@@ -366,7 +382,10 @@ int Tour::Run() {
       o.window = std::chrono::seconds(20);
       o.slide = std::chrono::seconds(5);
       engine::ReprocessOptions ro;
-      ro.progress = [](const engine::JobStats&) {};
+      ro.progress = [this](const engine::JobStats&) {
+        SampleLiveJobs();
+        Sample({"q5@2"});
+      };
       {
         const memlog::LogInfo li = log_->Info();
         std::printf(
@@ -391,6 +410,7 @@ int Tour::Run() {
       std::fflush(stdout);
       jobs_["q5"]->Stop();  // version 1 stops being updated; its view stays
     }
+    SampleLiveJobs();
     if (!generating) break;
     StopSignals::SleepUnlessStopped(std::chrono::milliseconds(20));
   }
@@ -449,6 +469,7 @@ int Tour::Run() {
       throw CommandError(q + ": " + (*replay)->status().message());
     (*replay)->FlushWindows();
     const double seconds = static_cast<double>(SteadyNs() - t0) * 1e-9;
+    Sample({q + "@2"});
     r.replay_records_per_s =
         static_cast<double>((*replay)->Stats().records_in) / std::max(seconds, 1e-9);
     const auto live_rows = ViewRows(ns_path_, q + "@1");
@@ -516,6 +537,13 @@ int Tour::Run() {
     std::printf("The event generator stopped early: %s\n", generate_error_.c_str());
     ok = false;
   }
+  if (metrics_) {
+    SampleLiveJobs();
+    metrics_->Close();
+    std::printf("Measurements: %" PRIu64
+                " samples in the metrics file ('kappa report' charts them).\n",
+                metrics_->lines());
+  }
   std::printf(ok ? "All checks passed.\n" : "A check FAILED.\n");
   return ok ? 0 : 1;
 }
@@ -578,7 +606,7 @@ int RunTourCommand(const Args& args) {
   const std::uint64_t seconds = args.GetUint("--seconds", 10, 2, 3600);
   const int threads = static_cast<int>(args.GetUint("--threads", 0, 0, 256));
   StopSignals::Install();
-  Tour tour(rate, seconds, threads);
+  Tour tour(rate, seconds, threads, args.GetString("--metrics-out", ""));
   return tour.Run();
 }
 
@@ -588,7 +616,7 @@ std::vector<Command> TourCommands() {
        "",
        "a guided run of the Kappa architecture: live queries, readers, reprocessing, replay",
        kTourUsage,
-       {"--rate", "--seconds", "--threads"},
+       {"--rate", "--seconds", "--threads", "--metrics-out"},
        {},
        RunTourCommand},
   };
