@@ -100,12 +100,6 @@ constexpr char kSchemaUsage[] =
     "  --id N   the type's number in the log, 0 to 65279 (default: one more than the highest\n"
     "           listed, or 1)\n";
 
-template <class T>
-T ValueOrThrow(serving::Result<T> result) {
-  if (!result.ok()) throw CommandError(result.status().message());
-  return std::move(result).value();
-}
-
 std::string U64(std::uint64_t v) { return std::to_string(v); }
 
 std::span<const std::byte> AsBytes(std::string_view s) {

@@ -185,14 +185,6 @@ struct RecordOutput {
   BytesEncoding bytes = BytesEncoding::kAuto;
 };
 
-// The value of a memlog Result, or a CommandError carrying its status message (which names
-// the file).
-template <class T>
-T ValueOrThrow(memlog::Result<T> result) {
-  if (!result.ok()) throw CommandError(result.status().message());
-  return std::move(result).value();
-}
-
 RecordOutput GetRecordOutput(const Args& args) {
   RecordOutput output;
   output.format = args.GetChoice("--format", "text", {"text", "jsonl"}) == "text"

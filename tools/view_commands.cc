@@ -218,14 +218,6 @@ constexpr char kDropUsage[] =
 
 // ----------------------------------------------------------------------------- helpers
 
-// The value of a serving Result, or a CommandError carrying its status message (which names
-// the namespace, view or file).
-template <class T>
-T ValueOrThrow(serving::Result<T> result) {
-  if (!result.ok()) throw CommandError(result.status().message());
-  return std::move(result).value();
-}
-
 void ThrowIfFailed(const serving::Status& status) {
   if (!status.ok()) throw CommandError(status.message());
 }

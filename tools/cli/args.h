@@ -15,7 +15,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "base/status.h"
 
 namespace kappa::tools {
 
@@ -31,6 +34,14 @@ class CommandError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The value of `result`, or a CommandError carrying its status message (which names the file,
+// namespace or view). For the Result of every module (memlog, serving and the rest share it).
+template <class T>
+T ValueOrThrow(base::Result<T> result) {
+  if (!result.ok()) throw CommandError(result.status().message());
+  return std::move(result).value();
+}
 
 class Args {
  public:
