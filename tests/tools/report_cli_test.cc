@@ -67,8 +67,9 @@ TEST_F(ReportCliTest, ShouldChartWhatRunMeasuredInAPageChromiumRenders) {
   EXPECT_TRUE(Contains(samples.back(), "\"records_in\":")) << samples.back();
   // The log alone: its reader's measurements.
   const std::string demo = dir_ / "demo.jsonl";
-  r = Kappa({"demo", "--producers", "1", "--records", "200000", "--capacity", "4M", "--metrics-out",
-             demo});
+  // Its log in the test's directory, not in the default data directory.
+  r = Kappa({"demo", "--producers", "1", "--records", "200000", "--capacity", "4M", "--log",
+             dir_ / "demo.log", "--metrics-out", demo});
   ASSERT_EQ(r.status, 0) << r.err;
   const std::vector<std::string> demo_samples = Lines(ReadAll(demo));
   ASSERT_GE(demo_samples.size(), 1u);
